@@ -1,0 +1,125 @@
+package tlsflow
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Certificate is a certificate chain with its private key. The key is used
+// through crypto.Signer (and crypto.Decrypter for the RSA key exchange), so
+// keys held in hardware work.
+type Certificate struct {
+	// Certificate is the chain, leaf first, DER-encoded.
+	Certificate [][]byte
+	// PrivateKey implements crypto.Signer; for the RSA key exchange also crypto.Decrypter.
+	PrivateKey crypto.PrivateKey
+	// Leaf is the parsed leaf; parsed from Certificate[0] when nil.
+	Leaf *x509.Certificate
+}
+
+// LoadX509KeyPair reads a PEM certificate chain and its PEM private key from files.
+func LoadX509KeyPair(certFile, keyFile string) (Certificate, error) {
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return Certificate{}, err
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return Certificate{}, err
+	}
+	return X509KeyPair(certPEM, keyPEM)
+}
+
+// X509KeyPair parses a PEM certificate chain and a PEM private key (PKCS #1,
+// PKCS #8 or SEC 1), and checks that the key belongs to the leaf.
+func X509KeyPair(certPEM, keyPEM []byte) (Certificate, error) {
+	var cert Certificate
+	for rest := certPEM; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type == "CERTIFICATE" {
+			cert.Certificate = append(cert.Certificate, block.Bytes)
+		}
+	}
+	if len(cert.Certificate) == 0 {
+		return Certificate{}, errors.New("tlsflow: no CERTIFICATE block in the certificate PEM")
+	}
+	var keyDER *pem.Block
+	for rest := keyPEM; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type == "PRIVATE KEY" || block.Type == "RSA PRIVATE KEY" || block.Type == "EC PRIVATE KEY" {
+			keyDER = block
+			break
+		}
+	}
+	if keyDER == nil {
+		return Certificate{}, errors.New("tlsflow: no PRIVATE KEY block in the key PEM")
+	}
+	key, err := parsePrivateKey(keyDER.Bytes)
+	if err != nil {
+		return Certificate{}, err
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return Certificate{}, fmt.Errorf("tlsflow: parsing the leaf certificate: %w", err)
+	}
+	if err := keyMatches(leaf.PublicKey, key); err != nil {
+		return Certificate{}, err
+	}
+	cert.PrivateKey, cert.Leaf = key, leaf
+	return cert, nil
+}
+
+func parsePrivateKey(der []byte) (crypto.PrivateKey, error) {
+	if key, err := x509.ParsePKCS8PrivateKey(der); err == nil {
+		switch key.(type) {
+		case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
+			return key, nil
+		}
+		return nil, fmt.Errorf("tlsflow: unsupported private key type %T", key)
+	}
+	if key, err := x509.ParsePKCS1PrivateKey(der); err == nil {
+		return key, nil
+	}
+	if key, err := x509.ParseECPrivateKey(der); err == nil {
+		return key, nil
+	}
+	return nil, errors.New("tlsflow: the private key is neither PKCS #8, PKCS #1 nor SEC 1")
+}
+
+func keyMatches(pub crypto.PublicKey, priv crypto.PrivateKey) error {
+	signer, ok := priv.(crypto.Signer)
+	if !ok {
+		return fmt.Errorf("tlsflow: private key %T cannot sign", priv)
+	}
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	if e, ok := signer.Public().(equaler); !ok || !e.Equal(pub) {
+		return errors.New("tlsflow: the private key does not match the certificate's public key")
+	}
+	return nil
+}
+
+// leaf returns the parsed leaf, parsing it if needed.
+func (c *Certificate) leaf() (*x509.Certificate, error) {
+	if c.Leaf != nil {
+		return c.Leaf, nil
+	}
+	if len(c.Certificate) == 0 {
+		return nil, errors.New("tlsflow: empty certificate chain")
+	}
+	return x509.ParseCertificate(c.Certificate[0])
+}

@@ -1,0 +1,276 @@
+package tlsflow
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/handshake"
+	"github.com/tlsflow/tlsflow/internal/record"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+// Conn is a TLS connection over a net.Conn. It implements net.Conn; the
+// handshake runs on the first Read or Write, or on an explicit Handshake.
+type Conn struct {
+	conn     net.Conn
+	isClient bool
+	config   *Config
+
+	handshakeMu   sync.Mutex
+	handshakeErr  error
+	handshakeDone atomic.Bool
+	state         handshake.State // set once the handshake is complete
+
+	in struct {
+		sync.Mutex
+		r       *record.Reader
+		hs      record.HandshakeBuffer
+		pending []byte // application data not yet returned by Read
+		err     error  // sticky: once set, every Read returns it
+		seenApp bool   // the first application data was traced
+		version uint16 // negotiated version, for the post-handshake rules
+		warns   int    // consecutive warning alerts (TLS 1.2)
+		renegs  int    // refused renegotiation attempts
+	}
+	out struct {
+		sync.Mutex
+		w       *record.Writer
+		err     error // sticky: once set, every Write returns it
+		seenApp bool
+		closed  bool // close_notify sent
+	}
+}
+
+// Client returns a client-side TLS connection over conn. The config must
+// set ServerName or InsecureSkipVerify.
+func Client(conn net.Conn, config *Config) *Conn { return newConn(conn, config, true) }
+
+// Server returns a server-side TLS connection over conn. The config must
+// have a certificate (Certificates or GetCertificate).
+func Server(conn net.Conn, config *Config) *Conn { return newConn(conn, config, false) }
+
+func newConn(conn net.Conn, config *Config, isClient bool) *Conn {
+	if config == nil {
+		config = &Config{}
+	}
+	c := &Conn{conn: conn, isClient: isClient, config: config}
+	c.in.r = record.NewReader(conn)
+	c.out.w = record.NewWriter(conn)
+	return c
+}
+
+// NetConn returns the underlying connection. Writing to or reading from it
+// directly corrupts the TLS session.
+func (c *Conn) NetConn() net.Conn { return c.conn }
+
+func (c *Conn) LocalAddr() net.Addr                { return c.conn.LocalAddr() }
+func (c *Conn) RemoteAddr() net.Addr               { return c.conn.RemoteAddr() }
+func (c *Conn) SetDeadline(t time.Time) error      { return c.conn.SetDeadline(t) }
+func (c *Conn) SetReadDeadline(t time.Time) error  { return c.conn.SetReadDeadline(t) }
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.conn.SetWriteDeadline(t) }
+
+func (c *Conn) side() trace.Side {
+	if c.isClient {
+		return trace.Client
+	}
+	return trace.Server
+}
+
+// emit sends a connection-level event (step 0, alerts, application data, errors).
+func (c *Conn) emit(e trace.Event) {
+	if c.config.Trace == nil {
+		return
+	}
+	e.Time = c.config.now()
+	e.Side = c.side()
+	if e.Version == 0 {
+		e.Version = c.in.version
+	}
+	c.config.Trace(e)
+}
+
+// Read reads application data (step 8), running the handshake first if needed.
+func (c *Conn) Read(b []byte) (int, error) {
+	if err := c.Handshake(); err != nil {
+		return 0, err
+	}
+	if len(b) == 0 {
+		return 0, nil
+	}
+	c.in.Lock()
+	defer c.in.Unlock()
+	for len(c.in.pending) == 0 {
+		if c.in.err != nil {
+			return 0, c.in.err
+		}
+		c.readRecordLocked(nil)
+	}
+	n := copy(b, c.in.pending)
+	c.in.pending = c.in.pending[n:]
+	return n, nil
+}
+
+// Write writes application data (step 8), running the handshake first if needed.
+func (c *Conn) Write(b []byte) (int, error) {
+	if err := c.Handshake(); err != nil {
+		return 0, err
+	}
+	c.out.Lock()
+	defer c.out.Unlock()
+	if c.out.err != nil {
+		return 0, c.out.err
+	}
+	if c.out.closed {
+		return 0, errors.New("tlsflow: write after CloseWrite")
+	}
+	if len(b) == 0 {
+		return 0, nil
+	}
+	if !c.out.seenApp {
+		c.out.seenApp = true
+		c.emit(trace.Event{Kind: trace.KindApplicationData, Direction: trace.Sent, Step: 8,
+			Fields: []trace.Field{{Name: "length", Value: strconv.Itoa(len(b))}}})
+	}
+	if err := c.out.w.WriteRecord(record.ApplicationData, b); err != nil {
+		c.out.err = err
+		return 0, err
+	}
+	if err := c.out.w.Flush(); err != nil {
+		c.out.err = err
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// Close sends close_notify (if the handshake completed) and closes the
+// connection. Data written before Close has been flushed by Write.
+func (c *Conn) Close() error {
+	var alertErr error
+	if c.handshakeDone.Load() {
+		alertErr = c.closeNotify()
+	}
+	if err := c.conn.Close(); err != nil {
+		return err
+	}
+	return alertErr
+}
+
+// CloseWrite sends close_notify: the peer reads EOF, and this side may still read.
+func (c *Conn) CloseWrite() error {
+	if !c.handshakeDone.Load() {
+		return errors.New("tlsflow: CloseWrite before the handshake completed")
+	}
+	return c.closeNotify()
+}
+
+func (c *Conn) closeNotify() error {
+	// A Write blocked on a stuck peer must not block Close for ever.
+	_ = c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	c.out.Lock()
+	defer c.out.Unlock()
+	if c.out.closed {
+		return nil
+	}
+	c.out.closed = true
+	if c.out.err != nil {
+		return nil
+	}
+	return c.sendAlertLocked(alert.LevelWarning, alert.CloseNotify)
+}
+
+// sendAlertLocked writes an alert record and flushes; c.out must be held.
+func (c *Conn) sendAlertLocked(level alert.Level, a alert.Alert) error {
+	err := c.out.w.WriteRecord(record.Alert, []byte{byte(level), byte(a)})
+	if err == nil {
+		err = c.out.w.Flush()
+	}
+	c.emit(trace.Event{Kind: trace.KindAlert, Direction: trace.Sent, Step: -1, Message: a.String(),
+		Fields: []trace.Field{{Name: "level", Value: levelName(level)}}})
+	return err
+}
+
+func levelName(l alert.Level) string {
+	if l == alert.LevelWarning {
+		return "warning"
+	}
+	return "fatal"
+}
+
+// Handshake runs the handshake if it has not run yet. Read and Write call
+// it; call it directly to see handshake errors early.
+func (c *Conn) Handshake() error { return c.HandshakeContext(context.Background()) }
+
+// HandshakeContext is Handshake with a context: if ctx ends before the
+// handshake completes, the connection is closed and the handshake fails.
+func (c *Conn) HandshakeContext(ctx context.Context) error {
+	if c.handshakeDone.Load() {
+		return nil
+	}
+	c.handshakeMu.Lock()
+	defer c.handshakeMu.Unlock()
+	if c.handshakeErr != nil || c.handshakeDone.Load() {
+		return c.handshakeErr
+	}
+	if ctx.Done() != nil {
+		stop := make(chan struct{})
+		interrupted := make(chan error, 1)
+		go func() {
+			select {
+			case <-ctx.Done():
+				_ = c.conn.Close()
+				interrupted <- ctx.Err()
+			case <-stop:
+				interrupted <- nil
+			}
+		}()
+		defer func() {
+			close(stop)
+			if err := <-interrupted; err != nil && c.handshakeErr != nil {
+				c.handshakeErr = &alert.Error{Alert: alert.UserCanceled, Step: -1, Reason: "handshake interrupted: " + err.Error(), Err: err}
+			}
+		}()
+	}
+	c.handshakeErr = c.runHandshake()
+	if c.handshakeErr == nil {
+		c.handshakeDone.Store(true)
+	}
+	return c.handshakeErr
+}
+
+// ConnectionState describes the connection.
+type ConnectionState struct {
+	Version            uint16
+	HandshakeComplete  bool
+	DidResume          bool
+	CipherSuite        uint16
+	CurveID            CurveID
+	NegotiatedProtocol string
+	ServerName         string
+	PeerCertificates   []*x509.Certificate
+	VerifiedChains     [][]*x509.Certificate
+}
+
+// ConnectionState returns what the handshake negotiated.
+func (c *Conn) ConnectionState() ConnectionState {
+	c.handshakeMu.Lock()
+	defer c.handshakeMu.Unlock()
+	return c.connectionState(&c.state, c.handshakeDone.Load())
+}
+
+func (c *Conn) connectionState(s *handshake.State, complete bool) ConnectionState {
+	return ConnectionState{
+		Version: s.Version, HandshakeComplete: complete, DidResume: s.DidResume,
+		CipherSuite: s.CipherSuite, CurveID: CurveID(s.Group), NegotiatedProtocol: s.NegotiatedProtocol,
+		ServerName: s.ServerName, PeerCertificates: s.PeerCertificates, VerifiedChains: s.VerifiedChains,
+	}
+}
+
+var _ io.ReadWriteCloser = (*Conn)(nil)

@@ -1,0 +1,338 @@
+package tlsflow
+
+import (
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/handshake"
+	"github.com/tlsflow/tlsflow/internal/record"
+	"github.com/tlsflow/tlsflow/internal/signature"
+	"github.com/tlsflow/tlsflow/internal/suites"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+// runHandshake feeds the engine: its actions go to the record layer, the
+// records that arrive go to the engine, until it is complete or fails.
+// c.handshakeMu is held.
+func (c *Conn) runHandshake() error {
+	c.emitConnect()
+	hc, err := c.handshakeConfig()
+	if err != nil {
+		return c.handshakeFailed(alert.Errorf(alert.InternalError, 0, "", "configuration: %w", err))
+	}
+	var eng handshake.Engine
+	if c.isClient {
+		eng = handshake.NewClient(hc)
+	} else {
+		eng = handshake.NewServer(hc)
+	}
+	c.in.Lock()
+	defer c.in.Unlock()
+	actions, err := eng.Start()
+	for {
+		if err == nil {
+			err = c.apply(actions)
+		}
+		if err != nil {
+			return c.handshakeFailed(err)
+		}
+		if eng.Complete() {
+			break
+		}
+		actions, err = c.nextHandshakeInput(eng)
+	}
+	if err := c.flushLocked(); err != nil {
+		return c.handshakeFailed(err)
+	}
+	c.state = *eng.State()
+	c.in.version = c.state.Version
+	c.emit(trace.Event{Kind: trace.KindHandshakeDone, Direction: trace.Local, Step: 7, Version: c.state.Version,
+		Fields: summary(&c.state)})
+	if !c.in.hs.Empty() {
+		// A partial message after the last Finished of TLS 1.2 can only be
+		// the start of a renegotiation or garbage; either way, not now.
+		return c.handshakeFailed(alert.Errorf(alert.UnexpectedMessage, 7, "", "data after the final Finished in the same record"))
+	}
+	return nil
+}
+
+// nextHandshakeInput reads until the engine has something to consume and
+// hands it over. c.in is held.
+func (c *Conn) nextHandshakeInput(eng handshake.Engine) ([]handshake.Action, error) {
+	if msg, ok, err := c.in.hs.Next(); err != nil {
+		return nil, alert.Errorf(alert.DecodeError, -1, "", "%w", err)
+	} else if ok {
+		return eng.HandleMessage(msg)
+	}
+	// Nothing complete is buffered: everything we owe the peer goes out
+	// before we wait for it.
+	if err := c.flushLocked(); err != nil {
+		return nil, err
+	}
+	var ccs bool
+	c.readRecordLocked(func(typ record.ContentType, payload []byte) error {
+		switch typ {
+		case record.Handshake:
+			c.in.hs.Add(payload)
+			return nil
+		case record.ChangeCipherSpec:
+			ccs = true
+			return nil
+		}
+		return alert.Errorf(alert.UnexpectedMessage, -1, "", "unexpected %s record during the handshake", typ)
+	})
+	if c.in.err != nil {
+		return nil, c.in.err
+	}
+	if ccs {
+		return eng.HandleChangeCipherSpec()
+	}
+	return nil, nil
+}
+
+func (c *Conn) flushLocked() error {
+	c.out.Lock()
+	defer c.out.Unlock()
+	if c.out.err != nil {
+		return c.out.err
+	}
+	if err := c.out.w.Flush(); err != nil {
+		c.out.err = err
+		return err
+	}
+	return nil
+}
+
+// apply carries out the engine's actions in order. Consecutive handshake
+// messages share records, so a flight costs few records and one write.
+func (c *Conn) apply(actions []handshake.Action) error {
+	c.out.Lock()
+	defer c.out.Unlock()
+	var pending []byte
+	flushMessages := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		err := c.out.w.WriteRecord(record.Handshake, pending)
+		pending = pending[:0]
+		return err
+	}
+	for _, a := range actions {
+		var err error
+		switch a := a.(type) {
+		case handshake.SendMessage:
+			pending = append(pending, a.Data...)
+		case handshake.SendChangeCipherSpec:
+			if err = flushMessages(); err == nil {
+				err = c.out.w.WriteRecord(record.ChangeCipherSpec, []byte{1})
+			}
+		case handshake.SetWriteCipher:
+			if err = flushMessages(); err == nil {
+				c.out.w.SetCipher(a.Cipher)
+			}
+		case handshake.SetReadCipher:
+			if !c.in.hs.Empty() {
+				return alert.Errorf(alert.UnexpectedMessage, -1, "", "a handshake message spans a change of keys")
+			}
+			c.in.r.SetCipher(a.Cipher)
+		}
+		if err != nil {
+			c.out.err = err
+			return err
+		}
+	}
+	if err := flushMessages(); err != nil {
+		c.out.err = err
+		return err
+	}
+	return nil
+}
+
+// handshakeFailed sends the alert the error carries (unless the peer sent
+// it, or the network is gone), traces the error and returns it.
+func (c *Conn) handshakeFailed(err error) error {
+	var ae *alert.Error
+	if errors.As(err, &ae) && !ae.Received {
+		c.out.Lock()
+		if c.out.err == nil {
+			_ = c.sendAlertLocked(alert.LevelFatal, ae.Alert)
+			c.out.err = err
+		}
+		c.out.Unlock()
+	}
+	if c.in.err == nil {
+		c.in.err = err
+	}
+	c.emit(trace.Event{Kind: trace.KindError, Direction: trace.Local, Step: stepOf(err), Message: errMessage(err), Err: err,
+		Fields: []trace.Field{{Name: "error", Value: err.Error()}}})
+	return err
+}
+
+func stepOf(err error) int {
+	var ae *alert.Error
+	if errors.As(err, &ae) {
+		return ae.Step
+	}
+	return -1
+}
+
+func errMessage(err error) string {
+	var ae *alert.Error
+	if errors.As(err, &ae) {
+		return ae.Message
+	}
+	return ""
+}
+
+// emitConnect traces step 0: the TCP connection the handshake runs over.
+func (c *Conn) emitConnect() {
+	if c.config.Trace == nil {
+		return
+	}
+	c.emit(trace.Event{Kind: trace.KindConnect, Direction: trace.Local, Step: 0, Fields: []trace.Field{
+		{Name: "local", Value: addrString(c.conn.LocalAddr())},
+		{Name: "remote", Value: addrString(c.conn.RemoteAddr())},
+	}})
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return "?"
+	}
+	return a.String()
+}
+
+func summary(s *handshake.State) []trace.Field {
+	f := []trace.Field{
+		{Name: "version", Value: suites.VersionName(s.Version)},
+		{Name: "cipher_suite", Value: suites.Name(s.CipherSuite)},
+	}
+	if s.Group != 0 {
+		f = append(f, trace.Field{Name: "group", Value: suites.GroupName(s.Group)})
+	}
+	if s.NegotiatedProtocol != "" {
+		f = append(f, trace.Field{Name: "alpn", Value: s.NegotiatedProtocol})
+	}
+	f = append(f, trace.Field{Name: "extended_master_secret", Value: fmt.Sprint(s.ExtendedMaster)},
+		trace.Field{Name: "resumed", Value: fmt.Sprint(s.DidResume)})
+	return f
+}
+
+// handshakeConfig resolves the public Config into the engines' view.
+func (c *Conn) handshakeConfig() (*handshake.Config, error) {
+	cfg := c.config
+	lo, hi := cfg.versions()
+	if lo > hi {
+		return nil, fmt.Errorf("MinVersion %s is above the highest version tlsflow implements (%s)", VersionName(lo), VersionName(hi))
+	}
+	hc := &handshake.Config{
+		Rand: cfg.rand(), Time: cfg.Time, MinVersion: lo, MaxVersion: hi,
+		CipherSuites:     enabledSuites(cfg.CipherSuites),
+		Groups:           enabledGroups(cfg.CurvePreferences),
+		SignatureSchemes: signature.Default,
+		NextProtos:       cfg.NextProtos,
+		ClientAuth:       handshake.ClientAuth(cfg.ClientAuth),
+		Trace:            cfg.Trace,
+	}
+	if cfg.KeyLogWriter != nil {
+		hc.KeyLog = cfg.writeKeyLog
+	}
+	for i := range cfg.Certificates {
+		cert, err := engineCertificate(&cfg.Certificates[i])
+		if err != nil {
+			return nil, err
+		}
+		hc.Certificates = append(hc.Certificates, cert)
+	}
+	if cfg.VerifyConnection != nil {
+		hc.VerifyConnection = func(s *handshake.State) error { return cfg.VerifyConnection(c.connectionState(s, false)) }
+	}
+	if c.isClient {
+		hc.ServerName = c.serverName()
+		if hc.ServerName == "" && !cfg.InsecureSkipVerify {
+			return nil, errors.New("set ServerName (the host to verify) or InsecureSkipVerify")
+		}
+		hc.VerifyPeer = c.verifyServer
+		if cfg.GetClientCertificate != nil {
+			hc.GetClientCertificate = c.getClientCertificate
+		}
+	} else {
+		if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil {
+			return nil, errors.New("a server needs Certificates or GetCertificate")
+		}
+		hc.VerifyPeer = c.verifyClient
+		if cfg.GetCertificate != nil {
+			hc.GetCertificate = c.getCertificate
+		}
+		if cfg.ClientCAs != nil && cfg.ClientAuth != NoClientCert {
+			// Subjects is deprecated only for system pools, which ClientCAs is not.
+			hc.ClientCANames = cfg.ClientCAs.Subjects()
+		}
+	}
+	return hc, nil
+}
+
+func (c *Conn) serverName() string {
+	return c.config.ServerName
+}
+
+func engineCertificate(cert *Certificate) (*handshake.Certificate, error) {
+	leaf, err := cert.leaf()
+	if err != nil {
+		return nil, err
+	}
+	return &handshake.Certificate{Chain: cert.Certificate, PrivateKey: cert.PrivateKey, Leaf: leaf}, nil
+}
+
+func (c *Conn) getCertificate(info *handshake.ClientHelloInfo) (*handshake.Certificate, error) {
+	pub := &ClientHelloInfo{
+		ServerName: info.ServerName, CipherSuites: info.CipherSuites, SupportedProtos: info.SupportedProtos,
+		SupportedVersions: info.SupportedVersions, Conn: c.conn,
+	}
+	for _, g := range info.SupportedGroups {
+		pub.SupportedCurves = append(pub.SupportedCurves, CurveID(g))
+	}
+	for _, s := range info.SignatureSchemes {
+		pub.SignatureSchemes = append(pub.SignatureSchemes, SignatureScheme(s))
+	}
+	cert, err := c.config.GetCertificate(pub)
+	if err != nil || cert == nil {
+		return nil, err
+	}
+	return engineCertificate(cert)
+}
+
+func (c *Conn) getClientCertificate(info *handshake.CertificateRequestInfo) (*handshake.Certificate, error) {
+	pub := &CertificateRequestInfo{AcceptableCAs: info.AcceptableCAs, Version: info.Version}
+	for _, s := range info.SignatureSchemes {
+		pub.SignatureSchemes = append(pub.SignatureSchemes, SignatureScheme(s))
+	}
+	cert, err := c.config.GetClientCertificate(pub)
+	if err != nil || cert == nil || len(cert.Certificate) == 0 {
+		return nil, err
+	}
+	return engineCertificate(cert)
+}
+
+// enabledSuites resolves Config.CipherSuites into the ranking order.
+func enabledSuites(ids []uint16) []uint16 {
+	if ids == nil {
+		return suites.Default()
+	}
+	return suites.Ranked(ids)
+}
+
+func enabledGroups(prefs []CurveID) []uint16 {
+	if prefs == nil {
+		return suites.DefaultGroups()
+	}
+	var gs []uint16
+	for _, g := range prefs {
+		if suites.GroupImplemented(uint16(g)) {
+			gs = append(gs, uint16(g))
+		}
+	}
+	return gs
+}

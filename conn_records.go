@@ -1,0 +1,170 @@
+package tlsflow
+
+import (
+	"errors"
+	"io"
+	"strconv"
+
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/record"
+	"github.com/tlsflow/tlsflow/internal/wire"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+// maxWarningAlerts bounds consecutive TLS 1.2 warning alerts, so a peer
+// cannot keep us busy with them for ever.
+const maxWarningAlerts = 4
+
+// maxRenegotiationAttempts bounds refused renegotiations before we give up
+// on the peer.
+const maxRenegotiationAttempts = 3
+
+// readRecordLocked reads one record and deals with it. During the
+// handshake, handshake and ChangeCipherSpec records go to duringHandshake;
+// afterwards application data goes to c.in.pending. Any failure is stored
+// in c.in.err (and answered with an alert where one is due). c.in is held.
+func (c *Conn) readRecordLocked(duringHandshake func(record.ContentType, []byte) error) {
+	typ, payload, err := c.in.r.ReadRecord()
+	if err != nil {
+		c.readFailed(c.recordError(err, duringHandshake != nil))
+		return
+	}
+	if typ != record.Alert {
+		c.in.warns = 0
+	}
+	if typ != record.Handshake && !c.in.hs.Empty() {
+		c.readFailed(alert.Errorf(alert.UnexpectedMessage, -1, "", "%s record inside a fragmented handshake message", typ))
+		return
+	}
+	switch typ {
+	case record.Alert:
+		err = c.handleAlert(payload, duringHandshake != nil)
+	case record.ChangeCipherSpec:
+		if len(payload) != 1 || payload[0] != 1 {
+			err = alert.Errorf(alert.DecodeError, 6, "ChangeCipherSpec", "malformed ChangeCipherSpec record")
+		} else if duringHandshake == nil {
+			err = alert.Errorf(alert.UnexpectedMessage, 6, "ChangeCipherSpec", "ChangeCipherSpec after the handshake")
+		} else {
+			err = duringHandshake(typ, payload)
+		}
+	case record.Handshake:
+		if duringHandshake != nil {
+			err = duringHandshake(typ, payload)
+		} else {
+			err = c.handlePostHandshake(payload)
+		}
+	case record.ApplicationData:
+		if duringHandshake != nil {
+			err = duringHandshake(typ, payload)
+			break
+		}
+		if !c.in.seenApp && len(payload) > 0 {
+			c.in.seenApp = true
+			c.emit(trace.Event{Kind: trace.KindApplicationData, Direction: trace.Received, Step: 8,
+				Fields: []trace.Field{{Name: "length", Value: strconv.Itoa(len(payload))}}})
+		}
+		c.in.pending = payload
+	default:
+		err = alert.Errorf(alert.UnexpectedMessage, -1, "", "record of unknown content type %d", typ)
+	}
+	if err != nil {
+		c.readFailed(err)
+	}
+}
+
+// readFailed records a read error, answering with an alert if one is due.
+func (c *Conn) readFailed(err error) {
+	if c.in.err != nil {
+		return
+	}
+	c.in.err = err
+	var ae *alert.Error
+	if errors.As(err, &ae) && !ae.Received && ae.Alert != alert.CloseNotify {
+		c.out.Lock()
+		if c.out.err == nil {
+			_ = c.sendAlertLocked(alert.LevelFatal, ae.Alert)
+			c.out.err = err
+		}
+		c.out.Unlock()
+	}
+}
+
+// recordError turns a record layer failure into the alert it calls for.
+// A TCP close at a record boundary is a clean end only after close_notify;
+// without it the data may have been truncated by an attacker.
+func (c *Conn) recordError(err error, duringHandshake bool) error {
+	var re *record.Error
+	switch {
+	case errors.As(err, &re):
+		return &alert.Error{Alert: alert.Alert(re.Alert), Step: -1, Reason: re.Error(), Err: err}
+	case errors.Is(err, io.EOF):
+		if duringHandshake {
+			return &alert.Error{Alert: alert.CloseNotify, Received: true, Step: -1,
+				Reason: "the peer closed the connection during the handshake", Err: io.ErrUnexpectedEOF}
+		}
+		return &alert.Error{Alert: alert.CloseNotify, Received: true, Step: 8,
+			Reason: "the peer closed TCP without close_notify: the data may be truncated", Err: io.ErrUnexpectedEOF}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &alert.Error{Alert: alert.CloseNotify, Received: true, Step: -1,
+			Reason: "the connection ended inside a record", Err: io.ErrUnexpectedEOF}
+	}
+	return err // the network's own error: no alert can be sent over a broken connection
+}
+
+// handleAlert acts on a received alert: close_notify ends the data stream
+// cleanly; TLS 1.2 warnings are skipped (a bounded number in a row); every
+// other alert is fatal.
+func (c *Conn) handleAlert(payload []byte, duringHandshake bool) error {
+	if len(payload) != 2 {
+		return alert.Errorf(alert.DecodeError, -1, "Alert", "alert record of %d bytes", len(payload))
+	}
+	level, a := alert.Level(payload[0]), alert.Alert(payload[1])
+	c.emit(trace.Event{Kind: trace.KindAlert, Direction: trace.Received, Step: -1, Message: a.String(),
+		Fields: []trace.Field{{Name: "level", Value: levelName(level)}}})
+	if a == alert.CloseNotify {
+		if duringHandshake {
+			return &alert.Error{Alert: a, Received: true, Step: -1, Reason: "the peer closed the connection during the handshake"}
+		}
+		return io.EOF
+	}
+	if level == alert.LevelWarning && c.in.version != 0x0304 {
+		c.in.warns++
+		if c.in.warns > maxWarningAlerts {
+			return alert.Errorf(alert.UnexpectedMessage, -1, "Alert", "too many warning alerts in a row")
+		}
+		return nil
+	}
+	return &alert.Error{Alert: a, Received: true, Step: -1, Reason: "the peer sent a fatal alert"}
+}
+
+// handlePostHandshake deals with handshake records after the handshake.
+// tlsflow never renegotiates (RFC 5746): a HelloRequest or a new
+// ClientHello is answered with a no_renegotiation warning, a bounded number
+// of times.
+func (c *Conn) handlePostHandshake(payload []byte) error {
+	c.in.hs.Add(payload)
+	for {
+		msg, ok, err := c.in.hs.Next()
+		if err != nil {
+			return alert.Errorf(alert.DecodeError, -1, "", "%w", err)
+		}
+		if !ok {
+			return nil
+		}
+		t := wire.HandshakeType(msg[0])
+		if (c.isClient && t == wire.TypeHelloRequest) || (!c.isClient && t == wire.TypeClientHello) {
+			c.in.renegs++
+			if c.in.renegs > maxRenegotiationAttempts {
+				return alert.Errorf(alert.NoRenegotiation, -1, t.String(), "the peer keeps asking to renegotiate")
+			}
+			c.out.Lock()
+			err := c.sendAlertLocked(alert.LevelWarning, alert.NoRenegotiation)
+			c.out.Unlock()
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		return alert.Errorf(alert.UnexpectedMessage, -1, t.String(), "unexpected %s after the handshake", t)
+	}
+}

@@ -1,0 +1,76 @@
+package tlsflow
+
+import (
+	"github.com/tlsflow/tlsflow/internal/signature"
+	"github.com/tlsflow/tlsflow/internal/suites"
+)
+
+// Protocol versions. TLS 1.0, 1.1 and SSL 3 are refused.
+const (
+	VersionTLS12 uint16 = 0x0303
+	VersionTLS13 uint16 = 0x0304
+)
+
+// Cipher suites under their IANA names (RFC 5288, RFC 5289, RFC 7905,
+// RFC 8446 §B.4). The RSA key exchange suites are off unless
+// Config.CipherSuites names them: they have no forward secrecy.
+const (
+	TLS_RSA_WITH_AES_128_GCM_SHA256               uint16 = suites.TLS_RSA_WITH_AES_128_GCM_SHA256
+	TLS_RSA_WITH_AES_256_GCM_SHA384               uint16 = suites.TLS_RSA_WITH_AES_256_GCM_SHA384
+	TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256       uint16 = suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+	TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384       uint16 = suites.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+	TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256         uint16 = suites.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+	TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384         uint16 = suites.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+	TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256   uint16 = suites.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+	TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 uint16 = suites.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+)
+
+// CipherSuiteName returns the IANA name of a cipher suite, or its hex value
+// ("0x1234") when tlsflow does not know it.
+func CipherSuiteName(id uint16) string { return suites.Name(id) }
+
+// CipherSuites returns the suites tlsflow implements, strongest first.
+func CipherSuites() []uint16 {
+	var ids []uint16
+	for _, s := range suites.All() {
+		if s.Version <= maxSupportedVersion {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
+// CurveID is a TLS NamedGroup (IANA TLS Supported Groups registry).
+type CurveID uint16
+
+const (
+	CurveP256      CurveID = CurveID(suites.GroupP256)
+	CurveP384      CurveID = CurveID(suites.GroupP384)
+	X25519         CurveID = CurveID(suites.GroupX25519)
+	X25519MLKEM768 CurveID = CurveID(suites.GroupX25519MLKEM768) // TLS 1.3 only
+)
+
+func (c CurveID) String() string { return suites.GroupName(uint16(c)) }
+
+// SignatureScheme is a TLS SignatureScheme (RFC 8446 §4.2.3).
+type SignatureScheme uint16
+
+const (
+	PKCS1WithSHA256        SignatureScheme = SignatureScheme(signature.RSAPKCS1SHA256)
+	PKCS1WithSHA384        SignatureScheme = SignatureScheme(signature.RSAPKCS1SHA384)
+	PKCS1WithSHA512        SignatureScheme = SignatureScheme(signature.RSAPKCS1SHA512)
+	PSSWithSHA256          SignatureScheme = SignatureScheme(signature.RSAPSSRSAESHA256)
+	PSSWithSHA384          SignatureScheme = SignatureScheme(signature.RSAPSSRSAESHA384)
+	PSSWithSHA512          SignatureScheme = SignatureScheme(signature.RSAPSSRSAESHA512)
+	ECDSAWithP256AndSHA256 SignatureScheme = SignatureScheme(signature.ECDSASecp256r1SHA256)
+	ECDSAWithP384AndSHA384 SignatureScheme = SignatureScheme(signature.ECDSASecp384r1SHA384)
+	Ed25519                SignatureScheme = SignatureScheme(signature.Ed25519)
+)
+
+func (s SignatureScheme) String() string { return signature.Name(uint16(s)) }
+
+// VersionName returns "TLS 1.2" style names.
+func VersionName(v uint16) string { return suites.VersionName(v) }
+
+// maxSupportedVersion is the highest version this build implements.
+const maxSupportedVersion = VersionTLS12

@@ -1,0 +1,183 @@
+package handshake
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/keys"
+	"github.com/tlsflow/tlsflow/internal/wire"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+// base is what both sides share: the configuration, the transcript, the
+// actions produced by the current input, and the negotiated state.
+type base struct {
+	cfg        *Config
+	side       trace.Side
+	out        []Action
+	transcript keys.Transcript
+	state      State
+	complete   bool
+}
+
+func (b *base) Complete() bool { return b.complete }
+func (b *base) State() *State  { return &b.state }
+
+func (b *base) random() io.Reader {
+	if b.cfg.Rand != nil {
+		return b.cfg.Rand
+	}
+	return rand.Reader
+}
+
+// take returns the actions produced so far and starts a new list.
+func (b *base) take() []Action {
+	out := b.out
+	b.out = nil
+	return out
+}
+
+// send marshals m, adds it to the transcript, queues it and traces it.
+func (b *base) send(m wire.Message, step int) []byte {
+	raw := m.Marshal()
+	b.transcript.Write(raw)
+	b.out = append(b.out, SendMessage{Data: raw})
+	b.traceMessage(trace.Sent, m, raw, step)
+	return raw
+}
+
+// received adds a parsed message to the transcript and traces it.
+func (b *base) received(m wire.Message, raw []byte, step int) {
+	b.transcript.Write(raw)
+	b.traceMessage(trace.Received, m, raw, step)
+}
+
+func (b *base) sendChangeCipherSpec() {
+	b.out = append(b.out, SendChangeCipherSpec{})
+	b.emit(trace.Event{Kind: trace.KindChangeCipherSpec, Direction: trace.Sent, Step: 6, Message: "ChangeCipherSpec"})
+}
+
+func (b *base) traceMessage(dir trace.Direction, m wire.Message, raw []byte, step int) {
+	if b.cfg.Trace == nil {
+		return
+	}
+	b.emit(trace.Event{
+		Kind: trace.KindMessage, Direction: dir, Step: step,
+		Message: messageName(m), Fields: describe(m), Raw: raw,
+	})
+}
+
+// emit fills in the common fields of an event and hands it to the hook.
+func (b *base) emit(e trace.Event) {
+	if b.cfg.Trace == nil {
+		return
+	}
+	e.Time = b.cfg.now()
+	e.Side = b.side
+	if e.Version == 0 {
+		e.Version = b.state.Version
+	}
+	b.cfg.Trace(e)
+}
+
+// note emits a local event with fields given as name, value pairs.
+func (b *base) note(kind trace.Kind, step int, message string, kv ...string) {
+	if b.cfg.Trace == nil {
+		return
+	}
+	e := trace.Event{Kind: kind, Direction: trace.Local, Step: step, Message: message}
+	for i := 0; i+1 < len(kv); i += 2 {
+		e.Fields = append(e.Fields, trace.Field{Name: kv[i], Value: kv[i+1]})
+	}
+	b.emit(e)
+}
+
+// logSecret writes a secret to the key log and traces its derivation. The
+// secret itself only enters the trace when a key log is configured: whoever
+// set one has chosen to see secrets.
+func (b *base) logSecret(label string, step int, secret []byte) {
+	if b.cfg.KeyLog != nil {
+		b.cfg.KeyLog(label, b.state.ClientRandom, secret)
+	}
+	if b.cfg.Trace == nil {
+		return
+	}
+	e := trace.Event{Kind: trace.KindKeys, Direction: trace.Local, Step: step, Message: label}
+	if b.cfg.KeyLog != nil {
+		e.Secret = append([]byte(nil), secret...)
+	}
+	b.emit(e)
+}
+
+// parse checks that msg is of the wanted type and unmarshals it. A message of
+// another type is unexpected_message; a malformed one is decode_error (or
+// illegal_parameter where the RFC says so).
+func parse(m wire.Message, msg []byte, step int) error {
+	if len(msg) == 0 || wire.HandshakeType(msg[0]) != m.Type() {
+		return unexpected(msg, step, m.Type().String())
+	}
+	if err := m.Unmarshal(msg); err != nil {
+		var ip *wire.IllegalParameterError
+		if errors.As(err, &ip) {
+			return alert.Errorf(alert.IllegalParameter, step, m.Type().String(), "%w", err)
+		}
+		return alert.Errorf(alert.DecodeError, step, m.Type().String(), "malformed message: %w", err)
+	}
+	return nil
+}
+
+// unexpected is the one place that turns "not the message this state waits
+// for" into unexpected_message.
+func unexpected(msg []byte, step int, want ...string) error {
+	got := "empty message"
+	if len(msg) > 0 {
+		got = wire.HandshakeType(msg[0]).String()
+	}
+	return alert.Errorf(alert.UnexpectedMessage, step, got, "unexpected %s, waiting for %s", got, joinOr(want))
+}
+
+func unexpectedChangeCipherSpec(step int, want ...string) error {
+	return alert.Errorf(alert.UnexpectedMessage, step, "ChangeCipherSpec",
+		"unexpected ChangeCipherSpec, waiting for %s", joinOr(want))
+}
+
+func joinOr(s []string) string {
+	switch len(s) {
+	case 0:
+		return "nothing"
+	case 1:
+		return s[0]
+	}
+	out := s[0]
+	for _, x := range s[1 : len(s)-1] {
+		out += ", " + x
+	}
+	return out + " or " + s[len(s)-1]
+}
+
+// internalError wraps a failure of our own (a signer, the random source).
+func internalError(step int, message string, err error) error {
+	return alert.Errorf(alert.InternalError, step, message, "%w", err)
+}
+
+func messageName(m wire.Message) string {
+	switch m.(type) {
+	case *wire.ClientKeyExchangeRSA, *wire.ClientKeyExchangeECDHE:
+		return "ClientKeyExchange"
+	case *wire.ServerHello:
+		if m.(*wire.ServerHello).IsHelloRetryRequest() {
+			return "HelloRetryRequest"
+		}
+	}
+	return m.Type().String()
+}
+
+func hexShort(b []byte, n int) string {
+	if len(b) <= n {
+		return fmt.Sprintf("%x", b)
+	}
+	return fmt.Sprintf("%x…(%d bytes)", b[:n], len(b))
+}

@@ -1,0 +1,108 @@
+package handshake
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"strings"
+
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/signature"
+)
+
+// certificateError turns a failed check of the peer's chain into the alert
+// RFC 5246 §7.2.2 / RFC 8446 §6.2 names for it.
+func certificateError(step int, message, what string, err error) error {
+	a := alert.BadCertificate
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &unknown):
+		a = alert.UnknownCA
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		a = alert.CertificateExpired
+	case errors.As(err, &invalid) && invalid.Reason == x509.IncompatibleUsage:
+		a = alert.UnsupportedCertificate
+	}
+	return alert.Errorf(a, step, message, "%s rejected: %w", what, err)
+}
+
+// TLS 1.2 ClientCertificateType values (RFC 5246 §7.4.4, RFC 8422 §5.5).
+const (
+	certTypeRSASign   = 1
+	certTypeECDSASign = 64
+)
+
+// clientCertFits reports whether cert answers a CertificateRequest: its
+// key type is accepted, some signature scheme fits both sides, and — when
+// the server named authorities — the chain comes from one of them.
+func clientCertFits(cert *Certificate, certTypes []uint8, peerSchemes, ourSchemes []uint16, authorities [][]byte, tls13 bool) bool {
+	signer, ok := cert.PrivateKey.(crypto.Signer)
+	if !ok || cert.Leaf == nil {
+		return false
+	}
+	pub := signer.Public()
+	if certTypes != nil && !certTypeAccepted(pub, certTypes) {
+		return false
+	}
+	if _, ok := signature.Choose(ourSchemes, peerSchemes, pub, tls13); !ok {
+		return false
+	}
+	return len(authorities) == 0 || chainFromAuthorities(cert, authorities)
+}
+
+func certTypeAccepted(pub crypto.PublicKey, types []uint8) bool {
+	want := uint8(0)
+	switch pub.(type) {
+	case *rsa.PublicKey:
+		want = certTypeRSASign
+	case *ecdsa.PublicKey, ed25519.PublicKey:
+		want = certTypeECDSASign
+	}
+	return want != 0 && bytes.IndexByte(types, want) >= 0
+}
+
+// chainFromAuthorities reports whether any certificate of the chain is
+// issued by, or is, one of the named authorities.
+func chainFromAuthorities(cert *Certificate, authorities [][]byte) bool {
+	for i, der := range cert.Chain {
+		c := cert.Leaf
+		if i > 0 {
+			var err error
+			if c, err = x509.ParseCertificate(der); err != nil {
+				return false
+			}
+		}
+		for _, name := range authorities {
+			if bytes.Equal(c.RawIssuer, name) || bytes.Equal(c.RawSubject, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dnList renders raw DER distinguished names for people: "CN=Demo CA, O=tlsflow; CN=...".
+func dnList(names [][]byte) string {
+	out := make([]string, 0, len(names))
+	for _, der := range names {
+		out = append(out, dnString(der))
+	}
+	return strings.Join(out, "; ")
+}
+
+func dnString(der []byte) string {
+	var rdn pkix.RDNSequence
+	if rest, err := asn1.Unmarshal(der, &rdn); err != nil || len(rest) != 0 {
+		return "(unparsable name)"
+	}
+	var name pkix.Name
+	name.FillFromRDNSequence(&rdn)
+	return name.String()
+}

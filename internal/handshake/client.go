@@ -1,0 +1,154 @@
+package handshake
+
+import (
+	"io"
+
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/suites"
+	"github.com/tlsflow/tlsflow/internal/wire"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+// Client is the client side of a handshake (RFC 5246 §7.3, RFC 8446 §2).
+//
+//	Start: send ClientHello                                   (step 1)
+//	readServerHello                                           (step 2)
+//	  TLS 1.2 → client12 states (client12.go)
+type Client struct {
+	base
+	hello *wire.ClientHello
+	next  clientState
+	c12   client12
+}
+
+// clientState handles one input: a handshake message, or nil for ChangeCipherSpec.
+type clientState func(c *Client, msg []byte) (clientState, error)
+
+// NewClient returns a client engine for cfg.
+func NewClient(cfg *Config) *Client {
+	c := &Client{base: base{cfg: cfg, side: trace.Client}}
+	c.next = (*Client).readServerHello
+	return c
+}
+
+func (c *Client) Start() ([]Action, error) {
+	hello, err := c.buildClientHello()
+	if err != nil {
+		return nil, err
+	}
+	c.hello = hello
+	c.state.ClientRandom = hello.Random[:]
+	// TLS 1.2 client CertificateVerify signs the raw transcript with a hash
+	// that need not be the PRF hash, so keep the messages until we know.
+	c.transcript.KeepBuffer(true)
+	c.send(hello, 1)
+	return c.take(), nil
+}
+
+func (c *Client) HandleMessage(msg []byte) ([]Action, error) { return c.step(msg) }
+
+func (c *Client) HandleChangeCipherSpec() ([]Action, error) { return c.step(nil) }
+
+func (c *Client) step(msg []byte) ([]Action, error) {
+	if c.next == nil {
+		if msg == nil {
+			return nil, unexpectedChangeCipherSpec(-1, "nothing")
+		}
+		return nil, unexpected(msg, -1, "nothing (the handshake is over)")
+	}
+	next, err := c.next(c, msg)
+	if err != nil {
+		c.next = nil
+		return nil, err
+	}
+	c.next = next
+	return c.take(), nil
+}
+
+// versions the client offers, highest first.
+func (c *Client) versions() []uint16 {
+	var vs []uint16
+	for v := c.cfg.MaxVersion; v >= c.cfg.MinVersion && v >= suites.VersionTLS12; v-- {
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+func (c *Client) offers13() bool { return c.cfg.MaxVersion >= suites.VersionTLS13 }
+
+// buildClientHello is step 1: our random, the suites, groups and signature
+// schemes we support, and the extensions that say what else we can do.
+func (c *Client) buildClientHello() (*wire.ClientHello, error) {
+	h := &wire.ClientHello{Version: suites.VersionTLS12, CompressionMethods: []uint8{0}}
+	if _, err := io.ReadFull(c.random(), h.Random[:]); err != nil {
+		return nil, internalError(1, "ClientHello", err)
+	}
+	for _, id := range c.cfg.CipherSuites {
+		s := suites.Lookup(id)
+		if s != nil && s.Version >= c.cfg.MinVersion && s.Version <= c.cfg.MaxVersion {
+			h.CipherSuites = append(h.CipherSuites, id)
+		}
+	}
+	if len(h.CipherSuites) == 0 {
+		return nil, alert.Errorf(alert.InternalError, 1, "ClientHello",
+			"no cipher suite is enabled for %s–%s", suites.VersionName(c.cfg.MinVersion), suites.VersionName(c.cfg.MaxVersion))
+	}
+	if name := sniName(c.cfg.ServerName); name != "" {
+		h.Extensions.Add(wire.ExtServerName, &wire.ServerName{HostName: name})
+	}
+	var groups wire.SupportedGroups
+	for _, g := range c.cfg.Groups {
+		if !suites.GroupTLS13Only(g) || c.offers13() {
+			groups = append(groups, g)
+		}
+	}
+	h.Extensions.Add(wire.ExtSupportedGroups, &groups)
+	h.Extensions.Add(wire.ExtECPointFormats, &wire.ECPointFormats{0}) // uncompressed only, RFC 8422 §5.1.2
+	sigs := wire.SignatureAlgorithms(c.cfg.SignatureSchemes)
+	h.Extensions.Add(wire.ExtSignatureAlgorithms, &sigs)
+	if len(c.cfg.NextProtos) > 0 {
+		alpn := wire.ALPN(c.cfg.NextProtos)
+		h.Extensions.Add(wire.ExtALPN, &alpn)
+	}
+	if c.cfg.MinVersion <= suites.VersionTLS12 {
+		h.Extensions.AddEmpty(wire.ExtExtendedMasterSecret)
+		// An empty renegotiation_info says "secure renegotiation understood"
+		// (RFC 5746 §3.4); we never renegotiate, but peers want to hear it.
+		ri := wire.RenegotiationInfo{}
+		h.Extensions.Add(wire.ExtRenegotiationInfo, &ri)
+	}
+	return h, nil
+}
+
+// sniName returns the name to send in server_name: host names only, never
+// IP literals (RFC 6066 §3), without a trailing dot.
+func sniName(name string) string {
+	if name == "" || isIPLiteral(name) {
+		return ""
+	}
+	for len(name) > 0 && name[len(name)-1] == '.' {
+		name = name[:len(name)-1]
+	}
+	return name
+}
+
+// readServerHello is step 2: the server's choice of version and suite, and its random.
+func (c *Client) readServerHello(msg []byte) (clientState, error) {
+	sh := new(wire.ServerHello)
+	if err := parse(sh, msg, 2); err != nil {
+		return nil, err
+	}
+	if sh.IsHelloRetryRequest() {
+		return nil, alert.Errorf(alert.UnexpectedMessage, 2, "HelloRetryRequest", "HelloRetryRequest is TLS 1.3, which this client did not offer")
+	}
+	if sh.Extensions.Has(wire.ExtSupportedVersions) {
+		return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "server selected a version through supported_versions, which this client did not offer")
+	}
+	if sh.Version != suites.VersionTLS12 || sh.Version < c.cfg.MinVersion || sh.Version > c.cfg.MaxVersion {
+		return nil, alert.Errorf(alert.ProtocolVersion, 2, "ServerHello",
+			"server chose %s; this client accepts %s–%s only", suites.VersionName(sh.Version),
+			suites.VersionName(c.cfg.MinVersion), suites.VersionName(c.cfg.MaxVersion))
+	}
+	c.state.Version = sh.Version
+	return c.readServerHello12(sh, msg)
+}

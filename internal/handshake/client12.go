@@ -1,0 +1,383 @@
+package handshake
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"fmt"
+
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/kex"
+	"github.com/tlsflow/tlsflow/internal/keys"
+	"github.com/tlsflow/tlsflow/internal/record"
+	"github.com/tlsflow/tlsflow/internal/signature"
+	"github.com/tlsflow/tlsflow/internal/suites"
+	"github.com/tlsflow/tlsflow/internal/wire"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+// client12 holds what the TLS 1.2 client learns on the way. Its states, in
+// order (RFC 5246 §7.3, Figure 1; the course note's steps in brackets):
+//
+//	readServerHello12                                        [2]
+//	→ readServerCertificate                                  [3]
+//	→ readServerKeyExchange (ECDHE suites only)              [3]
+//	→ readCertificateRequestOrDone → [readServerHelloDone]   [3, 4]
+//	→ send [Certificate] ClientKeyExchange [CertificateVerify]  [5]
+//	  ChangeCipherSpec Finished                              [6, 7]
+//	→ readServerChangeCipherSpec → readServerFinished        [6, 7]
+type client12 struct {
+	suite       *suites.Suite
+	serverHello *wire.ServerHello
+	serverKey   crypto.PublicKey
+	preMaster   []byte // the pre-master secret, until the master secret is made
+	kexPublic   []byte // our ECDHE public value, sent in ClientKeyExchange
+	certReq     *wire.CertificateRequest
+	master      []byte
+	serverWrite record.Cipher
+}
+
+// readServerHello12 checks the TLS 1.2 ServerHello: a suite we offered, the
+// RFC 8446 §4.1.3 downgrade sentinel, and only extensions we asked for.
+func (c *Client) readServerHello12(sh *wire.ServerHello, raw []byte) (clientState, error) {
+	if c.offers13() && bytes.Equal(sh.Random[24:], downgradeTLS12[:]) {
+		return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello",
+			"the server random carries the TLS 1.3 downgrade sentinel: a man in the middle removed TLS 1.3 from our ClientHello (RFC 8446 §4.1.3)")
+	}
+	s := suites.Lookup(sh.CipherSuite)
+	if s == nil || s.Version != suites.VersionTLS12 || !contains(c.hello.CipherSuites, sh.CipherSuite) {
+		return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello",
+			"server chose %s, which this client did not offer", suites.Name(sh.CipherSuite))
+	}
+	if err := c.checkServerExtensions12(sh); err != nil {
+		return nil, err
+	}
+	c.c12.suite = s
+	c.c12.serverHello = sh
+	c.state.CipherSuite = s.ID
+	c.state.ServerRandom = sh.Random[:]
+	c.state.ServerName = c.cfg.ServerName
+	c.transcript.SetHash(s.Hash)
+	c.received(sh, raw, 2)
+	return (*Client).readServerCertificate, nil
+}
+
+func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
+	for _, e := range sh.Extensions {
+		if !c.hello.Extensions.Has(e.Type) {
+			return alert.Errorf(alert.UnsupportedExtension, 2, "ServerHello",
+				"server sent %s, which this client did not offer (RFC 5246 §7.4.1.4)", e.Type)
+		}
+	}
+	if ems, err := sh.Extensions.Empty(wire.ExtExtendedMasterSecret); err != nil {
+		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "%w", err)
+	} else {
+		c.state.ExtendedMaster = ems
+	}
+	var ri wire.RenegotiationInfo
+	if found, err := sh.Extensions.Decode(wire.ExtRenegotiationInfo, &ri); err != nil {
+		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "renegotiation_info: %w", err)
+	} else if found && len(ri) != 0 {
+		return alert.Errorf(alert.HandshakeFailure, 2, "ServerHello",
+			"renegotiation_info must be empty in an initial handshake (RFC 5746 §3.4)")
+	}
+	var pf wire.ECPointFormats
+	if found, err := sh.Extensions.Decode(wire.ExtECPointFormats, &pf); err != nil {
+		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "ec_point_formats: %w", err)
+	} else if found && !bytes.Contains(pf, []byte{0}) {
+		return alert.Errorf(alert.IllegalParameter, 2, "ServerHello",
+			"ec_point_formats lacks the uncompressed format (RFC 8422 §5.2)")
+	}
+	return c.checkALPN(sh.Extensions, 2, "ServerHello")
+}
+
+// checkALPN checks the server's protocol choice is one we offered (RFC 7301 §3.1).
+func (c *Client) checkALPN(exts wire.Extensions, step int, message string) error {
+	var alpn wire.ALPN
+	found, err := exts.Decode(wire.ExtALPN, &alpn)
+	if err != nil {
+		return alert.Errorf(alert.DecodeError, step, message, "application_layer_protocol_negotiation: %w", err)
+	}
+	if !found {
+		return nil
+	}
+	if len(alpn) != 1 || !containsString(c.cfg.NextProtos, alpn[0]) {
+		return alert.Errorf(alert.IllegalParameter, step, message,
+			"server selected protocol %q, which this client did not offer (%v)", alpn, c.cfg.NextProtos)
+	}
+	c.state.NegotiatedProtocol = alpn[0]
+	return nil
+}
+
+// readServerCertificate is step 3: the server's X.509 chain, which the
+// client checks before it trusts anything signed or encrypted with it.
+func (c *Client) readServerCertificate(msg []byte) (clientState, error) {
+	if msg == nil {
+		return nil, unexpectedChangeCipherSpec(3, "Certificate")
+	}
+	cert := new(wire.Certificate)
+	if err := parse(cert, msg, 3); err != nil {
+		return nil, err
+	}
+	c.received(cert, msg, 3)
+	if len(cert.Chain) == 0 {
+		return nil, alert.Errorf(alert.BadCertificate, 3, "Certificate", "the server sent an empty certificate chain")
+	}
+	peer, err := c.cfg.VerifyPeer(cert.Chain)
+	if err != nil {
+		return nil, certificateError(3, "Certificate", "server certificate", err)
+	}
+	c.state.PeerCertificates = peer.Certificates
+	c.state.VerifiedChains = peer.VerifiedChains
+	c.c12.serverKey = peer.Certificates[0].PublicKey
+	c.note(trace.KindVerified, 3, "Certificate", "subject", peer.Certificates[0].Subject.String(),
+		"verified", fmt.Sprint(len(peer.VerifiedChains) > 0))
+	if err := keyFitsSuite(c.c12.serverKey, c.c12.suite); err != nil {
+		return nil, alert.Errorf(alert.UnsupportedCertificate, 3, "Certificate", "%w", err)
+	}
+	if c.c12.suite.KeyExchange == suites.KeyExchangeRSA {
+		return (*Client).readCertificateRequestOrDone, nil
+	}
+	return (*Client).readServerKeyExchange, nil
+}
+
+// keyFitsSuite checks the certificate's key can do what the suite needs.
+func keyFitsSuite(pub crypto.PublicKey, s *suites.Suite) error {
+	switch s.KeyExchange {
+	case suites.KeyExchangeRSA, suites.KeyExchangeECDHERSA:
+		if _, ok := pub.(*rsa.PublicKey); ok {
+			return nil
+		}
+		return fmt.Errorf("%s needs an RSA certificate, the server's key is %s", s.Name, keyName(pub))
+	case suites.KeyExchangeECDHEECDSA:
+		switch pub.(type) {
+		case *ecdsa.PublicKey, ed25519.PublicKey:
+			return nil
+		}
+		return fmt.Errorf("%s needs an ECDSA or Ed25519 certificate, the server's key is %s", s.Name, keyName(pub))
+	}
+	return nil
+}
+
+// readServerKeyExchange (ECDHE suites, step 3): the server's ephemeral
+// public key, signed with its certificate key over both randoms.
+func (c *Client) readServerKeyExchange(msg []byte) (clientState, error) {
+	if msg == nil {
+		return nil, unexpectedChangeCipherSpec(3, "ServerKeyExchange")
+	}
+	ske := new(wire.ServerKeyExchange)
+	if err := parse(ske, msg, 3); err != nil {
+		return nil, err
+	}
+	c.received(ske, msg, 3)
+	if !contains(c.cfg.Groups, ske.Group) || suites.GroupTLS13Only(ske.Group) || !kex.Supported(ske.Group) {
+		return nil, alert.Errorf(alert.IllegalParameter, 3, "ServerKeyExchange",
+			"server chose group %s, which this client did not offer", suites.GroupName(ske.Group))
+	}
+	if !contains(c.cfg.SignatureSchemes, ske.SignatureScheme) || !signature.Compatible(c.c12.serverKey, ske.SignatureScheme, false) {
+		return nil, alert.Errorf(alert.IllegalParameter, 3, "ServerKeyExchange",
+			"server signed with %s, which this client did not offer or which does not fit its %s key",
+			signature.Name(ske.SignatureScheme), keyName(c.c12.serverKey))
+	}
+	signed := concat(c.state.ClientRandom, c.state.ServerRandom, ske.Params())
+	if err := signature.Verify(c.c12.serverKey, ske.SignatureScheme, signed, ske.Signature); err != nil {
+		return nil, alert.Errorf(alert.DecryptError, 3, "ServerKeyExchange",
+			"the signature over the ECDHE parameters does not verify with the server certificate's key (%s): %w",
+			signature.Name(ske.SignatureScheme), err)
+	}
+	c.state.PeerSignatureScheme = ske.SignatureScheme
+	c.note(trace.KindVerified, 3, "ServerKeyExchange", "signature_scheme", signature.Name(ske.SignatureScheme))
+	public, secret, err := kex.Respond(ske.Group, ske.PublicKey, c.random())
+	if err != nil {
+		return nil, alert.Errorf(alert.IllegalParameter, 3, "ServerKeyExchange", "server's %s public key: %w", suites.GroupName(ske.Group), err)
+	}
+	c.state.Group = ske.Group
+	c.c12.kexPublic, c.c12.preMaster = public, secret
+	return (*Client).readCertificateRequestOrDone, nil
+}
+
+// readCertificateRequestOrDone: the server may ask for a client
+// certificate, naming the authorities it accepts (step 3), before
+// ServerHelloDone (step 4).
+func (c *Client) readCertificateRequestOrDone(msg []byte) (clientState, error) {
+	if msg == nil {
+		return nil, unexpectedChangeCipherSpec(3, "CertificateRequest", "ServerHelloDone")
+	}
+	if len(msg) > 0 && wire.HandshakeType(msg[0]) == wire.TypeCertificateRequest {
+		req := new(wire.CertificateRequest)
+		if err := parse(req, msg, 3); err != nil {
+			return nil, err
+		}
+		c.received(req, msg, 3)
+		c.c12.certReq = req
+		return (*Client).readServerHelloDone, nil
+	}
+	return c.readServerHelloDone(msg)
+}
+
+// readServerHelloDone is step 4, and the client answers with its whole
+// second flight: steps 5, 6 and 7.
+func (c *Client) readServerHelloDone(msg []byte) (clientState, error) {
+	if msg == nil {
+		return nil, unexpectedChangeCipherSpec(4, "ServerHelloDone")
+	}
+	done := new(wire.ServerHelloDone)
+	if err := parse(done, msg, 4); err != nil {
+		return nil, err
+	}
+	c.received(done, msg, 4)
+	if c.cfg.VerifyConnection != nil {
+		if err := c.cfg.VerifyConnection(&c.state); err != nil {
+			return nil, alert.Errorf(alert.BadCertificate, 4, "ServerHelloDone", "VerifyConnection rejected the connection: %w", err)
+		}
+	}
+
+	var clientCert *Certificate
+	if c.c12.certReq != nil {
+		var err error
+		if clientCert, err = c.chooseClientCertificate12(); err != nil {
+			return nil, err
+		}
+		var chain [][]byte
+		if clientCert != nil {
+			chain = clientCert.Chain
+		}
+		c.send(&wire.Certificate{Chain: chain}, 5)
+	}
+	if err := c.sendClientKeyExchange(); err != nil {
+		return nil, err
+	}
+	if clientCert != nil {
+		if err := c.sendCertificateVerify12(clientCert); err != nil {
+			return nil, err
+		}
+	}
+	c.transcript.KeepBuffer(false)
+
+	s := c.c12.suite
+	cw, sw, err := deriveKeys12(s, c.c12.master, c.state.ClientRandom, c.state.ServerRandom)
+	if err != nil {
+		return nil, internalError(5, "ClientKeyExchange", err)
+	}
+	c.c12.serverWrite = sw
+	c.sendChangeCipherSpec()
+	c.out = append(c.out, SetWriteCipher{Cipher: cw})
+	verify := keys.Finished12(s.Hash, c.c12.master, keys.LabelClientFinished, c.transcript.Sum())
+	c.send(&wire.Finished{VerifyData: verify}, 7)
+	return (*Client).readServerChangeCipherSpec, nil
+}
+
+// sendClientKeyExchange is the heart of step 5: the pre-master secret,
+// encrypted to the server's RSA key (the note's flow) or agreed with ECDHE;
+// then both randoms and the pre-master secret make the master secret.
+func (c *Client) sendClientKeyExchange() error {
+	s := c.c12.suite
+	if s.KeyExchange == suites.KeyExchangeRSA {
+		pub := c.c12.serverKey.(*rsa.PublicKey)
+		pms, encrypted, err := kex.EncryptPreMasterSecret(c.random(), pub, c.hello.Version)
+		if err != nil {
+			return internalError(5, "ClientKeyExchange", err)
+		}
+		c.c12.preMaster = pms
+		c.send(&wire.ClientKeyExchangeRSA{EncryptedPreMasterSecret: encrypted}, 5)
+	} else {
+		c.send(&wire.ClientKeyExchangeECDHE{PublicKey: c.c12.kexPublic}, 5)
+	}
+	c.c12.master = masterSecret12(&c.base, s, c.c12.preMaster)
+	c.c12.preMaster = nil
+	return nil
+}
+
+// masterSecret12 derives the master secret after ClientKeyExchange is in the
+// transcript: with RFC 7627's session hash when both sides agreed to it.
+func masterSecret12(b *base, s *suites.Suite, preMaster []byte) []byte {
+	var master []byte
+	if b.state.ExtendedMaster {
+		master = keys.ExtendedMasterSecret(s.Hash, preMaster, b.transcript.Sum())
+	} else {
+		master = keys.MasterSecret(s.Hash, preMaster, b.state.ClientRandom, b.state.ServerRandom)
+	}
+	b.state.MasterSecret = master
+	b.logSecret("CLIENT_RANDOM", 5, master)
+	return master
+}
+
+// chooseClientCertificate12 picks the first certificate that fits the
+// request: a key type the server accepts and, when the server named
+// authorities, a chain issued by one of them. No fit means an empty
+// Certificate message, and the server decides.
+func (c *Client) chooseClientCertificate12() (*Certificate, error) {
+	req := c.c12.certReq
+	if c.cfg.GetClientCertificate != nil {
+		cert, err := c.cfg.GetClientCertificate(&CertificateRequestInfo{
+			AcceptableCAs: req.CertificateAuthorities, SignatureSchemes: req.SignatureAlgorithms, Version: c.state.Version,
+		})
+		if err != nil {
+			return nil, internalError(5, "Certificate", err)
+		}
+		if cert == nil || len(cert.Chain) == 0 {
+			return nil, nil
+		}
+		return cert, nil
+	}
+	for _, cert := range c.cfg.Certificates {
+		if clientCertFits(cert, req.CertificateTypes, req.SignatureAlgorithms, c.cfg.SignatureSchemes, req.CertificateAuthorities, false) {
+			return cert, nil
+		}
+	}
+	return nil, nil
+}
+
+// sendCertificateVerify12 proves possession of the client key (step 5):
+// a signature over every handshake message so far.
+func (c *Client) sendCertificateVerify12(cert *Certificate) error {
+	signer, ok := cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return internalError(5, "CertificateVerify", fmt.Errorf("client private key %T is not a crypto.Signer", cert.PrivateKey))
+	}
+	scheme, ok := signature.Choose(c.cfg.SignatureSchemes, c.c12.certReq.SignatureAlgorithms, signer.Public(), false)
+	if !ok {
+		return alert.Errorf(alert.HandshakeFailure, 5, "CertificateVerify",
+			"no signature scheme the server accepts fits the client key (%s)", keyName(signer.Public()))
+	}
+	sig, err := signature.Sign(signer, scheme, c.random(), c.transcript.Buffer())
+	if err != nil {
+		return internalError(5, "CertificateVerify", err)
+	}
+	c.send(&wire.CertificateVerify{SignatureScheme: scheme, Signature: sig}, 5)
+	return nil
+}
+
+// readServerChangeCipherSpec is step 6 from the server: records are
+// protected from here on.
+func (c *Client) readServerChangeCipherSpec(msg []byte) (clientState, error) {
+	if msg != nil {
+		return nil, unexpected(msg, 6, "ChangeCipherSpec")
+	}
+	c.emit(trace.Event{Kind: trace.KindChangeCipherSpec, Direction: trace.Received, Step: 6, Message: "ChangeCipherSpec"})
+	c.out = append(c.out, SetReadCipher{Cipher: c.c12.serverWrite})
+	return (*Client).readServerFinished, nil
+}
+
+// readServerFinished is step 7: the server proves it saw the same
+// transcript; any tampering by a man in the middle shows here.
+func (c *Client) readServerFinished(msg []byte) (clientState, error) {
+	if msg == nil {
+		return nil, unexpectedChangeCipherSpec(7, "Finished")
+	}
+	fin := new(wire.Finished)
+	if err := parse(fin, msg, 7); err != nil {
+		return nil, err
+	}
+	want := keys.Finished12(c.c12.suite.Hash, c.c12.master, keys.LabelServerFinished, c.transcript.Sum())
+	c.received(fin, msg, 7)
+	if !keys.Equal(want, fin.VerifyData) {
+		return nil, alert.Errorf(alert.DecryptError, 7, "Finished",
+			"the server's verify_data does not match our transcript: the handshake was tampered with, or the keys differ")
+	}
+	c.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
+	c.complete = true
+	return nil, nil
+}

@@ -1,0 +1,104 @@
+package handshake
+
+import (
+	"crypto"
+	"crypto/x509"
+	"io"
+	"time"
+
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+// ClientAuth is the server's policy for client certificates; the values
+// mirror the public tlsflow.ClientAuthType.
+type ClientAuth int
+
+const (
+	NoClientCert ClientAuth = iota
+	RequestClientCert
+	RequireAnyClientCert
+	VerifyClientCertIfGiven
+	RequireAndVerifyClientCert
+)
+
+func (a ClientAuth) requests() bool { return a != NoClientCert }
+func (a ClientAuth) requires() bool {
+	return a == RequireAnyClientCert || a == RequireAndVerifyClientCert
+}
+
+// Certificate is a chain with its private key, which must implement
+// crypto.Signer (and crypto.Decrypter for the RSA key exchange).
+type Certificate struct {
+	Chain      [][]byte
+	PrivateKey crypto.PrivateKey
+	Leaf       *x509.Certificate // parsed Chain[0]
+}
+
+// ClientHelloInfo is what a server knows of the client when it picks a certificate.
+type ClientHelloInfo struct {
+	ServerName        string
+	CipherSuites      []uint16
+	SupportedGroups   []uint16
+	SignatureSchemes  []uint16
+	SupportedProtos   []string
+	SupportedVersions []uint16
+}
+
+// CertificateRequestInfo is what a client knows when it picks a certificate.
+type CertificateRequestInfo struct {
+	AcceptableCAs    [][]byte // raw DER subjects
+	SignatureSchemes []uint16
+	Version          uint16
+}
+
+// PeerCertificates is the result of checking a peer's chain.
+type PeerCertificates struct {
+	Certificates   []*x509.Certificate
+	VerifiedChains [][]*x509.Certificate
+}
+
+// Config is the engines' view of tlsflow.Config: defaults resolved, lists
+// in preference order, policies as callbacks.
+type Config struct {
+	Rand       io.Reader
+	Time       func() time.Time
+	MinVersion uint16
+	MaxVersion uint16
+
+	CipherSuites     []uint16 // enabled, preference order (both versions)
+	Groups           []uint16 // enabled, preference order
+	SignatureSchemes []uint16 // enabled, preference order
+	NextProtos       []string
+
+	// ServerName is the client's SNI and the name it verifies.
+	ServerName string
+
+	// Certificates: the server's candidates, or the client's for client auth.
+	Certificates         []*Certificate
+	GetCertificate       func(*ClientHelloInfo) (*Certificate, error)
+	GetClientCertificate func(*CertificateRequestInfo) (*Certificate, error)
+
+	ClientAuth    ClientAuth
+	ClientCANames [][]byte // raw DER subjects sent in CertificateRequest
+
+	// VerifyPeer parses and (as the policy says) verifies the peer's chain.
+	// The client calls it for the server's chain; the server for a
+	// non-empty client chain.
+	VerifyPeer func(rawCerts [][]byte) (*PeerCertificates, error)
+	// VerifyConnection, if set, may veto the connection once the peer is known.
+	VerifyConnection func(*State) error
+
+	// KeyLog, if set, receives each secret in the key log format's terms.
+	KeyLog func(label string, clientRandom, secret []byte)
+	// Trace, if set, receives every event.
+	Trace trace.Hook
+}
+
+func (c *Config) now() time.Time {
+	if c.Time != nil {
+		return c.Time()
+	}
+	return time.Now()
+}
+
+func (c *Config) rand() io.Reader { return c.Rand }

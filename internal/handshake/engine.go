@@ -1,0 +1,47 @@
+// Package handshake holds tlsflow's handshake state machines. They are free
+// of I/O ("sans-I/O"): an engine consumes handshake messages and
+// ChangeCipherSpec signals, and produces messages to send and cipher changes
+// as a list of Actions, which the connection carries out in order. That makes
+// every state reachable from a test without a network, lets a fuzzer drive the
+// engines, and lets a man in the middle tamper with a flight in between.
+package handshake
+
+import (
+	"github.com/tlsflow/tlsflow/internal/record"
+)
+
+// Action is one thing the connection must do, in order.
+type Action interface{ action() }
+
+// SendMessage asks the connection to write one handshake message (header included).
+type SendMessage struct{ Data []byte }
+
+// SendChangeCipherSpec asks the connection to write a ChangeCipherSpec record.
+type SendChangeCipherSpec struct{}
+
+// SetWriteCipher protects every record written from now on with Cipher.
+type SetWriteCipher struct{ Cipher record.Cipher }
+
+// SetReadCipher unprotects every record read from now on with Cipher. The
+// connection must not hold a partial handshake message when it applies this
+// (RFC 8446 §5.1: handshake messages must not span a key change).
+type SetReadCipher struct{ Cipher record.Cipher }
+
+func (SendMessage) action()          {}
+func (SendChangeCipherSpec) action() {}
+func (SetWriteCipher) action()       {}
+func (SetReadCipher) action()        {}
+
+// Engine is one side of a handshake.
+type Engine interface {
+	// Start returns the first actions: a client's ClientHello; nothing for a server.
+	Start() ([]Action, error)
+	// HandleMessage consumes one complete handshake message (4-byte header included).
+	HandleMessage(msg []byte) ([]Action, error)
+	// HandleChangeCipherSpec consumes a ChangeCipherSpec record.
+	HandleChangeCipherSpec() ([]Action, error)
+	// Complete reports whether the handshake has finished successfully.
+	Complete() bool
+	// State returns what has been negotiated so far.
+	State() *State
+}

@@ -1,0 +1,210 @@
+package handshake
+
+import (
+	"bytes"
+
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/suites"
+	"github.com/tlsflow/tlsflow/internal/wire"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+// Server is the server side of a handshake.
+//
+//	readClientHello                                           (step 1)
+//	  TLS 1.2 → server12 states (server12.go)
+type Server struct {
+	base
+	hello *wire.ClientHello
+	info  *ClientHelloInfo
+	cert  *Certificate
+	next  serverState
+	s12   server12
+
+	secureRenegotiation bool // the client signalled RFC 5746 support
+}
+
+// serverState handles one input: a handshake message, or nil for ChangeCipherSpec.
+type serverState func(s *Server, msg []byte) (serverState, error)
+
+// NewServer returns a server engine for cfg.
+func NewServer(cfg *Config) *Server {
+	s := &Server{base: base{cfg: cfg, side: trace.Server}}
+	s.next = (*Server).readClientHello
+	return s
+}
+
+func (s *Server) Start() ([]Action, error) { return nil, nil }
+
+func (s *Server) HandleMessage(msg []byte) ([]Action, error) { return s.step(msg) }
+
+func (s *Server) HandleChangeCipherSpec() ([]Action, error) { return s.step(nil) }
+
+func (s *Server) step(msg []byte) ([]Action, error) {
+	if s.next == nil {
+		if msg == nil {
+			return nil, unexpectedChangeCipherSpec(-1, "nothing")
+		}
+		return nil, unexpected(msg, -1, "nothing (the handshake is over)")
+	}
+	next, err := s.next(s, msg)
+	if err != nil {
+		s.next = nil
+		return nil, err
+	}
+	s.next = next
+	return s.take(), nil
+}
+
+// readClientHello is step 1 seen from the server: what the client supports.
+// The server picks the version here, then the version's own states take over.
+func (s *Server) readClientHello(msg []byte) (serverState, error) {
+	if msg == nil {
+		return nil, unexpectedChangeCipherSpec(1, "ClientHello")
+	}
+	ch := new(wire.ClientHello)
+	if err := parse(ch, msg, 1); err != nil {
+		return nil, err
+	}
+	s.hello = ch
+	s.state.ClientRandom = ch.Random[:]
+	s.received(ch, msg, 1)
+	if err := s.readClientHelloExtensions(ch); err != nil {
+		return nil, err
+	}
+	version, err := s.chooseVersion(ch)
+	if err != nil {
+		return nil, err
+	}
+	s.state.Version = version
+	return s.serve12()
+}
+
+// chooseVersion picks TLS 1.2 from legacy_version (RFC 5246 Appendix E.1);
+// anything older is refused with protocol_version.
+func (s *Server) chooseVersion(ch *wire.ClientHello) (uint16, error) {
+	if ch.Extensions.Has(wire.ExtSupportedVersions) {
+		var vs wire.SupportedVersionsClient
+		if _, err := ch.Extensions.Decode(wire.ExtSupportedVersions, &vs); err != nil {
+			return 0, alert.Errorf(alert.DecodeError, 1, "ClientHello", "supported_versions: %w", err)
+		}
+		s.info.SupportedVersions = vs
+		// A client that lists versions beyond TLS 1.2 still gets TLS 1.2
+		// here when it also lists TLS 1.2 (RFC 8446 §4.2.1).
+		if contains([]uint16(vs), suites.VersionTLS12) && s.cfg.MinVersion <= suites.VersionTLS12 {
+			return suites.VersionTLS12, nil
+		}
+		return 0, alert.Errorf(alert.ProtocolVersion, 1, "ClientHello",
+			"no common version: the client offers %s, this server accepts %s–%s",
+			versionList(vs), suites.VersionName(s.cfg.MinVersion), suites.VersionName(s.cfg.MaxVersion))
+	}
+	if ch.Version < suites.VersionTLS12 || s.cfg.MinVersion > suites.VersionTLS12 {
+		return 0, alert.Errorf(alert.ProtocolVersion, 1, "ClientHello",
+			"the client offers at most %s; this server accepts %s–%s (TLS 1.0, 1.1 and SSL 3 are insecure and refused)",
+			suites.VersionName(ch.Version), suites.VersionName(s.cfg.MinVersion), suites.VersionName(s.cfg.MaxVersion))
+	}
+	s.info.SupportedVersions = []uint16{suites.VersionTLS12}
+	return suites.VersionTLS12, nil
+}
+
+func versionList(vs []uint16) string {
+	var b bytes.Buffer
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(suites.VersionName(v))
+	}
+	return b.String()
+}
+
+// readClientHelloExtensions decodes what the server needs from the
+// ClientHello into s.info; a malformed known extension is decode_error.
+func (s *Server) readClientHelloExtensions(ch *wire.ClientHello) error {
+	info := &ClientHelloInfo{CipherSuites: ch.CipherSuites}
+	fail := func(ext string, err error) error {
+		return alert.Errorf(alert.DecodeError, 1, "ClientHello", "%s: %w", ext, err)
+	}
+	var sni wire.ServerName
+	if found, err := ch.Extensions.Decode(wire.ExtServerName, &sni); err != nil {
+		return fail("server_name", err)
+	} else if found {
+		info.ServerName = sni.HostName
+	}
+	var groups wire.SupportedGroups
+	if _, err := ch.Extensions.Decode(wire.ExtSupportedGroups, &groups); err != nil {
+		return fail("supported_groups", err)
+	}
+	info.SupportedGroups = groups
+	var sigs wire.SignatureAlgorithms
+	if _, err := ch.Extensions.Decode(wire.ExtSignatureAlgorithms, &sigs); err != nil {
+		return fail("signature_algorithms", err)
+	}
+	info.SignatureSchemes = sigs
+	var alpn wire.ALPN
+	if _, err := ch.Extensions.Decode(wire.ExtALPN, &alpn); err != nil {
+		return fail("application_layer_protocol_negotiation", err)
+	}
+	info.SupportedProtos = alpn
+	if !bytes.Contains(ch.CompressionMethods, []byte{0}) {
+		return alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the client does not offer the null compression method")
+	}
+	s.info = info
+	s.state.ServerName = info.ServerName
+	return nil
+}
+
+// chooseCertificate picks the server's certificate: GetCertificate if set,
+// else the only one, else the first whose names cover the requested host.
+func (s *Server) chooseCertificate() (*Certificate, error) {
+	if s.cfg.GetCertificate != nil {
+		cert, err := s.cfg.GetCertificate(s.info)
+		if err != nil {
+			return nil, alert.Errorf(alert.HandshakeFailure, 3, "Certificate", "GetCertificate: %w", err)
+		}
+		if cert != nil {
+			return cert, nil
+		}
+	}
+	switch len(s.cfg.Certificates) {
+	case 0:
+		return nil, alert.Errorf(alert.HandshakeFailure, 3, "Certificate", "the server has no certificate configured")
+	case 1:
+		return s.cfg.Certificates[0], nil
+	}
+	if name := s.info.ServerName; name != "" {
+		for _, c := range s.cfg.Certificates {
+			if c.Leaf != nil && c.Leaf.VerifyHostname(name) == nil {
+				return c, nil
+			}
+		}
+	}
+	return s.cfg.Certificates[0], nil
+}
+
+// chooseALPN picks the first of our protocols the client offers (RFC 7301
+// §3.2); with no overlap the connection fails with no_application_protocol.
+func (s *Server) chooseALPN() error {
+	if len(s.cfg.NextProtos) == 0 || len(s.info.SupportedProtos) == 0 {
+		return nil
+	}
+	for _, p := range s.cfg.NextProtos {
+		if containsString(s.info.SupportedProtos, p) {
+			s.state.NegotiatedProtocol = p
+			return nil
+		}
+	}
+	return alert.Errorf(alert.NoApplicationProtocol, 2, "ServerHello",
+		"no common application protocol: the client offers %q, this server speaks %q", s.info.SupportedProtos, s.cfg.NextProtos)
+}
+
+func suiteList(ids []uint16) string {
+	var b bytes.Buffer
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(suites.Name(id))
+	}
+	return b.String()
+}

@@ -1,0 +1,400 @@
+package handshake
+
+import (
+	"crypto"
+	"fmt"
+	"io"
+
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/kex"
+	"github.com/tlsflow/tlsflow/internal/keys"
+	"github.com/tlsflow/tlsflow/internal/record"
+	"github.com/tlsflow/tlsflow/internal/signature"
+	"github.com/tlsflow/tlsflow/internal/suites"
+	"github.com/tlsflow/tlsflow/internal/wire"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+// server12 holds what the TLS 1.2 server learns on the way. Its states, in
+// order (RFC 5246 §7.3, Figure 1; the course note's steps in brackets):
+//
+//	serve12: send ServerHello Certificate [ServerKeyExchange]
+//	         [CertificateRequest] ServerHelloDone            [2, 3, 4]
+//	→ [readClientCertificate]                                [5]
+//	→ readClientKeyExchange                                  [5]
+//	→ [readClientCertificateVerify]                          [5]
+//	→ readClientChangeCipherSpec → readClientFinished        [6, 7]
+//	→ send ChangeCipherSpec Finished                         [6, 7]
+type server12 struct {
+	suite       *suites.Suite
+	keyShare    kex.KeyShare // ECDHE suites
+	certReq     *wire.CertificateRequest
+	clientKey   crypto.PublicKey // from a non-empty client Certificate
+	master      []byte
+	clientWrite record.Cipher
+	serverWrite record.Cipher
+}
+
+// serve12 answers a ClientHello with the server's first flight, steps 2–4.
+func (s *Server) serve12() (serverState, error) {
+	if err := s.checkRenegotiationInfo(); err != nil {
+		return nil, err
+	}
+	cert, err := s.chooseCertificate()
+	if err != nil {
+		return nil, err
+	}
+	s.cert = cert
+	suite, err := s.chooseSuite12()
+	if err != nil {
+		return nil, err
+	}
+	s.s12.suite = suite
+	s.state.CipherSuite = suite.ID
+	if s.cfg.ClientAuth.requests() {
+		// The client's CertificateVerify signs the raw messages, possibly
+		// with another hash than the PRF's: keep them from the start.
+		s.transcript.KeepBuffer(true)
+	}
+	s.transcript.SetHash(suite.Hash)
+	if err := s.chooseALPN(); err != nil {
+		return nil, err
+	}
+	ems, err := s.hello.Extensions.Empty(wire.ExtExtendedMasterSecret)
+	if err != nil {
+		return nil, alert.Errorf(alert.DecodeError, 1, "ClientHello", "extended_master_secret: %w", err)
+	}
+	s.state.ExtendedMaster = ems
+
+	if err := s.sendServerHello12(); err != nil {
+		return nil, err
+	}
+	s.send(&wire.Certificate{Chain: cert.Chain}, 3)
+	if suite.KeyExchange != suites.KeyExchangeRSA {
+		if err := s.sendServerKeyExchange(); err != nil {
+			return nil, err
+		}
+	}
+	if s.cfg.ClientAuth.requests() {
+		s.s12.certReq = &wire.CertificateRequest{
+			CertificateTypes:       []uint8{certTypeRSASign, certTypeECDSASign},
+			SignatureAlgorithms:    s.cfg.SignatureSchemes,
+			CertificateAuthorities: s.cfg.ClientCANames,
+		}
+		s.send(s.s12.certReq, 3)
+	}
+	s.send(&wire.ServerHelloDone{}, 4)
+	if s.s12.certReq != nil {
+		return (*Server).readClientCertificate, nil
+	}
+	return (*Server).readClientKeyExchange, nil
+}
+
+// checkRenegotiationInfo: we never renegotiate, but an initial ClientHello
+// with a non-empty renegotiation_info is an attack (RFC 5746 §3.6).
+func (s *Server) checkRenegotiationInfo() error {
+	var ri wire.RenegotiationInfo
+	found, err := s.hello.Extensions.Decode(wire.ExtRenegotiationInfo, &ri)
+	if err != nil {
+		return alert.Errorf(alert.DecodeError, 1, "ClientHello", "renegotiation_info: %w", err)
+	}
+	if found && len(ri) != 0 {
+		return alert.Errorf(alert.HandshakeFailure, 1, "ClientHello", "renegotiation_info must be empty in an initial handshake (RFC 5746 §3.6)")
+	}
+	s.secureRenegotiation = found || contains(s.hello.CipherSuites, suites.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
+	return nil
+}
+
+// chooseSuite12 is the note's step 2: "the server picks the strongest suite
+// both support", in the server's ranking, among the suites its certificate
+// can serve.
+func (s *Server) chooseSuite12() (*suites.Suite, error) {
+	pub := s.cert.Leaf.PublicKey
+	group := s.chooseGroup12()
+	var reasons []string
+	suite := suites.Choose(s.cfg.CipherSuites, s.hello.CipherSuites, func(cs *suites.Suite) bool {
+		if cs.Version != suites.VersionTLS12 {
+			return false
+		}
+		if err := keyFitsSuite(pub, cs); err != nil {
+			reasons = append(reasons, err.Error())
+			return false
+		}
+		switch cs.KeyExchange {
+		case suites.KeyExchangeRSA:
+			if _, ok := s.cert.PrivateKey.(crypto.Decrypter); !ok {
+				reasons = append(reasons, cs.Name+" needs a private key that can decrypt")
+				return false
+			}
+		default:
+			if group == 0 {
+				reasons = append(reasons, cs.Name+" needs a common group, and there is none")
+				return false
+			}
+			if _, ok := signature.Choose(s.cfg.SignatureSchemes, s.peerSchemes12(), pub, false); !ok {
+				reasons = append(reasons, cs.Name+": no signature scheme the client accepts fits the certificate's key ("+keyName(pub)+")")
+				return false
+			}
+		}
+		return true
+	})
+	if suite == nil {
+		why := ""
+		if len(reasons) > 0 {
+			why = "; " + reasons[0]
+		}
+		return nil, alert.Errorf(alert.HandshakeFailure, 2, "ServerHello",
+			"no common cipher suite: the client offers %s; this server accepts %s with a %s certificate%s",
+			suiteList(s.hello.CipherSuites), suiteList(s.enabled12()), keyName(pub), why)
+	}
+	if suite.KeyExchange != suites.KeyExchangeRSA {
+		s.state.Group = group
+	}
+	return suite, nil
+}
+
+func (s *Server) enabled12() []uint16 {
+	var ids []uint16
+	for _, id := range s.cfg.CipherSuites {
+		if cs := suites.Lookup(id); cs != nil && cs.Version == suites.VersionTLS12 {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// peerSchemes12 is the client's signature_algorithms. Without the extension
+// RFC 5246 §7.4.1.4.1 implies SHA-1, which we do not sign with.
+func (s *Server) peerSchemes12() []uint16 { return s.info.SignatureSchemes }
+
+// chooseGroup12 picks our most preferred ECDHE group the client supports.
+// A ClientHello without supported_groups is read as P-256 only, the
+// conservative reading of RFC 8422 §4.
+func (s *Server) chooseGroup12() uint16 {
+	theirs := s.info.SupportedGroups
+	if !s.hello.Extensions.Has(wire.ExtSupportedGroups) {
+		theirs = []uint16{suites.GroupP256}
+	}
+	for _, g := range s.cfg.Groups {
+		if !suites.GroupTLS13Only(g) && kex.Supported(g) && contains(theirs, g) {
+			return g
+		}
+	}
+	return 0
+}
+
+// sendServerHello12 is step 2: the chosen version and suite, and the
+// server's random.
+func (s *Server) sendServerHello12() error {
+	sh := &wire.ServerHello{Version: suites.VersionTLS12, CipherSuite: s.s12.suite.ID}
+	if _, err := io.ReadFull(s.random(), sh.Random[:]); err != nil {
+		return internalError(2, "ServerHello", err)
+	}
+	if s.cfg.MaxVersion >= suites.VersionTLS13 {
+		copy(sh.Random[24:], downgradeTLS12[:]) // RFC 8446 §4.1.3
+	}
+	if s.secureRenegotiation {
+		ri := wire.RenegotiationInfo{}
+		sh.Extensions.Add(wire.ExtRenegotiationInfo, &ri)
+	}
+	if s.state.ExtendedMaster {
+		sh.Extensions.AddEmpty(wire.ExtExtendedMasterSecret)
+	}
+	if s.state.NegotiatedProtocol != "" {
+		alpn := wire.ALPN{s.state.NegotiatedProtocol}
+		sh.Extensions.Add(wire.ExtALPN, &alpn)
+	}
+	if s.s12.suite.KeyExchange != suites.KeyExchangeRSA && s.hello.Extensions.Has(wire.ExtECPointFormats) {
+		sh.Extensions.Add(wire.ExtECPointFormats, &wire.ECPointFormats{0})
+	}
+	s.state.ServerRandom = sh.Random[:]
+	s.send(sh, 2)
+	return nil
+}
+
+// sendServerKeyExchange sends the server's ephemeral ECDHE key, signed with
+// the certificate key over both randoms so the client knows who sent it.
+func (s *Server) sendServerKeyExchange() error {
+	ks, err := kex.NewKeyShare(s.state.Group, s.random())
+	if err != nil {
+		return internalError(3, "ServerKeyExchange", err)
+	}
+	s.s12.keyShare = ks
+	signer, ok := s.cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return internalError(3, "ServerKeyExchange", fmt.Errorf("server private key %T is not a crypto.Signer", s.cert.PrivateKey))
+	}
+	scheme, _ := signature.Choose(s.cfg.SignatureSchemes, s.peerSchemes12(), signer.Public(), false)
+	ske := &wire.ServerKeyExchange{Group: s.state.Group, PublicKey: ks.Public(), SignatureScheme: scheme}
+	signed := concat(s.state.ClientRandom, s.state.ServerRandom, ske.Params())
+	if ske.Signature, err = signature.Sign(signer, scheme, s.random(), signed); err != nil {
+		return internalError(3, "ServerKeyExchange", err)
+	}
+	s.send(ske, 3)
+	return nil
+}
+
+// readClientCertificate (step 5, when requested): the client's chain, or
+// nothing; the ClientAuth policy decides what is acceptable.
+func (s *Server) readClientCertificate(msg []byte) (serverState, error) {
+	if msg == nil {
+		return nil, unexpectedChangeCipherSpec(5, "Certificate")
+	}
+	cert := new(wire.Certificate)
+	if err := parse(cert, msg, 5); err != nil {
+		return nil, err
+	}
+	s.received(cert, msg, 5)
+	if len(cert.Chain) == 0 {
+		if s.cfg.ClientAuth.requires() {
+			return nil, alert.Errorf(alert.HandshakeFailure, 5, "Certificate",
+				"the server requires a client certificate%s, and the client sent none", s.acceptedCAs())
+		}
+		return (*Server).readClientKeyExchange, nil
+	}
+	peer, err := s.cfg.VerifyPeer(cert.Chain)
+	if err != nil {
+		return nil, certificateError(5, "Certificate", "client certificate", err)
+	}
+	s.state.PeerCertificates = peer.Certificates
+	s.state.VerifiedChains = peer.VerifiedChains
+	s.s12.clientKey = peer.Certificates[0].PublicKey
+	s.note(trace.KindVerified, 5, "Certificate", "subject", peer.Certificates[0].Subject.String(),
+		"verified", fmt.Sprint(len(peer.VerifiedChains) > 0))
+	return (*Server).readClientKeyExchange, nil
+}
+
+// readClientKeyExchange is step 5: the pre-master secret arrives, and both
+// randoms and it make the master secret.
+func (s *Server) readClientKeyExchange(msg []byte) (serverState, error) {
+	if msg == nil {
+		return nil, unexpectedChangeCipherSpec(5, "ClientKeyExchange")
+	}
+	var preMaster []byte
+	switch s.s12.suite.KeyExchange {
+	case suites.KeyExchangeRSA:
+		cke := new(wire.ClientKeyExchangeRSA)
+		if err := parse(cke, msg, 5); err != nil {
+			return nil, err
+		}
+		s.received(cke, msg, 5)
+		preMaster = s.decryptPreMaster(cke.EncryptedPreMasterSecret)
+	default:
+		cke := new(wire.ClientKeyExchangeECDHE)
+		if err := parse(cke, msg, 5); err != nil {
+			return nil, err
+		}
+		s.received(cke, msg, 5)
+		secret, err := s.s12.keyShare.SharedSecret(cke.PublicKey)
+		if err != nil {
+			return nil, alert.Errorf(alert.IllegalParameter, 5, "ClientKeyExchange",
+				"client's %s public key: %w", suites.GroupName(s.state.Group), err)
+		}
+		preMaster = secret
+	}
+	s.s12.master = masterSecret12(&s.base, s.s12.suite, preMaster)
+	cw, sw, err := deriveKeys12(s.s12.suite, s.s12.master, s.state.ClientRandom, s.state.ServerRandom)
+	if err != nil {
+		return nil, internalError(5, "ClientKeyExchange", err)
+	}
+	s.s12.clientWrite, s.s12.serverWrite = cw, sw
+	if s.s12.clientKey != nil {
+		return (*Server).readClientCertificateVerify, nil
+	}
+	s.transcript.KeepBuffer(false)
+	return (*Server).readClientChangeCipherSpec, nil
+}
+
+// decryptPreMaster recovers the RSA-encrypted pre-master secret. Every
+// failure — bad padding, wrong length, wrong client_version — yields a
+// random secret on the same path, so the only symptom is a Finished that
+// does not verify, the same as for a wrong key: anything earlier or
+// different would be a Bleichenbacher oracle (RFC 5246 §7.4.7.1).
+func (s *Server) decryptPreMaster(encrypted []byte) []byte {
+	decrypter := s.cert.PrivateKey.(crypto.Decrypter) // checked when the suite was chosen
+	pms, err := kex.DecryptPreMasterSecret(s.random(), decrypter, encrypted, s.hello.Version)
+	if err != nil || len(pms) != 48 {
+		// Not a padding or version failure (those never return an error):
+		// still carry on with a random secret, so the peer sees the same alert.
+		pms = make([]byte, 48)
+		_, _ = io.ReadFull(s.random(), pms)
+	}
+	return pms
+}
+
+// readClientCertificateVerify (step 5): the client proves it holds the key
+// of the certificate it sent, by signing the transcript so far.
+func (s *Server) readClientCertificateVerify(msg []byte) (serverState, error) {
+	if msg == nil {
+		return nil, unexpectedChangeCipherSpec(5, "CertificateVerify")
+	}
+	cv := new(wire.CertificateVerify)
+	if err := parse(cv, msg, 5); err != nil {
+		return nil, err
+	}
+	signed := append([]byte(nil), s.transcript.Buffer()...)
+	s.received(cv, msg, 5)
+	s.transcript.KeepBuffer(false)
+	if !contains(s.s12.certReq.SignatureAlgorithms, cv.SignatureScheme) || !signature.Compatible(s.s12.clientKey, cv.SignatureScheme, false) {
+		return nil, alert.Errorf(alert.IllegalParameter, 5, "CertificateVerify",
+			"client signed with %s, which the server did not ask for or which does not fit its %s key",
+			signature.Name(cv.SignatureScheme), keyName(s.s12.clientKey))
+	}
+	if err := signature.Verify(s.s12.clientKey, cv.SignatureScheme, signed, cv.Signature); err != nil {
+		return nil, alert.Errorf(alert.DecryptError, 5, "CertificateVerify",
+			"client signature (%s) does not verify with its certificate's key: %w", signature.Name(cv.SignatureScheme), err)
+	}
+	s.state.PeerSignatureScheme = cv.SignatureScheme
+	s.note(trace.KindVerified, 5, "CertificateVerify", "signature_scheme", signature.Name(cv.SignatureScheme))
+	return (*Server).readClientChangeCipherSpec, nil
+}
+
+// readClientChangeCipherSpec is step 6 from the client.
+func (s *Server) readClientChangeCipherSpec(msg []byte) (serverState, error) {
+	if msg != nil {
+		return nil, unexpected(msg, 6, "ChangeCipherSpec")
+	}
+	s.emit(trace.Event{Kind: trace.KindChangeCipherSpec, Direction: trace.Received, Step: 6, Message: "ChangeCipherSpec"})
+	s.out = append(s.out, SetReadCipher{Cipher: s.s12.clientWrite})
+	return (*Server).readClientFinished, nil
+}
+
+// readClientFinished is step 7: the client's MAC over the transcript. If it
+// matches, the server answers with its own ChangeCipherSpec and Finished.
+func (s *Server) readClientFinished(msg []byte) (serverState, error) {
+	if msg == nil {
+		return nil, unexpectedChangeCipherSpec(7, "Finished")
+	}
+	fin := new(wire.Finished)
+	if err := parse(fin, msg, 7); err != nil {
+		return nil, err
+	}
+	suite := s.s12.suite
+	want := keys.Finished12(suite.Hash, s.s12.master, keys.LabelClientFinished, s.transcript.Sum())
+	s.received(fin, msg, 7)
+	if !keys.Equal(want, fin.VerifyData) {
+		return nil, alert.Errorf(alert.DecryptError, 7, "Finished",
+			"the client's verify_data does not match our transcript: the handshake was tampered with, or the keys differ")
+	}
+	s.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
+	if s.cfg.VerifyConnection != nil {
+		if err := s.cfg.VerifyConnection(&s.state); err != nil {
+			return nil, alert.Errorf(alert.BadCertificate, 7, "Finished", "VerifyConnection rejected the connection: %w", err)
+		}
+	}
+	s.sendChangeCipherSpec()
+	s.out = append(s.out, SetWriteCipher{Cipher: s.s12.serverWrite})
+	verify := keys.Finished12(suite.Hash, s.s12.master, keys.LabelServerFinished, s.transcript.Sum())
+	s.send(&wire.Finished{VerifyData: verify}, 7)
+	s.complete = true
+	return nil, nil
+}
+
+// acceptedCAs names the authorities a client certificate must come from,
+// for error messages.
+func (s *Server) acceptedCAs() string {
+	if len(s.cfg.ClientCANames) == 0 {
+		return ""
+	}
+	return " signed by one of: " + dnList(s.cfg.ClientCANames)
+}

@@ -1,0 +1,23 @@
+package handshake
+
+import "crypto/x509"
+
+// State is what a handshake has negotiated.
+type State struct {
+	Version            uint16
+	CipherSuite        uint16
+	Group              uint16 // key exchange group, 0 for the RSA key exchange
+	NegotiatedProtocol string
+	ServerName         string
+	PeerCertificates   []*x509.Certificate
+	VerifiedChains     [][]*x509.Certificate
+	DidResume          bool
+	ExtendedMaster     bool
+	// PeerSignatureScheme is the scheme the peer signed with (0 if none).
+	PeerSignatureScheme uint16
+
+	ClientRandom []byte
+	ServerRandom []byte
+	// MasterSecret (TLS 1.2) keys the exporter.
+	MasterSecret []byte
+}

@@ -1,0 +1,307 @@
+package keys
+
+import (
+	"crypto"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"fmt"
+
+	"golang.org/x/crypto/cryptobyte"
+)
+
+// labelPrefix starts every HkdfLabel.label (RFC 8446 §7.1).
+const labelPrefix = "tls13 "
+
+// ivLen13 is the per-record nonce length of every TLS 1.3 AEAD (RFC 8446
+// §5.3: iv_length is max(8, N_MIN), and N_MIN is 12 for the AEADs TLS 1.3 defines).
+const ivLen13 = 12
+
+// ExpandLabel is HKDF-Expand-Label of RFC 8446 §7.1:
+//
+//	HKDF-Expand-Label(Secret, Label, Context, Length) =
+//	     HKDF-Expand(Secret, HkdfLabel, Length)
+//
+//	struct {
+//	    uint16 length = Length;
+//	    opaque label<7..255> = "tls13 " + Label;
+//	    opaque context<0..255> = Context;
+//	} HkdfLabel;
+//
+// The bounds are those of HkdfLabel and of HKDF (n <= 255*Hash.length). Every
+// label this package passes is a short constant and every wire context is
+// already bounded by its uint8 length prefix, so arguments outside them are a
+// programming error and ExpandLabel panics rather than derive a wrong key.
+// Exporter13 checks its application-supplied label and length itself.
+func ExpandLabel(h crypto.Hash, secret []byte, label string, context []byte, n int) []byte {
+	if len(label) == 0 || len(labelPrefix)+len(label) > 255 || len(context) > 255 || n < 0 || n > 255*h.Size() {
+		panic(fmt.Sprintf("keys: HKDF-Expand-Label out of range (label %d bytes, context %d bytes, length %d)",
+			len(label), len(context), n))
+	}
+	var b cryptobyte.Builder
+	b.AddUint16(uint16(n))
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddBytes([]byte(labelPrefix))
+		b.AddBytes([]byte(label))
+	})
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddBytes(context)
+	})
+	return expand(h, secret, b.BytesOrPanic(), n)
+}
+
+// DeriveSecret is Derive-Secret of RFC 8446 §7.1, given the transcript hash
+// rather than the messages (callers keep a running Transcript):
+//
+//	Derive-Secret(Secret, Label, Messages) =
+//	     HKDF-Expand-Label(Secret, Label, Transcript-Hash(Messages), Hash.length)
+func DeriveSecret(h crypto.Hash, secret []byte, label string, transcriptHash []byte) []byte {
+	return ExpandLabel(h, secret, label, transcriptHash, h.Size())
+}
+
+// Extract is HKDF-Extract(salt, IKM) (RFC 5869 §2.2). A nil or empty ikm
+// stands for the string of Hash.length zero bytes RFC 8446 §7.1 uses when a
+// secret "is not available" (no PSK, or psk_ke without (EC)DHE).
+func Extract(h crypto.Hash, ikm, salt []byte) []byte {
+	if len(ikm) == 0 {
+		ikm = make([]byte, h.Size())
+	}
+	prk, err := hkdf.Extract(h.New, ikm, salt)
+	if err != nil {
+		// Only reachable in FIPS 140-only mode with a short secret.
+		panic("keys: HKDF-Extract: " + err.Error())
+	}
+	return prk
+}
+
+func expand(h crypto.Hash, prk, info []byte, n int) []byte {
+	out, err := hkdf.Expand(h.New, prk, string(info), n)
+	if err != nil {
+		// ExpandLabel has checked n; only FIPS 140-only mode can refuse a key.
+		panic("keys: HKDF-Expand: " + err.Error())
+	}
+	return out
+}
+
+// emptyHash is Transcript-Hash("") = Hash(""), the context of the "derived"
+// and binder secrets (RFC 8446 §7.1).
+func emptyHash(h crypto.Hash) []byte {
+	return h.New().Sum(nil)
+}
+
+// stage is where a Schedule13 stands in the RFC 8446 §7.1 tree.
+type stage uint8
+
+const (
+	stageEarly stage = iota + 1
+	stageHandshake
+	stageMaster
+)
+
+func (s stage) String() string {
+	switch s {
+	case stageEarly:
+		return "early"
+	case stageHandshake:
+		return "handshake"
+	case stageMaster:
+		return "master"
+	}
+	return "unset"
+}
+
+// Schedule13 walks the key schedule of RFC 8446 §7.1 from top to bottom:
+//
+//	          0
+//	          |
+//	PSK ->  HKDF-Extract = Early Secret        (NewSchedule13)
+//	          +-----> binder_key, client_early_traffic_secret,
+//	          |       early_exporter_master_secret
+//	    Derive-Secret(., "derived", "")
+//	          |
+//	(EC)DHE -> HKDF-Extract = Handshake Secret (AdvanceToHandshake)
+//	          +-----> client/server_handshake_traffic_secret
+//	    Derive-Secret(., "derived", "")
+//	          |
+//	0 -> HKDF-Extract = Master Secret          (AdvanceToMaster)
+//	          +-----> client/server_application_traffic_secret_0,
+//	                  exporter_master_secret, resumption_master_secret
+//
+// It keeps only the current secret and erases the previous one when it moves
+// on. Asking for a secret of another stage (a client handshake traffic secret
+// before AdvanceToHandshake, say) is a programming error in the handshake and
+// panics: returning anything would hand out keys nobody can check.
+type Schedule13 struct {
+	hash   crypto.Hash
+	stage  stage
+	secret []byte
+}
+
+// NewSchedule13 starts the schedule with the early secret,
+// HKDF-Extract(0, PSK). A nil or empty psk means no PSK: Hash.length zeros.
+func NewSchedule13(h crypto.Hash, psk []byte) *Schedule13 {
+	return &Schedule13{hash: h, stage: stageEarly, secret: Extract(h, psk, nil)}
+}
+
+func (s *Schedule13) at(want stage, what string) {
+	if s.stage != want {
+		panic(fmt.Sprintf("keys: %s needs the %s secret, but the schedule is at the %s secret", what, want, s.stage))
+	}
+}
+
+// derive is Derive-Secret(current secret, label, th) after checking the stage.
+func (s *Schedule13) derive(want stage, label string, th []byte) []byte {
+	s.at(want, `"`+label+`"`)
+	return DeriveSecret(s.hash, s.secret, label, th)
+}
+
+// advance moves down one level: HKDF-Extract(Derive-Secret(secret, "derived", ""), ikm).
+func (s *Schedule13) advance(from, to stage, ikm []byte) {
+	s.at(from, "moving to the "+to.String()+" secret")
+	next := Extract(s.hash, ikm, DeriveSecret(s.hash, s.secret, "derived", emptyHash(s.hash)))
+	clear(s.secret)
+	s.secret, s.stage = next, to
+}
+
+func (s *Schedule13) current(want stage, what string) []byte {
+	s.at(want, what)
+	return append([]byte(nil), s.secret...)
+}
+
+// EarlySecret returns a copy of the early secret.
+func (s *Schedule13) EarlySecret() []byte { return s.current(stageEarly, "EarlySecret") }
+
+// BinderKey is Derive-Secret(early, "ext binder" | "res binder", ""): external
+// for a PSK provisioned outside TLS, resumption for one from a NewSessionTicket.
+// Different labels keep one kind of PSK from being passed off as the other (§4.2.11).
+func (s *Schedule13) BinderKey(external bool) []byte {
+	label := "res binder"
+	if external {
+		label = "ext binder"
+	}
+	return s.derive(stageEarly, label, emptyHash(s.hash))
+}
+
+// ClientEarlyTrafficSecret is Derive-Secret(early, "c e traffic", ClientHello).
+func (s *Schedule13) ClientEarlyTrafficSecret(transcriptHash []byte) []byte {
+	return s.derive(stageEarly, "c e traffic", transcriptHash)
+}
+
+// EarlyExporterMasterSecret is Derive-Secret(early, "e exp master", ClientHello).
+func (s *Schedule13) EarlyExporterMasterSecret(transcriptHash []byte) []byte {
+	return s.derive(stageEarly, "e exp master", transcriptHash)
+}
+
+// AdvanceToHandshake extracts the handshake secret with the (EC)DHE shared
+// secret as IKM; nil for psk_ke, which has none and uses zeros.
+func (s *Schedule13) AdvanceToHandshake(sharedSecret []byte) {
+	s.advance(stageEarly, stageHandshake, sharedSecret)
+}
+
+// HandshakeSecret returns a copy of the handshake secret.
+func (s *Schedule13) HandshakeSecret() []byte { return s.current(stageHandshake, "HandshakeSecret") }
+
+// ClientHandshakeTrafficSecret is Derive-Secret(handshake, "c hs traffic",
+// ClientHello...ServerHello).
+func (s *Schedule13) ClientHandshakeTrafficSecret(th []byte) []byte {
+	return s.derive(stageHandshake, "c hs traffic", th)
+}
+
+// ServerHandshakeTrafficSecret is Derive-Secret(handshake, "s hs traffic",
+// ClientHello...ServerHello).
+func (s *Schedule13) ServerHandshakeTrafficSecret(th []byte) []byte {
+	return s.derive(stageHandshake, "s hs traffic", th)
+}
+
+// AdvanceToMaster extracts the master secret (IKM is zeros).
+func (s *Schedule13) AdvanceToMaster() {
+	s.advance(stageHandshake, stageMaster, nil)
+}
+
+// MasterSecret returns a copy of the master secret.
+func (s *Schedule13) MasterSecret() []byte { return s.current(stageMaster, "MasterSecret") }
+
+// ClientApplicationTrafficSecret is Derive-Secret(master, "c ap traffic",
+// ClientHello...server Finished).
+func (s *Schedule13) ClientApplicationTrafficSecret(th []byte) []byte {
+	return s.derive(stageMaster, "c ap traffic", th)
+}
+
+// ServerApplicationTrafficSecret is Derive-Secret(master, "s ap traffic",
+// ClientHello...server Finished).
+func (s *Schedule13) ServerApplicationTrafficSecret(th []byte) []byte {
+	return s.derive(stageMaster, "s ap traffic", th)
+}
+
+// ExporterMasterSecret is Derive-Secret(master, "exp master",
+// ClientHello...server Finished).
+func (s *Schedule13) ExporterMasterSecret(th []byte) []byte {
+	return s.derive(stageMaster, "exp master", th)
+}
+
+// ResumptionMasterSecret is Derive-Secret(master, "res master",
+// ClientHello...client Finished).
+func (s *Schedule13) ResumptionMasterSecret(th []byte) []byte {
+	return s.derive(stageMaster, "res master", th)
+}
+
+// TrafficKey derives the record protection key and IV from a traffic secret
+// (RFC 8446 §7.3):
+//
+//	[sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length)
+//	[sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
+func TrafficKey(h crypto.Hash, secret []byte, keyLen int) (key, iv []byte) {
+	return ExpandLabel(h, secret, "key", nil, keyLen), ExpandLabel(h, secret, "iv", nil, ivLen13)
+}
+
+// NextTrafficSecret is the KeyUpdate step of RFC 8446 §7.2:
+//
+//	application_traffic_secret_N+1 =
+//	    HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length)
+func NextTrafficSecret(h crypto.Hash, secret []byte) []byte {
+	return ExpandLabel(h, secret, "traffic upd", nil, h.Size())
+}
+
+// FinishedKey is HKDF-Expand-Label(BaseKey, "finished", "", Hash.length)
+// (RFC 8446 §4.4.4). BaseKey is the sender's handshake traffic secret, or
+// the binder key for a PSK binder (§4.2.11.2).
+func FinishedKey(h crypto.Hash, baseKey []byte) []byte {
+	return ExpandLabel(h, baseKey, "finished", nil, h.Size())
+}
+
+// Finished13 is the Finished verify_data, and the PSK binder (RFC 8446 §4.4.4):
+//
+//	verify_data = HMAC(finished_key, Transcript-Hash(Handshake Context,
+//	                   Certificate*, CertificateVerify*))
+func Finished13(h crypto.Hash, baseKey, transcriptHash []byte) []byte {
+	mac := hmac.New(h.New, FinishedKey(h, baseKey))
+	mac.Write(transcriptHash)
+	return mac.Sum(nil)
+}
+
+// ResumptionPSK is the PSK a NewSessionTicket stands for (RFC 8446 §4.6.1):
+//
+//	HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length)
+func ResumptionPSK(h crypto.Hash, resumptionMaster, ticketNonce []byte) []byte {
+	return ExpandLabel(h, resumptionMaster, "resumption", ticketNonce, h.Size())
+}
+
+// Exporter13 is TLS-Exporter of RFC 8446 §7.5:
+//
+//	TLS-Exporter(label, context_value, key_length) =
+//	    HKDF-Expand-Label(Derive-Secret(Secret, label, ""),
+//	                      "exporter", Hash(context_value), key_length)
+//
+// exporterMaster is the exporter_master_secret (or the early one). Unlike TLS
+// 1.2, no context and an empty context are the same. The label and the length
+// come from the application, so instead of panicking Exporter13 returns nil
+// when they do not fit HKDF-Expand-Label: an empty label or one longer than
+// 249 bytes, or n outside 0..255*Hash.length. Callers turn nil into an error.
+func Exporter13(h crypto.Hash, exporterMaster []byte, label string, context []byte, n int) []byte {
+	if len(label) == 0 || len(labelPrefix)+len(label) > 255 || n < 0 || n > 255*h.Size() {
+		return nil
+	}
+	contextHash := h.New()
+	contextHash.Write(context)
+	secret := DeriveSecret(h, exporterMaster, label, emptyHash(h))
+	return ExpandLabel(h, secret, "exporter", contextHash.Sum(nil), n)
+}

@@ -1,0 +1,165 @@
+package record
+
+import (
+	"errors"
+	"io"
+
+	"github.com/tlsflow/tlsflow/alert"
+)
+
+// MaxEmptyRecords is how many empty application_data records in a row a
+// Reader skips before giving up. Empty records are legal (RFC 5246 §6.2.1,
+// RFC 8446 §5.1) but carry nothing, so an endless run of them is a peer
+// keeping us busy for free.
+const MaxEmptyRecords = 32
+
+// Reader reads records from a stream, checks their headers and unprotects
+// them with the current Cipher.
+//
+// The header checks: a known content type (else unexpected_message, RFC 8446
+// §5), a legacy_record_version with major version 3 (0x0300..0x03ff, else
+// decode_error), and a length no greater than the cipher's MaxFragment (else
+// record_overflow, RFC 8446 §5.2 / RFC 5246 §6.2.3). The very first header is
+// examined further so that an SSL 2.0 ClientHello or a plaintext protocol
+// gets an error that says so (ErrNotTLS).
+//
+// Empty records: an empty handshake, alert or change_cipher_spec record is
+// refused (unexpected_message; RFC 5246 §6.2.1 and RFC 8446 §5.1 forbid
+// sending them). Empty application_data records are skipped, up to
+// MaxEmptyRecords in a row; one more is an error (unexpected_message).
+//
+// Errors that leave the stream out of step (I/O errors, bad headers, too
+// many empty records) are sticky: every later call returns them again. An
+// error from the Cipher's Open is not: the record was read whole, the
+// sequence number has not moved, and a TLS 1.3 server that rejected 0-RTT
+// data must skip the records it cannot decrypt and read on (RFC 8446 §4.2.10).
+type Reader struct {
+	r      io.Reader
+	cipher Cipher
+	hdr    [HeaderLen]byte
+	buf    []byte // the current record's fragment
+	empty  int    // empty records skipped in a row
+	first  bool   // no header read yet
+	err    error
+}
+
+// NewReader returns a Reader of unprotected records (Plaintext(false)).
+func NewReader(r io.Reader) *Reader {
+	return &Reader{r: r, cipher: Plaintext(false), first: true}
+}
+
+// SetCipher switches to c for the records that follow.
+func (r *Reader) SetCipher(c Cipher) { r.cipher = c }
+
+// ReadRecord returns the next non-empty record's content type and plaintext.
+// payload is valid until the next call. io.EOF at a record boundary is
+// returned as io.EOF; a stream ending inside a record is io.ErrUnexpectedEOF.
+func (r *Reader) ReadRecord() (typ ContentType, payload []byte, err error) {
+	if r.err != nil {
+		return 0, nil, r.err
+	}
+	for {
+		var sticky bool
+		typ, payload, sticky, err = r.readOne()
+		if err != nil {
+			if sticky {
+				r.err = err
+			}
+			return 0, nil, err
+		}
+		if len(payload) > 0 {
+			r.empty = 0
+			return typ, payload, nil
+		}
+		if typ != ApplicationData {
+			r.err = errorf(alert.UnexpectedMessage, ErrUnexpectedRecord,
+				"empty %s record (only application_data may be empty)", typ)
+			return 0, nil, r.err
+		}
+		if r.empty++; r.empty > MaxEmptyRecords {
+			r.err = errorf(alert.UnexpectedMessage, ErrUnexpectedRecord,
+				"more than %d empty records in a row", MaxEmptyRecords)
+			return 0, nil, r.err
+		}
+	}
+}
+
+// readOne reads and unprotects one record. sticky says whether an error
+// leaves the stream unusable.
+func (r *Reader) readOne() (_ ContentType, _ []byte, sticky bool, _ error) {
+	typ, fragment, err := r.readRaw()
+	if err != nil {
+		return 0, nil, true, err
+	}
+	inner, payload, err := r.cipher.Open(r.hdr[:], fragment)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	if !inner.known() {
+		return 0, nil, true, errorf(alert.UnexpectedMessage, ErrUnexpectedRecord,
+			"unknown inner record type %d in a %s record", byte(inner), typ)
+	}
+	return inner, payload, false, nil
+}
+
+// readRaw reads one record's header and fragment and checks the header.
+func (r *Reader) readRaw() (ContentType, []byte, error) {
+	if _, err := io.ReadFull(r.r, r.hdr[:]); err != nil {
+		return 0, nil, err // io.EOF only if no byte of the header came
+	}
+	if r.first {
+		r.first = false
+		if err := notTLS(r.hdr); err != nil {
+			return 0, nil, err
+		}
+	}
+	typ := ContentType(r.hdr[0])
+	if !typ.known() {
+		return 0, nil, errorf(alert.UnexpectedMessage, ErrUnexpectedRecord, "unknown record type %d", r.hdr[0])
+	}
+	if r.hdr[1] != 3 {
+		return 0, nil, errorf(alert.DecodeError, ErrMalformedRecord,
+			"record version %#04x is not 3.x", uint16(r.hdr[1])<<8|uint16(r.hdr[2]))
+	}
+	n := int(r.hdr[3])<<8 | int(r.hdr[4])
+	if limit := r.cipher.MaxFragment(); n > limit {
+		return 0, nil, errorf(alert.RecordOverflow, ErrRecordOverflow,
+			"%s record of %d bytes exceeds the limit of %d", typ, n, limit)
+	}
+	if cap(r.buf) < n {
+		r.buf = make([]byte, n)
+	}
+	fragment := r.buf[:n]
+	if _, err := io.ReadFull(r.r, fragment); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, nil, err
+	}
+	return typ, fragment, nil
+}
+
+// notTLS explains a first record header that cannot start a TLS connection.
+func notTLS(hdr [HeaderLen]byte) error {
+	if ContentType(hdr[0]).known() && hdr[1] == 3 {
+		return nil
+	}
+	// SSL 2.0 record: 2-byte length with the high bit set, then
+	// msg_type 1 (CLIENT-HELLO) (RFC 6101 Appendix E.2; SSL 2.0 is banned by RFC 6176).
+	if hdr[0]&0x80 != 0 && hdr[2] == 1 {
+		return errorf(alert.ProtocolVersion, ErrNotTLS,
+			"first record is an SSL 2.0-format ClientHello; SSL 2.0 is not supported (RFC 6176)")
+	}
+	printable := true
+	for _, b := range hdr {
+		if b < 0x20 || b > 0x7e {
+			printable = false
+		}
+	}
+	if printable {
+		return errorf(alert.DecodeError, ErrNotTLS,
+			"first bytes %q are plaintext, not a TLS record (plain HTTP to a TLS port?)", string(hdr[:]))
+	}
+	return errorf(alert.DecodeError, ErrNotTLS,
+		"first bytes % x are not a TLS record header", hdr[:])
+}

@@ -1,0 +1,304 @@
+// Package signature implements the SignatureScheme algorithms of TLS 1.3
+// (RFC 8446 §4.2.3) and TLS 1.2 with signature_algorithms (RFC 5246
+// §7.4.1.4.1): naming them, choosing one for a key, signing through a
+// crypto.Signer, and verifying.
+//
+// The key must fit the scheme in both protocol versions, ECDSA curve
+// included: ecdsa_secp256r1_sha256 needs a P-256 key even in TLS 1.2. RFC
+// 8446 §4.2.3 ties the curve to the scheme; for TLS 1.2 this is what
+// OpenSSL does with sigalgs, and it keeps one rule for both versions.
+package signature
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	cryptorand "crypto/rand"
+	"crypto/rsa"
+	_ "crypto/sha256" // registers SHA-256 for crypto.Hash.New
+	_ "crypto/sha512" // registers SHA-384 and SHA-512
+	"errors"
+	"fmt"
+	"io"
+)
+
+// SignatureScheme values, RFC 8446 §4.2.3.
+const (
+	RSAPKCS1SHA256 uint16 = 0x0401
+	RSAPKCS1SHA384 uint16 = 0x0501
+	RSAPKCS1SHA512 uint16 = 0x0601
+
+	RSAPSSRSAESHA256 uint16 = 0x0804
+	RSAPSSRSAESHA384 uint16 = 0x0805
+	RSAPSSRSAESHA512 uint16 = 0x0806
+
+	ECDSASecp256r1SHA256 uint16 = 0x0403
+	ECDSASecp384r1SHA384 uint16 = 0x0503
+	ECDSASecp521r1SHA512 uint16 = 0x0603
+
+	Ed25519 uint16 = 0x0807
+
+	// Legacy SHA-1 schemes: named in traces, never negotiated.
+	RSAPKCS1SHA1 uint16 = 0x0201
+	ECDSASHA1    uint16 = 0x0203
+)
+
+// Default is our preference order, strongest first: ECDSA and Ed25519, then
+// RSA-PSS, then PKCS #1 v1.5 (which TLS 1.3 allows only in certificates).
+var Default = []uint16{
+	Ed25519,
+	ECDSASecp256r1SHA256,
+	ECDSASecp384r1SHA384,
+	ECDSASecp521r1SHA512,
+	RSAPSSRSAESHA256,
+	RSAPSSRSAESHA384,
+	RSAPSSRSAESHA512,
+	RSAPKCS1SHA256,
+	RSAPKCS1SHA384,
+	RSAPKCS1SHA512,
+}
+
+// ErrBadSignature is wrapped by Verify's error when the key fits the scheme
+// but the signature does not verify: TLS answers with decrypt_error (RFC 8446
+// §4.4.3), whereas a key that does not fit the scheme is illegal_parameter.
+var ErrBadSignature = errors.New("signature does not verify")
+
+type algorithm int
+
+const (
+	pkcs1 algorithm = iota + 1
+	pss
+	ecdsaAlg
+	ed25519Alg
+)
+
+type scheme struct {
+	name      string
+	alg       algorithm
+	hash      crypto.Hash    // 0 for Ed25519, which signs the message itself
+	curve     elliptic.Curve // ECDSA only
+	curveName string
+}
+
+// schemes holds the ones we implement.
+var schemes = map[uint16]scheme{
+	RSAPKCS1SHA256:       {name: "rsa_pkcs1_sha256", alg: pkcs1, hash: crypto.SHA256},
+	RSAPKCS1SHA384:       {name: "rsa_pkcs1_sha384", alg: pkcs1, hash: crypto.SHA384},
+	RSAPKCS1SHA512:       {name: "rsa_pkcs1_sha512", alg: pkcs1, hash: crypto.SHA512},
+	RSAPSSRSAESHA256:     {name: "rsa_pss_rsae_sha256", alg: pss, hash: crypto.SHA256},
+	RSAPSSRSAESHA384:     {name: "rsa_pss_rsae_sha384", alg: pss, hash: crypto.SHA384},
+	RSAPSSRSAESHA512:     {name: "rsa_pss_rsae_sha512", alg: pss, hash: crypto.SHA512},
+	ECDSASecp256r1SHA256: {name: "ecdsa_secp256r1_sha256", alg: ecdsaAlg, hash: crypto.SHA256, curve: elliptic.P256(), curveName: "P-256"},
+	ECDSASecp384r1SHA384: {name: "ecdsa_secp384r1_sha384", alg: ecdsaAlg, hash: crypto.SHA384, curve: elliptic.P384(), curveName: "P-384"},
+	ECDSASecp521r1SHA512: {name: "ecdsa_secp521r1_sha512", alg: ecdsaAlg, hash: crypto.SHA512, curve: elliptic.P521(), curveName: "P-521"},
+	Ed25519:              {name: "ed25519", alg: ed25519Alg},
+}
+
+// otherNames are schemes we recognize in a peer's list but do not implement.
+var otherNames = map[uint16]string{
+	RSAPKCS1SHA1: "rsa_pkcs1_sha1",
+	ECDSASHA1:    "ecdsa_sha1",
+	0x0808:       "ed448",
+	0x0809:       "rsa_pss_pss_sha256",
+	0x080a:       "rsa_pss_pss_sha384",
+	0x080b:       "rsa_pss_pss_sha512",
+}
+
+// Name returns the RFC 8446 name of a scheme, e.g. "rsa_pss_rsae_sha256",
+// or "signature_scheme(0x....)" for one it does not know.
+func Name(s uint16) string {
+	if info, ok := schemes[s]; ok {
+		return info.name
+	}
+	if n, ok := otherNames[s]; ok {
+		return n
+	}
+	return fmt.Sprintf("signature_scheme(0x%04x)", s)
+}
+
+// Supported reports whether we implement scheme s. The SHA-1 schemes are
+// never supported.
+func Supported(s uint16) bool {
+	_, ok := schemes[s]
+	return ok
+}
+
+// Compatible reports whether pub can produce and verify signatures of
+// scheme s: RSA keys with rsa_pkcs1_* and rsa_pss_rsae_*, ECDSA keys with the
+// scheme of their curve, Ed25519 keys with ed25519. tls13 excludes PKCS #1
+// v1.5, which RFC 8446 §4.2.3 forbids in handshake signatures.
+func Compatible(pub crypto.PublicKey, s uint16, tls13 bool) bool {
+	return check(pub, s, tls13) == nil
+}
+
+// Choose returns our most preferred scheme in ours that the peer offers in
+// peer and that fits pub; false if there is none.
+func Choose(ours, peer []uint16, pub crypto.PublicKey, tls13 bool) (uint16, bool) {
+	for _, s := range ours {
+		for _, p := range peer {
+			if s == p && Compatible(pub, s, tls13) {
+				return s, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// Sign signs message with scheme s: it hashes message with the scheme's hash
+// (Ed25519 signs it whole), then calls signer.Sign, so keys held in hardware
+// work. RSA-PSS uses a salt as long as the hash (RFC 8446 §4.2.3). rand nil
+// means crypto/rand.
+func Sign(signer crypto.Signer, s uint16, rand io.Reader, message []byte) ([]byte, error) {
+	if signer == nil {
+		return nil, fmt.Errorf("signature: %s: no key to sign with", Name(s))
+	}
+	if err := check(signer.Public(), s, false); err != nil {
+		return nil, err
+	}
+	if rand == nil {
+		rand = cryptorand.Reader
+	}
+	info := schemes[s]
+	var opts crypto.SignerOpts = info.hash
+	digest := message
+	if info.hash != 0 {
+		h := info.hash.New()
+		h.Write(message)
+		digest = h.Sum(nil)
+	}
+	if info.alg == pss {
+		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: info.hash}
+	}
+	sig, err := signer.Sign(rand, digest, opts)
+	if err != nil {
+		return nil, fmt.Errorf("signature: %s, %s key: signing failed: %w", info.name, keyDescription(signer.Public()), err)
+	}
+	return sig, nil
+}
+
+// Verify checks sig over message with pub for scheme s. The key must fit the
+// scheme (see Compatible, without the TLS 1.3 restriction, which the caller
+// applies since only it knows the version). A signature that does not verify
+// gives an error wrapping ErrBadSignature.
+func Verify(pub crypto.PublicKey, s uint16, message, sig []byte) error {
+	if err := check(pub, s, false); err != nil {
+		return err
+	}
+	info := schemes[s]
+	digest := message
+	if info.hash != 0 {
+		h := info.hash.New()
+		h.Write(message)
+		digest = h.Sum(nil)
+	}
+	var err error
+	switch info.alg {
+	case pkcs1:
+		err = rsa.VerifyPKCS1v15(pub.(*rsa.PublicKey), info.hash, digest, sig)
+	case pss:
+		// PSSSaltLengthEqualsHash makes the verifier insist on a salt as long
+		// as the hash, as RFC 8446 §4.2.3 requires.
+		err = rsa.VerifyPSS(pub.(*rsa.PublicKey), info.hash, digest, sig,
+			&rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+	case ecdsaAlg:
+		if !ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), digest, sig) {
+			err = ErrBadSignature
+		}
+	case ed25519Alg:
+		if !ed25519.Verify(pub.(ed25519.PublicKey), message, sig) {
+			err = ErrBadSignature
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	if err == ErrBadSignature {
+		return fmt.Errorf("signature: %s, %s key: %w", info.name, keyDescription(pub), ErrBadSignature)
+	}
+	return fmt.Errorf("signature: %s, %s key: %w: %w", info.name, keyDescription(pub), ErrBadSignature, err)
+}
+
+// check explains why pub cannot be used with scheme s, or returns nil.
+func check(pub crypto.PublicKey, s uint16, tls13 bool) error {
+	info, ok := schemes[s]
+	if !ok {
+		return fmt.Errorf("signature: %s is not supported", Name(s))
+	}
+	if tls13 && info.alg == pkcs1 {
+		return fmt.Errorf("signature: %s is not allowed in TLS 1.3 handshake signatures (RFC 8446 §4.2.3)", info.name)
+	}
+	got := keyDescription(pub)
+	switch info.alg {
+	case pkcs1, pss:
+		k, ok := pub.(*rsa.PublicKey)
+		if !ok || k == nil || k.N == nil {
+			return fmt.Errorf("signature: %s needs an RSA key, got %s key", info.name, got)
+		}
+		// PSS encoding needs emLen >= hLen + sLen + 2 with sLen = hLen
+		// (RFC 8017 §9.1.1), so a 1024-bit key cannot do SHA-512.
+		if info.alg == pss && k.Size() < 2*info.hash.Size()+2 {
+			return fmt.Errorf("signature: %s needs an RSA key of at least %d bits, got %s key",
+				info.name, 8*(2*info.hash.Size()+2), got)
+		}
+	case ecdsaAlg:
+		k, ok := pub.(*ecdsa.PublicKey)
+		if !ok || k == nil || k.Curve == nil {
+			return fmt.Errorf("signature: %s needs an ECDSA %s key, got %s key", info.name, info.curveName, got)
+		}
+		if k.Curve != info.curve {
+			return fmt.Errorf("signature: %s needs a %s key, got %s key", info.name, info.curveName, got)
+		}
+	case ed25519Alg:
+		k, ok := pub.(ed25519.PublicKey)
+		if !ok || len(k) != ed25519.PublicKeySize {
+			return fmt.Errorf("signature: %s needs an Ed25519 key, got %s key", info.name, got)
+		}
+	}
+	return nil
+}
+
+// keyDescription names a key for error messages, to be followed by "key":
+// "RSA-2048", "ECDSA P-256", "Ed25519".
+func keyDescription(pub crypto.PublicKey) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if k == nil || k.N == nil {
+			return "empty RSA"
+		}
+		return fmt.Sprintf("RSA-%d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		if k == nil || k.Curve == nil {
+			return "empty ECDSA"
+		}
+		return "ECDSA " + k.Curve.Params().Name
+	case ed25519.PublicKey:
+		if len(k) != ed25519.PublicKeySize {
+			return fmt.Sprintf("malformed %d-byte Ed25519", len(k))
+		}
+		return "Ed25519"
+	case nil:
+		return "no"
+	}
+	return fmt.Sprintf("%T", pub)
+}
+
+// CertificateVerify context strings, RFC 8446 §4.4.3.
+const (
+	ContextServer = "TLS 1.3, server CertificateVerify"
+	ContextClient = "TLS 1.3, client CertificateVerify"
+)
+
+// SignedContent13 is what a TLS 1.3 CertificateVerify signs (RFC 8446
+// §4.4.3): 64 spaces, the context string, a zero byte, the transcript hash.
+// The 64-space prefix stops a TLS 1.2 ServerKeyExchange signature, which
+// starts with the attacker-chosen client random, from being replayed here.
+func SignedContent13(context string, transcriptHash []byte) []byte {
+	b := make([]byte, 0, 64+len(context)+1+len(transcriptHash))
+	for range 64 {
+		b = append(b, 0x20)
+	}
+	b = append(b, context...)
+	b = append(b, 0)
+	return append(b, transcriptHash...)
+}

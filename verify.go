@@ -1,0 +1,120 @@
+package tlsflow
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tlsflow/tlsflow/internal/handshake"
+)
+
+// verifyServer checks the server's chain as the course note's step 5 asks:
+// a chain to RootCAs, the host name from ServerName, the validity period at
+// Config.Time, and the serverAuth extended key usage.
+func (c *Conn) verifyServer(raw [][]byte) (*handshake.PeerCertificates, error) {
+	certs, err := parseChain(raw)
+	if err != nil {
+		return nil, err
+	}
+	peer := &handshake.PeerCertificates{Certificates: certs}
+	if !c.config.InsecureSkipVerify {
+		opts := x509.VerifyOptions{
+			Roots:         c.config.RootCAs,
+			CurrentTime:   c.config.now(),
+			DNSName:       strings.TrimSuffix(strings.TrimPrefix(c.serverName(), "["), "]"),
+			Intermediates: x509.NewCertPool(),
+			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		}
+		for _, cert := range certs[1:] {
+			opts.Intermediates.AddCert(cert)
+		}
+		chains, err := certs[0].Verify(opts)
+		if err != nil {
+			return nil, &CertificateVerificationError{UnverifiedCertificates: certs, Err: explainHostname(err)}
+		}
+		peer.VerifiedChains = chains
+	}
+	if c.config.VerifyPeerCertificate != nil {
+		if err := c.config.VerifyPeerCertificate(raw, peer.VerifiedChains); err != nil {
+			return nil, err
+		}
+	}
+	return peer, nil
+}
+
+// verifyClient checks a client's chain as ClientAuth says: against
+// ClientCAs, with the clientAuth extended key usage.
+func (c *Conn) verifyClient(raw [][]byte) (*handshake.PeerCertificates, error) {
+	certs, err := parseChain(raw)
+	if err != nil {
+		return nil, err
+	}
+	peer := &handshake.PeerCertificates{Certificates: certs}
+	auth := c.config.ClientAuth
+	if auth == VerifyClientCertIfGiven || auth == RequireAndVerifyClientCert {
+		opts := x509.VerifyOptions{
+			Roots:         c.config.ClientCAs,
+			CurrentTime:   c.config.now(),
+			Intermediates: x509.NewCertPool(),
+			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		}
+		if opts.Roots == nil {
+			opts.Roots = x509.NewCertPool() // never fall back to the system pool for clients
+		}
+		for _, cert := range certs[1:] {
+			opts.Intermediates.AddCert(cert)
+		}
+		chains, err := certs[0].Verify(opts)
+		if err != nil {
+			return nil, &CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
+		}
+		peer.VerifiedChains = chains
+	}
+	if c.config.VerifyPeerCertificate != nil {
+		if err := c.config.VerifyPeerCertificate(raw, peer.VerifiedChains); err != nil {
+			return nil, err
+		}
+	}
+	return peer, nil
+}
+
+func parseChain(raw [][]byte) ([]*x509.Certificate, error) {
+	certs := make([]*x509.Certificate, 0, len(raw))
+	for i, der := range raw {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d of the chain does not parse: %w", i, err)
+		}
+		certs = append(certs, cert)
+	}
+	if len(certs) == 0 {
+		return nil, errors.New("empty certificate chain")
+	}
+	return certs, nil
+}
+
+// hostnameError says in plain words which names a certificate covers and
+// which one was asked for, keeping the x509 error reachable.
+type hostnameError struct{ x509.HostnameError }
+
+func (e hostnameError) Error() string {
+	names := e.Certificate.DNSNames
+	for _, ip := range e.Certificate.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 {
+		return fmt.Sprintf("the certificate names no host, you asked for %s", e.Host)
+	}
+	return fmt.Sprintf("the certificate is for %s, you asked for %s", strings.Join(names, ", "), e.Host)
+}
+
+func (e hostnameError) Unwrap() error { return e.HostnameError }
+
+func explainHostname(err error) error {
+	var h x509.HostnameError
+	if errors.As(err, &h) {
+		return hostnameError{h}
+	}
+	return err
+}
