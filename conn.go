@@ -29,6 +29,11 @@ type Conn struct {
 	handshakeDone atomic.Bool
 	state         handshake.State // set once the handshake is complete
 
+	// post runs TLS 1.3 post-handshake messages (KeyUpdate, NewSessionTicket);
+	// postMu serializes the reader and writer that use it.
+	postMu sync.Mutex
+	post   handshake.PostHandshake
+
 	in struct {
 		sync.Mutex
 		r       *record.Reader
@@ -43,7 +48,8 @@ type Conn struct {
 	out struct {
 		sync.Mutex
 		w       *record.Writer
-		err     error // sticky: once set, every Write returns it
+		cipher  record.Cipher // the current write protection, for the key usage limit
+		err     error         // sticky: once set, every Write returns it
 		seenApp bool
 		closed  bool // close_notify sent
 	}
@@ -138,6 +144,10 @@ func (c *Conn) Write(b []byte) (int, error) {
 		c.out.seenApp = true
 		c.emit(trace.Event{Kind: trace.KindApplicationData, Direction: trace.Sent, Step: 8,
 			Fields: []trace.Field{{Name: "length", Value: strconv.Itoa(len(b))}}})
+	}
+	if err := c.updateKeysIfWornLocked(); err != nil {
+		c.out.err = err
+		return 0, err
 	}
 	if err := c.out.w.WriteRecord(record.ApplicationData, b); err != nil {
 		c.out.err = err
@@ -256,6 +266,20 @@ type ConnectionState struct {
 	ServerName         string
 	PeerCertificates   []*x509.Certificate
 	VerifiedChains     [][]*x509.Certificate
+
+	ekm func(label string, context []byte, length int) ([]byte, error)
+}
+
+// ExportKeyingMaterial derives length bytes of keying material bound to this
+// connection (RFC 5705 for TLS 1.2, RFC 8446 §7.5 for TLS 1.3). A nil
+// context and an empty one give different results, as the RFCs say.
+// TLS 1.2 without the extended master secret refuses, as RFC 7627 §5.4
+// advises: such sessions can be synchronized by a man in the middle.
+func (cs *ConnectionState) ExportKeyingMaterial(label string, context []byte, length int) ([]byte, error) {
+	if cs.ekm == nil {
+		return nil, errors.New("tlsflow: ExportKeyingMaterial before the handshake completed")
+	}
+	return cs.ekm(label, context, length)
 }
 
 // ConnectionState returns what the handshake negotiated.
@@ -266,11 +290,15 @@ func (c *Conn) ConnectionState() ConnectionState {
 }
 
 func (c *Conn) connectionState(s *handshake.State, complete bool) ConnectionState {
-	return ConnectionState{
+	cs := ConnectionState{
 		Version: s.Version, HandshakeComplete: complete, DidResume: s.DidResume,
 		CipherSuite: s.CipherSuite, CurveID: CurveID(s.Group), NegotiatedProtocol: s.NegotiatedProtocol,
 		ServerName: s.ServerName, PeerCertificates: s.PeerCertificates, VerifiedChains: s.VerifiedChains,
 	}
+	if complete {
+		cs.ekm = exporter(s)
+	}
+	return cs
 }
 
 var _ io.ReadWriteCloser = (*Conn)(nil)

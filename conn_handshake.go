@@ -42,12 +42,16 @@ func (c *Conn) runHandshake() error {
 			break
 		}
 		actions, err = c.nextHandshakeInput(eng)
+		placeReceivedAlert(err, eng)
 	}
 	if err := c.flushLocked(); err != nil {
 		return c.handshakeFailed(err)
 	}
 	c.state = *eng.State()
 	c.in.version = c.state.Version
+	if c.state.Version == VersionTLS13 {
+		c.post = eng.(handshake.PostHandshake)
+	}
 	c.emit(trace.Event{Kind: trace.KindHandshakeDone, Direction: trace.Local, Step: 7, Version: c.state.Version,
 		Fields: summary(&c.state)})
 	if !c.in.hs.Empty() {
@@ -110,6 +114,10 @@ func (c *Conn) flushLocked() error {
 func (c *Conn) apply(actions []handshake.Action) error {
 	c.out.Lock()
 	defer c.out.Unlock()
+	return c.applyLocked(actions)
+}
+
+func (c *Conn) applyLocked(actions []handshake.Action) error {
 	var pending []byte
 	flushMessages := func() error {
 		if len(pending) == 0 {
@@ -131,6 +139,7 @@ func (c *Conn) apply(actions []handshake.Action) error {
 		case handshake.SetWriteCipher:
 			if err = flushMessages(); err == nil {
 				c.out.w.SetCipher(a.Cipher)
+				c.out.cipher = a.Cipher
 			}
 		case handshake.SetReadCipher:
 			if !c.in.hs.Empty() {
@@ -168,6 +177,16 @@ func (c *Conn) handshakeFailed(err error) error {
 	c.emit(trace.Event{Kind: trace.KindError, Direction: trace.Local, Step: stepOf(err), Message: errMessage(err), Err: err,
 		Fields: []trace.Field{{Name: "error", Value: err.Error()}}})
 	return err
+}
+
+// placeReceivedAlert says where in the flow the peer's alert came: the
+// peer knows why, we know when.
+func placeReceivedAlert(err error, eng handshake.Engine) {
+	var ae *alert.Error
+	if errors.As(err, &ae) && ae.Received && ae.Step < 0 {
+		step, msg := eng.Progress()
+		ae.Step, ae.Message = step, "after "+msg
+	}
 }
 
 func stepOf(err error) int {

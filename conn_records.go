@@ -137,10 +137,10 @@ func (c *Conn) handleAlert(payload []byte, duringHandshake bool) error {
 	return &alert.Error{Alert: a, Received: true, Step: -1, Reason: "the peer sent a fatal alert"}
 }
 
-// handlePostHandshake deals with handshake records after the handshake.
-// tlsflow never renegotiates (RFC 5746): a HelloRequest or a new
-// ClientHello is answered with a no_renegotiation warning, a bounded number
-// of times.
+// handlePostHandshake deals with handshake records after the handshake:
+// TLS 1.3 messages go to the engine; in TLS 1.2, tlsflow never renegotiates
+// (RFC 5746): a HelloRequest or a new ClientHello is answered with a
+// no_renegotiation warning, a bounded number of times.
 func (c *Conn) handlePostHandshake(payload []byte) error {
 	c.in.hs.Add(payload)
 	for {
@@ -150,6 +150,12 @@ func (c *Conn) handlePostHandshake(payload []byte) error {
 		}
 		if !ok {
 			return nil
+		}
+		if c.post != nil {
+			if err := c.postHandshake13(msg); err != nil {
+				return err
+			}
+			continue
 		}
 		t := wire.HandshakeType(msg[0])
 		if (c.isClient && t == wire.TypeHelloRequest) || (!c.isClient && t == wire.TypeClientHello) {
@@ -167,4 +173,19 @@ func (c *Conn) handlePostHandshake(payload []byte) error {
 		}
 		return alert.Errorf(alert.UnexpectedMessage, -1, t.String(), "unexpected %s after the handshake", t)
 	}
+}
+
+// postHandshake13 hands a TLS 1.3 post-handshake message to the engine and
+// applies what it answers. c.in is held.
+func (c *Conn) postHandshake13(msg []byte) error {
+	c.postMu.Lock()
+	actions, err := c.post.HandlePostHandshake(msg)
+	c.postMu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := c.apply(actions); err != nil {
+		return err
+	}
+	return c.flushLocked() // a KeyUpdate we answer goes out now, not with our next write
 }

@@ -73,4 +73,12 @@ func (s SignatureScheme) String() string { return signature.Name(uint16(s)) }
 func VersionName(v uint16) string { return suites.VersionName(v) }
 
 // maxSupportedVersion is the highest version this build implements.
-const maxSupportedVersion = VersionTLS12
+const maxSupportedVersion = VersionTLS13
+
+// TLS 1.3 cipher suites (RFC 8446 §B.4). Unlike crypto/tls, Config.CipherSuites
+// selects these too, so ChaCha20-Poly1305 can be forced on AES hardware.
+const (
+	TLS_AES_128_GCM_SHA256       uint16 = suites.TLS_AES_128_GCM_SHA256
+	TLS_AES_256_GCM_SHA384       uint16 = suites.TLS_AES_256_GCM_SHA384
+	TLS_CHACHA20_POLY1305_SHA256 uint16 = suites.TLS_CHACHA20_POLY1305_SHA256
+)

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tlsflow/tlsflow"
@@ -59,6 +60,7 @@ func runDemo(args []string, out io.Writer) error {
 		}
 		return err
 	}
+	out = &lockedWriter{w: out} // the server's goroutines trace too
 	choice, ok := demoSuites[*suiteName]
 	if !ok {
 		return fmt.Errorf("unknown --suite %q (want rsa, ecdhe-rsa or ecdhe-ecdsa)", *suiteName)
@@ -114,6 +116,7 @@ func runDemo(args []string, out io.Writer) error {
 		return fmt.Errorf("handshake failed: %w", err)
 	}
 	defer conn.Close()
+	defer httpServer.Shutdown(context.Background()) // let the server finish tracing first
 
 	fmt.Fprintf(out, "\nClient: GET / over the TLS connection\n")
 	if _, err := io.WriteString(conn, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"); err != nil {
@@ -148,4 +151,16 @@ func hello(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintf(w, "Hello, %s: you reached this page over %s with %s.\n",
 		who, tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite))
+}
+
+// lockedWriter lets the client, the server and the demo print to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

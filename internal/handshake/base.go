@@ -21,7 +21,16 @@ type base struct {
 	transcript keys.Transcript
 	state      State
 	complete   bool
+
+	// lastStep and lastMessage are the last message sent or received, so
+	// an alert from the peer can be placed in the flow.
+	lastStep    int
+	lastMessage string
 }
+
+// Progress returns the step and name of the last handshake message sent
+// or received.
+func (b *base) Progress() (step int, message string) { return b.lastStep, b.lastMessage }
 
 func (b *base) Complete() bool { return b.complete }
 func (b *base) State() *State  { return &b.state }
@@ -61,6 +70,7 @@ func (b *base) sendChangeCipherSpec() {
 }
 
 func (b *base) traceMessage(dir trace.Direction, m wire.Message, raw []byte, step int) {
+	b.lastStep, b.lastMessage = step, messageName(m)
 	if b.cfg.Trace == nil {
 		return
 	}

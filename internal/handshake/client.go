@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/kex"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/trace"
@@ -14,11 +15,14 @@ import (
 //	Start: send ClientHello                                   (step 1)
 //	readServerHello                                           (step 2)
 //	  TLS 1.2 → client12 states (client12.go)
+//	  TLS 1.3 → client13 states (client13.go), after at most one HelloRetryRequest
 type Client struct {
 	base
-	hello *wire.ClientHello
-	next  clientState
-	c12   client12
+	hello     *wire.ClientHello
+	keyShares []kex.KeyShare // TLS 1.3 key_share entries we sent
+	next      clientState
+	c12       client12
+	c13       client13
 }
 
 // clientState handles one input: a handshake message, or nil for ChangeCipherSpec.
@@ -50,6 +54,11 @@ func (c *Client) HandleMessage(msg []byte) ([]Action, error) { return c.step(msg
 func (c *Client) HandleChangeCipherSpec() ([]Action, error) { return c.step(nil) }
 
 func (c *Client) step(msg []byte) ([]Action, error) {
+	if msg == nil && c.state.Version == suites.VersionTLS13 && c.next != nil {
+		// RFC 8446 §5: a ChangeCipherSpec during the handshake is the
+		// peer's middlebox compatibility; drop it (a bounded number).
+		return nil, c.c13.dropChangeCipherSpec()
+	}
 	if c.next == nil {
 		if msg == nil {
 			return nil, unexpectedChangeCipherSpec(-1, "nothing")
@@ -83,6 +92,14 @@ func (c *Client) buildClientHello() (*wire.ClientHello, error) {
 	if _, err := io.ReadFull(c.random(), h.Random[:]); err != nil {
 		return nil, internalError(1, "ClientHello", err)
 	}
+	if c.offers13() {
+		// Middlebox compatibility mode (RFC 8446 Appendix D.4): a fresh
+		// session ID makes the handshake look like a TLS 1.2 resumption.
+		h.SessionID = make([]byte, 32)
+		if _, err := io.ReadFull(c.random(), h.SessionID); err != nil {
+			return nil, internalError(1, "ClientHello", err)
+		}
+	}
 	for _, id := range c.cfg.CipherSuites {
 		s := suites.Lookup(id)
 		if s != nil && s.Version >= c.cfg.MinVersion && s.Version <= c.cfg.MaxVersion {
@@ -110,6 +127,11 @@ func (c *Client) buildClientHello() (*wire.ClientHello, error) {
 		alpn := wire.ALPN(c.cfg.NextProtos)
 		h.Extensions.Add(wire.ExtALPN, &alpn)
 	}
+	if c.offers13() {
+		if err := c.addExtensions13(h); err != nil {
+			return nil, err
+		}
+	}
 	if c.cfg.MinVersion <= suites.VersionTLS12 {
 		h.Extensions.AddEmpty(wire.ExtExtendedMasterSecret)
 		// An empty renegotiation_info says "secure renegotiation understood"
@@ -134,15 +156,30 @@ func sniName(name string) string {
 
 // readServerHello is step 2: the server's choice of version and suite, and its random.
 func (c *Client) readServerHello(msg []byte) (clientState, error) {
+	if msg == nil {
+		return nil, unexpectedChangeCipherSpec(2, "ServerHello")
+	}
 	sh := new(wire.ServerHello)
 	if err := parse(sh, msg, 2); err != nil {
 		return nil, err
 	}
-	if sh.IsHelloRetryRequest() {
-		return nil, alert.Errorf(alert.UnexpectedMessage, 2, "HelloRetryRequest", "HelloRetryRequest is TLS 1.3, which this client did not offer")
-	}
 	if sh.Extensions.Has(wire.ExtSupportedVersions) {
-		return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "server selected a version through supported_versions, which this client did not offer")
+		var v wire.SupportedVersionServer
+		if _, err := sh.Extensions.Decode(wire.ExtSupportedVersions, &v); err != nil {
+			return nil, alert.Errorf(alert.DecodeError, 2, "ServerHello", "supported_versions: %w", err)
+		}
+		if uint16(v) != suites.VersionTLS13 || !c.offers13() {
+			return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello",
+				"server selected %s through supported_versions, which this client did not offer", suites.VersionName(uint16(v)))
+		}
+		c.state.Version = suites.VersionTLS13
+		if sh.IsHelloRetryRequest() {
+			return c.readHelloRetryRequest(sh, msg)
+		}
+		return c.readServerHello13(sh, msg)
+	}
+	if sh.IsHelloRetryRequest() || c.c13.retried {
+		return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "a TLS 1.3 HelloRetryRequest must be followed by a TLS 1.3 ServerHello")
 	}
 	if sh.Version != suites.VersionTLS12 || sh.Version < c.cfg.MinVersion || sh.Version > c.cfg.MaxVersion {
 		return nil, alert.Errorf(alert.ProtocolVersion, 2, "ServerHello",

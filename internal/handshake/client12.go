@@ -214,6 +214,9 @@ func (c *Client) readCertificateRequestOrDone(msg []byte) (clientState, error) {
 		c.c12.certReq = req
 		return (*Client).readServerHelloDone, nil
 	}
+	if len(msg) == 0 || wire.HandshakeType(msg[0]) != wire.TypeServerHelloDone {
+		return nil, unexpected(msg, 3, "CertificateRequest", "ServerHelloDone")
+	}
 	return c.readServerHelloDone(msg)
 }
 
@@ -237,7 +240,8 @@ func (c *Client) readServerHelloDone(msg []byte) (clientState, error) {
 	var clientCert *Certificate
 	if c.c12.certReq != nil {
 		var err error
-		if clientCert, err = c.chooseClientCertificate12(); err != nil {
+		req := c.c12.certReq
+		if clientCert, err = c.chooseClientCertificate(req.CertificateTypes, req.SignatureAlgorithms, req.CertificateAuthorities, false); err != nil {
 			return nil, err
 		}
 		var chain [][]byte
@@ -304,15 +308,14 @@ func masterSecret12(b *base, s *suites.Suite, preMaster []byte) []byte {
 	return master
 }
 
-// chooseClientCertificate12 picks the first certificate that fits the
+// chooseClientCertificate picks the first certificate that fits the
 // request: a key type the server accepts and, when the server named
 // authorities, a chain issued by one of them. No fit means an empty
 // Certificate message, and the server decides.
-func (c *Client) chooseClientCertificate12() (*Certificate, error) {
-	req := c.c12.certReq
+func (c *Client) chooseClientCertificate(certTypes []uint8, schemes []uint16, authorities [][]byte, tls13 bool) (*Certificate, error) {
 	if c.cfg.GetClientCertificate != nil {
 		cert, err := c.cfg.GetClientCertificate(&CertificateRequestInfo{
-			AcceptableCAs: req.CertificateAuthorities, SignatureSchemes: req.SignatureAlgorithms, Version: c.state.Version,
+			AcceptableCAs: authorities, SignatureSchemes: schemes, Version: c.state.Version,
 		})
 		if err != nil {
 			return nil, internalError(5, "Certificate", err)
@@ -323,7 +326,7 @@ func (c *Client) chooseClientCertificate12() (*Certificate, error) {
 		return cert, nil
 	}
 	for _, cert := range c.cfg.Certificates {
-		if clientCertFits(cert, req.CertificateTypes, req.SignatureAlgorithms, c.cfg.SignatureSchemes, req.CertificateAuthorities, false) {
+		if clientCertFits(cert, certTypes, schemes, c.cfg.SignatureSchemes, authorities, tls13) {
 			return cert, nil
 		}
 	}

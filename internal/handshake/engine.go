@@ -44,4 +44,6 @@ type Engine interface {
 	Complete() bool
 	// State returns what has been negotiated so far.
 	State() *State
+	// Progress returns the step and name of the last message sent or received.
+	Progress() (step int, message string)
 }

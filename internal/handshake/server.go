@@ -13,6 +13,7 @@ import (
 //
 //	readClientHello                                           (step 1)
 //	  TLS 1.2 → server12 states (server12.go)
+//	  TLS 1.3 → server13 states (server13.go)
 type Server struct {
 	base
 	hello *wire.ClientHello
@@ -20,6 +21,7 @@ type Server struct {
 	cert  *Certificate
 	next  serverState
 	s12   server12
+	s13   server13
 
 	secureRenegotiation bool // the client signalled RFC 5746 support
 }
@@ -41,6 +43,11 @@ func (s *Server) HandleMessage(msg []byte) ([]Action, error) { return s.step(msg
 func (s *Server) HandleChangeCipherSpec() ([]Action, error) { return s.step(nil) }
 
 func (s *Server) step(msg []byte) ([]Action, error) {
+	if msg == nil && s.state.Version == suites.VersionTLS13 && s.next != nil {
+		// RFC 8446 §5: the client's middlebox-compatibility
+		// ChangeCipherSpec is dropped (a bounded number of them).
+		return nil, s.s13.dropChangeCipherSpec()
+	}
 	if s.next == nil {
 		if msg == nil {
 			return nil, unexpectedChangeCipherSpec(-1, "nothing")
@@ -76,7 +83,15 @@ func (s *Server) readClientHello(msg []byte) (serverState, error) {
 	if err != nil {
 		return nil, err
 	}
+	if version < s.cfg.MaxVersion && contains(ch.CipherSuites, suites.TLS_FALLBACK_SCSV) {
+		return nil, alert.Errorf(alert.InappropriateFallback, 1, "ClientHello",
+			"the client signals a fallback to %s, but this server supports %s: an attacker may have broken the first attempt (RFC 7507)",
+			suites.VersionName(version), suites.VersionName(s.cfg.MaxVersion))
+	}
 	s.state.Version = version
+	if version == suites.VersionTLS13 {
+		return s.serve13()
+	}
 	return s.serve12()
 }
 
@@ -89,9 +104,10 @@ func (s *Server) chooseVersion(ch *wire.ClientHello) (uint16, error) {
 			return 0, alert.Errorf(alert.DecodeError, 1, "ClientHello", "supported_versions: %w", err)
 		}
 		s.info.SupportedVersions = vs
-		// A client that lists versions beyond TLS 1.2 still gets TLS 1.2
-		// here when it also lists TLS 1.2 (RFC 8446 §4.2.1).
-		if contains([]uint16(vs), suites.VersionTLS12) && s.cfg.MinVersion <= suites.VersionTLS12 {
+		if contains([]uint16(vs), suites.VersionTLS13) && s.cfg.MaxVersion >= suites.VersionTLS13 {
+			return suites.VersionTLS13, nil
+		}
+		if contains([]uint16(vs), suites.VersionTLS12) && s.cfg.MinVersion <= suites.VersionTLS12 && s.cfg.MaxVersion >= suites.VersionTLS12 {
 			return suites.VersionTLS12, nil
 		}
 		return 0, alert.Errorf(alert.ProtocolVersion, 1, "ClientHello",

@@ -18,6 +18,8 @@ type State struct {
 
 	ClientRandom []byte
 	ServerRandom []byte
-	// MasterSecret (TLS 1.2) keys the exporter.
+	// MasterSecret (TLS 1.2) keys the RFC 5705 exporter.
 	MasterSecret []byte
+	// ExporterSecret (TLS 1.3) is exporter_master_secret (RFC 8446 §7.5).
+	ExporterSecret []byte
 }

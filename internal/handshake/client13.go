@@ -1,0 +1,449 @@
+package handshake
+
+import (
+	"crypto"
+	"fmt"
+
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/kex"
+	"github.com/tlsflow/tlsflow/internal/keys"
+	"github.com/tlsflow/tlsflow/internal/record"
+	"github.com/tlsflow/tlsflow/internal/signature"
+	"github.com/tlsflow/tlsflow/internal/suites"
+	"github.com/tlsflow/tlsflow/internal/wire"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+// client13 holds what the TLS 1.3 client learns on the way. Its states, in
+// order (RFC 8446 §2, Figure 1; the course note's step each takes over in
+// brackets):
+//
+//	[readHelloRetryRequest → send ClientHello again]         [2, 1]
+//	readServerHello13: keys from the key shares               [2, 5]
+//	→ readEncryptedExtensions                                 [2]
+//	→ [readCertificateRequest13] → readServerCertificate13    [3]
+//	→ readServerCertificateVerify13                           [3]
+//	→ readServerFinished13                                    [7]
+//	→ send [ChangeCipherSpec] [Certificate CertificateVerify] Finished  [6, 5, 7]
+type client13 struct {
+	secrets13
+	retried        bool // a HelloRetryRequest was answered
+	handshakeWrite record.Cipher
+	ccsDropped     int
+	certReq        *wire.CertificateRequest13
+	serverKey      crypto.PublicKey
+}
+
+// maxDroppedChangeCipherSpecs bounds the compatibility ChangeCipherSpecs a
+// peer may send; one is normal, a stream of them is not.
+const maxDroppedChangeCipherSpecs = 3
+
+func (c *client13) dropChangeCipherSpec() error {
+	c.ccsDropped++
+	if c.ccsDropped > maxDroppedChangeCipherSpecs {
+		return alert.Errorf(alert.UnexpectedMessage, 6, "ChangeCipherSpec", "too many ChangeCipherSpec records in a TLS 1.3 handshake")
+	}
+	return nil
+}
+
+// addExtensions13 adds what a TLS 1.3 offer needs: the versions, key
+// shares for our favourite groups, and the PSK modes.
+func (c *Client) addExtensions13(h *wire.ClientHello) error {
+	versions := wire.SupportedVersionsClient(c.versions())
+	h.Extensions.Add(wire.ExtSupportedVersions, &versions)
+	var shares wire.KeyShareClientHello
+	for _, g := range initialShareGroups(c.cfg.Groups) {
+		ks, err := kex.NewKeyShare(g, c.random())
+		if err != nil {
+			return internalError(1, "ClientHello", err)
+		}
+		c.keyShares = append(c.keyShares, ks)
+		shares = append(shares, wire.KeyShareEntry{Group: g, KeyExchange: ks.Public()})
+	}
+	h.Extensions.Add(wire.ExtKeyShare, &shares)
+	modes := wire.PSKKeyExchangeModes{pskModeDHE}
+	h.Extensions.Add(wire.ExtPSKKeyExchangeModes, &modes)
+	return nil
+}
+
+// PskKeyExchangeMode values (RFC 8446 §4.2.9).
+const (
+	pskModePlain = 0 // psk_ke
+	pskModeDHE   = 1 // psk_dhe_ke
+)
+
+// initialShareGroups picks the groups the first ClientHello sends key
+// shares for: the most preferred one, and if that is the post-quantum
+// hybrid, also the most preferred classical group, so a server without
+// ML-KEM needs no HelloRetryRequest.
+func initialShareGroups(groups []uint16) []uint16 {
+	var out []uint16
+	for _, g := range groups {
+		if !kex.Supported(g) {
+			continue
+		}
+		out = append(out, g)
+		if !suites.GroupTLS13Only(g) {
+			break
+		}
+		if len(out) == 2 {
+			break
+		}
+	}
+	return out
+}
+
+// readHelloRetryRequest (step 2, retried): the server wants a key share
+// for another group, or a cookie echoed. We answer with a second
+// ClientHello once; RFC 8446 §4.1.4 forbids a second HelloRetryRequest.
+func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clientState, error) {
+	if c.c13.retried {
+		return nil, alert.Errorf(alert.UnexpectedMessage, 2, "HelloRetryRequest", "a second HelloRetryRequest (RFC 8446 §4.1.4)")
+	}
+	c.c13.retried = true
+	s, err := c.checkServerHello13(hrr, "HelloRetryRequest")
+	if err != nil {
+		return nil, err
+	}
+	c.c13.suite = s
+	c.transcript.SetHash(s.Hash)
+	c.transcript.ReplaceWithMessageHash()
+	c.received(hrr, raw, 2)
+
+	for _, e := range hrr.Extensions {
+		switch e.Type {
+		case wire.ExtSupportedVersions, wire.ExtKeyShare, wire.ExtCookie:
+		default:
+			return nil, alert.Errorf(alert.UnsupportedExtension, 2, "HelloRetryRequest", "unexpected extension %s", e.Type)
+		}
+	}
+	hello := *c.hello
+	hello.Extensions = append(wire.Extensions(nil), c.hello.Extensions...)
+	changed := false
+	var ks wire.KeyShareHelloRetryRequest
+	if found, err := hrr.Extensions.Decode(wire.ExtKeyShare, &ks); err != nil {
+		return nil, alert.Errorf(alert.DecodeError, 2, "HelloRetryRequest", "key_share: %w", err)
+	} else if found {
+		g := ks.SelectedGroup
+		if !contains(c.cfg.Groups, g) || !kex.Supported(g) {
+			return nil, alert.Errorf(alert.IllegalParameter, 2, "HelloRetryRequest",
+				"server asks for group %s, which this client does not support", suites.GroupName(g))
+		}
+		for _, k := range c.keyShares {
+			if k.Group() == g {
+				return nil, alert.Errorf(alert.IllegalParameter, 2, "HelloRetryRequest",
+					"server asks for group %s, for which this client already sent a key share", suites.GroupName(g))
+			}
+		}
+		share, err := kex.NewKeyShare(g, c.random())
+		if err != nil {
+			return nil, internalError(1, "ClientHello", err)
+		}
+		c.keyShares = []kex.KeyShare{share}
+		entries := wire.KeyShareClientHello{{Group: g, KeyExchange: share.Public()}}
+		hello.Extensions = replaceExtension(hello.Extensions, wire.ExtKeyShare, entries.Marshal())
+		changed = true
+	}
+	if cookie, found := hrr.Extensions.Find(wire.ExtCookie); found {
+		var ck wire.Cookie
+		if err := ck.Unmarshal(cookie); err != nil {
+			return nil, alert.Errorf(alert.DecodeError, 2, "HelloRetryRequest", "cookie: %w", err)
+		}
+		hello.Extensions = replaceExtension(hello.Extensions, wire.ExtCookie, ck.Marshal())
+		changed = true
+	}
+	if !changed {
+		return nil, alert.Errorf(alert.IllegalParameter, 2, "HelloRetryRequest", "the HelloRetryRequest would not change the ClientHello (RFC 8446 §4.1.4)")
+	}
+	c.note(trace.KindNote, 2, "HelloRetryRequest", "selected_group", suites.GroupName(ks.SelectedGroup))
+	c.hello = &hello
+	c.send(&hello, 1)
+	return (*Client).readServerHello, nil
+}
+
+// replaceExtension swaps the data of an extension, or adds it before a
+// pre_shared_key (which must stay last).
+func replaceExtension(exts wire.Extensions, t wire.ExtensionType, data []byte) wire.Extensions {
+	for i := range exts {
+		if exts[i].Type == t {
+			exts[i].Data = data
+			return exts
+		}
+	}
+	n := len(exts)
+	if n > 0 && exts[n-1].Type == wire.ExtPreSharedKey {
+		return append(exts[:n-1], wire.Extension{Type: t, Data: data}, exts[n-1])
+	}
+	return append(exts, wire.Extension{Type: t, Data: data})
+}
+
+// checkServerHello13 checks what ServerHello and HelloRetryRequest share: a
+// TLS 1.3 suite we offered (the same one twice), our session ID echoed.
+func (c *Client) checkServerHello13(sh *wire.ServerHello, name string) (*suites.Suite, error) {
+	s := suites.Lookup(sh.CipherSuite)
+	if s == nil || s.Version != suites.VersionTLS13 || !contains(c.hello.CipherSuites, sh.CipherSuite) {
+		return nil, alert.Errorf(alert.IllegalParameter, 2, name, "server chose %s, which this client did not offer for TLS 1.3", suites.Name(sh.CipherSuite))
+	}
+	if c.c13.suite != nil && c.c13.suite != s {
+		return nil, alert.Errorf(alert.IllegalParameter, 2, name, "the ServerHello suite %s differs from the HelloRetryRequest's %s", s.Name, c.c13.suite.Name)
+	}
+	if string(sh.SessionID) != string(c.hello.SessionID) {
+		return nil, alert.Errorf(alert.IllegalParameter, 2, name, "legacy_session_id_echo does not echo our session ID")
+	}
+	return s, nil
+}
+
+// readServerHello13 is step 2 for TLS 1.3, and already the note's step 5:
+// the key shares give both sides the handshake keys.
+func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientState, error) {
+	s, err := c.checkServerHello13(sh, "ServerHello")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range sh.Extensions {
+		switch e.Type {
+		case wire.ExtSupportedVersions, wire.ExtKeyShare:
+		case wire.ExtPreSharedKey:
+			return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "server accepted a pre_shared_key this client did not offer")
+		default:
+			return nil, alert.Errorf(alert.UnsupportedExtension, 2, "ServerHello", "unexpected extension %s in a TLS 1.3 ServerHello", e.Type)
+		}
+	}
+	var share wire.KeyShareServerHello
+	if found, err := sh.Extensions.Decode(wire.ExtKeyShare, &share); err != nil {
+		return nil, alert.Errorf(alert.DecodeError, 2, "ServerHello", "key_share: %w", err)
+	} else if !found {
+		return nil, alert.Errorf(alert.MissingExtension, 2, "ServerHello", "no key_share (psk_ke was not offered)")
+	}
+	var ours kex.KeyShare
+	for _, k := range c.keyShares {
+		if k.Group() == share.Group {
+			ours = k
+		}
+	}
+	if ours == nil {
+		return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "server's key share is for %s, for which this client sent none", suites.GroupName(share.Group))
+	}
+	secret, err := ours.SharedSecret(share.KeyExchange)
+	if err != nil {
+		return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "server's %s key share: %w", suites.GroupName(share.Group), err)
+	}
+	c.keyShares = nil
+	c.c13.suite = s
+	c.state.CipherSuite = s.ID
+	c.state.Group = share.Group
+	c.state.ServerRandom = sh.Random[:]
+	c.state.ServerName = c.cfg.ServerName
+	c.transcript.SetHash(s.Hash)
+	c.transcript.KeepBuffer(false)
+	c.received(sh, raw, 2)
+
+	c.c13.schedule = keys.NewSchedule13(s.Hash, nil)
+	write, read, err := c.handshakeSecrets13(&c.c13.secrets13, secret)
+	if err != nil {
+		return nil, internalError(2, "ServerHello", err)
+	}
+	c.c13.handshakeWrite = write
+	c.out = append(c.out, SetReadCipher{Cipher: read})
+	return (*Client).readEncryptedExtensions, nil
+}
+
+// readEncryptedExtensions (step 2): the rest of the server's answers, now encrypted.
+func (c *Client) readEncryptedExtensions(msg []byte) (clientState, error) {
+	ee := new(wire.EncryptedExtensions)
+	if err := parse(ee, msg, 2); err != nil {
+		return nil, err
+	}
+	c.received(ee, msg, 2)
+	for _, e := range ee.Extensions {
+		switch e.Type {
+		case wire.ExtServerName, wire.ExtALPN, wire.ExtSupportedGroups:
+		case wire.ExtKeyShare, wire.ExtSupportedVersions, wire.ExtPreSharedKey, wire.ExtSignatureAlgorithms,
+			wire.ExtPSKKeyExchangeModes, wire.ExtCookie, wire.ExtExtendedMasterSecret, wire.ExtRenegotiationInfo,
+			wire.ExtECPointFormats, wire.ExtSessionTicket:
+			return nil, alert.Errorf(alert.IllegalParameter, 2, "EncryptedExtensions", "%s does not belong in EncryptedExtensions", e.Type)
+		default:
+			if !c.hello.Extensions.Has(e.Type) {
+				return nil, alert.Errorf(alert.UnsupportedExtension, 2, "EncryptedExtensions", "server sent %s, which this client did not offer", e.Type)
+			}
+		}
+	}
+	if ee.Extensions.Has(wire.ExtServerName) && !c.hello.Extensions.Has(wire.ExtServerName) {
+		return nil, alert.Errorf(alert.UnsupportedExtension, 2, "EncryptedExtensions", "server acknowledged a server_name this client did not send")
+	}
+	if err := c.checkALPN(ee.Extensions, 2, "EncryptedExtensions"); err != nil {
+		return nil, err
+	}
+	return (*Client).readCertificateRequestOrCertificate13, nil
+}
+
+// readCertificateRequestOrCertificate13 (step 3): the server may ask for a
+// client certificate, naming the authorities it accepts.
+func (c *Client) readCertificateRequestOrCertificate13(msg []byte) (clientState, error) {
+	if len(msg) == 0 || wire.HandshakeType(msg[0]) != wire.TypeCertificateRequest {
+		return c.readServerCertificate13(msg)
+	}
+	req := new(wire.CertificateRequest13)
+	if err := parse(req, msg, 3); err != nil {
+		return nil, err
+	}
+	c.received(req, msg, 3)
+	if len(req.Context) != 0 {
+		return nil, alert.Errorf(alert.IllegalParameter, 3, "CertificateRequest", "certificate_request_context must be empty in the handshake")
+	}
+	if !req.Extensions.Has(wire.ExtSignatureAlgorithms) {
+		return nil, alert.Errorf(alert.MissingExtension, 3, "CertificateRequest", "no signature_algorithms (RFC 8446 §4.3.2)")
+	}
+	c.c13.certReq = req
+	return (*Client).readServerCertificate13, nil
+}
+
+// readServerCertificate13 (step 3): the server's chain, checked at once.
+func (c *Client) readServerCertificate13(msg []byte) (clientState, error) {
+	cert := new(wire.Certificate13)
+	if err := parse(cert, msg, 3); err != nil {
+		return nil, err
+	}
+	c.received(cert, msg, 3)
+	if len(cert.Context) != 0 {
+		return nil, alert.Errorf(alert.IllegalParameter, 3, "Certificate", "certificate_request_context must be empty")
+	}
+	if len(cert.Entries) == 0 {
+		return nil, alert.Errorf(alert.DecodeError, 3, "Certificate", "the server sent an empty certificate chain")
+	}
+	peer, err := c.cfg.VerifyPeer(chainOf(cert))
+	if err != nil {
+		return nil, certificateError(3, "Certificate", "server certificate", err)
+	}
+	c.state.PeerCertificates = peer.Certificates
+	c.state.VerifiedChains = peer.VerifiedChains
+	c.c13.serverKey = peer.Certificates[0].PublicKey
+	c.note(trace.KindVerified, 3, "Certificate", "subject", peer.Certificates[0].Subject.String(),
+		"verified", fmt.Sprint(len(peer.VerifiedChains) > 0))
+	return (*Client).readServerCertificateVerify13, nil
+}
+
+func chainOf(cert *wire.Certificate13) [][]byte {
+	chain := make([][]byte, len(cert.Entries))
+	for i, e := range cert.Entries {
+		chain[i] = e.Data
+	}
+	return chain
+}
+
+// readServerCertificateVerify13 (step 3): the server proves it holds the
+// certificate's key by signing the transcript.
+func (c *Client) readServerCertificateVerify13(msg []byte) (clientState, error) {
+	cv := new(wire.CertificateVerify)
+	if err := parse(cv, msg, 3); err != nil {
+		return nil, err
+	}
+	th := c.transcript.Sum()
+	c.received(cv, msg, 3)
+	if err := verify13(c.c13.serverKey, c.cfg.SignatureSchemes, cv, signature.ContextServer, th, 3); err != nil {
+		return nil, err
+	}
+	c.state.PeerSignatureScheme = cv.SignatureScheme
+	c.note(trace.KindVerified, 3, "CertificateVerify", "signature_scheme", signature.Name(cv.SignatureScheme))
+	return (*Client).readServerFinished13, nil
+}
+
+// verify13 checks a TLS 1.3 CertificateVerify: a scheme we offered that
+// fits the key (no PKCS #1 v1.5), and a signature over the context string
+// and transcript hash (RFC 8446 §4.4.3).
+func verify13(pub crypto.PublicKey, offered []uint16, cv *wire.CertificateVerify, context string, th []byte, step int) error {
+	if !contains(offered, cv.SignatureScheme) || !signature.Compatible(pub, cv.SignatureScheme, true) {
+		return alert.Errorf(alert.IllegalParameter, step, "CertificateVerify",
+			"peer signed with %s, which was not offered or does not fit its %s key", signature.Name(cv.SignatureScheme), keyName(pub))
+	}
+	if err := signature.Verify(pub, cv.SignatureScheme, signature.SignedContent13(context, th), cv.Signature); err != nil {
+		return alert.Errorf(alert.DecryptError, step, "CertificateVerify",
+			"the signature (%s) over the transcript does not verify with the certificate's key: %w", signature.Name(cv.SignatureScheme), err)
+	}
+	return nil
+}
+
+// readServerFinished13 is step 7 from the server; the client answers with
+// its own flight and both switch to the application traffic keys.
+func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
+	fin := new(wire.Finished)
+	if err := parse(fin, msg, 7); err != nil {
+		return nil, err
+	}
+	s := c.c13.suite
+	want := keys.Finished13(s.Hash, c.c13.serverHandshake, c.transcript.Sum())
+	c.received(fin, msg, 7)
+	if !keys.Equal(want, fin.VerifyData) {
+		return nil, alert.Errorf(alert.DecryptError, 7, "Finished",
+			"the server's verify_data does not match our transcript: the handshake was tampered with, or the keys differ")
+	}
+	c.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
+
+	app, err := c.applicationSecrets13(&c.c13.secrets13)
+	if err != nil {
+		return nil, internalError(7, "Finished", err)
+	}
+	if c.cfg.VerifyConnection != nil {
+		if err := c.cfg.VerifyConnection(&c.state); err != nil {
+			return nil, alert.Errorf(alert.BadCertificate, 7, "Finished", "VerifyConnection rejected the connection: %w", err)
+		}
+	}
+
+	// Middlebox compatibility: a ChangeCipherSpec before our first
+	// encrypted record (RFC 8446 Appendix D.4).
+	c.sendChangeCipherSpec()
+	c.out = append(c.out, SetWriteCipher{Cipher: c.c13.handshakeWrite})
+	if c.c13.certReq != nil {
+		if err := c.sendClientCertificate13(); err != nil {
+			return nil, err
+		}
+	}
+	verify := keys.Finished13(s.Hash, c.c13.clientHandshake, c.transcript.Sum())
+	c.send(&wire.Finished{VerifyData: verify}, 7)
+	c.c13.resumption = c.c13.schedule.ResumptionMasterSecret(c.transcript.Sum())
+	c.out = append(c.out, SetReadCipher{Cipher: app.server}, SetWriteCipher{Cipher: app.client})
+	c.complete = true
+	return nil, nil
+}
+
+// sendClientCertificate13 answers a CertificateRequest: a chain that fits
+// (or an empty one) and, with a chain, a CertificateVerify.
+func (c *Client) sendClientCertificate13() error {
+	req := c.c13.certReq
+	var schemes wire.SignatureAlgorithms
+	if _, err := req.Extensions.Decode(wire.ExtSignatureAlgorithms, &schemes); err != nil {
+		return alert.Errorf(alert.DecodeError, 5, "CertificateRequest", "signature_algorithms: %w", err)
+	}
+	var cas wire.CertificateAuthorities
+	if _, err := req.Extensions.Decode(wire.ExtCertificateAuthorities, &cas); err != nil {
+		return alert.Errorf(alert.DecodeError, 5, "CertificateRequest", "certificate_authorities: %w", err)
+	}
+	cert, err := c.chooseClientCertificate(nil, schemes, cas, true)
+	if err != nil {
+		return err
+	}
+	msg := &wire.Certificate13{}
+	if cert != nil {
+		for _, der := range cert.Chain {
+			msg.Entries = append(msg.Entries, wire.CertificateEntry{Data: der})
+		}
+	}
+	c.send(msg, 5)
+	if cert == nil {
+		return nil
+	}
+	signer, ok := cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return internalError(5, "CertificateVerify", fmt.Errorf("client private key %T is not a crypto.Signer", cert.PrivateKey))
+	}
+	scheme, ok := signature.Choose(c.cfg.SignatureSchemes, schemes, signer.Public(), true)
+	if !ok {
+		return alert.Errorf(alert.HandshakeFailure, 5, "CertificateVerify", "no signature scheme the server accepts fits the client key (%s)", keyName(signer.Public()))
+	}
+	sig, err := signature.Sign(signer, scheme, c.random(), signature.SignedContent13(signature.ContextClient, c.transcript.Sum()))
+	if err != nil {
+		return internalError(5, "CertificateVerify", err)
+	}
+	c.send(&wire.CertificateVerify{SignatureScheme: scheme, Signature: sig}, 5)
+	return nil
+}

@@ -1,0 +1,67 @@
+package handshake
+
+import (
+	"github.com/tlsflow/tlsflow/internal/keys"
+	"github.com/tlsflow/tlsflow/internal/record"
+	"github.com/tlsflow/tlsflow/internal/suites"
+)
+
+// secrets13 are the TLS 1.3 traffic secrets of one connection (RFC 8446 §7.1).
+type secrets13 struct {
+	suite                            *suites.Suite
+	schedule                         *keys.Schedule13
+	clientHandshake, serverHandshake []byte
+	clientApp, serverApp             []byte
+	exporter, resumption             []byte
+}
+
+// appCiphers are the record protections for application data, one per direction.
+type appCiphers struct{ client, server record.Cipher }
+
+// trafficCipher makes the record protection for one traffic secret
+// (RFC 8446 §7.3).
+func trafficCipher(s *suites.Suite, secret []byte) (record.Cipher, error) {
+	key, iv := keys.TrafficKey(s.Hash, secret, s.KeyLen())
+	aead, err := s.NewAEAD(key)
+	if err != nil {
+		return nil, err
+	}
+	return record.NewAEAD13(aead, iv, 0), nil
+}
+
+// handshakeSecrets13 derives the handshake traffic secrets from the
+// transcript through ServerHello, and logs them.
+func (b *base) handshakeSecrets13(k *secrets13, shared []byte) (client, server record.Cipher, err error) {
+	k.schedule.AdvanceToHandshake(shared)
+	th := b.transcript.Sum()
+	k.clientHandshake = k.schedule.ClientHandshakeTrafficSecret(th)
+	k.serverHandshake = k.schedule.ServerHandshakeTrafficSecret(th)
+	b.logSecret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", 5, k.clientHandshake)
+	b.logSecret("SERVER_HANDSHAKE_TRAFFIC_SECRET", 5, k.serverHandshake)
+	if client, err = trafficCipher(k.suite, k.clientHandshake); err != nil {
+		return nil, nil, err
+	}
+	server, err = trafficCipher(k.suite, k.serverHandshake)
+	return client, server, err
+}
+
+// applicationSecrets13 derives the application traffic and exporter
+// secrets from the transcript through the server's Finished, and logs them.
+func (b *base) applicationSecrets13(k *secrets13) (appCiphers, error) {
+	k.schedule.AdvanceToMaster()
+	th := b.transcript.Sum()
+	k.clientApp = k.schedule.ClientApplicationTrafficSecret(th)
+	k.serverApp = k.schedule.ServerApplicationTrafficSecret(th)
+	k.exporter = k.schedule.ExporterMasterSecret(th)
+	b.logSecret("CLIENT_TRAFFIC_SECRET_0", 7, k.clientApp)
+	b.logSecret("SERVER_TRAFFIC_SECRET_0", 7, k.serverApp)
+	b.logSecret("EXPORTER_SECRET", 7, k.exporter)
+	b.state.ExporterSecret = k.exporter
+	var c appCiphers
+	var err error
+	if c.client, err = trafficCipher(k.suite, k.clientApp); err != nil {
+		return c, err
+	}
+	c.server, err = trafficCipher(k.suite, k.serverApp)
+	return c, err
+}

@@ -1,0 +1,107 @@
+package handshake
+
+import (
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/keys"
+	"github.com/tlsflow/tlsflow/internal/suites"
+	"github.com/tlsflow/tlsflow/internal/wire"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+// PostHandshake is what an engine does after the handshake: TLS 1.3
+// KeyUpdate in both directions and NewSessionTicket on the client
+// (RFC 8446 §4.6). The connection serializes the calls.
+type PostHandshake interface {
+	// HandlePostHandshake consumes one handshake message that arrives after the handshake.
+	HandlePostHandshake(msg []byte) ([]Action, error)
+	// UpdateKeys starts a KeyUpdate, asking the peer to update too if requestPeer.
+	UpdateKeys(requestPeer bool) ([]Action, error)
+}
+
+func (c *Client) HandlePostHandshake(msg []byte) ([]Action, error) {
+	if len(msg) > 0 && wire.HandshakeType(msg[0]) == wire.TypeNewSessionTicket && c.state.Version == suites.VersionTLS13 {
+		return nil, c.readNewSessionTicket13(msg)
+	}
+	return c.postHandshake(&c.c13.secrets13, msg, false)
+}
+
+func (s *Server) HandlePostHandshake(msg []byte) ([]Action, error) {
+	return s.postHandshake(&s.s13.secrets13, msg, true)
+}
+
+func (c *Client) UpdateKeys(requestPeer bool) ([]Action, error) {
+	return c.updateKeys(&c.c13.secrets13, false, requestPeer)
+}
+
+func (s *Server) UpdateKeys(requestPeer bool) ([]Action, error) {
+	return s.updateKeys(&s.s13.secrets13, true, requestPeer)
+}
+
+// postHandshake handles a KeyUpdate; anything else after the handshake is
+// unexpected (tlsflow does not offer post-handshake client authentication).
+func (b *base) postHandshake(k *secrets13, msg []byte, isServer bool) ([]Action, error) {
+	if b.state.Version != suites.VersionTLS13 || len(msg) == 0 || wire.HandshakeType(msg[0]) != wire.TypeKeyUpdate {
+		return nil, unexpected(msg, 8, "KeyUpdate")
+	}
+	ku := new(wire.KeyUpdate)
+	if err := parse(ku, msg, 8); err != nil {
+		return nil, err
+	}
+	b.traceMessage(trace.Received, ku, msg, 8)
+	// The peer's next records use its next secret (RFC 8446 §7.2).
+	peer := &k.clientApp
+	if !isServer {
+		peer = &k.serverApp
+	}
+	*peer = keys.NextTrafficSecret(k.suite.Hash, *peer)
+	read, err := trafficCipher(k.suite, *peer)
+	if err != nil {
+		return nil, internalError(8, "KeyUpdate", err)
+	}
+	b.note(trace.KindKeys, 8, "key update", "direction", "peer → us")
+	b.out = append(b.out, SetReadCipher{Cipher: read})
+	if ku.RequestUpdate == wire.UpdateRequested {
+		if _, err := b.updateKeys(k, isServer, false); err != nil {
+			return nil, err
+		}
+	}
+	return b.take(), nil
+}
+
+// updateKeys sends a KeyUpdate under the current key and switches our
+// writes to the next traffic secret.
+func (b *base) updateKeys(k *secrets13, isServer, requestPeer bool) ([]Action, error) {
+	if b.state.Version != suites.VersionTLS13 || !b.complete {
+		return nil, alert.Errorf(alert.InternalError, 8, "KeyUpdate", "KeyUpdate needs a completed TLS 1.3 handshake")
+	}
+	ku := &wire.KeyUpdate{RequestUpdate: wire.UpdateNotRequested}
+	if requestPeer {
+		ku.RequestUpdate = wire.UpdateRequested
+	}
+	raw := ku.Marshal()
+	b.out = append(b.out, SendMessage{Data: raw})
+	b.traceMessage(trace.Sent, ku, raw, 8)
+	own := &k.serverApp
+	if !isServer {
+		own = &k.clientApp
+	}
+	*own = keys.NextTrafficSecret(k.suite.Hash, *own)
+	write, err := trafficCipher(k.suite, *own)
+	if err != nil {
+		return nil, internalError(8, "KeyUpdate", err)
+	}
+	b.note(trace.KindKeys, 8, "key update", "direction", "us → peer")
+	b.out = append(b.out, SetWriteCipher{Cipher: write})
+	return b.take(), nil
+}
+
+// readNewSessionTicket13 reads a ticket the server offers for resumption.
+func (c *Client) readNewSessionTicket13(msg []byte) error {
+	nst := new(wire.NewSessionTicket13)
+	if err := parse(nst, msg, 8); err != nil {
+		return err
+	}
+	c.traceMessage(trace.Received, nst, msg, 8)
+	// Resumption is not built yet: the ticket is read, traced and dropped.
+	return nil
+}

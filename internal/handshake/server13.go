@@ -1,0 +1,386 @@
+package handshake
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/kex"
+	"github.com/tlsflow/tlsflow/internal/keys"
+	"github.com/tlsflow/tlsflow/internal/record"
+	"github.com/tlsflow/tlsflow/internal/signature"
+	"github.com/tlsflow/tlsflow/internal/suites"
+	"github.com/tlsflow/tlsflow/internal/wire"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+// server13 holds what the TLS 1.3 server learns on the way. Its states, in
+// order (RFC 8446 §2; the course note's step each takes over in brackets):
+//
+//	serve13: [send HelloRetryRequest → readClientHello2]      [2, 1]
+//	  send ServerHello [ChangeCipherSpec] EncryptedExtensions
+//	  [CertificateRequest] Certificate CertificateVerify Finished  [2, 3, 7]
+//	→ [readClientCertificate13 → readClientCertificateVerify13]   [5]
+//	→ readClientFinished13                                    [7]
+type server13 struct {
+	secrets13
+	ccsDropped    int
+	sentCCS       bool
+	cookie        []byte // the HelloRetryRequest cookie the client must echo
+	hrrGroup      uint16
+	certReq       *wire.CertificateRequest13
+	clientKey     crypto.PublicKey
+	clientSchemes []uint16 // what we asked the client to sign with
+	handshakeRead record.Cipher
+	app           appCiphers
+}
+
+func (s *server13) dropChangeCipherSpec() error {
+	s.ccsDropped++
+	if s.ccsDropped > maxDroppedChangeCipherSpecs {
+		return alert.Errorf(alert.UnexpectedMessage, 6, "ChangeCipherSpec", "too many ChangeCipherSpec records in a TLS 1.3 handshake")
+	}
+	return nil
+}
+
+// serve13 answers a TLS 1.3 ClientHello: a HelloRetryRequest if no key
+// share fits, else the whole server flight.
+func (s *Server) serve13() (serverState, error) {
+	ch := s.hello
+	if !bytes.Equal(ch.CompressionMethods, []byte{0}) {
+		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "TLS 1.3 requires legacy_compression_methods to be exactly [null] (RFC 8446 §4.1.2)")
+	}
+	suite := suites.Choose(s.cfg.CipherSuites, ch.CipherSuites, func(cs *suites.Suite) bool { return cs.Version == suites.VersionTLS13 })
+	if suite == nil {
+		return nil, alert.Errorf(alert.HandshakeFailure, 2, "ServerHello",
+			"no common TLS 1.3 cipher suite: the client offers %s; this server accepts %s", suiteList(ch.CipherSuites), suiteList(s.enabled13()))
+	}
+	s.s13.suite = suite
+	s.state.CipherSuite = suite.ID
+	s.transcript.SetHash(suite.Hash)
+	if !ch.Extensions.Has(wire.ExtSignatureAlgorithms) {
+		return nil, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "no signature_algorithms (RFC 8446 §9.2)")
+	}
+	share, group, err := s.chooseKeyShare()
+	if err != nil {
+		return nil, err
+	}
+	if share == nil {
+		return s.sendHelloRetryRequest(group)
+	}
+	return s.sendServerFlight13(share)
+}
+
+func (s *Server) enabled13() []uint16 {
+	var ids []uint16
+	for _, id := range s.cfg.CipherSuites {
+		if cs := suites.Lookup(id); cs != nil && cs.Version == suites.VersionTLS13 {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// chooseKeyShare picks the group: our most preferred group for which the
+// client sent a share; if none, our most preferred group the client
+// supports, for a HelloRetryRequest (share nil).
+func (s *Server) chooseKeyShare() (*wire.KeyShareEntry, uint16, error) {
+	var shares wire.KeyShareClientHello
+	found, err := s.hello.Extensions.Decode(wire.ExtKeyShare, &shares)
+	if err != nil {
+		return nil, 0, helloError(err, "key_share")
+	}
+	if !found {
+		return nil, 0, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "no key_share: this server does not do psk_ke without a PSK")
+	}
+	if !s.hello.Extensions.Has(wire.ExtSupportedGroups) {
+		return nil, 0, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "key_share without supported_groups (RFC 8446 §9.2)")
+	}
+	for _, e := range shares {
+		if !contains(s.info.SupportedGroups, e.Group) {
+			return nil, 0, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "key share for %s, which supported_groups does not list", suites.GroupName(e.Group))
+		}
+	}
+	for _, g := range s.cfg.Groups {
+		for i := range shares {
+			if shares[i].Group == g && kex.Supported(g) {
+				return &shares[i], g, nil
+			}
+		}
+	}
+	for _, g := range s.cfg.Groups {
+		if contains(s.info.SupportedGroups, g) && kex.Supported(g) {
+			return nil, g, nil
+		}
+	}
+	return nil, 0, alert.Errorf(alert.HandshakeFailure, 2, "ServerHello",
+		"no common group: the client supports %s; this server accepts %s",
+		mapJoin(s.info.SupportedGroups, suites.GroupName), mapJoin(s.cfg.Groups, suites.GroupName))
+}
+
+func helloError(err error, ext string) error {
+	var ip *wire.IllegalParameterError
+	if errors.As(err, &ip) {
+		return alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "%s: %w", ext, err)
+	}
+	return alert.Errorf(alert.DecodeError, 1, "ClientHello", "%s: %w", ext, err)
+}
+
+// sendHelloRetryRequest asks the client for a key share for group, with a
+// cookie it must echo (RFC 8446 §4.1.4, §4.2.2).
+func (s *Server) sendHelloRetryRequest(group uint16) (serverState, error) {
+	s.s13.hrrGroup = group
+	s.s13.cookie = s.makeCookie()
+	hrr := &wire.ServerHello{Version: suites.VersionTLS12, Random: wire.HelloRetryRequestRandom,
+		SessionID: s.hello.SessionID, CipherSuite: s.s13.suite.ID}
+	hrr.Extensions.Add(wire.ExtSupportedVersions, wire.SupportedVersionServer(suites.VersionTLS13))
+	hrr.Extensions.Add(wire.ExtKeyShare, &wire.KeyShareHelloRetryRequest{SelectedGroup: group})
+	cookie := wire.Cookie(s.s13.cookie)
+	hrr.Extensions.Add(wire.ExtCookie, &cookie)
+	s.transcript.ReplaceWithMessageHash()
+	s.note(trace.KindNote, 2, "HelloRetryRequest", "selected_group", suites.GroupName(group),
+		"reason", "the client sent no key share for a group this server accepts")
+	s.send(hrr, 2)
+	s.sendCompatCCS()
+	return (*Server).readClientHello2, nil
+}
+
+// makeCookie binds the cookie to this ClientHello, so only this client's
+// second ClientHello can echo it.
+func (s *Server) makeCookie() []byte {
+	key := make([]byte, 32)
+	_, _ = io.ReadFull(s.random(), key)
+	mac := hmac.New(sha256.New, key)
+	mac.Write(s.hello.Random[:])
+	return mac.Sum(nil)
+}
+
+// sendCompatCCS sends the middlebox-compatibility ChangeCipherSpec once,
+// if the client asked for compatibility mode with a session ID.
+func (s *Server) sendCompatCCS() {
+	if len(s.hello.SessionID) == 0 || s.s13.sentCCS {
+		return
+	}
+	s.s13.sentCCS = true
+	s.sendChangeCipherSpec()
+}
+
+// readClientHello2 (step 1, retried): the second ClientHello must carry
+// exactly one key share, for the group we asked for, and our cookie.
+func (s *Server) readClientHello2(msg []byte) (serverState, error) {
+	ch := new(wire.ClientHello)
+	if err := parse(ch, msg, 1); err != nil {
+		return nil, err
+	}
+	s.received(ch, msg, 1)
+	first := s.hello
+	if ch.Random != first.Random || !bytes.Equal(ch.SessionID, first.SessionID) {
+		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the second ClientHello changed its random or session ID (RFC 8446 §4.1.2)")
+	}
+	if !contains(ch.CipherSuites, s.s13.suite.ID) {
+		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the second ClientHello no longer offers %s", s.s13.suite.Name)
+	}
+	var cookie wire.Cookie
+	if found, err := ch.Extensions.Decode(wire.ExtCookie, &cookie); err != nil {
+		return nil, helloError(err, "cookie")
+	} else if !found || !hmac.Equal(cookie, s.s13.cookie) {
+		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the second ClientHello does not echo our cookie")
+	}
+	var shares wire.KeyShareClientHello
+	if _, err := ch.Extensions.Decode(wire.ExtKeyShare, &shares); err != nil {
+		return nil, helloError(err, "key_share")
+	}
+	if len(shares) != 1 || shares[0].Group != s.s13.hrrGroup {
+		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello",
+			"the second ClientHello must carry one key share, for %s", suites.GroupName(s.s13.hrrGroup))
+	}
+	s.hello = ch
+	if err := s.readClientHelloExtensions(ch); err != nil {
+		return nil, err
+	}
+	return s.sendServerFlight13(&shares[0])
+}
+
+// sendServerFlight13 is the server's whole first flight: ServerHello (step
+// 2, with the key share that gives both sides the keys), then encrypted:
+// EncryptedExtensions, CertificateRequest, Certificate and CertificateVerify
+// (step 3) and Finished (step 7).
+func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, error) {
+	cert, err := s.chooseCertificate()
+	if err != nil {
+		return nil, err
+	}
+	s.cert = cert
+	signer, ok := cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, internalError(3, "CertificateVerify", fmt.Errorf("server private key %T is not a crypto.Signer", cert.PrivateKey))
+	}
+	scheme, ok := signature.Choose(s.cfg.SignatureSchemes, s.info.SignatureSchemes, signer.Public(), true)
+	if !ok {
+		return nil, alert.Errorf(alert.HandshakeFailure, 3, "CertificateVerify",
+			"no signature scheme the client accepts fits this server's %s key (the client accepts %s)",
+			keyName(signer.Public()), mapJoin(s.info.SignatureSchemes, signature.Name))
+	}
+	if err := s.chooseALPN(); err != nil {
+		return nil, err
+	}
+	public, secret, err := kex.Respond(share.Group, share.KeyExchange, s.random())
+	if err != nil {
+		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "client's %s key share: %w", suites.GroupName(share.Group), err)
+	}
+	s.state.Group = share.Group
+
+	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: s.hello.SessionID, CipherSuite: s.s13.suite.ID}
+	if _, err := io.ReadFull(s.random(), sh.Random[:]); err != nil {
+		return nil, internalError(2, "ServerHello", err)
+	}
+	sh.Extensions.Add(wire.ExtSupportedVersions, wire.SupportedVersionServer(suites.VersionTLS13))
+	sh.Extensions.Add(wire.ExtKeyShare, &wire.KeyShareServerHello{Group: share.Group, KeyExchange: public})
+	s.state.ServerRandom = sh.Random[:]
+	s.send(sh, 2)
+
+	s.s13.schedule = keys.NewSchedule13(s.s13.suite.Hash, nil)
+	read, write, err := s.handshakeSecrets13(&s.s13.secrets13, secret)
+	if err != nil {
+		return nil, internalError(2, "ServerHello", err)
+	}
+	s.s13.handshakeRead = read
+	s.sendCompatCCS()
+	s.out = append(s.out, SetWriteCipher{Cipher: write}, SetReadCipher{Cipher: read})
+
+	ee := &wire.EncryptedExtensions{}
+	if s.state.NegotiatedProtocol != "" {
+		alpn := wire.ALPN{s.state.NegotiatedProtocol}
+		ee.Extensions.Add(wire.ExtALPN, &alpn)
+	}
+	s.send(ee, 2)
+	if s.cfg.ClientAuth.requests() {
+		s.sendCertificateRequest13()
+	}
+	c := &wire.Certificate13{}
+	for _, der := range cert.Chain {
+		c.Entries = append(c.Entries, wire.CertificateEntry{Data: der})
+	}
+	s.send(c, 3)
+	sig, err := signature.Sign(signer, scheme, s.random(), signature.SignedContent13(signature.ContextServer, s.transcript.Sum()))
+	if err != nil {
+		return nil, internalError(3, "CertificateVerify", err)
+	}
+	s.send(&wire.CertificateVerify{SignatureScheme: scheme, Signature: sig}, 3)
+	verify := keys.Finished13(s.s13.suite.Hash, s.s13.serverHandshake, s.transcript.Sum())
+	s.send(&wire.Finished{VerifyData: verify}, 7)
+
+	app, err := s.applicationSecrets13(&s.s13.secrets13)
+	if err != nil {
+		return nil, internalError(7, "Finished", err)
+	}
+	s.s13.app = app
+	s.out = append(s.out, SetWriteCipher{Cipher: app.server})
+	if s.s13.certReq != nil {
+		return (*Server).readClientCertificate13, nil
+	}
+	return (*Server).readClientFinished13, nil
+}
+
+// sendCertificateRequest13 asks for a client certificate, naming the
+// accepted authorities in certificate_authorities (the note's list of CAs).
+func (s *Server) sendCertificateRequest13() {
+	req := &wire.CertificateRequest13{}
+	schemes := wire.SignatureAlgorithms(tls13Schemes(s.cfg.SignatureSchemes))
+	req.Extensions.Add(wire.ExtSignatureAlgorithms, &schemes)
+	if len(s.cfg.ClientCANames) > 0 {
+		cas := wire.CertificateAuthorities(s.cfg.ClientCANames)
+		req.Extensions.Add(wire.ExtCertificateAuthorities, &cas)
+	}
+	s.s13.certReq = req
+	s.s13.clientSchemes = schemes
+	s.send(req, 3)
+}
+
+// tls13Schemes drops PKCS #1 v1.5, which TLS 1.3 does not allow in
+// CertificateVerify (RFC 8446 §4.2.3).
+func tls13Schemes(schemes []uint16) []uint16 {
+	var out []uint16
+	for _, sc := range schemes {
+		if sc != signature.RSAPKCS1SHA256 && sc != signature.RSAPKCS1SHA384 && sc != signature.RSAPKCS1SHA512 {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// readClientCertificate13 (step 5): the client's chain, or nothing; the
+// ClientAuth policy decides.
+func (s *Server) readClientCertificate13(msg []byte) (serverState, error) {
+	cert := new(wire.Certificate13)
+	if err := parse(cert, msg, 5); err != nil {
+		return nil, err
+	}
+	s.received(cert, msg, 5)
+	if len(cert.Context) != 0 {
+		return nil, alert.Errorf(alert.IllegalParameter, 5, "Certificate", "certificate_request_context must be empty")
+	}
+	if len(cert.Entries) == 0 {
+		if s.cfg.ClientAuth.requires() {
+			return nil, alert.Errorf(alert.CertificateRequired, 5, "Certificate",
+				"the server requires a client certificate%s, and the client sent none", s.acceptedCAs())
+		}
+		return (*Server).readClientFinished13, nil
+	}
+	peer, err := s.cfg.VerifyPeer(chainOf(cert))
+	if err != nil {
+		return nil, certificateError(5, "Certificate", "client certificate", err)
+	}
+	s.state.PeerCertificates = peer.Certificates
+	s.state.VerifiedChains = peer.VerifiedChains
+	s.s13.clientKey = peer.Certificates[0].PublicKey
+	s.note(trace.KindVerified, 5, "Certificate", "subject", peer.Certificates[0].Subject.String(),
+		"verified", fmt.Sprint(len(peer.VerifiedChains) > 0))
+	return (*Server).readClientCertificateVerify13, nil
+}
+
+// readClientCertificateVerify13 (step 5): the client proves it holds its key.
+func (s *Server) readClientCertificateVerify13(msg []byte) (serverState, error) {
+	cv := new(wire.CertificateVerify)
+	if err := parse(cv, msg, 5); err != nil {
+		return nil, err
+	}
+	th := s.transcript.Sum()
+	s.received(cv, msg, 5)
+	if err := verify13(s.s13.clientKey, s.s13.clientSchemes, cv, signature.ContextClient, th, 5); err != nil {
+		return nil, err
+	}
+	s.state.PeerSignatureScheme = cv.SignatureScheme
+	s.note(trace.KindVerified, 5, "CertificateVerify", "signature_scheme", signature.Name(cv.SignatureScheme))
+	return (*Server).readClientFinished13, nil
+}
+
+// readClientFinished13 is step 7 from the client: then application data
+// flows both ways.
+func (s *Server) readClientFinished13(msg []byte) (serverState, error) {
+	fin := new(wire.Finished)
+	if err := parse(fin, msg, 7); err != nil {
+		return nil, err
+	}
+	want := keys.Finished13(s.s13.suite.Hash, s.s13.clientHandshake, s.transcript.Sum())
+	s.received(fin, msg, 7)
+	if !keys.Equal(want, fin.VerifyData) {
+		return nil, alert.Errorf(alert.DecryptError, 7, "Finished",
+			"the client's verify_data does not match our transcript: the handshake was tampered with, or the keys differ")
+	}
+	s.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
+	s.s13.resumption = s.s13.schedule.ResumptionMasterSecret(s.transcript.Sum())
+	if s.cfg.VerifyConnection != nil {
+		if err := s.cfg.VerifyConnection(&s.state); err != nil {
+			return nil, alert.Errorf(alert.BadCertificate, 7, "Finished", "VerifyConnection rejected the connection: %w", err)
+		}
+	}
+	s.out = append(s.out, SetReadCipher{Cipher: s.s13.app.client})
+	s.complete = true
+	return nil, nil
+}

@@ -1,0 +1,82 @@
+package tlsflow
+
+import (
+	"errors"
+
+	"github.com/tlsflow/tlsflow/internal/handshake"
+	"github.com/tlsflow/tlsflow/internal/keys"
+	"github.com/tlsflow/tlsflow/internal/suites"
+)
+
+// keyUpdateAfterRecords is when Write renews the TLS 1.3 write key on its
+// own: well below the AEAD usage limit of RFC 8446 §5.5 (2^24.5 full
+// records for AES-GCM). A variable so tests can lower it.
+var keyUpdateAfterRecords uint64 = 1 << 24
+
+// KeyUpdate renews this side's TLS 1.3 traffic key (RFC 8446 §4.6.3); with
+// requestPeer the peer is asked to renew its own too. TLS 1.2 has no key
+// update and returns an error.
+func (c *Conn) KeyUpdate(requestPeer bool) error {
+	if err := c.Handshake(); err != nil {
+		return err
+	}
+	c.out.Lock()
+	defer c.out.Unlock()
+	if c.out.err != nil {
+		return c.out.err
+	}
+	if err := c.keyUpdateLocked(requestPeer); err != nil {
+		return err
+	}
+	return c.out.w.Flush()
+}
+
+// keyUpdateLocked queues a KeyUpdate and switches the write key; c.out is held.
+func (c *Conn) keyUpdateLocked(requestPeer bool) error {
+	if c.post == nil {
+		return errors.New("tlsflow: KeyUpdate needs TLS 1.3")
+	}
+	c.postMu.Lock()
+	actions, err := c.post.UpdateKeys(requestPeer)
+	c.postMu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.applyLocked(actions)
+}
+
+// updateKeysIfWornLocked renews the write key before it nears its usage
+// limit; c.out is held.
+func (c *Conn) updateKeysIfWornLocked() error {
+	if c.post == nil || c.out.cipher == nil || c.out.cipher.Sequence() < keyUpdateAfterRecords {
+		return nil
+	}
+	return c.keyUpdateLocked(false)
+}
+
+// exporter returns the keying material exporter of a completed handshake.
+func exporter(s *handshake.State) func(string, []byte, int) ([]byte, error) {
+	suite := suites.Lookup(s.CipherSuite)
+	if suite == nil {
+		return nil
+	}
+	if s.Version == VersionTLS13 {
+		secret := s.ExporterSecret
+		return func(label string, context []byte, n int) ([]byte, error) {
+			out := keys.Exporter13(suite.Hash, secret, label, context, n)
+			if out == nil {
+				return nil, errors.New("tlsflow: exporter label or length out of range")
+			}
+			return out, nil
+		}
+	}
+	if !s.ExtendedMaster {
+		return func(string, []byte, int) ([]byte, error) {
+			return nil, errors.New("tlsflow: ExportKeyingMaterial needs TLS 1.3 or the extended master secret (RFC 7627 §5.4)")
+		}
+	}
+	master, cr, sr := s.MasterSecret, s.ClientRandom, s.ServerRandom
+	return func(label string, context []byte, n int) ([]byte, error) {
+		return keys.Exporter12(suite.Hash, master, cr, sr, label, context, n)
+	}
+}
