@@ -9,6 +9,7 @@ package tlsflow_test
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"testing"
 
@@ -97,7 +98,7 @@ func TestInteropGoTLS12Matrix(t *testing.T) {
 					}
 					if m.group != 0 {
 						srvCfg.CurvePreferences = []tls.CurveID{tls.CurveID(m.group)}
-						cliCfg.CurvePreferences = []tlsflow.CurveID{m.group}
+						cliCfg.CurvePreferences = clientGroups(m)
 					}
 					if auth.clientCert != nil {
 						cliCfg.Certificates = []tlsflow.Certificate{flowCert(auth.clientCert)}
@@ -117,7 +118,9 @@ func TestInteropGoTLS12Matrix(t *testing.T) {
 					}
 					if m.group != 0 {
 						srvCfg.CurvePreferences = []tlsflow.CurveID{m.group}
-						cliCfg.CurvePreferences = []tls.CurveID{tls.CurveID(m.group)}
+						for _, g := range clientGroups(m) {
+							cliCfg.CurvePreferences = append(cliCfg.CurvePreferences, tls.CurveID(g))
+						}
 					}
 					if auth.clientCert != nil {
 						cliCfg.Certificates = []tls.Certificate{goCert(auth.clientCert)}
@@ -128,6 +131,19 @@ func TestInteropGoTLS12Matrix(t *testing.T) {
 			})
 		}
 	}
+}
+
+// clientGroups is the case's group, plus the curve of an ECDSA server
+// certificate: in TLS 1.2 supported_groups also names the curves the client
+// can verify, and a server must not pick an ECDSA suite whose certificate
+// curve the client did not list (RFC 8422 §5.1). The server allows only the
+// case's group, so that is still the one negotiated.
+func clientGroups(m matrixCase) []tlsflow.CurveID {
+	groups := []tlsflow.CurveID{m.group}
+	if m.cert.Cert.PublicKeyAlgorithm == x509.ECDSA && m.group != tlsflow.CurveP256 {
+		groups = append(groups, tlsflow.CurveP256) // the test ECDSA certificate is P-256
+	}
+	return groups
 }
 
 func checkMatrixOutcome(t *testing.T, m matrixCase, auth clientAuthCase, cli, srv outcome) {

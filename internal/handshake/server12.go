@@ -2,6 +2,8 @@ package handshake
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"fmt"
 	"io"
 
@@ -131,6 +133,10 @@ func (s *Server) chooseSuite12() (*suites.Suite, error) {
 				reasons = append(reasons, cs.Name+" needs a common group, and there is none")
 				return false
 			}
+			if err := s.certCurveSupported(pub); err != nil {
+				reasons = append(reasons, cs.Name+": "+err.Error())
+				return false
+			}
 			if _, ok := signature.Choose(s.cfg.SignatureSchemes, s.peerSchemes12(), pub, false); !ok {
 				reasons = append(reasons, cs.Name+": no signature scheme the client accepts fits the certificate's key ("+keyName(pub)+")")
 				return false
@@ -161,6 +167,29 @@ func (s *Server) enabled12() []uint16 {
 		}
 	}
 	return ids
+}
+
+// certCurveSupported checks that the client can verify an ECDSA key's
+// curve: in TLS 1.2, supported_groups also names the curves of signatures
+// (RFC 8422 §5.1, §5.3).
+func (s *Server) certCurveSupported(pub crypto.PublicKey) error {
+	k, ok := pub.(*ecdsa.PublicKey)
+	if !ok || !s.hello.Extensions.Has(wire.ExtSupportedGroups) {
+		return nil
+	}
+	var g uint16
+	switch k.Curve {
+	case elliptic.P256():
+		g = suites.GroupP256
+	case elliptic.P384():
+		g = suites.GroupP384
+	case elliptic.P521():
+		g = suites.GroupP521
+	}
+	if !contains(s.info.SupportedGroups, g) {
+		return fmt.Errorf("the certificate's curve %s is not in the client's supported_groups", suites.GroupName(g))
+	}
+	return nil
 }
 
 // peerSchemes12 is the client's signature_algorithms. Without the extension
