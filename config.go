@@ -109,11 +109,19 @@ type Config struct {
 	// abort the handshake.
 	VerifyConnection func(ConnectionState) error
 
+	// ClientSessionCache, if set, keeps sessions so later connections to the
+	// same server can resume them (ConnectionState.DidResume).
+	ClientSessionCache ClientSessionCache
+	// SessionTicketsDisabled turns off session tickets (RFC 5077, RFC 8446
+	// §4.6.1) on both sides. A TLS 1.2 server still resumes by session ID.
+	SessionTicketsDisabled bool
+
 	// Trace, if set, receives every step of every handshake on connections
 	// using this Config (see package trace). It is called synchronously.
 	Trace trace.Hook
 
 	keyLogMu sync.Mutex
+	sessions serverSessions
 }
 
 // Clone returns a shallow copy of c.
@@ -128,6 +136,7 @@ func (c *Config) Clone() *Config {
 		MinVersion: c.MinVersion, MaxVersion: c.MaxVersion, CipherSuites: c.CipherSuites,
 		CurvePreferences: c.CurvePreferences, NextProtos: c.NextProtos, KeyLogWriter: c.KeyLogWriter,
 		VerifyPeerCertificate: c.VerifyPeerCertificate, VerifyConnection: c.VerifyConnection, Trace: c.Trace,
+		ClientSessionCache: c.ClientSessionCache, SessionTicketsDisabled: c.SessionTicketsDisabled,
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/handshake"
 	"github.com/tlsflow/tlsflow/internal/record"
+	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/trace"
@@ -274,6 +275,14 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 			return nil, errors.New("set ServerName (the host to verify) or InsecureSkipVerify")
 		}
 		hc.VerifyPeer = c.verifyServer
+		hc.TicketsDisabled = cfg.SessionTicketsDisabled
+		if cache := cfg.ClientSessionCache; cache != nil {
+			key := c.sessionKey()
+			if cs, ok := cache.Get(key); ok && cs != nil {
+				hc.Session = cs.state
+			}
+			hc.StoreSession = func(s *session.State) { cache.Put(key, &ClientSessionState{s}) }
+		}
 		if cfg.GetClientCertificate != nil {
 			hc.GetClientCertificate = c.getClientCertificate
 		}
@@ -282,6 +291,8 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 			return nil, errors.New("a server needs Certificates or GetCertificate")
 		}
 		hc.VerifyPeer = c.verifyClient
+		hc.TicketsDisabled = cfg.SessionTicketsDisabled
+		hc.Tickets, hc.SessionCache = cfg.sessions.get()
 		if cfg.GetCertificate != nil {
 			hc.GetCertificate = c.getCertificate
 		}
@@ -295,6 +306,15 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 
 func (c *Conn) serverName() string {
 	return c.config.ServerName
+}
+
+// sessionKey names the server in the client session cache: its name, or
+// its address when there is none.
+func (c *Conn) sessionKey() string {
+	if c.config.ServerName != "" {
+		return c.config.ServerName
+	}
+	return addrString(c.conn.RemoteAddr())
 }
 
 func engineCertificate(cert *Certificate) (*handshake.Certificate, error) {

@@ -138,6 +138,15 @@ func (c *Client) buildClientHello() (*wire.ClientHello, error) {
 		// (RFC 5746 §3.4); we never renegotiate, but peers want to hear it.
 		ri := wire.RenegotiationInfo{}
 		h.Extensions.Add(wire.ExtRenegotiationInfo, &ri)
+		if err := c.offerSession12(h); err != nil {
+			return nil, err
+		}
+	}
+	if c.offers13() {
+		// pre_shared_key must be the last extension (RFC 8446 §4.2.11).
+		if err := c.offerSession13(h, nil); err != nil {
+			return nil, err
+		}
 	}
 	return h, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/tlsflow/tlsflow/internal/kex"
 	"github.com/tlsflow/tlsflow/internal/keys"
 	"github.com/tlsflow/tlsflow/internal/record"
+	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
@@ -36,7 +37,13 @@ type client12 struct {
 	kexPublic   []byte // our ECDHE public value, sent in ClientKeyExchange
 	certReq     *wire.CertificateRequest
 	master      []byte
+	clientWrite record.Cipher
 	serverWrite record.Cipher
+
+	offered        *session.State // the session we asked to resume
+	resumed        bool
+	ticketPromised bool // the server acknowledged session_ticket: a NewSessionTicket comes
+	ticket         *wire.NewSessionTicket
 }
 
 // readServerHello12 checks the TLS 1.2 ServerHello: a suite we offered, the
@@ -61,6 +68,13 @@ func (c *Client) readServerHello12(sh *wire.ServerHello, raw []byte) (clientStat
 	c.state.ServerName = c.cfg.ServerName
 	c.transcript.SetHash(s.Hash)
 	c.received(sh, raw, 2)
+	resumed, err := c.resumedByServer12(sh)
+	if err != nil {
+		return nil, err
+	}
+	if resumed {
+		return c.resume12()
+	}
 	return (*Client).readServerCertificate, nil
 }
 
@@ -70,6 +84,11 @@ func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
 			return alert.Errorf(alert.UnsupportedExtension, 2, "ServerHello",
 				"server sent %s, which this client did not offer (RFC 5246 §7.4.1.4)", e.Type)
 		}
+	}
+	if promised, err := sh.Extensions.Empty(wire.ExtSessionTicket); err != nil {
+		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "session_ticket: %w", err)
+	} else {
+		c.c12.ticketPromised = promised
 	}
 	if ems, err := sh.Extensions.Empty(wire.ExtExtendedMasterSecret); err != nil {
 		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "%w", err)
@@ -265,12 +284,18 @@ func (c *Client) readServerHelloDone(msg []byte) (clientState, error) {
 	if err != nil {
 		return nil, internalError(5, "ClientKeyExchange", err)
 	}
-	c.c12.serverWrite = sw
+	c.c12.clientWrite, c.c12.serverWrite = cw, sw
+	c.sendClientFinished12()
+	return c.afterClientFlight12(), nil
+}
+
+// sendClientFinished12 is steps 6 and 7 from the client: ChangeCipherSpec,
+// then Finished, the first protected message.
+func (c *Client) sendClientFinished12() {
 	c.sendChangeCipherSpec()
-	c.out = append(c.out, SetWriteCipher{Cipher: cw})
-	verify := keys.Finished12(s.Hash, c.c12.master, keys.LabelClientFinished, c.transcript.Sum())
+	c.out = append(c.out, SetWriteCipher{Cipher: c.c12.clientWrite})
+	verify := keys.Finished12(c.c12.suite.Hash, c.c12.master, keys.LabelClientFinished, c.transcript.Sum())
 	c.send(&wire.Finished{VerifyData: verify}, 7)
-	return (*Client).readServerChangeCipherSpec, nil
 }
 
 // sendClientKeyExchange is the heart of step 5: the pre-master secret,
@@ -381,6 +406,11 @@ func (c *Client) readServerFinished(msg []byte) (clientState, error) {
 			"the server's verify_data does not match our transcript: the handshake was tampered with, or the keys differ")
 	}
 	c.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
+	if c.c12.resumed {
+		// In the abbreviated handshake the server finishes first (RFC 5246 Figure 2).
+		c.sendClientFinished12()
+	}
 	c.complete = true
+	c.storeSession12()
 	return nil, nil
 }

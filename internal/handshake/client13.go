@@ -8,6 +8,7 @@ import (
 	"github.com/tlsflow/tlsflow/internal/kex"
 	"github.com/tlsflow/tlsflow/internal/keys"
 	"github.com/tlsflow/tlsflow/internal/record"
+	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
@@ -27,7 +28,9 @@ import (
 //	→ send [ChangeCipherSpec] [Certificate CertificateVerify] Finished  [6, 5, 7]
 type client13 struct {
 	secrets13
-	retried        bool // a HelloRetryRequest was answered
+	retried        bool           // a HelloRetryRequest was answered
+	offered        *session.State // the session offered in pre_shared_key
+	resumed        bool
 	handshakeWrite record.Cipher
 	ccsDropped     int
 	certReq        *wire.CertificateRequest13
@@ -155,10 +158,27 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 	if !changed {
 		return nil, alert.Errorf(alert.IllegalParameter, 2, "HelloRetryRequest", "the HelloRetryRequest would not change the ClientHello (RFC 8446 §4.1.4)")
 	}
+	// The PSK binder covers the new transcript: recompute it, or drop the
+	// offer if the chosen suite's hash does not fit the session.
+	hello.Extensions = removeExtension(hello.Extensions, wire.ExtPreSharedKey)
+	c.c13.offered = nil
+	if err := c.offerSession13(&hello, &c.transcript); err != nil {
+		return nil, err
+	}
 	c.note(trace.KindNote, 2, "HelloRetryRequest", "selected_group", suites.GroupName(ks.SelectedGroup))
 	c.hello = &hello
 	c.send(&hello, 1)
 	return (*Client).readServerHello, nil
+}
+
+func removeExtension(exts wire.Extensions, t wire.ExtensionType) wire.Extensions {
+	out := exts[:0]
+	for _, e := range exts {
+		if e.Type != t {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // replaceExtension swaps the data of an extension, or adds it before a
@@ -204,7 +224,9 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 		switch e.Type {
 		case wire.ExtSupportedVersions, wire.ExtKeyShare:
 		case wire.ExtPreSharedKey:
-			return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "server accepted a pre_shared_key this client did not offer")
+			if err := c.acceptedPSK13(sh, s); err != nil {
+				return nil, err
+			}
 		default:
 			return nil, alert.Errorf(alert.UnsupportedExtension, 2, "ServerHello", "unexpected extension %s in a TLS 1.3 ServerHello", e.Type)
 		}
@@ -238,7 +260,16 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 	c.transcript.KeepBuffer(false)
 	c.received(sh, raw, 2)
 
-	c.c13.schedule = keys.NewSchedule13(s.Hash, nil)
+	var psk []byte
+	if c.c13.resumed {
+		psk = c.c13.offered.Secret
+		c.state.DidResume = true
+		c.state.PeerCertificates, c.state.VerifiedChains = c.c13.offered.Certificates, c.c13.offered.VerifiedChains
+		c.note(trace.KindNote, 2, "resumption accepted", "version", "TLS 1.3")
+	} else if c.c13.offered != nil {
+		c.note(trace.KindNote, 2, "resumption rejected", "reason", "the server started a full handshake")
+	}
+	c.c13.schedule = keys.NewSchedule13(s.Hash, psk)
 	write, read, err := c.handshakeSecrets13(&c.c13.secrets13, secret)
 	if err != nil {
 		return nil, internalError(2, "ServerHello", err)
@@ -246,6 +277,22 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 	c.c13.handshakeWrite = write
 	c.out = append(c.out, SetReadCipher{Cipher: read})
 	return (*Client).readEncryptedExtensions, nil
+}
+
+// acceptedPSK13 checks the server's choice of our pre_shared_key offer.
+func (c *Client) acceptedPSK13(sh *wire.ServerHello, s *suites.Suite) error {
+	var sel wire.PreSharedKeyServerHello
+	if _, err := sh.Extensions.Decode(wire.ExtPreSharedKey, &sel); err != nil {
+		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "pre_shared_key: %w", err)
+	}
+	if c.c13.offered == nil || sel.SelectedIdentity != 0 {
+		return alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "the server selected PSK identity %d, which this client did not offer", sel.SelectedIdentity)
+	}
+	if ps := suites.Lookup(c.c13.offered.CipherSuite); ps == nil || ps.Hash != s.Hash {
+		return alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "the server resumed with %s, whose hash does not fit the session", s.Name)
+	}
+	c.c13.resumed = true
+	return nil
 }
 
 // readEncryptedExtensions (step 2): the rest of the server's answers, now encrypted.
@@ -273,6 +320,9 @@ func (c *Client) readEncryptedExtensions(msg []byte) (clientState, error) {
 	}
 	if err := c.checkALPN(ee.Extensions, 2, "EncryptedExtensions"); err != nil {
 		return nil, err
+	}
+	if c.c13.resumed {
+		return (*Client).readServerFinished13, nil // the PSK authenticates the server
 	}
 	return (*Client).readCertificateRequestOrCertificate13, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/trace"
 )
 
@@ -87,6 +88,17 @@ type Config struct {
 	VerifyPeer func(rawCerts [][]byte) (*PeerCertificates, error)
 	// VerifyConnection, if set, may veto the connection once the peer is known.
 	VerifyConnection func(*State) error
+
+	// Session is the client's cached session to offer for resumption, or nil.
+	Session *session.State
+	// StoreSession, if set, receives each new resumable session (client).
+	StoreSession func(*session.State)
+	// TicketsDisabled turns off session tickets (RFC 5077, RFC 8446 §4.6.1).
+	TicketsDisabled bool
+	// Tickets seals and opens the server's tickets.
+	Tickets *session.Keys
+	// SessionCache keeps the server's TLS 1.2 sessions by session ID, or nil.
+	SessionCache *session.Cache
 
 	// KeyLog, if set, receives each secret in the key log format's terms.
 	KeyLog func(label string, clientRandom, secret []byte)

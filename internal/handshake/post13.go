@@ -94,14 +94,3 @@ func (b *base) updateKeys(k *secrets13, isServer, requestPeer bool) ([]Action, e
 	b.out = append(b.out, SetWriteCipher{Cipher: write})
 	return b.take(), nil
 }
-
-// readNewSessionTicket13 reads a ticket the server offers for resumption.
-func (c *Client) readNewSessionTicket13(msg []byte) error {
-	nst := new(wire.NewSessionTicket13)
-	if err := parse(nst, msg, 8); err != nil {
-		return err
-	}
-	c.traceMessage(trace.Received, nst, msg, 8)
-	// Resumption is not built yet: the ticket is read, traced and dropped.
-	return nil
-}

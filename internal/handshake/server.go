@@ -16,12 +16,13 @@ import (
 //	  TLS 1.3 → server13 states (server13.go)
 type Server struct {
 	base
-	hello *wire.ClientHello
-	info  *ClientHelloInfo
-	cert  *Certificate
-	next  serverState
-	s12   server12
-	s13   server13
+	hello    *wire.ClientHello
+	helloRaw []byte // as received: the PSK binder covers its bytes
+	info     *ClientHelloInfo
+	cert     *Certificate
+	next     serverState
+	s12      server12
+	s13      server13
 
 	secureRenegotiation bool // the client signalled RFC 5746 support
 }
@@ -73,7 +74,7 @@ func (s *Server) readClientHello(msg []byte) (serverState, error) {
 	if err := parse(ch, msg, 1); err != nil {
 		return nil, err
 	}
-	s.hello = ch
+	s.hello, s.helloRaw = ch, msg
 	s.state.ClientRandom = ch.Random[:]
 	s.received(ch, msg, 1)
 	if err := s.readClientHelloExtensions(ch); err != nil {

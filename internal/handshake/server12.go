@@ -35,12 +35,26 @@ type server12 struct {
 	master      []byte
 	clientWrite record.Cipher
 	serverWrite record.Cipher
+
+	resumed        bool
+	ticketPromised bool   // we acknowledged session_ticket: a NewSessionTicket goes before Finished
+	sessionID      []byte // sent in ServerHello: an echo when resuming, a fresh one to cache
 }
 
 // serve12 answers a ClientHello with the server's first flight, steps 2–4.
 func (s *Server) serve12() (serverState, error) {
 	if err := s.checkRenegotiationInfo(); err != nil {
 		return nil, err
+	}
+	s.s12.ticketPromised = s.hello.Extensions.Has(wire.ExtSessionTicket) && !s.cfg.TicketsDisabled && s.cfg.Tickets != nil
+	if sess := s.resumable12(); sess != nil {
+		return s.resume12(sess)
+	}
+	if !s.s12.ticketPromised && s.cfg.SessionCache != nil {
+		s.s12.sessionID = make([]byte, 32)
+		if _, err := io.ReadFull(s.random(), s.s12.sessionID); err != nil {
+			return nil, internalError(2, "ServerHello", err)
+		}
 	}
 	cert, err := s.chooseCertificate()
 	if err != nil {
@@ -215,7 +229,7 @@ func (s *Server) chooseGroup12() uint16 {
 // sendServerHello12 is step 2: the chosen version and suite, and the
 // server's random.
 func (s *Server) sendServerHello12() error {
-	sh := &wire.ServerHello{Version: suites.VersionTLS12, CipherSuite: s.s12.suite.ID}
+	sh := &wire.ServerHello{Version: suites.VersionTLS12, CipherSuite: s.s12.suite.ID, SessionID: s.s12.sessionID}
 	if _, err := io.ReadFull(s.random(), sh.Random[:]); err != nil {
 		return internalError(2, "ServerHello", err)
 	}
@@ -228,6 +242,9 @@ func (s *Server) sendServerHello12() error {
 	}
 	if s.state.ExtendedMaster {
 		sh.Extensions.AddEmpty(wire.ExtExtendedMasterSecret)
+	}
+	if s.s12.ticketPromised {
+		sh.Extensions.AddEmpty(wire.ExtSessionTicket)
 	}
 	if s.state.NegotiatedProtocol != "" {
 		alpn := wire.ALPN{s.state.NegotiatedProtocol}
@@ -411,12 +428,29 @@ func (s *Server) readClientFinished(msg []byte) (serverState, error) {
 			return nil, alert.Errorf(alert.BadCertificate, 7, "Finished", "VerifyConnection rejected the connection: %w", err)
 		}
 	}
-	s.sendChangeCipherSpec()
-	s.out = append(s.out, SetWriteCipher{Cipher: s.s12.serverWrite})
-	verify := keys.Finished12(suite.Hash, s.s12.master, keys.LabelServerFinished, s.transcript.Sum())
-	s.send(&wire.Finished{VerifyData: verify}, 7)
+	if !s.s12.resumed {
+		if err := s.sendServerFinished12(); err != nil {
+			return nil, err
+		}
+		s.cacheSession12()
+	}
 	s.complete = true
 	return nil, nil
+}
+
+// sendServerFinished12 is the server's last flight: [NewSessionTicket],
+// ChangeCipherSpec and Finished (steps 6 and 7).
+func (s *Server) sendServerFinished12() error {
+	if s.s12.ticketPromised {
+		if err := s.sendNewSessionTicket12(); err != nil {
+			return err
+		}
+	}
+	s.sendChangeCipherSpec()
+	s.out = append(s.out, SetWriteCipher{Cipher: s.s12.serverWrite})
+	verify := keys.Finished12(s.s12.suite.Hash, s.s12.master, keys.LabelServerFinished, s.transcript.Sum())
+	s.send(&wire.Finished{VerifyData: verify}, 7)
+	return nil
 }
 
 // acceptedCAs names the authorities a client certificate must come from,

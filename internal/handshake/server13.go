@@ -13,6 +13,7 @@ import (
 	"github.com/tlsflow/tlsflow/internal/kex"
 	"github.com/tlsflow/tlsflow/internal/keys"
 	"github.com/tlsflow/tlsflow/internal/record"
+	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
@@ -24,7 +25,8 @@ import (
 //
 //	serve13: [send HelloRetryRequest → readClientHello2]      [2, 1]
 //	  send ServerHello [ChangeCipherSpec] EncryptedExtensions
-//	  [CertificateRequest] Certificate CertificateVerify Finished  [2, 3, 7]
+//	  [CertificateRequest Certificate CertificateVerify] Finished  [2, 3, 7]
+//	  (a resumed session, authenticated by its PSK, sends no certificate)
 //	→ [readClientCertificate13 → readClientCertificateVerify13]   [5]
 //	→ readClientFinished13                                    [7]
 type server13 struct {
@@ -38,6 +40,8 @@ type server13 struct {
 	clientSchemes []uint16 // what we asked the client to sign with
 	handshakeRead record.Cipher
 	app           appCiphers
+	binderPrefix  *keys.Transcript // the transcript before ClientHello2, for its PSK binder
+	resumed       *session.State
 }
 
 func (s *server13) dropChangeCipherSpec() error {
@@ -177,6 +181,7 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 	if err := parse(ch, msg, 1); err != nil {
 		return nil, err
 	}
+	s.s13.binderPrefix = s.transcript.Clone()
 	s.received(ch, msg, 1)
 	first := s.hello
 	if ch.Random != first.Random || !bytes.Equal(ch.SessionID, first.SessionID) {
@@ -199,7 +204,7 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello",
 			"the second ClientHello must carry one key share, for %s", suites.GroupName(s.s13.hrrGroup))
 	}
-	s.hello = ch
+	s.hello, s.helloRaw = ch, msg
 	if err := s.readClientHelloExtensions(ch); err != nil {
 		return nil, err
 	}
@@ -211,20 +216,17 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 // EncryptedExtensions, CertificateRequest, Certificate and CertificateVerify
 // (step 3) and Finished (step 7).
 func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, error) {
-	cert, err := s.chooseCertificate()
+	sess, identity, err := s.acceptPSK13(s.helloRaw)
 	if err != nil {
 		return nil, err
 	}
-	s.cert = cert
-	signer, ok := cert.PrivateKey.(crypto.Signer)
-	if !ok {
-		return nil, internalError(3, "CertificateVerify", fmt.Errorf("server private key %T is not a crypto.Signer", cert.PrivateKey))
-	}
-	scheme, ok := signature.Choose(s.cfg.SignatureSchemes, s.info.SignatureSchemes, signer.Public(), true)
-	if !ok {
-		return nil, alert.Errorf(alert.HandshakeFailure, 3, "CertificateVerify",
-			"no signature scheme the client accepts fits this server's %s key (the client accepts %s)",
-			keyName(signer.Public()), mapJoin(s.info.SignatureSchemes, signature.Name))
+	s.s13.resumed = sess
+	var signer crypto.Signer
+	var scheme uint16
+	if sess == nil {
+		if signer, scheme, err = s.chooseSigner13(); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.chooseALPN(); err != nil {
 		return nil, err
@@ -241,10 +243,16 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	}
 	sh.Extensions.Add(wire.ExtSupportedVersions, wire.SupportedVersionServer(suites.VersionTLS13))
 	sh.Extensions.Add(wire.ExtKeyShare, &wire.KeyShareServerHello{Group: share.Group, KeyExchange: public})
+	var psk []byte
+	if sess != nil {
+		sh.Extensions.Add(wire.ExtPreSharedKey, &wire.PreSharedKeyServerHello{SelectedIdentity: uint16(identity)})
+		psk = sess.Secret
+		s.state.DidResume = true
+	}
 	s.state.ServerRandom = sh.Random[:]
 	s.send(sh, 2)
 
-	s.s13.schedule = keys.NewSchedule13(s.s13.suite.Hash, nil)
+	s.s13.schedule = keys.NewSchedule13(s.s13.suite.Hash, psk)
 	read, write, err := s.handshakeSecrets13(&s.s13.secrets13, secret)
 	if err != nil {
 		return nil, internalError(2, "ServerHello", err)
@@ -259,19 +267,16 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		ee.Extensions.Add(wire.ExtALPN, &alpn)
 	}
 	s.send(ee, 2)
-	if s.cfg.ClientAuth.requests() {
-		s.sendCertificateRequest13()
+	if sess == nil {
+		// A PSK authenticates the server; only a full handshake shows the
+		// certificate, and only then may it ask for the client's (RFC 8446 §4.3.2).
+		if s.cfg.ClientAuth.requests() {
+			s.sendCertificateRequest13()
+		}
+		if err := s.sendCertificate13(signer, scheme); err != nil {
+			return nil, err
+		}
 	}
-	c := &wire.Certificate13{}
-	for _, der := range cert.Chain {
-		c.Entries = append(c.Entries, wire.CertificateEntry{Data: der})
-	}
-	s.send(c, 3)
-	sig, err := signature.Sign(signer, scheme, s.random(), signature.SignedContent13(signature.ContextServer, s.transcript.Sum()))
-	if err != nil {
-		return nil, internalError(3, "CertificateVerify", err)
-	}
-	s.send(&wire.CertificateVerify{SignatureScheme: scheme, Signature: sig}, 3)
 	verify := keys.Finished13(s.s13.suite.Hash, s.s13.serverHandshake, s.transcript.Sum())
 	s.send(&wire.Finished{VerifyData: verify}, 7)
 
@@ -285,6 +290,43 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		return (*Server).readClientCertificate13, nil
 	}
 	return (*Server).readClientFinished13, nil
+}
+
+// chooseSigner13 picks the certificate and the signature scheme the
+// client accepts for it.
+func (s *Server) chooseSigner13() (crypto.Signer, uint16, error) {
+	cert, err := s.chooseCertificate()
+	if err != nil {
+		return nil, 0, err
+	}
+	s.cert = cert
+	signer, ok := cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, 0, internalError(3, "CertificateVerify", fmt.Errorf("server private key %T is not a crypto.Signer", cert.PrivateKey))
+	}
+	scheme, ok := signature.Choose(s.cfg.SignatureSchemes, s.info.SignatureSchemes, signer.Public(), true)
+	if !ok {
+		return nil, 0, alert.Errorf(alert.HandshakeFailure, 3, "CertificateVerify",
+			"no signature scheme the client accepts fits this server's %s key (the client accepts %s)",
+			keyName(signer.Public()), mapJoin(s.info.SignatureSchemes, signature.Name))
+	}
+	return signer, scheme, nil
+}
+
+// sendCertificate13 is step 3: the chain, and the signature over the
+// transcript that proves the server holds its key.
+func (s *Server) sendCertificate13(signer crypto.Signer, scheme uint16) error {
+	c := &wire.Certificate13{}
+	for _, der := range s.cert.Chain {
+		c.Entries = append(c.Entries, wire.CertificateEntry{Data: der})
+	}
+	s.send(c, 3)
+	sig, err := signature.Sign(signer, scheme, s.random(), signature.SignedContent13(signature.ContextServer, s.transcript.Sum()))
+	if err != nil {
+		return internalError(3, "CertificateVerify", err)
+	}
+	s.send(&wire.CertificateVerify{SignatureScheme: scheme, Signature: sig}, 3)
+	return nil
 }
 
 // sendCertificateRequest13 asks for a client certificate, naming the
@@ -382,5 +424,8 @@ func (s *Server) readClientFinished13(msg []byte) (serverState, error) {
 	}
 	s.out = append(s.out, SetReadCipher{Cipher: s.s13.app.client})
 	s.complete = true
+	if err := s.sendNewSessionTicket13(); err != nil {
+		return nil, err
+	}
 	return nil, nil
 }

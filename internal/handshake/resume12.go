@@ -1,0 +1,269 @@
+package handshake
+
+import (
+	"bytes"
+	"crypto/x509"
+	"io"
+	"time"
+
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/session"
+	"github.com/tlsflow/tlsflow/internal/suites"
+	"github.com/tlsflow/tlsflow/internal/wire"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+// TLS 1.2 resumption (RFC 5246 §7.3 Figure 2, RFC 5077): the abbreviated
+// handshake skips certificates and the key exchange, and derives new keys
+// from the saved master secret and the two new randoms.
+//
+//	client → ClientHello (session ID or session_ticket)
+//	server → ServerHello (session ID echoed) [NewSessionTicket] ChangeCipherSpec Finished
+//	client → ChangeCipherSpec Finished
+
+// ticketLifetime is how long a session may be resumed: the longest RFC
+// 8446 §4.6.1 allows, used for both versions.
+const ticketLifetime = 7 * 24 * time.Hour
+
+// offerSession12 puts a cached TLS 1.2 session into the ClientHello: its
+// ticket, or its session ID; and asks for a ticket either way.
+func (c *Client) offerSession12(h *wire.ClientHello) error {
+	askForTicket := func() {
+		if !c.cfg.TicketsDisabled {
+			h.Extensions.AddEmpty(wire.ExtSessionTicket)
+		}
+	}
+	sess := c.cfg.Session
+	usable := sess != nil && sess.Version == suites.VersionTLS12 && !sess.Expired(c.cfg.now()) &&
+		contains(h.CipherSuites, sess.CipherSuite) && (len(sess.Ticket) == 0 || !c.cfg.TicketsDisabled)
+	if !usable {
+		askForTicket()
+		return nil
+	}
+	c.c12.offered = sess
+	if len(sess.Ticket) > 0 {
+		h.Extensions.Add(wire.ExtSessionTicket, rawExtension(sess.Ticket))
+		if len(h.SessionID) == 0 {
+			// RFC 5077 §3.4: a session ID lets us see the server accept the ticket.
+			h.SessionID = make([]byte, 32)
+			if _, err := io.ReadFull(c.random(), h.SessionID); err != nil {
+				return internalError(1, "ClientHello", err)
+			}
+		}
+	} else {
+		askForTicket()
+		h.SessionID = sess.SessionID
+	}
+	c.note(trace.KindNote, 1, "resumption offered", "version", "TLS 1.2", "by", offeredBy(sess))
+	return nil
+}
+
+func offeredBy(sess *session.State) string {
+	if len(sess.Ticket) > 0 {
+		return "session ticket"
+	}
+	return "session ID"
+}
+
+// rawExtension is extension data that is already encoded.
+type rawExtension []byte
+
+func (r rawExtension) Marshal() []byte { return r }
+
+// resumedByServer12 reports whether the ServerHello resumes our session:
+// it echoes the session ID we sent for it.
+func (c *Client) resumedByServer12(sh *wire.ServerHello) (bool, error) {
+	if len(sh.SessionID) == 0 || !bytes.Equal(sh.SessionID, c.hello.SessionID) {
+		if c.c12.offered != nil {
+			c.note(trace.KindNote, 2, "resumption rejected", "reason", "the server started a full handshake")
+		}
+		return false, nil
+	}
+	sess := c.c12.offered
+	if sess == nil {
+		return false, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "the server echoed a session ID we offered no session for")
+	}
+	if sh.CipherSuite != sess.CipherSuite {
+		return false, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "the server resumed with %s, the session used %s",
+			suites.Name(sh.CipherSuite), suites.Name(sess.CipherSuite))
+	}
+	if c.state.ExtendedMaster != sess.ExtendedMaster {
+		return false, alert.Errorf(alert.HandshakeFailure, 2, "ServerHello",
+			"the resumed session and this ServerHello disagree on extended_master_secret (RFC 7627 §5.3)")
+	}
+	return true, nil
+}
+
+// resume12 continues an abbreviated handshake after ServerHello.
+func (c *Client) resume12() (clientState, error) {
+	sess := c.c12.offered
+	c.c12.resumed = true
+	c.c12.master = sess.Secret
+	c.state.MasterSecret = sess.Secret
+	c.state.DidResume = true
+	c.state.PeerCertificates = sess.Certificates
+	c.state.VerifiedChains = sess.VerifiedChains
+	c.note(trace.KindNote, 2, "resumption accepted", "version", "TLS 1.2", "by", offeredBy(sess))
+	cw, sw, err := deriveKeys12(c.c12.suite, sess.Secret, c.state.ClientRandom, c.state.ServerRandom)
+	if err != nil {
+		return nil, internalError(2, "ServerHello", err)
+	}
+	c.c12.clientWrite, c.c12.serverWrite = cw, sw
+	return c.afterClientFlight12(), nil
+}
+
+// afterClientFlight12 is the state that waits for the server's last
+// flight: a NewSessionTicket first if the server promised one.
+func (c *Client) afterClientFlight12() clientState {
+	if c.c12.ticketPromised {
+		return (*Client).readNewSessionTicket12
+	}
+	return (*Client).readServerChangeCipherSpec
+}
+
+// readNewSessionTicket12 (RFC 5077 §3.3): a ticket for the next time.
+func (c *Client) readNewSessionTicket12(msg []byte) (clientState, error) {
+	if msg == nil {
+		return nil, unexpectedChangeCipherSpec(7, "NewSessionTicket")
+	}
+	nst := new(wire.NewSessionTicket)
+	if err := parse(nst, msg, 7); err != nil {
+		return nil, err
+	}
+	c.received(nst, msg, 7)
+	c.c12.ticket = nst
+	return (*Client).readServerChangeCipherSpec, nil
+}
+
+// storeSession12 keeps what the finished TLS 1.2 handshake allows to resume.
+func (c *Client) storeSession12() {
+	if c.cfg.StoreSession == nil {
+		return
+	}
+	sess := &session.State{
+		Version: suites.VersionTLS12, CipherSuite: c.c12.suite.ID, Secret: c.c12.master,
+		ExtendedMaster: c.state.ExtendedMaster, CreatedAt: c.cfg.now(), Lifetime: ticketLifetime,
+		ServerName: c.cfg.ServerName, Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains,
+		ReceivedAt: c.cfg.now(),
+	}
+	switch {
+	case c.c12.ticket != nil && len(c.c12.ticket.Ticket) > 0:
+		sess.Ticket = c.c12.ticket.Ticket
+		if hint := time.Duration(c.c12.ticket.LifetimeHint) * time.Second; hint > 0 && hint < ticketLifetime {
+			sess.Lifetime = hint
+		}
+	case c.c12.resumed:
+		sess = c.c12.offered // resumed by session ID: the session stays as it was
+	case len(c.c12.serverHello.SessionID) > 0:
+		sess.SessionID = c.c12.serverHello.SessionID
+	default:
+		return // the server offers no resumption
+	}
+	c.cfg.StoreSession(sess)
+}
+
+// resumable12 finds the session a ClientHello asks to resume, if this
+// server can and may resume it; anything else means a full handshake.
+func (s *Server) resumable12() *session.State {
+	ch := s.hello
+	var sess *session.State
+	by := ""
+	if ticket, ok := ch.Extensions.Find(wire.ExtSessionTicket); ok && len(ticket) > 0 && !s.cfg.TicketsDisabled && s.cfg.Tickets != nil {
+		sess, by = s.cfg.Tickets.Open(ticket, s.cfg.now()), "session ticket"
+	} else if len(ch.SessionID) > 0 && s.cfg.SessionCache != nil {
+		sess, _ = s.cfg.SessionCache.Get(string(ch.SessionID))
+		by = "session ID"
+	}
+	if sess == nil {
+		return nil
+	}
+	reject := func(why string) *session.State {
+		s.note(trace.KindNote, 1, "resumption rejected", "by", by, "reason", why)
+		return nil
+	}
+	ems, _ := ch.Extensions.Empty(wire.ExtExtendedMasterSecret)
+	switch {
+	case sess.Version != suites.VersionTLS12:
+		return reject("the session is not TLS 1.2")
+	case s.cfg.now().Sub(sess.CreatedAt) > ticketLifetime:
+		return reject("the session has expired")
+	case !contains(ch.CipherSuites, sess.CipherSuite) || !contains(s.cfg.CipherSuites, sess.CipherSuite):
+		return reject("the session's cipher suite is no longer offered")
+	case ems != sess.ExtendedMaster:
+		return reject("extended_master_secret differs from the session's (RFC 7627 §5.3)")
+	case s.cfg.ClientAuth.requires() && len(sess.PeerCertificates) == 0:
+		return reject("this server now requires a client certificate")
+	}
+	if len(sess.PeerCertificates) > 0 {
+		peer, err := s.cfg.VerifyPeer(sess.PeerCertificates)
+		if err != nil {
+			return reject("the session's client certificate no longer verifies: " + err.Error())
+		}
+		s.state.PeerCertificates, s.state.VerifiedChains = peer.Certificates, peer.VerifiedChains
+	}
+	s.note(trace.KindNote, 1, "resumption accepted", "by", by)
+	return sess
+}
+
+// resume12 answers with the abbreviated handshake: ServerHello echoing the
+// session ID, [NewSessionTicket], ChangeCipherSpec and Finished.
+func (s *Server) resume12(sess *session.State) (serverState, error) {
+	suite := suites.Lookup(sess.CipherSuite)
+	s.s12.suite = suite
+	s.s12.resumed = true
+	s.s12.master = sess.Secret
+	s.state.CipherSuite = suite.ID
+	s.state.ExtendedMaster = sess.ExtendedMaster
+	s.state.MasterSecret = sess.Secret
+	s.state.DidResume = true
+	s.transcript.SetHash(suite.Hash)
+	if err := s.chooseALPN(); err != nil {
+		return nil, err
+	}
+	s.s12.sessionID = s.hello.SessionID
+	if err := s.sendServerHello12(); err != nil {
+		return nil, err
+	}
+	cw, sw, err := deriveKeys12(suite, sess.Secret, s.state.ClientRandom, s.state.ServerRandom)
+	if err != nil {
+		return nil, internalError(2, "ServerHello", err)
+	}
+	s.s12.clientWrite, s.s12.serverWrite = cw, sw
+	if err := s.sendServerFinished12(); err != nil {
+		return nil, err
+	}
+	return (*Server).readClientChangeCipherSpec, nil
+}
+
+// sendNewSessionTicket12 seals the session into a ticket (RFC 5077 §3.3).
+func (s *Server) sendNewSessionTicket12() error {
+	sess := &session.State{
+		Version: suites.VersionTLS12, CipherSuite: s.s12.suite.ID, Secret: s.s12.master,
+		ExtendedMaster: s.state.ExtendedMaster, CreatedAt: s.cfg.now(), PeerCertificates: rawChain(s.state.PeerCertificates),
+	}
+	ticket, err := s.cfg.Tickets.Seal(sess, s.random(), s.cfg.now())
+	if err != nil {
+		return internalError(7, "NewSessionTicket", err)
+	}
+	s.send(&wire.NewSessionTicket{LifetimeHint: uint32(ticketLifetime / time.Second), Ticket: ticket}, 7)
+	return nil
+}
+
+// cacheSession12 keeps a full handshake's session under its session ID.
+func (s *Server) cacheSession12() {
+	if s.cfg.SessionCache == nil || len(s.s12.sessionID) == 0 || s.s12.resumed || s.s12.ticketPromised {
+		return
+	}
+	s.cfg.SessionCache.Put(string(s.s12.sessionID), &session.State{
+		Version: suites.VersionTLS12, CipherSuite: s.s12.suite.ID, Secret: s.s12.master,
+		ExtendedMaster: s.state.ExtendedMaster, CreatedAt: s.cfg.now(), PeerCertificates: rawChain(s.state.PeerCertificates),
+	})
+}
+
+func rawChain(certs []*x509.Certificate) [][]byte {
+	raw := make([][]byte, len(certs))
+	for i, c := range certs {
+		raw[i] = c.Raw
+	}
+	return raw
+}

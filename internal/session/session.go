@@ -1,0 +1,104 @@
+// Package session holds what a connection keeps for resumption: the
+// session state itself, its encoding inside a ticket, ticket encryption
+// with rotating keys (RFC 5077 §4's recommended shape, adapted), and the
+// bounded server-side cache for TLS 1.2 session IDs.
+package session
+
+import (
+	"crypto/x509"
+	"errors"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+)
+
+// State is one resumable session.
+type State struct {
+	Version     uint16
+	CipherSuite uint16
+	// Secret is the TLS 1.2 master secret, or the TLS 1.3 PSK derived for
+	// this ticket (RFC 8446 §4.6.1).
+	Secret         []byte
+	ExtendedMaster bool // TLS 1.2: the master secret came from RFC 7627
+	CreatedAt      time.Time
+	// Lifetime bounds the use of a TLS 1.3 ticket; AgeAdd obfuscates its age.
+	Lifetime time.Duration
+	AgeAdd   uint32
+	ALPN     string
+	// PeerCertificates is the peer's chain as it was authenticated in the
+	// full handshake (the server's for a client, the client's for a server).
+	PeerCertificates [][]byte
+
+	// Client side only, never encoded into a ticket:
+	Ticket         []byte // the opaque ticket to offer
+	SessionID      []byte // TLS 1.2 session ID to offer, when there is no ticket
+	ServerName     string
+	Certificates   []*x509.Certificate
+	VerifiedChains [][]*x509.Certificate
+	ReceivedAt     time.Time
+}
+
+// Expired reports whether the session may no longer be used at now.
+func (s *State) Expired(now time.Time) bool {
+	return s.Lifetime > 0 && now.Sub(s.CreatedAt) > s.Lifetime
+}
+
+// maxSessionSize bounds a decoded ticket's contents.
+const maxSessionSize = 1 << 17
+
+// Marshal encodes the fields a server needs back from a ticket.
+func (s *State) Marshal() []byte {
+	var b cryptobyte.Builder
+	b.AddUint16(s.Version)
+	b.AddUint16(s.CipherSuite)
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.Secret) })
+	if s.ExtendedMaster {
+		b.AddUint8(1)
+	} else {
+		b.AddUint8(0)
+	}
+	b.AddUint64(uint64(s.CreatedAt.Unix()))
+	b.AddUint32(uint32(s.Lifetime / time.Second))
+	b.AddUint32(s.AgeAdd)
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.ALPN)) })
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+		for _, c := range s.PeerCertificates {
+			b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(c) })
+		}
+	})
+	return b.BytesOrPanic()
+}
+
+var errSession = errors.New("session: malformed session state")
+
+// Unmarshal decodes what Marshal wrote.
+func Unmarshal(data []byte) (*State, error) {
+	if len(data) > maxSessionSize {
+		return nil, errSession
+	}
+	s := &State{}
+	in := cryptobyte.String(data)
+	var secret, alpn, certs cryptobyte.String
+	var ems uint8
+	var created uint64
+	var lifetime uint32
+	if !in.ReadUint16(&s.Version) || !in.ReadUint16(&s.CipherSuite) ||
+		!in.ReadUint8LengthPrefixed(&secret) || len(secret) == 0 || !in.ReadUint8(&ems) || ems > 1 ||
+		!in.ReadUint64(&created) || !in.ReadUint32(&lifetime) || !in.ReadUint32(&s.AgeAdd) ||
+		!in.ReadUint8LengthPrefixed(&alpn) || !in.ReadUint24LengthPrefixed(&certs) || !in.Empty() {
+		return nil, errSession
+	}
+	for !certs.Empty() {
+		var c cryptobyte.String
+		if !certs.ReadUint24LengthPrefixed(&c) || len(c) == 0 {
+			return nil, errSession
+		}
+		s.PeerCertificates = append(s.PeerCertificates, append([]byte(nil), c...))
+	}
+	s.Secret = append([]byte(nil), secret...)
+	s.ExtendedMaster = ems == 1
+	s.CreatedAt = time.Unix(int64(created), 0)
+	s.Lifetime = time.Duration(lifetime) * time.Second
+	s.ALPN = string(alpn)
+	return s, nil
+}

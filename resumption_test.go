@@ -1,0 +1,94 @@
+package tlsflow_test
+
+import (
+	"crypto/tls"
+	"fmt"
+	"testing"
+
+	"github.com/tlsflow/tlsflow"
+)
+
+// didResume reports DidResume from either stack's connection.
+func didResume(c peerConn) bool {
+	switch c := c.(type) {
+	case *tlsflow.Conn:
+		return c.ConnectionState().DidResume
+	case *tls.Conn:
+		return c.ConnectionState().DidResume
+	}
+	return false
+}
+
+// resumeTwice runs two connections between fresh wrappers of the same
+// configs and returns DidResume as each side saw it on the second one.
+func resumeTwice(t *testing.T, client, server endpoint) (cli, srv bool) {
+	t.Helper()
+	for i := 0; i < 2; i++ {
+		var cr, sr bool
+		client2, server2 := client, server
+		client2.state = func(c peerConn) outcome { cr = didResume(c); return client.state(c) }
+		server2.state = func(c peerConn) outcome { sr = didResume(c); return server.state(c) }
+		co, so := runPair(t, client2, server2, []int{1, 20000})
+		if co.err != nil || so.err != nil {
+			t.Fatalf("connection %d: client: %v; server: %v", i+1, co.err, so.err)
+		}
+		if i == 0 && (cr || sr) {
+			t.Fatalf("the first connection claims resumption (client %v, server %v)", cr, sr)
+		}
+		cli, srv = cr, sr
+	}
+	return cli, srv
+}
+
+// TestResumption: a second connection resumes the first one's session, in
+// both versions, with tickets and (TLS 1.2) session IDs, against crypto/tls
+// in both directions and between tlsflow peers; DidResume is true on both ends.
+func TestResumption(t *testing.T) {
+	c := sharedCerts()
+	for _, v := range []uint16{tlsflow.VersionTLS12, tlsflow.VersionTLS13} {
+		for _, tickets := range []bool{true, false} {
+			if !tickets && v == tlsflow.VersionTLS13 {
+				continue // TLS 1.3 resumes by ticket only
+			}
+			name := fmt.Sprintf("%s/tickets=%v", tlsflow.VersionName(v), tickets)
+			flowSrv := func() *tlsflow.Config {
+				return &tlsflow.Config{Certificates: []tlsflow.Certificate{flowCert(c.ecdsa)}, MaxVersion: v, SessionTicketsDisabled: !tickets}
+			}
+			flowCli := func() *tlsflow.Config {
+				return &tlsflow.Config{RootCAs: c.ca.Pool, ServerName: "localhost", MaxVersion: v,
+					ClientSessionCache: tlsflow.NewLRUClientSessionCache(4), SessionTicketsDisabled: !tickets}
+			}
+			t.Run(name+"/tlsflow-client/tlsflow-server", func(t *testing.T) {
+				cli, srv := resumeTwice(t, tlsflowClient(flowCli()), tlsflowServer(flowSrv()))
+				if !cli || !srv {
+					t.Errorf("DidResume client %v, server %v; want both", cli, srv)
+				}
+			})
+			t.Run(name+"/tlsflow-client/go-server", func(t *testing.T) {
+				srvCfg := &tls.Config{Certificates: []tls.Certificate{goCert(c.ecdsa)}, MaxVersion: v, SessionTicketsDisabled: !tickets}
+				cli, srv := resumeTwice(t, tlsflowClient(flowCli()), goServer(srvCfg))
+				if !tickets {
+					// crypto/tls servers resume by ticket only: no resumption, and no harm.
+					if cli || srv {
+						t.Errorf("DidResume client %v, server %v without tickets; crypto/tls has no session-ID cache", cli, srv)
+					}
+					return
+				}
+				if !cli || !srv {
+					t.Errorf("DidResume client %v, server %v; want both", cli, srv)
+				}
+			})
+			if !tickets {
+				continue // crypto/tls clients need tickets
+			}
+			t.Run(name+"/go-client/tlsflow-server", func(t *testing.T) {
+				cliCfg := &tls.Config{RootCAs: c.ca.Pool, ServerName: "localhost", MaxVersion: v,
+					ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+				cli, srv := resumeTwice(t, goClient(cliCfg), tlsflowServer(flowSrv()))
+				if !cli || !srv {
+					t.Errorf("DidResume client %v, server %v; want both", cli, srv)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,84 @@
+package tlsflow
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/tlsflow/tlsflow/internal/session"
+)
+
+// ClientSessionState is a session a client can resume: a TLS 1.3 ticket
+// with its PSK, or a TLS 1.2 ticket or session ID with its master secret.
+// It is opaque; keep it only in memory, it holds secrets.
+type ClientSessionState struct {
+	state *session.State
+}
+
+// ClientSessionCache keeps sessions for resumption, keyed by server name
+// (or address). Implementations must be safe for concurrent use.
+type ClientSessionCache interface {
+	// Get returns the session for sessionKey, if any.
+	Get(sessionKey string) (session *ClientSessionState, ok bool)
+	// Put stores a session; a nil session removes sessionKey.
+	Put(sessionKey string, cs *ClientSessionState)
+}
+
+type lruClientCache struct{ c *session.Cache }
+
+// NewLRUClientSessionCache returns a ClientSessionCache holding at most
+// capacity sessions (64 if capacity < 1), evicting the least recently used.
+func NewLRUClientSessionCache(capacity int) ClientSessionCache {
+	if capacity < 1 {
+		capacity = 64
+	}
+	return &lruClientCache{session.NewCache(capacity)}
+}
+
+func (l *lruClientCache) Get(key string) (*ClientSessionState, bool) {
+	s, ok := l.c.Get(key)
+	if !ok {
+		return nil, false
+	}
+	return &ClientSessionState{s}, true
+}
+
+func (l *lruClientCache) Put(key string, cs *ClientSessionState) {
+	if cs == nil {
+		l.c.Put(key, nil)
+		return
+	}
+	l.c.Put(key, cs.state)
+}
+
+// serverSessionCacheSize bounds the TLS 1.2 sessions a server keeps by
+// session ID, for clients that do not take tickets.
+const serverSessionCacheSize = 1024
+
+// serverSessions is a Config's server-side resumption state: ticket keys
+// and the session-ID cache, made on first use.
+type serverSessions struct {
+	once    sync.Once
+	tickets *session.Keys
+	cache   *session.Cache
+}
+
+func (s *serverSessions) get() (*session.Keys, *session.Cache) {
+	s.once.Do(func() {
+		s.tickets = new(session.Keys)
+		s.cache = session.NewCache(serverSessionCacheSize)
+	})
+	return s.tickets, s.cache
+}
+
+// SetSessionTicketKeys sets the keys that seal and open session tickets:
+// keys[0] seals new tickets, every key opens. Servers that share keys
+// resume each other's sessions (a fleet behind a load balancer); to rotate,
+// put the new key first and keep the old ones for a while. Without keys
+// set, a server makes its own and rotates them daily.
+func (c *Config) SetSessionTicketKeys(keys [][32]byte) error {
+	if len(keys) == 0 {
+		return errors.New("tlsflow: SetSessionTicketKeys needs at least one key")
+	}
+	tickets, _ := c.sessions.get()
+	return tickets.Set(keys, c.now())
+}
