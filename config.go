@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/trace"
 )
 
@@ -122,6 +123,9 @@ type Config struct {
 
 	keyLogMu sync.Mutex
 	sessions serverSessions
+
+	// extraClientHelloExtensions is set by tests (export_early_test.go).
+	extraClientHelloExtensions []wire.Extension
 }
 
 // Clone returns a shallow copy of c.
@@ -137,6 +141,7 @@ func (c *Config) Clone() *Config {
 		CurvePreferences: c.CurvePreferences, NextProtos: c.NextProtos, KeyLogWriter: c.KeyLogWriter,
 		VerifyPeerCertificate: c.VerifyPeerCertificate, VerifyConnection: c.VerifyConnection, Trace: c.Trace,
 		ClientSessionCache: c.ClientSessionCache, SessionTicketsDisabled: c.SessionTicketsDisabled,
+		extraClientHelloExtensions: c.extraClientHelloExtensions,
 	}
 }
 

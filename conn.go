@@ -44,6 +44,10 @@ type Conn struct {
 		version uint16 // negotiated version, for the post-handshake rules
 		warns   int    // consecutive warning alerts (TLS 1.2)
 		renegs  int    // refused renegotiation attempts
+		// earlySkip is how many bytes of rejected 0-RTT data may still be
+		// skipped (RFC 8446 §4.2.10); zero when none is expected.
+		earlySkip  int
+		earlyArmed bool
 	}
 	out struct {
 		sync.Mutex

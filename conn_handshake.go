@@ -36,6 +36,9 @@ func (c *Conn) runHandshake() error {
 		if err == nil {
 			err = c.apply(actions)
 		}
+		if !c.isClient && eng.State().EarlyDataOffered && !c.in.earlyArmed {
+			c.in.earlyArmed, c.in.earlySkip = true, maxEarlyDataSkip
+		}
 		if err != nil {
 			return c.handshakeFailed(err)
 		}
@@ -50,6 +53,7 @@ func (c *Conn) runHandshake() error {
 	}
 	c.state = *eng.State()
 	c.in.version = c.state.Version
+	c.in.earlySkip = 0
 	if c.state.Version == VersionTLS13 {
 		c.post = eng.(handshake.PostHandshake)
 	}
@@ -276,6 +280,7 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		}
 		hc.VerifyPeer = c.verifyServer
 		hc.TicketsDisabled = cfg.SessionTicketsDisabled
+		hc.ExtraClientHelloExtensions = cfg.extraClientHelloExtensions
 		if cache := cfg.ClientSessionCache; cache != nil {
 			key := c.sessionKey()
 			if cs, ok := cache.Get(key); ok && cs != nil {

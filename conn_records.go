@@ -26,8 +26,14 @@ const maxRenegotiationAttempts = 3
 func (c *Conn) readRecordLocked(duringHandshake func(record.ContentType, []byte) error) {
 	typ, payload, err := c.in.r.ReadRecord()
 	if err != nil {
+		if duringHandshake != nil && c.skipEarlyData(errors.Is(err, record.ErrBadRecordMAC)) {
+			return
+		}
 		c.readFailed(c.recordError(err, duringHandshake != nil))
 		return
+	}
+	if typ == record.ApplicationData && duringHandshake != nil && c.skipEarlyData(true) {
+		return // after a HelloRetryRequest, early data arrives as plaintext-looking records
 	}
 	if typ != record.Alert {
 		c.in.warns = 0
@@ -70,6 +76,21 @@ func (c *Conn) readRecordLocked(duringHandshake func(record.ContentType, []byte)
 	if err != nil {
 		c.readFailed(err)
 	}
+}
+
+// maxEarlyDataSkip bounds the rejected 0-RTT data a server reads past.
+const maxEarlyDataSkip = 1 << 16
+
+// skipEarlyData reports whether the record just read is rejected 0-RTT
+// data to drop: the client announced early data, this record could not be
+// read with the handshake keys (or came as application data before them),
+// and the budget is not spent.
+func (c *Conn) skipEarlyData(undecryptable bool) bool {
+	if !undecryptable || c.in.earlySkip <= 0 {
+		return false
+	}
+	c.in.earlySkip -= c.in.r.LastRecordLen()
+	return c.in.earlySkip >= 0
 }
 
 // readFailed records a read error, answering with an alert if one is due.

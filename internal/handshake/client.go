@@ -142,6 +142,7 @@ func (c *Client) buildClientHello() (*wire.ClientHello, error) {
 			return nil, err
 		}
 	}
+	h.Extensions = append(h.Extensions, c.cfg.ExtraClientHelloExtensions...)
 	if c.offers13() {
 		// pre_shared_key must be the last extension (RFC 8446 §4.2.11).
 		if err := c.offerSession13(h, nil); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tlsflow/tlsflow/internal/session"
+	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/trace"
 )
 
@@ -99,6 +100,10 @@ type Config struct {
 	Tickets *session.Keys
 	// SessionCache keeps the server's TLS 1.2 sessions by session ID, or nil.
 	SessionCache *session.Cache
+
+	// ExtraClientHelloExtensions are appended to the client's ClientHello
+	// (before pre_shared_key): a tester's way to probe a server.
+	ExtraClientHelloExtensions []wire.Extension
 
 	// KeyLog, if set, receives each secret in the key log format's terms.
 	KeyLog func(label string, clientRandom, secret []byte)

@@ -67,6 +67,12 @@ func (s *Server) serve13() (serverState, error) {
 	s.s13.suite = suite
 	s.state.CipherSuite = suite.ID
 	s.transcript.SetHash(suite.Hash)
+	if ch.Extensions.Has(wire.ExtEarlyData) {
+		// We never accept 0-RTT: EncryptedExtensions will not echo
+		// early_data, and the connection skips the early records.
+		s.state.EarlyDataOffered = true
+		s.note(trace.KindNote, 1, "early data rejected", "reason", "this server does not accept 0-RTT data")
+	}
 	if !ch.Extensions.Has(wire.ExtSignatureAlgorithms) {
 		return nil, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "no signature_algorithms (RFC 8446 §9.2)")
 	}

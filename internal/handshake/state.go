@@ -13,6 +13,9 @@ type State struct {
 	VerifiedChains     [][]*x509.Certificate
 	DidResume          bool
 	ExtendedMaster     bool
+	// EarlyDataOffered: the TLS 1.3 ClientHello announced 0-RTT data, which
+	// this server does not accept; its records are to be skipped (RFC 8446 §4.2.10).
+	EarlyDataOffered bool
 	// PeerSignatureScheme is the scheme the peer signed with (0 if none).
 	PeerSignatureScheme uint16
 

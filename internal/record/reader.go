@@ -84,6 +84,10 @@ func (r *Reader) ReadRecord() (typ ContentType, payload []byte, err error) {
 	}
 }
 
+// LastRecordLen is the length of the last record's fragment as read (also
+// for a record that failed to unprotect): what skipping it cost.
+func (r *Reader) LastRecordLen() int { return int(r.hdr[3])<<8 | int(r.hdr[4]) }
+
 // readOne reads and unprotects one record. sticky says whether an error
 // leaves the stream unusable.
 func (r *Reader) readOne() (_ ContentType, _ []byte, sticky bool, _ error) {

@@ -1,0 +1,9 @@
+package tlsflow
+
+import "github.com/tlsflow/tlsflow/internal/wire"
+
+// AnnounceEarlyData makes a client's ClientHello carry an empty early_data
+// extension, as a 0-RTT client would (RFC 8446 §4.2.10).
+func AnnounceEarlyData(c *Config) {
+	c.extraClientHelloExtensions = append(c.extraClientHelloExtensions, wire.Extension{Type: wire.ExtEarlyData})
+}
