@@ -116,6 +116,11 @@ type Config struct {
 	// SessionTicketsDisabled turns off session tickets (RFC 5077, RFC 8446
 	// §4.6.1) on both sides. A TLS 1.2 server still resumes by session ID.
 	SessionTicketsDisabled bool
+	// ResumptionWithoutECDHE allows TLS 1.3 resumption in psk_ke mode (RFC
+	// 8446 §4.2.9): no fresh (EC)DHE, so resumed handshakes are cheaper, but
+	// whoever later steals the ticket key can decrypt them. Off by default
+	// (psk_dhe_ke only). A client offers psk_ke; a server uses it when offered.
+	ResumptionWithoutECDHE bool
 
 	// Trace, if set, receives every step of every handshake on connections
 	// using this Config (see package trace). It is called synchronously.
@@ -141,6 +146,7 @@ func (c *Config) Clone() *Config {
 		CurvePreferences: c.CurvePreferences, NextProtos: c.NextProtos, KeyLogWriter: c.KeyLogWriter,
 		VerifyPeerCertificate: c.VerifyPeerCertificate, VerifyConnection: c.VerifyConnection, Trace: c.Trace,
 		ClientSessionCache: c.ClientSessionCache, SessionTicketsDisabled: c.SessionTicketsDisabled,
+		ResumptionWithoutECDHE:     c.ResumptionWithoutECDHE,
 		extraClientHelloExtensions: c.extraClientHelloExtensions,
 	}
 }

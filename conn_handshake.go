@@ -259,6 +259,7 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		NextProtos:       cfg.NextProtos,
 		ClientAuth:       handshake.ClientAuth(cfg.ClientAuth),
 		Trace:            cfg.Trace,
+		PSKWithoutECDHE:  cfg.ResumptionWithoutECDHE,
 	}
 	if cfg.KeyLogWriter != nil {
 		hc.KeyLog = cfg.writeKeyLog

@@ -15,6 +15,16 @@ import (
 // first record (its ClientHello) inserts records, as a 0-RTT client sends
 // its early data.
 func injectAfterFirstRecord(t *testing.T, server net.Listener, inject [][]byte) (addr string) {
+	return relayFirstRecord(t, server, func([]byte) {}, inject)
+}
+
+// tamperFirstRecord relays client↔server and lets change alter the
+// client's first record (header included) on its way.
+func tamperFirstRecord(t *testing.T, server net.Listener, change func(record []byte)) (addr string) {
+	return relayFirstRecord(t, server, change, nil)
+}
+
+func relayFirstRecord(t *testing.T, server net.Listener, change func([]byte), inject [][]byte) (addr string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -41,7 +51,9 @@ func injectAfterFirstRecord(t *testing.T, server net.Listener, inject [][]byte) 
 		if _, err := io.ReadFull(client, body); err != nil {
 			return
 		}
-		upstream.Write(append(hdr, body...))
+		first := append(hdr, body...)
+		change(first)
+		upstream.Write(first)
 		for _, rec := range inject {
 			upstream.Write(rec)
 		}

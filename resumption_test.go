@@ -2,6 +2,7 @@ package tlsflow_test
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -90,5 +91,70 @@ func TestResumption(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestResumptionPSKOnlyMode: with ResumptionWithoutECDHE on both sides the
+// resumed TLS 1.3 handshake uses psk_ke (no key exchange group); if only
+// the client allows it, the server keeps psk_dhe_ke.
+func TestResumptionPSKOnlyMode(t *testing.T) {
+	c := sharedCerts()
+	for _, serverAllows := range []bool{true, false} {
+		t.Run(fmt.Sprintf("server-allows=%v", serverAllows), func(t *testing.T) {
+			srv := &tlsflow.Config{Certificates: []tlsflow.Certificate{flowCert(c.ecdsa)}, ResumptionWithoutECDHE: serverAllows}
+			cli := &tlsflow.Config{RootCAs: c.ca.Pool, ServerName: "localhost",
+				ClientSessionCache: tlsflow.NewLRUClientSessionCache(4), ResumptionWithoutECDHE: true}
+			var group tlsflow.CurveID
+			client := tlsflowClient(cli)
+			state := client.state
+			client.state = func(p peerConn) outcome {
+				group = p.(*tlsflow.Conn).ConnectionState().CurveID
+				return state(p)
+			}
+			cr, sr := resumeTwice(t, client, tlsflowServer(srv))
+			if !cr || !sr {
+				t.Fatalf("DidResume client %v, server %v; want both", cr, sr)
+			}
+			if pskOnly := group == 0; pskOnly != serverAllows {
+				t.Errorf("resumed with group %v (psk_ke: %v); want psk_ke %v", group, pskOnly, serverAllows)
+			}
+		})
+	}
+}
+
+// TestBadBinderIsDecryptError: a ClientHello whose PSK binder was changed
+// in transit is refused with decrypt_error (RFC 8446 §4.2.11), not quietly
+// downgraded to a full handshake.
+func TestBadBinderIsDecryptError(t *testing.T) {
+	c := sharedCerts()
+	srvCfg := &tlsflow.Config{Certificates: []tlsflow.Certificate{flowCert(c.ecdsa)}}
+	cliCfg := &tlsflow.Config{RootCAs: c.ca.Pool, ServerName: "localhost", ClientSessionCache: tlsflow.NewLRUClientSessionCache(4)}
+	if co, so := runPair(t, tlsflowClient(cliCfg), tlsflowServer(srvCfg), []int{1}); co.err != nil || so.err != nil {
+		t.Fatalf("first connection: %v / %v", co.err, so.err)
+	}
+	ln, err := tlsflow.Listen("tcp", "127.0.0.1:0", srvCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	srvErr := make(chan error, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			srvErr <- err
+			return
+		}
+		defer conn.Close()
+		srvErr <- conn.(*tlsflow.Conn).Handshake()
+	}()
+	// The binder is the last thing in the ClientHello: flip the record's last byte.
+	addr := tamperFirstRecord(t, ln, func(rec []byte) { rec[len(rec)-1] ^= 1 })
+	conn, err := tlsflow.Dial("tcp", addr, cliCfg)
+	if err == nil {
+		conn.Close()
+	}
+	var ae *tlsflow.AlertError
+	if err := <-srvErr; !errors.As(err, &ae) || ae.Alert.String() != "decrypt_error" {
+		t.Fatalf("server error = %v; want decrypt_error for the bad binder", err)
 	}
 }

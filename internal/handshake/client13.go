@@ -65,6 +65,9 @@ func (c *Client) addExtensions13(h *wire.ClientHello) error {
 	}
 	h.Extensions.Add(wire.ExtKeyShare, &shares)
 	modes := wire.PSKKeyExchangeModes{pskModeDHE}
+	if c.cfg.PSKWithoutECDHE {
+		modes = append(modes, pskModePlain)
+	}
 	h.Extensions.Add(wire.ExtPSKKeyExchangeModes, &modes)
 	return nil
 }
@@ -231,29 +234,14 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 			return nil, alert.Errorf(alert.UnsupportedExtension, 2, "ServerHello", "unexpected extension %s in a TLS 1.3 ServerHello", e.Type)
 		}
 	}
-	var share wire.KeyShareServerHello
-	if found, err := sh.Extensions.Decode(wire.ExtKeyShare, &share); err != nil {
-		return nil, alert.Errorf(alert.DecodeError, 2, "ServerHello", "key_share: %w", err)
-	} else if !found {
-		return nil, alert.Errorf(alert.MissingExtension, 2, "ServerHello", "no key_share (psk_ke was not offered)")
-	}
-	var ours kex.KeyShare
-	for _, k := range c.keyShares {
-		if k.Group() == share.Group {
-			ours = k
-		}
-	}
-	if ours == nil {
-		return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "server's key share is for %s, for which this client sent none", suites.GroupName(share.Group))
-	}
-	secret, err := ours.SharedSecret(share.KeyExchange)
+	secret, group, err := c.serverKeyShare13(sh)
 	if err != nil {
-		return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "server's %s key share: %w", suites.GroupName(share.Group), err)
+		return nil, err
 	}
 	c.keyShares = nil
 	c.c13.suite = s
 	c.state.CipherSuite = s.ID
-	c.state.Group = share.Group
+	c.state.Group = group
 	c.state.ServerRandom = sh.Random[:]
 	c.state.ServerName = c.cfg.ServerName
 	c.transcript.SetHash(s.Hash)
@@ -277,6 +265,33 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 	c.c13.handshakeWrite = write
 	c.out = append(c.out, SetReadCipher{Cipher: read})
 	return (*Client).readEncryptedExtensions, nil
+}
+
+// serverKeyShare13 computes the (EC)DHE secret from the server's share. No
+// share is only right for a PSK resumption in psk_ke mode, which we must
+// have offered; then the secret is nil (zeros in the key schedule).
+func (c *Client) serverKeyShare13(sh *wire.ServerHello) ([]byte, uint16, error) {
+	var share wire.KeyShareServerHello
+	found, err := sh.Extensions.Decode(wire.ExtKeyShare, &share)
+	if err != nil {
+		return nil, 0, alert.Errorf(alert.DecodeError, 2, "ServerHello", "key_share: %w", err)
+	}
+	if !found {
+		if c.c13.resumed && c.cfg.PSKWithoutECDHE {
+			return nil, 0, nil
+		}
+		return nil, 0, alert.Errorf(alert.MissingExtension, 2, "ServerHello", "no key_share, and this client did not agree to psk_ke")
+	}
+	for _, k := range c.keyShares {
+		if k.Group() == share.Group {
+			secret, err := k.SharedSecret(share.KeyExchange)
+			if err != nil {
+				return nil, 0, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "server's %s key share: %w", suites.GroupName(share.Group), err)
+			}
+			return secret, share.Group, nil
+		}
+	}
+	return nil, 0, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "server's key share is for %s, for which this client sent none", suites.GroupName(share.Group))
 }
 
 // acceptedPSK13 checks the server's choice of our pre_shared_key offer.

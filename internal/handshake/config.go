@@ -98,6 +98,10 @@ type Config struct {
 	TicketsDisabled bool
 	// Tickets seals and opens the server's tickets.
 	Tickets *session.Keys
+	// PSKWithoutECDHE allows TLS 1.3 resumption in psk_ke mode, without a
+	// fresh (EC)DHE exchange (RFC 8446 §4.2.9): offered by a client, used by
+	// a server when the client offers it.
+	PSKWithoutECDHE bool
 	// SessionCache keeps the server's TLS 1.2 sessions by session ID, or nil.
 	SessionCache *session.Cache
 

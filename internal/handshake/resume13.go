@@ -77,28 +77,35 @@ func binder(s *suites.Suite, psk []byte, prefix *keys.Transcript, truncatedHello
 	return keys.Finished13(s.Hash, binderKey, t.Sum())
 }
 
-// acceptPSK13 checks the client's pre_shared_key: the first identity that
-// is our ticket, still valid and usable with the chosen suite, and whose
-// binder verifies. A bad binder is fatal (decrypt_error); an unusable
-// ticket only means a full handshake.
-func (s *Server) acceptPSK13(raw []byte) (*session.State, int, error) {
+// acceptPSK13 checks the client's pre_shared_key (into s.s13.resumed):
+// the first identity that is our ticket, still valid and usable with the
+// chosen suite, and whose binder verifies. A bad binder is fatal
+// (decrypt_error); an unusable ticket only means a full handshake.
+func (s *Server) acceptPSK13() error {
+	sess, identity, plain, err := s.findPSK13(s.helloRaw)
+	s.s13.resumed, s.s13.pskIdentity, s.s13.pskPlain = sess, identity, plain
+	return err
+}
+
+func (s *Server) findPSK13(raw []byte) (*session.State, int, bool, error) {
 	ch := s.hello
 	if s.cfg.TicketsDisabled || s.cfg.Tickets == nil || !ch.Extensions.Has(wire.ExtPreSharedKey) {
-		return nil, 0, nil
+		return nil, 0, false, nil
 	}
 	var modes wire.PSKKeyExchangeModes
 	if found, err := ch.Extensions.Decode(wire.ExtPSKKeyExchangeModes, &modes); err != nil {
-		return nil, 0, helloError(err, "psk_key_exchange_modes")
+		return nil, 0, false, helloError(err, "psk_key_exchange_modes")
 	} else if !found {
-		return nil, 0, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "pre_shared_key without psk_key_exchange_modes (RFC 8446 §4.2.9)")
+		return nil, 0, false, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "pre_shared_key without psk_key_exchange_modes (RFC 8446 §4.2.9)")
 	}
-	if !contains([]uint8(modes), pskModeDHE) {
+	plain := s.cfg.PSKWithoutECDHE && contains([]uint8(modes), pskModePlain)
+	if !plain && !contains([]uint8(modes), pskModeDHE) {
 		s.note(trace.KindNote, 1, "resumption rejected", "reason", "the client offers psk_ke only; this server requires psk_dhe_ke")
-		return nil, 0, nil
+		return nil, 0, false, nil
 	}
 	var psk wire.PreSharedKeyClientHello
 	if _, err := ch.Extensions.Decode(wire.ExtPreSharedKey, &psk); err != nil {
-		return nil, 0, helloError(err, "pre_shared_key")
+		return nil, 0, false, helloError(err, "pre_shared_key")
 	}
 	now := s.cfg.now()
 	for i, id := range psk.Identities {
@@ -110,7 +117,7 @@ func (s *Server) acceptPSK13(raw []byte) (*session.State, int, error) {
 		truncated := raw[:len(raw)-psk.BindersLen()]
 		want := binder(s.s13.suite, sess.Secret, s.s13.binderPrefix, truncated)
 		if !keys.Equal(want, psk.Binders[i]) {
-			return nil, 0, alert.Errorf(alert.DecryptError, 1, "ClientHello", "the PSK binder does not verify (RFC 8446 §4.2.11)")
+			return nil, 0, false, alert.Errorf(alert.DecryptError, 1, "ClientHello", "the PSK binder does not verify (RFC 8446 §4.2.11)")
 		}
 		if len(sess.PeerCertificates) > 0 {
 			peer, err := s.cfg.VerifyPeer(sess.PeerCertificates)
@@ -120,10 +127,14 @@ func (s *Server) acceptPSK13(raw []byte) (*session.State, int, error) {
 			}
 			s.state.PeerCertificates, s.state.VerifiedChains = peer.Certificates, peer.VerifiedChains
 		}
-		s.note(trace.KindNote, 1, "resumption accepted", "identity", strconv.Itoa(i))
-		return sess, i, nil
+		mode := "psk_dhe_ke"
+		if plain {
+			mode = "psk_ke"
+		}
+		s.note(trace.KindNote, 1, "resumption accepted", "identity", strconv.Itoa(i), "mode", mode)
+		return sess, i, plain, nil
 	}
-	return nil, 0, nil
+	return nil, 0, false, nil
 }
 
 // unusable13 says why a ticket cannot be resumed, or "" if it can.

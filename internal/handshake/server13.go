@@ -42,6 +42,8 @@ type server13 struct {
 	app           appCiphers
 	binderPrefix  *keys.Transcript // the transcript before ClientHello2, for its PSK binder
 	resumed       *session.State
+	pskIdentity   int
+	pskPlain      bool // psk_ke: resumption without (EC)DHE
 }
 
 func (s *server13) dropChangeCipherSpec() error {
@@ -75,6 +77,12 @@ func (s *Server) serve13() (serverState, error) {
 	}
 	if !ch.Extensions.Has(wire.ExtSignatureAlgorithms) {
 		return nil, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "no signature_algorithms (RFC 8446 §9.2)")
+	}
+	if err := s.acceptPSK13(); err != nil {
+		return nil, err
+	}
+	if s.s13.pskPlain && s.s13.resumed != nil {
+		return s.sendServerFlight13(nil)
 	}
 	share, group, err := s.chooseKeyShare()
 	if err != nil {
@@ -214,6 +222,9 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 	if err := s.readClientHelloExtensions(ch); err != nil {
 		return nil, err
 	}
+	if err := s.acceptPSK13(); err != nil {
+		return nil, err
+	}
 	return s.sendServerFlight13(&shares[0])
 }
 
@@ -222,12 +233,9 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 // EncryptedExtensions, CertificateRequest, Certificate and CertificateVerify
 // (step 3) and Finished (step 7).
 func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, error) {
-	sess, identity, err := s.acceptPSK13(s.helloRaw)
-	if err != nil {
-		return nil, err
-	}
-	s.s13.resumed = sess
+	sess, identity := s.s13.resumed, s.s13.pskIdentity
 	var signer crypto.Signer
+	var err error
 	var scheme uint16
 	if sess == nil {
 		if signer, scheme, err = s.chooseSigner13(); err != nil {
@@ -237,18 +245,20 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	if err := s.chooseALPN(); err != nil {
 		return nil, err
 	}
-	public, secret, err := kex.Respond(share.Group, share.KeyExchange, s.random())
-	if err != nil {
-		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "client's %s key share: %w", suites.GroupName(share.Group), err)
-	}
-	s.state.Group = share.Group
-
 	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: s.hello.SessionID, CipherSuite: s.s13.suite.ID}
 	if _, err := io.ReadFull(s.random(), sh.Random[:]); err != nil {
 		return nil, internalError(2, "ServerHello", err)
 	}
 	sh.Extensions.Add(wire.ExtSupportedVersions, wire.SupportedVersionServer(suites.VersionTLS13))
-	sh.Extensions.Add(wire.ExtKeyShare, &wire.KeyShareServerHello{Group: share.Group, KeyExchange: public})
+	var secret []byte // stays nil in psk_ke mode: zeros in the key schedule
+	if share != nil {
+		var public []byte
+		if public, secret, err = kex.Respond(share.Group, share.KeyExchange, s.random()); err != nil {
+			return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "client's %s key share: %w", suites.GroupName(share.Group), err)
+		}
+		s.state.Group = share.Group
+		sh.Extensions.Add(wire.ExtKeyShare, &wire.KeyShareServerHello{Group: share.Group, KeyExchange: public})
+	}
 	var psk []byte
 	if sess != nil {
 		sh.Extensions.Add(wire.ExtPreSharedKey, &wire.PreSharedKeyServerHello{SelectedIdentity: uint16(identity)})
