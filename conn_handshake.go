@@ -167,6 +167,7 @@ func (c *Conn) applyLocked(actions []handshake.Action) error {
 // handshakeFailed sends the alert the error carries (unless the peer sent
 // it, or the network is gone), traces the error and returns it.
 func (c *Conn) handshakeFailed(err error) error {
+	c.diagnose(err)
 	var ae *alert.Error
 	if errors.As(err, &ae) && !ae.Received {
 		c.out.Lock()
@@ -180,8 +181,27 @@ func (c *Conn) handshakeFailed(err error) error {
 		c.in.err = err
 	}
 	c.emit(trace.Event{Kind: trace.KindError, Direction: trace.Local, Step: stepOf(err), Message: errMessage(err), Err: err,
-		Fields: []trace.Field{{Name: "error", Value: err.Error()}}})
+		Fields: errorFields(err)})
 	return err
+}
+
+// errorFields are the error event's fields: the whole error, then its
+// parts, so a renderer can show each.
+func errorFields(err error) []trace.Field {
+	f := []trace.Field{{Name: "error", Value: err.Error()}}
+	var ae *alert.Error
+	if errors.As(err, &ae) {
+		dir := "sent"
+		if ae.Received {
+			dir = "received"
+		}
+		f = append(f, trace.Field{Name: "alert", Value: ae.Alert.String() + " (" + dir + ")"},
+			trace.Field{Name: "cause", Value: ae.Reason})
+		if ae.Hint != "" {
+			f = append(f, trace.Field{Name: "fix", Value: ae.Hint})
+		}
+	}
+	return f
 }
 
 // placeReceivedAlert says where in the flow the peer's alert came: the

@@ -21,6 +21,7 @@ type Error struct {
 	Step     int    // step of the flow, or -1
 	Message  string // the handshake message concerned, e.g. "ServerKeyExchange"
 	Reason   string // plain words: what went wrong, including the cause's text
+	Hint     string // what to change so it works, when that can be told
 	Err      error  // the cause, for errors.Is and errors.As; not printed twice
 }
 
@@ -46,6 +47,10 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, " (alert %s received)", e.Alert)
 	} else if e.Alert != CloseNotify {
 		fmt.Fprintf(&b, " (alert %s sent)", e.Alert)
+	}
+	if e.Hint != "" {
+		b.WriteString("; fix: ")
+		b.WriteString(e.Hint)
 	}
 	return b.String()
 }
