@@ -110,6 +110,11 @@ type Config struct {
 	// abort the handshake.
 	VerifyConnection func(ConnectionState) error
 
+	// HandshakeTimeout bounds the handshake; zero means 10 seconds for a
+	// server (a stalling client must not hold it) and no bound for a client
+	// (use HandshakeContext or Dialer's context); negative means none.
+	HandshakeTimeout time.Duration
+
 	// ClientSessionCache, if set, keeps sessions so later connections to the
 	// same server can resume them (ConnectionState.DidResume).
 	ClientSessionCache ClientSessionCache
@@ -163,6 +168,20 @@ func (c *Config) now() time.Time {
 		return c.Time()
 	}
 	return time.Now()
+}
+
+// defaultServerHandshakeTimeout bounds a server's handshake unless
+// Config.HandshakeTimeout says otherwise.
+const defaultServerHandshakeTimeout = 10 * time.Second
+
+func (c *Config) handshakeTimeout(isClient bool) time.Duration {
+	switch {
+	case c.HandshakeTimeout != 0:
+		return c.HandshakeTimeout
+	case isClient:
+		return 0
+	}
+	return defaultServerHandshakeTimeout
 }
 
 // versions resolves MinVersion and MaxVersion to what tlsflow implements.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -33,6 +34,9 @@ type Conn struct {
 	// postMu serializes the reader and writer that use it.
 	postMu sync.Mutex
 	post   handshake.PostHandshake
+
+	engine      handshake.Engine             // during the handshake
+	interrupted atomic.Pointer[interruption] // why HandshakeContext closed the connection
 
 	in struct {
 		sync.Mutex
@@ -223,7 +227,10 @@ func levelName(l alert.Level) string {
 func (c *Conn) Handshake() error { return c.HandshakeContext(context.Background()) }
 
 // HandshakeContext is Handshake with a context: if ctx ends before the
-// handshake completes, the connection is closed and the handshake fails.
+// handshake completes, the connection is closed and the handshake fails
+// with an error that wraps ctx.Err(). A server's handshake is also bounded
+// by Config.HandshakeTimeout (10 s by default), so a stalling client cannot
+// hold it.
 func (c *Conn) HandshakeContext(ctx context.Context) error {
 	if c.handshakeDone.Load() {
 		return nil
@@ -233,30 +240,52 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	if c.handshakeErr != nil || c.handshakeDone.Load() {
 		return c.handshakeErr
 	}
+	if t := c.config.handshakeTimeout(c.isClient); t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
+	}
 	if ctx.Done() != nil {
 		stop := make(chan struct{})
-		interrupted := make(chan error, 1)
+		done := make(chan struct{})
 		go func() {
+			defer close(done)
 			select {
 			case <-ctx.Done():
+				c.interrupted.Store(&interruption{ctx.Err()})
 				_ = c.conn.Close()
-				interrupted <- ctx.Err()
 			case <-stop:
-				interrupted <- nil
 			}
 		}()
-		defer func() {
-			close(stop)
-			if err := <-interrupted; err != nil && c.handshakeErr != nil {
-				c.handshakeErr = &alert.Error{Alert: alert.UserCanceled, Step: -1, Reason: "handshake interrupted: " + err.Error(), Err: err}
-			}
-		}()
+		defer func() { close(stop); <-done }()
 	}
 	c.handshakeErr = c.runHandshake()
 	if c.handshakeErr == nil {
 		c.handshakeDone.Store(true)
 	}
 	return c.handshakeErr
+}
+
+type interruption struct{ err error }
+
+// interruptedError replaces the I/O error a closed connection produced by
+// the reason it was closed.
+func (c *Conn) interruptedError(err error) error {
+	in := c.interrupted.Load()
+	if in == nil {
+		return err
+	}
+	what := "canceled"
+	if errors.Is(in.err, context.DeadlineExceeded) {
+		what = "timed out"
+	}
+	where := ""
+	if c.engine != nil {
+		if step, msg := c.engine.Progress(); msg != "" {
+			where = fmt.Sprintf(" at step %d, after %s", step, msg)
+		}
+	}
+	return fmt.Errorf("tlsflow: handshake %s%s: %w", what, where, in.err)
 }
 
 // ConnectionState describes the connection.

@@ -29,6 +29,8 @@ func (c *Conn) runHandshake() error {
 	} else {
 		eng = handshake.NewServer(hc)
 	}
+	c.engine = eng
+	defer func() { c.engine = nil }()
 	c.in.Lock()
 	defer c.in.Unlock()
 	actions, err := eng.Start()
@@ -167,6 +169,7 @@ func (c *Conn) applyLocked(actions []handshake.Action) error {
 // handshakeFailed sends the alert the error carries (unless the peer sent
 // it, or the network is gone), traces the error and returns it.
 func (c *Conn) handshakeFailed(err error) error {
+	err = c.interruptedError(err)
 	c.diagnose(err)
 	var ae *alert.Error
 	if errors.As(err, &ae) && !ae.Received {
