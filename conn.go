@@ -52,6 +52,8 @@ type Conn struct {
 		// skipped (RFC 8446 §4.2.10); zero when none is expected.
 		earlySkip  int
 		earlyArmed bool
+		// keyUpdates counts KeyUpdates since the last application data.
+		keyUpdates int
 	}
 	out struct {
 		sync.Mutex

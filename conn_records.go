@@ -15,6 +15,11 @@ import (
 // cannot keep us busy with them for ever.
 const maxWarningAlerts = 4
 
+// maxKeyUpdatesWithoutData bounds the KeyUpdates a peer may send without
+// application data between them: each costs a key derivation, and a
+// stream of them is a way to burn our CPU, not to protect data.
+const maxKeyUpdatesWithoutData = 32
+
 // maxRenegotiationAttempts bounds refused renegotiations before we give up
 // on the peer.
 const maxRenegotiationAttempts = 3
@@ -70,6 +75,7 @@ func (c *Conn) readRecordLocked(duringHandshake func(record.ContentType, []byte)
 				Fields: []trace.Field{{Name: "length", Value: strconv.Itoa(len(payload))}}})
 		}
 		c.in.pending = payload
+		c.in.keyUpdates = 0
 	default:
 		err = alert.Errorf(alert.UnexpectedMessage, -1, "", "record of unknown content type %d", typ)
 	}
@@ -199,6 +205,11 @@ func (c *Conn) handlePostHandshake(payload []byte) error {
 // postHandshake13 hands a TLS 1.3 post-handshake message to the engine and
 // applies what it answers. c.in is held.
 func (c *Conn) postHandshake13(msg []byte) error {
+	if wire.HandshakeType(msg[0]) == wire.TypeKeyUpdate {
+		if c.in.keyUpdates++; c.in.keyUpdates > maxKeyUpdatesWithoutData {
+			return alert.Errorf(alert.UnexpectedMessage, 8, "KeyUpdate", "more than %d KeyUpdates without application data", maxKeyUpdatesWithoutData)
+		}
+	}
 	c.postMu.Lock()
 	actions, err := c.post.HandlePostHandshake(msg)
 	c.postMu.Unlock()
