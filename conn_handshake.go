@@ -141,7 +141,7 @@ func (c *Conn) applyLocked(actions []handshake.Action) error {
 			pending = append(pending, a.Data...)
 		case handshake.SendChangeCipherSpec:
 			if err = flushMessages(); err == nil {
-				err = c.out.w.WriteRecord(record.ChangeCipherSpec, []byte{1})
+				err = c.out.w.WriteChangeCipherSpec()
 			}
 		case handshake.SetWriteCipher:
 			if err = flushMessages(); err == nil {

@@ -161,7 +161,19 @@ func (c *Conn) handleAlert(payload []byte, duringHandshake bool) error {
 		}
 		return nil
 	}
-	return &alert.Error{Alert: a, Received: true, Step: -1, Reason: "the peer sent a fatal alert"}
+	e := &alert.Error{Alert: a, Received: true, Step: -1, Reason: "the peer sent a fatal alert"}
+	if !duringHandshake {
+		// During the handshake the engine knows where we were; after it,
+		// an alert before any data is still the peer's verdict on the
+		// handshake (a TLS 1.3 server judges the client certificate after
+		// the client has finished).
+		e.Step, e.Message = 8, "application data"
+		if !c.in.seenApp {
+			e.Step, e.Message = 7, "after Finished"
+		}
+		c.diagnose(e)
+	}
+	return e
 }
 
 // handlePostHandshake deals with handshake records after the handshake:

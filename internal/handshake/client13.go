@@ -262,8 +262,9 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 	if err != nil {
 		return nil, internalError(2, "ServerHello", err)
 	}
-	c.c13.handshakeWrite = write
-	c.out = append(c.out, SetReadCipher{Cipher: read})
+	// Our writes switch to the handshake key now, not at our Finished: an
+	// alert about the server's flight must go encrypted (RFC 8446 §A.1).
+	c.out = append(c.out, SetReadCipher{Cipher: read}, SetWriteCipher{Cipher: write})
 	return (*Client).readEncryptedExtensions, nil
 }
 
@@ -454,10 +455,9 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 		}
 	}
 
-	// Middlebox compatibility: a ChangeCipherSpec before our first
-	// encrypted record (RFC 8446 Appendix D.4).
+	// Middlebox compatibility: a ChangeCipherSpec before our flight (RFC
+	// 8446 Appendix D.4), unprotected even though our keys have changed.
 	c.sendChangeCipherSpec()
-	c.out = append(c.out, SetWriteCipher{Cipher: c.c13.handshakeWrite})
 	if c.c13.certReq != nil {
 		if err := c.sendClientCertificate13(); err != nil {
 			return nil, err

@@ -61,9 +61,8 @@ func (b *base) postHandshake(k *secrets13, msg []byte, isServer bool) ([]Action,
 	b.note(trace.KindKeys, 8, "key update", "direction", "peer → us")
 	b.out = append(b.out, SetReadCipher{Cipher: read})
 	if ku.RequestUpdate == wire.UpdateRequested {
-		if _, err := b.updateKeys(k, isServer, false); err != nil {
-			return nil, err
-		}
+		// Our own KeyUpdate goes with the new read key, in one list.
+		return b.updateKeys(k, isServer, false)
 	}
 	return b.take(), nil
 }

@@ -72,3 +72,16 @@ func (w *Writer) Flush() error {
 
 // Buffered returns the number of bytes sealed but not yet flushed.
 func (w *Writer) Buffered() int { return len(w.buf) }
+
+// WriteChangeCipherSpec writes the one-byte ChangeCipherSpec record, always
+// unprotected: in TLS 1.2 it comes before the new keys, and in TLS 1.3 it is
+// only middlebox compatibility (RFC 8446 §5), never encrypted, even when the
+// handshake keys are already in use.
+func (w *Writer) WriteChangeCipherSpec() error {
+	buf, err := Plaintext(false).Seal(w.buf, ChangeCipherSpec, w.version, []byte{1})
+	if err != nil {
+		return err
+	}
+	w.buf = buf
+	return nil
+}

@@ -1,0 +1,29 @@
+package tlsflow
+
+import "github.com/tlsflow/tlsflow/internal/handshake"
+
+// Hooks into the package for its external tests (tlsflow_test).
+
+// SetKeyUpdateAfterRecords lowers the record count after which Write
+// renews a TLS 1.3 write key on its own, so a test sees it happen after a
+// few records instead of 2^24. It returns the function that restores the
+// old value. Tests using it must not run in parallel with other tests.
+func SetKeyUpdateAfterRecords(n uint64) (restore func()) {
+	old := keyUpdateAfterRecords
+	keyUpdateAfterRecords = n
+	return func() { keyUpdateAfterRecords = old }
+}
+
+// CompletedStateForTest returns the ConnectionState of a completed
+// handshake that negotiated version and suite, with or without the
+// extended master secret. Neither tlsflow nor crypto/tls can be told to
+// leave the extended master secret out of a real TLS 1.2 handshake, so
+// this is how a test reaches the exporter's refusal (RFC 7627 §5.4).
+func CompletedStateForTest(version, suite uint16, extendedMaster bool) ConnectionState {
+	s := &handshake.State{
+		Version: version, CipherSuite: suite, ExtendedMaster: extendedMaster,
+		ClientRandom: make([]byte, 32), ServerRandom: make([]byte, 32),
+		MasterSecret: make([]byte, 48), ExporterSecret: make([]byte, 32),
+	}
+	return new(Conn).connectionState(s, true)
+}
