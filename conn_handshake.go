@@ -207,13 +207,15 @@ func errorFields(err error) []trace.Field {
 	return f
 }
 
-// placeReceivedAlert says where in the flow the peer's alert came: the
-// peer knows why, we know when.
+// placeReceivedAlert says where in the flow an error from below the engine
+// came — the peer's alert, a record that failed to decrypt, a closed
+// connection: the cause knows why, the engine knows when.
 func placeReceivedAlert(err error, eng handshake.Engine) {
 	var ae *alert.Error
-	if errors.As(err, &ae) && ae.Received && ae.Step < 0 {
-		step, msg := eng.Progress()
-		ae.Step, ae.Message = step, "after "+msg
+	if errors.As(err, &ae) && ae.Step < 0 {
+		if step, msg := eng.Progress(); msg != "" {
+			ae.Step, ae.Message = step, "after "+msg
+		}
 	}
 }
 

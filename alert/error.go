@@ -1,7 +1,9 @@
 package alert
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -17,12 +19,13 @@ import (
 // 8 application data. A negative step means "not tied to a step".
 type Error struct {
 	Alert    Alert
-	Received bool   // the peer sent the alert; otherwise we sent it
-	Step     int    // step of the flow, or -1
-	Message  string // the handshake message concerned, e.g. "ServerKeyExchange"
-	Reason   string // plain words: what went wrong, including the cause's text
-	Hint     string // what to change so it works, when that can be told
-	Err      error  // the cause, for errors.Is and errors.As; not printed twice
+	Received bool // the peer sent the alert; otherwise we sent it. A connection
+	// that ended without any alert is CloseNotify received, wrapping io.ErrUnexpectedEOF.
+	Step    int    // step of the flow, or -1
+	Message string // the handshake message concerned, e.g. "ServerKeyExchange"
+	Reason  string // plain words: what went wrong, including the cause's text
+	Hint    string // what to change so it works, when that can be told
+	Err     error  // the cause, for errors.Is and errors.As; not printed twice
 }
 
 func (e *Error) Error() string {
@@ -43,7 +46,9 @@ func (e *Error) Error() string {
 	default:
 		b.WriteString("handshake failed")
 	}
-	if e.Received {
+	if e.Received && e.Alert == CloseNotify && errors.Is(e.Err, io.ErrUnexpectedEOF) {
+		b.WriteString(" (no alert: the connection just ended)")
+	} else if e.Received {
 		fmt.Fprintf(&b, " (alert %s received)", e.Alert)
 	} else if e.Alert != CloseNotify {
 		fmt.Fprintf(&b, " (alert %s sent)", e.Alert)

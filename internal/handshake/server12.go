@@ -164,7 +164,7 @@ func (s *Server) chooseSuite12() (*suites.Suite, error) {
 			why = "; " + reasons[0]
 		}
 		return nil, alert.Errorf(alert.HandshakeFailure, 2, "ServerHello",
-			"no common cipher suite: the client offers %s; this server accepts %s with a %s certificate%s",
+			"no common cipher suite: the client offers %s; this server accepts %s with its %s certificate%s",
 			suiteList(s.hello.CipherSuites), suiteList(s.enabled12()), keyName(pub), why)
 	}
 	if suite.KeyExchange != suites.KeyExchangeRSA {

@@ -1,0 +1,570 @@
+package handshake
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/keys"
+	"github.com/tlsflow/tlsflow/internal/session"
+	"github.com/tlsflow/tlsflow/internal/signature"
+	"github.com/tlsflow/tlsflow/internal/suites"
+	"github.com/tlsflow/tlsflow/internal/wire"
+	"github.com/tlsflow/tlsflow/pki"
+)
+
+// The engines are driven here without a network: a conversation hands each
+// engine's SendMessage and SendChangeCipherSpec actions to the other engine
+// as inputs. Record protection is the connection's business, so cipher
+// changes are ignored; the engines only ever see plaintext messages.
+
+// input is one thing an engine consumes: a whole handshake message (header
+// included), or nil for a ChangeCipherSpec.
+type input []byte
+
+func (in input) String() string {
+	if in == nil {
+		return "ChangeCipherSpec"
+	}
+	if len(in) == 0 {
+		return "empty message"
+	}
+	return wire.HandshakeType(in[0]).String()
+}
+
+func feed(e Engine, in input) ([]Action, error) {
+	if in == nil {
+		return e.HandleChangeCipherSpec()
+	}
+	return e.HandleMessage(in)
+}
+
+// inputsFor turns one engine's actions into what its peer will consume.
+func inputsFor(actions []Action) []input {
+	var out []input
+	for _, a := range actions {
+		switch a := a.(type) {
+		case SendMessage:
+			out = append(out, input(a.Data))
+		case SendChangeCipherSpec:
+			out = append(out, nil)
+		}
+	}
+	return out
+}
+
+type side int
+
+const (
+	clientSide side = iota
+	serverSide
+)
+
+func (s side) String() string { return [...]string{"client", "server"}[s] }
+
+// conversation is a client and a server engine talking to each other.
+type conversation struct {
+	client   *Client
+	server   *Server
+	queue    [2][]input // inputs waiting for each side
+	consumed [2]int     // inputs each side has consumed
+	// messages are the handshake messages in the order they were consumed:
+	// the transcript both sides should agree on.
+	messages [][]byte
+}
+
+func newConversation(t testing.TB, cli, srv *Config) *conversation {
+	t.Helper()
+	cv := &conversation{client: NewClient(cli), server: NewServer(srv)}
+	actions, err := cv.client.Start()
+	if err != nil {
+		t.Fatalf("client Start: %v", err)
+	}
+	cv.queue[serverSide] = inputsFor(actions)
+	return cv
+}
+
+func (cv *conversation) engine(s side) Engine {
+	if s == clientSide {
+		return cv.client
+	}
+	return cv.server
+}
+
+// deliver hands the next queued input to s and queues the answer for the peer.
+func (cv *conversation) deliver(s side) error {
+	in := cv.queue[s][0]
+	cv.queue[s] = cv.queue[s][1:]
+	actions, err := feed(cv.engine(s), in)
+	if err != nil {
+		return fmt.Errorf("%s consuming its input #%d (%s): %w", s, cv.consumed[s], in, err)
+	}
+	cv.consumed[s]++
+	if in != nil {
+		cv.messages = append(cv.messages, in)
+	}
+	cv.queue[1-s] = append(cv.queue[1-s], inputsFor(actions)...)
+	return nil
+}
+
+// runUntil plays the real handshake until s has consumed n inputs, and
+// returns the input s would get next (ok is false if there is none: the
+// handshake is over for s).
+func (cv *conversation) runUntil(t testing.TB, s side, n int) (next input, ok bool) {
+	t.Helper()
+	for {
+		switch {
+		case cv.consumed[s] < n && len(cv.queue[s]) > 0:
+			if err := cv.deliver(s); err != nil {
+				t.Fatalf("real handshake: %v", err)
+			}
+		case cv.consumed[s] == n && len(cv.queue[s]) > 0:
+			return cv.queue[s][0], true
+		case len(cv.queue[1-s]) > 0:
+			if err := cv.deliver(1 - s); err != nil {
+				t.Fatalf("real handshake: %v", err)
+			}
+		case cv.consumed[s] == n:
+			return nil, false
+		default:
+			t.Fatalf("real handshake stalled: %s consumed %d inputs, wanted %d", s, cv.consumed[s], n)
+		}
+	}
+}
+
+// runToEnd plays the whole real handshake.
+func (cv *conversation) runToEnd(t testing.TB) {
+	t.Helper()
+	for len(cv.queue[clientSide])+len(cv.queue[serverSide]) > 0 {
+		s := clientSide
+		if len(cv.queue[s]) == 0 {
+			s = serverSide
+		}
+		if err := cv.deliver(s); err != nil {
+			t.Fatalf("real handshake: %v", err)
+		}
+	}
+}
+
+// fixtures are the certificates the engine tests use.
+type fixtures struct {
+	ca                      *pki.Authority
+	ecdsaServer, rsaServer  *pki.Leaf
+	client                  *pki.Leaf
+	ecdsaCert, rsaCert, cli *Certificate
+}
+
+var (
+	fixturesOnce sync.Once
+	fix          fixtures
+)
+
+const serverName = "server.example"
+
+func testFixtures() *fixtures {
+	fixturesOnce.Do(func() {
+		fix.ca = pki.MustNewCA("tlsflow engine test CA", pki.ECDSAP256)
+		fix.ecdsaServer = fix.ca.MustServer(pki.ECDSAP256, serverName)
+		fix.rsaServer = fix.ca.MustServer(pki.RSA2048, serverName)
+		fix.client = fix.ca.MustClient(pki.ECDSAP256, "engine test client")
+		fix.ecdsaCert = engineCert(fix.ecdsaServer)
+		fix.rsaCert = engineCert(fix.rsaServer)
+		fix.cli = engineCert(fix.client)
+	})
+	return &fix
+}
+
+func engineCert(l *pki.Leaf) *Certificate {
+	return &Certificate{Chain: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}
+}
+
+// verifier checks a peer chain against pool for usage (and name, if set),
+// as tlsflow.Conn does.
+func verifier(pool *x509.CertPool, usage x509.ExtKeyUsage, name string) func([][]byte) (*PeerCertificates, error) {
+	return func(raw [][]byte) (*PeerCertificates, error) {
+		var certs []*x509.Certificate
+		for _, der := range raw {
+			c, err := x509.ParseCertificate(der)
+			if err != nil {
+				return nil, err
+			}
+			certs = append(certs, c)
+		}
+		opts := x509.VerifyOptions{Roots: pool, DNSName: name, Intermediates: x509.NewCertPool(),
+			KeyUsages: []x509.ExtKeyUsage{usage}}
+		for _, c := range certs[1:] {
+			opts.Intermediates.AddCert(c)
+		}
+		chains, err := certs[0].Verify(opts)
+		if err != nil {
+			return nil, err
+		}
+		return &PeerCertificates{Certificates: certs, VerifiedChains: chains}, nil
+	}
+}
+
+// variant is one shape of TLS 1.2 handshake.
+type variant struct {
+	name       string
+	suite      uint16
+	serverCert func(*fixtures) *Certificate
+	clientAuth ClientAuth
+	tickets    bool // the server issues RFC 5077 session tickets
+	resume     bool // the client offers the ticket of an earlier full handshake
+}
+
+var (
+	// ecdhe has every message of a full handshake: ServerKeyExchange,
+	// CertificateRequest, the client's Certificate and CertificateVerify.
+	ecdhe = variant{name: "ECDHE-ECDSA with client auth", suite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, clientAuth: RequireAndVerifyClientCert}
+	// rsaKex is the course note's flow without client auth: the client
+	// encrypts the pre-master secret to the server's RSA key.
+	rsaKex = variant{name: "RSA key exchange", suite: suites.TLS_RSA_WITH_AES_128_GCM_SHA256,
+		serverCert: func(f *fixtures) *Certificate { return f.rsaCert }}
+	ecdheRSA = variant{name: "ECDHE-RSA", suite: suites.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		serverCert: func(f *fixtures) *Certificate { return f.rsaCert }}
+	// tickets adds the server's NewSessionTicket before its ChangeCipherSpec.
+	tickets = variant{name: "ECDHE-ECDSA issuing a session ticket", suite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, tickets: true}
+	// resumed is the abbreviated handshake of RFC 5246 Figure 2, resuming
+	// a ticket: the server finishes first.
+	resumed = variant{name: "abbreviated handshake resuming a ticket", suite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, tickets: true, resume: true}
+)
+
+func (v variant) configs(t testing.TB) (cli, srv *Config) {
+	t.Helper()
+	f := testFixtures()
+	common := func() *Config {
+		return &Config{
+			MinVersion: suites.VersionTLS12, MaxVersion: suites.VersionTLS12,
+			CipherSuites: []uint16{v.suite}, Groups: suites.DefaultGroups(),
+			SignatureSchemes: signature.Default, TicketsDisabled: !v.tickets,
+		}
+	}
+	cli, srv = common(), common()
+	cli.ServerName = serverName
+	cli.VerifyPeer = verifier(f.ca.Pool, x509.ExtKeyUsageServerAuth, serverName)
+	cli.Certificates = []*Certificate{f.cli}
+	srv.Certificates = []*Certificate{v.serverCert(f)}
+	srv.ClientAuth = v.clientAuth
+	srv.ClientCANames = [][]byte{f.ca.Cert.RawSubject}
+	srv.VerifyPeer = verifier(f.ca.Pool, x509.ExtKeyUsageClientAuth, "")
+	if v.tickets {
+		srv.Tickets = new(session.Keys)
+	}
+	if v.resume {
+		// A full handshake with the same server keys gives the ticket.
+		first := v
+		first.resume = false
+		c1, s1 := first.configs(t)
+		s1.Tickets = srv.Tickets
+		c1.StoreSession = func(s *session.State) { cli.Session = s }
+		newConversation(t, c1, s1).runToEnd(t)
+		if cli.Session == nil || len(cli.Session.Ticket) == 0 {
+			t.Fatal("the first handshake gave no session ticket to resume")
+		}
+	}
+	return cli, srv
+}
+
+// realInputs lists what each side consumes in a real handshake of each
+// variant, in order; the state tables and the fuzz targets rely on it.
+var realInputs = map[string][2][]string{
+	ecdhe.name: {
+		{"ServerHello", "Certificate", "ServerKeyExchange", "CertificateRequest", "ServerHelloDone", "ChangeCipherSpec", "Finished"},
+		{"ClientHello", "Certificate", "ClientKeyExchange", "CertificateVerify", "ChangeCipherSpec", "Finished"},
+	},
+	rsaKex.name: {
+		{"ServerHello", "Certificate", "ServerHelloDone", "ChangeCipherSpec", "Finished"},
+		{"ClientHello", "ClientKeyExchange", "ChangeCipherSpec", "Finished"},
+	},
+	tickets.name: {
+		{"ServerHello", "Certificate", "ServerKeyExchange", "ServerHelloDone", "NewSessionTicket", "ChangeCipherSpec", "Finished"},
+		{"ClientHello", "ClientKeyExchange", "ChangeCipherSpec", "Finished"},
+	},
+	resumed.name: {
+		{"ServerHello", "NewSessionTicket", "ChangeCipherSpec", "Finished"},
+		{"ClientHello", "ChangeCipherSpec", "Finished"},
+	},
+	ecdheRSA.name: {
+		{"ServerHello", "Certificate", "ServerKeyExchange", "ServerHelloDone", "ChangeCipherSpec", "Finished"},
+		{"ClientHello", "ClientKeyExchange", "ChangeCipherSpec", "Finished"},
+	},
+}
+
+func TestEnginesCompleteARealHandshakeInEachVariant(t *testing.T) {
+	for _, v := range []variant{ecdhe, rsaKex, ecdheRSA, tickets, resumed} {
+		t.Run(v.name, func(t *testing.T) {
+			cli, srv := v.configs(t)
+			cv := newConversation(t, cli, srv)
+			var got [2][]string
+			for len(cv.queue[clientSide])+len(cv.queue[serverSide]) > 0 {
+				s := clientSide
+				if len(cv.queue[s]) == 0 {
+					s = serverSide
+				}
+				got[s] = append(got[s], cv.queue[s][0].String())
+				if err := cv.deliver(s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, s := range []side{clientSide, serverSide} {
+				if fmt.Sprint(got[s]) != fmt.Sprint(realInputs[v.name][s]) {
+					t.Errorf("%s consumed %v, want %v", s, got[s], realInputs[v.name][s])
+				}
+				if !cv.engine(s).Complete() {
+					t.Errorf("%s did not complete", s)
+				}
+			}
+			if cs, ss := cv.client.State(), cv.server.State(); cs.CipherSuite != v.suite || ss.CipherSuite != v.suite ||
+				!keys.Equal(cs.MasterSecret, ss.MasterSecret) {
+				t.Errorf("client and server disagree: suites %#04x/%#04x, same master secret %v",
+					cs.CipherSuite, ss.CipherSuite, keys.Equal(cs.MasterSecret, ss.MasterSecret))
+			}
+			if cs, ss := cv.client.State(), cv.server.State(); cs.DidResume != v.resume || ss.DidResume != v.resume {
+				t.Errorf("resumed: client %v, server %v; want %v", cs.DidResume, ss.DidResume, v.resume)
+			}
+		})
+	}
+}
+
+// wrongInputs is one input of every TLS 1.2 kind, well formed but for the
+// wrong moment, plus types that have no place in a TLS 1.2 handshake.
+func wrongInputs() []input {
+	f := testFixtures()
+	point := make([]byte, 32)
+	return []input{
+		nil, // ChangeCipherSpec
+		(&wire.HelloRequest{}).Marshal(),
+		(&wire.ClientHello{Version: suites.VersionTLS12, CipherSuites: []uint16{ecdhe.suite}, CompressionMethods: []uint8{0}}).Marshal(),
+		(&wire.ServerHello{Version: suites.VersionTLS12, CipherSuite: ecdhe.suite}).Marshal(),
+		(&wire.NewSessionTicket{Ticket: []byte("ticket")}).Marshal(),
+		(&wire.Certificate{Chain: f.ecdsaServer.Chain}).Marshal(),
+		(&wire.ServerKeyExchange{Group: suites.GroupX25519, PublicKey: point,
+			SignatureScheme: signature.ECDSASecp256r1SHA256, Signature: []byte{1}}).Marshal(),
+		(&wire.CertificateRequest{CertificateTypes: []uint8{certTypeECDSASign},
+			SignatureAlgorithms: []uint16{signature.ECDSASecp256r1SHA256}}).Marshal(),
+		(&wire.ServerHelloDone{}).Marshal(),
+		(&wire.CertificateVerify{SignatureScheme: signature.ECDSASecp256r1SHA256, Signature: []byte{1}}).Marshal(),
+		(&wire.ClientKeyExchangeECDHE{PublicKey: point}).Marshal(),
+		(&wire.Finished{VerifyData: make([]byte, 12)}).Marshal(),
+		(&wire.KeyUpdate{}).Marshal(), // TLS 1.3 only
+		{99, 0, 0, 0},                 // unassigned type
+		{},                            // not even a header
+	}
+}
+
+// engineState is one state of a TLS 1.2 engine: reached after a real
+// handshake of variant v has fed it `after` inputs, at step `step`,
+// accepting `accepts`.
+type engineState struct {
+	name    string
+	v       variant
+	after   int
+	step    int
+	accepts []string
+}
+
+func checkUnexpectedInEachState(t *testing.T, s side, states []engineState) {
+	t.Helper()
+	for _, st := range states {
+		for _, wrong := range wrongInputs() {
+			if containsString(st.accepts, wrong.String()) {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/%s", st.name, wrong), func(t *testing.T) {
+				cli, srv := st.v.configs(t)
+				cv := newConversation(t, cli, srv)
+				real, ok := cv.runUntil(t, s, st.after)
+				if ok && !containsString(st.accepts, real.String()) {
+					t.Fatalf("the real handshake gives %s here, not one of %v: the state table is out of date", real, st.accepts)
+				}
+				eng := cv.engine(s)
+				wasComplete := eng.Complete()
+				actions, err := feed(eng, wrong)
+				var ae *alert.Error
+				if !errors.As(err, &ae) || ae.Alert != alert.UnexpectedMessage || ae.Received {
+					t.Fatalf("%s in state %s: err = %v, want unexpected_message sent", wrong, st.name, err)
+				}
+				if ae.Step != st.step || ae.Message != wrong.String() {
+					t.Errorf("error names step %d, message %q; want step %d, message %q (%v)",
+						ae.Step, ae.Message, st.step, wrong.String(), err)
+				}
+				if len(st.accepts) > 0 && !strings.Contains(ae.Reason, "waiting for "+st.accepts[0]) {
+					t.Errorf("reason %q does not say the engine was waiting for %s", ae.Reason, st.accepts[0])
+				}
+				if len(actions) != 0 || eng.Complete() != wasComplete {
+					t.Errorf("after the error: %d actions, complete %v → %v; want no actions and no change",
+						len(actions), wasComplete, eng.Complete())
+				}
+				// A failed engine stays failed, even for the input it wanted.
+				if ok {
+					if _, err := feed(eng, real); err == nil {
+						t.Errorf("the engine accepted %s after failing", real)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestClient12RefusesUnexpectedMessageInEachState(t *testing.T) {
+	checkUnexpectedInEachState(t, clientSide, []engineState{
+		{"readServerHello", ecdhe, 0, 2, []string{"ServerHello"}},
+		{"readServerCertificate", ecdhe, 1, 3, []string{"Certificate"}},
+		{"readServerKeyExchange", ecdhe, 2, 3, []string{"ServerKeyExchange"}},
+		{"readCertificateRequestOrDone", ecdhe, 3, 3, []string{"CertificateRequest", "ServerHelloDone"}},
+		{"readServerHelloDone", ecdhe, 4, 4, []string{"ServerHelloDone"}},
+		{"readServerChangeCipherSpec", ecdhe, 5, 6, []string{"ChangeCipherSpec"}},
+		{"readServerFinished", ecdhe, 6, 7, []string{"Finished"}},
+		{"established", ecdhe, 7, -1, nil},
+		{"readNewSessionTicket12", tickets, 4, 7, []string{"NewSessionTicket"}},
+		{"abbreviated/readNewSessionTicket12", resumed, 1, 7, []string{"NewSessionTicket"}},
+		{"abbreviated/readServerChangeCipherSpec", resumed, 2, 6, []string{"ChangeCipherSpec"}},
+		{"abbreviated/readServerFinished", resumed, 3, 7, []string{"Finished"}},
+		{"abbreviated/established", resumed, 4, -1, nil},
+	})
+}
+
+func TestServer12RefusesUnexpectedMessageInEachState(t *testing.T) {
+	checkUnexpectedInEachState(t, serverSide, []engineState{
+		{"readClientHello", ecdhe, 0, 1, []string{"ClientHello"}},
+		{"readClientCertificate", ecdhe, 1, 5, []string{"Certificate"}},
+		{"readClientKeyExchange", ecdhe, 2, 5, []string{"ClientKeyExchange"}},
+		{"readClientCertificateVerify", ecdhe, 3, 5, []string{"CertificateVerify"}},
+		{"readClientChangeCipherSpec", ecdhe, 4, 6, []string{"ChangeCipherSpec"}},
+		{"readClientFinished", ecdhe, 5, 7, []string{"Finished"}},
+		{"established", ecdhe, 6, -1, nil},
+		{"abbreviated/readClientChangeCipherSpec", resumed, 1, 6, []string{"ChangeCipherSpec"}},
+		{"abbreviated/readClientFinished", resumed, 2, 7, []string{"Finished"}},
+		{"abbreviated/established", resumed, 3, -1, nil},
+	})
+}
+
+// TestServerRSAKeyExchangeFailsOnlyAtFinishedWhateverIsWrongWithThePreMasterSecret
+// is the Bleichenbacher countermeasure of RFC 5246 §7.4.7.1 seen from outside:
+// a ClientKeyExchange with bad PKCS #1 padding, the wrong client_version or
+// the wrong length is accepted like a good one, and the handshake fails only
+// at the client's Finished, with exactly the error a client that simply used
+// another pre-master secret gets.
+func TestServerRSAKeyExchangeFailsOnlyAtFinishedWhateverIsWrongWithThePreMasterSecret(t *testing.T) {
+	pub := testFixtures().rsaServer.Cert.PublicKey.(*rsa.PublicKey)
+	preMaster := func(version uint16) []byte {
+		pms := make([]byte, 48)
+		rand.Read(pms)
+		pms[0], pms[1] = byte(version>>8), byte(version)
+		return pms
+	}
+	pkcs1 := func(msg []byte) []byte {
+		c, err := rsa.EncryptPKCS1v15(rand.Reader, pub, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	good := preMaster(suites.VersionTLS12)
+	other := preMaster(suites.VersionTLS12)
+	oldVersion := preMaster(suites.VersionTLS11)
+	oaep, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pub, good, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name string
+		// encrypted is the EncryptedPreMasterSecret the client sends;
+		// believed is the pre-master secret it computes its Finished with.
+		encrypted, believed []byte
+		wantOK              bool
+	}{
+		{"valid", pkcs1(good), good, true},
+		{"valid padding, client uses another secret (wrong key)", pkcs1(good), other, false},
+		{"bad padding (OAEP, not PKCS #1 v1.5 type 2)", oaep, good, false},
+		{"valid padding, 47-byte secret", pkcs1(good[:47]), good, false},
+		{"valid padding, client_version TLS 1.1 in the secret", pkcs1(oldVersion), oldVersion, false},
+		{"ciphertext shorter than the modulus", pkcs1(good)[1:], good, false},
+	}
+	var wrongKeyErr string
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cli, srv := rsaKex.configs(t)
+			cv := newConversation(t, cli, srv)
+			real, ok := cv.runUntil(t, serverSide, 1)
+			if !ok || real.String() != "ClientKeyExchange" {
+				t.Fatalf("the server waits for %s, want ClientKeyExchange", real)
+			}
+			srvEng := cv.server
+			cke := (&wire.ClientKeyExchangeRSA{EncryptedPreMasterSecret: tt.encrypted}).Marshal()
+			actions, err := srvEng.HandleMessage(cke)
+			if err != nil || len(actions) != 0 {
+				t.Fatalf("ClientKeyExchange: %d actions, err = %v; want it taken silently, like a good one", len(actions), err)
+			}
+			if _, err := srvEng.HandleChangeCipherSpec(); err != nil {
+				t.Fatalf("ChangeCipherSpec: %v", err)
+			}
+
+			// The client's Finished as it would compute it from believed
+			// (RFC 7627 §4 master secret, RFC 5246 §7.4.9 verify_data).
+			if !srvEng.State().ExtendedMaster {
+				t.Fatal("extended_master_secret was not negotiated; the Finished below assumes it")
+			}
+			h := crypto.SHA256.New()
+			for _, m := range append(cv.messages, cke) {
+				h.Write(m)
+			}
+			sessionHash := h.Sum(nil)
+			master := keys.ExtendedMasterSecret(crypto.SHA256, tt.believed, sessionHash)
+			fin := (&wire.Finished{VerifyData: keys.Finished12(crypto.SHA256, master, keys.LabelClientFinished, sessionHash)}).Marshal()
+
+			actions, err = srvEng.HandleMessage(fin)
+			if tt.wantOK {
+				if err != nil || !srvEng.Complete() || len(actions) == 0 {
+					t.Fatalf("valid pre-master secret: err = %v, complete = %v", err, srvEng.Complete())
+				}
+				return
+			}
+			var ae *alert.Error
+			if !errors.As(err, &ae) || ae.Alert != alert.DecryptError || ae.Step != 7 || ae.Message != "Finished" {
+				t.Fatalf("err = %v; want decrypt_error at step 7, Finished", err)
+			}
+			// Every failure must read the same as the wrong-key one: the
+			// first failing case records it, the others compare.
+			if wrongKeyErr == "" {
+				wrongKeyErr = err.Error()
+			} else if err.Error() != wrongKeyErr {
+				t.Errorf("error differs from a wrong key's:\n got %s\nwant %s", err, wrongKeyErr)
+			}
+		})
+	}
+}
+
+func TestEngineFailureIsFinal(t *testing.T) {
+	// After an error the engine refuses everything, so a connection that
+	// forgot to stop could not carry on a half-checked handshake.
+	for _, s := range []side{clientSide, serverSide} {
+		t.Run(s.String(), func(t *testing.T) {
+			cli, srv := ecdhe.configs(t)
+			cv := newConversation(t, cli, srv)
+			real, _ := cv.runUntil(t, s, 1)
+			eng := cv.engine(s)
+			if _, err := eng.HandleMessage([]byte{99, 0, 0, 0}); err == nil {
+				t.Fatal("unassigned message type accepted")
+			}
+			_, err := feed(eng, real)
+			var ae *alert.Error
+			if !errors.As(err, &ae) || ae.Alert != alert.UnexpectedMessage || ae.Step != -1 {
+				t.Fatalf("input after a failure: err = %v, want unexpected_message with no step", err)
+			}
+		})
+	}
+}
