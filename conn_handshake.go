@@ -21,7 +21,13 @@ func (c *Conn) runHandshake() error {
 	c.emitConnect()
 	hc, err := c.handshakeConfig()
 	if err != nil {
-		return c.handshakeFailed(alert.Errorf(alert.InternalError, 0, "", "configuration: %w", err))
+		// Nothing has been sent: a configuration error is not the peer's
+		// business, so no alert goes out.
+		err := &alert.Error{Alert: alert.InternalError, Local: true, Step: 0, Reason: "configuration: " + err.Error(), Err: err}
+		c.out.Lock()
+		c.out.err = err
+		c.out.Unlock()
+		return c.handshakeFailed(err)
 	}
 	var eng handshake.Engine
 	if c.isClient {

@@ -105,6 +105,12 @@ func (c *Conn) readFailed(err error) {
 		return
 	}
 	c.in.err = err
+	if c.handshakeDone.Load() && err != io.EOF {
+		// During the handshake, handshakeFailed traces the error; after
+		// it, this is the one place a connection ends.
+		c.emit(trace.Event{Kind: trace.KindError, Direction: trace.Local, Step: stepOf(err), Message: errMessage(err),
+			Err: err, Fields: errorFields(err)})
+	}
 	var ae *alert.Error
 	if errors.As(err, &ae) && !ae.Received && ae.Alert != alert.CloseNotify {
 		c.out.Lock()

@@ -25,6 +25,7 @@ type Error struct {
 	Message string // the handshake message concerned, e.g. "ServerKeyExchange"
 	Reason  string // plain words: what went wrong, including the cause's text
 	Hint    string // what to change so it works, when that can be told
+	Local   bool   // nothing went over the wire: a local failure, such as the configuration
 	Err     error  // the cause, for errors.Is and errors.As; not printed twice
 }
 
@@ -46,7 +47,9 @@ func (e *Error) Error() string {
 	default:
 		b.WriteString("handshake failed")
 	}
-	if e.Received && e.Alert == CloseNotify && errors.Is(e.Err, io.ErrUnexpectedEOF) {
+	if e.Local {
+		// no alert to report
+	} else if e.Received && e.Alert == CloseNotify && errors.Is(e.Err, io.ErrUnexpectedEOF) {
 		b.WriteString(" (no alert: the connection just ended)")
 	} else if e.Received {
 		fmt.Fprintf(&b, " (alert %s received)", e.Alert)

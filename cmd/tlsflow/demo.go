@@ -60,7 +60,8 @@ func runDemo(args []string, out io.Writer) error {
 		}
 		return err
 	}
-	out = &lockedWriter{w: out} // the server's goroutines trace too
+	color := trace.ColorAuto(out) // before out is wrapped: is it a terminal?
+	out = &lockedWriter{w: out}   // the server's goroutines trace too
 	choice, ok := demoSuites[*suiteName]
 	if !ok {
 		return fmt.Errorf("unknown --suite %q (want rsa, ecdhe-rsa or ecdhe-ecdsa)", *suiteName)
@@ -84,7 +85,7 @@ func runDemo(args []string, out io.Writer) error {
 		return err
 	}
 
-	hook := trace.NewText(out, trace.TextOptions{Hex: *hexDump, SentOnly: true})
+	hook := trace.NewRenderer(out, trace.Options{Format: trace.FormatText, Hex: *hexDump, SentOnly: true, Color: color})
 	serverConfig := &tlsflow.Config{
 		Certificates: []tlsflow.Certificate{{Certificate: server.Chain, PrivateKey: server.Key, Leaf: server.Cert}},
 		ClientAuth:   tlsflow.RequireAndVerifyClientCert,

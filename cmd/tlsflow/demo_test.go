@@ -10,6 +10,10 @@ import (
 // every step of the course note appears, in order, with the messages the
 // note names, and that the HTTP GET over the connection was answered.
 func TestDemoPrintsTheNotesFlow(t *testing.T) {
+	// The trace speaks the locale's language; this test reads English.
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "C.UTF-8")
 	for _, suite := range []string{"rsa", "ecdhe-rsa", "ecdhe-ecdsa"} {
 		t.Run(suite, func(t *testing.T) {
 			var out bytes.Buffer

@@ -231,6 +231,7 @@ func (c *Client) readCertificateRequestOrDone(msg []byte) (clientState, error) {
 		}
 		c.received(req, msg, 3)
 		c.c12.certReq = req
+		c.state.RequestedCAs = req.CertificateAuthorities
 		return (*Client).readServerHelloDone, nil
 	}
 	if len(msg) == 0 || wire.HandshakeType(msg[0]) != wire.TypeServerHelloDone {

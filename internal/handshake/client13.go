@@ -361,6 +361,11 @@ func (c *Client) readCertificateRequestOrCertificate13(msg []byte) (clientState,
 		return nil, alert.Errorf(alert.MissingExtension, 3, "CertificateRequest", "no signature_algorithms (RFC 8446 §4.3.2)")
 	}
 	c.c13.certReq = req
+	var cas wire.CertificateAuthorities
+	if _, err := req.Extensions.Decode(wire.ExtCertificateAuthorities, &cas); err != nil {
+		return nil, alert.Errorf(alert.DecodeError, 3, "CertificateRequest", "certificate_authorities: %w", err)
+	}
+	c.state.RequestedCAs = cas
 	return (*Client).readServerCertificate13, nil
 }
 

@@ -22,13 +22,17 @@ func describe(m wire.Message) []trace.Field {
 		d.add("random", fmt.Sprintf("%x", m.Random))
 		d.add("legacy_session_id", hexOrEmpty(m.SessionID))
 		d.add("cipher_suites", mapJoin(m.CipherSuites, suites.Name))
-		d.extensions(m.Extensions)
+		d.extensions(m.Extensions, fromClient)
 	case *wire.ServerHello:
 		d.add("legacy_version", suites.VersionName(m.Version))
 		d.add("random", fmt.Sprintf("%x", m.Random))
 		d.add("legacy_session_id", hexOrEmpty(m.SessionID))
 		d.add("cipher_suite", suites.Name(m.CipherSuite))
-		d.extensions(m.Extensions)
+		form := fromServer
+		if m.IsHelloRetryRequest() {
+			form = fromHRR
+		}
+		d.extensions(m.Extensions, form)
 	case *wire.Certificate:
 		d.certificates(m.Chain)
 	case *wire.ServerKeyExchange:
@@ -50,8 +54,34 @@ func describe(m wire.Message) []trace.Field {
 		d.add("signature", hexShort(m.Signature, 16))
 	case *wire.Finished:
 		d.add("verify_data", fmt.Sprintf("%x", m.VerifyData))
+	case *wire.EncryptedExtensions:
+		d.extensions(m.Extensions, fromServer)
+	case *wire.Certificate13:
+		d.add("certificate_request_context", hexOrEmpty(m.Context))
+		d.certificates(chainOf(m))
+	case *wire.CertificateRequest13:
+		d.add("certificate_request_context", hexOrEmpty(m.Context))
+		d.extensions(m.Extensions, fromServer)
+	case *wire.NewSessionTicket:
+		d.add("ticket_lifetime_hint", fmt.Sprintf("%ds", m.LifetimeHint))
+		d.add("ticket", hexShort(m.Ticket, 16))
+	case *wire.NewSessionTicket13:
+		d.add("ticket_lifetime", fmt.Sprintf("%ds", m.Lifetime))
+		d.add("ticket_age_add", fmt.Sprintf("%d", m.AgeAdd))
+		d.add("ticket_nonce", hexOrEmpty(m.Nonce))
+		d.add("ticket", hexShort(m.Ticket, 16))
+		d.extensions(m.Extensions, fromServer)
+	case *wire.KeyUpdate:
+		d.add("request_update", keyUpdateName(m.RequestUpdate))
 	}
 	return d.list
+}
+
+func keyUpdateName(r uint8) string {
+	if r == wire.UpdateRequested {
+		return "update_requested"
+	}
+	return "update_not_requested"
 }
 
 type fields struct{ list []trace.Field }
@@ -60,21 +90,30 @@ func (d *fields) add(name, value string) {
 	d.list = append(d.list, trace.Field{Name: name, Value: value})
 }
 
+// extensionForm says which shape extensions with several forms have.
+type extensionForm int
+
+const (
+	fromClient extensionForm = iota
+	fromServer
+	fromHRR
+)
+
 // extensions lists each extension by name, with its decoded value where we know it.
-func (d *fields) extensions(exts wire.Extensions) {
+func (d *fields) extensions(exts wire.Extensions, form extensionForm) {
 	names := make([]string, 0, len(exts))
 	for _, e := range exts {
 		names = append(names, e.Type.String())
 	}
 	d.add("extensions", strings.Join(names, ", "))
 	for _, e := range exts {
-		if v, ok := extensionValue(exts, e.Type); ok {
+		if v, ok := extensionValue(exts, e.Type, form); ok {
 			d.add(e.Type.String(), v)
 		}
 	}
 }
 
-func extensionValue(exts wire.Extensions, t wire.ExtensionType) (string, bool) {
+func extensionValue(exts wire.Extensions, t wire.ExtensionType, form extensionForm) (string, bool) {
 	switch t {
 	case wire.ExtServerName:
 		var v wire.ServerName
@@ -98,15 +137,78 @@ func extensionValue(exts wire.Extensions, t wire.ExtensionType) (string, bool) {
 		}
 	case wire.ExtSupportedVersions:
 		var v wire.SupportedVersionsClient
-		if ok, err := exts.Decode(t, &v); ok && err == nil {
+		if ok, err := exts.Decode(t, &v); form == fromClient && ok && err == nil {
 			return mapJoin(v, suites.VersionName), true
 		}
 		var sv wire.SupportedVersionServer
 		if ok, err := exts.Decode(t, &sv); ok && err == nil {
 			return suites.VersionName(uint16(sv)), true
 		}
+	case wire.ExtKeyShare:
+		return keyShareValue(exts, form)
+	case wire.ExtPreSharedKey:
+		var ch wire.PreSharedKeyClientHello
+		if ok, err := exts.Decode(t, &ch); form == fromClient && ok && err == nil {
+			return fmt.Sprintf("%d identity(ies), ticket %s", len(ch.Identities), hexShort(ch.Identities[0].Identity, 8)), true
+		}
+		var sh wire.PreSharedKeyServerHello
+		if ok, err := exts.Decode(t, &sh); ok && err == nil {
+			return fmt.Sprintf("selected identity %d", sh.SelectedIdentity), true
+		}
+	case wire.ExtPSKKeyExchangeModes:
+		var v wire.PSKKeyExchangeModes
+		if ok, err := exts.Decode(t, &v); ok && err == nil {
+			return mapJoin(v, pskModeName), true
+		}
+	case wire.ExtCookie:
+		var v wire.Cookie
+		if ok, err := exts.Decode(t, &v); ok && err == nil {
+			return hexShort(v, 8), true
+		}
+	case wire.ExtCertificateAuthorities:
+		var v wire.CertificateAuthorities
+		if ok, err := exts.Decode(t, &v); ok && err == nil {
+			return dnList(v), true
+		}
 	}
 	return "", false
+}
+
+// keyShareValue shows a key_share in any of its three forms, with the
+// key material shortened.
+func keyShareValue(exts wire.Extensions, form extensionForm) (string, bool) {
+	switch form {
+	case fromClient:
+		var ch wire.KeyShareClientHello
+		if ok, err := exts.Decode(wire.ExtKeyShare, &ch); ok && err == nil {
+			return mapJoin([]wire.KeyShareEntry(ch), shareName), true
+		}
+	case fromServer:
+		var sh wire.KeyShareServerHello
+		if ok, err := exts.Decode(wire.ExtKeyShare, &sh); ok && err == nil {
+			return shareName(wire.KeyShareEntry(sh)), true
+		}
+	case fromHRR:
+		var hrr wire.KeyShareHelloRetryRequest
+		if ok, err := exts.Decode(wire.ExtKeyShare, &hrr); ok && err == nil {
+			return "selected_group " + suites.GroupName(hrr.SelectedGroup), true
+		}
+	}
+	return "", false
+}
+
+func shareName(e wire.KeyShareEntry) string {
+	return fmt.Sprintf("%s %s", suites.GroupName(e.Group), hexShort(e.KeyExchange, 8))
+}
+
+func pskModeName(m uint8) string {
+	switch m {
+	case pskModePlain:
+		return "psk_ke"
+	case pskModeDHE:
+		return "psk_dhe_ke"
+	}
+	return fmt.Sprintf("psk_mode(%d)", m)
 }
 
 // certificates describes a chain: subject, issuer, validity and key of each.

@@ -13,6 +13,9 @@ type State struct {
 	VerifiedChains     [][]*x509.Certificate
 	DidResume          bool
 	ExtendedMaster     bool
+	// RequestedCAs are the authorities a server's CertificateRequest named
+	// (client side): the note's "list of accepted certificate authorities".
+	RequestedCAs [][]byte
 	// EarlyDataOffered: the TLS 1.3 ClientHello announced 0-RTT data, which
 	// this server does not accept; its records are to be skipped (RFC 8446 §4.2.10).
 	EarlyDataOffered bool
