@@ -127,7 +127,9 @@ func (c *Conn) Read(b []byte) (int, error) {
 		if c.in.err != nil {
 			return 0, c.in.err
 		}
-		c.readRecordLocked(nil)
+		if err := c.readRecordLocked(nil); err != nil {
+			return 0, err // a read deadline: the connection stays usable
+		}
 	}
 	n := copy(b, c.in.pending)
 	c.in.pending = c.in.pending[n:]

@@ -89,7 +89,7 @@ func (c *Conn) nextHandshakeInput(eng handshake.Engine) ([]handshake.Action, err
 		return nil, err
 	}
 	var ccs bool
-	c.readRecordLocked(func(typ record.ContentType, payload []byte) error {
+	timeout := c.readRecordLocked(func(typ record.ContentType, payload []byte) error {
 		switch typ {
 		case record.Handshake:
 			c.in.hs.Add(payload)
@@ -100,6 +100,9 @@ func (c *Conn) nextHandshakeInput(eng handshake.Engine) ([]handshake.Action, err
 		}
 		return alert.Errorf(alert.UnexpectedMessage, -1, "", "unexpected %s record during the handshake", typ)
 	})
+	if timeout != nil {
+		return nil, timeout // a deadline ends the handshake
+	}
 	if c.in.err != nil {
 		return nil, c.in.err
 	}

@@ -26,26 +26,31 @@ const maxRenegotiationAttempts = 3
 
 // readRecordLocked reads one record and deals with it. During the
 // handshake, handshake and ChangeCipherSpec records go to duringHandshake;
-// afterwards application data goes to c.in.pending. Any failure is stored
-// in c.in.err (and answered with an alert where one is due). c.in is held.
-func (c *Conn) readRecordLocked(duringHandshake func(record.ContentType, []byte) error) {
+// afterwards application data goes to c.in.pending. A failure is stored in
+// c.in.err (and answered with an alert where one is due), except a read
+// deadline, which is returned and leaves the connection usable. c.in is held.
+func (c *Conn) readRecordLocked(duringHandshake func(record.ContentType, []byte) error) (timeout error) {
 	typ, payload, err := c.in.r.ReadRecord()
 	if err != nil {
 		if duringHandshake != nil && c.skipEarlyData(errors.Is(err, record.ErrBadRecordMAC)) {
-			return
+			return nil
+		}
+		var t interface{ Timeout() bool }
+		if errors.As(err, &t) && t.Timeout() {
+			return err
 		}
 		c.readFailed(c.recordError(err, duringHandshake != nil))
-		return
+		return nil
 	}
 	if typ == record.ApplicationData && duringHandshake != nil && c.skipEarlyData(true) {
-		return // after a HelloRetryRequest, early data arrives as plaintext-looking records
+		return nil // after a HelloRetryRequest, early data arrives as plaintext-looking records
 	}
 	if typ != record.Alert {
 		c.in.warns = 0
 	}
 	if typ != record.Handshake && !c.in.hs.Empty() {
 		c.readFailed(alert.Errorf(alert.UnexpectedMessage, -1, "", "%s record inside a fragmented handshake message", typ))
-		return
+		return nil
 	}
 	switch typ {
 	case record.Alert:
@@ -82,6 +87,7 @@ func (c *Conn) readRecordLocked(duringHandshake func(record.ContentType, []byte)
 	if err != nil {
 		c.readFailed(err)
 	}
+	return nil
 }
 
 // maxEarlyDataSkip bounds the rejected 0-RTT data a server reads past.

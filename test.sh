@@ -5,9 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# command → Debian package that provides it
+# command → Debian package that provides it. A program outside a user's PATH
+# (a daemon in /usr/sbin) is named by its full path: "command -v" takes both.
 declare -A peers=(
   [openssl]=openssl
+  [curl]=curl
+  [/usr/sbin/vsftpd]=vsftpd
 )
 missing=()
 for cmd in "${!peers[@]}"; do

@@ -29,7 +29,9 @@ const MaxEmptyRecords = 32
 // MaxEmptyRecords in a row; one more is an error (unexpected_message).
 //
 // Errors that leave the stream out of step (I/O errors, bad headers, too
-// many empty records) are sticky: every later call returns them again. An
+// many empty records) are sticky: every later call returns them again. A
+// timeout (a read deadline) is not: the bytes read so far are kept and the
+// next call goes on; net/http relies on that between requests. An
 // error from the Cipher's Open is not: the record was read whole, the
 // sequence number has not moved, and a TLS 1.3 server that rejected 0-RTT
 // data must skip the records it cannot decrypt and read on (RFC 8446 §4.2.10).
@@ -40,6 +42,8 @@ type Reader struct {
 	buf    []byte // the current record's fragment
 	empty  int    // empty records skipped in a row
 	first  bool   // no header read yet
+	hdrN   int    // bytes of the current header read so far
+	bodyN  int    // bytes of the current fragment read so far
 	err    error
 }
 
@@ -93,7 +97,7 @@ func (r *Reader) LastRecordLen() int { return int(r.hdr[3])<<8 | int(r.hdr[4]) }
 func (r *Reader) readOne() (_ ContentType, _ []byte, sticky bool, _ error) {
 	typ, fragment, err := r.readRaw()
 	if err != nil {
-		return 0, nil, true, err
+		return 0, nil, !isTimeout(err), err
 	}
 	inner, payload, err := r.cipher.Open(r.hdr[:], fragment)
 	if err != nil {
@@ -107,40 +111,64 @@ func (r *Reader) readOne() (_ ContentType, _ []byte, sticky bool, _ error) {
 }
 
 // readRaw reads one record's header and fragment and checks the header.
+// A read that fails part-way (a deadline) keeps what it got: the next call
+// goes on from there, so a timeout costs nothing but the wait.
 func (r *Reader) readRaw() (ContentType, []byte, error) {
-	if _, err := io.ReadFull(r.r, r.hdr[:]); err != nil {
-		return 0, nil, err // io.EOF only if no byte of the header came
+	for r.hdrN < HeaderLen {
+		n, err := r.r.Read(r.hdr[r.hdrN:])
+		r.hdrN += n
+		if err != nil && r.hdrN < HeaderLen {
+			if errors.Is(err, io.EOF) && r.hdrN > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, nil, err // io.EOF only if no byte of the header came
+		}
+		if r.hdrN == HeaderLen {
+			if err := r.checkHeader(); err != nil {
+				return 0, nil, err
+			}
+		}
 	}
+	n := int(r.hdr[3])<<8 | int(r.hdr[4])
+	if cap(r.buf) < n {
+		r.buf = make([]byte, n)
+	}
+	for r.bodyN < n {
+		m, err := r.r.Read(r.buf[r.bodyN:n])
+		r.bodyN += m
+		if err != nil && r.bodyN < n {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, nil, err
+		}
+	}
+	r.hdrN, r.bodyN = 0, 0
+	return ContentType(r.hdr[0]), r.buf[:n], nil
+}
+
+// checkHeader checks a complete record header.
+func (r *Reader) checkHeader() error {
 	if r.first {
 		r.first = false
 		if err := notTLS(r.hdr); err != nil {
-			return 0, nil, err
+			return err
 		}
 	}
 	typ := ContentType(r.hdr[0])
 	if !typ.known() {
-		return 0, nil, errorf(alert.UnexpectedMessage, ErrUnexpectedRecord, "unknown record type %d", r.hdr[0])
+		return errorf(alert.UnexpectedMessage, ErrUnexpectedRecord, "unknown record type %d", r.hdr[0])
 	}
 	if r.hdr[1] != 3 {
-		return 0, nil, errorf(alert.DecodeError, ErrMalformedRecord,
+		return errorf(alert.DecodeError, ErrMalformedRecord,
 			"record version %#04x is not 3.x", uint16(r.hdr[1])<<8|uint16(r.hdr[2]))
 	}
 	n := int(r.hdr[3])<<8 | int(r.hdr[4])
 	if limit := r.cipher.MaxFragment(); n > limit {
-		return 0, nil, errorf(alert.RecordOverflow, ErrRecordOverflow,
+		return errorf(alert.RecordOverflow, ErrRecordOverflow,
 			"%s record of %d bytes exceeds the limit of %d", typ, n, limit)
 	}
-	if cap(r.buf) < n {
-		r.buf = make([]byte, n)
-	}
-	fragment := r.buf[:n]
-	if _, err := io.ReadFull(r.r, fragment); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return 0, nil, err
-	}
-	return typ, fragment, nil
+	return nil
 }
 
 // notTLS explains a first record header that cannot start a TLS connection.
@@ -166,4 +194,11 @@ func notTLS(hdr [HeaderLen]byte) error {
 	}
 	return errorf(alert.DecodeError, ErrNotTLS,
 		"first bytes % x are not a TLS record header", hdr[:])
+}
+
+// isTimeout reports whether err is a deadline that passed, after which the
+// stream can be read on.
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
 }
