@@ -29,3 +29,8 @@ if [ -n "$(gofmt -l .)" ]; then
 fi
 go vet ./...
 go test -race -count=1 -timeout 20m "$@" ./...
+# Tests that need more goroutines than the race detector allows (8,000)
+# are built without it (//go:build !race) and run here.
+if [ $# -eq 0 ]; then
+  go test -count=1 -timeout 10m -run 'TestTenThousandConnections' .
+fi
