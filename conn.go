@@ -178,11 +178,26 @@ func (c *Conn) Close() error {
 	var alertErr error
 	if c.handshakeDone.Load() {
 		alertErr = c.closeNotify()
+		c.discardUnread()
 	}
 	if err := c.conn.Close(); err != nil {
 		return err
 	}
 	return alertErr
+}
+
+// discardUnread reads away what the peer sent and nobody read — typically
+// a TLS 1.3 NewSessionTicket. Closing a TCP socket with unread data makes
+// the kernel answer with a reset, and a reset can destroy data of ours the
+// peer has not read yet: the close_notify and what came before it. Only
+// what has already arrived is read, without waiting, and only when no Read
+// is running.
+func (c *Conn) discardUnread() {
+	if !c.in.TryLock() {
+		return
+	}
+	defer c.in.Unlock()
+	discardReadable(c.conn)
 }
 
 // CloseWrite sends close_notify: the peer reads EOF, and this side may still read.

@@ -79,7 +79,7 @@ func (c *Conn) runHandshake() error {
 // hands it over. c.in is held.
 func (c *Conn) nextHandshakeInput(eng handshake.Engine) ([]handshake.Action, error) {
 	if msg, ok, err := c.in.hs.Next(); err != nil {
-		return nil, alert.Errorf(alert.DecodeError, -1, "", "%w", err)
+		return nil, c.recordError(err, true)
 	} else if ok {
 		return eng.HandleMessage(msg)
 	}

@@ -197,7 +197,7 @@ func (c *Conn) handlePostHandshake(payload []byte) error {
 	for {
 		msg, ok, err := c.in.hs.Next()
 		if err != nil {
-			return alert.Errorf(alert.DecodeError, -1, "", "%w", err)
+			return c.recordError(err, false)
 		}
 		if !ok {
 			return nil

@@ -24,7 +24,17 @@ func tamperFirstRecord(t *testing.T, server net.Listener, change func(record []b
 	return relayFirstRecord(t, server, change, nil)
 }
 
+// tamperFirstRecordFunc relays client↔server and replaces the client's
+// first record by what change makes of it (which may be several records).
+func tamperFirstRecordFunc(t *testing.T, server net.Listener, change func(record []byte) []byte) (addr string) {
+	return relay(t, server, change, nil)
+}
+
 func relayFirstRecord(t *testing.T, server net.Listener, change func([]byte), inject [][]byte) (addr string) {
+	return relay(t, server, func(rec []byte) []byte { change(rec); return rec }, inject)
+}
+
+func relay(t *testing.T, server net.Listener, change func([]byte) []byte, inject [][]byte) (addr string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,9 +61,7 @@ func relayFirstRecord(t *testing.T, server net.Listener, change func([]byte), in
 		if _, err := io.ReadFull(client, body); err != nil {
 			return
 		}
-		first := append(hdr, body...)
-		change(first)
-		upstream.Write(first)
+		upstream.Write(change(append(hdr, body...)))
 		for _, rec := range inject {
 			upstream.Write(rec)
 		}

@@ -3,6 +3,7 @@ package tlsflow
 import (
 	"time"
 
+	"github.com/tlsflow/tlsflow/internal/record"
 	"github.com/tlsflow/tlsflow/internal/wire"
 )
 
@@ -14,3 +15,28 @@ func AnnounceEarlyData(c *Config) {
 
 // HandshakeTimeoutOf is the handshake bound a Config gives a side.
 func HandshakeTimeoutOf(c *Config, isClient bool) time.Duration { return c.handshakeTimeout(isClient) }
+
+// AddClientHelloExtension appends an extension to a client's ClientHello.
+func AddClientHelloExtension(c *Config, typ uint16, data []byte) {
+	c.extraClientHelloExtensions = append(c.extraClientHelloExtensions, wire.Extension{Type: wire.ExtensionType(typ), Data: data})
+}
+
+// SendAlert writes an alert record on an established connection.
+func SendAlert(c *Conn, level, desc uint8) error {
+	c.out.Lock()
+	defer c.out.Unlock()
+	if err := c.out.w.WriteRecord(record.Alert, []byte{level, desc}); err != nil {
+		return err
+	}
+	return c.out.w.Flush()
+}
+
+// SendHandshakeRecord writes a handshake record on an established connection.
+func SendHandshakeRecord(c *Conn, msg []byte) error {
+	c.out.Lock()
+	defer c.out.Unlock()
+	if err := c.out.w.WriteRecord(record.Handshake, msg); err != nil {
+		return err
+	}
+	return c.out.w.Flush()
+}
