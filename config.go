@@ -86,8 +86,8 @@ type Config struct {
 	MaxVersion uint16
 
 	// CipherSuites enables suites; the server chooses in tlsflow's ranking
-	// (forward secrecy, then authentication, then key strength — see
-	// docs/CIPHER_SUITES.md), whatever the order here. Nil enables every
+	// (forward secrecy, then authentication, then key strength — see the
+	// package doc of internal/suites and the README), whatever the order here. Nil enables every
 	// forward-secret suite. The RSA key exchange is only used when named here.
 	CipherSuites []uint16
 	// CurvePreferences lists the key exchange groups in preference order;

@@ -54,6 +54,10 @@ func (c *client13) dropChangeCipherSpec() error {
 func (c *Client) addExtensions13(h *wire.ClientHello) error {
 	versions := wire.SupportedVersionsClient(c.versions())
 	h.Extensions.Add(wire.ExtSupportedVersions, &versions)
+	// The schemes we accept in certificate chains: the same list (RFC 8446
+	// §4.2.3); x509 verification checks them.
+	certSchemes := wire.SignatureAlgorithms(c.cfg.SignatureSchemes)
+	h.Extensions.Add(wire.ExtSignatureAlgorithmsCert, &certSchemes)
 	var shares wire.KeyShareClientHello
 	for _, g := range initialShareGroups(c.cfg.Groups) {
 		ks, err := kex.NewKeyShare(g, c.random())
