@@ -10,10 +10,12 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/signature"
+	"github.com/tlsflow/tlsflow/trace"
 )
 
 // certificateError turns a failed check of the peer's chain into the alert
@@ -105,4 +107,18 @@ func dnString(der []byte) string {
 	var name pkix.Name
 	name.FillFromRDNSequence(&rdn)
 	return name.String()
+}
+
+// acceptPeerChain checks the peer's chain with the configured policy and
+// records it; it returns the key the peer must prove it holds.
+func (b *base) acceptPeerChain(chain [][]byte, step int, what string) (crypto.PublicKey, error) {
+	peer, err := b.cfg.VerifyPeer(chain)
+	if err != nil {
+		return nil, certificateError(step, "Certificate", what, err)
+	}
+	b.state.PeerCertificates = peer.Certificates
+	b.state.VerifiedChains = peer.VerifiedChains
+	b.note(trace.KindVerified, step, "Certificate", "subject", peer.Certificates[0].Subject.String(),
+		"verified", fmt.Sprint(len(peer.VerifiedChains) > 0))
+	return peer.Certificates[0].PublicKey, nil
 }

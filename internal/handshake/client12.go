@@ -144,15 +144,11 @@ func (c *Client) readServerCertificate(msg []byte) (clientState, error) {
 	if len(cert.Chain) == 0 {
 		return nil, alert.Errorf(alert.BadCertificate, 3, "Certificate", "the server sent an empty certificate chain")
 	}
-	peer, err := c.cfg.VerifyPeer(cert.Chain)
+	key, err := c.acceptPeerChain(cert.Chain, 3, "server certificate")
 	if err != nil {
-		return nil, certificateError(3, "Certificate", "server certificate", err)
+		return nil, err
 	}
-	c.state.PeerCertificates = peer.Certificates
-	c.state.VerifiedChains = peer.VerifiedChains
-	c.c12.serverKey = peer.Certificates[0].PublicKey
-	c.note(trace.KindVerified, 3, "Certificate", "subject", peer.Certificates[0].Subject.String(),
-		"verified", fmt.Sprint(len(peer.VerifiedChains) > 0))
+	c.c12.serverKey = key
 	if err := keyFitsSuite(c.c12.serverKey, c.c12.suite); err != nil {
 		return nil, alert.Errorf(alert.UnsupportedCertificate, 3, "Certificate", "%w", err)
 	}

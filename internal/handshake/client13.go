@@ -386,15 +386,11 @@ func (c *Client) readServerCertificate13(msg []byte) (clientState, error) {
 	if len(cert.Entries) == 0 {
 		return nil, alert.Errorf(alert.DecodeError, 3, "Certificate", "the server sent an empty certificate chain")
 	}
-	peer, err := c.cfg.VerifyPeer(chainOf(cert))
+	key, err := c.acceptPeerChain(chainOf(cert), 3, "server certificate")
 	if err != nil {
-		return nil, certificateError(3, "Certificate", "server certificate", err)
+		return nil, err
 	}
-	c.state.PeerCertificates = peer.Certificates
-	c.state.VerifiedChains = peer.VerifiedChains
-	c.c13.serverKey = peer.Certificates[0].PublicKey
-	c.note(trace.KindVerified, 3, "Certificate", "subject", peer.Certificates[0].Subject.String(),
-		"verified", fmt.Sprint(len(peer.VerifiedChains) > 0))
+	c.c13.serverKey = key
 	return (*Client).readServerCertificateVerify13, nil
 }
 
@@ -409,18 +405,27 @@ func chainOf(cert *wire.Certificate13) [][]byte {
 // readServerCertificateVerify13 (step 3): the server proves it holds the
 // certificate's key by signing the transcript.
 func (c *Client) readServerCertificateVerify13(msg []byte) (clientState, error) {
-	cv := new(wire.CertificateVerify)
-	if err := parse(cv, msg, 3); err != nil {
+	if err := c.readCertificateVerify13(msg, c.c13.serverKey, c.cfg.SignatureSchemes, signature.ContextServer, 3); err != nil {
 		return nil, err
 	}
-	th := c.transcript.Sum()
-	c.received(cv, msg, 3)
-	if err := verify13(c.c13.serverKey, c.cfg.SignatureSchemes, cv, signature.ContextServer, th, 3); err != nil {
-		return nil, err
-	}
-	c.state.PeerSignatureScheme = cv.SignatureScheme
-	c.note(trace.KindVerified, 3, "CertificateVerify", "signature_scheme", signature.Name(cv.SignatureScheme))
 	return (*Client).readServerFinished13, nil
+}
+
+// readCertificateVerify13 reads the peer's CertificateVerify and checks it
+// over the transcript before it.
+func (b *base) readCertificateVerify13(msg []byte, pub crypto.PublicKey, offered []uint16, context string, step int) error {
+	cv := new(wire.CertificateVerify)
+	if err := parse(cv, msg, step); err != nil {
+		return err
+	}
+	th := b.transcript.Sum()
+	b.received(cv, msg, step)
+	if err := verify13(pub, offered, cv, context, th, step); err != nil {
+		return err
+	}
+	b.state.PeerSignatureScheme = cv.SignatureScheme
+	b.note(trace.KindVerified, step, "CertificateVerify", "signature_scheme", signature.Name(cv.SignatureScheme))
+	return nil
 }
 
 // verify13 checks a TLS 1.3 CertificateVerify: a scheme we offered that

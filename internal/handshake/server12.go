@@ -298,15 +298,11 @@ func (s *Server) readClientCertificate(msg []byte) (serverState, error) {
 		}
 		return (*Server).readClientKeyExchange, nil
 	}
-	peer, err := s.cfg.VerifyPeer(cert.Chain)
+	key, err := s.acceptPeerChain(cert.Chain, 5, "client certificate")
 	if err != nil {
-		return nil, certificateError(5, "Certificate", "client certificate", err)
+		return nil, err
 	}
-	s.state.PeerCertificates = peer.Certificates
-	s.state.VerifiedChains = peer.VerifiedChains
-	s.s12.clientKey = peer.Certificates[0].PublicKey
-	s.note(trace.KindVerified, 5, "Certificate", "subject", peer.Certificates[0].Subject.String(),
-		"verified", fmt.Sprint(len(peer.VerifiedChains) > 0))
+	s.s12.clientKey = key
 	return (*Server).readClientKeyExchange, nil
 }
 

@@ -390,31 +390,19 @@ func (s *Server) readClientCertificate13(msg []byte) (serverState, error) {
 		}
 		return (*Server).readClientFinished13, nil
 	}
-	peer, err := s.cfg.VerifyPeer(chainOf(cert))
+	key, err := s.acceptPeerChain(chainOf(cert), 5, "client certificate")
 	if err != nil {
-		return nil, certificateError(5, "Certificate", "client certificate", err)
+		return nil, err
 	}
-	s.state.PeerCertificates = peer.Certificates
-	s.state.VerifiedChains = peer.VerifiedChains
-	s.s13.clientKey = peer.Certificates[0].PublicKey
-	s.note(trace.KindVerified, 5, "Certificate", "subject", peer.Certificates[0].Subject.String(),
-		"verified", fmt.Sprint(len(peer.VerifiedChains) > 0))
+	s.s13.clientKey = key
 	return (*Server).readClientCertificateVerify13, nil
 }
 
 // readClientCertificateVerify13 (step 5): the client proves it holds its key.
 func (s *Server) readClientCertificateVerify13(msg []byte) (serverState, error) {
-	cv := new(wire.CertificateVerify)
-	if err := parse(cv, msg, 5); err != nil {
+	if err := s.readCertificateVerify13(msg, s.s13.clientKey, s.s13.clientSchemes, signature.ContextClient, 5); err != nil {
 		return nil, err
 	}
-	th := s.transcript.Sum()
-	s.received(cv, msg, 5)
-	if err := verify13(s.s13.clientKey, s.s13.clientSchemes, cv, signature.ContextClient, th, 5); err != nil {
-		return nil, err
-	}
-	s.state.PeerSignatureScheme = cv.SignatureScheme
-	s.note(trace.KindVerified, 5, "CertificateVerify", "signature_scheme", signature.Name(cv.SignatureScheme))
 	return (*Server).readClientFinished13, nil
 }
 
