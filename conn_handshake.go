@@ -39,11 +39,19 @@ func (c *Conn) runHandshake() error {
 	defer func() { c.engine = nil }()
 	c.in.Lock()
 	defer c.in.Unlock()
+	// The first ClientHello goes in a record marked TLS 1.0, the version
+	// old middleboxes expect (RFC 8446 §5.1); every later record says TLS 1.2.
+	if c.isClient {
+		c.out.w.SetVersion(0x0301)
+	}
 	actions, err := eng.Start()
 	for {
-		if err == nil {
-			err = c.apply(actions)
+		if len(actions) > 0 {
+			if applyErr := c.apply(actions); err == nil {
+				err = applyErr
+			}
 		}
+		c.out.w.SetVersion(0x0303)
 		if !c.isClient && eng.State().EarlyDataOffered && !c.in.earlyArmed {
 			c.in.earlyArmed, c.in.earlySkip = true, maxEarlyDataSkip
 		}

@@ -68,7 +68,13 @@ func (c *Client) step(msg []byte) ([]Action, error) {
 	next, err := c.next(c, msg)
 	if err != nil {
 		c.next = nil
-		return nil, err
+		c.out = nil
+		if c.state.Version == suites.VersionTLS13 {
+			// The alert about to go out is the start of our second
+			// flight: the compatibility ChangeCipherSpec comes first.
+			c.sendCompatCCS13()
+		}
+		return c.take(), err
 	}
 	c.next = next
 	return c.take(), nil

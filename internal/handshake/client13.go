@@ -29,6 +29,7 @@ import (
 type client13 struct {
 	secrets13
 	retried        bool           // a HelloRetryRequest was answered
+	sentCCS        bool           // the compatibility ChangeCipherSpec went out
 	offered        *session.State // the session offered in pre_shared_key
 	resumed        bool
 	handshakeWrite record.Cipher
@@ -174,6 +175,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 	}
 	c.note(trace.KindNote, 2, "HelloRetryRequest", "selected_group", suites.GroupName(ks.SelectedGroup))
 	c.hello = &hello
+	c.sendCompatCCS13() // before the second flight (RFC 8446 Appendix D.4)
 	c.send(&hello, 1)
 	return (*Client).readServerHello, nil
 }
@@ -469,9 +471,7 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 		}
 	}
 
-	// Middlebox compatibility: a ChangeCipherSpec before our flight (RFC
-	// 8446 Appendix D.4), unprotected even though our keys have changed.
-	c.sendChangeCipherSpec()
+	c.sendCompatCCS13()
 	if c.c13.certReq != nil {
 		if err := c.sendClientCertificate13(); err != nil {
 			return nil, err
@@ -525,4 +525,16 @@ func (c *Client) sendClientCertificate13() error {
 	}
 	c.send(&wire.CertificateVerify{SignatureScheme: scheme, Signature: sig}, 5)
 	return nil
+}
+
+// sendCompatCCS13 sends the middlebox-compatibility ChangeCipherSpec once,
+// before our second flight — a second ClientHello, our Finished, or an
+// alert, whichever comes first (RFC 8446 Appendix D.4). It goes out
+// unprotected even when our keys have already changed.
+func (c *Client) sendCompatCCS13() {
+	if c.c13.sentCCS || len(c.hello.SessionID) == 0 {
+		return
+	}
+	c.c13.sentCCS = true
+	c.sendChangeCipherSpec()
 }

@@ -36,7 +36,9 @@ func (SetReadCipher) action()        {}
 type Engine interface {
 	// Start returns the first actions: a client's ClientHello; nothing for a server.
 	Start() ([]Action, error)
-	// HandleMessage consumes one complete handshake message (4-byte header included).
+	// HandleMessage consumes one complete handshake message (4-byte header
+	// included). With an error it may still return actions, to be carried
+	// out before the alert is sent.
 	HandleMessage(msg []byte) ([]Action, error)
 	// HandleChangeCipherSpec consumes a ChangeCipherSpec record.
 	HandleChangeCipherSpec() ([]Action, error)
