@@ -1,0 +1,375 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// settings is one connection's view of the runner's flags. BoringSSL's
+// test_config.cc keeps three (initial, resumption, 0-RTT retry); without
+// 0-RTT the retry copy is never used, so the shim keeps two.
+type settings struct {
+	// Process-wide: read from the initial copy only.
+	port       int
+	shimID     uint64
+	ipv6       bool
+	server     bool
+	resumeCnt  int
+	supported  bool // -is-handshaker-supported: print "No" and exit
+	asyncNoOp  bool // -async: a non-blocking BIO in BoringSSL; tlsflow blocks, same bytes on the wire
+	hintsNoOp  bool // -allow-hint-mismatch: only meaningful with handshake hints
+	trustCert  string
+	certFile   string
+	keyFile    string
+	verifyPeer bool
+	verifyFail bool
+	requireAny bool
+
+	minVersion, maxVersion, expectVersion int
+	noTLS12, noTLS13                      bool
+
+	curves        []int
+	expectCurveID int
+	expectSigAlg  int
+	expectVerify  []int // -expect-peer-verify-pref
+	cipher        string
+	expectCipher  int
+
+	advertiseALPN        string // wire format: 1-byte length-prefixed names
+	expectALPN           string
+	selectALPN           string
+	declineALPN          bool
+	rejectALPN           bool
+	expectAdvertisedALPN string
+
+	hostName           string
+	expectServerName   string
+	expectNoServerName bool
+
+	exportKeyingMaterial int
+	exportLabel          string
+	exportContext        string
+	useExportContext     bool
+
+	shimWritesFirst  bool
+	shimShutsDown    bool
+	checkCloseNotify bool
+	writeDiffSizes   bool
+	readSize         int
+	keyUpdate        bool
+	keyUpdateBefore  bool
+
+	implicitHandshake bool
+	handshakeTwice    bool
+
+	expectSessionMiss bool
+	expectNoSession   bool
+	noTicket          bool
+	expectHRR         bool
+	expectNoHRR       bool
+	expectPeerCert    string
+	failCertCallback  bool
+}
+
+// errUnimplemented marks a flag tlsflow (or this shim) cannot honour; the
+// shim then exits 89 so the runner counts the test as unimplemented
+// instead of failed (BoringSSL ssl/test/PORTING.md, "Unimplemented Features").
+type errUnimplemented struct{ flag, why string }
+
+func (e *errUnimplemented) Error() string {
+	return fmt.Sprintf("unimplemented flag %s: %s", e.flag, e.why)
+}
+
+// A flagSpec says whether a flag takes a parameter and how it sets a
+// settings field.
+type flagSpec struct {
+	hasParam bool
+	set      func(s *settings, param string) error
+}
+
+func boolFlag(field func(*settings) *bool) flagSpec {
+	return flagSpec{set: func(s *settings, _ string) error { *field(s) = true; return nil }}
+}
+
+func intFlag(field func(*settings) *int) flagSpec {
+	return flagSpec{hasParam: true, set: func(s *settings, p string) error {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return err
+		}
+		*field(s) = n
+		return nil
+	}}
+}
+
+func intListFlag(field func(*settings) *[]int) flagSpec {
+	return flagSpec{hasParam: true, set: func(s *settings, p string) error {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return err
+		}
+		*field(s) = append(*field(s), n)
+		return nil
+	}}
+}
+
+func stringFlag(field func(*settings) *string) flagSpec {
+	return flagSpec{hasParam: true, set: func(s *settings, p string) error { *field(s) = p; return nil }}
+}
+
+// knownFlags are the flags this shim implements, named as in BoringSSL's
+// ssl/test/test_config.cc.
+var knownFlags = map[string]flagSpec{
+	"-port": intFlag(func(s *settings) *int { return &s.port }),
+	"-shim-id": {hasParam: true, set: func(s *settings, p string) error {
+		id, err := strconv.ParseUint(p, 10, 64)
+		s.shimID = id
+		return err
+	}},
+	"-ipv6":                    boolFlag(func(s *settings) *bool { return &s.ipv6 }),
+	"-server":                  boolFlag(func(s *settings) *bool { return &s.server }),
+	"-resume-count":            intFlag(func(s *settings) *int { return &s.resumeCnt }),
+	"-is-handshaker-supported": boolFlag(func(s *settings) *bool { return &s.supported }),
+	"-async":                   boolFlag(func(s *settings) *bool { return &s.asyncNoOp }),
+	"-allow-hint-mismatch":     boolFlag(func(s *settings) *bool { return &s.hintsNoOp }),
+
+	"-trust-cert":                     stringFlag(func(s *settings) *string { return &s.trustCert }),
+	"-cert-file":                      stringFlag(func(s *settings) *string { return &s.certFile }),
+	"-key-file":                       stringFlag(func(s *settings) *string { return &s.keyFile }),
+	"-verify-peer":                    boolFlag(func(s *settings) *bool { return &s.verifyPeer }),
+	"-verify-fail":                    boolFlag(func(s *settings) *bool { return &s.verifyFail }),
+	"-require-any-client-certificate": boolFlag(func(s *settings) *bool { return &s.requireAny }),
+	"-fail-cert-callback":             boolFlag(func(s *settings) *bool { return &s.failCertCallback }),
+	"-expect-peer-cert-file":          stringFlag(func(s *settings) *string { return &s.expectPeerCert }),
+
+	"-min-version":    intFlag(func(s *settings) *int { return &s.minVersion }),
+	"-max-version":    intFlag(func(s *settings) *int { return &s.maxVersion }),
+	"-expect-version": intFlag(func(s *settings) *int { return &s.expectVersion }),
+	"-no-tls13":       boolFlag(func(s *settings) *bool { return &s.noTLS13 }),
+	"-no-tls12":       boolFlag(func(s *settings) *bool { return &s.noTLS12 }),
+	// TLS 1.0 and 1.1 are never enabled: turning them off changes nothing.
+	"-no-tls11": boolFlag(func(s *settings) *bool { return new(bool) }),
+	"-no-tls1":  boolFlag(func(s *settings) *bool { return new(bool) }),
+
+	"-curves":                          intListFlag(func(s *settings) *[]int { return &s.curves }),
+	"-expect-curve-id":                 intFlag(func(s *settings) *int { return &s.expectCurveID }),
+	"-expect-peer-signature-algorithm": intFlag(func(s *settings) *int { return &s.expectSigAlg }),
+	"-expect-peer-verify-pref":         intListFlag(func(s *settings) *[]int { return &s.expectVerify }),
+	"-cipher":                          stringFlag(func(s *settings) *string { return &s.cipher }),
+	"-expect-cipher":                   intFlag(func(s *settings) *int { return &s.expectCipher }),
+
+	"-advertise-alpn":         stringFlag(func(s *settings) *string { return &s.advertiseALPN }),
+	"-expect-alpn":            stringFlag(func(s *settings) *string { return &s.expectALPN }),
+	"-select-alpn":            stringFlag(func(s *settings) *string { return &s.selectALPN }),
+	"-decline-alpn":           boolFlag(func(s *settings) *bool { return &s.declineALPN }),
+	"-reject-alpn":            boolFlag(func(s *settings) *bool { return &s.rejectALPN }),
+	"-expect-advertised-alpn": stringFlag(func(s *settings) *string { return &s.expectAdvertisedALPN }),
+
+	"-host-name":             stringFlag(func(s *settings) *string { return &s.hostName }),
+	"-expect-server-name":    stringFlag(func(s *settings) *string { return &s.expectServerName }),
+	"-expect-no-server-name": boolFlag(func(s *settings) *bool { return &s.expectNoServerName }),
+
+	"-export-keying-material": intFlag(func(s *settings) *int { return &s.exportKeyingMaterial }),
+	"-export-label":           stringFlag(func(s *settings) *string { return &s.exportLabel }),
+	"-export-context":         stringFlag(func(s *settings) *string { return &s.exportContext }),
+	"-use-export-context":     boolFlag(func(s *settings) *bool { return &s.useExportContext }),
+
+	"-shim-writes-first":            boolFlag(func(s *settings) *bool { return &s.shimWritesFirst }),
+	"-shim-shuts-down":              boolFlag(func(s *settings) *bool { return &s.shimShutsDown }),
+	"-check-close-notify":           boolFlag(func(s *settings) *bool { return &s.checkCloseNotify }),
+	"-write-different-record-sizes": boolFlag(func(s *settings) *bool { return &s.writeDiffSizes }),
+	"-read-size":                    intFlag(func(s *settings) *int { return &s.readSize }),
+	"-key-update":                   boolFlag(func(s *settings) *bool { return &s.keyUpdate }),
+	"-key-update-before-read":       boolFlag(func(s *settings) *bool { return &s.keyUpdateBefore }),
+
+	"-implicit-handshake":    boolFlag(func(s *settings) *bool { return &s.implicitHandshake }),
+	"-handshake-twice":       boolFlag(func(s *settings) *bool { return &s.handshakeTwice }),
+	"-no-op-extra-handshake": boolFlag(func(s *settings) *bool { return &s.handshakeTwice }),
+
+	"-expect-session-miss": boolFlag(func(s *settings) *bool { return &s.expectSessionMiss }),
+	"-expect-no-session":   boolFlag(func(s *settings) *bool { return &s.expectNoSession }),
+	"-no-ticket":           boolFlag(func(s *settings) *bool { return &s.noTicket }),
+	"-expect-hrr":          boolFlag(func(s *settings) *bool { return &s.expectHRR }),
+	"-expect-no-hrr":       boolFlag(func(s *settings) *bool { return &s.expectNoHRR }),
+
+	// Zero renegotiations is all tlsflow ever does; any other count is unimplemented.
+	"-expect-total-renegotiations": {hasParam: true, set: func(_ *settings, p string) error {
+		if p != "0" {
+			return &errUnimplemented{"-expect-total-renegotiations", "tlsflow refuses renegotiation"}
+		}
+		return nil
+	}},
+}
+
+// unimplementedFlags are flags the runner uses for features tlsflow does
+// not have, or that its public API does not expose; each is answered with
+// exit code 89. Any flag in neither table is unimplemented too.
+var unimplementedFlags = map[string]string{
+	"-dtls": "DTLS", "-mtu": "DTLS", "-initial-timeout-duration-ms": "DTLS",
+	"-quic": "QUIC", "-quic-transport-params": "QUIC", "-expect-quic-transport-params": "QUIC",
+	"-quic-use-legacy-codepoint": "QUIC", "-quic-early-data-context": "QUIC",
+	"-enable-early-data": "0-RTT", "-expect-ticket-supports-early-data": "0-RTT",
+	"-expect-accept-early-data": "0-RTT", "-expect-reject-early-data": "0-RTT",
+	"-expect-no-offer-early-data": "0-RTT", "-expect-early-data-reason": "0-RTT",
+	"-early-write-after-message": "0-RTT", "-expect-ticket-age-skew": "0-RTT",
+	"-ech-config-list": "ECH", "-ech-server-config": "ECH", "-ech-server-key": "ECH",
+	"-ech-is-retry-config": "ECH", "-expect-ech-accept": "ECH", "-expect-ech-name-override": "ECH",
+	"-expect-no-ech-name-override": "ECH", "-expect-ech-retry-configs": "ECH",
+	"-expect-no-ech-retry-configs": "ECH", "-enable-ech-grease": "ECH",
+	"-fail-early-callback-ech-rewind": "ECH",
+	"-renegotiate-once":               "renegotiation", "-renegotiate-freely": "renegotiation",
+	"-renegotiate-ignore": "renegotiation", "-renegotiate-explicit": "renegotiation",
+	"-forbid-renegotiation-after-handshake": "renegotiation",
+	"-expect-secure-renegotiation":          "renegotiation_info state is not exposed",
+	"-expect-no-secure-renegotiation":       "renegotiation_info state is not exposed",
+	"-advertise-npn":                        "NPN", "-advertise-empty-npn": "NPN", "-expect-next-proto": "NPN",
+	"-expect-no-next-proto": "NPN", "-select-next-proto": "NPN", "-select-empty-next-proto": "NPN",
+	"-application-settings": "ALPS", "-expect-peer-application-settings": "ALPS",
+	"-alps-use-new-codepoint": "ALPS", "-defer-alps": "ALPS",
+	"-expect-channel-id": "Channel ID", "-enable-channel-id": "Channel ID", "-send-channel-id": "Channel ID",
+	"-psk": "external PSKs", "-psk-identity": "external PSKs",
+	"-srtp-profiles":        "SRTP",
+	"-enable-ocsp-stapling": "OCSP stapling", "-ocsp-response": "OCSP stapling",
+	"-expect-ocsp-response": "OCSP stapling", "-use-ocsp-callback": "OCSP stapling",
+	"-set-ocsp-in-callback": "OCSP stapling", "-decline-ocsp-callback": "OCSP stapling",
+	"-fail-ocsp-callback":            "OCSP stapling",
+	"-enable-signed-cert-timestamps": "SCT", "-signed-cert-timestamps": "SCT",
+	"-expect-signed-cert-timestamps":    "SCT",
+	"-install-cert-compression-algs":    "certificate compression",
+	"-install-one-cert-compression-alg": "certificate compression",
+	"-new-delegated-credential":         "delegated credentials", "-delegated-credential": "delegated credentials",
+	"-new-spake2plusv1-credential": "PAKE", "-pake-context": "PAKE", "-pake-client-id": "PAKE",
+	"-pake-server-id": "PAKE", "-pake-password": "PAKE", "-wrong-pake-role": "PAKE",
+	"-trust-anchor-id": "trust anchor IDs", "-requested-trust-anchors": "trust anchor IDs",
+	"-expect-peer-match-trust-anchor": "trust anchor IDs", "-expect-no-peer-match-trust-anchor": "trust anchor IDs",
+	"-expect-peer-available-trust-anchors": "trust anchor IDs",
+	"-new-x509-credential":                 "several credentials per connection",
+	"-expect-selected-credential":          "several credentials per connection",
+	"-must-match-issuer":                   "issuer-matched credentials",
+	"-signing-prefs":                       "Config has no signature scheme preference for our signatures",
+	"-verify-prefs":                        "Config has no signature scheme preference for peer signatures",
+	"-false-start":                         "False Start", "-allow-false-start-without-alpn": "False Start",
+	"-fallback-scsv": "TLS_FALLBACK_SCSV (no TLS 1.0/1.1 to fall back to)",
+	"-enable-grease": "GREASE", "-permute-extensions": "extension permutation",
+	"-tls-unique":                    "tls-unique is not exposed",
+	"-export-traffic-secrets":        "traffic secrets are not exposed",
+	"-expect-extended-master-secret": "extended_master_secret state is not exposed",
+	"-ticket-key":                    "BoringSSL's 48-byte ticket key format",
+	"-use-ticket-callback":           "ticket callbacks", "-use-ticket-aead-callback": "ticket callbacks",
+	"-renew-ticket": "ticket callbacks", "-skip-ticket": "ticket callbacks",
+	"-expect-ticket-renewal": "ticket renewal is not exposed",
+	"-resumption-delay":      "a simulated clock",
+	"-expect-session-id":     "session IDs are not exposed", "-expect-no-session-id": "session IDs are not exposed",
+	"-use-client-ca-list": "a configurable CA list", "-expect-client-ca-list": "CA list checks",
+	"-expect-certificate-types": "certificate_types are not exposed",
+	"-use-early-callback":       "early ClientHello callback", "-fail-early-callback": "early ClientHello callback",
+	"-use-old-client-cert-callback": "old client certificate callback",
+	"-use-custom-verify-callback":   "custom verify callback",
+	"-expect-verify-result":         "X509 verify result codes",
+	"-install-ddos-callback":        "DoS callback", "-fail-ddos-callback": "DoS callback",
+	"-send-alert":     "sending an arbitrary alert",
+	"-peek-then-read": "SSL_peek", "-partial-write": "partial writes",
+	"-read-with-unfinished-write": "partial writes",
+	"-max-send-fragment":          "a configurable record size",
+	"-max-cert-list":              "a configurable certificate list limit",
+	"-server-preference":          "a configurable server preference (tlsflow always ranks suites)",
+	"-select-empty-alpn":          "selecting an empty ALPN protocol",
+	"-allow-unknown-alpn-protos":  "accepting unoffered ALPN protocols",
+	"-expect-cipher-aes":          "AES hardware detection", "-expect-cipher-no-aes": "AES hardware detection",
+	"-jdk11-workaround":     "JDK 11 workaround",
+	"-ignore-rsa-key-usage": "ignoring RSA key usage", "-expect-key-usage-invalid": "ignoring RSA key usage",
+	"-no-server-name-ack":              "suppressing the server_name acknowledgement",
+	"-resumption-across-names-enabled": "cross-name resumption",
+	"-expect-resumable-across-names":   "cross-name resumption", "-expect-not-resumable-across-names": "cross-name resumption",
+	"-fips-202205": "compliance policies", "-wpa-202304": "compliance policies", "-cnsa-202407": "compliance policies",
+	"-handoff": "split handshakes", "-handshake-hints": "split handshakes", "-handshaker-resume": "split handshakes",
+	"-handshaker-path":      "split handshakes",
+	"-private-key-delay-ms": "asynchronous private keys",
+	"-expect-msg-callback":  "message callback",
+	"-wait-for-debugger":    "debugger support", "-fuzzer-mode": "fuzzer mode", "-write-settings": "transcripts",
+	"-retain-only-sha256-client-cert": "client certificate hashing",
+	"-expect-sha256-client-cert":      "client certificate hashing",
+	"-reverify-on-resume":             "re-verification on resumption",
+}
+
+// cutPrefix removes "-prefix" from a flag name when followed by "-",
+// keeping that "-" (test_config.cc, RemovePrefix).
+func cutPrefix(name, prefix string) (string, bool) {
+	if strings.HasPrefix(name, prefix+"-") {
+		return name[len(prefix):], true
+	}
+	return name, false
+}
+
+// parseFlags reads the runner's arguments into the initial and resumption
+// settings. Flags prefixed -on-initial / -on-resume apply to one
+// connection, -on-retry to the 0-RTT retry (not modelled: ignored),
+// -on-handshaker to the split-handshake helper (ignored), -on-shim to us.
+func parseFlags(args []string) (initial, resume *settings, err error) {
+	initial, resume = new(settings), new(settings)
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		name := arg
+		skip := false
+		if n, ok := cutPrefix(name, "-on-shim"); ok {
+			name = n
+		} else if n, ok := cutPrefix(name, "-on-handshaker"); ok {
+			name, skip = n, true
+		}
+		targets := []*settings{initial, resume}
+		if n, ok := cutPrefix(name, "-on-initial"); ok {
+			name, targets = n, []*settings{initial}
+		} else if n, ok := cutPrefix(name, "-on-resume"); ok {
+			name, targets = n, []*settings{resume}
+		} else if n, ok := cutPrefix(name, "-on-retry"); ok {
+			name, targets = n, nil
+		}
+
+		spec, known := knownFlags[name]
+		if !known {
+			if why, ok := unimplementedFlags[name]; ok {
+				return nil, nil, &errUnimplemented{name, why}
+			}
+			return nil, nil, &errUnimplemented{name, "unknown flag"}
+		}
+		var param string
+		if spec.hasParam {
+			if i+1 >= len(args) {
+				return nil, nil, fmt.Errorf("flag %s: missing parameter", arg)
+			}
+			i++
+			param = args[i]
+		}
+		if skip {
+			continue
+		}
+		for _, s := range targets {
+			if err := spec.set(s, param); err != nil {
+				var unimpl *errUnimplemented
+				if errors.As(err, &unimpl) {
+					return nil, nil, err
+				}
+				return nil, nil, fmt.Errorf("flag %s %q: %w", arg, param, err)
+			}
+		}
+	}
+	return initial, resume, nil
+}
+
+// parseALPNList reads the runner's ALPN list: protocol names each
+// prefixed by a one-byte length, as in the ProtocolNameList of RFC 7301
+// §3.1 without its outer length.
+func parseALPNList(wire string) ([]string, error) {
+	var protos []string
+	for len(wire) > 0 {
+		n := int(wire[0])
+		if n == 0 || 1+n > len(wire) {
+			return nil, fmt.Errorf("ALPN list: protocol name of length %d in %d remaining bytes", n, len(wire)-1)
+		}
+		protos = append(protos, wire[1:1+n])
+		wire = wire[1+n:]
+	}
+	return protos, nil
+}
