@@ -132,7 +132,10 @@ type Config struct {
 	Trace trace.Hook
 
 	keyLogMu sync.Mutex
-	sessions serverSessions
+	// sessions is the server's resumption state, made on first use and
+	// shared with clones, so a cloned Config opens the same tickets.
+	sessionsOnce sync.Once
+	sessions     *serverSessions
 
 	// extraClientHelloExtensions is set by tests (export_early_test.go).
 	extraClientHelloExtensions []wire.Extension
@@ -153,6 +156,7 @@ func (c *Config) Clone() *Config {
 		ClientSessionCache: c.ClientSessionCache, SessionTicketsDisabled: c.SessionTicketsDisabled,
 		ResumptionWithoutECDHE:     c.ResumptionWithoutECDHE,
 		extraClientHelloExtensions: c.extraClientHelloExtensions,
+		sessions:                   c.serverSessions(),
 	}
 }
 

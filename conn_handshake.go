@@ -340,7 +340,8 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		}
 		hc.VerifyPeer = c.verifyClient
 		hc.TicketsDisabled = cfg.SessionTicketsDisabled
-		hc.Tickets, hc.SessionCache = cfg.sessions.get()
+		sessions := cfg.serverSessions()
+		hc.Tickets, hc.SessionCache = sessions.tickets, sessions.cache
 		if cfg.GetCertificate != nil {
 			hc.GetCertificate = c.getCertificate
 		}

@@ -158,3 +158,29 @@ func TestBadBinderIsDecryptError(t *testing.T) {
 		t.Fatalf("server error = %v; want decrypt_error for the bad binder", err)
 	}
 }
+
+// TestClonedServerConfigResumesTheOriginalsTickets: Config.Clone shares the
+// server's ticket keys and session cache, as crypto/tls's Clone shares its
+// ticket keys, so a clone made per listener still resumes.
+func TestClonedServerConfigResumesTheOriginalsTickets(t *testing.T) {
+	c := sharedCerts()
+	for _, v := range []uint16{tlsflow.VersionTLS12, tlsflow.VersionTLS13} {
+		t.Run(tlsflow.VersionName(v), func(t *testing.T) {
+			original := &tlsflow.Config{Certificates: []tlsflow.Certificate{flowCert(c.ecdsa)}, MaxVersion: v}
+			cli := &tlsflow.Config{RootCAs: c.ca.Pool, ServerName: "localhost", ClientSessionCache: tlsflow.NewLRUClientSessionCache(4)}
+			if co, so := runPair(t, tlsflowClient(cli), tlsflowServer(original), []int{1}); co.err != nil || so.err != nil {
+				t.Fatalf("first connection: %v / %v", co.err, so.err)
+			}
+			var resumed bool
+			server := tlsflowServer(original.Clone())
+			state := server.state
+			server.state = func(p peerConn) outcome { resumed = didResume(p); return state(p) }
+			if co, so := runPair(t, tlsflowClient(cli), server, []int{1}); co.err != nil || so.err != nil {
+				t.Fatalf("second connection: %v / %v", co.err, so.err)
+			}
+			if !resumed {
+				t.Error("the clone did not resume the original's session")
+			}
+		})
+	}
+}

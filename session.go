@@ -2,7 +2,6 @@ package tlsflow
 
 import (
 	"errors"
-	"sync"
 
 	"github.com/tlsflow/tlsflow/internal/session"
 )
@@ -55,19 +54,21 @@ func (l *lruClientCache) Put(key string, cs *ClientSessionState) {
 const serverSessionCacheSize = 1024
 
 // serverSessions is a Config's server-side resumption state: ticket keys
-// and the session-ID cache, made on first use.
+// and the session-ID cache.
 type serverSessions struct {
-	once    sync.Once
 	tickets *session.Keys
 	cache   *session.Cache
 }
 
-func (s *serverSessions) get() (*session.Keys, *session.Cache) {
-	s.once.Do(func() {
-		s.tickets = new(session.Keys)
-		s.cache = session.NewCache(serverSessionCacheSize)
+// serverSessions returns the Config's resumption state, making it on first
+// use (a clone already has its original's).
+func (c *Config) serverSessions() *serverSessions {
+	c.sessionsOnce.Do(func() {
+		if c.sessions == nil {
+			c.sessions = &serverSessions{tickets: new(session.Keys), cache: session.NewCache(serverSessionCacheSize)}
+		}
 	})
-	return s.tickets, s.cache
+	return c.sessions
 }
 
 // SetSessionTicketKeys sets the keys that seal and open session tickets:
@@ -79,6 +80,5 @@ func (c *Config) SetSessionTicketKeys(keys [][32]byte) error {
 	if len(keys) == 0 {
 		return errors.New("tlsflow: SetSessionTicketKeys needs at least one key")
 	}
-	tickets, _ := c.sessions.get()
-	return tickets.Set(keys, c.now())
+	return c.serverSessions().tickets.Set(keys, c.now())
 }

@@ -174,11 +174,14 @@ func (s *Server) resumable12() *session.State {
 		sess, _ = s.cfg.SessionCache.Get(string(ch.SessionID))
 		by = "session ID"
 	}
-	if sess == nil {
-		return nil
-	}
 	reject := func(why string) *session.State {
 		s.note(trace.KindNote, 1, "resumption rejected", "by", by, "reason", why)
+		return nil
+	}
+	if sess == nil {
+		if by != "" {
+			return reject("not a session of this server (or its ticket key has been retired)")
+		}
 		return nil
 	}
 	ems, _ := ch.Extensions.Empty(wire.ExtExtendedMasterSecret)
