@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tlsflow/tlsflow"
@@ -22,20 +23,37 @@ import (
 const demoHelp = `Usage: tlsflow demo [flags]
 
 Runs a tlsflow server and client in one process over loopback TCP, with a
-certificate authority, a server certificate and a client certificate made
-at start, and prints each step of the handshake (0–8) with its messages and
-their key fields. Then it sends an HTTP GET over the TLS connection (step 8).
+certificate authority and certificates made at start, and prints each step
+of the handshake (0–8) with its messages and their key fields. Then it sends
+an HTTP GET over the TLS connection (step 8).
 
-By default it follows the course note exactly: TLS 1.2, the RSA key exchange
-(TLS_RSA_WITH_AES_128_GCM_SHA256), and a client certificate the server requires.
+Flows (--flow):
+  seed         the course note's flow, the default: TLS 1.2, the RSA key exchange
+               (TLS_RSA_WITH_AES_128_GCM_SHA256), a client certificate the server requires
+  tls12        TLS 1.2 with ECDHE (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256): the server
+               signs its key share; no client certificate
+  tls13        TLS 1.3 with tlsflow's defaults
+  resume       TLS 1.3 twice: the second connection resumes the first session,
+               without Certificate and CertificateVerify
+  client-auth  TLS 1.3 with a client certificate the server requires
+--suite picks the TLS 1.2 key exchange of seed and tls12: rsa (seed only),
+ecdhe-rsa or ecdhe-ecdsa.
 
+--tamper MESSAGE puts a man in the middle between client and server who
+changes one bit of one byte of MESSAGE in transit. The output shows the
+change, which side notices, at which step, with which alert, and why (the
+course note's step 7: Finished detects a man in the middle):
+` + tamperDoc + `
 Examples:
-  tlsflow demo                      the note's flow
-  tlsflow demo --suite ecdhe-rsa    forward secrecy: ECDHE signed with RSA
-  tlsflow demo --suite ecdhe-ecdsa  ECDHE signed with an ECDSA P-256 certificate
-  tlsflow demo --hex                add a hex dump of every message
-
-Flags:
+  tlsflow demo                          the course note's flow
+  tlsflow demo --flow tls13 --lang de   TLS 1.3, explained in German
+  tlsflow demo --flow resume            a full handshake, then a resumed one
+  tlsflow demo --suite ecdhe-ecdsa      the note's flow with ECDHE and an ECDSA certificate
+  tlsflow demo --hex                    add a hex dump of every message
+  tlsflow demo --tamper ClientHello     Finished catches a changed ClientHello (step 7)
+  tlsflow demo --tamper ServerKeyExchange
+  tlsflow demo --flow seed --tamper ClientKeyExchange
+  tlsflow demo --flow tls13 --tamper Certificate --lang de
 `
 
 // demoSuites maps --suite to the cipher suite and the server key type.
@@ -48,52 +66,202 @@ var demoSuites = map[string]struct {
 	"ecdhe-ecdsa": {tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, pki.ECDSAP256},
 }
 
+// demoFlow is one --flow.
+type demoFlow struct {
+	name       string
+	title      say
+	tls13      bool
+	clientAuth bool
+	twice      bool   // two connections, the second resuming
+	suite      string // default --suite of a TLS 1.2 flow
+	suites     []string
+}
+
+var demoFlows = []*demoFlow{
+	{name: "seed", clientAuth: true, suite: "rsa", suites: []string{"rsa", "ecdhe-rsa", "ecdhe-ecdsa"},
+		title: say{"the course note's flow: TLS 1.2, %s, client certificate required",
+			"der Ablauf der Kursnotiz: TLS 1.2, %s, Client-Zertifikat verlangt"}},
+	{name: "tls12", suite: "ecdhe-rsa", suites: []string{"ecdhe-rsa", "ecdhe-ecdsa"},
+		title: say{"TLS 1.2 with ECDHE: %s, no client certificate",
+			"TLS 1.2 mit ECDHE: %s, ohne Client-Zertifikat"}},
+	{name: "tls13", tls13: true,
+		title: say{"TLS 1.3 with tlsflow's defaults", "TLS 1.3 mit den Voreinstellungen von tlsflow"}},
+	{name: "resume", tls13: true, twice: true,
+		title: say{"TLS 1.3 twice: the second connection resumes the first session",
+			"TLS 1.3 zweimal: die zweite Verbindung nimmt die Sitzung der ersten wieder auf"}},
+	{name: "client-auth", tls13: true, clientAuth: true,
+		title: say{"TLS 1.3 with a client certificate the server requires",
+			"TLS 1.3 mit einem Client-Zertifikat, das der Server verlangt"}},
+}
+
+func findFlow(name string) (*demoFlow, bool) {
+	for _, f := range demoFlows {
+		if f.name == name {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
 func runDemo(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(out)
-	suiteName := fs.String("suite", "rsa", "key exchange: rsa (the note's flow), ecdhe-rsa or ecdhe-ecdsa")
+	fs := newFlagSet("demo", demoHelp, out)
+	flowName := fs.String("flow", "seed", "which handshake: seed, tls12, tls13, resume or client-auth")
+	suiteName := fs.String("suite", "", "TLS 1.2 key exchange of seed and tls12: rsa, ecdhe-rsa or ecdhe-ecdsa")
 	hexDump := fs.Bool("hex", false, "add a hex dump of every handshake message")
-	fs.Usage = func() { fmt.Fprint(out, demoHelp); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	langTag := fs.String("lang", "", "language: en or de (default: from LC_ALL, LC_MESSAGES, LANG)")
+	tamper := fs.String("tamper", "", "message a man in the middle changes: "+strings.Join(tamperNames, ", "))
+	pos, err := parseFlags(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("demo takes no arguments (got %q)", pos)
+	}
+	flowGiven := false
+	fs.Visit(func(f *flag.Flag) { flowGiven = flowGiven || f.Name == "flow" })
+
+	d := &demo{lang: pickLanguage(*langTag), serverFailed: make(chan struct{})}
+	if d.tamper = *tamper; d.tamper != "" {
+		var ok bool
+		if d.tamper, ok = canonicalTamper(*tamper); !ok {
+			return usagef("unknown --tamper %q (want %s)", *tamper, strings.Join(tamperNames, ", "))
+		}
+		if !flowGiven {
+			*flowName = tamperFlow(d.tamper)
+		}
+	}
+	var ok bool
+	if d.flow, ok = findFlow(*flowName); !ok {
+		return usagef("unknown --flow %q (want seed, tls12, tls13, resume or client-auth)", *flowName)
+	}
+	if err := d.pickSuite(*suiteName); err != nil {
+		return err
+	}
+	if d.tamper != "" {
+		if d.plan, err = d.tamperPlan(); err != nil {
+			return err
+		}
+	}
+
+	color := trace.ColorAuto(out) // before out is wrapped: is it a terminal?
+	d.out = &lockedWriter{w: out} // the server's goroutines trace too
+	d.render = trace.NewRenderer(d.out, trace.Options{Format: trace.FormatText, Lang: *langTag, Hex: *hexDump, SentOnly: true, Color: color})
+	return d.run()
+}
+
+// demo is one run of the demo command.
+type demo struct {
+	out    io.Writer
+	lang   language
+	flow   *demoFlow
+	suite  string // key of demoSuites, for TLS 1.2 flows
+	tamper string
+	plan   *flipPlan
+	render trace.Hook
+
+	ca             *pki.Authority
+	server, client *pki.Leaf
+
+	mu           sync.Mutex
+	errs         map[trace.Side]error // the first error each side traced
+	serverFailed chan struct{}        // closed when the server traced an error
+	serverCerts  atomic.Int32         // Certificate messages the server sent on this connection
+}
+
+func (d *demo) pickSuite(name string) error {
+	if d.flow.tls13 {
+		if name != "" {
+			return usagef("--suite picks a TLS 1.2 key exchange; --flow %s is TLS 1.3", d.flow.name)
+		}
+		return nil
+	}
+	if name == "" {
+		name = d.flow.suite
+	}
+	for _, s := range d.flow.suites {
+		if s == name {
+			d.suite = name
 			return nil
 		}
-		return err
 	}
-	color := trace.ColorAuto(out) // before out is wrapped: is it a terminal?
-	out = &lockedWriter{w: out}   // the server's goroutines trace too
-	choice, ok := demoSuites[*suiteName]
-	if !ok {
-		return fmt.Errorf("unknown --suite %q (want rsa, ecdhe-rsa or ecdhe-ecdsa)", *suiteName)
+	if _, known := demoSuites[name]; known {
+		return usagef("--flow %s does not use --suite %s (it takes %s); the RSA key exchange is --flow seed", d.flow.name, name, strings.Join(d.flow.suites, ", "))
+	}
+	return usagef("unknown --suite %q (want rsa, ecdhe-rsa or ecdhe-ecdsa)", name)
+}
+
+func (d *demo) say(s say) string           { return d.lang.say(s) }
+func (d *demo) printf(s say, args ...any)  { fmt.Fprintf(d.out, d.lang.say(s), args...) }
+func (d *demo) println(s say, args ...any) { fmt.Fprintln(d.out, d.lang.sayf(s, args...)) }
+func (d *demo) suiteID() uint16            { return demoSuites[d.suite].id }
+func (d *demo) rsaKeyExchange() bool       { return d.suite == "rsa" }
+
+// see is the Config's trace hook: it renders each event and remembers what
+// the report needs.
+func (d *demo) see(e trace.Event) {
+	d.render(e)
+	switch {
+	case e.Kind == trace.KindError:
+		d.mu.Lock()
+		if d.errs == nil {
+			d.errs = map[trace.Side]error{}
+		}
+		if _, seen := d.errs[e.Side]; !seen && e.Err != nil {
+			d.errs[e.Side] = e.Err
+			if e.Side == trace.Server {
+				close(d.serverFailed)
+			}
+		}
+		d.mu.Unlock()
+	case e.Kind == trace.KindMessage && e.Message == "Certificate" && e.Side == trace.Server && e.Direction == trace.Sent:
+		d.serverCerts.Add(1)
+	}
+}
+
+func (d *demo) errorOf(side trace.Side) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.errs[side]
+}
+
+func (d *demo) run() error {
+	title := d.say(d.flow.title)
+	if !d.flow.tls13 {
+		title = fmt.Sprintf(title, tlsflow.CipherSuiteName(d.suiteID()))
+	}
+	fmt.Fprintf(d.out, "tlsflow demo: %s\n", title)
+	if err := d.makeCertificates(); err != nil {
+		return err
 	}
 
-	fmt.Fprintf(out, "tlsflow demo: %s, client certificate required\n", tlsflow.CipherSuiteName(choice.id))
-	fmt.Fprintln(out, "Making a certificate authority, a server and a client certificate …")
-	ca, err := pki.NewCA("tlsflow demo CA", pki.ECDSAP256)
-	if err != nil {
-		return err
-	}
-	server, err := ca.Issue(pki.LeafOptions{KeyType: choice.key, CommonName: "localhost",
-		DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
-	if err != nil {
-		return err
-	}
-	client, err := ca.Issue(pki.LeafOptions{KeyType: pki.ECDSAP256, CommonName: "demo client",
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
-	if err != nil {
-		return err
-	}
-
-	hook := trace.NewRenderer(out, trace.Options{Format: trace.FormatText, Hex: *hexDump, SentOnly: true, Color: color})
 	serverConfig := &tlsflow.Config{
-		Certificates: []tlsflow.Certificate{{Certificate: server.Chain, PrivateKey: server.Key, Leaf: server.Cert}},
-		ClientAuth:   tlsflow.RequireAndVerifyClientCert,
-		ClientCAs:    ca.Pool,
-		CipherSuites: []uint16{choice.id},
-		MaxVersion:   tlsflow.VersionTLS12,
-		Trace:        hook,
+		Certificates: []tlsflow.Certificate{{Certificate: d.server.Chain, PrivateKey: d.server.Key, Leaf: d.server.Cert}},
+		Trace:        d.see,
 	}
+	clientConfig := &tlsflow.Config{
+		RootCAs:    d.ca.Pool,
+		ServerName: "localhost",
+		Trace:      d.see,
+	}
+	if d.flow.clientAuth {
+		serverConfig.ClientAuth = tlsflow.RequireAndVerifyClientCert
+		serverConfig.ClientCAs = d.ca.Pool
+		clientConfig.Certificates = []tlsflow.Certificate{{Certificate: d.client.Chain, PrivateKey: d.client.Key, Leaf: d.client.Cert}}
+	}
+	if d.flow.tls13 {
+		serverConfig.MinVersion, clientConfig.MinVersion = tlsflow.VersionTLS13, tlsflow.VersionTLS13
+	} else {
+		serverConfig.MaxVersion, clientConfig.MaxVersion = tlsflow.VersionTLS12, tlsflow.VersionTLS12
+		serverConfig.CipherSuites = []uint16{d.suiteID()}
+		clientConfig.CipherSuites = []uint16{d.suiteID()}
+	}
+	if d.flow.twice {
+		clientConfig.ClientSessionCache = tlsflow.NewLRUClientSessionCache(1)
+	}
+
 	ln, err := tlsflow.Listen("tcp", "127.0.0.1:0", serverConfig)
 	if err != nil {
 		return err
@@ -103,37 +271,199 @@ func runDemo(args []string, out io.Writer) error {
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context { return context.WithValue(ctx, connKey{}, c) }}
 	go httpServer.Serve(ln)
 	defer httpServer.Close()
+	// Let the server finish tracing (its close_notify) before returning.
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		httpServer.Shutdown(ctx)
+	}()
 
-	clientConfig := &tlsflow.Config{
-		RootCAs:      ca.Pool,
-		ServerName:   "localhost",
-		Certificates: []tlsflow.Certificate{{Certificate: client.Chain, PrivateKey: client.Key, Leaf: client.Cert}},
-		CipherSuites: []uint16{choice.id},
-		MaxVersion:   tlsflow.VersionTLS12,
-		Trace:        hook,
+	switch {
+	case d.plan != nil:
+		return d.runTampered(ln.Addr().String(), clientConfig)
+	case d.flow.twice:
+		return d.runResumption(ln.Addr().String(), clientConfig)
 	}
-	conn, err := tlsflow.Dial("tcp", ln.Addr().String(), clientConfig)
-	if err != nil {
-		return fmt.Errorf("handshake failed: %w", err)
-	}
-	defer conn.Close()
-	defer httpServer.Shutdown(context.Background()) // let the server finish tracing first
+	_, err = d.exchange(ln.Addr().String(), clientConfig, nil)
+	return err
+}
 
-	fmt.Fprintf(out, "\nClient: GET / over the TLS connection\n")
-	if _, err := io.WriteString(conn, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"); err != nil {
+func (d *demo) makeCertificates() error {
+	keyType := pki.ECDSAP256
+	if !d.flow.tls13 {
+		keyType = demoSuites[d.suite].key
+	}
+	what := say{"Making a certificate authority and a server certificate (key pair: %s …)",
+		"Erzeuge eine Zertifizierungsstelle und ein Server-Zertifikat (Schlüsselpaar: %s …)"}
+	if d.flow.clientAuth {
+		what = say{"Making a certificate authority, a server and a client certificate (key pair: %s …)",
+			"Erzeuge eine Zertifizierungsstelle, ein Server- und ein Client-Zertifikat (Schlüsselpaar: %s …)"}
+	}
+	d.println(what, keyType)
+	var err error
+	if d.ca, err = pki.NewCA("tlsflow demo CA", pki.ECDSAP256); err != nil {
 		return err
+	}
+	if d.server, err = d.ca.Issue(pki.LeafOptions{KeyType: keyType, CommonName: "localhost",
+		DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+		return err
+	}
+	if d.flow.clientAuth {
+		if d.client, err = d.ca.Issue(pki.LeafOptions{KeyType: pki.ECDSAP256, CommonName: "demo client",
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exchange connects to addr, runs the handshake, sends GET / and prints the
+// answer. afterHandshake, if set, learns how many bytes the client had
+// written by the end of its handshake.
+func (d *demo) exchange(addr string, cfg *tlsflow.Config, afterHandshake func(written int64)) (tlsflow.ConnectionState, error) {
+	raw, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return tlsflow.ConnectionState{}, err
+	}
+	counted := &countingConn{Conn: raw}
+	conn := tlsflow.Client(counted, cfg)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := conn.Handshake(); err != nil {
+		return conn.ConnectionState(), fmt.Errorf("handshake failed: %w", err)
+	}
+	if afterHandshake != nil {
+		afterHandshake(counted.written.Load())
+	}
+	d.println(say{"\nClient: GET / over the TLS connection", "\nClient: GET / über die TLS-Verbindung"})
+	if _, err := io.WriteString(conn, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"); err != nil {
+		return conn.ConnectionState(), err
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
-		return err
+		return conn.ConnectionState(), err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if err != nil {
+		return conn.ConnectionState(), err
+	}
+	d.println(say{"\nServer answered: %s\n%s", "\nDer Server antwortet: %s\n%s"}, resp.Status, strings.TrimSpace(string(body)))
+	return conn.ConnectionState(), nil
+}
+
+// runResumption connects twice; the second handshake resumes the first
+// session from the ticket the server sent after the first.
+func (d *demo) runResumption(addr string, cfg *tlsflow.Config) error {
+	d.println(say{"\n=== First connection: a full handshake; the server sends a ticket afterwards ===",
+		"\n=== Erste Verbindung: ein vollständiger Handshake; danach sendet der Server ein Ticket ==="})
+	if _, err := d.exchange(addr, cfg, nil); err != nil {
+		return err
+	}
+	first := d.serverCerts.Swap(0)
+	d.println(say{"\n=== Second connection: the client offers the ticket (pre_shared_key) ===",
+		"\n=== Zweite Verbindung: der Client bietet das Ticket an (pre_shared_key) ==="})
+	st, err := d.exchange(addr, cfg, nil)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nServer answered: %s\n%s\n", resp.Status, strings.TrimSpace(string(body)))
+	second := d.serverCerts.Load()
+	d.println(say{"\nResult:", "\nErgebnis:"})
+	d.println(say{"  first connection:  the server sent %d Certificate message(s)",
+		"  erste Verbindung:  der Server sandte %d Certificate-Nachricht(en)"}, first)
+	d.println(say{"  second connection: DidResume = %v, the server sent %d Certificate message(s)",
+		"  zweite Verbindung: DidResume = %v, der Server sandte %d Certificate-Nachricht(en)"}, st.DidResume, second)
+	if !st.DidResume || second != 0 {
+		return errors.New(d.say(say{"the second connection did not resume the session", "die zweite Verbindung hat die Sitzung nicht wieder aufgenommen"}))
+	}
+	d.println(say{"  Resumed: no Certificate, no CertificateVerify; the key from the first session (the PSK) proves both sides, and a fresh ECDHE keeps forward secrecy.",
+		"  Wiederaufgenommen: kein Certificate, kein CertificateVerify; der Schlüssel aus der ersten Sitzung (der PSK) weist beide Seiten aus, und ein frisches ECDHE erhält die Forward Secrecy."})
 	return nil
+}
+
+// runTampered runs the exchange through the man in the middle and
+// reports which side noticed the change, where and why.
+func (d *demo) runTampered(serverAddr string, cfg *tlsflow.Config) error {
+	m, err := startMITM(serverAddr, d.plan, func(note string) {
+		d.println(say{"\n>>> Man in the middle changed %s", "\n>>> Man-in-the-Middle hat verändert: %s"}, note)
+	})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	d.println(say{"A man in the middle relays the connection (--flow %s) and will change one byte of %s.",
+		"Ein Man-in-the-Middle leitet die Verbindung weiter (--flow %s) und wird ein Byte von %s verändern."}, d.flow.name, d.tamper)
+
+	var arm func(int64)
+	if d.plan.kind == flipAppData {
+		arm = m.armAppData
+	}
+	_, clientErr := d.exchange(m.Addr(), cfg, arm)
+	if clientErr != nil {
+		// The server may still be reading the client's alert.
+		select {
+		case <-d.serverFailed:
+		case <-time.After(3 * time.Second):
+		}
+	}
+	serverErr := d.errorOf(trace.Server)
+	if ce := d.errorOf(trace.Client); ce != nil {
+		clientErr = ce // the traced error, without the demo's prefix
+	}
+
+	if m.Changed() == "" {
+		return fmt.Errorf(d.say(say{"the man in the middle found no %s to change in --flow %s",
+			"der Man-in-the-Middle fand in --flow %s kein %s zum Verändern"}), d.tamper, d.flow.name)
+	}
+	d.println(say{"\n=== What the man in the middle caused ===", "\n=== Was der Man-in-the-Middle bewirkt hat ==="})
+	if clientErr == nil && serverErr == nil {
+		d.println(say{"Nothing: the handshake and the request went through. The change went unnoticed!",
+			"Nichts: Handshake und Anfrage gingen durch. Die Änderung blieb unbemerkt!"})
+		return errors.New("the man in the middle went unnoticed")
+	}
+	// The side that sent an alert noticed; the other learnt it from the
+	// alert. When both noticed (TLS 1.3: neither can read the other's
+	// records), the earlier step came first.
+	sides := []struct {
+		side trace.Side
+		err  error
+	}{{trace.Client, clientErr}, {trace.Server, serverErr}}
+	if detected(serverErr) && (!detected(clientErr) || stepOf(serverErr) < stepOf(clientErr)) {
+		sides[0], sides[1] = sides[1], sides[0]
+	}
+	for _, s := range sides {
+		if s.err == nil {
+			continue
+		}
+		name := d.say(say{"client", "Client"})
+		if s.side == trace.Server {
+			name = d.say(say{"server", "Server"})
+		}
+		if detected(s.err) {
+			d.println(say{"The %s noticed:", "Der %s hat es bemerkt:"}, name)
+		} else {
+			d.println(say{"The %s was told:", "Der %s erfuhr es:"}, name)
+		}
+		writeDiagnosisIn(d.out, d.lang, "    ", s.err)
+	}
+	d.println(say{"Why: %s", "Warum: %s"}, d.say(d.why()))
+	return nil
+}
+
+func stepOf(err error) int {
+	var ae *tlsflow.AlertError
+	if errors.As(err, &ae) {
+		return ae.Step
+	}
+	return -1
+}
+
+// detected reports whether err is a failure this side found itself (and
+// sent an alert for), rather than an alert it received.
+func detected(err error) bool {
+	var ae *tlsflow.AlertError
+	return errors.As(err, &ae) && !ae.Received && !ae.Local
 }
 
 type connKey struct{}
@@ -150,8 +480,24 @@ func hello(w http.ResponseWriter, r *http.Request) {
 	if len(st.PeerCertificates) > 0 {
 		who = st.PeerCertificates[0].Subject.CommonName
 	}
-	fmt.Fprintf(w, "Hello, %s: you reached this page over %s with %s.\n",
-		who, tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite))
+	resumed := ""
+	if st.DidResume {
+		resumed = " (resumed session)"
+	}
+	fmt.Fprintf(w, "Hello, %s: you reached this page over %s with %s%s.\n",
+		who, tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite), resumed)
+}
+
+// countingConn counts the bytes written through it.
+type countingConn struct {
+	net.Conn
+	written atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.written.Add(int64(n))
+	return n, err
 }
 
 // lockedWriter lets the client, the server and the demo print to one writer.

@@ -1,19 +1,28 @@
 // Command tlsflow shows TLS handshakes step by step.
 //
-//	tlsflow demo [flags]    a client and a server in one process, the course note's flow end to end
+//	tlsflow demo [flags]               a client and a server in one process, the course note's flow end to end
+//	tlsflow connect [flags] host:port  a TLS client: connect to a server and show the handshake
+//	tlsflow serve [flags]              a TLS server whose web page shows each visitor's handshake
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 const usage = `tlsflow shows every step of a TLS handshake.
 
 Usage:
-  tlsflow demo [flags]    run a client and a server on loopback and print the flow, steps 0–8
+  tlsflow demo [flags]               run a client and a server on loopback and print the flow, steps 0–8
+  tlsflow connect [flags] host:port  connect to a TLS server and print the handshake
+  tlsflow serve [flags]              run a TLS server whose page shows each visitor's handshake
+  tlsflow view [flags] [FILE.jsonl]  draw a handshake (recorded, or a live one) as a diagram in the browser
 
-Run "tlsflow <command> --help" for the flags of a command.
+Run "tlsflow <command> --help" for the flags of a command, with examples.
 `
 
 func main() {
@@ -21,10 +30,19 @@ func main() {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
+	// Ctrl-C ends serve (and a connect) cleanly, running deferred cleanups.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	var err error
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
 	case "demo":
 		err = runDemo(args, os.Stdout)
+	case "connect":
+		err = runConnect(ctx, args, os.Stdout, os.Stderr)
+	case "serve":
+		err = runServe(ctx, args, os.Stdout)
+	case "view":
+		err = runView(ctx, args, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return
@@ -34,6 +52,10 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tlsflow:", err)
+		var ue *usageError
+		if errors.As(err, &ue) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }

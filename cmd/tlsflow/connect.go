@@ -1,0 +1,481 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/tlsflow/tlsflow"
+	"github.com/tlsflow/tlsflow/ftps"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+const connectHelp = `Usage: tlsflow connect [flags] host[:port]
+
+Connects to a TLS server (TCP, then the handshake) and prints each step as it
+happens, then what the handshake negotiated and who the server is. The port
+defaults to 443 (21 with --starttls ftp). Exits with status 1 if the
+connection or the handshake fails, saying at which step, with which alert,
+why, and what to change.
+
+With --http it also sends GET / over the connection and prints the response;
+with --reconnect it connects a second time and shows the session resumed: no
+Certificate, no signature, the first session's secret proves both sides.
+
+Examples:
+  tlsflow connect example.com
+  tlsflow connect --http example.com:443
+  tlsflow connect --reconnect example.com:443
+  tlsflow connect --tls1.2 --suites TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 example.com:443
+  tlsflow connect --tls1.3 --groups x25519 --alpn h2,http/1.1 example.com:443
+  tlsflow connect --ca ca.pem --cert client.pem --key client.key localhost:8443
+  tlsflow connect --insecure --servername www.example.com 192.0.2.10:443
+  tlsflow connect --trace json example.com:443 > handshake.jsonl
+  tlsflow connect --lang de --hex example.com:443
+  tlsflow connect --keylog keys.log example.com:443    (or SSLKEYLOGFILE=keys.log) for Wireshark
+  tlsflow connect --starttls ftp ftp.example.org       AUTH TLS, anonymous login, LIST /
+`
+
+// maxHTTPBody bounds what --http prints of a response body.
+const maxHTTPBody = 64 << 10
+
+type connectOptions struct {
+	addr       string
+	serverName string
+	caFile     string
+	certFile   string
+	keyFile    string
+	versions   versionFlags
+	suites     listFlag
+	groups     listFlag
+	alpn       listFlag
+	insecure   bool
+	trace      traceFlags
+	keyLog     string
+	http       bool
+	reconnect  bool
+	starttls   string
+	user, pass string
+	timeout    time.Duration
+}
+
+func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o connectOptions
+	fs := newFlagSet("connect", connectHelp, stdout)
+	fs.StringVar(&o.serverName, "servername", "", "name to send in server_name (SNI) and to check the certificate against (default: the host)")
+	fs.StringVar(&o.caFile, "ca", "", "PEM file of the CAs to trust (default: the system's)")
+	fs.StringVar(&o.certFile, "cert", "", "PEM file of a client certificate chain, for servers that ask for one")
+	fs.StringVar(&o.keyFile, "key", "", "PEM file of the client certificate's private key")
+	o.versions.register(fs)
+	fs.Var(&o.suites, "suites", "cipher suites to offer, comma-separated IANA names (default: tlsflow's; the RSA key exchange only if named)")
+	fs.Var(&o.groups, "groups", "key exchange groups in order of preference: X25519MLKEM768, x25519, secp256r1, secp384r1")
+	fs.Var(&o.alpn, "alpn", "application protocols to offer (ALPN), comma-separated, e.g. h2,http/1.1")
+	fs.BoolVar(&o.insecure, "insecure", false, "accept any server certificate (for tests: anyone in the middle can then read along)")
+	o.trace.register(fs, "text")
+	fs.StringVar(&o.keyLog, "keylog", "", "append the session secrets to this file in the NSS key log format (default: $SSLKEYLOGFILE)")
+	fs.BoolVar(&o.http, "http", false, "send GET / over the connection and print the response")
+	fs.BoolVar(&o.reconnect, "reconnect", false, "connect a second time, resuming the first session")
+	fs.StringVar(&o.starttls, "starttls", "", `upgrade a plaintext protocol first: "ftp" (AUTH TLS, log in, list /)`)
+	fs.StringVar(&o.user, "user", "anonymous", "with --starttls ftp: the user name")
+	fs.StringVar(&o.pass, "pass", "anonymous@", "with --starttls ftp: the password")
+	fs.DurationVar(&o.timeout, "timeout", 15*time.Second, "bound on each connection: TCP, handshake and the exchange after it")
+	pos, err := parseFlags(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("connect wants one address, host or host:port (got %d arguments); see tlsflow connect --help", len(pos))
+	}
+	if err := o.trace.check(); err != nil {
+		return err
+	}
+	switch o.starttls {
+	case "":
+	case "ftp":
+		if o.http || o.reconnect {
+			return usagef("--starttls ftp lists / over FTP: --http and --reconnect do not apply")
+		}
+	default:
+		return usagef("--starttls %q: only ftp is implemented", o.starttls)
+	}
+	o.addr = withPort(pos[0], o.starttls)
+
+	// Progress and summaries go with the text trace; next to a JSON trace
+	// they go to stderr, so stdout stays one JSON object per line.
+	info := stdout
+	if o.trace.format == "json" {
+		info = stderr
+	}
+	cfg, closeKeyLog, err := o.config(info)
+	if err != nil {
+		return err
+	}
+	defer closeKeyLog()
+	var watch connWatch
+	render := o.trace.hook(stdout, trace.ColorAuto(stdout), false)
+	cfg.Trace = func(e trace.Event) {
+		watch.see(e)
+		if render != nil {
+			render(e)
+		}
+	}
+
+	if o.starttls == "ftp" {
+		return connectFTP(ctx, &o, cfg, info, stderr)
+	}
+
+	fmt.Fprintf(info, "Connecting to %s …\n", o.addr)
+	conn, err := o.dial(ctx, cfg)
+	if err != nil {
+		return o.failed(stderr, err)
+	}
+	fmt.Fprintf(info, "\nConnected to %s (%s)\n", o.addr, conn.RemoteAddr())
+	writeState(info, conn.ConnectionState(), o.insecure, watch.certificates.Load() > 0)
+	if o.http {
+		if err := getAndPrint(conn, hostOf(o.addr, cfg.ServerName), info, o.timeout); err != nil {
+			conn.Close()
+			return o.failed(stderr, err)
+		}
+	} else if err := settle(conn, cfg, o.reconnect, watch.certificateRequests.Load() > 0); err != nil {
+		conn.Close()
+		return o.failed(stderr, err)
+	}
+	conn.Close()
+	if !o.reconnect {
+		return nil
+	}
+
+	fmt.Fprintf(info, "\nConnecting again to show resumption …\n")
+	watch.certificates.Store(0)
+	again, err := o.dial(ctx, cfg)
+	if err != nil {
+		return o.failed(stderr, err)
+	}
+	defer again.Close()
+	st := again.ConnectionState()
+	fmt.Fprintf(info, "\nConnected again to %s\n", o.addr)
+	writeState(info, st, o.insecure, watch.certificates.Load() > 0)
+	switch {
+	case st.DidResume && watch.certificates.Load() == 0:
+		fmt.Fprintln(info, "Resumed: the server sent no Certificate and signed nothing; the secret of the first session proved both sides.")
+	case st.DidResume:
+		fmt.Fprintln(info, "Resumed.")
+	default:
+		fmt.Fprintln(info, "Not resumed: the server ran a full handshake again (it issued no ticket, or did not accept it).")
+	}
+	if o.http {
+		if err := getAndPrint(again, hostOf(o.addr, cfg.ServerName), info, o.timeout); err != nil {
+			return o.failed(stderr, err)
+		}
+	}
+	return nil
+}
+
+// withPort adds the default port of the protocol when addr has none.
+func withPort(addr, starttls string) string {
+	if _, _, err := net.SplitHostPort(addr); err == nil {
+		return addr
+	}
+	port := "443"
+	if starttls == "ftp" {
+		port = "21"
+	}
+	return net.JoinHostPort(strings.Trim(addr, "[]"), port)
+}
+
+func hostOf(addr, serverName string) string {
+	if serverName != "" {
+		return serverName
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return host
+}
+
+// config turns the flags into a client Config. The returned function
+// closes the key log, if one was opened.
+func (o *connectOptions) config(info io.Writer) (*tlsflow.Config, func(), error) {
+	cfg := &tlsflow.Config{ServerName: o.serverName, InsecureSkipVerify: o.insecure, NextProtos: o.alpn}
+	if err := o.versions.apply(cfg); err != nil {
+		return nil, nil, err
+	}
+	var err error
+	if cfg.CipherSuites, err = parseSuites(o.suites); err != nil {
+		return nil, nil, err
+	}
+	if cfg.CurvePreferences, err = parseGroups(o.groups); err != nil {
+		return nil, nil, err
+	}
+	if o.caFile != "" {
+		if cfg.RootCAs, err = loadCertPool(o.caFile); err != nil {
+			return nil, nil, fmt.Errorf("--ca: %w", err)
+		}
+	}
+	cert, err := loadKeyPair(o.certFile, o.keyFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cert != nil {
+		cfg.Certificates = []tlsflow.Certificate{*cert}
+	}
+	if o.http && len(cfg.NextProtos) == 0 {
+		cfg.NextProtos = []string{"http/1.1"} // --http speaks HTTP/1.1 only
+	}
+	// A cache, also without --reconnect: a stored ticket tells settle
+	// that a TLS 1.3 server is content with the handshake.
+	cfg.ClientSessionCache = &notifyingCache{ClientSessionCache: tlsflow.NewLRUClientSessionCache(4), put: make(chan struct{}, 1)}
+	keyLog, path, err := openKeyLog(o.keyLog)
+	if err != nil {
+		return nil, nil, err
+	}
+	closeKeyLog := func() {}
+	if keyLog != nil {
+		fmt.Fprintf(info, "Key log: appending the session secrets to %s (anyone with this file can decrypt the traffic)\n", path)
+		cfg.KeyLogWriter = keyLog
+		closeKeyLog = func() { keyLog.Close() }
+	}
+	return cfg, closeKeyLog, nil
+}
+
+func (o *connectOptions) dial(ctx context.Context, cfg *tlsflow.Config) (*tlsflow.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	d := tlsflow.Dialer{NetDialer: &net.Dialer{}, Config: cfg}
+	c, err := d.DialContext(ctx, "tcp", o.addr)
+	if err != nil {
+		return nil, err
+	}
+	return c.(*tlsflow.Conn), nil
+}
+
+// failed explains err on stderr and returns the one-line error main prints.
+func (o *connectOptions) failed(stderr io.Writer, err error) error {
+	fmt.Fprintf(stderr, "\nConnection to %s failed:\n", o.addr)
+	writeDiagnosis(stderr, "  ", err)
+	var ae *tlsflow.AlertError
+	if errors.As(err, &ae) && ae.Step >= 0 {
+		return fmt.Errorf("connect %s: failed at step %d (%s)", o.addr, ae.Step, alertWords(ae))
+	}
+	return fmt.Errorf("connect %s: %w", o.addr, err)
+}
+
+func alertWords(ae *tlsflow.AlertError) string {
+	switch {
+	case ae.Local:
+		return "no alert"
+	case ae.Received:
+		return "alert " + ae.Alert.String() + " received"
+	}
+	return "alert " + ae.Alert.String() + " sent"
+}
+
+// connWatch notices, from the trace, what the state does not say: whether
+// the server sent a Certificate (a resumed handshake has none) and asked
+// for ours.
+type connWatch struct{ certificates, certificateRequests atomic.Int32 }
+
+func (w *connWatch) see(e trace.Event) {
+	if e.Kind != trace.KindMessage || e.Direction != trace.Received || e.Side != trace.Client {
+		return
+	}
+	switch e.Message {
+	case "Certificate":
+		w.certificates.Add(1)
+	case "CertificateRequest":
+		w.certificateRequests.Add(1)
+	}
+}
+
+// writeState prints what the handshake negotiated and who the server is.
+func writeState(w io.Writer, st tlsflow.ConnectionState, insecure, sawCertificate bool) {
+	row := func(label, value string) { fmt.Fprintf(w, "  %-19s %s\n", label+":", value) }
+	row("version", tlsflow.VersionName(st.Version))
+	row("cipher suite", tlsflow.CipherSuiteName(st.CipherSuite))
+	if st.CurveID != 0 {
+		row("group", st.CurveID.String())
+	} else {
+		row("group", "none (no key exchange)")
+	}
+	alpn := st.NegotiatedProtocol
+	if alpn == "" {
+		alpn = "none"
+	}
+	row("ALPN", alpn)
+	if st.ServerName != "" {
+		row("server name (SNI)", st.ServerName)
+	}
+	row("resumed", yesNo(st.DidResume))
+	if len(st.PeerCertificates) > 0 {
+		leaf := st.PeerCertificates[0]
+		subject := leaf.Subject.String()
+		if !sawCertificate && st.DidResume {
+			subject += " (known from the first session, not sent again)"
+		}
+		row("server certificate", subject)
+		row("issued by", leaf.Issuer.String())
+		row("valid until", leaf.NotAfter.UTC().Format(time.RFC3339))
+		row("SHA-256", fingerprint(leaf.Raw))
+	}
+	switch {
+	case insecure:
+		row("verified", "NO: --insecure accepts any certificate")
+	case len(st.VerifiedChains) > 0:
+		chain := st.VerifiedChains[0]
+		row("verified", "yes, up to "+chain[len(chain)-1].Subject.String())
+	case st.DidResume:
+		row("verified", "yes, in the first session")
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// getAndPrint sends GET / over conn and prints the response, its body
+// shortened to maxHTTPBody.
+func getAndPrint(conn *tlsflow.Conn, host string, w io.Writer, timeout time.Duration) error {
+	if p := conn.ConnectionState().NegotiatedProtocol; p != "" && p != "http/1.1" {
+		return fmt.Errorf("--http speaks HTTP/1.1, but the server chose %q in ALPN", p)
+	}
+	conn.SetDeadline(time.Now().Add(timeout))
+	defer conn.SetDeadline(time.Time{})
+	req := "GET / HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: tlsflow\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+	fmt.Fprintf(w, "\n> GET / HTTP/1.1\n> Host: %s\n", host)
+	if _, err := io.WriteString(conn, req); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return fmt.Errorf("reading the HTTP response: %w", err)
+	}
+	defer resp.Body.Close()
+	fmt.Fprintf(w, "\n< %s %s\n", resp.Proto, resp.Status)
+	keys := make([]string, 0, len(resp.Header))
+	for k := range resp.Header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range resp.Header[k] {
+			fmt.Fprintf(w, "< %s: %s\n", k, v)
+		}
+	}
+	fmt.Fprintln(w)
+	n, err := io.Copy(w, io.LimitReader(resp.Body, maxHTTPBody))
+	if err != nil {
+		return fmt.Errorf("reading the HTTP body: %w", err)
+	}
+	if n == maxHTTPBody {
+		more, _ := io.Copy(io.Discard, io.LimitReader(resp.Body, 16<<20))
+		if more > 0 {
+			fmt.Fprintf(w, "\n… (%d more bytes not shown)", more)
+		}
+	}
+	fmt.Fprintln(w)
+	return nil
+}
+
+// notifyingCache tells when a session was stored: a TLS 1.3 server sends
+// its tickets after the handshake.
+type notifyingCache struct {
+	tlsflow.ClientSessionCache
+	put chan struct{}
+}
+
+func (c *notifyingCache) Put(key string, cs *tlsflow.ClientSessionState) {
+	c.ClientSessionCache.Put(key, cs)
+	if cs != nil {
+		select {
+		case c.put <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// settle reads what a TLS 1.3 server sends right after the handshake,
+// which the client's handshake does not wait for (RFC 8446 §4.6): for
+// --reconnect the NewSessionTicket, processed only when the client reads;
+// after a CertificateRequest the server's verdict on our certificate,
+// which comes as an alert if it refuses it. It reads in short slices until
+// a ticket was stored, an error came, or a moment passed; a refusal is
+// returned.
+func settle(conn *tlsflow.Conn, cfg *tlsflow.Config, wantTicket, certificateAsked bool) error {
+	if conn.ConnectionState().Version != tlsflow.VersionTLS13 || (!wantTicket && !certificateAsked) {
+		return nil // TLS 1.2 does all this within the handshake
+	}
+	var put chan struct{}
+	if nc, ok := cfg.ClientSessionCache.(*notifyingCache); ok {
+		put = nc.put
+	}
+	wait := time.Second
+	if wantTicket {
+		wait = 3 * time.Second
+	}
+	defer conn.SetReadDeadline(time.Time{})
+	buf := make([]byte, 1024)
+	for deadline := time.Now().Add(wait); time.Now().Before(deadline); {
+		select {
+		case <-put:
+			return nil // the server accepted us and sent a ticket
+		default:
+		}
+		conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		if _, err := conn.Read(buf); err != nil {
+			var ne net.Error
+			switch {
+			case errors.As(err, &ne) && ne.Timeout():
+				continue
+			case errors.Is(err, io.EOF):
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// connectFTP runs --starttls ftp: FTP in plaintext up to AUTH TLS, the
+// handshake, an anonymous (or --user) login and a listing of /, whose data
+// connection resumes the control connection's session.
+func connectFTP(ctx context.Context, o *connectOptions, cfg *tlsflow.Config, info, stderr io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	logf := func(format string, args ...any) { fmt.Fprintf(info, "ftp "+format+"\n", args...) }
+	fmt.Fprintf(info, "Connecting to %s (FTP, then AUTH TLS) …\n", o.addr)
+	c, err := ftps.Dial(ctx, o.addr, cfg, logf)
+	if err != nil {
+		return o.failed(stderr, err)
+	}
+	defer c.Quit()
+	fmt.Fprintf(info, "\nControl connection protected:\n")
+	writeState(info, c.ControlState(), o.insecure, true)
+	if err := c.Login(o.user, o.pass); err != nil {
+		return o.failed(stderr, err)
+	}
+	lines, err := c.List("/")
+	if err != nil {
+		return o.failed(stderr, err)
+	}
+	fmt.Fprintf(info, "\nListing of / (over a TLS data connection):\n")
+	for _, l := range lines {
+		fmt.Fprintln(info, "  "+l)
+	}
+	return nil
+}

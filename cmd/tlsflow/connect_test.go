@@ -1,0 +1,432 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlsflow/tlsflow"
+)
+
+func TestConnectShowsTheHandshakeAndTheResult(t *testing.T) {
+	t.Parallel()
+	c := sharedCerts(t)
+	addr := startTLSServer(t, serverConfig(c))
+	tests := []struct {
+		name    string
+		flags   []string
+		version string
+		trace   []string
+	}{
+		{"TLS 1.3", nil, "TLS 1.3", []string{`client → server ClientHello`, `server → client ServerHello`, `client verified Finished`}},
+		{"TLS 1.2", []string{"--tls1.2"}, "TLS 1.2", []string{`Step 1 — ClientHello`, `server → client ServerKeyExchange`, `Step 7 — Finished`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t, nil, append(append([]string{"connect"}, tt.flags...), "--ca", c.caFile, addr)...)
+			if r.code != 0 {
+				t.Fatalf("connect failed\n%s", r)
+			}
+			want := append(tt.trace, `Connected to `+regexp.QuoteMeta(addr),
+				`version:\s+`+tt.version, `server certificate:\s+CN=localhost`, `verified:\s+yes`)
+			wantOutput(t, "connect output", r.stdout, want...)
+		})
+	}
+}
+
+func TestConnectHTTPPrintsTheResponse(t *testing.T) {
+	t.Parallel()
+	c := sharedCerts(t)
+	cfg := serverConfig(c)
+	cfg.NextProtos = []string{"h2", "http/1.1"}
+	addr := startTLSServer(t, cfg)
+	r := runCLI(t, nil, "connect", "--ca", c.caFile, "--trace", "none", "--http", addr)
+	if r.code != 0 {
+		t.Fatalf("connect --http failed\n%s", r)
+	}
+	wantOutput(t, "connect --http", r.stdout, `ALPN:\s+http/1.1`, `> GET / HTTP/1.1`, `< HTTP/1.1 200 OK`, `hello from the test server, anonymous`)
+}
+
+func TestConnectReconnectShowsResumption(t *testing.T) {
+	t.Parallel()
+	c := sharedCerts(t)
+	addr := startTLSServer(t, serverConfig(c))
+	for _, version := range []string{"--tls1.2", "--tls1.3"} {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t, nil, "connect", version, "--ca", c.caFile, "--reconnect", addr)
+			if r.code != 0 {
+				t.Fatalf("connect --reconnect failed\n%s", r)
+			}
+			wantOutput(t, "connect --reconnect", r.stdout,
+				`server → client Certificate`, `resumed:\s+no`,
+				`Connecting again`, `session resumption accepted`, `resumed:\s+yes`,
+				`not sent again`, `Resumed: the server sent no Certificate`)
+			second := r.stdout[strings.Index(r.stdout, "Connecting again"):]
+			if strings.Contains(second, "server → client Certificate") {
+				t.Errorf("the resumed handshake shows a Certificate:\n%s", second)
+			}
+		})
+	}
+}
+
+func TestConnectFailingExitsWithTheDiagnosis(t *testing.T) {
+	t.Parallel()
+	c := sharedCerts(t)
+	addr := startTLSServer(t, serverConfig(c))
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"server certificate from a CA not trusted", []string{"--ca", c.otherCAFile, addr},
+			[]string{`step:  3, Certificate`, `alert: unknown_ca \(sent to the peer\)`, `cause: .*unknown authority`, `fix:   add the CA`,
+				`tlsflow: connect .*: failed at step 3 \(alert unknown_ca sent\)`}},
+		{"server name the certificate lacks", []string{"--ca", c.caFile, "--servername", "example.com", addr},
+			[]string{`step:  3, Certificate`, `alert: bad_certificate|alert: certificate_unknown`, `example.com`}},
+		{"nobody listening", []string{"--ca", c.caFile, closedPort(t)},
+			[]string{`connection refused`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t, nil, append([]string{"connect", "--trace", "none"}, tt.args...)...)
+			if r.code != 1 {
+				t.Fatalf("want exit status 1\n%s", r)
+			}
+			for _, w := range tt.want {
+				wantOutput(t, "stderr", r.stderr, w)
+			}
+		})
+	}
+}
+
+// closedPort returns an address where nothing listens.
+func closedPort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func TestConnectOptionsReachTheHandshake(t *testing.T) {
+	t.Parallel()
+	c := sharedCerts(t)
+	cfg := serverConfig(c)
+	cfg.NextProtos = []string{"h2", "http/1.1"}
+	addr := startTLSServer(t, cfg)
+	r := runCLI(t, nil, "connect", "--ca", c.caFile, "--trace", "none",
+		"--suites", "TLS_CHACHA20_POLY1305_SHA256", "--groups", "secp384r1", "--alpn", "h2", addr)
+	if r.code != 0 {
+		t.Fatalf("connect failed\n%s", r)
+	}
+	wantOutput(t, "connect", r.stdout, `cipher suite:\s+TLS_CHACHA20_POLY1305_SHA256`, `group:\s+secp384r1`, `ALPN:\s+h2`)
+
+	r = runCLI(t, nil, "connect", "--ca", c.caFile, "--trace", "none", "--tls1.2",
+		"--suites", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "--servername", "localhost", addr)
+	if r.code != 0 {
+		t.Fatalf("connect failed\n%s", r)
+	}
+	wantOutput(t, "connect", r.stdout, `version:\s+TLS 1.2`, `cipher suite:\s+TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384`, `server name \(SNI\):\s+localhost`)
+}
+
+func TestConnectWithAClientCertificate(t *testing.T) {
+	t.Parallel()
+	c := sharedCerts(t)
+	cfg := serverConfig(c)
+	cfg.ClientAuth = tlsflow.RequireAndVerifyClientCert
+	cfg.ClientCAs = c.ca.Pool
+	addr := startTLSServer(t, cfg)
+
+	r := runCLI(t, nil, "connect", "--ca", c.caFile, "--cert", c.clientCert, "--key", c.ckey, "--http", addr)
+	if r.code != 0 {
+		t.Fatalf("connect with a client certificate failed\n%s", r)
+	}
+	wantOutput(t, "connect", r.stdout, `server → client CertificateRequest`, `client → server Certificate`,
+		`client → server CertificateVerify`, `hello from the test server, cmd test client`)
+
+	// In TLS 1.3 the client's handshake is over before the server judges
+	// its certificate: connect waits for the verdict, with or without --http.
+	r = runCLI(t, nil, "connect", "--ca", c.caFile, "--trace", "none", addr)
+	if r.code != 1 {
+		t.Fatalf("connect without the certificate the server requires: want exit status 1\n%s", r)
+	}
+	wantOutput(t, "stderr", r.stderr, `alert: certificate_required \(received from the peer\)`)
+}
+
+func TestConnectJSONTraceIsOneEventPerLine(t *testing.T) {
+	t.Parallel()
+	c := sharedCerts(t)
+	addr := startTLSServer(t, serverConfig(c))
+	r := runCLI(t, nil, "connect", "--ca", c.caFile, "--trace", "json", addr)
+	if r.code != 0 {
+		t.Fatalf("connect --trace json failed\n%s", r)
+	}
+	kinds := map[string]int{}
+	for i, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var e struct {
+			Kind    string `json:"kind"`
+			Side    string `json:"side"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("stdout line %d is not JSON (%v): %q", i+1, err, line)
+		}
+		if e.Side != "client" {
+			t.Errorf("line %d: side %q, want client", i+1, e.Side)
+		}
+		kinds[e.Kind]++
+	}
+	for _, k := range []string{"connect", "message", "keys", "verified", "handshake_done"} {
+		if kinds[k] == 0 {
+			t.Errorf("no %q event in the JSON trace (kinds: %v)", k, kinds)
+		}
+	}
+	wantOutput(t, "stderr", r.stderr, `Connected to`, `version:\s+TLS 1.3`)
+}
+
+func TestConnectWritesTheKeyLog(t *testing.T) {
+	t.Parallel()
+	c := sharedCerts(t)
+	addr := startTLSServer(t, serverConfig(c))
+	dir := t.TempDir()
+
+	flagFile := filepath.Join(dir, "flag.log")
+	r := runCLI(t, nil, "connect", "--ca", c.caFile, "--trace", "none", "--keylog", flagFile, addr)
+	if r.code != 0 {
+		t.Fatalf("connect --keylog failed\n%s", r)
+	}
+	checkKeyLog(t, flagFile, "", "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+		"CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0")
+
+	// SSLKEYLOGFILE is appended to, as browsers do.
+	envFile := filepath.Join(dir, "env.log")
+	const earlier = "# an earlier session\n"
+	if err := os.WriteFile(envFile, []byte(earlier), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, cliEnv("SSLKEYLOGFILE="+envFile), "connect", "--tls1.2", "--ca", c.caFile, "--trace", "none", addr)
+	if r.code != 0 {
+		t.Fatalf("connect with SSLKEYLOGFILE failed\n%s", r)
+	}
+	checkKeyLog(t, envFile, earlier, "CLIENT_RANDOM")
+}
+
+func checkKeyLog(t *testing.T, path, prefix string, labels ...string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	if !strings.HasPrefix(text, prefix) {
+		t.Errorf("key log %s lost what was in it before:\n%s", path, text)
+	}
+	line := regexp.MustCompile(`(?m)^([A-Z_0-9]+) [0-9a-f]{64} [0-9a-f]{64,}$`)
+	found := map[string]bool{}
+	for _, m := range line.FindAllStringSubmatch(text, -1) {
+		found[m[1]] = true
+	}
+	for _, l := range labels {
+		if !found[l] {
+			t.Errorf("key log %s has no %s line:\n%s", path, l, text)
+		}
+	}
+}
+
+// TestConnectAgainstOpenSSL connects to `openssl s_server -www`, which
+// answers GET / with a status page, in both versions, and resumes.
+func TestConnectAgainstOpenSSL(t *testing.T) {
+	t.Parallel()
+	openssl := requirePeer(t, "openssl")
+	c := sharedCerts(t)
+	for _, version := range []string{"--tls1.2", "--tls1.3"} {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			addr, output := startOpenSSLServer(t, ctx, openssl, "-cert", c.serverCert, "-key", c.key, "-www", "-naccept", "2")
+			r := runCLI(t, nil, "connect", version, "--ca", c.caFile, "--servername", "localhost", "--http", "--reconnect", addr)
+			if r.code != 0 {
+				t.Fatalf("connect to openssl s_server failed\n%s\n--- openssl:\n%s", r, output())
+			}
+			wantOutput(t, "connect", r.stdout, `version:\s+TLS 1\.[23]`, `< HTTP/1.0 200 ok`, `s_server`,
+				`Connecting again`, `resumed:\s+yes`, `< HTTP/1.0 200 ok`)
+		})
+	}
+}
+
+// startOpenSSLServer runs openssl s_server on a port it picks and returns
+// its address and a function returning what it printed.
+func startOpenSSLServer(t *testing.T, ctx context.Context, openssl string, args ...string) (string, func() string) {
+	t.Helper()
+	args = append([]string{"s_server", "-accept", "127.0.0.1:0"}, args...)
+	cmd := exec.CommandContext(ctx, openssl, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	stdin, err := cmd.StdinPipe() // held open: s_server ends at EOF on stdin
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting openssl %s: %v", strings.Join(args, " "), err)
+	}
+	var out strings.Builder
+	accept := make(chan string, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			out.WriteString(sc.Text() + "\n")
+			if a, ok := strings.CutPrefix(sc.Text(), "ACCEPT "); ok {
+				accept <- a
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		stdin.Close()
+		cmd.Process.Kill()
+		<-done
+		cmd.Wait()
+	})
+	select {
+	case a := <-accept:
+		return a, func() string { <-done; return out.String() }
+	case <-done:
+		t.Fatalf("openssl %s exited before listening", strings.Join(args, " "))
+	case <-ctx.Done():
+		t.Fatalf("openssl %s did not listen in time", strings.Join(args, " "))
+	}
+	return "", nil
+}
+
+// TestConnectStartTLSFTP logs in to an FTP server over AUTH TLS and lists /.
+// The server is a small one made here: what matters is the command's use of
+// package ftps, which has its own tests against vsftpd.
+func TestConnectStartTLSFTP(t *testing.T) {
+	t.Parallel()
+	c := sharedCerts(t)
+	addr := startFTPServer(t, serverConfig(c))
+	r := runCLI(t, nil, "connect", "--starttls", "ftp", "--ca", c.caFile, addr)
+	if r.code != 0 {
+		t.Fatalf("connect --starttls ftp failed\n%s", r)
+	}
+	wantOutput(t, "connect --starttls ftp", r.stdout,
+		`ftp > AUTH TLS`, `client → server ClientHello`, `Control connection protected`, `version:\s+TLS 1.3`,
+		`ftp > USER anonymous`, `ftp > PASS \*\*\*`, `ftp > LIST /`, `session resumption accepted`,
+		`Listing of /`, `readme.txt`)
+	if strings.Contains(r.stdout, "anonymous@") {
+		t.Errorf("the password reached the output:\n%s", r.stdout)
+	}
+}
+
+// startFTPServer serves one FTP control connection with AUTH TLS (RFC
+// 4217): USER, PASS, PBSZ, PROT, EPSV, LIST over a TLS data connection, QUIT.
+func startFTPServer(t *testing.T, cfg *tlsflow.Config) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); <-done })
+	go func() {
+		defer close(done)
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(20 * time.Second))
+		if err := serveFTP(conn, cfg); err != nil {
+			t.Errorf("FTP server: %v", err)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func serveFTP(conn net.Conn, cfg *tlsflow.Config) error {
+	var rw io.ReadWriter = conn
+	r := bufio.NewReader(rw)
+	reply := func(format string, args ...any) error {
+		_, err := fmt.Fprintf(rw, format+"\r\n", args...)
+		return err
+	}
+	reply("220 test FTP server")
+	var data net.Listener
+	defer func() {
+		if data != nil {
+			data.Close()
+		}
+	}()
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("reading a command: %w", err)
+		}
+		cmd, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		switch strings.ToUpper(cmd) {
+		case "AUTH":
+			reply("234 AUTH TLS accepted")
+			tc := tlsflow.Server(conn, cfg)
+			if err := tc.Handshake(); err != nil {
+				return err
+			}
+			rw = tc
+			r = bufio.NewReader(tc)
+		case "USER":
+			reply("331 password please")
+		case "PASS":
+			reply("230 logged in")
+		case "PBSZ", "PROT":
+			reply("200 ok")
+		case "EPSV":
+			if data, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+				return err
+			}
+			reply("229 Entering Extended Passive Mode (|||%d|)", data.Addr().(*net.TCPAddr).Port)
+		case "LIST":
+			if data == nil {
+				reply("425 no data connection")
+				continue
+			}
+			reply("150 listing follows")
+			dc, err := data.Accept()
+			if err != nil {
+				return err
+			}
+			dc.SetDeadline(time.Now().Add(10 * time.Second))
+			tdc := tlsflow.Server(dc, cfg)
+			_, err = io.WriteString(tdc, "-rw-r--r-- 1 ftp ftp 16 Jan 01 00:00 readme.txt\r\n")
+			tdc.Close()
+			if err != nil {
+				return fmt.Errorf("data connection: %w", err)
+			}
+			reply("226 done")
+		case "QUIT":
+			reply("221 bye")
+			return nil
+		default:
+			reply("502 %s not implemented", strconv.Quote(cmd))
+		}
+	}
+}

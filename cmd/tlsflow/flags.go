@@ -1,0 +1,256 @@
+package main
+
+// What the subcommands share: flag parsing that lets flags follow the
+// positional argument, the names a user may give for suites and groups,
+// certificate and CA files, the trace options and the key log.
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/tlsflow/tlsflow"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+// usageError is a mistake on the command line; main exits with status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// newFlagSet returns a flag set that writes its help (the command's text,
+// then the flags) to out and reports mistakes as errors, not exits.
+func newFlagSet(name, help string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(out, help)
+		fmt.Fprintln(out, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, allowing flags after positional arguments
+// ("connect example.com:443 --http"), which the flag package alone stops
+// at. It returns the positional arguments. flag.ErrHelp means the help was
+// printed: the caller returns nil so the exit status is 0.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{err.Error()}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(positional, rest...), nil // everything after "--" is positional
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// listFlag is a comma-separated list; the flag may also be repeated.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
+	return nil
+}
+
+// parseSuites turns IANA names ("TLS_AES_128_GCM_SHA256", case and the
+// "TLS_" prefix optional) or hex values ("0x1301") into suite IDs.
+func parseSuites(names []string) ([]uint16, error) {
+	var ids []uint16
+	for _, n := range names {
+		id, ok := suiteByName(n)
+		if !ok {
+			var known []string
+			for _, id := range tlsflow.CipherSuites() {
+				known = append(known, tlsflow.CipherSuiteName(id))
+			}
+			return nil, usagef("unknown cipher suite %q; tlsflow implements %s", n, strings.Join(known, ", "))
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func suiteByName(n string) (uint16, bool) {
+	want := strings.ToUpper(strings.TrimPrefix(strings.ToUpper(n), "TLS_"))
+	for _, id := range tlsflow.CipherSuites() {
+		if strings.TrimPrefix(tlsflow.CipherSuiteName(id), "TLS_") == want {
+			return id, true
+		}
+	}
+	if v, err := strconv.ParseUint(n, 0, 16); err == nil && strings.HasPrefix(strings.ToLower(n), "0x") {
+		for _, id := range tlsflow.CipherSuites() {
+			if uint64(id) == v {
+				return id, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// groupNames are the names accepted for --groups: the IANA names, and the
+// ones OpenSSL and NIST use.
+var groupNames = map[string]tlsflow.CurveID{
+	"x25519mlkem768": tlsflow.X25519MLKEM768,
+	"x25519":         tlsflow.X25519,
+	"secp256r1":      tlsflow.CurveP256,
+	"p-256":          tlsflow.CurveP256,
+	"p256":           tlsflow.CurveP256,
+	"prime256v1":     tlsflow.CurveP256,
+	"secp384r1":      tlsflow.CurveP384,
+	"p-384":          tlsflow.CurveP384,
+	"p384":           tlsflow.CurveP384,
+}
+
+func parseGroups(names []string) ([]tlsflow.CurveID, error) {
+	var ids []tlsflow.CurveID
+	for _, n := range names {
+		id, ok := groupNames[strings.ToLower(n)]
+		if !ok {
+			return nil, usagef("unknown group %q; tlsflow implements X25519MLKEM768, x25519, secp256r1 (P-256), secp384r1 (P-384)", n)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// versionFlags are --tls1.2 and --tls1.3: pin the handshake to one version.
+type versionFlags struct{ tls12, tls13 bool }
+
+func (v *versionFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&v.tls12, "tls1.2", false, "use TLS 1.2 only")
+	fs.BoolVar(&v.tls13, "tls1.3", false, "use TLS 1.3 only")
+}
+
+func (v *versionFlags) apply(cfg *tlsflow.Config) error {
+	switch {
+	case v.tls12 && v.tls13:
+		return usagef("--tls1.2 and --tls1.3 exclude each other; give neither to allow both")
+	case v.tls12:
+		cfg.MinVersion, cfg.MaxVersion = tlsflow.VersionTLS12, tlsflow.VersionTLS12
+	case v.tls13:
+		cfg.MinVersion, cfg.MaxVersion = tlsflow.VersionTLS13, tlsflow.VersionTLS13
+	}
+	return nil
+}
+
+// traceFlags choose how the handshake is shown.
+type traceFlags struct {
+	format string
+	lang   string
+	hex    bool
+}
+
+func (t *traceFlags) register(fs *flag.FlagSet, defaultFormat string) {
+	fs.StringVar(&t.format, "trace", defaultFormat, "how to show each handshake: text, json (one event per line) or none")
+	fs.StringVar(&t.lang, "lang", "", "language of the text trace: en or de (default: from LC_ALL, LC_MESSAGES, LANG)")
+	fs.BoolVar(&t.hex, "hex", false, "add a hex dump of every message to the text trace (raw bytes in JSON)")
+}
+
+func (t *traceFlags) check() error {
+	switch t.format {
+	case "text", "json", "none":
+	default:
+		return usagef("--trace %q: want text, json or none", t.format)
+	}
+	switch {
+	case t.lang == "", strings.HasPrefix(t.lang, "en"), strings.HasPrefix(t.lang, "de"):
+	default:
+		return usagef("--lang %q: want en or de", t.lang)
+	}
+	return nil
+}
+
+// hook returns the trace hook writing to w, or nil for --trace none.
+// sentOnly is for a trace that holds both ends of a connection.
+func (t *traceFlags) hook(w io.Writer, color, sentOnly bool) trace.Hook {
+	switch t.format {
+	case "none":
+		return nil
+	case "json":
+		return trace.NewRenderer(w, trace.Options{Format: trace.FormatJSON, Hex: t.hex, SentOnly: sentOnly})
+	}
+	return trace.NewRenderer(w, trace.Options{Format: trace.FormatText, Lang: t.lang, Hex: t.hex, Color: color, SentOnly: sentOnly})
+}
+
+// openKeyLog opens the NSS key log file named by --keylog, else by the
+// SSLKEYLOGFILE environment variable (as browsers and curl do), for
+// appending. It returns nil when neither is set.
+func openKeyLog(path string) (io.WriteCloser, string, error) {
+	if path == "" {
+		path = os.Getenv("SSLKEYLOGFILE")
+	}
+	if path == "" {
+		return nil, "", nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, "", fmt.Errorf("key log: %w", err)
+	}
+	return f, path, nil
+}
+
+// loadCertPool reads PEM certificates (CAs) from a file.
+func loadCertPool(path string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("%s: no PEM CERTIFICATE block in it", path)
+	}
+	return pool, nil
+}
+
+// loadKeyPair reads --cert and --key; both or neither must be given.
+func loadKeyPair(certFile, keyFile string) (*tlsflow.Certificate, error) {
+	switch {
+	case certFile == "" && keyFile == "":
+		return nil, nil
+	case certFile == "" || keyFile == "":
+		return nil, usagef("--cert and --key go together: the certificate chain and its private key")
+	}
+	cert, err := tlsflow.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s and %s: %w", certFile, keyFile, err)
+	}
+	return &cert, nil
+}
+
+// fingerprint is the SHA-256 of a certificate's DER, as browsers show it.
+func fingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	parts := make([]string, len(sum))
+	for i, b := range sum {
+		parts[i] = fmt.Sprintf("%02X", b)
+	}
+	return strings.Join(parts, ":")
+}

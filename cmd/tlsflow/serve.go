@@ -1,0 +1,702 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/tlsflow/tlsflow"
+	"github.com/tlsflow/tlsflow/pki"
+	"github.com/tlsflow/tlsflow/trace"
+)
+
+const serveHelp = `Usage: tlsflow serve [flags]
+
+Runs an HTTPS server (HTTP/1.1 and HTTP/2) whose page shows the handshake the
+visitor just made: version, cipher suite, group, ALPN, server name, whether
+the session was resumed, the client certificate, and every handshake message
+as the server saw it. It prints one line per visitor (with --trace, the whole
+handshake). Ctrl-C stops it.
+
+Without --cert and --key it makes a CA and a server certificate for
+localhost, 127.0.0.1, ::1 and this machine's name, prints the certificate's
+SHA-256 fingerprint, and writes the CA to a file for clients to trust
+(removed when the server stops). With --client-auth and no --client-ca it
+also issues a client certificate from that CA to try client authentication.
+
+The page is HTML, or plain text when the request's Accept header prefers
+text/plain.
+
+Examples:
+  tlsflow serve                                   then open https://localhost:8443/
+  tlsflow serve --addr 127.0.0.1:9443 --trace text
+  tlsflow serve --cert server.pem --key server.key
+  tlsflow serve --client-auth require             and connect with the client certificate it prints
+  tlsflow serve --client-auth request --client-ca clients-ca.pem
+  tlsflow serve --alpn http/1.1 --tls1.2 --lang de
+  curl --cacert <CA file> https://localhost:8443/
+  curl --cacert <CA file> -H 'Accept: text/plain' https://localhost:8443/
+  tlsflow connect --ca <CA file> --http localhost:8443
+`
+
+// Bounds on the trace kept per connection for its page: events, and the
+// raw bytes kept with them (message sizes, --hex).
+const (
+	maxVisitorEvents   = 256
+	maxVisitorRawBytes = 64 << 10
+)
+
+// serveCertValidity is how long a certificate made by serve lasts: long
+// enough for a course, short enough not to be mistaken for a real one.
+const serveCertValidity = 30 * 24 * time.Hour
+
+type serveOptions struct {
+	addr       string
+	certFile   string
+	keyFile    string
+	keyType    string
+	clientAuth string
+	clientCA   string
+	alpn       listFlag
+	suites     listFlag
+	versions   versionFlags
+	trace      traceFlags
+}
+
+func runServe(ctx context.Context, args []string, out io.Writer) error {
+	var o serveOptions
+	fs := newFlagSet("serve", serveHelp, out)
+	fs.StringVar(&o.addr, "addr", ":8443", "address to listen on")
+	fs.StringVar(&o.certFile, "cert", "", "PEM file of the server's certificate chain (default: make one)")
+	fs.StringVar(&o.keyFile, "key", "", "PEM file of the certificate's private key")
+	fs.StringVar(&o.keyType, "key-type", "rsa", "key of a certificate made here: rsa (RSA-2048: every suite, also the RSA key exchange) or ecdsa (P-256)")
+	fs.StringVar(&o.clientAuth, "client-auth", "none", "client certificates: none, request (verify one if sent) or require")
+	fs.StringVar(&o.clientCA, "client-ca", "", "PEM file of the CAs that issue client certificates (default with --client-auth: the CA made here)")
+	fs.Var(&o.alpn, "alpn", "application protocols (ALPN), in order of preference; h2 and http/1.1 are served (default h2,http/1.1)")
+	fs.Var(&o.suites, "suites", "cipher suites to enable, comma-separated IANA names (default: tlsflow's; the RSA key exchange only if named)")
+	o.versions.register(fs)
+	o.trace.register(fs, "none")
+	pos, err := parseFlags(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("serve takes no arguments (got %q); the address is --addr", pos)
+	}
+	if err := o.trace.check(); err != nil {
+		return err
+	}
+	if len(o.alpn) == 0 {
+		o.alpn = listFlag{"h2", "http/1.1"}
+	}
+
+	tmp, err := os.MkdirTemp("", "tlsflow-serve-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	cfg, files, err := o.config(out, tmp)
+	if err != nil {
+		return err
+	}
+
+	inner, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	s := &server{cfg: cfg, out: out, opt: &o, conns: map[*visitor]bool{}, queue: make(chan net.Conn), done: make(chan struct{})}
+	if _, err := rand.Read(s.ticketKey[:]); err != nil {
+		return err
+	}
+	port := inner.Addr().(*net.TCPAddr).Port
+	fmt.Fprintf(out, "Listening on %s — open https://localhost:%d/\n", inner.Addr(), port)
+	if files.ca != "" {
+		fmt.Fprintf(out, "Try:\n  curl --cacert %s https://localhost:%d/\n", files.ca, port)
+		connect := fmt.Sprintf("  tlsflow connect --ca %s --http", files.ca)
+		if files.clientCert != "" {
+			connect += fmt.Sprintf(" --cert %s --key %s", files.clientCert, files.clientKey)
+		}
+		fmt.Fprintf(out, "%s localhost:%d\n", connect, port)
+	}
+	return s.serve(ctx, inner)
+}
+
+// generatedFiles are the files serve wrote for clients; "" when not made.
+type generatedFiles struct{ ca, clientCert, clientKey string }
+
+// config builds the server's Config, making the certificates that were
+// not given.
+func (o *serveOptions) config(out io.Writer, dir string) (*tlsflow.Config, generatedFiles, error) {
+	var files generatedFiles
+	cfg := &tlsflow.Config{NextProtos: o.alpn}
+	if err := o.versions.apply(cfg); err != nil {
+		return nil, files, err
+	}
+	var err error
+	if cfg.CipherSuites, err = parseSuites(o.suites); err != nil {
+		return nil, files, err
+	}
+	for _, p := range o.alpn {
+		if p != "h2" && p != "http/1.1" {
+			return nil, files, usagef("--alpn %q: the server speaks h2 and http/1.1", p)
+		}
+	}
+	switch o.clientAuth {
+	case "none":
+	case "request":
+		cfg.ClientAuth = tlsflow.VerifyClientCertIfGiven
+	case "require":
+		cfg.ClientAuth = tlsflow.RequireAndVerifyClientCert
+	default:
+		return nil, files, usagef("--client-auth %q: want none, request or require", o.clientAuth)
+	}
+	if o.clientCA != "" {
+		if cfg.ClientCAs, err = loadCertPool(o.clientCA); err != nil {
+			return nil, files, fmt.Errorf("--client-ca: %w", err)
+		}
+	}
+
+	cert, err := loadKeyPair(o.certFile, o.keyFile)
+	if err != nil {
+		return nil, files, err
+	}
+	if cert == nil {
+		var ca *pki.Authority
+		if cert, ca, err = o.makeCertificate(out); err != nil {
+			return nil, files, err
+		}
+		files.ca = filepath.Join(dir, "ca.pem")
+		if err := os.WriteFile(files.ca, ca.CertPEM(), 0o644); err != nil {
+			return nil, files, err
+		}
+		fmt.Fprintf(out, "CA for clients to trust: %s\n", files.ca)
+		if cfg.ClientAuth != tlsflow.NoClientCert && cfg.ClientCAs == nil {
+			if files.clientCert, files.clientKey, err = issueClientCertificate(out, ca, dir); err != nil {
+				return nil, files, err
+			}
+			cfg.ClientCAs = ca.Pool
+		}
+	} else {
+		leaf, _ := x509.ParseCertificate(cert.Certificate[0])
+		if leaf != nil {
+			fmt.Fprintf(out, "Server certificate: %s\n", leaf.Subject)
+		}
+		fmt.Fprintf(out, "SHA-256 fingerprint: %s\n", fingerprint(cert.Certificate[0]))
+	}
+	if cfg.ClientAuth != tlsflow.NoClientCert && cfg.ClientCAs == nil {
+		return nil, files, usagef("--client-auth %s with your own --cert needs --client-ca: the CAs whose client certificates to accept", o.clientAuth)
+	}
+	cfg.Certificates = []tlsflow.Certificate{*cert}
+	return cfg, files, nil
+}
+
+// makeCertificate makes a CA and a server certificate for this machine.
+func (o *serveOptions) makeCertificate(out io.Writer) (*tlsflow.Certificate, *pki.Authority, error) {
+	kt := pki.RSA2048
+	switch o.keyType {
+	case "rsa":
+	case "ecdsa":
+		kt = pki.ECDSAP256
+	default:
+		return nil, nil, usagef("--key-type %q: want rsa or ecdsa", o.keyType)
+	}
+	names := []string{"localhost", "127.0.0.1", "::1"}
+	if host, err := os.Hostname(); err == nil && host != "" && host != "localhost" {
+		names = append(names, host)
+	}
+	fmt.Fprintf(out, "Making a CA and a server certificate for %s (key pair: %s …)\n", strings.Join(names, ", "), kt)
+	ca, err := pki.NewCA("tlsflow serve CA", pki.ECDSAP256)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := pki.LeafOptions{KeyType: kt, CommonName: "localhost", NotAfter: time.Now().Add(serveCertValidity),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			opts.IPs = append(opts.IPs, ip)
+		} else {
+			opts.DNSNames = append(opts.DNSNames, n)
+		}
+	}
+	leaf, err := ca.Issue(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(out, "Server certificate: %s, valid until %s\n", leaf.Cert.Subject, leaf.Cert.NotAfter.UTC().Format(time.RFC3339))
+	fmt.Fprintf(out, "SHA-256 fingerprint: %s\n", fingerprint(leaf.Chain[0]))
+	return &tlsflow.Certificate{Certificate: leaf.Chain, PrivateKey: leaf.Key, Leaf: leaf.Cert}, ca, nil
+}
+
+func issueClientCertificate(out io.Writer, ca *pki.Authority, dir string) (certFile, keyFile string, err error) {
+	fmt.Fprintf(out, "Making a client certificate for trying client authentication (generating an ECDSA P-256 key …)\n")
+	leaf, err := ca.Client(pki.ECDSAP256, "tlsflow serve visitor")
+	if err != nil {
+		return "", "", err
+	}
+	certFile, keyFile = filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+	if err := os.WriteFile(certFile, leaf.ChainPEM(), 0o644); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(keyFile, leaf.KeyPEM(), 0o600); err != nil {
+		return "", "", err
+	}
+	fmt.Fprintf(out, "Client certificate: %s, key %s\n", certFile, keyFile)
+	return certFile, keyFile, nil
+}
+
+// server accepts TCP connections, runs each handshake with a Config of its
+// own whose trace goes to that connection's log, then hands the connection
+// to net/http (HTTP/1.1) or x/net/http2 (h2), as ALPN decided.
+type server struct {
+	cfg       *tlsflow.Config
+	out       io.Writer
+	outMu     sync.Mutex
+	opt       *serveOptions
+	ticketKey [32]byte
+
+	mu    sync.Mutex
+	conns map[*visitor]bool
+	wg    sync.WaitGroup
+	queue chan net.Conn // handshaken HTTP/1.1 connections for h1
+	done  chan struct{}
+}
+
+func (s *server) serve(ctx context.Context, inner net.Listener) error {
+	h1 := &http.Server{
+		Handler:           http.HandlerFunc(s.page),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       time.Minute,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, visitorKey{}, c)
+		},
+	}
+	h2 := &http2.Server{IdleTimeout: time.Minute}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		h1.Serve(&connQueue{addr: inner.Addr(), conns: s.queue, done: s.done})
+	}()
+	stop := context.AfterFunc(ctx, func() { inner.Close() })
+	defer stop()
+
+	var err error
+	for {
+		var raw net.Conn
+		raw, err = inner.Accept()
+		if err != nil {
+			break
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.handle(raw, h1, h2)
+		}()
+	}
+	// Stopping: no new connections, close the open ones, wait for all.
+	inner.Close()
+	close(s.done)
+	h1.Close()
+	s.mu.Lock()
+	open := make([]*visitor, 0, len(s.conns))
+	for v := range s.conns {
+		open = append(open, v)
+	}
+	s.mu.Unlock()
+	for _, v := range open {
+		v.Close()
+	}
+	s.wg.Wait()
+	if ctx.Err() != nil {
+		fmt.Fprintln(s.out, "Stopped.")
+		return nil
+	}
+	return err
+}
+
+// handle runs one connection's handshake and hands it to HTTP.
+func (s *server) handle(raw net.Conn, h1 *http.Server, h2 *http2.Server) {
+	v := &visitor{log: &eventLog{}, srv: s}
+	cfg := s.cfg.Clone()
+	// A Config's ticket keys are its own: every clone gets the same key,
+	// so a ticket from one connection opens on the next.
+	if err := cfg.SetSessionTicketKeys([][32]byte{s.ticketKey}); err != nil {
+		raw.Close()
+		return
+	}
+	cfg.Trace = v.log.add
+	v.Conn = tlsflow.Server(raw, cfg)
+	s.mu.Lock()
+	s.conns[v] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, v)
+		s.mu.Unlock()
+	}()
+
+	err := v.Conn.Handshake() // bounded by the Config's server handshake timeout
+	s.report(v, err)
+	if err != nil {
+		v.Conn.Close()
+		return
+	}
+	if v.Conn.ConnectionState().NegotiatedProtocol == "h2" {
+		ctx := context.WithValue(context.Background(), visitorKey{}, v)
+		h2.ServeConn(v, &http2.ServeConnOpts{Context: ctx, Handler: h1.Handler, BaseConfig: h1})
+		v.Close()
+		return
+	}
+	select {
+	case s.queue <- v:
+		<-v.closed() // h1 owns it now; wait so shutdown can wait for it
+	case <-s.done:
+		v.Close()
+	}
+}
+
+// report prints the visitor's line and, with --trace, the events so far.
+func (s *server) report(v *visitor, err error) {
+	var b bytes.Buffer
+	who := v.Conn.RemoteAddr().String()
+	if err != nil {
+		fmt.Fprintf(&b, "visitor %s: handshake FAILED\n", who)
+		writeDiagnosis(&b, "  ", err)
+	} else {
+		st := v.Conn.ConnectionState()
+		fmt.Fprintf(&b, "visitor %s: %s, %s", who, tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite))
+		if st.CurveID != 0 {
+			fmt.Fprintf(&b, ", %s", st.CurveID)
+		}
+		if st.NegotiatedProtocol != "" {
+			fmt.Fprintf(&b, ", ALPN %s", st.NegotiatedProtocol)
+		}
+		if st.ServerName != "" {
+			fmt.Fprintf(&b, ", SNI %s", st.ServerName)
+		}
+		if st.DidResume {
+			b.WriteString(", resumed")
+		}
+		if len(st.PeerCertificates) > 0 {
+			fmt.Fprintf(&b, ", client %s", st.PeerCertificates[0].Subject)
+		}
+		b.WriteString("\n")
+	}
+	s.flushTrace(&b, v)
+	s.outMu.Lock()
+	defer s.outMu.Unlock()
+	s.out.Write(b.Bytes())
+}
+
+// flushTrace renders the visitor's events not yet printed, for --trace.
+func (s *server) flushTrace(b *bytes.Buffer, v *visitor) {
+	if s.opt.trace.format == "none" {
+		return
+	}
+	v.printMu.Lock()
+	defer v.printMu.Unlock()
+	events := v.log.since(&v.printed)
+	if len(events) == 0 {
+		return
+	}
+	if v.render == nil {
+		v.render = s.opt.trace.hook(&v.rendered, false, false)
+	}
+	for _, e := range events {
+		v.render(e)
+	}
+	b.Write(v.rendered.Bytes())
+	v.rendered.Reset()
+}
+
+type visitorKey struct{}
+
+// visitor is a server connection with the trace of its handshake.
+type visitor struct {
+	*tlsflow.Conn
+	log *eventLog
+	srv *server
+
+	once     sync.Once
+	closedCh chan struct{}
+	initOnce sync.Once
+
+	// Console rendering for --trace, by report and Close.
+	printMu  sync.Mutex
+	printed  int
+	render   trace.Hook
+	rendered bytes.Buffer
+}
+
+func (v *visitor) closed() chan struct{} {
+	v.initOnce.Do(func() { v.closedCh = make(chan struct{}) })
+	return v.closedCh
+}
+
+// Close closes the connection and prints what the trace saw after the
+// handshake (application data, alerts), with --trace.
+func (v *visitor) Close() error {
+	err := v.Conn.Close()
+	v.once.Do(func() {
+		var b bytes.Buffer
+		v.srv.flushTrace(&b, v)
+		if b.Len() > 0 {
+			v.srv.outMu.Lock()
+			v.srv.out.Write(b.Bytes())
+			v.srv.outMu.Unlock()
+		}
+		close(v.closed())
+	})
+	return err
+}
+
+// eventLog keeps one connection's trace events, up to maxVisitorEvents.
+type eventLog struct {
+	mu       sync.Mutex
+	events   []trace.Event
+	rawBytes int
+	dropped  int
+}
+
+func (l *eventLog) add(e trace.Event) {
+	e.Secret = nil // never kept: the page is for anyone
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.events) >= maxVisitorEvents {
+		l.dropped++
+		return
+	}
+	if l.rawBytes += len(e.Raw); l.rawBytes > maxVisitorRawBytes {
+		e.Raw = nil
+	} else {
+		e.Raw = append([]byte(nil), e.Raw...) // the hook must not keep the caller's buffer
+	}
+	l.events = append(l.events, e)
+}
+
+func (l *eventLog) snapshot() []trace.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]trace.Event(nil), l.events...)
+}
+
+// since returns the events after *n and moves *n past them.
+func (l *eventLog) since(n *int) []trace.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if *n >= len(l.events) {
+		return nil
+	}
+	events := append([]trace.Event(nil), l.events[*n:]...)
+	*n = len(l.events)
+	return events
+}
+
+// connQueue is a net.Listener for net/http that yields connections
+// whose handshake already ran.
+type connQueue struct {
+	addr  net.Addr
+	conns chan net.Conn
+	done  chan struct{}
+}
+
+func (q *connQueue) Accept() (net.Conn, error) {
+	select {
+	case c := <-q.conns:
+		return c, nil
+	case <-q.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (q *connQueue) Close() error   { return nil }
+func (q *connQueue) Addr() net.Addr { return q.addr }
+
+// pageData is what the page shows.
+type pageData struct {
+	Rows     [][2]string
+	Messages []string
+	Trace    string
+	Dropped  int
+}
+
+// page answers every request with the visitor's handshake.
+func (s *server) page(w http.ResponseWriter, r *http.Request) {
+	v, ok := r.Context().Value(visitorKey{}).(*visitor)
+	if !ok {
+		http.Error(w, "not a tlsflow connection", http.StatusInternalServerError)
+		return
+	}
+	st := v.Conn.ConnectionState()
+	d := pageData{Rows: [][2]string{
+		{"Protocol version", tlsflow.VersionName(st.Version)},
+		{"Cipher suite", tlsflow.CipherSuiteName(st.CipherSuite)},
+		{"Key exchange group", orNone(curveName(st.CurveID))},
+		{"ALPN", orNone(st.NegotiatedProtocol)},
+		{"Server name (SNI)", orNone(st.ServerName)},
+		{"Session resumed", yesNo(st.DidResume)},
+		{"Client certificate", "none"},
+		{"HTTP", r.Proto},
+		{"Your address", v.Conn.RemoteAddr().String()},
+	}}
+	if len(st.PeerCertificates) > 0 {
+		d.Rows[6][1] = st.PeerCertificates[0].Subject.String()
+	}
+	events := v.log.snapshot()
+	v.log.mu.Lock()
+	d.Dropped = v.log.dropped
+	v.log.mu.Unlock()
+	for _, e := range events {
+		if e.Kind != trace.KindMessage && e.Kind != trace.KindChangeCipherSpec {
+			continue
+		}
+		name := e.Message
+		if e.Kind == trace.KindChangeCipherSpec {
+			name = "ChangeCipherSpec"
+		}
+		arrow := "client → server"
+		if e.Direction == trace.Sent {
+			arrow = "server → client"
+		}
+		line := fmt.Sprintf("step %d  %s  %s", e.Step, arrow, name)
+		if e.Step < 0 {
+			line = fmt.Sprintf("        %s  %s", arrow, name)
+		}
+		d.Messages = append(d.Messages, line)
+	}
+	var tb bytes.Buffer
+	render := trace.NewRenderer(&tb, trace.Options{Format: trace.FormatText, Lang: s.opt.trace.lang, Hex: s.opt.trace.hex})
+	for _, e := range events {
+		render(e)
+	}
+	d.Trace = tb.String()
+
+	w.Header().Set("Cache-Control", "no-store")
+	if prefersPlainText(r.Header.Get("Accept")) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		writePlainPage(w, &d)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := pageTemplate.Execute(w, &d); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+}
+
+func curveName(c tlsflow.CurveID) string {
+	if c == 0 {
+		return ""
+	}
+	return c.String()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func writePlainPage(w io.Writer, d *pageData) {
+	fmt.Fprintln(w, "Your TLS handshake with tlsflow")
+	fmt.Fprintln(w)
+	for _, r := range d.Rows {
+		fmt.Fprintf(w, "%-20s %s\n", r[0]+":", r[1])
+	}
+	fmt.Fprintln(w, "\nHandshake messages:")
+	for _, m := range d.Messages {
+		fmt.Fprintln(w, "  "+m)
+	}
+	fmt.Fprintln(w, "\nThe handshake as the server saw it:")
+	fmt.Fprint(w, d.Trace)
+	if d.Dropped > 0 {
+		fmt.Fprintf(w, "(%d later events not kept)\n", d.Dropped)
+	}
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Your TLS handshake with tlsflow</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; }
+th { text-align: left; padding-right: 1em; }
+pre { background: #f4f4f4; padding: 1em; overflow-x: auto; }
+</style>
+</head>
+<body>
+<h1>Your TLS handshake with tlsflow</h1>
+<table>
+{{range .Rows}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>
+{{end}}</table>
+<h2>Handshake messages</h2>
+<ol>
+{{range .Messages}}<li><code>{{.}}</code></li>
+{{end}}</ol>
+<h2>The handshake as the server saw it</h2>
+<pre>{{.Trace}}</pre>
+{{if .Dropped}}<p>({{.Dropped}} later events not kept)</p>{{end}}
+</body>
+</html>
+`))
+
+// prefersPlainText reads an Accept header (RFC 9110 §12.5.1): plain text
+// when text/plain has a higher weight than text/html; HTML on a tie (*/*)
+// and when the header is absent.
+func prefersPlainText(accept string) bool {
+	plain, html := weight(accept, "text/plain"), weight(accept, "text/html")
+	return plain > html
+}
+
+// weight is the q value the Accept header gives mediaType, by the most
+// specific range that matches it; 0 if none does.
+func weight(accept, mediaType string) float64 {
+	best, bestSpecificity := 0.0, -1
+	typ, _, _ := strings.Cut(mediaType, "/")
+	for _, part := range strings.Split(accept, ",") {
+		fields := strings.Split(part, ";")
+		rng := strings.ToLower(strings.TrimSpace(fields[0]))
+		specificity := -1
+		switch rng {
+		case mediaType:
+			specificity = 2
+		case typ + "/*":
+			specificity = 1
+		case "*/*":
+			specificity = 0
+		}
+		if specificity < bestSpecificity || specificity < 0 {
+			continue
+		}
+		q := 1.0
+		for _, p := range fields[1:] {
+			k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+			if strings.EqualFold(k, "q") {
+				if f, err := strconv.ParseFloat(val, 64); err == nil && f >= 0 && f <= 1 {
+					q = f
+				}
+			}
+		}
+		best, bestSpecificity = q, specificity
+	}
+	return best
+}
