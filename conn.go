@@ -46,8 +46,7 @@ type Conn struct {
 		err     error  // sticky: once set, every Read returns it
 		seenApp bool   // the first application data was traced
 		version uint16 // negotiated version, for the post-handshake rules
-		warns   int    // consecutive warning alerts (TLS 1.2)
-		renegs  int    // refused renegotiation attempts
+		warns   int    // consecutive warning alerts (TLS 1.2) and user_canceled alerts
 		// earlySkip is how many bytes of rejected 0-RTT data may still be
 		// skipped (RFC 8446 §4.2.10); zero when none is expected.
 		earlySkip  int
@@ -168,6 +167,11 @@ func (c *Conn) Write(b []byte) (int, error) {
 	if err := c.out.w.Flush(); err != nil {
 		c.out.err = err
 		return 0, err
+	}
+	if c.post != nil {
+		c.postMu.Lock()
+		c.post.ApplicationDataSent()
+		c.postMu.Unlock()
 	}
 	return len(b), nil
 }

@@ -44,6 +44,8 @@ func (c *Conn) runHandshake() error {
 	if c.isClient {
 		c.out.w.SetVersion(0x0301)
 	}
+	// No application data belongs in the handshake, not even an empty record.
+	c.in.r.RefuseEmptyApplicationData(true)
 	actions, err := eng.Start()
 	for {
 		if len(actions) > 0 {
@@ -52,6 +54,11 @@ func (c *Conn) runHandshake() error {
 			}
 		}
 		c.out.w.SetVersion(0x0303)
+		if eng.State().Version != 0 {
+			// From here every record says TLS 1.2 (RFC 5246 §6.2.1,
+			// RFC 8446 §5.1-5.2); before, any 3.x may come.
+			c.in.r.SetVersion(0x0303)
+		}
 		if !c.isClient && eng.State().EarlyDataOffered && !c.in.earlyArmed {
 			c.in.earlyArmed, c.in.earlySkip = true, maxEarlyDataSkip
 		}
@@ -70,11 +77,14 @@ func (c *Conn) runHandshake() error {
 	c.state = *eng.State()
 	c.in.version = c.state.Version
 	c.in.earlySkip = 0
+	c.in.r.RefuseEmptyApplicationData(false)
 	if c.state.Version == VersionTLS13 {
 		c.post = eng.(handshake.PostHandshake)
 	}
-	c.emit(trace.Event{Kind: trace.KindHandshakeDone, Direction: trace.Local, Step: 7, Version: c.state.Version,
-		Fields: summary(&c.state)})
+	if c.config.Trace != nil {
+		c.emit(trace.Event{Kind: trace.KindHandshakeDone, Direction: trace.Local, Step: 7, Version: c.state.Version,
+			Fields: summary(&c.state)})
+	}
 	if !c.in.hs.Empty() {
 		// A partial message after the last Finished of TLS 1.2 can only be
 		// the start of a renegotiation or garbage; either way, not now.
@@ -155,6 +165,15 @@ func (c *Conn) applyLocked(actions []handshake.Action) error {
 		var err error
 		switch a := a.(type) {
 		case handshake.SendMessage:
+			if c.engine != nil && !c.in.hs.Empty() {
+				// We answer only a complete flight: the peer cannot have
+				// sent more before reading our answer, so buffered bytes
+				// of a next message are excess (a message spanning a
+				// flight, or a key change, RFC 8446 §5.1). What went
+				// before (a compatibility ChangeCipherSpec) stays; the
+				// alert follows it.
+				return alert.Errorf(alert.UnexpectedMessage, -1, "", "excess handshake data after the peer's flight")
+			}
 			pending = append(pending, a.Data...)
 		case handshake.SendChangeCipherSpec:
 			if err = flushMessages(); err == nil {
@@ -192,7 +211,7 @@ func (c *Conn) handshakeFailed(err error) error {
 	if errors.As(err, &ae) && !ae.Received {
 		c.out.Lock()
 		if c.out.err == nil {
-			_ = c.sendAlertLocked(alert.LevelFatal, ae.Alert)
+			c.sendFatalAlertLocked(ae.Alert)
 			c.out.err = err
 		}
 		c.out.Unlock()
@@ -203,6 +222,18 @@ func (c *Conn) handshakeFailed(err error) error {
 	c.emit(trace.Event{Kind: trace.KindError, Direction: trace.Local, Step: stepOf(err), Message: errMessage(err), Err: err,
 		Fields: errorFields(err)})
 	return err
+}
+
+// sendFatalAlertLocked sends a fatal alert, preceded by what the engine
+// still owes the peer before one (the TLS 1.3 client's compatibility
+// ChangeCipherSpec), wherever the failure was found. c.out is held.
+func (c *Conn) sendFatalAlertLocked(a alert.Alert) {
+	if c.engine != nil {
+		if pre := c.engine.Abort(); len(pre) > 0 {
+			_ = c.applyLocked(pre)
+		}
+	}
+	_ = c.sendAlertLocked(alert.LevelFatal, a)
 }
 
 // errorFields are the error event's fields: the whole error, then its
@@ -228,6 +259,9 @@ func errorFields(err error) []trace.Field {
 // came — the peer's alert, a record that failed to decrypt, a closed
 // connection: the cause knows why, the engine knows when.
 func placeReceivedAlert(err error, eng handshake.Engine) {
+	if err == nil {
+		return // the common case, without the allocation errors.As costs
+	}
 	var ae *alert.Error
 	if errors.As(err, &ae) && ae.Step < 0 {
 		if step, msg := eng.Progress(); msg != "" {

@@ -20,10 +20,6 @@ const maxWarningAlerts = 4
 // stream of them is a way to burn our CPU, not to protect data.
 const maxKeyUpdatesWithoutData = 32
 
-// maxRenegotiationAttempts bounds refused renegotiations before we give up
-// on the peer.
-const maxRenegotiationAttempts = 3
-
 // readRecordLocked reads one record and deals with it. During the
 // handshake, handshake and ChangeCipherSpec records go to duringHandshake;
 // afterwards application data goes to c.in.pending. A failure is stored in
@@ -44,6 +40,12 @@ func (c *Conn) readRecordLocked(duringHandshake func(record.ContentType, []byte)
 	}
 	if typ == record.ApplicationData && duringHandshake != nil && c.skipEarlyData(true) {
 		return nil // after a HelloRetryRequest, early data arrives as plaintext-looking records
+	}
+	if typ != record.ChangeCipherSpec && typ != record.Alert {
+		// The first record that is not early data is the start of the
+		// client's second flight; skipping ends there (RFC 8446 §4.2.10),
+		// so 0-RTT records interleaved later are errors.
+		c.in.earlySkip = 0
 	}
 	if typ != record.Alert {
 		c.in.warns = 0
@@ -90,8 +92,11 @@ func (c *Conn) readRecordLocked(duringHandshake func(record.ContentType, []byte)
 	return nil
 }
 
-// maxEarlyDataSkip bounds the rejected 0-RTT data a server reads past.
-const maxEarlyDataSkip = 1 << 16
+// maxEarlyDataSkip bounds the rejected 0-RTT data a server reads past: our
+// tickets never allow early data (max_early_data_size 0), so what a client
+// sends comes from elsewhere; one full record's worth is allowed, as
+// BoringSSL does.
+const maxEarlyDataSkip = 1 << 14
 
 // skipEarlyData reports whether the record just read is rejected 0-RTT
 // data to drop: the client announced early data, this record could not be
@@ -121,7 +126,15 @@ func (c *Conn) readFailed(err error) {
 	if errors.As(err, &ae) && !ae.Received && ae.Alert != alert.CloseNotify {
 		c.out.Lock()
 		if c.out.err == nil {
-			_ = c.sendAlertLocked(alert.LevelFatal, ae.Alert)
+			c.sendFatalAlertLocked(ae.Alert)
+			c.out.err = err
+		}
+		c.out.Unlock()
+	} else if ae != nil && ae.Received && ae.Alert != alert.CloseNotify {
+		// The peer ended the connection with a fatal alert: nothing more
+		// may be sent, not even close_notify (RFC 8446 §6.2).
+		c.out.Lock()
+		if c.out.err == nil {
 			c.out.err = err
 		}
 		c.out.Unlock()
@@ -151,13 +164,17 @@ func (c *Conn) recordError(err error, duringHandshake bool) error {
 }
 
 // handleAlert acts on a received alert: close_notify ends the data stream
-// cleanly; TLS 1.2 warnings are skipped (a bounded number in a row); every
-// other alert is fatal.
+// cleanly; TLS 1.2 warnings and user_canceled are skipped (a bounded number
+// in a row); every other alert is fatal.
 func (c *Conn) handleAlert(payload []byte, duringHandshake bool) error {
 	if len(payload) != 2 {
 		return alert.Errorf(alert.DecodeError, -1, "Alert", "alert record of %d bytes", len(payload))
 	}
 	level, a := alert.Level(payload[0]), alert.Alert(payload[1])
+	if level != alert.LevelWarning && level != alert.LevelFatal {
+		// AlertLevel is warning(1) or fatal(2) (RFC 5246 §7.2, RFC 8446 §6).
+		return alert.Errorf(alert.IllegalParameter, -1, "Alert", "alert level %d is neither warning nor fatal", level)
+	}
 	c.emit(trace.Event{Kind: trace.KindAlert, Direction: trace.Received, Step: -1, Message: a.String(),
 		Fields: []trace.Field{{Name: "level", Value: levelName(level)}}})
 	if a == alert.CloseNotify {
@@ -166,7 +183,10 @@ func (c *Conn) handleAlert(payload []byte, duringHandshake bool) error {
 		}
 		return io.EOF
 	}
-	if level == alert.LevelWarning && c.in.version != 0x0304 {
+	// user_canceled is a closure alert, not an error, in both versions
+	// (RFC 8446 §6.1, RFC 5246 §7.2.1): what follows it (close_notify, or
+	// for some peers more data) decides.
+	if (level == alert.LevelWarning && c.in.version != 0x0304) || a == alert.UserCanceled {
 		c.in.warns++
 		if c.in.warns > maxWarningAlerts {
 			return alert.Errorf(alert.UnexpectedMessage, -1, "Alert", "too many warning alerts in a row")
@@ -190,8 +210,10 @@ func (c *Conn) handleAlert(payload []byte, duringHandshake bool) error {
 
 // handlePostHandshake deals with handshake records after the handshake:
 // TLS 1.3 messages go to the engine; in TLS 1.2, tlsflow never renegotiates
-// (RFC 5746): a HelloRequest or a new ClientHello is answered with a
-// no_renegotiation warning, a bounded number of times.
+// (RFC 5746): a HelloRequest or a new ClientHello ends the connection with
+// a fatal no_renegotiation at once, as BoringSSL and crypto/tls do. A
+// warning would leave a peer that insists waiting for a handshake that
+// never comes (RFC 5246 §7.2.2 lets the peer decide what a warning means).
 func (c *Conn) handlePostHandshake(payload []byte) error {
 	c.in.hs.Add(payload)
 	for {
@@ -210,17 +232,7 @@ func (c *Conn) handlePostHandshake(payload []byte) error {
 		}
 		t := wire.HandshakeType(msg[0])
 		if (c.isClient && t == wire.TypeHelloRequest) || (!c.isClient && t == wire.TypeClientHello) {
-			c.in.renegs++
-			if c.in.renegs > maxRenegotiationAttempts {
-				return alert.Errorf(alert.NoRenegotiation, -1, t.String(), "the peer keeps asking to renegotiate")
-			}
-			c.out.Lock()
-			err := c.sendAlertLocked(alert.LevelWarning, alert.NoRenegotiation)
-			c.out.Unlock()
-			if err != nil {
-				return err
-			}
-			continue
+			return alert.Errorf(alert.NoRenegotiation, 8, t.String(), "the peer asks to renegotiate; tlsflow never renegotiates")
 		}
 		return alert.Errorf(alert.UnexpectedMessage, -1, t.String(), "unexpected %s after the handshake", t)
 	}

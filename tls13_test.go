@@ -715,8 +715,16 @@ func TestTLS13CertificateVerifyOverAnotherTranscriptFails(t *testing.T) {
 		if fromClient || wire.HandshakeType(msg[0]) != wire.TypeEncryptedExtensions {
 			return msg
 		}
+		// Toggle the server_name acknowledgement: a change the client
+		// accepts in itself, so only the signature can notice it.
+		orig := &wire.EncryptedExtensions{}
+		if err := orig.Unmarshal(msg); err != nil {
+			t.Fatalf("EncryptedExtensions: %v", err)
+		}
 		ee := &wire.EncryptedExtensions{}
-		ee.Extensions.AddEmpty(wire.ExtServerName)
+		if !orig.Extensions.Has(wire.ExtServerName) {
+			ee.Extensions.AddEmpty(wire.ExtServerName)
+		}
 		changed = true
 		return ee.Marshal()
 	})

@@ -232,7 +232,7 @@ func TestViewPageDrawsTheHandshakeAndShowsAClickedMessage(t *testing.T) {
 			"server: EncryptedExtensions — step 2", "server: CertificateRequest — step 3",
 			"server: Certificate — step 3", "server: CertificateVerify — step 3", "server: Finished — step 7",
 			"client: ChangeCipherSpec — step 6", "client: Certificate — step 5", "client: CertificateVerify — step 5",
-			"client: Finished — step 7", "client: application data — step 8", "server: NewSessionTicket — step 8",
+			"client: Finished — step 7", "server: NewSessionTicket — step 8", "client: application data — step 8",
 			"server: application data — step 8", "server: Alert: close_notify", "client: Alert: close_notify",
 		}, 10, 33}, // the server's Certificate; the client's Finished
 	} {

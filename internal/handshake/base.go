@@ -26,6 +26,10 @@ type base struct {
 	// an alert from the peer can be placed in the flow.
 	lastStep    int
 	lastMessage string
+
+	// keyUpdateAnswered: we answered a KeyUpdate request of the peer and
+	// have sent no application data since (RFC 8446 §4.6.3).
+	keyUpdateAnswered bool
 }
 
 // Progress returns the step and name of the last handshake message sent

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/signature"
+	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/trace"
 )
 
@@ -90,6 +91,13 @@ func chainFromAuthorities(cert *Certificate, authorities [][]byte) bool {
 	return false
 }
 
+func keyUsageName(u x509.KeyUsage) string {
+	if u == x509.KeyUsageKeyEncipherment {
+		return "keyEncipherment (the RSA key exchange)"
+	}
+	return "digitalSignature (signing the handshake)"
+}
+
 // dnList renders raw DER distinguished names for people: "CN=Demo CA, O=tlsflow; CN=...".
 func dnList(names [][]byte) string {
 	out := make([]string, 0, len(names))
@@ -110,15 +118,45 @@ func dnString(der []byte) string {
 }
 
 // acceptPeerChain checks the peer's chain with the configured policy and
-// records it; it returns the key the peer must prove it holds.
-func (b *base) acceptPeerChain(chain [][]byte, step int, what string) (crypto.PublicKey, error) {
+// records it; it returns the key the peer must prove it holds. usage is
+// what the handshake will do with that key: a leaf with a Key Usage
+// extension must allow it, whatever the verification policy (RFC 8446
+// §4.4.2.2: digitalSignature for signing; RFC 5246 §7.4.2: keyEncipherment
+// for the RSA key exchange, and the signatures of ECDHE and CertificateVerify).
+func (b *base) acceptPeerChain(chain [][]byte, step int, what string, usage x509.KeyUsage) (crypto.PublicKey, error) {
 	peer, err := b.cfg.VerifyPeer(chain)
 	if err != nil {
 		return nil, certificateError(step, "Certificate", what, err)
+	}
+	if leaf := peer.Certificates[0]; leaf.KeyUsage != 0 && leaf.KeyUsage&usage == 0 {
+		return nil, alert.Errorf(alert.UnsupportedCertificate, step, "Certificate",
+			"%s rejected: its Key Usage extension does not allow %s", what, keyUsageName(usage))
 	}
 	b.state.PeerCertificates = peer.Certificates
 	b.state.VerifiedChains = peer.VerifiedChains
 	b.note(trace.KindVerified, step, "Certificate", "subject", peer.Certificates[0].Subject.String(),
 		"verified", fmt.Sprint(len(peer.VerifiedChains) > 0))
 	return peer.Certificates[0].PublicKey, nil
+}
+
+// checkEntryExtensions applies RFC 8446 §4.4.2 to the extensions of a TLS
+// 1.3 Certificate's entries: each must answer an extension of the request
+// (the server's answer our ClientHello, the client's the CertificateRequest)
+// — anything else is unsupported_extension (§4.2) — and be one the
+// Certificate message may carry (status_request, signed_certificate_timestamp;
+// else illegal_parameter, §4.2).
+func (b *base) checkEntryExtensions(cert *wire.Certificate13, requested wire.Extensions, step int) error {
+	for _, e := range cert.Entries {
+		for _, x := range e.Extensions {
+			if !requested.Has(x.Type) {
+				return alert.Errorf(alert.UnsupportedExtension, step, "Certificate",
+					"a certificate entry carries %s, which was not requested", x.Type)
+			}
+			if x.Type != wire.ExtStatusRequest && x.Type != wire.ExtSCT {
+				return alert.Errorf(alert.IllegalParameter, step, "Certificate",
+					"%s does not belong in a certificate entry (RFC 8446 §4.2)", x.Type)
+			}
+		}
+	}
+	return nil
 }

@@ -65,19 +65,27 @@ func (c *Client) step(msg []byte) ([]Action, error) {
 		}
 		return nil, unexpected(msg, -1, "nothing (the handshake is over)")
 	}
+	sentCCS := c.c13.sentCCS
 	next, err := c.next(c, msg)
 	if err != nil {
+		// Nothing this step queued goes out, its ChangeCipherSpec
+		// neither: Abort sends that before the alert.
 		c.next = nil
 		c.out = nil
-		if c.state.Version == suites.VersionTLS13 {
-			// The alert about to go out is the start of our second
-			// flight: the compatibility ChangeCipherSpec comes first.
-			c.sendCompatCCS13()
-		}
-		return c.take(), err
+		c.c13.sentCCS = sentCCS
+		return nil, err
 	}
 	c.next = next
 	return c.take(), nil
+}
+
+// Abort: in TLS 1.3 the alert about to go out starts our second flight, so
+// the compatibility ChangeCipherSpec comes first (RFC 8446 Appendix D.4).
+func (c *Client) Abort() []Action {
+	if c.state.Version == suites.VersionTLS13 {
+		c.sendCompatCCS13()
+	}
+	return c.take()
 }
 
 // versions the client offers, highest first.
@@ -187,6 +195,11 @@ func (c *Client) readServerHello(msg []byte) (clientState, error) {
 		if uint16(v) != suites.VersionTLS13 || !c.offers13() {
 			return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello",
 				"server selected %s through supported_versions, which this client did not offer", suites.VersionName(uint16(v)))
+		}
+		if sh.Version != suites.VersionTLS12 {
+			// RFC 8446 §4.1.3: legacy_version "MUST be set to 0x0303".
+			return nil, alert.Errorf(alert.ProtocolVersion, 2, "ServerHello",
+				"legacy_version %#04x in a TLS 1.3 ServerHello, which must say 0x0303", sh.Version)
 		}
 		c.state.Version = suites.VersionTLS13
 		if sh.IsHelloRetryRequest() {

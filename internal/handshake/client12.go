@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"crypto/x509"
 	"fmt"
 
 	"github.com/tlsflow/tlsflow/alert"
@@ -144,13 +145,23 @@ func (c *Client) readServerCertificate(msg []byte) (clientState, error) {
 	if len(cert.Chain) == 0 {
 		return nil, alert.Errorf(alert.BadCertificate, 3, "Certificate", "the server sent an empty certificate chain")
 	}
-	key, err := c.acceptPeerChain(cert.Chain, 3, "server certificate")
+	usage := x509.KeyUsageDigitalSignature
+	if c.c12.suite.KeyExchange == suites.KeyExchangeRSA {
+		usage = x509.KeyUsageKeyEncipherment
+	}
+	key, err := c.acceptPeerChain(cert.Chain, 3, "server certificate", usage)
 	if err != nil {
 		return nil, err
 	}
 	c.c12.serverKey = key
 	if err := keyFitsSuite(c.c12.serverKey, c.c12.suite); err != nil {
 		return nil, alert.Errorf(alert.UnsupportedCertificate, 3, "Certificate", "%w", err)
+	}
+	// The server's ECDSA key must be on a curve we offered (RFC 8422 §5.3:
+	// it "MUST respect the client's choice of elliptic curves").
+	if g := ecdsaGroup(key); g != 0 && !contains(c.cfg.Groups, g) {
+		return nil, alert.Errorf(alert.IllegalParameter, 3, "Certificate",
+			"the server's ECDSA key is on %s, which this client did not offer in supported_groups (RFC 8422 §5.3)", suites.GroupName(g))
 	}
 	if c.c12.suite.KeyExchange == suites.KeyExchangeRSA {
 		return (*Client).readCertificateRequestOrDone, nil
@@ -191,7 +202,7 @@ func (c *Client) readServerKeyExchange(msg []byte) (clientState, error) {
 		return nil, alert.Errorf(alert.IllegalParameter, 3, "ServerKeyExchange",
 			"server chose group %s, which this client did not offer", suites.GroupName(ske.Group))
 	}
-	if !contains(c.cfg.SignatureSchemes, ske.SignatureScheme) || !signature.Compatible(c.c12.serverKey, ske.SignatureScheme, false) {
+	if !contains(c.cfg.SignatureSchemes, ske.SignatureScheme) || !signature.Accepts(c.c12.serverKey, ske.SignatureScheme, false) {
 		return nil, alert.Errorf(alert.IllegalParameter, 3, "ServerKeyExchange",
 			"server signed with %s, which this client did not offer or which does not fit its %s key",
 			signature.Name(ske.SignatureScheme), keyName(c.c12.serverKey))
@@ -343,6 +354,12 @@ func (c *Client) chooseClientCertificate(certTypes []uint8, schemes []uint16, au
 			return nil, internalError(5, "Certificate", err)
 		}
 		if cert == nil || len(cert.Chain) == 0 {
+			return nil, nil
+		}
+		if signer, ok := cert.PrivateKey.(crypto.Signer); ok && certTypes != nil && !certTypeAccepted(signer.Public(), certTypes) {
+			// RFC 5246 §7.4.6: a certificate of a type the server did not
+			// ask for is not sent; without one the Certificate is empty.
+			c.note(trace.KindNote, 5, "Certificate", "reason", "the chosen certificate's key type is not in the server's certificate_types; sending none")
 			return nil, nil
 		}
 		return cert, nil

@@ -2,6 +2,7 @@ package handshake
 
 import (
 	"crypto"
+	"crypto/x509"
 	"fmt"
 
 	"github.com/tlsflow/tlsflow/alert"
@@ -327,6 +328,10 @@ func (c *Client) readEncryptedExtensions(msg []byte) (clientState, error) {
 	for _, e := range ee.Extensions {
 		switch e.Type {
 		case wire.ExtServerName, wire.ExtALPN, wire.ExtSupportedGroups:
+			// Answers only to what we asked (RFC 8446 §4.2).
+			if !c.hello.Extensions.Has(e.Type) {
+				return nil, alert.Errorf(alert.UnsupportedExtension, 2, "EncryptedExtensions", "server sent %s, which this client did not offer", e.Type)
+			}
 		case wire.ExtKeyShare, wire.ExtSupportedVersions, wire.ExtPreSharedKey, wire.ExtSignatureAlgorithms,
 			wire.ExtPSKKeyExchangeModes, wire.ExtCookie, wire.ExtExtendedMasterSecret, wire.ExtRenegotiationInfo,
 			wire.ExtECPointFormats, wire.ExtSessionTicket:
@@ -336,9 +341,6 @@ func (c *Client) readEncryptedExtensions(msg []byte) (clientState, error) {
 				return nil, alert.Errorf(alert.UnsupportedExtension, 2, "EncryptedExtensions", "server sent %s, which this client did not offer", e.Type)
 			}
 		}
-	}
-	if ee.Extensions.Has(wire.ExtServerName) && !c.hello.Extensions.Has(wire.ExtServerName) {
-		return nil, alert.Errorf(alert.UnsupportedExtension, 2, "EncryptedExtensions", "server acknowledged a server_name this client did not send")
 	}
 	if err := c.checkALPN(ee.Extensions, 2, "EncryptedExtensions"); err != nil {
 		return nil, err
@@ -388,7 +390,10 @@ func (c *Client) readServerCertificate13(msg []byte) (clientState, error) {
 	if len(cert.Entries) == 0 {
 		return nil, alert.Errorf(alert.DecodeError, 3, "Certificate", "the server sent an empty certificate chain")
 	}
-	key, err := c.acceptPeerChain(chainOf(cert), 3, "server certificate")
+	if err := c.checkEntryExtensions(cert, c.hello.Extensions, 3); err != nil {
+		return nil, err
+	}
+	key, err := c.acceptPeerChain(chainOf(cert), 3, "server certificate", x509.KeyUsageDigitalSignature)
 	if err != nil {
 		return nil, err
 	}
@@ -434,7 +439,7 @@ func (b *base) readCertificateVerify13(msg []byte, pub crypto.PublicKey, offered
 // fits the key (no PKCS #1 v1.5), and a signature over the context string
 // and transcript hash (RFC 8446 §4.4.3).
 func verify13(pub crypto.PublicKey, offered []uint16, cv *wire.CertificateVerify, context string, th []byte, step int) error {
-	if !contains(offered, cv.SignatureScheme) || !signature.Compatible(pub, cv.SignatureScheme, true) {
+	if !contains(offered, cv.SignatureScheme) || !signature.Accepts(pub, cv.SignatureScheme, true) {
 		return alert.Errorf(alert.IllegalParameter, step, "CertificateVerify",
 			"peer signed with %s, which was not offered or does not fit its %s key", signature.Name(cv.SignatureScheme), keyName(pub))
 	}

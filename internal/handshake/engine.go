@@ -48,4 +48,8 @@ type Engine interface {
 	State() *State
 	// Progress returns the step and name of the last message sent or received.
 	Progress() (step int, message string)
+	// Abort returns what must go out before a fatal alert of ours, wherever
+	// the failure was found (engine, record layer): for a TLS 1.3 client the
+	// compatibility ChangeCipherSpec, if it has not gone out yet.
+	Abort() []Action
 }

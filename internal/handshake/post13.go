@@ -16,6 +16,9 @@ type PostHandshake interface {
 	HandlePostHandshake(msg []byte) ([]Action, error)
 	// UpdateKeys starts a KeyUpdate, asking the peer to update too if requestPeer.
 	UpdateKeys(requestPeer bool) ([]Action, error)
+	// ApplicationDataSent tells the engine that application data went out
+	// since: the next KeyUpdate request of the peer is answered again.
+	ApplicationDataSent()
 }
 
 func (c *Client) HandlePostHandshake(msg []byte) ([]Action, error) {
@@ -28,6 +31,8 @@ func (c *Client) HandlePostHandshake(msg []byte) ([]Action, error) {
 func (s *Server) HandlePostHandshake(msg []byte) ([]Action, error) {
 	return s.postHandshake(&s.s13.secrets13, msg, true)
 }
+
+func (b *base) ApplicationDataSent() { b.keyUpdateAnswered = false }
 
 func (c *Client) UpdateKeys(requestPeer bool) ([]Action, error) {
 	return c.updateKeys(&c.c13.secrets13, false, requestPeer)
@@ -60,8 +65,13 @@ func (b *base) postHandshake(k *secrets13, msg []byte, isServer bool) ([]Action,
 	}
 	b.note(trace.KindKeys, 8, "key update", "direction", "peer → us")
 	b.out = append(b.out, SetReadCipher{Cipher: read})
-	if ku.RequestUpdate == wire.UpdateRequested {
-		// Our own KeyUpdate goes with the new read key, in one list.
+	if ku.RequestUpdate == wire.UpdateRequested && !b.keyUpdateAnswered {
+		// Our own KeyUpdate goes with the new read key, in one list. Until
+		// we send application data again, further requests get no more
+		// answers: "an implementation which receives multiple KeyUpdates
+		// while it is silent [responds] with a single update" (RFC 8446
+		// §4.6.3), so a peer cannot make us pile up updates.
+		b.keyUpdateAnswered = true
 		return b.updateKeys(k, isServer, false)
 	}
 	return b.take(), nil

@@ -100,6 +100,7 @@ func (c *Client) resume12() (clientState, error) {
 	c.c12.resumed = true
 	c.c12.master = sess.Secret
 	c.state.MasterSecret = sess.Secret
+	c.state.Group = sess.Group // the group of the handshake that made the master secret
 	c.state.DidResume = true
 	c.state.PeerCertificates = sess.Certificates
 	c.state.VerifiedChains = sess.VerifiedChains
@@ -141,7 +142,7 @@ func (c *Client) storeSession12() {
 		return
 	}
 	sess := &session.State{
-		Version: suites.VersionTLS12, CipherSuite: c.c12.suite.ID, Secret: c.c12.master,
+		Version: suites.VersionTLS12, CipherSuite: c.c12.suite.ID, Group: c.state.Group, Secret: c.c12.master,
 		ExtendedMaster: c.state.ExtendedMaster, CreatedAt: c.cfg.now(), Lifetime: ticketLifetime,
 		ServerName: c.cfg.ServerName, Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains,
 		ReceivedAt: c.cfg.now(),
@@ -218,6 +219,7 @@ func (s *Server) resume12(sess *session.State) (serverState, error) {
 	s.state.CipherSuite = suite.ID
 	s.state.ExtendedMaster = sess.ExtendedMaster
 	s.state.MasterSecret = sess.Secret
+	s.state.Group = sess.Group // the group of the handshake that made the master secret
 	s.state.DidResume = true
 	s.transcript.SetHash(suite.Hash)
 	if err := s.chooseALPN(); err != nil {
@@ -241,7 +243,7 @@ func (s *Server) resume12(sess *session.State) (serverState, error) {
 // sendNewSessionTicket12 seals the session into a ticket (RFC 5077 §3.3).
 func (s *Server) sendNewSessionTicket12() error {
 	sess := &session.State{
-		Version: suites.VersionTLS12, CipherSuite: s.s12.suite.ID, Secret: s.s12.master,
+		Version: suites.VersionTLS12, CipherSuite: s.s12.suite.ID, Group: s.state.Group, Secret: s.s12.master,
 		ExtendedMaster: s.state.ExtendedMaster, CreatedAt: s.cfg.now(), PeerCertificates: rawChain(s.state.PeerCertificates),
 	}
 	ticket, err := s.cfg.Tickets.Seal(sess, s.random(), s.cfg.now())
@@ -258,7 +260,7 @@ func (s *Server) cacheSession12() {
 		return
 	}
 	s.cfg.SessionCache.Put(string(s.s12.sessionID), &session.State{
-		Version: suites.VersionTLS12, CipherSuite: s.s12.suite.ID, Secret: s.s12.master,
+		Version: suites.VersionTLS12, CipherSuite: s.s12.suite.ID, Group: s.state.Group, Secret: s.s12.master,
 		ExtendedMaster: s.state.ExtendedMaster, CreatedAt: s.cfg.now(), PeerCertificates: rawChain(s.state.PeerCertificates),
 	})
 }

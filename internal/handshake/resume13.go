@@ -158,7 +158,7 @@ func (s *Server) unusable13(sess *session.State, now time.Time) string {
 // (RFC 8446 §4.6.1): a PSK derived from resumption_master_secret and a
 // nonce, sealed so only this server (or its fleet) can open it.
 func (s *Server) sendNewSessionTicket13() error {
-	if s.cfg.TicketsDisabled || s.cfg.Tickets == nil {
+	if s.cfg.TicketsDisabled || s.cfg.Tickets == nil || !s.clientCanResume13() {
 		return nil
 	}
 	var ageAdd [4]byte
@@ -178,6 +178,18 @@ func (s *Server) sendNewSessionTicket13() error {
 	}
 	s.send(&wire.NewSessionTicket13{Lifetime: uint32(ticketLifetime / time.Second), AgeAdd: sess.AgeAdd, Nonce: nonce, Ticket: ticket}, 8)
 	return nil
+}
+
+// clientCanResume13 reports whether the client offered a PSK key exchange
+// mode this server resumes with: "Servers MUST NOT send a NewSessionTicket
+// with tickets that are not compatible with the advertised modes" (RFC 8446
+// §4.2.9), and a client without psk_key_exchange_modes cannot offer a PSK.
+func (s *Server) clientCanResume13() bool {
+	var modes wire.PSKKeyExchangeModes
+	if found, err := s.hello.Extensions.Decode(wire.ExtPSKKeyExchangeModes, &modes); err != nil || !found {
+		return false
+	}
+	return contains([]uint8(modes), pskModeDHE) || (s.cfg.PSKWithoutECDHE && contains([]uint8(modes), pskModePlain))
 }
 
 // readNewSessionTicket13 turns the server's ticket into a session to

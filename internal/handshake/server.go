@@ -64,6 +64,10 @@ func (s *Server) step(msg []byte) ([]Action, error) {
 	return s.take(), nil
 }
 
+// Abort: the server's compatibility ChangeCipherSpec always goes out with
+// its first flight, so nothing is owed before an alert.
+func (s *Server) Abort() []Action { return nil }
+
 // readClientHello is step 1 seen from the server: what the client supports.
 // The server picks the version here, then the version's own states take over.
 func (s *Server) readClientHello(msg []byte) (serverState, error) {

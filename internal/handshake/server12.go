@@ -1,9 +1,11 @@
 package handshake
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/x509"
 	"fmt"
 	"io"
 
@@ -45,6 +47,13 @@ type server12 struct {
 func (s *Server) serve12() (serverState, error) {
 	if err := s.checkRenegotiationInfo(); err != nil {
 		return nil, err
+	}
+	var pf wire.ECPointFormats
+	if found, err := s.hello.Extensions.Decode(wire.ExtECPointFormats, &pf); err != nil {
+		return nil, alert.Errorf(alert.DecodeError, 1, "ClientHello", "ec_point_formats: %w", err)
+	} else if found && !bytes.Contains(pf, []byte{0}) {
+		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello",
+			"ec_point_formats lacks the uncompressed format, which every peer must support (RFC 8422 §5.1.2)")
 	}
 	s.s12.ticketPromised = s.hello.Extensions.Has(wire.ExtSessionTicket) && !s.cfg.TicketsDisabled && s.cfg.Tickets != nil
 	if sess := s.resumable12(); sess != nil {
@@ -187,23 +196,32 @@ func (s *Server) enabled12() []uint16 {
 // curve: in TLS 1.2, supported_groups also names the curves of signatures
 // (RFC 8422 §5.1, §5.3).
 func (s *Server) certCurveSupported(pub crypto.PublicKey) error {
-	k, ok := pub.(*ecdsa.PublicKey)
-	if !ok || !s.hello.Extensions.Has(wire.ExtSupportedGroups) {
+	g := ecdsaGroup(pub)
+	if g == 0 || !s.hello.Extensions.Has(wire.ExtSupportedGroups) {
 		return nil
-	}
-	var g uint16
-	switch k.Curve {
-	case elliptic.P256():
-		g = suites.GroupP256
-	case elliptic.P384():
-		g = suites.GroupP384
-	case elliptic.P521():
-		g = suites.GroupP521
 	}
 	if !contains(s.info.SupportedGroups, g) {
 		return fmt.Errorf("the certificate's curve %s is not in the client's supported_groups", suites.GroupName(g))
 	}
 	return nil
+}
+
+// ecdsaGroup names the curve of an ECDSA key as a NamedGroup (RFC 8422
+// §5.1.1), or 0 for another kind of key.
+func ecdsaGroup(pub crypto.PublicKey) uint16 {
+	k, ok := pub.(*ecdsa.PublicKey)
+	if !ok || k == nil {
+		return 0
+	}
+	switch k.Curve {
+	case elliptic.P256():
+		return suites.GroupP256
+	case elliptic.P384():
+		return suites.GroupP384
+	case elliptic.P521():
+		return suites.GroupP521
+	}
+	return 0
 }
 
 // peerSchemes12 is the client's signature_algorithms. Without the extension
@@ -249,6 +267,11 @@ func (s *Server) sendServerHello12() error {
 	if s.state.NegotiatedProtocol != "" {
 		alpn := wire.ALPN{s.state.NegotiatedProtocol}
 		sh.Extensions.Add(wire.ExtALPN, &alpn)
+	}
+	if s.info.ServerName != "" && !s.s12.resumed {
+		// RFC 6066 §3: the server that used the name says so with an empty
+		// server_name, but not when resuming.
+		sh.Extensions.AddEmpty(wire.ExtServerName)
 	}
 	if s.s12.suite.KeyExchange != suites.KeyExchangeRSA && s.hello.Extensions.Has(wire.ExtECPointFormats) {
 		sh.Extensions.Add(wire.ExtECPointFormats, &wire.ECPointFormats{0})
@@ -298,7 +321,7 @@ func (s *Server) readClientCertificate(msg []byte) (serverState, error) {
 		}
 		return (*Server).readClientKeyExchange, nil
 	}
-	key, err := s.acceptPeerChain(cert.Chain, 5, "client certificate")
+	key, err := s.acceptPeerChain(cert.Chain, 5, "client certificate", x509.KeyUsageDigitalSignature)
 	if err != nil {
 		return nil, err
 	}
@@ -377,7 +400,7 @@ func (s *Server) readClientCertificateVerify(msg []byte) (serverState, error) {
 	signed := append([]byte(nil), s.transcript.Buffer()...)
 	s.received(cv, msg, 5)
 	s.transcript.KeepBuffer(false)
-	if !contains(s.s12.certReq.SignatureAlgorithms, cv.SignatureScheme) || !signature.Compatible(s.s12.clientKey, cv.SignatureScheme, false) {
+	if !contains(s.s12.certReq.SignatureAlgorithms, cv.SignatureScheme) || !signature.Accepts(s.s12.clientKey, cv.SignatureScheme, false) {
 		return nil, alert.Errorf(alert.IllegalParameter, 5, "CertificateVerify",
 			"client signed with %s, which the server did not ask for or which does not fit its %s key",
 			signature.Name(cv.SignatureScheme), keyName(s.s12.clientKey))

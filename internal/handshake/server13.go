@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -179,9 +180,13 @@ func (s *Server) makeCookie() []byte {
 }
 
 // sendCompatCCS sends the middlebox-compatibility ChangeCipherSpec once,
-// if the client asked for compatibility mode with a session ID.
+// after our first handshake message (RFC 8446 Appendix D.4). It goes out
+// whether or not the client's session ID asked for compatibility mode: the
+// appendix ties the server's record to nothing, middleboxes look at both
+// directions, and every TLS 1.3 client must drop it (RFC 8446 §5). BoringSSL
+// and crypto/tls send it the same way.
 func (s *Server) sendCompatCCS() {
-	if len(s.hello.SessionID) == 0 || s.s13.sentCCS {
+	if s.s13.sentCCS {
 		return
 	}
 	s.s13.sentCCS = true
@@ -217,6 +222,11 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 	if len(shares) != 1 || shares[0].Group != s.s13.hrrGroup {
 		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello",
 			"the second ClientHello must carry one key share, for %s", suites.GroupName(s.s13.hrrGroup))
+	}
+	// pre_shared_key may be updated, not added or dropped (RFC 8446 §4.1.2).
+	if ch.Extensions.Has(wire.ExtPreSharedKey) != first.Extensions.Has(wire.ExtPreSharedKey) {
+		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello",
+			"the second ClientHello added or dropped pre_shared_key (RFC 8446 §4.1.2)")
 	}
 	s.hello, s.helloRaw = ch, msg
 	if err := s.readClientHelloExtensions(ch); err != nil {
@@ -281,6 +291,11 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	if s.state.NegotiatedProtocol != "" {
 		alpn := wire.ALPN{s.state.NegotiatedProtocol}
 		ee.Extensions.Add(wire.ExtALPN, &alpn)
+	}
+	if s.info.ServerName != "" && sess == nil {
+		// The name chose our certificate: an empty server_name says so
+		// (RFC 6066 §3, RFC 8446 §4.2); a resumption shows no certificate.
+		ee.Extensions.AddEmpty(wire.ExtServerName)
 	}
 	s.send(ee, 2)
 	if sess == nil {
@@ -390,7 +405,10 @@ func (s *Server) readClientCertificate13(msg []byte) (serverState, error) {
 		}
 		return (*Server).readClientFinished13, nil
 	}
-	key, err := s.acceptPeerChain(chainOf(cert), 5, "client certificate")
+	if err := s.checkEntryExtensions(cert, s.s13.certReq.Extensions, 5); err != nil {
+		return nil, err
+	}
+	key, err := s.acceptPeerChain(chainOf(cert), 5, "client certificate", x509.KeyUsageDigitalSignature)
 	if err != nil {
 		return nil, err
 	}

@@ -148,6 +148,9 @@ var exporterInputs = []struct {
 }{
 	{"no context", "EXPORTER-tlsflow-test", nil, 32},
 	{"empty context", "EXPORTER-tlsflow-test", []byte{}, 32},
+	// An empty label: a 6-byte HkdfLabel.label in TLS 1.3, as crypto/tls,
+	// BoringSSL and OpenSSL derive it.
+	{"empty label", "", nil, 32},
 	{"context, long output", "EXPORTER-tlsflow-test", []byte("channel binding context"), 100},
 }
 

@@ -27,13 +27,16 @@ const ivLen13 = 12
 //	    opaque context<0..255> = Context;
 //	} HkdfLabel;
 //
-// The bounds are those of HkdfLabel and of HKDF (n <= 255*Hash.length). Every
+// The bounds are those of HkdfLabel and of HKDF (n <= 255*Hash.length),
+// except the lower one: an empty Label makes a 6-byte label, below <7..>.
+// Only an exporter label can be empty (RFC 8446 §7.5 sets no minimum), and
+// BoringSSL, OpenSSL and Go derive it that way, so the same keys come out. Every
 // label this package passes is a short constant and every wire context is
 // already bounded by its uint8 length prefix, so arguments outside them are a
 // programming error and ExpandLabel panics rather than derive a wrong key.
 // Exporter13 checks its application-supplied label and length itself.
 func ExpandLabel(h crypto.Hash, secret []byte, label string, context []byte, n int) []byte {
-	if len(label) == 0 || len(labelPrefix)+len(label) > 255 || len(context) > 255 || n < 0 || n > 255*h.Size() {
+	if len(labelPrefix)+len(label) > 255 || len(context) > 255 || n < 0 || n > 255*h.Size() {
 		panic(fmt.Sprintf("keys: HKDF-Expand-Label out of range (label %d bytes, context %d bytes, length %d)",
 			len(label), len(context), n))
 	}
@@ -294,10 +297,11 @@ func ResumptionPSK(h crypto.Hash, resumptionMaster, ticketNonce []byte) []byte {
 // exporterMaster is the exporter_master_secret (or the early one). Unlike TLS
 // 1.2, no context and an empty context are the same. The label and the length
 // come from the application, so instead of panicking Exporter13 returns nil
-// when they do not fit HKDF-Expand-Label: an empty label or one longer than
-// 249 bytes, or n outside 0..255*Hash.length. Callers turn nil into an error.
+// when they do not fit HKDF-Expand-Label: a label longer than 249 bytes, or
+// n outside 0..255*Hash.length. An empty label is allowed (see ExpandLabel).
+// Callers turn nil into an error.
 func Exporter13(h crypto.Hash, exporterMaster []byte, label string, context []byte, n int) []byte {
-	if len(label) == 0 || len(labelPrefix)+len(label) > 255 || n < 0 || n > 255*h.Size() {
+	if len(labelPrefix)+len(label) > 255 || n < 0 || n > 255*h.Size() {
 		return nil
 	}
 	contextHash := h.New()

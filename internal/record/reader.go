@@ -23,10 +23,17 @@ const MaxEmptyRecords = 32
 // examined further so that an SSL 2.0 ClientHello or a plaintext protocol
 // gets an error that says so (ErrNotTLS).
 //
+// Once SetVersion has been called, every header must carry that
+// legacy_record_version (else protocol_version): RFC 5246 §6.2.1 has the
+// negotiated version in every record, and RFC 8446 §5.2 fixes 0x0303 in
+// every record protected by TLS 1.3.
+//
 // Empty records: an empty handshake, alert or change_cipher_spec record is
 // refused (unexpected_message; RFC 5246 §6.2.1 and RFC 8446 §5.1 forbid
 // sending them). Empty application_data records are skipped, up to
-// MaxEmptyRecords in a row; one more is an error (unexpected_message).
+// MaxEmptyRecords in a row; one more is an error (unexpected_message). With
+// RefuseEmptyApplicationData(true) even one is refused: before the
+// handshake is complete no application data may come at all.
 //
 // Errors that leave the stream out of step (I/O errors, bad headers, too
 // many empty records) are sticky: every later call returns them again. A
@@ -42,9 +49,12 @@ type Reader struct {
 	buf    []byte // the current record's fragment
 	empty  int    // empty records skipped in a row
 	first  bool   // no header read yet
-	hdrN   int    // bytes of the current header read so far
-	bodyN  int    // bytes of the current fragment read so far
-	err    error
+
+	version     uint16 // the legacy_record_version every header must carry; 0: any 3.x
+	refuseEmpty bool   // an empty application_data record is an error, not skipped
+	hdrN        int    // bytes of the current header read so far
+	bodyN       int    // bytes of the current fragment read so far
+	err         error
 }
 
 // NewReader returns a Reader of unprotected records (Plaintext(false)).
@@ -54,6 +64,15 @@ func NewReader(r io.Reader) *Reader {
 
 // SetCipher switches to c for the records that follow.
 func (r *Reader) SetCipher(c Cipher) { r.cipher = c }
+
+// SetVersion makes every following record header carry v as its
+// legacy_record_version; the connection calls it once the version is known.
+func (r *Reader) SetVersion(v uint16) { r.version = v }
+
+// RefuseEmptyApplicationData makes an empty application_data record an
+// error (unexpected_message) instead of something to skip: during the
+// handshake application data of any length is out of place.
+func (r *Reader) RefuseEmptyApplicationData(refuse bool) { r.refuseEmpty = refuse }
 
 // ReadRecord returns the next non-empty record's content type and plaintext.
 // payload is valid until the next call. io.EOF at a record boundary is
@@ -78,6 +97,11 @@ func (r *Reader) ReadRecord() (typ ContentType, payload []byte, err error) {
 		if typ != ApplicationData {
 			r.err = errorf(alert.UnexpectedMessage, ErrUnexpectedRecord,
 				"empty %s record (only application_data may be empty)", typ)
+			return 0, nil, r.err
+		}
+		if r.refuseEmpty {
+			r.err = errorf(alert.UnexpectedMessage, ErrUnexpectedRecord,
+				"empty application_data record during the handshake")
 			return 0, nil, r.err
 		}
 		if r.empty++; r.empty > MaxEmptyRecords {
@@ -162,6 +186,10 @@ func (r *Reader) checkHeader() error {
 	if r.hdr[1] != 3 {
 		return errorf(alert.DecodeError, ErrMalformedRecord,
 			"record version %#04x is not 3.x", uint16(r.hdr[1])<<8|uint16(r.hdr[2]))
+	}
+	if v := uint16(r.hdr[1])<<8 | uint16(r.hdr[2]); r.version != 0 && v != r.version {
+		return errorf(alert.ProtocolVersion, ErrMalformedRecord,
+			"record version %#04x, but the connection uses %#04x", v, r.version)
 	}
 	n := int(r.hdr[3])<<8 | int(r.hdr[4])
 	if limit := r.cipher.MaxFragment(); n > limit {

@@ -16,6 +16,9 @@ import (
 type State struct {
 	Version     uint16
 	CipherSuite uint16
+	// Group is the TLS 1.2 session's ECDHE group (0 for the RSA key
+	// exchange): a resumption reports the group that made the master secret.
+	Group uint16
 	// Secret is the TLS 1.2 master secret, or the TLS 1.3 PSK derived for
 	// this ticket (RFC 8446 §4.6.1).
 	Secret         []byte
@@ -51,6 +54,7 @@ func (s *State) Marshal() []byte {
 	var b cryptobyte.Builder
 	b.AddUint16(s.Version)
 	b.AddUint16(s.CipherSuite)
+	b.AddUint16(s.Group)
 	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.Secret) })
 	if s.ExtendedMaster {
 		b.AddUint8(1)
@@ -82,7 +86,7 @@ func Unmarshal(data []byte) (*State, error) {
 	var ems uint8
 	var created uint64
 	var lifetime uint32
-	if !in.ReadUint16(&s.Version) || !in.ReadUint16(&s.CipherSuite) ||
+	if !in.ReadUint16(&s.Version) || !in.ReadUint16(&s.CipherSuite) || !in.ReadUint16(&s.Group) ||
 		!in.ReadUint8LengthPrefixed(&secret) || len(secret) == 0 || !in.ReadUint8(&ems) || ems > 1 ||
 		!in.ReadUint64(&created) || !in.ReadUint32(&lifetime) || !in.ReadUint32(&s.AgeAdd) ||
 		!in.ReadUint8LengthPrefixed(&alpn) || !in.ReadUint24LengthPrefixed(&certs) || !in.Empty() {

@@ -9,7 +9,7 @@ import (
 )
 
 func sampleState() *State {
-	return &State{Version: 0x0304, CipherSuite: 0x1301, Secret: bytes.Repeat([]byte{7}, 32),
+	return &State{Version: 0x0303, CipherSuite: 0xc02b, Group: 0x001d, Secret: bytes.Repeat([]byte{7}, 32),
 		CreatedAt: time.Unix(1_800_000_000, 0), Lifetime: 7 * 24 * time.Hour, AgeAdd: 0xdeadbeef,
 		ALPN: "h2", PeerCertificates: [][]byte{{1, 2, 3}, {4}}}
 }

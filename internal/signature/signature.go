@@ -3,10 +3,12 @@
 // §7.4.1.4.1): naming them, choosing one for a key, signing through a
 // crypto.Signer, and verifying.
 //
-// The key must fit the scheme in both protocol versions, ECDSA curve
-// included: ecdsa_secp256r1_sha256 needs a P-256 key even in TLS 1.2. RFC
-// 8446 §4.2.3 ties the curve to the scheme; for TLS 1.2 this is what
-// OpenSSL does with sigalgs, and it keeps one rule for both versions.
+// For our own signatures the key must fit the scheme in both protocol
+// versions, ECDSA curve included: we sign ecdsa_secp256r1_sha256 only with a
+// P-256 key, even in TLS 1.2 (RFC 8446 §4.2.3 ties the curve to the scheme;
+// OpenSSL signs the same way). A peer's TLS 1.2 signature is judged by the
+// old meaning of the code point, ECDSA with that hash on any curve: RFC 8446
+// §4.2.3 says a TLS 1.2 implementation MUST accept those (Accepts).
 package signature
 
 import (
@@ -132,6 +134,19 @@ func Compatible(pub crypto.PublicKey, s uint16, tls13 bool) bool {
 	return check(pub, s, tls13) == nil
 }
 
+// Accepts reports whether a peer's signature of scheme s made with pub is
+// acceptable: as Compatible, except that in TLS 1.2 an ECDSA scheme names
+// only the hash, and the key may be on any curve (RFC 8446 §4.2.3: "the old
+// semantics did not constrain the signing curve"). Which curves a peer may
+// use at all is the caller's business (supported_groups, RFC 8422 §5.1).
+func Accepts(pub crypto.PublicKey, s uint16, tls13 bool) bool {
+	if info, ok := schemes[s]; ok && info.alg == ecdsaAlg && !tls13 {
+		k, ok := pub.(*ecdsa.PublicKey)
+		return ok && k != nil && k.Curve != nil
+	}
+	return Compatible(pub, s, tls13)
+}
+
 // Choose returns our most preferred scheme in ours that the peer offers in
 // peer and that fits pub; false if there is none.
 func Choose(ours, peer []uint16, pub crypto.PublicKey, tls13 bool) (uint16, bool) {
@@ -177,13 +192,14 @@ func Sign(signer crypto.Signer, s uint16, rand io.Reader, message []byte) ([]byt
 	return sig, nil
 }
 
-// Verify checks sig over message with pub for scheme s. The key must fit the
-// scheme (see Compatible, without the TLS 1.3 restriction, which the caller
-// applies since only it knows the version). A signature that does not verify
-// gives an error wrapping ErrBadSignature.
+// Verify checks sig over message with pub for scheme s. The key must be of
+// the scheme's algorithm; whether it fits the scheme in the negotiated
+// version (the ECDSA curve in TLS 1.3, no PKCS #1 v1.5 in TLS 1.3) is for the
+// caller to check with Accepts, since only it knows the version. A
+// signature that does not verify gives an error wrapping ErrBadSignature.
 func Verify(pub crypto.PublicKey, s uint16, message, sig []byte) error {
-	if err := check(pub, s, false); err != nil {
-		return err
+	if !Accepts(pub, s, false) {
+		return check(pub, s, false)
 	}
 	info := schemes[s]
 	digest := message

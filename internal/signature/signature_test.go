@@ -111,8 +111,6 @@ func TestWrongKeyTypeIsRefusedWithAClearError(t *testing.T) {
 		pub     crypto.PublicKey
 		wantErr string
 	}{
-		{"P-256 key for ecdsa_secp384r1_sha384", ECDSASecp384r1SHA384, k.p256.Public(), "ecdsa_secp384r1_sha384 needs a P-384 key, got ECDSA P-256 key"},
-		{"P-384 key for ecdsa_secp256r1_sha256", ECDSASecp256r1SHA256, k.p384.Public(), "ecdsa_secp256r1_sha256 needs a P-256 key, got ECDSA P-384 key"},
 		{"RSA key for ecdsa", ECDSASecp256r1SHA256, k.rsa2048.Public(), "needs an ECDSA P-256 key, got RSA-2048 key"},
 		{"Ed25519 key for rsa_pss", RSAPSSRSAESHA256, k.ed25519.Public(), "rsa_pss_rsae_sha256 needs an RSA key, got Ed25519 key"},
 		{"ECDSA key for rsa_pkcs1", RSAPKCS1SHA256, k.p256.Public(), "rsa_pkcs1_sha256 needs an RSA key, got ECDSA P-256 key"},
@@ -436,4 +434,35 @@ func boolErr(ok bool) error {
 		return errors.New("verification failed")
 	}
 	return nil
+}
+
+// In TLS 1.2 an ECDSA code point names only the hash: a peer's P-256 key
+// signing "ecdsa_secp384r1_sha384" is ECDSA with SHA-384 and must be
+// accepted (RFC 8446 §4.2.3). In TLS 1.3 the curve is part of the scheme.
+// Our own choice stays bound to the curve in both versions.
+func TestTLS12ECDSASchemeDoesNotBindTheCurve(t *testing.T) {
+	k := mustKeys(t)
+	pub := k.p256.Public()
+	if !Accepts(pub, ECDSASecp384r1SHA384, false) {
+		t.Errorf("TLS 1.2: Accepts(P-256, ecdsa_secp384r1_sha384) = false, want true")
+	}
+	if Accepts(pub, ECDSASecp384r1SHA384, true) {
+		t.Errorf("TLS 1.3: Accepts(P-256, ecdsa_secp384r1_sha384) = true, want false")
+	}
+	if Compatible(pub, ECDSASecp384r1SHA384, false) {
+		t.Errorf("Compatible(P-256, ecdsa_secp384r1_sha384) = true: we would sign with a scheme naming another curve")
+	}
+	if Accepts(k.rsa2048.Public(), ECDSASecp384r1SHA384, false) {
+		t.Errorf("TLS 1.2: an RSA key accepted for an ECDSA scheme")
+	}
+	msg := []byte("ServerKeyExchange params")
+	digest := crypto.SHA384.New()
+	digest.Write(msg)
+	sig, err := ecdsa.SignASN1(cryptorand.Reader, k.p256, digest.Sum(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(pub, ECDSASecp384r1SHA384, msg, sig); err != nil {
+		t.Errorf("Verify(P-256 key, ecdsa_secp384r1_sha384) = %v, want nil", err)
+	}
 }

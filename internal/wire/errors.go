@@ -18,7 +18,8 @@ func (e *DecodeError) Error() string {
 
 // IllegalParameterError reports a value that parses but that the RFC forbids
 // in a way that calls for an illegal_parameter alert, such as a non-null
-// ServerHello legacy_compression_method or two key shares for one group.
+// TLS 1.2 ServerHello legacy_compression_method or two key shares for one
+// group.
 type IllegalParameterError struct {
 	Message string
 	Field   string

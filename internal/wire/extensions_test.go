@@ -99,6 +99,7 @@ func TestEveryExtensionsBlockRejectsDuplicates(t *testing.T) {
 		&Certificate13{Entries: []CertificateEntry{{Data: []byte{1}, Extensions: dup}}},
 		&CertificateRequest13{Extensions: dup},
 		&NewSessionTicket13{Ticket: []byte{1}, Extensions: dup},
+		&EncryptedExtensions{Extensions: dup},
 	} {
 		t.Run(m.Type().String(), func(t *testing.T) {
 			fresh := reflect.New(reflect.TypeOf(m).Elem()).Interface().(Message)

@@ -88,7 +88,10 @@ func (m *ServerHello) IsHelloRetryRequest() bool {
 	return m.Random == HelloRetryRequestRandom
 }
 
-// Marshal writes legacy_compression_method 0 and always an extensions block.
+// Marshal writes legacy_compression_method 0, and the extensions block only
+// if there are extensions: RFC 5246 §7.4.1.4 lets a TLS 1.2 ServerHello omit
+// it, and a client that sent no extensions may not expect one. (A TLS 1.3
+// ServerHello always has supported_versions.)
 func (m *ServerHello) Marshal() []byte {
 	return marshalMessage(TypeServerHello, func(b *cryptobyte.Builder) {
 		b.AddUint16(m.Version)
@@ -96,7 +99,9 @@ func (m *ServerHello) Marshal() []byte {
 		addOpaque8(b, m.SessionID)
 		b.AddUint16(m.CipherSuite)
 		b.AddUint8(0) // legacy_compression_method: null
-		m.Extensions.marshal(b)
+		if len(m.Extensions) > 0 {
+			m.Extensions.marshal(b)
+		}
 	})
 }
 
@@ -126,10 +131,14 @@ func (m *ServerHello) Unmarshal(msg []byte) error {
 	if !s.Empty() {
 		return decodeErr(name, "trailing bytes")
 	}
-	// TLS 1.3 requires 0 (RFC 8446 §4.1.3: "MUST have the value 0"), and in
-	// TLS 1.2 the server may only pick a method the client offered
+	// TLS 1.3 (supported_versions present) fixes the byte at 0 (RFC 8446
+	// §4.1.3: "MUST have the value 0"), so another value does not decode;
+	// in TLS 1.2 the server may only pick a method the client offered
 	// (RFC 5246 §7.4.1.3), which for tlsflow is null alone.
 	if compression != 0 {
+		if out.Extensions.Has(ExtSupportedVersions) {
+			return decodeErr(name, "legacy_compression_method is not 0 in TLS 1.3")
+		}
 		return illegalErr(name, "legacy_compression_method is not null")
 	}
 	*m = out

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 )
@@ -108,5 +109,30 @@ func TestEmptyBodyMessagesMarshalToBareHeader(t *testing.T) {
 		if len(enc) != 4 || enc[0] != byte(m.Type()) || enc[1]|enc[2]|enc[3] != 0 {
 			t.Errorf("%v.Marshal() = %x, want %02x000000", m.Type(), enc, byte(m.Type()))
 		}
+	}
+}
+
+// In TLS 1.3 the compression byte is a constant, so another value is a
+// decoding failure (decode_error), in a HelloRetryRequest as in a
+// ServerHello; in TLS 1.2 it is a choice the client did not offer
+// (illegal_parameter).
+func TestServerHelloCompressionAlertDependsOnVersion(t *testing.T) {
+	tls13 := serverHelloBody("00", "01", "0006 002b 0002 0304")
+	wantDecodeError(t, new(ServerHello).Unmarshal(frame(t, TypeServerHello, tls13)), "ServerHello", "legacy_compression_method")
+	tls12 := serverHelloBody("00", "01", "")
+	wantIllegalParameter(t, new(ServerHello).Unmarshal(frame(t, TypeServerHello, tls12)), "ServerHello", "legacy_compression_method")
+}
+
+// A ServerHello without extensions omits the block (RFC 5246 §7.4.1.4): a
+// client that sent none may not expect even an empty one.
+func TestServerHelloWithoutExtensionsOmitsTheBlock(t *testing.T) {
+	got := (&ServerHello{Version: 0x0303, CipherSuite: 0x1301}).Marshal()
+	want := frame(t, TypeServerHello, serverHelloBody("00", "00", ""))
+	if !bytes.Equal(got, want) {
+		t.Fatalf("Marshal = %x, want %x (no extensions block)", got, want)
+	}
+	var back ServerHello
+	if err := back.Unmarshal(got); err != nil || len(back.Extensions) != 0 {
+		t.Fatalf("Unmarshal = %v, %d extensions; want nil, 0", err, len(back.Extensions))
 	}
 }
