@@ -227,6 +227,38 @@ func TestConnectWritesTheKeyLog(t *testing.T) {
 	checkKeyLog(t, envFile, earlier, "CLIENT_RANDOM")
 }
 
+// TestConnectShowsSecretsOnlyWithAKeyLog: --secrets prints the derived
+// secrets in the trace, and only when a key log is configured; the secret
+// shown is the one the key log holds.
+func TestConnectShowsSecretsOnlyWithAKeyLog(t *testing.T) {
+	t.Parallel()
+	c := sharedCerts(t)
+	addr := startTLSServer(t, serverConfig(c))
+	keylog := filepath.Join(t.TempDir(), "keys.log")
+	r := runCLI(t, nil, "connect", "--ca", c.caFile, "--lang", "en", "--secrets", "--keylog", keylog, addr)
+	if r.code != 0 {
+		t.Fatalf("connect --secrets failed\n%s", r)
+	}
+	data, err := os.ReadFile(keylog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]{64} ([0-9a-f]+)$`).FindStringSubmatch(string(data))
+	if m == nil {
+		t.Fatalf("no CLIENT_TRAFFIC_SECRET_0 in the key log:\n%s", data)
+	}
+	if !strings.Contains(r.stdout, m[1]) {
+		t.Errorf("the trace does not show the client traffic secret %s:\n%s", m[1], r.stdout)
+	}
+	r = runCLI(t, nil, "connect", "--ca", c.caFile, "--lang", "en", "--secrets", addr)
+	if r.code != 0 {
+		t.Fatalf("connect --secrets without a key log failed\n%s", r)
+	}
+	if regexp.MustCompile(`(?i)secret:\s+[0-9a-f]{32}`).MatchString(r.stdout) || !strings.Contains(r.stdout, "needs a key log") {
+		t.Errorf("without a key log the trace must show no secret, only that one is needed:\n%s", r.stdout)
+	}
+}
+
 func checkKeyLog(t *testing.T, path, prefix string, labels ...string) {
 	t.Helper()
 	data, err := os.ReadFile(path)

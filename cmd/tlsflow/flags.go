@@ -163,15 +163,17 @@ func (v *versionFlags) apply(cfg *tlsflow.Config) error {
 
 // traceFlags choose how the handshake is shown.
 type traceFlags struct {
-	format string
-	lang   string
-	hex    bool
+	format  string
+	lang    string
+	hex     bool
+	secrets bool
 }
 
 func (t *traceFlags) register(fs *flag.FlagSet, defaultFormat string) {
 	fs.StringVar(&t.format, "trace", defaultFormat, "how to show each handshake: text, json (one event per line) or none")
 	fs.StringVar(&t.lang, "lang", "", "language of the text trace: en or de (default: from LC_ALL, LC_MESSAGES, LANG)")
 	fs.BoolVar(&t.hex, "hex", false, "add a hex dump of every message to the text trace (raw bytes in JSON)")
+	fs.BoolVar(&t.secrets, "secrets", false, "show the derived secrets in the trace (only with a key log: --keylog or SSLKEYLOGFILE)")
 }
 
 func (t *traceFlags) check() error {
@@ -195,9 +197,9 @@ func (t *traceFlags) hook(w io.Writer, color, sentOnly bool) trace.Hook {
 	case "none":
 		return nil
 	case "json":
-		return trace.NewRenderer(w, trace.Options{Format: trace.FormatJSON, Hex: t.hex, SentOnly: sentOnly})
+		return trace.NewRenderer(w, trace.Options{Format: trace.FormatJSON, Hex: t.hex, Secrets: t.secrets, SentOnly: sentOnly})
 	}
-	return trace.NewRenderer(w, trace.Options{Format: trace.FormatText, Lang: t.lang, Hex: t.hex, Color: color, SentOnly: sentOnly})
+	return trace.NewRenderer(w, trace.Options{Format: trace.FormatText, Lang: t.lang, Hex: t.hex, Secrets: t.secrets, Color: color, SentOnly: sentOnly})
 }
 
 // openKeyLog opens the NSS key log file named by --keylog, else by the
