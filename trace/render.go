@@ -83,9 +83,18 @@ func (opt *Options) skip(e Event) bool {
 	return false
 }
 
-// pickLanguage resolves Options.Lang, falling back to the environment the
-// way POSIX locales do: LC_ALL overrides LC_MESSAGES overrides LANG.
+// pickLanguage resolves Options.Lang.
 func pickLanguage(tag string) language {
+	if ResolveLang(tag) == "de" {
+		return german
+	}
+	return english
+}
+
+// ResolveLang says which language a tag ("de", "de_DE.UTF-8", "en", "")
+// selects: "de" or "en". An empty tag falls back to the environment the
+// way POSIX locales do: LC_ALL overrides LC_MESSAGES overrides LANG.
+func ResolveLang(tag string) string {
 	if tag == "" {
 		for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
 			if tag = os.Getenv(v); tag != "" {
@@ -94,7 +103,7 @@ func pickLanguage(tag string) language {
 		}
 	}
 	if strings.HasPrefix(strings.ToLower(tag), "de") {
-		return german
+		return "de"
 	}
-	return english
+	return "en"
 }

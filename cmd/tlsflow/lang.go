@@ -4,11 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
-	"strings"
 
 	"github.com/tlsflow/tlsflow"
+	"github.com/tlsflow/tlsflow/trace"
 )
 
 // The demo speaks English or German, as its trace does (package trace
@@ -21,17 +20,9 @@ const (
 	german
 )
 
-// pickLanguage resolves --lang: "de…" is German, anything else English;
-// without the flag, LC_ALL, else LC_MESSAGES, else LANG decides.
+// pickLanguage resolves --lang the way the trace renderer does.
 func pickLanguage(tag string) language {
-	if tag == "" {
-		for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-			if tag = os.Getenv(v); tag != "" {
-				break
-			}
-		}
-	}
-	if strings.HasPrefix(strings.ToLower(tag), "de") {
+	if trace.ResolveLang(tag) == "de" {
 		return german
 	}
 	return english
