@@ -1,8 +1,14 @@
+// crypto/tls only does the RSA key exchange when asked: bench compares it too.
+
+//go:debug tlsrsakex=1
+
 // Command tlsflow shows TLS handshakes step by step.
 //
 //	tlsflow demo [flags]               a client and a server in one process, the course note's flow end to end
 //	tlsflow connect [flags] host:port  a TLS client: connect to a server and show the handshake
 //	tlsflow serve [flags]              a TLS server whose web page shows each visitor's handshake
+//	tlsflow view [flags] [FILE.jsonl]  a handshake as a sequence diagram in the browser
+//	tlsflow bench [flags]              tlsflow beside crypto/tls: handshakes, CPU and allocations
 package main
 
 import (
@@ -21,6 +27,7 @@ Usage:
   tlsflow connect [flags] host:port  connect to a TLS server and print the handshake
   tlsflow serve [flags]              run a TLS server whose page shows each visitor's handshake
   tlsflow view [flags] [FILE.jsonl]  draw a handshake (recorded, or a live one) as a diagram in the browser
+  tlsflow bench [flags]              measure tlsflow beside crypto/tls in the same run
 
 Run "tlsflow <command> --help" for the flags of a command, with examples.
 `
@@ -43,6 +50,8 @@ func main() {
 		err = runServe(ctx, args, os.Stdout)
 	case "view":
 		err = runView(ctx, args, os.Stdout)
+	case "bench":
+		err = runBench(args, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return
