@@ -93,6 +93,12 @@ type Config struct {
 	// CurvePreferences lists the key exchange groups in preference order;
 	// nil means X25519MLKEM768 (TLS 1.3), X25519, P-256, P-384.
 	CurvePreferences []CurveID
+	// SignatureSchemes are the signature schemes this side offers in
+	// signature_algorithms (and a server in CertificateRequest), accepts from
+	// the peer, and signs with, in preference order (RFC 8446 §4.2.3, RFC 5246
+	// §7.4.1.4.1). Nil means tlsflow's defaults; unknown or unimplemented
+	// schemes are dropped, and a list with none left fails the handshake.
+	SignatureSchemes []SignatureScheme
 
 	// NextProtos are the ALPN protocols, in preference order.
 	NextProtos []string
@@ -151,7 +157,7 @@ func (c *Config) Clone() *Config {
 		GetClientCertificate: c.GetClientCertificate, RootCAs: c.RootCAs, ServerName: c.ServerName,
 		InsecureSkipVerify: c.InsecureSkipVerify, ClientAuth: c.ClientAuth, ClientCAs: c.ClientCAs,
 		MinVersion: c.MinVersion, MaxVersion: c.MaxVersion, CipherSuites: c.CipherSuites,
-		CurvePreferences: c.CurvePreferences, NextProtos: c.NextProtos, KeyLogWriter: c.KeyLogWriter,
+		CurvePreferences: c.CurvePreferences, SignatureSchemes: c.SignatureSchemes, NextProtos: c.NextProtos, KeyLogWriter: c.KeyLogWriter,
 		VerifyPeerCertificate: c.VerifyPeerCertificate, VerifyConnection: c.VerifyConnection, Trace: c.Trace,
 		ClientSessionCache: c.ClientSessionCache, SessionTicketsDisabled: c.SessionTicketsDisabled,
 		ResumptionWithoutECDHE:     c.ResumptionWithoutECDHE,

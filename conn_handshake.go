@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/handshake"
@@ -327,11 +328,16 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 	if lo > hi {
 		return nil, fmt.Errorf("MinVersion %s is above the highest version tlsflow implements (%s)", VersionName(lo), VersionName(hi))
 	}
+	if cfg.SignatureSchemes != nil && len(enabledSchemes(cfg.SignatureSchemes)) == 0 {
+		// An empty signature_algorithms is a decode_error at the peer (RFC
+		// 8446 §4.2.3: <2..2^16-2>); say so here instead.
+		return nil, errors.New("Config.SignatureSchemes names no signature scheme tlsflow implements")
+	}
 	hc := &handshake.Config{
 		Rand: cfg.rand(), Time: cfg.Time, MinVersion: lo, MaxVersion: hi,
 		CipherSuites:     enabledSuites(cfg.CipherSuites),
 		Groups:           enabledGroups(cfg.CurvePreferences),
-		SignatureSchemes: signature.Default,
+		SignatureSchemes: enabledSchemes(cfg.SignatureSchemes),
 		NextProtos:       cfg.NextProtos,
 		ClientAuth:       handshake.ClientAuth(cfg.ClientAuth),
 		Trace:            cfg.Trace,
@@ -444,6 +450,21 @@ func enabledSuites(ids []uint16) []uint16 {
 		return suites.Default()
 	}
 	return suites.Ranked(ids)
+}
+
+// enabledSchemes resolves Config.SignatureSchemes: nil means the defaults,
+// otherwise the implemented schemes in the given order, each once.
+func enabledSchemes(prefs []SignatureScheme) []uint16 {
+	if prefs == nil {
+		return signature.Default
+	}
+	var out []uint16
+	for _, p := range prefs {
+		if signature.Supported(uint16(p)) && !slices.Contains(out, uint16(p)) {
+			out = append(out, uint16(p))
+		}
+	}
+	return out
 }
 
 func enabledGroups(prefs []CurveID) []uint16 {

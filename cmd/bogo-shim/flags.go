@@ -34,6 +34,8 @@ type settings struct {
 	expectCurveID int
 	expectSigAlg  int
 	expectVerify  []int // -expect-peer-verify-pref
+	signingPrefs  []int // -signing-prefs: what we may sign with, in order
+	verifyPrefs   []int // -verify-prefs: what we advertise and accept from the peer
 	cipher        string
 	expectCipher  int
 
@@ -157,6 +159,8 @@ var knownFlags = map[string]flagSpec{
 	"-expect-curve-id":                 intFlag(func(s *settings) *int { return &s.expectCurveID }),
 	"-expect-peer-signature-algorithm": intFlag(func(s *settings) *int { return &s.expectSigAlg }),
 	"-expect-peer-verify-pref":         intListFlag(func(s *settings) *[]int { return &s.expectVerify }),
+	"-signing-prefs":                   intListFlag(func(s *settings) *[]int { return &s.signingPrefs }),
+	"-verify-prefs":                    intListFlag(func(s *settings) *[]int { return &s.verifyPrefs }),
 	"-cipher":                          stringFlag(func(s *settings) *string { return &s.cipher }),
 	"-expect-cipher":                   intFlag(func(s *settings) *int { return &s.expectCipher }),
 
@@ -248,8 +252,6 @@ var unimplementedFlags = map[string]string{
 	"-new-x509-credential":                 "several credentials per connection",
 	"-expect-selected-credential":          "several credentials per connection",
 	"-must-match-issuer":                   "issuer-matched credentials",
-	"-signing-prefs":                       "Config has no signature scheme preference for our signatures",
-	"-verify-prefs":                        "Config has no signature scheme preference for peer signatures",
 	"-false-start":                         "False Start", "-allow-false-start-without-alpn": "False Start",
 	"-fallback-scsv": "TLS_FALLBACK_SCSV (no TLS 1.0/1.1 to fall back to)",
 	"-enable-grease": "GREASE", "-permute-extensions": "extension permutation",

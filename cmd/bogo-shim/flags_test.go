@@ -1,16 +1,19 @@
 package main
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/tlsflow/tlsflow"
 )
 
 func TestUnknownAndMissingFeatureFlagsAreUnimplemented(t *testing.T) {
 	for _, args := range [][]string{
 		{"-no-such-flag"},
 		{"-dtls"},
-		{"-signing-prefs", "1027"},
 		{"-on-resume-enable-early-data"},
 		{"-expect-total-renegotiations", "1"},
 	} {
@@ -108,5 +111,46 @@ func TestCipherRuleNamesOnlyImplementedSuites(t *testing.T) {
 	var unimpl *errUnimplemented
 	if _, err := cipherSuites("ALL:3DES"); !errors.As(err, &unimpl) {
 		t.Errorf("cipherSuites(ALL:3DES) = %v, want errUnimplemented", err)
+	}
+}
+
+func TestSignaturePrefsMapOntoOneListOrAreUnimplemented(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := sigUse{tls12: true, tls13: true}
+	serverRSA := sigUse{own: rsaKey.Public(), tls12: true, tls13: true}
+	clientNoCert := sigUse{verifies: true, tls12: true, tls13: true}
+	for _, tc := range []struct {
+		name            string
+		signing, verify []int
+		use             sigUse
+		want            []tlsflow.SignatureScheme
+		unimplemented   bool
+	}{
+		{name: "neither: tlsflow's defaults", use: clientNoCert},
+		{name: "signing only, peer never checked", signing: []int{0x0804, 0x0403}, use: serverRSA,
+			want: []tlsflow.SignatureScheme{0x0804, 0x0403}},
+		{name: "signing only would narrow what we accept", signing: []int{0x0804}, use: clientNoCert, unimplemented: true},
+		{name: "verify only, we never sign", verify: []int{0x0403}, use: clientNoCert, want: []tlsflow.SignatureScheme{0x0403}},
+		{name: "verify only, our RSA key signs as by default", verify: []int{0x0403, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601},
+			use: serverRSA, want: []tlsflow.SignatureScheme{0x0403, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601}},
+		{name: "verify only would leave our RSA key nothing", verify: []int{0x0403}, use: serverRSA, unimplemented: true},
+		{name: "verify only would narrow our RSA signatures", verify: []int{0x0806}, use: serverRSA, unimplemented: true},
+		{name: "verify only, PKCS #1 cannot sign in TLS 1.3", verify: []int{0x0401}, use: serverRSA, unimplemented: true},
+		{name: "both, equal", signing: []int{0x0804}, verify: []int{0x0804}, use: serverRSA, want: []tlsflow.SignatureScheme{0x0804}},
+		{name: "both, different", signing: []int{0x0403}, verify: []int{0x0804}, use: both, unimplemented: true},
+		{name: "sha1 scheme", verify: []int{0x0201}, use: both, unimplemented: true},
+		{name: "out of range", verify: []int{0x10000}, use: both, unimplemented: true},
+	} {
+		got, err := signatureSchemes(tc.signing, tc.verify, tc.use)
+		var unimpl *errUnimplemented
+		if tc.unimplemented != errors.As(err, &unimpl) {
+			t.Errorf("%s: err = %v, want unimplemented %v", tc.name, err, tc.unimplemented)
+		}
+		if !tc.unimplemented && !slices.Equal(got, tc.want) {
+			t.Errorf("%s: schemes %#04x, want %#04x", tc.name, got, tc.want)
+		}
 	}
 }

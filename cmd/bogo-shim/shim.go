@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/x509"
 	"encoding/binary"
 	"encoding/pem"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tlsflow/tlsflow"
+	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/trace"
 )
 
@@ -148,6 +150,7 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 	// Every field the shim uses is set below, none left from the last
 	// connection; the Config itself is kept for its session state.
 	cfg.CurvePreferences, cfg.NextProtos, cfg.ClientAuth = nil, nil, tlsflow.NoClientCert
+	cfg.SignatureSchemes = nil
 	cfg.GetCertificate, cfg.GetClientCertificate, cfg.ClientSessionCache = nil, nil, nil
 	cfg.Trace = obs.hook
 	cfg.ServerName = s.hostName
@@ -271,7 +274,21 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 			return cert, nil
 		}
 	}
-	return nil
+
+	use := sigUse{
+		// A client always checks the server's signature (tlsflow's RSA key
+		// exchange aside, which the shim cannot foresee).
+		verifies: !global.server || cfg.ClientAuth != tlsflow.NoClientCert,
+		tls12:    cfg.MinVersion <= tlsflow.VersionTLS12,
+		tls13:    cfg.MaxVersion >= tlsflow.VersionTLS13,
+	}
+	if cert != nil {
+		if signer, ok := cert.PrivateKey.(crypto.Signer); ok {
+			use.own = signer.Public()
+		}
+	}
+	cfg.SignatureSchemes, err = signatureSchemes(s.signingPrefs, s.verifyPrefs, use)
+	return err
 }
 
 // supportedGroups are the NamedGroups tlsflow implements.
@@ -586,4 +603,68 @@ func orderlyShutdown(raw net.Conn) {
 	_ = tcp.CloseWrite()
 	_ = tcp.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, _ = io.Copy(io.Discard, tcp)
+}
+
+// defaultSchemes is tlsflow's default signature scheme list.
+func defaultSchemes() []tlsflow.SignatureScheme {
+	var out []tlsflow.SignatureScheme
+	for _, s := range signature.Default {
+		out = append(out, tlsflow.SignatureScheme(s))
+	}
+	return out
+}
+
+// sigUse is what a connection does with signatures, as far as the shim
+// knows before the handshake.
+type sigUse struct {
+	own          crypto.PublicKey // the key we may sign with; nil if we never sign
+	verifies     bool             // whether we may check a peer's signature
+	tls12, tls13 bool             // the versions enabled
+}
+
+// signatureSchemes maps BoringSSL's two signature preference lists onto
+// tlsflow's one. In BoringSSL -verify-prefs is what we advertise and accept
+// from the peer, -signing-prefs what we may sign with, in order, each
+// leaving the other at its default; tlsflow's Config.SignatureSchemes is
+// both. A list given alone is used only when narrowing the other direction
+// cannot matter: -signing-prefs when we never check a peer's signature,
+// -verify-prefs when the schemes in it that our own key can make are those
+// of tlsflow's defaults, in the same order, in every enabled version (so our
+// signatures are what they would be without it). Two lists must be equal. Anything else, and a
+// scheme tlsflow does not implement (it would be silently dropped), is
+// unimplemented: the test would measure the mapping, not tlsflow.
+func signatureSchemes(signing, verify []int, use sigUse) ([]tlsflow.SignatureScheme, error) {
+	list, flag := verify, "-verify-prefs"
+	switch {
+	case signing == nil && verify == nil:
+		return nil, nil
+	case signing != nil && verify != nil:
+		if !slices.Equal(signing, verify) {
+			return nil, &errUnimplemented{"-signing-prefs/-verify-prefs",
+				"one signature scheme list (Config.SignatureSchemes) cannot sign with one set and verify another"}
+		}
+	case verify == nil:
+		list, flag = signing, "-signing-prefs"
+		if use.verifies {
+			return nil, &errUnimplemented{flag,
+				"Config.SignatureSchemes would also narrow the schemes accepted from the peer"}
+		}
+	}
+	var out []tlsflow.SignatureScheme
+	for _, id := range list {
+		if id < 0 || id > 0xffff || !signature.Supported(uint16(id)) {
+			return nil, &errUnimplemented{flag, fmt.Sprintf("signature scheme %#04x is not implemented", id)}
+		}
+		out = append(out, tlsflow.SignatureScheme(id))
+	}
+	if flag == "-verify-prefs" && signing == nil && use.own != nil {
+		for _, v := range []struct{ on, tls13 bool }{{use.tls12, false}, {use.tls13, true}} {
+			fits := func(s tlsflow.SignatureScheme) bool { return !signature.Compatible(use.own, uint16(s), v.tls13) }
+			if v.on && !slices.Equal(slices.DeleteFunc(slices.Clone(out), fits), slices.DeleteFunc(defaultSchemes(), fits)) {
+				return nil, &errUnimplemented{flag,
+					"Config.SignatureSchemes would also change which schemes our own key signs with"}
+			}
+		}
+	}
+	return out, nil
 }

@@ -125,5 +125,11 @@ func readHelloExtensions(s *cryptobyte.String, msg string) (Extensions, error) {
 	if s.Empty() {
 		return nil, nil
 	}
-	return readExtensions(s, msg, 0, 1<<16-1)
+	exts, err := readExtensions(s, msg, 0, 1<<16-1)
+	if err == nil && exts == nil {
+		// A block that is there but empty stays distinguishable from no
+		// block at all, so the message re-marshals to the same bytes.
+		exts = Extensions{}
+	}
+	return exts, err
 }

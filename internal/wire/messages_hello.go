@@ -23,7 +23,9 @@ func (m *ClientHello) Marshal() []byte {
 		addOpaque8(b, m.SessionID)
 		addUint16List16(b, m.CipherSuites)
 		addOpaque8(b, m.CompressionMethods)
-		m.Extensions.marshal(b)
+		if m.Extensions != nil { // nil: no extensions block at all (RFC 5246 §7.4.1.2)
+			m.Extensions.marshal(b)
+		}
 	})
 }
 
@@ -88,10 +90,11 @@ func (m *ServerHello) IsHelloRetryRequest() bool {
 	return m.Random == HelloRetryRequestRandom
 }
 
-// Marshal writes legacy_compression_method 0, and the extensions block only
-// if there are extensions: RFC 5246 §7.4.1.4 lets a TLS 1.2 ServerHello omit
-// it, and a client that sent no extensions may not expect one. (A TLS 1.3
-// ServerHello always has supported_versions.)
+// Marshal writes legacy_compression_method 0, and the extensions block
+// unless Extensions is nil: RFC 5246 §7.4.1.4 lets a TLS 1.2 ServerHello
+// omit it, and a client that sent no extensions may not expect one. A
+// parsed ServerHello keeps an empty block as a non-nil empty list. (A TLS
+// 1.3 ServerHello always has supported_versions.)
 func (m *ServerHello) Marshal() []byte {
 	return marshalMessage(TypeServerHello, func(b *cryptobyte.Builder) {
 		b.AddUint16(m.Version)
@@ -99,7 +102,7 @@ func (m *ServerHello) Marshal() []byte {
 		addOpaque8(b, m.SessionID)
 		b.AddUint16(m.CipherSuite)
 		b.AddUint8(0) // legacy_compression_method: null
-		if len(m.Extensions) > 0 {
+		if m.Extensions != nil {
 			m.Extensions.marshal(b)
 		}
 	})
