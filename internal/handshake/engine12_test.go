@@ -14,6 +14,7 @@ import (
 
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/keys"
+	"github.com/tlsflow/tlsflow/internal/record"
 	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/suites"
@@ -37,14 +38,41 @@ func (in input) String() string {
 	if len(in) == 0 {
 		return "empty message"
 	}
+	if isHelloRetryRequest(in) {
+		return "HelloRetryRequest"
+	}
 	return wire.HandshakeType(in[0]).String()
 }
 
+// isHelloRetryRequest tells a HelloRetryRequest by its random (RFC 8446
+// §4.1.3): type(1) length(3) legacy_version(2) random(32).
+func isHelloRetryRequest(in input) bool {
+	return len(in) >= 38 && wire.HandshakeType(in[0]) == wire.TypeServerHello &&
+		[32]byte(in[6:38]) == wire.HelloRetryRequestRandom
+}
+
+// feed hands one input to e as tlsflow.Conn would: after a TLS 1.3
+// handshake, handshake messages go to HandlePostHandshake.
 func feed(e Engine, in input) ([]Action, error) {
 	if in == nil {
 		return e.HandleChangeCipherSpec()
 	}
+	if e.Complete() && e.State().Version == suites.VersionTLS13 {
+		return e.(PostHandshake).HandlePostHandshake(in)
+	}
 	return e.HandleMessage(in)
+}
+
+// abortActionsOK reports whether the actions e's Abort returned are
+// nothing, or in TLS 1.3 the compatibility ChangeCipherSpec that goes out
+// before the alert (RFC 8446 Appendix D.4): nothing else may happen on a
+// failure.
+func abortActionsOK(e Engine, actions []Action) bool {
+	if len(actions) == 0 {
+		return true
+	}
+	_, ccs := actions[0].(SendChangeCipherSpec)
+	return ccs && len(actions) == 1 && e.State().Version == suites.VersionTLS13
 }
 
 // inputsFor turns one engine's actions into what its peer will consume.
@@ -79,6 +107,9 @@ type conversation struct {
 	// messages are the handshake messages in the order they were consumed:
 	// the transcript both sides should agree on.
 	messages [][]byte
+	// read and write are each side's latest record protection, set by its
+	// SetReadCipher and SetWriteCipher actions, to check the keys agree.
+	read, write [2]record.Cipher
 }
 
 func newConversation(t testing.TB, cli, srv *Config) *conversation {
@@ -88,7 +119,7 @@ func newConversation(t testing.TB, cli, srv *Config) *conversation {
 	if err != nil {
 		t.Fatalf("client Start: %v", err)
 	}
-	cv.queue[serverSide] = inputsFor(actions)
+	cv.apply(clientSide, actions)
 	return cv
 }
 
@@ -111,8 +142,27 @@ func (cv *conversation) deliver(s side) error {
 	if in != nil {
 		cv.messages = append(cv.messages, in)
 	}
-	cv.queue[1-s] = append(cv.queue[1-s], inputsFor(actions)...)
+	cv.apply(s, actions)
 	return nil
+}
+
+// apply carries out s's actions: messages are queued for the peer, cipher
+// changes remembered.
+func (cv *conversation) apply(s side, actions []Action) {
+	cv.setCiphers(s, actions)
+	cv.queue[1-s] = append(cv.queue[1-s], inputsFor(actions)...)
+}
+
+// setCiphers remembers the cipher changes among s's actions.
+func (cv *conversation) setCiphers(s side, actions []Action) {
+	for _, a := range actions {
+		switch a := a.(type) {
+		case SetReadCipher:
+			cv.read[s] = a.Cipher
+		case SetWriteCipher:
+			cv.write[s] = a.Cipher
+		}
+	}
 }
 
 // runUntil plays the real handshake until s has consumed n inputs, and
@@ -211,47 +261,58 @@ func verifier(pool *x509.CertPool, usage x509.ExtKeyUsage, name string) func([][
 	}
 }
 
-// variant is one shape of TLS 1.2 handshake.
+// variant is one shape of handshake (TLS 1.3 ones are in engine13_test.go).
 type variant struct {
 	name       string
+	version    uint16 // the only version both sides enable
 	suite      uint16
 	serverCert func(*fixtures) *Certificate
 	clientAuth ClientAuth
-	tickets    bool // the server issues RFC 5077 session tickets
+	tickets    bool // the server issues session tickets (RFC 5077, RFC 8446 §4.6.1)
 	resume     bool // the client offers the ticket of an earlier full handshake
+	// clientGroups and serverGroups replace suites.DefaultGroups() if set.
+	clientGroups, serverGroups []uint16
 }
 
 var (
 	// ecdhe has every message of a full handshake: ServerKeyExchange,
 	// CertificateRequest, the client's Certificate and CertificateVerify.
-	ecdhe = variant{name: "ECDHE-ECDSA with client auth", suite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	ecdhe = variant{name: "ECDHE-ECDSA with client auth",
+		version: suites.VersionTLS12, suite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, clientAuth: RequireAndVerifyClientCert}
 	// rsaKex is the course note's flow without client auth: the client
 	// encrypts the pre-master secret to the server's RSA key.
-	rsaKex = variant{name: "RSA key exchange", suite: suites.TLS_RSA_WITH_AES_128_GCM_SHA256,
+	rsaKex = variant{name: "RSA key exchange",
+		version: suites.VersionTLS12, suite: suites.TLS_RSA_WITH_AES_128_GCM_SHA256,
 		serverCert: func(f *fixtures) *Certificate { return f.rsaCert }}
-	ecdheRSA = variant{name: "ECDHE-RSA", suite: suites.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	ecdheRSA = variant{name: "ECDHE-RSA",
+		version: suites.VersionTLS12, suite: suites.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 		serverCert: func(f *fixtures) *Certificate { return f.rsaCert }}
 	// tickets adds the server's NewSessionTicket before its ChangeCipherSpec.
-	tickets = variant{name: "ECDHE-ECDSA issuing a session ticket", suite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tickets = variant{name: "ECDHE-ECDSA issuing a session ticket",
+		version: suites.VersionTLS12, suite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, tickets: true}
 	// resumed is the abbreviated handshake of RFC 5246 Figure 2, resuming
 	// a ticket: the server finishes first.
-	resumed = variant{name: "abbreviated handshake resuming a ticket", suite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	resumed = variant{name: "abbreviated handshake resuming a ticket",
+		version: suites.VersionTLS12, suite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, tickets: true, resume: true}
 )
 
 func (v variant) configs(t testing.TB) (cli, srv *Config) {
 	t.Helper()
 	f := testFixtures()
-	common := func() *Config {
+	common := func(groups []uint16) *Config {
+		if groups == nil {
+			groups = suites.DefaultGroups()
+		}
 		return &Config{
-			MinVersion: suites.VersionTLS12, MaxVersion: suites.VersionTLS12,
-			CipherSuites: []uint16{v.suite}, Groups: suites.DefaultGroups(),
+			MinVersion: v.version, MaxVersion: v.version,
+			CipherSuites: []uint16{v.suite}, Groups: groups,
 			SignatureSchemes: signature.Default, TicketsDisabled: !v.tickets,
 		}
 	}
-	cli, srv = common(), common()
+	cli, srv = common(v.clientGroups), common(v.serverGroups)
 	cli.ServerName = serverName
 	cli.VerifyPeer = verifier(f.ca.Pool, x509.ExtKeyUsageServerAuth, serverName)
 	cli.Certificates = []*Certificate{f.cli}
@@ -279,7 +340,19 @@ func (v variant) configs(t testing.TB) (cli, srv *Config) {
 
 // realInputs lists what each side consumes in a real handshake of each
 // variant, in order; the state tables and the fuzz targets rely on it.
-var realInputs = map[string][2][]string{
+var realInputs = mergeInputs(realInputs12, realInputs13)
+
+func mergeInputs(ms ...map[string][2][]string) map[string][2][]string {
+	out := make(map[string][2][]string)
+	for _, m := range ms {
+		for name, ins := range m {
+			out[name] = ins
+		}
+	}
+	return out
+}
+
+var realInputs12 = map[string][2][]string{
 	ecdhe.name: {
 		{"ServerHello", "Certificate", "ServerKeyExchange", "CertificateRequest", "ServerHelloDone", "ChangeCipherSpec", "Finished"},
 		{"ClientHello", "Certificate", "ClientKeyExchange", "CertificateVerify", "ChangeCipherSpec", "Finished"},
@@ -364,9 +437,9 @@ func wrongInputs() []input {
 	}
 }
 
-// engineState is one state of a TLS 1.2 engine: reached after a real
-// handshake of variant v has fed it `after` inputs, at step `step`,
-// accepting `accepts`.
+// engineState is one state of an engine: reached after a real handshake
+// of variant v has fed it `after` inputs, at step `step`, accepting
+// `accepts` (the one the engine names when refusing another input first).
 type engineState struct {
 	name    string
 	v       variant
@@ -378,7 +451,11 @@ type engineState struct {
 func checkUnexpectedInEachState(t *testing.T, s side, states []engineState) {
 	t.Helper()
 	for _, st := range states {
-		for _, wrong := range wrongInputs() {
+		wrongs := wrongInputs()
+		if st.v.version == suites.VersionTLS13 {
+			wrongs = wrongInputs13()
+		}
+		for _, wrong := range wrongs {
 			if containsString(st.accepts, wrong.String()) {
 				continue
 			}
@@ -396,16 +473,29 @@ func checkUnexpectedInEachState(t *testing.T, s side, states []engineState) {
 				if !errors.As(err, &ae) || ae.Alert != alert.UnexpectedMessage || ae.Received {
 					t.Fatalf("%s in state %s: err = %v, want unexpected_message sent", wrong, st.name, err)
 				}
-				if ae.Step != st.step || ae.Message != wrong.String() {
-					t.Errorf("error names step %d, message %q; want step %d, message %q (%v)",
-						ae.Step, ae.Message, st.step, wrong.String(), err)
+				step, waiting := st.step, ""
+				if len(st.accepts) > 0 {
+					waiting = st.accepts[0]
 				}
-				if len(st.accepts) > 0 && !strings.Contains(ae.Reason, "waiting for "+st.accepts[0]) {
-					t.Errorf("reason %q does not say the engine was waiting for %s", ae.Reason, st.accepts[0])
+				if wrong == nil && wasComplete {
+					// After the handshake a ChangeCipherSpec is the
+					// connection's to refuse (conn_records.go); the
+					// engine has no step left that could take one.
+					step, waiting = -1, "nothing"
+				}
+				if ae.Step != step || ae.Message != wrong.String() {
+					t.Errorf("error names step %d, message %q; want step %d, message %q (%v)",
+						ae.Step, ae.Message, step, wrong.String(), err)
+				}
+				if waiting != "" && !strings.Contains(ae.Reason, "waiting for "+waiting) {
+					t.Errorf("reason %q does not say the engine was waiting for %s", ae.Reason, waiting)
 				}
 				if len(actions) != 0 || eng.Complete() != wasComplete {
 					t.Errorf("after the error: %d actions, complete %v → %v; want no actions and no change",
 						len(actions), wasComplete, eng.Complete())
+				}
+				if a := eng.Abort(); !abortActionsOK(eng, a) {
+					t.Errorf("Abort returned %v, want nothing or the TLS 1.3 compatibility ChangeCipherSpec", a)
 				}
 				// A failed engine stays failed, even for the input it wanted.
 				if ok {

@@ -6,12 +6,15 @@ import (
 	"testing"
 
 	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/suites"
+	"github.com/tlsflow/tlsflow/internal/wire"
 )
 
 // The fuzz targets play a real handshake up to a point the fuzzer picks,
 // then feed the engine under test whatever inputs the fuzzer makes. Whatever
 // they are, the engine must not panic, must fail with an *alert.Error that
-// blames the peer, and must refuse everything after failing.
+// blames the peer, and must refuse everything after failing in the
+// handshake (after it, an error ends the connection).
 //
 // Every execution plays a real handshake prefix, so each costs about a
 // millisecond: run with a short -fuzzminimizetime (say 3s), or the default
@@ -20,14 +23,17 @@ import (
 // Fuzz data layout:
 //
 //	data[0]   how many real inputs the engine consumes first (modulo the number available + 1)
-//	data[1]   the handshake variant (modulo len(fuzzVariants))
+//	data[1]   the handshake variant (modulo the number of the target's variants)
 //	data[2:]  inputs, each one of
 //	            0x00                         ChangeCipherSpec
 //	            0x01 len(2) bytes[len]       a handshake message, as is
 //	            0x02 type len(2) body[len]   a handshake message whose header the harness writes
 //	          (other first bytes are read as 0x02)
 
-var fuzzVariants = []variant{ecdhe, rsaKex, ecdheRSA, tickets, resumed}
+var (
+	fuzzVariants12 = []variant{ecdhe, rsaKex, ecdheRSA, tickets, resumed}
+	fuzzVariants13 = []variant{tls13Auth, tls13Retry, tls13Resumed}
+)
 
 // maxFuzzInputs bounds the inputs fed after the real prefix.
 const maxFuzzInputs = 16
@@ -80,8 +86,8 @@ func encodeFuzzInputs(prefix, variantIndex int, ins []input) []byte {
 // the real inputs that follow (stale in any later run, since every run has
 // fresh randoms and keys, which is what makes them interesting), and each
 // of those alone.
-func addSeeds(f *testing.F, s side) {
-	for vi, v := range fuzzVariants {
+func addSeeds(f *testing.F, s side, variants []variant) {
+	for vi, v := range variants {
 		cli, srv := v.configs(f)
 		cv := newConversation(f, cli, srv)
 		var real []input
@@ -107,11 +113,11 @@ func addSeeds(f *testing.F, s side) {
 	}
 }
 
-func fuzzEngine(t *testing.T, s side, data []byte) {
+func fuzzEngine(t *testing.T, s side, variants []variant, data []byte) {
 	if len(data) < 2 {
 		return
 	}
-	v := fuzzVariants[int(data[1])%len(fuzzVariants)]
+	v := variants[int(data[1])%len(variants)]
 	cli, srv := v.configs(t)
 	cv := newConversation(t, cli, srv)
 	prefix := int(data[0]) % (len(realInputs[v.name][s]) + 1)
@@ -135,50 +141,193 @@ func fuzzEngine(t *testing.T, s side, data []byte) {
 			continue
 		}
 		failed = true
-		var ae *alert.Error
-		if !errors.As(err, &ae) {
-			t.Fatalf("%s consuming %s: error %v is not an *alert.Error", s, in, err)
+		checkPeerFault(t, s, eng, in, actions, err)
+		if eng.Complete() {
+			// A post-handshake error ends the connection (tlsflow.Conn
+			// stops reading), so nothing after it matters.
+			return
 		}
-		if ae.Received || ae.Step < -1 || ae.Step > 8 || ae.Reason == "" {
-			t.Fatalf("%s consuming %s: malformed error %+v", s, in, ae)
-		}
-		// Garbage from the peer is the peer's fault, never ours.
-		if ae.Alert == alert.InternalError {
-			t.Fatalf("%s consuming %s: internal_error for peer input: %v", s, in, err)
-		}
-		if len(actions) != 0 {
-			t.Fatalf("%s returned %d actions with its error", s, len(actions))
-		}
+	}
+}
+
+// checkPeerFault checks the error an engine returned for an input of the
+// peer's: an *alert.Error we send, in the flow, that says why, blames the
+// peer, and comes with no actions; Abort adds at most the compatibility
+// ChangeCipherSpec.
+func checkPeerFault(t *testing.T, s side, eng Engine, in input, actions []Action, err error) {
+	t.Helper()
+	var ae *alert.Error
+	if !errors.As(err, &ae) {
+		t.Fatalf("%s consuming %s: error %v is not an *alert.Error", s, in, err)
+	}
+	if ae.Received || ae.Step < -1 || ae.Step > 8 || ae.Reason == "" {
+		t.Fatalf("%s consuming %s: malformed error %+v", s, in, ae)
+	}
+	// Garbage from the peer is the peer's fault, never ours.
+	if ae.Alert == alert.InternalError {
+		t.Fatalf("%s consuming %s: internal_error for peer input: %v", s, in, err)
+	}
+	if len(actions) != 0 {
+		t.Fatalf("%s returned %d actions with its error", s, len(actions))
+	}
+	if a := eng.Abort(); !abortActionsOK(eng, a) {
+		t.Fatalf("%s: Abort returned %v after %v", s, a, err)
 	}
 }
 
 // FuzzServer12 feeds the TLS 1.2 server arbitrary inputs after a real prefix.
 func FuzzServer12(f *testing.F) {
-	addSeeds(f, serverSide)
-	f.Fuzz(func(t *testing.T, data []byte) { fuzzEngine(t, serverSide, data) })
+	addSeeds(f, serverSide, fuzzVariants12)
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzEngine(t, serverSide, fuzzVariants12, data) })
 }
 
 // FuzzClient12 feeds the TLS 1.2 client arbitrary inputs after a real prefix.
 func FuzzClient12(f *testing.F) {
-	addSeeds(f, clientSide)
-	f.Fuzz(func(t *testing.T, data []byte) { fuzzEngine(t, clientSide, data) })
+	addSeeds(f, clientSide, fuzzVariants12)
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzEngine(t, clientSide, fuzzVariants12, data) })
 }
 
-func TestFuzzInputEncodingRoundTrips(t *testing.T) {
-	ins := []input{nil, {1, 0, 0, 0}, {20, 0, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, nil}
-	data := encodeFuzzInputs(3, 1, ins)
-	got := parseFuzzInputs(data[2:])
-	if len(got) != len(ins) {
-		t.Fatalf("got %d inputs, want %d", len(got), len(ins))
+// FuzzServer13 feeds the TLS 1.3 server arbitrary inputs after a real
+// prefix; with the whole handshake as prefix, they are post-handshake
+// messages.
+func FuzzServer13(f *testing.F) {
+	addSeeds(f, serverSide, fuzzVariants13)
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzEngine(t, serverSide, fuzzVariants13, data) })
+}
+
+// FuzzClient13 feeds the TLS 1.3 client arbitrary inputs after a real
+// prefix; with the whole handshake as prefix, they are post-handshake
+// messages.
+func FuzzClient13(f *testing.F) {
+	addSeeds(f, clientSide, fuzzVariants13)
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzEngine(t, clientSide, fuzzVariants13, data) })
+}
+
+// FuzzPostHandshake13 feeds a completed TLS 1.3 engine arbitrary
+// post-handshake messages (RFC 8446 §4.6). Besides failing only with the
+// peer's fault, an engine that accepts a message must stay in step with
+// its peer: after each KeyUpdate the peer sends (the fuzzer's message), and
+// each one the engine answers, what one side seals the other opens. It
+// answers a request for a KeyUpdate once until it sends application data
+// again (§4.6.3).
+//
+// Fuzz data layout: data[0] bit 0 the side under test, the other bits the
+// variant (modulo len(fuzzVariants13)); data[1:] inputs as for
+// FuzzServer13, where a ChangeCipherSpec (0x00), which the connection
+// itself refuses after the handshake, stands for application data the
+// engine's side sends.
+func FuzzPostHandshake13(f *testing.F) {
+	keyUpdate := func(req uint8) input { return (&wire.KeyUpdate{RequestUpdate: req}).Marshal() }
+	nst := func(lifetime uint32) input {
+		return (&wire.NewSessionTicket13{Lifetime: lifetime, AgeAdd: 7, Nonce: []byte{1}, Ticket: []byte("opaque ticket")}).Marshal()
 	}
-	for i := range ins {
-		if (got[i] == nil) != (ins[i] == nil) || string(got[i]) != string(ins[i]) {
-			t.Errorf("input %d: got %x, want %x", i, got[i], ins[i])
+	seeds := [][]input{
+		{keyUpdate(wire.UpdateNotRequested)},
+		{keyUpdate(wire.UpdateRequested)},
+		{keyUpdate(wire.UpdateRequested), keyUpdate(wire.UpdateNotRequested), keyUpdate(wire.UpdateRequested)},
+		{keyUpdate(wire.UpdateRequested), nil, keyUpdate(wire.UpdateRequested), keyUpdate(wire.UpdateRequested)},
+		{keyUpdate(2)},
+		{{byte(wire.TypeKeyUpdate), 0, 0, 0}},
+		{nst(3600), keyUpdate(wire.UpdateRequested), nst(0)},
+		{nst(7*24*3600 + 1)},
+		{{byte(wire.TypeNewSessionTicket), 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0}},
+		{(&wire.Finished{VerifyData: make([]byte, 32)}).Marshal()},
+		{(&wire.ClientHello{Version: suites.VersionTLS12, CompressionMethods: []uint8{0}}).Marshal()},
+		{(&wire.CertificateRequest13{Context: []byte{1}}).Marshal()},
+		{{byte(wire.TypeEndOfEarlyData), 0, 0, 0}},
+		{{}},
+	}
+	for sel := range 2 * len(fuzzVariants13) {
+		for _, ins := range seeds {
+			f.Add(append([]byte{byte(sel)}, encodeFuzzInputs(0, 0, ins)[2:]...))
 		}
 	}
-	// The 0x02 form writes the header itself, whatever length the data claims.
-	got = parseFuzzInputs([]byte{2, 20, 0xff, 0xff, 1, 2, 3})
-	if len(got) != 1 || string(got[0]) != string([]byte{20, 0, 0, 3, 1, 2, 3}) {
-		t.Errorf("0x02 input parsed as %x, want 14000003010203", got)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 1 {
+			return
+		}
+		s := side(data[0] & 1)
+		v := fuzzVariants13[int(data[0]>>1)%len(fuzzVariants13)]
+		cli, srv := v.configs(t)
+		cv := newConversation(t, cli, srv)
+		cv.runToEnd(t)
+		eng, peer := cv.engine(s).(PostHandshake), cv.engine(1-s).(PostHandshake)
+		answered := false // s answered a KeyUpdate request and has sent no data since
+		for _, in := range parseFuzzInputs(data[1:]) {
+			if in == nil {
+				eng.ApplicationDataSent()
+				answered = false
+				continue
+			}
+			actions, err := eng.HandlePostHandshake(in)
+			if err != nil {
+				checkPeerFault(t, s, cv.engine(s), in, actions, err)
+				var ae *alert.Error
+				if errors.As(err, &ae) && ae.Step != 8 {
+					t.Fatalf("%s consuming %s after the handshake: error at step %d, want 8: %v", s, in, ae.Step, err)
+				}
+				return // the connection closes
+			}
+			if !cv.engine(s).Complete() {
+				t.Fatalf("%s is no longer complete after %s", s, in)
+			}
+			answered = checkPostHandshakeStep(t, cv, s, in, actions, peer, answered)
+		}
+	})
+}
+
+// checkPostHandshakeStep checks what s did with a post-handshake message it
+// accepted, and plays the peer's part: the peer has sent in, and consumes
+// what s answers. answered says whether s has answered a KeyUpdate request
+// since it last sent data; checkPostHandshakeStep returns the new value.
+func checkPostHandshakeStep(t *testing.T, cv *conversation, s side, in input, actions []Action, peer PostHandshake, answered bool) bool {
+	t.Helper()
+	cv.setCiphers(s, actions)
+	answers := inputsFor(actions)
+	switch wire.HandshakeType(in[0]) {
+	case wire.TypeNewSessionTicket:
+		if s != clientSide || len(actions) != 0 {
+			t.Fatalf("%s accepted a NewSessionTicket with %d actions; only a client may, silently", s, len(actions))
+		}
+		return answered
+	case wire.TypeKeyUpdate:
+	default:
+		t.Fatalf("%s accepted %s after the handshake", s, in)
 	}
+	var ku wire.KeyUpdate
+	if err := ku.Unmarshal(in); err != nil {
+		t.Fatalf("%s accepted a malformed KeyUpdate %x: %v", s, []byte(in), err)
+	}
+	// The peer's writes moved to its next secret when it sent the KeyUpdate.
+	pa, err := peer.UpdateKeys(false)
+	if err != nil {
+		t.Fatalf("the peer's own KeyUpdate: %v", err)
+	}
+	cv.setCiphers(1-s, pa)
+	if !keysAgree(cv.write[1-s], cv.read[s]) {
+		t.Fatalf("after the peer's KeyUpdate, %s cannot read what the peer writes", s)
+	}
+	// RFC 8446 §4.6.3: update_requested asks for one KeyUpdate back, which
+	// must not ask again; update_not_requested asks for nothing, and so do
+	// more requests while we have sent no data since our answer.
+	if ku.RequestUpdate == wire.UpdateNotRequested || answered {
+		if len(answers) != 0 {
+			t.Fatalf("%s answered a KeyUpdate (request_update %d, answered before: %v) with %d messages",
+				s, ku.RequestUpdate, answered, len(answers))
+		}
+		return answered
+	}
+	var reply wire.KeyUpdate
+	if len(answers) != 1 || reply.Unmarshal(answers[0]) != nil || reply.RequestUpdate != wire.UpdateNotRequested {
+		t.Fatalf("%s answered update_requested with %x, want one KeyUpdate with update_not_requested", s, answers)
+	}
+	pa, err = peer.HandlePostHandshake(answers[0])
+	if err != nil {
+		t.Fatalf("the peer refused %s's KeyUpdate: %v", s, err)
+	}
+	cv.setCiphers(1-s, pa)
+	if !keysAgree(cv.write[s], cv.read[1-s]) {
+		t.Fatalf("after answering a KeyUpdate, %s writes what the peer cannot read", s)
+	}
+	return true
 }
