@@ -506,14 +506,8 @@ func (c *Client) sendClientCertificate13() error {
 	if err != nil {
 		return err
 	}
-	msg := &wire.Certificate13{}
-	if cert != nil {
-		for _, der := range cert.Chain {
-			msg.Entries = append(msg.Entries, wire.CertificateEntry{Data: der})
-		}
-	}
-	c.send(msg, 5)
 	if cert == nil {
+		c.send(&wire.Certificate13{}, 5)
 		return nil
 	}
 	signer, ok := cert.PrivateKey.(crypto.Signer)
@@ -524,11 +518,23 @@ func (c *Client) sendClientCertificate13() error {
 	if !ok {
 		return alert.Errorf(alert.HandshakeFailure, 5, "CertificateVerify", "no signature scheme the server accepts fits the client key (%s)", keyName(signer.Public()))
 	}
-	sig, err := signature.Sign(signer, scheme, c.random(), signature.SignedContent13(signature.ContextClient, c.transcript.Sum()))
-	if err != nil {
-		return internalError(5, "CertificateVerify", err)
+	return c.sendCertificate13(cert.Chain, signer, scheme, signature.ContextClient, 5)
+}
+
+// sendCertificate13 sends a chain and the CertificateVerify that proves
+// this side holds its key: a signature over the context string and the
+// transcript so far (RFC 8446 §4.4.2, §4.4.3).
+func (b *base) sendCertificate13(chain [][]byte, signer crypto.Signer, scheme uint16, context string, step int) error {
+	msg := &wire.Certificate13{}
+	for _, der := range chain {
+		msg.Entries = append(msg.Entries, wire.CertificateEntry{Data: der})
 	}
-	c.send(&wire.CertificateVerify{SignatureScheme: scheme, Signature: sig}, 5)
+	b.send(msg, step)
+	sig, err := signature.Sign(signer, scheme, b.random(), signature.SignedContent13(context, b.transcript.Sum()))
+	if err != nil {
+		return internalError(step, "CertificateVerify", err)
+	}
+	b.send(&wire.CertificateVerify{SignatureScheme: scheme, Signature: sig}, step)
 	return nil
 }
 

@@ -304,7 +304,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		if s.cfg.ClientAuth.requests() {
 			s.sendCertificateRequest13()
 		}
-		if err := s.sendCertificate13(signer, scheme); err != nil {
+		if err := s.sendCertificate13(s.cert.Chain, signer, scheme, signature.ContextServer, 3); err != nil {
 			return nil, err
 		}
 	}
@@ -342,22 +342,6 @@ func (s *Server) chooseSigner13() (crypto.Signer, uint16, error) {
 			keyName(signer.Public()), mapJoin(s.info.SignatureSchemes, signature.Name))
 	}
 	return signer, scheme, nil
-}
-
-// sendCertificate13 is step 3: the chain, and the signature over the
-// transcript that proves the server holds its key.
-func (s *Server) sendCertificate13(signer crypto.Signer, scheme uint16) error {
-	c := &wire.Certificate13{}
-	for _, der := range s.cert.Chain {
-		c.Entries = append(c.Entries, wire.CertificateEntry{Data: der})
-	}
-	s.send(c, 3)
-	sig, err := signature.Sign(signer, scheme, s.random(), signature.SignedContent13(signature.ContextServer, s.transcript.Sum()))
-	if err != nil {
-		return internalError(3, "CertificateVerify", err)
-	}
-	s.send(&wire.CertificateVerify{SignatureScheme: scheme, Signature: sig}, 3)
-	return nil
 }
 
 // sendCertificateRequest13 asks for a client certificate, naming the
