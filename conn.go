@@ -132,7 +132,19 @@ func (c *Conn) Read(b []byte) (int, error) {
 	}
 	n := copy(b, c.in.pending)
 	c.in.pending = c.in.pending[n:]
+	if len(c.in.pending) == 0 {
+		c.releaseInputLocked()
+	}
 	return n, nil
+}
+
+// releaseInputLocked hands the record buffers back once everything read has
+// been returned: an idle connection, waiting for its next record, then costs
+// no buffer memory. c.in is held.
+func (c *Conn) releaseInputLocked() {
+	c.in.pending = nil
+	c.in.hs.Release()
+	c.in.r.Release()
 }
 
 // Write writes application data (step 8), running the handshake first if needed.

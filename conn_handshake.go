@@ -76,11 +76,12 @@ func (c *Conn) runHandshake() error {
 		return c.handshakeFailed(err)
 	}
 	c.state = *eng.State()
+	c.releaseInputLocked()
 	c.in.version = c.state.Version
 	c.in.earlySkip = 0
 	c.in.r.RefuseEmptyApplicationData(false)
 	if c.state.Version == VersionTLS13 {
-		c.post = eng.(handshake.PostHandshake)
+		c.post = eng.Post()
 	}
 	if c.config.Trace != nil {
 		c.emit(trace.Event{Kind: trace.KindHandshakeDone, Direction: trace.Local, Step: 7, Version: c.state.Version,

@@ -82,7 +82,7 @@ func (c *Conn) verifyClient(raw [][]byte) (*handshake.PeerCertificates, error) {
 func parseChain(raw [][]byte) ([]*x509.Certificate, error) {
 	certs := make([]*x509.Certificate, 0, len(raw))
 	for i, der := range raw {
-		cert, err := x509.ParseCertificate(der)
+		cert, err := parsedCertificates.parse(der)
 		if err != nil {
 			return nil, fmt.Errorf("certificate %d of the chain does not parse: %w", i, err)
 		}

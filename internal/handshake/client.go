@@ -76,6 +76,9 @@ func (c *Client) step(msg []byte) ([]Action, error) {
 		return nil, err
 	}
 	c.next = next
+	if c.complete && next == nil {
+		c.shed()
+	}
 	return c.take(), nil
 }
 

@@ -484,7 +484,9 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 	}
 	verify := keys.Finished13(s.Hash, c.c13.clientHandshake, c.transcript.Sum())
 	c.send(&wire.Finished{VerifyData: verify}, 7)
-	c.c13.resumption = c.c13.schedule.ResumptionMasterSecret(c.transcript.Sum())
+	if c.keepsTickets() {
+		c.c13.resumption = c.c13.schedule.ResumptionMasterSecret(c.transcript.Sum())
+	}
 	c.out = append(c.out, SetReadCipher{Cipher: app.server}, SetWriteCipher{Cipher: app.client})
 	c.complete = true
 	return nil, nil
@@ -543,7 +545,7 @@ func (b *base) sendCertificate13(chain [][]byte, signer crypto.Signer, scheme ui
 // alert, whichever comes first (RFC 8446 Appendix D.4). It goes out
 // unprotected even when our keys have already changed.
 func (c *Client) sendCompatCCS13() {
-	if c.c13.sentCCS || len(c.hello.SessionID) == 0 {
+	if c.c13.sentCCS || c.hello == nil || len(c.hello.SessionID) == 0 {
 		return
 	}
 	c.c13.sentCCS = true

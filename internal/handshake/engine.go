@@ -52,4 +52,7 @@ type Engine interface {
 	// the failure was found (engine, record layer): for a TLS 1.3 client the
 	// compatibility ChangeCipherSpec, if it has not gone out yet.
 	Abort() []Action
+	// Post returns, once a TLS 1.3 handshake is complete, what handles the
+	// messages after it; the connection keeps that instead of the engine.
+	Post() PostHandshake
 }

@@ -22,14 +22,11 @@ type PostHandshake interface {
 }
 
 func (c *Client) HandlePostHandshake(msg []byte) ([]Action, error) {
-	if len(msg) > 0 && wire.HandshakeType(msg[0]) == wire.TypeNewSessionTicket && c.state.Version == suites.VersionTLS13 {
-		return nil, c.readNewSessionTicket13(msg)
-	}
-	return c.postHandshake(&c.c13.secrets13, msg, false)
+	return c.handlePostHandshake(&c.c13.secrets13, msg)
 }
 
 func (s *Server) HandlePostHandshake(msg []byte) ([]Action, error) {
-	return s.postHandshake(&s.s13.secrets13, msg, true)
+	return s.handlePostHandshake(&s.s13.secrets13, msg)
 }
 
 func (b *base) ApplicationDataSent() { b.keyUpdateAnswered = false }
@@ -40,6 +37,46 @@ func (c *Client) UpdateKeys(requestPeer bool) ([]Action, error) {
 
 func (s *Server) UpdateKeys(requestPeer bool) ([]Action, error) {
 	return s.updateKeys(&s.s13.secrets13, true, requestPeer)
+}
+
+// Post returns what the connection keeps after a TLS 1.3 handshake in
+// place of the engine: a PostHandshake of a few hundred bytes, where the
+// engine is about a kilobyte with its per-version state. Nil before the
+// handshake is complete, and for TLS 1.2, which has no post-handshake
+// messages tlsflow accepts.
+func (c *Client) Post() PostHandshake { return c.post(&c.c13.secrets13) }
+
+func (s *Server) Post() PostHandshake { return s.post(&s.s13.secrets13) }
+
+func (b *base) post(k *secrets13) PostHandshake {
+	if !b.complete || b.state.Version != suites.VersionTLS13 {
+		return nil
+	}
+	return &post13{base: *b, k: *k}
+}
+
+// post13 is a completed TLS 1.3 engine reduced to its post-handshake duties.
+type post13 struct {
+	base
+	k secrets13
+}
+
+func (p *post13) HandlePostHandshake(msg []byte) ([]Action, error) {
+	return p.handlePostHandshake(&p.k, msg)
+}
+
+func (p *post13) UpdateKeys(requestPeer bool) ([]Action, error) {
+	return p.updateKeys(&p.k, p.side == trace.Server, requestPeer)
+}
+
+// handlePostHandshake takes a client's NewSessionTicket and either side's
+// KeyUpdate.
+func (b *base) handlePostHandshake(k *secrets13, msg []byte) ([]Action, error) {
+	isServer := b.side == trace.Server
+	if !isServer && len(msg) > 0 && wire.HandshakeType(msg[0]) == wire.TypeNewSessionTicket && b.state.Version == suites.VersionTLS13 {
+		return nil, b.readNewSessionTicket13(k, msg)
+	}
+	return b.postHandshake(k, msg, isServer)
 }
 
 // postHandshake handles a KeyUpdate; anything else after the handshake is

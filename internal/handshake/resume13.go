@@ -158,7 +158,7 @@ func (s *Server) unusable13(sess *session.State, now time.Time) string {
 // (RFC 8446 §4.6.1): a PSK derived from resumption_master_secret and a
 // nonce, sealed so only this server (or its fleet) can open it.
 func (s *Server) sendNewSessionTicket13() error {
-	if s.cfg.TicketsDisabled || s.cfg.Tickets == nil || !s.clientCanResume13() {
+	if !s.issuesTickets13() {
 		return nil
 	}
 	var ageAdd [4]byte
@@ -192,9 +192,21 @@ func (s *Server) clientCanResume13() bool {
 	return contains([]uint8(modes), pskModeDHE) || (s.cfg.PSKWithoutECDHE && contains([]uint8(modes), pskModePlain))
 }
 
+// issuesTickets13 reports whether this handshake ends with a
+// NewSessionTicket, and so needs the resumption_master_secret.
+func (s *Server) issuesTickets13() bool {
+	return !s.cfg.TicketsDisabled && s.cfg.Tickets != nil && s.clientCanResume13()
+}
+
+// keepsTickets reports whether a client stores NewSessionTickets; if not,
+// the resumption_master_secret is not even derived.
+func (b *base) keepsTickets() bool {
+	return b.side == trace.Client && b.cfg.StoreSession != nil && !b.cfg.TicketsDisabled
+}
+
 // readNewSessionTicket13 turns the server's ticket into a session to
 // resume later (RFC 8446 §4.6.1).
-func (c *Client) readNewSessionTicket13(msg []byte) error {
+func (c *base) readNewSessionTicket13(k *secrets13, msg []byte) error {
 	nst := new(wire.NewSessionTicket13)
 	if err := parse(nst, msg, 8); err != nil {
 		return err
@@ -204,14 +216,14 @@ func (c *Client) readNewSessionTicket13(msg []byte) error {
 	if lifetime > ticketLifetime {
 		return alert.Errorf(alert.IllegalParameter, 8, "NewSessionTicket", "ticket_lifetime over 7 days (RFC 8446 §4.6.1)")
 	}
-	if lifetime == 0 || c.cfg.StoreSession == nil || c.cfg.TicketsDisabled {
+	if lifetime == 0 || !c.keepsTickets() {
 		return nil
 	}
-	suite := c.c13.suite
+	suite := k.suite
 	now := c.cfg.now()
 	c.cfg.StoreSession(&session.State{
 		Version: suites.VersionTLS13, CipherSuite: suite.ID, CreatedAt: now, ReceivedAt: now, Lifetime: lifetime,
-		Secret: keys.ResumptionPSK(suite.Hash, c.c13.resumption, nst.Nonce), AgeAdd: nst.AgeAdd,
+		Secret: keys.ResumptionPSK(suite.Hash, k.resumption, nst.Nonce), AgeAdd: nst.AgeAdd,
 		Ticket: nst.Ticket, ALPN: c.state.NegotiatedProtocol, ServerName: c.cfg.ServerName,
 		Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains,
 	})

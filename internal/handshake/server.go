@@ -61,6 +61,9 @@ func (s *Server) step(msg []byte) ([]Action, error) {
 		return nil, err
 	}
 	s.next = next
+	if s.complete && next == nil {
+		s.shed()
+	}
 	return s.take(), nil
 }
 

@@ -422,7 +422,9 @@ func (s *Server) readClientFinished13(msg []byte) (serverState, error) {
 			"the client's verify_data does not match our transcript: the handshake was tampered with, or the keys differ")
 	}
 	s.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
-	s.s13.resumption = s.s13.schedule.ResumptionMasterSecret(s.transcript.Sum())
+	if s.issuesTickets13() {
+		s.s13.resumption = s.s13.schedule.ResumptionMasterSecret(s.transcript.Sum())
+	}
 	if s.cfg.VerifyConnection != nil {
 		if err := s.cfg.VerifyConnection(&s.state); err != nil {
 			return nil, alert.Errorf(alert.BadCertificate, 7, "Finished", "VerifyConnection rejected the connection: %w", err)

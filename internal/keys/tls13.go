@@ -5,8 +5,8 @@ import (
 	"crypto/hkdf"
 	"crypto/hmac"
 	"fmt"
-
-	"golang.org/x/crypto/cryptobyte"
+	"strings"
+	"sync"
 )
 
 // labelPrefix starts every HkdfLabel.label (RFC 8446 §7.1).
@@ -40,16 +40,25 @@ func ExpandLabel(h crypto.Hash, secret []byte, label string, context []byte, n i
 		panic(fmt.Sprintf("keys: HKDF-Expand-Label out of range (label %d bytes, context %d bytes, length %d)",
 			len(label), len(context), n))
 	}
-	var b cryptobyte.Builder
-	b.AddUint16(uint16(n))
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
-		b.AddBytes([]byte(labelPrefix))
-		b.AddBytes([]byte(label))
-	})
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
-		b.AddBytes(context)
-	})
-	return expand(h, secret, b.BytesOrPanic(), n)
+	return expand(h, secret, hkdfLabel(label, context, n), n)
+}
+
+// hkdfLabel encodes the HkdfLabel struct above. It is built as a string
+// because crypto/hkdf takes info as one: a single allocation, where a
+// cryptobyte.Builder made five (a child builder per length prefix and the
+// appends) on each of the forty-odd labels of a handshake. ExpandLabel has
+// checked the lengths.
+func hkdfLabel(label string, context []byte, n int) string {
+	var b strings.Builder
+	b.Grow(2 + 1 + len(labelPrefix) + len(label) + 1 + len(context))
+	b.WriteByte(byte(n >> 8))
+	b.WriteByte(byte(n))
+	b.WriteByte(byte(len(labelPrefix) + len(label)))
+	b.WriteString(labelPrefix)
+	b.WriteString(label)
+	b.WriteByte(byte(len(context)))
+	b.Write(context)
+	return b.String()
 }
 
 // DeriveSecret is Derive-Secret of RFC 8446 §7.1, given the transcript hash
@@ -76,8 +85,8 @@ func Extract(h crypto.Hash, ikm, salt []byte) []byte {
 	return prk
 }
 
-func expand(h crypto.Hash, prk, info []byte, n int) []byte {
-	out, err := hkdf.Expand(h.New, prk, string(info), n)
+func expand(h crypto.Hash, prk []byte, info string, n int) []byte {
+	out, err := hkdf.Expand(h.New, prk, info, n)
 	if err != nil {
 		// ExpandLabel has checked n; only FIPS 140-only mode can refuse a key.
 		panic("keys: HKDF-Expand: " + err.Error())
@@ -86,10 +95,22 @@ func expand(h crypto.Hash, prk, info []byte, n int) []byte {
 }
 
 // emptyHash is Transcript-Hash("") = Hash(""), the context of the "derived"
-// and binder secrets (RFC 8446 §7.1).
+// and binder secrets (RFC 8446 §7.1). Both sums are computed once; callers
+// only read them.
 func emptyHash(h crypto.Hash) []byte {
+	switch h {
+	case crypto.SHA256:
+		return emptySHA256()
+	case crypto.SHA384:
+		return emptySHA384()
+	}
 	return h.New().Sum(nil)
 }
+
+var (
+	emptySHA256 = sync.OnceValue(func() []byte { return crypto.SHA256.New().Sum(nil) })
+	emptySHA384 = sync.OnceValue(func() []byte { return crypto.SHA384.New().Sum(nil) })
+)
 
 // stage is where a Schedule13 stands in the RFC 8446 §7.1 tree.
 type stage uint8
@@ -168,6 +189,13 @@ func (s *Schedule13) advance(from, to stage, ikm []byte) {
 func (s *Schedule13) current(want stage, what string) []byte {
 	s.at(want, what)
 	return append([]byte(nil), s.secret...)
+}
+
+// Erase zeroes the current secret. The schedule is unusable afterwards:
+// every method panics, as at a stage that was never reached.
+func (s *Schedule13) Erase() {
+	clear(s.secret)
+	s.secret, s.stage = nil, 0
 }
 
 // EarlySecret returns a copy of the early secret.

@@ -85,6 +85,15 @@ func (b *HandshakeBuffer) maxLen(msgType uint8) int {
 // the default: 65536 bytes, 262144 for Certificate (11).
 func (b *HandshakeBuffer) SetLimit(limit func(msgType uint8) int) { b.limit = limit }
 
+// Release drops the buffer if nothing is buffered, so that a connection
+// between handshake messages (nearly always, after the handshake) holds no
+// reassembly buffer.
+func (b *HandshakeBuffer) Release() {
+	if b.Empty() {
+		b.buf, b.off = nil, 0
+	}
+}
+
 // Empty reports whether nothing is buffered, not even part of a message. A
 // key change must fall on a message boundary (RFC 8446 §5.1), so the
 // handshake checks Empty before switching keys.

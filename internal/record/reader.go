@@ -46,9 +46,10 @@ type Reader struct {
 	r      io.Reader
 	cipher Cipher
 	hdr    [HeaderLen]byte
-	buf    []byte // the current record's fragment
-	empty  int    // empty records skipped in a row
-	first  bool   // no header read yet
+	buf    *[]byte // the current record's fragment; pooled, nil while idle
+	bufN   int     // length of the fragment in buf
+	empty  int     // empty records skipped in a row
+	first  bool    // no header read yet
 
 	version     uint16 // the legacy_record_version every header must carry; 0: any 3.x
 	refuseEmpty bool   // an empty application_data record is an error, not skipped
@@ -154,11 +155,12 @@ func (r *Reader) readRaw() (ContentType, []byte, error) {
 		}
 	}
 	n := int(r.hdr[3])<<8 | int(r.hdr[4])
-	if cap(r.buf) < n {
-		r.buf = make([]byte, n)
+	if r.buf == nil {
+		r.buf = getBuffer() // checkHeader bounded n by MaxCiphertext12
 	}
+	buf := (*r.buf)[:n]
 	for r.bodyN < n {
-		m, err := r.r.Read(r.buf[r.bodyN:n])
+		m, err := r.r.Read(buf[r.bodyN:n])
 		r.bodyN += m
 		if err != nil && r.bodyN < n {
 			if errors.Is(err, io.EOF) {
@@ -167,8 +169,24 @@ func (r *Reader) readRaw() (ContentType, []byte, error) {
 			return 0, nil, err
 		}
 	}
-	r.hdrN, r.bodyN = 0, 0
-	return ContentType(r.hdr[0]), r.buf[:n], nil
+	r.hdrN, r.bodyN, r.bufN = 0, 0, n
+	return ContentType(r.hdr[0]), buf, nil
+}
+
+// Release gives the record buffer back to the pool; the payload of the last
+// ReadRecord must no longer be used. The connection calls it when it has
+// nothing left to return from the last record, before it waits for the
+// next one, so that an idle connection holds no buffer. A record read only
+// in part (a deadline passed) keeps its buffer.
+func (r *Reader) Release() {
+	if r.buf == nil || r.hdrN != 0 || r.bodyN != 0 {
+		return
+	}
+	// The fragment was decrypted in place: plaintext must not outlive its
+	// connection in a shared buffer.
+	clear((*r.buf)[:r.bufN])
+	putBuffer(r.buf)
+	r.buf, r.bufN = nil, 0
 }
 
 // checkHeader checks a complete record header.

@@ -6,10 +6,6 @@ import (
 	"github.com/tlsflow/tlsflow/alert"
 )
 
-// flushRetain is the buffer capacity a Writer keeps across Flushes; a larger
-// buffer, left by one big write, is released.
-const flushRetain = 64 << 10
-
 // Writer fragments payloads into records of at most MaxPlaintext bytes, seals
 // them with the current Cipher and collects them in a buffer; Flush writes
 // the buffer to the stream in one Write, so a flight of handshake messages
@@ -18,7 +14,7 @@ type Writer struct {
 	w       io.Writer
 	cipher  Cipher
 	version uint16
-	buf     []byte
+	buf     *[]byte // sealed records not yet flushed; pooled, nil when empty
 }
 
 // NewWriter returns a Writer of unprotected records with
@@ -45,43 +41,57 @@ func (w *Writer) WriteRecord(typ ContentType, payload []byte) error {
 	}
 	for len(payload) > 0 {
 		n := min(len(payload), MaxPlaintext)
-		buf, err := w.cipher.Seal(w.buf, typ, w.version, payload[:n])
-		if err != nil {
+		if err := w.seal(w.cipher, typ, payload[:n]); err != nil {
 			return err
 		}
-		w.buf = buf
 		payload = payload[n:]
 	}
+	return nil
+}
+
+// seal appends one record to the buffer, taking a buffer from the pool if
+// there is none.
+func (w *Writer) seal(c Cipher, typ ContentType, fragment []byte) error {
+	if w.buf == nil {
+		w.buf = getBuffer()
+	}
+	buf, err := c.Seal(*w.buf, typ, w.version, fragment)
+	if err != nil {
+		return err
+	}
+	*w.buf = buf
 	return nil
 }
 
 // Flush writes the buffered records in one Write. The buffer is emptied
 // even if the Write fails: after a failed write the stream is unusable.
 func (w *Writer) Flush() error {
-	if len(w.buf) == 0 {
+	if w.buf == nil {
 		return nil
 	}
-	_, err := w.w.Write(w.buf)
-	if cap(w.buf) > flushRetain {
-		w.buf = nil
-	} else {
-		w.buf = w.buf[:0]
+	var err error
+	if len(*w.buf) > 0 {
+		_, err = w.w.Write(*w.buf)
 	}
+	// What went out is ciphertext (or a plaintext handshake record the
+	// peer has seen anyway), so the buffer goes back as it is.
+	putBuffer(w.buf)
+	w.buf = nil
 	return err
 }
 
 // Buffered returns the number of bytes sealed but not yet flushed.
-func (w *Writer) Buffered() int { return len(w.buf) }
+func (w *Writer) Buffered() int {
+	if w.buf == nil {
+		return 0
+	}
+	return len(*w.buf)
+}
 
 // WriteChangeCipherSpec writes the one-byte ChangeCipherSpec record, always
 // unprotected: in TLS 1.2 it comes before the new keys, and in TLS 1.3 it is
 // only middlebox compatibility (RFC 8446 §5), never encrypted, even when the
 // handshake keys are already in use.
 func (w *Writer) WriteChangeCipherSpec() error {
-	buf, err := Plaintext(false).Seal(w.buf, ChangeCipherSpec, w.version, []byte{1})
-	if err != nil {
-		return err
-	}
-	w.buf = buf
-	return nil
+	return w.seal(Plaintext(false), ChangeCipherSpec, []byte{1})
 }
