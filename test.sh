@@ -58,7 +58,7 @@ if [ $# -eq 0 ]; then
     ./internal/wire:FuzzCertificate ./internal/wire:FuzzCertificate13
     ./internal/wire:FuzzCertificateRequest ./internal/wire:FuzzServerKeyExchange
     ./internal/wire:FuzzNewSessionTicket13 ./internal/wire:FuzzMessages
-    ./internal/wire:FuzzExtensions
+    ./internal/wire:FuzzExtensions ./internal/wire:FuzzBuilderMatchesCryptobyte
     ./internal/record:FuzzReader ./internal/record:FuzzHandshakeBuffer
     ./internal/handshake:FuzzServer12 ./internal/handshake:FuzzClient12
     ./internal/handshake:FuzzServer13 ./internal/handshake:FuzzClient13

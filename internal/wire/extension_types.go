@@ -12,8 +12,8 @@ import (
 
 func extName(t ExtensionType) string { return t.String() + " extension" }
 
-func marshalExt(t ExtensionType, add func(b *cryptobyte.Builder)) []byte {
-	b := cryptobyte.NewBuilder(nil)
+func marshalExt(t ExtensionType, add func(b *builder)) []byte {
+	b := newBuilder(64)
 	add(b)
 	return mustBytes(b, extName(t))
 }
@@ -37,8 +37,8 @@ type ServerName struct {
 }
 
 func (n ServerName) Marshal() []byte {
-	return marshalExt(ExtServerName, func(b *cryptobyte.Builder) {
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { // server_name_list<1..2^16-1>
+	return marshalExt(ExtServerName, func(b *builder) {
+		b.AddUint16LengthPrefixed(func(b *builder) { // server_name_list<1..2^16-1>
 			b.AddUint8(nameTypeHostName)
 			addOpaque16(b, []byte(n.HostName)) // HostName<1..2^16-1>
 		})
@@ -93,7 +93,7 @@ func (n *ServerName) Unmarshal(data []byte) error {
 type SupportedGroups []uint16
 
 func (g SupportedGroups) Marshal() []byte {
-	return marshalExt(ExtSupportedGroups, func(b *cryptobyte.Builder) { addUint16List16(b, g) })
+	return marshalExt(ExtSupportedGroups, func(b *builder) { addUint16List16(b, g) })
 }
 
 func (g *SupportedGroups) Unmarshal(data []byte) error {
@@ -114,7 +114,7 @@ func (g *SupportedGroups) Unmarshal(data []byte) error {
 type ECPointFormats []uint8
 
 func (f ECPointFormats) Marshal() []byte {
-	return marshalExt(ExtECPointFormats, func(b *cryptobyte.Builder) { addOpaque8(b, f) })
+	return marshalExt(ExtECPointFormats, func(b *builder) { addOpaque8(b, f) })
 }
 
 func (f *ECPointFormats) Unmarshal(data []byte) error {
@@ -136,7 +136,7 @@ func (f *ECPointFormats) Unmarshal(data []byte) error {
 type SignatureAlgorithms []uint16
 
 func (a SignatureAlgorithms) Marshal() []byte {
-	return marshalExt(ExtSignatureAlgorithms, func(b *cryptobyte.Builder) { addUint16List16(b, a) })
+	return marshalExt(ExtSignatureAlgorithms, func(b *builder) { addUint16List16(b, a) })
 }
 
 func (a *SignatureAlgorithms) Unmarshal(data []byte) error {
@@ -159,8 +159,8 @@ func (a *SignatureAlgorithms) Unmarshal(data []byte) error {
 type ALPN []string
 
 func (p ALPN) Marshal() []byte {
-	return marshalExt(ExtALPN, func(b *cryptobyte.Builder) {
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	return marshalExt(ExtALPN, func(b *builder) {
+		b.AddUint16LengthPrefixed(func(b *builder) {
 			for _, proto := range p {
 				addOpaque8(b, []byte(proto))
 			}
@@ -195,7 +195,7 @@ func (p *ALPN) Unmarshal(data []byte) error {
 type RenegotiationInfo []byte
 
 func (r RenegotiationInfo) Marshal() []byte {
-	return marshalExt(ExtRenegotiationInfo, func(b *cryptobyte.Builder) { addOpaque8(b, r) })
+	return marshalExt(ExtRenegotiationInfo, func(b *builder) { addOpaque8(b, r) })
 }
 
 func (r *RenegotiationInfo) Unmarshal(data []byte) error {
@@ -216,7 +216,7 @@ func (r *RenegotiationInfo) Unmarshal(data []byte) error {
 type SupportedVersionsClient []uint16
 
 func (v SupportedVersionsClient) Marshal() []byte {
-	return marshalExt(ExtSupportedVersions, func(b *cryptobyte.Builder) { addUint16List8(b, v) })
+	return marshalExt(ExtSupportedVersions, func(b *builder) { addUint16List8(b, v) })
 }
 
 func (v *SupportedVersionsClient) Unmarshal(data []byte) error {
@@ -237,7 +237,7 @@ func (v *SupportedVersionsClient) Unmarshal(data []byte) error {
 type SupportedVersionServer uint16
 
 func (v SupportedVersionServer) Marshal() []byte {
-	return marshalExt(ExtSupportedVersions, func(b *cryptobyte.Builder) { b.AddUint16(uint16(v)) })
+	return marshalExt(ExtSupportedVersions, func(b *builder) { b.AddUint16(uint16(v)) })
 }
 
 func (v *SupportedVersionServer) Unmarshal(data []byte) error {
@@ -259,7 +259,7 @@ type KeyShareEntry struct {
 	KeyExchange []byte // key_exchange<1..2^16-1>
 }
 
-func (k KeyShareEntry) add(b *cryptobyte.Builder) {
+func (k KeyShareEntry) add(b *builder) {
 	b.AddUint16(k.Group)
 	addOpaque16(b, k.KeyExchange)
 }
@@ -274,8 +274,8 @@ func readKeyShareEntry(s *cryptobyte.String, k *KeyShareEntry) bool {
 type KeyShareClientHello []KeyShareEntry
 
 func (k KeyShareClientHello) Marshal() []byte {
-	return marshalExt(ExtKeyShare, func(b *cryptobyte.Builder) {
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	return marshalExt(ExtKeyShare, func(b *builder) {
+		b.AddUint16LengthPrefixed(func(b *builder) {
 			for _, e := range k {
 				e.add(b)
 			}
@@ -340,7 +340,7 @@ type KeyShareHelloRetryRequest struct {
 }
 
 func (k KeyShareHelloRetryRequest) Marshal() []byte {
-	return marshalExt(ExtKeyShare, func(b *cryptobyte.Builder) { b.AddUint16(k.SelectedGroup) })
+	return marshalExt(ExtKeyShare, func(b *builder) { b.AddUint16(k.SelectedGroup) })
 }
 
 func (k *KeyShareHelloRetryRequest) Unmarshal(data []byte) error {
@@ -361,7 +361,7 @@ func (k *KeyShareHelloRetryRequest) Unmarshal(data []byte) error {
 type PSKKeyExchangeModes []uint8
 
 func (m PSKKeyExchangeModes) Marshal() []byte {
-	return marshalExt(ExtPSKKeyExchangeModes, func(b *cryptobyte.Builder) { addOpaque8(b, m) })
+	return marshalExt(ExtPSKKeyExchangeModes, func(b *builder) { addOpaque8(b, m) })
 }
 
 func (m *PSKKeyExchangeModes) Unmarshal(data []byte) error {
@@ -391,8 +391,8 @@ type PreSharedKeyClientHello struct {
 }
 
 func (p PreSharedKeyClientHello) Marshal() []byte {
-	return marshalExt(ExtPreSharedKey, func(b *cryptobyte.Builder) {
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	return marshalExt(ExtPreSharedKey, func(b *builder) {
+		b.AddUint16LengthPrefixed(func(b *builder) {
 			for _, id := range p.Identities {
 				addOpaque16(b, id.Identity)
 				b.AddUint32(id.ObfuscatedTicketAge)
@@ -402,8 +402,8 @@ func (p PreSharedKeyClientHello) Marshal() []byte {
 	})
 }
 
-func (p PreSharedKeyClientHello) addBinders(b *cryptobyte.Builder) {
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+func (p PreSharedKeyClientHello) addBinders(b *builder) {
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		for _, binder := range p.Binders {
 			addOpaque8(b, binder)
 		}
@@ -466,7 +466,7 @@ type PreSharedKeyServerHello struct {
 }
 
 func (p PreSharedKeyServerHello) Marshal() []byte {
-	return marshalExt(ExtPreSharedKey, func(b *cryptobyte.Builder) { b.AddUint16(p.SelectedIdentity) })
+	return marshalExt(ExtPreSharedKey, func(b *builder) { b.AddUint16(p.SelectedIdentity) })
 }
 
 func (p *PreSharedKeyServerHello) Unmarshal(data []byte) error {
@@ -486,7 +486,7 @@ func (p *PreSharedKeyServerHello) Unmarshal(data []byte) error {
 type Cookie []byte
 
 func (c Cookie) Marshal() []byte {
-	return marshalExt(ExtCookie, func(b *cryptobyte.Builder) { addOpaque16(b, c) })
+	return marshalExt(ExtCookie, func(b *builder) { addOpaque16(b, c) })
 }
 
 func (c *Cookie) Unmarshal(data []byte) error {
@@ -508,7 +508,7 @@ func (c *Cookie) Unmarshal(data []byte) error {
 type CertificateAuthorities [][]byte
 
 func (c CertificateAuthorities) Marshal() []byte {
-	return marshalExt(ExtCertificateAuthorities, func(b *cryptobyte.Builder) { addDistinguishedNames(b, c) })
+	return marshalExt(ExtCertificateAuthorities, func(b *builder) { addDistinguishedNames(b, c) })
 }
 
 func (c *CertificateAuthorities) Unmarshal(data []byte) error {
@@ -526,8 +526,8 @@ func (c *CertificateAuthorities) Unmarshal(data []byte) error {
 
 // addDistinguishedNames writes DistinguishedName x<..2^16-1>, each
 // opaque DistinguishedName<1..2^16-1> (RFC 8446 §4.2.4, RFC 5246 §7.4.4).
-func addDistinguishedNames(b *cryptobyte.Builder, names [][]byte) {
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+func addDistinguishedNames(b *builder, names [][]byte) {
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		for _, dn := range names {
 			addOpaque16(b, dn)
 		}
@@ -564,7 +564,7 @@ func (e EarlyDataIndication) Marshal() []byte {
 	if !e.InNewSessionTicket {
 		return nil
 	}
-	return marshalExt(ExtEarlyData, func(b *cryptobyte.Builder) { b.AddUint32(e.MaxEarlyDataSize) })
+	return marshalExt(ExtEarlyData, func(b *builder) { b.AddUint32(e.MaxEarlyDataSize) })
 }
 
 func (e *EarlyDataIndication) Unmarshal(data []byte) error {

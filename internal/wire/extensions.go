@@ -78,8 +78,8 @@ func (e *Extensions) AddEmpty(t ExtensionType) {
 }
 
 // marshal writes Extension extensions<0..2^16-1>.
-func (e Extensions) marshal(b *cryptobyte.Builder) {
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+func (e Extensions) marshal(b *builder) {
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		for _, ext := range e {
 			b.AddUint16(uint16(ext.Type))
 			addOpaque16(b, ext.Data)

@@ -12,8 +12,8 @@ type Certificate struct {
 func (*Certificate) Type() HandshakeType { return TypeCertificate }
 
 func (m *Certificate) Marshal() []byte {
-	return marshalMessage(TypeCertificate, func(b *cryptobyte.Builder) {
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+	return marshalMessage(TypeCertificate, func(b *builder) {
+		b.AddUint24LengthPrefixed(func(b *builder) {
 			for _, cert := range m.Chain {
 				addOpaque24(b, cert)
 			}
@@ -62,9 +62,9 @@ type Certificate13 struct {
 func (*Certificate13) Type() HandshakeType { return TypeCertificate }
 
 func (m *Certificate13) Marshal() []byte {
-	return marshalMessage(TypeCertificate, func(b *cryptobyte.Builder) {
+	return marshalMessage(TypeCertificate, func(b *builder) {
 		addOpaque8(b, m.Context)
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { // certificate_list<0..2^24-1>
+		b.AddUint24LengthPrefixed(func(b *builder) { // certificate_list<0..2^24-1>
 			for _, e := range m.Entries {
 				addOpaque24(b, e.Data)
 				e.Extensions.marshal(b)
@@ -114,7 +114,7 @@ type CertificateRequest struct {
 func (*CertificateRequest) Type() HandshakeType { return TypeCertificateRequest }
 
 func (m *CertificateRequest) Marshal() []byte {
-	return marshalMessage(TypeCertificateRequest, func(b *cryptobyte.Builder) {
+	return marshalMessage(TypeCertificateRequest, func(b *builder) {
 		addOpaque8(b, m.CertificateTypes)
 		addUint16List16(b, m.SignatureAlgorithms)
 		addDistinguishedNames(b, m.CertificateAuthorities)
@@ -152,7 +152,7 @@ type CertificateRequest13 struct {
 func (*CertificateRequest13) Type() HandshakeType { return TypeCertificateRequest }
 
 func (m *CertificateRequest13) Marshal() []byte {
-	return marshalMessage(TypeCertificateRequest, func(b *cryptobyte.Builder) {
+	return marshalMessage(TypeCertificateRequest, func(b *builder) {
 		addOpaque8(b, m.Context)
 		m.Extensions.marshal(b)
 	})
@@ -189,7 +189,7 @@ type CertificateVerify struct {
 func (*CertificateVerify) Type() HandshakeType { return TypeCertificateVerify }
 
 func (m *CertificateVerify) Marshal() []byte {
-	return marshalMessage(TypeCertificateVerify, func(b *cryptobyte.Builder) {
+	return marshalMessage(TypeCertificateVerify, func(b *builder) {
 		b.AddUint16(m.SignatureScheme)
 		addOpaque16(b, m.Signature)
 	})

@@ -1,7 +1,5 @@
 package wire
 
-import "golang.org/x/crypto/cryptobyte"
-
 // ClientHello is RFC 5246 §7.4.1.2 / RFC 8446 §4.1.2.
 type ClientHello struct {
 	Version            uint16 // legacy_version
@@ -17,7 +15,7 @@ func (*ClientHello) Type() HandshakeType { return TypeClientHello }
 // Marshal always writes an extensions block, zero-length if there are no
 // extensions, which both TLS 1.2 and TLS 1.3 accept.
 func (m *ClientHello) Marshal() []byte {
-	return marshalMessage(TypeClientHello, func(b *cryptobyte.Builder) {
+	return marshalMessage(TypeClientHello, func(b *builder) {
 		b.AddUint16(m.Version)
 		b.AddBytes(m.Random[:])
 		addOpaque8(b, m.SessionID)
@@ -96,7 +94,7 @@ func (m *ServerHello) IsHelloRetryRequest() bool {
 // parsed ServerHello keeps an empty block as a non-nil empty list. (A TLS
 // 1.3 ServerHello always has supported_versions.)
 func (m *ServerHello) Marshal() []byte {
-	return marshalMessage(TypeServerHello, func(b *cryptobyte.Builder) {
+	return marshalMessage(TypeServerHello, func(b *builder) {
 		b.AddUint16(m.Version)
 		b.AddBytes(m.Random[:])
 		addOpaque8(b, m.SessionID)

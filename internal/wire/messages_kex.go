@@ -1,7 +1,5 @@
 package wire
 
-import "golang.org/x/crypto/cryptobyte"
-
 // curveTypeNamedCurve is RFC 8422 §5.4 ECCurveType named_curve, "now the only
 // remaining format": the explicit prime and char2 curve types are deprecated.
 const curveTypeNamedCurve = 3
@@ -25,19 +23,19 @@ func (*ServerKeyExchange) Type() HandshakeType { return TypeServerKeyExchange }
 // Params returns the encoded ServerECDHParams (curve_type, named_curve,
 // point), the part of the message the signature covers.
 func (m *ServerKeyExchange) Params() []byte {
-	b := cryptobyte.NewBuilder(nil)
+	b := newBuilder(4 + 255)
 	m.addParams(b)
 	return mustBytes(b, "ServerKeyExchange params")
 }
 
-func (m *ServerKeyExchange) addParams(b *cryptobyte.Builder) {
+func (m *ServerKeyExchange) addParams(b *builder) {
 	b.AddUint8(curveTypeNamedCurve)
 	b.AddUint16(m.Group)
 	addOpaque8(b, m.PublicKey)
 }
 
 func (m *ServerKeyExchange) Marshal() []byte {
-	return marshalMessage(TypeServerKeyExchange, func(b *cryptobyte.Builder) {
+	return marshalMessage(TypeServerKeyExchange, func(b *builder) {
 		m.addParams(b)
 		b.AddUint16(m.SignatureScheme)
 		addOpaque16(b, m.Signature)
@@ -85,7 +83,7 @@ type ClientKeyExchangeRSA struct {
 func (*ClientKeyExchangeRSA) Type() HandshakeType { return TypeClientKeyExchange }
 
 func (m *ClientKeyExchangeRSA) Marshal() []byte {
-	return marshalMessage(TypeClientKeyExchange, func(b *cryptobyte.Builder) {
+	return marshalMessage(TypeClientKeyExchange, func(b *builder) {
 		addOpaque16(b, m.EncryptedPreMasterSecret)
 	})
 }
@@ -116,7 +114,7 @@ type ClientKeyExchangeECDHE struct {
 func (*ClientKeyExchangeECDHE) Type() HandshakeType { return TypeClientKeyExchange }
 
 func (m *ClientKeyExchangeECDHE) Marshal() []byte {
-	return marshalMessage(TypeClientKeyExchange, func(b *cryptobyte.Builder) {
+	return marshalMessage(TypeClientKeyExchange, func(b *builder) {
 		addOpaque8(b, m.PublicKey)
 	})
 }

@@ -1,7 +1,5 @@
 package wire
 
-import "golang.org/x/crypto/cryptobyte"
-
 // Finished is RFC 5246 §7.4.9 / RFC 8446 §4.4.4: the body is verify_data,
 // whose length the cipher suite fixes (12 bytes in TLS 1.2, the hash length in
 // TLS 1.3); the engine checks the length, Unmarshal only rejects empty.
@@ -12,7 +10,7 @@ type Finished struct {
 func (*Finished) Type() HandshakeType { return TypeFinished }
 
 func (m *Finished) Marshal() []byte {
-	return marshalMessage(TypeFinished, func(b *cryptobyte.Builder) { b.AddBytes(m.VerifyData) })
+	return marshalMessage(TypeFinished, func(b *builder) { b.AddBytes(m.VerifyData) })
 }
 
 func (m *Finished) Unmarshal(msg []byte) error {
@@ -45,7 +43,7 @@ type NewSessionTicket struct {
 func (*NewSessionTicket) Type() HandshakeType { return TypeNewSessionTicket }
 
 func (m *NewSessionTicket) Marshal() []byte {
-	return marshalMessage(TypeNewSessionTicket, func(b *cryptobyte.Builder) {
+	return marshalMessage(TypeNewSessionTicket, func(b *builder) {
 		b.AddUint32(m.LifetimeHint)
 		addOpaque16(b, m.Ticket)
 	})
@@ -83,7 +81,7 @@ type NewSessionTicket13 struct {
 func (*NewSessionTicket13) Type() HandshakeType { return TypeNewSessionTicket }
 
 func (m *NewSessionTicket13) Marshal() []byte {
-	return marshalMessage(TypeNewSessionTicket, func(b *cryptobyte.Builder) {
+	return marshalMessage(TypeNewSessionTicket, func(b *builder) {
 		b.AddUint32(m.Lifetime)
 		b.AddUint32(m.AgeAdd)
 		addOpaque8(b, m.Nonce)
@@ -136,7 +134,7 @@ type KeyUpdate struct {
 func (*KeyUpdate) Type() HandshakeType { return TypeKeyUpdate }
 
 func (m *KeyUpdate) Marshal() []byte {
-	return marshalMessage(TypeKeyUpdate, func(b *cryptobyte.Builder) { b.AddUint8(m.RequestUpdate) })
+	return marshalMessage(TypeKeyUpdate, func(b *builder) { b.AddUint8(m.RequestUpdate) })
 }
 
 func (m *KeyUpdate) Unmarshal(msg []byte) error {
@@ -162,5 +160,5 @@ func (m *KeyUpdate) Unmarshal(msg []byte) error {
 // replaces ClientHello1 in the transcript after a HelloRetryRequest
 // (RFC 8446 §4.4.1): msg_type 254, a uint24 length, and Hash(ClientHello1).
 func MessageHash(hashOfClientHello1 []byte) []byte {
-	return marshalMessage(TypeMessageHash, func(b *cryptobyte.Builder) { b.AddBytes(hashOfClientHello1) })
+	return marshalMessage(TypeMessageHash, func(b *builder) { b.AddBytes(hashOfClientHello1) })
 }

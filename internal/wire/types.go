@@ -159,8 +159,8 @@ func ParseHeader(b []byte) (t HandshakeType, bodyLen int, ok bool) {
 // marshalMessage frames the body that add writes as
 //
 //	struct { HandshakeType msg_type; uint24 length; <body> } Handshake;
-func marshalMessage(t HandshakeType, add func(b *cryptobyte.Builder)) []byte {
-	b := cryptobyte.NewBuilder(nil)
+func marshalMessage(t HandshakeType, add func(b *builder)) []byte {
+	b := newBuilder(messageSizeHint)
 	b.AddUint8(uint8(t))
 	b.AddUint24LengthPrefixed(add)
 	return mustBytes(b, t.String())
@@ -168,7 +168,12 @@ func marshalMessage(t HandshakeType, add func(b *cryptobyte.Builder)) []byte {
 
 // mustBytes returns what b built. Building fails only when a field is longer
 // than its length prefix allows, which the caller should never ask for.
-func mustBytes(b *cryptobyte.Builder, what string) []byte {
+// messageSizeHint covers most handshake messages, so that marshalling one
+// allocates its buffer once: a ClientHello with an X25519MLKEM768 share is
+// about 1,400 bytes; a certificate chain grows the buffer as it needs.
+const messageSizeHint = 512
+
+func mustBytes(b *builder, what string) []byte {
 	out, err := b.Bytes()
 	if err != nil {
 		panic("wire: cannot marshal " + what + ": " + err.Error())
@@ -273,28 +278,28 @@ func readUint16s(v cryptobyte.String, out *[]uint16) bool {
 	return true
 }
 
-func addOpaque8(b *cryptobyte.Builder, v []byte) {
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(v) })
+func addOpaque8(b *builder, v []byte) {
+	b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes(v) })
 }
 
-func addOpaque16(b *cryptobyte.Builder, v []byte) {
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(v) })
+func addOpaque16(b *builder, v []byte) {
+	b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(v) })
 }
 
-func addOpaque24(b *cryptobyte.Builder, v []byte) {
-	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(v) })
+func addOpaque24(b *builder, v []byte) {
+	b.AddUint24LengthPrefixed(func(b *builder) { b.AddBytes(v) })
 }
 
-func addUint16List16(b *cryptobyte.Builder, list []uint16) {
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+func addUint16List16(b *builder, list []uint16) {
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		for _, x := range list {
 			b.AddUint16(x)
 		}
 	})
 }
 
-func addUint16List8(b *cryptobyte.Builder, list []uint16) {
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
+func addUint16List8(b *builder, list []uint16) {
+	b.AddUint8LengthPrefixed(func(b *builder) {
 		for _, x := range list {
 			b.AddUint16(x)
 		}
