@@ -12,6 +12,10 @@ package tlsflow_test
 // Sub-benchmark names:
 //   BenchmarkHandshake/<case>/{tlsflow,crypto-tls}
 //   BenchmarkThroughput/<case>/{tlsflow,crypto-tls,plain-tcp}
+//   BenchmarkIdleConnections/{tlsflow,crypto-tls,plain-tcp}  (bench_idle_test.go)
+//   BenchmarkIdleMany/{tlsflow,crypto-tls,plain-tcp}         (bench_idle_test.go)
+// BenchmarkHandshake also reports the primitive bound of each case
+// (bench_bound_test.go). Run everything on one core: -cpu 1.
 // benchstat puts only key=value name parts in columns, so
 // docs/PERFORMANCE.md rewrites the last part as stack=... before comparing.
 //
@@ -68,27 +72,29 @@ type benchWant struct {
 
 // check compares what each side of one connection saw with w.
 func (w benchWant) check(cli, srv peerConn, cliState, srvState func(peerConn) outcome) error {
-	for _, side := range []struct {
-		name  string
-		conn  peerConn
-		state func(peerConn) outcome
-	}{{"client", cli, cliState}, {"server", srv, srvState}} {
-		o := side.state(side.conn)
-		if o.version != w.version {
-			return fmt.Errorf("%s negotiated %s, want %s", side.name, tlsflow.VersionName(o.version), tlsflow.VersionName(w.version))
-		}
-		if w.suite != 0 && o.suite != w.suite {
-			return fmt.Errorf("%s negotiated %s, want %s", side.name, tlsflow.CipherSuiteName(o.suite), tlsflow.CipherSuiteName(w.suite))
-		}
-		if w.group != 0 && tlsflow.CurveID(o.curve) != w.group {
-			return fmt.Errorf("%s negotiated group %v, want %v", side.name, tlsflow.CurveID(o.curve), w.group)
-		}
-		if got := didResume(side.conn); got != w.resumed {
-			return fmt.Errorf("%s DidResume = %v, want %v", side.name, got, w.resumed)
-		}
-		if side.name == "server" && w.clientCert && (o.peerCerts == 0 || !o.verified) {
-			return fmt.Errorf("server saw %d client certificates (verified %v), want a verified one", o.peerCerts, o.verified)
-		}
+	if err := w.checkSide("client", cli, cliState); err != nil {
+		return err
+	}
+	return w.checkSide("server", srv, srvState)
+}
+
+// checkSide compares what one side ("client" or "server") saw with w.
+func (w benchWant) checkSide(side string, conn peerConn, state func(peerConn) outcome) error {
+	o := state(conn)
+	if o.version != w.version {
+		return fmt.Errorf("%s negotiated %s, want %s", side, tlsflow.VersionName(o.version), tlsflow.VersionName(w.version))
+	}
+	if w.suite != 0 && o.suite != w.suite {
+		return fmt.Errorf("%s negotiated %s, want %s", side, tlsflow.CipherSuiteName(o.suite), tlsflow.CipherSuiteName(w.suite))
+	}
+	if w.group != 0 && tlsflow.CurveID(o.curve) != w.group {
+		return fmt.Errorf("%s negotiated group %v, want %v", side, tlsflow.CurveID(o.curve), w.group)
+	}
+	if got := didResume(conn); got != w.resumed {
+		return fmt.Errorf("%s DidResume = %v, want %v", side, got, w.resumed)
+	}
+	if side == "server" && w.clientCert && (o.peerCerts == 0 || !o.verified) {
+		return fmt.Errorf("server saw %d client certificates (verified %v), want a verified one", o.peerCerts, o.verified)
 	}
 	return nil
 }
@@ -100,6 +106,9 @@ type handshakeBench struct {
 	// peers returns fresh configurations, so each run starts with empty
 	// session caches and new ticket keys.
 	peers func() benchPeers
+	// bound lists the public-key operations one handshake of this case
+	// performs, both sides, with the keys of p (bench_bound_test.go).
+	bound func(tb testing.TB, p benchPeers) []pkOp
 }
 
 func handshakeBenches() []handshakeBench {
@@ -168,25 +177,76 @@ func handshakeBenches() []handshakeBench {
 			return p
 		}
 	}
+	// The public-key operations of each case. The server certificates
+	// (ECDSA P-256 and RSA-2048) and the client certificate (ECDSA P-256)
+	// are all issued by the ECDSA P-256 test CA, and every chain is the leaf
+	// then the CA: one ECDSA P-256 signature to check per chain.
+	serverCert := func(p benchPeers) tlsflow.Certificate { return p.flowServer.Certificates[0] }
+	clientCert := func(p benchPeers) tlsflow.Certificate { return p.flowClient.Certificates[0] }
+	// TLS 1.3 full (RFC 8446 §2): the key exchange in key_share, the
+	// server's CertificateVerify (§4.4.3) made and checked, and the client's
+	// check of the server's chain.
+	full13 := func(hybrid bool) func(testing.TB, benchPeers) []pkOp {
+		return func(tb testing.TB, p benchPeers) []pkOp {
+			ops := x25519Exchange(tb)
+			if hybrid {
+				ops = append(ops, mlkemExchange(tb)...)
+			}
+			ops = append(ops, signOps(tb, "server", "client", "CertificateVerify", serverCert(p).PrivateKey)...)
+			return append(ops, chainOps(tb, "client", serverCert(p))...)
+		}
+	}
+	// TLS 1.2 ECDHE (RFC 8422 §2): the X25519 exchange, the server's
+	// signature over its ServerKeyExchange (§5.4) made and checked, the
+	// client's check of the server's chain; with a client certificate also
+	// the client's CertificateVerify (RFC 5246 §7.4.8) made and checked and
+	// the server's check of the client's chain.
+	ecdhe12 := func(withClientCert bool) func(testing.TB, benchPeers) []pkOp {
+		return func(tb testing.TB, p benchPeers) []pkOp {
+			ops := x25519Exchange(tb)
+			ops = append(ops, signOps(tb, "server", "client", "ServerKeyExchange", serverCert(p).PrivateKey)...)
+			ops = append(ops, chainOps(tb, "client", serverCert(p))...)
+			if withClientCert {
+				ops = append(ops, signOps(tb, "client", "server", "CertificateVerify", clientCert(p).PrivateKey)...)
+				ops = append(ops, chainOps(tb, "server", clientCert(p))...)
+			}
+			return ops
+		}
+	}
+	// TLS 1.2 RSA key exchange (RFC 5246 §7.4.7.1): no signature in the
+	// handshake; the pre-master secret encrypted to the server's RSA key and
+	// decrypted by the server, and the client's check of the server's chain.
+	rsaKex12 := func(tb testing.TB, p benchPeers) []pkOp {
+		return append(rsaKexOps(tb, serverCert(p).PrivateKey), chainOps(tb, "client", serverCert(p))...)
+	}
+	// TLS 1.3 resumption with psk_dhe_ke (RFC 8446 §4.2.9): a fresh X25519
+	// exchange, but the PSK authenticates: no certificate, no signature.
+	// Sealing and opening the ticket is symmetric.
+	resumed13 := func(tb testing.TB, _ benchPeers) []pkOp { return x25519Exchange(tb) }
+	// TLS 1.2 resumption by ticket (RFC 5077 §3.1): the abbreviated
+	// handshake reuses the master secret. There is no public-key operation
+	// at all, so the bound is zero and no share is reported.
+	resumed12 := func(testing.TB, benchPeers) []pkOp { return nil }
+
 	v13, v12 := tlsflow.VersionTLS13, tlsflow.VersionTLS12
 	aes128 := tlsflow.TLS_AES_128_GCM_SHA256
 	return []handshakeBench{
 		{"TLS13-X25519-ECDSA-P256", benchWant{version: v13, suite: aes128, group: tlsflow.X25519},
-			tls13(tlsflow.X25519, false)},
+			tls13(tlsflow.X25519, false), full13(false)},
 		{"TLS13-X25519MLKEM768-ECDSA-P256", benchWant{version: v13, suite: aes128, group: tlsflow.X25519MLKEM768},
-			tls13(tlsflow.X25519MLKEM768, false)},
+			tls13(tlsflow.X25519MLKEM768, false), full13(true)},
 		{"TLS12-ECDHE-ECDSA-X25519", benchWant{version: v12, suite: tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, group: tlsflow.X25519},
-			tls12(tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, ecdsaFlow, ecdsaGo, false, false)},
+			tls12(tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, ecdsaFlow, ecdsaGo, false, false), ecdhe12(false)},
 		{"TLS12-RSA-kex-RSA2048", benchWant{version: v12, suite: tlsflow.TLS_RSA_WITH_AES_128_GCM_SHA256},
-			tls12(tlsflow.TLS_RSA_WITH_AES_128_GCM_SHA256, rsaFlow, rsaGo, false, false)},
+			tls12(tlsflow.TLS_RSA_WITH_AES_128_GCM_SHA256, rsaFlow, rsaGo, false, false), rsaKex12},
 		{"TLS12-ECDHE-RSA2048-client-cert", benchWant{version: v12, suite: tlsflow.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, group: tlsflow.X25519, clientCert: true},
-			tls12(tlsflow.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, rsaFlow, rsaGo, true, false)},
+			tls12(tlsflow.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, rsaFlow, rsaGo, true, false), ecdhe12(true)},
 		// Resumed: psk_dhe_ke still runs X25519 (RFC 8446 §4.2.9); no certificates.
 		{"TLS13-resumed-psk_dhe_ke-X25519", benchWant{version: v13, suite: aes128, group: tlsflow.X25519, resumed: true},
-			tls13(tlsflow.X25519, true)},
+			tls13(tlsflow.X25519, true), resumed13},
 		// Resumed by session ticket (RFC 5077): no key exchange, no certificates.
 		{"TLS12-resumed-ticket", benchWant{version: v12, suite: tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, resumed: true},
-			tls12(tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, ecdsaFlow, ecdsaGo, false, true)},
+			tls12(tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, ecdsaFlow, ecdsaGo, false, true), resumed12},
 	}
 }
 
@@ -194,6 +254,13 @@ func handshakeBenches() []handshakeBench {
 // this process, both measured: the handshake on both sides, then one byte
 // of application data from the server to the client (which also delivers a
 // TLS 1.3 NewSessionTicket, so a resuming client always has a fresh ticket).
+//
+// Run it on one core (-cpu 1): both sides then share one P, and cpu-ns/op
+// is the cost of a handshake on one core. After the handshakes, still
+// inside the same sub-benchmark, the case's public-key operations are timed
+// on the same clock: bound-ns/op is their sum, the fastest a handshake could
+// be, and bound-share is bound-ns/op ÷ cpu-ns/op, the share of that bound
+// the stack reaches (1 would be a handshake that costs nothing else).
 func BenchmarkHandshake(b *testing.B) {
 	for _, bc := range handshakeBenches() {
 		b.Run(bc.name, func(b *testing.B) {
@@ -205,7 +272,9 @@ func BenchmarkHandshake(b *testing.B) {
 }
 
 func benchHandshake(b *testing.B, bc handshakeBench, stack string) {
-	client, server := bc.peers().endpoints(stack)
+	peers := bc.peers()
+	client, server := peers.endpoints(stack)
+	ops := bc.bound(b, peers)
 	if bc.want.resumed {
 		// Warm the client's session cache once, outside the timer.
 		cli, srv, err := pipeHandshake(client, server)
@@ -214,6 +283,10 @@ func benchHandshake(b *testing.B, bc handshakeBench, stack string) {
 		}
 		closePeers(cli, srv)
 	}
+	// The bound's passes are spread evenly among the handshakes, with the
+	// timer stopped; their CPU time is taken out of cpu-ns/op.
+	var bound boundTimer
+	stride := max(b.N/boundReps(b.N), 1)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := startCPU()
@@ -230,9 +303,20 @@ func benchHandshake(b *testing.B, bc handshakeBench, stack string) {
 			}
 		}
 		closePeers(cli, srv)
+		if len(ops) > 0 && i%stride == stride-1 && bound.passes < boundReps(b.N) {
+			b.StopTimer()
+			if err := bound.pass(ops); err != nil {
+				b.Fatalf("%s: timing the primitive bound: %v", stack, err)
+			}
+			b.StartTimer()
+		}
 	}
 	b.StopTimer()
-	cpu.report(b)
+	cpuPerOp := cpu.report(b, bound.used)
+	b.ReportMetric(float64(bound.perPass().Nanoseconds()), "bound-ns/op")
+	if bound.passes > 0 && cpuPerOp > 0 {
+		b.ReportMetric(float64(bound.perPass().Nanoseconds())/cpuPerOp, "bound-share")
+	}
 }
 
 // pipeStallTimeout ends a connection that stopped making progress. net.Pipe
@@ -451,7 +535,7 @@ func benchThroughput(b *testing.B, client, server *endpoint, want benchWant) {
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	cpu.report(b)
+	cpu.report(b, 0)
 	cli.Close()
 	srv.Close()
 }
@@ -465,13 +549,20 @@ type cpuTimer struct{ start time.Duration }
 
 func startCPU() cpuTimer { return cpuTimer{processCPU()} }
 
-func (t cpuTimer) report(b *testing.B) {
+// report reports cpu-ns/op and returns it, or 0 if the CPU time is unknown.
+// excluded is CPU time spent on something else meanwhile (the bound's
+// passes), taken out.
+func (t cpuTimer) report(b *testing.B, excluded time.Duration) float64 {
 	if t.start < 0 {
-		return
+		return 0
 	}
-	if used := processCPU() - t.start; used >= 0 {
-		b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	used := processCPU() - t.start - excluded
+	if used < 0 {
+		return 0
 	}
+	perOp := float64(used.Nanoseconds()) / float64(b.N)
+	b.ReportMetric(perOp, "cpu-ns/op")
+	return perOp
 }
 
 // processCPU is the process's user plus system CPU time, or -1 if unknown.

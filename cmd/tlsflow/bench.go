@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"runtime"
-	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -19,13 +18,17 @@ import (
 
 const benchHelp = `Usage: tlsflow bench [flags]
 
-Measures tlsflow beside Go's crypto/tls in the same process and the same
-run, with the same certificates and keys: full and resumed handshakes
-(client and server together, over an in-memory pipe) and bulk throughput
-over loopback TCP. It prints, for each case, both stacks' figures and the
-ratio crypto/tls ÷ tlsflow (above 1: tlsflow is faster). This machine may
-be busy: compare the ratios, not absolute numbers from different runs. The
-go test benchmarks (bench_test.go) are the reference; see docs/PERFORMANCE.md.
+Measures handshakes of tlsflow beside Go's crypto/tls in the same process
+and the same run, with the same certificates and keys, on one core
+(GOMAXPROCS=1): client and server together, over an in-memory pipe. For
+each case it prints both stacks' handshakes per second of CPU time and
+their ratio tlsflow ÷ crypto/tls (above 1: tlsflow is faster), the
+primitive bound (the public-key operations the handshake needs, timed in
+the same run) and the share of that bound each stack reaches (bound ÷ CPU
+time per handshake; 1 would mean the handshake costs nothing else). This
+machine may be busy: compare the ratios, not absolute numbers from
+different runs. The go test benchmarks (bench_test.go) are the reference;
+see docs/PERFORMANCE.md.
 
 Examples:
   tlsflow bench                 every case, 300 handshakes each
@@ -38,27 +41,36 @@ Flags:
 type benchStack struct {
 	name string
 	// pair returns a connected, not yet handshaken client and server.
-	pair func(c benchCase, client, server net.Conn) (cli, srv interface {
-		net.Conn
-		Handshake() error
-	})
+	pair func(c benchCase, client, server net.Conn) (cli, srv benchConn)
+}
+
+type benchConn interface {
+	net.Conn
+	Handshake() error
 }
 
 type benchCase struct {
-	name    string
-	version uint16
-	group   tlsflow.CurveID
-	rsaKex  bool
-	resume  bool
+	name       string
+	version    uint16
+	group      tlsflow.CurveID // zero: the RSA key exchange
+	rsaCert    bool            // the server's certificate is RSA-2048 (else ECDSA P-256)
+	suite      uint16          // TLS 1.2 only
+	clientCert bool            // the client sends an ECDSA P-256 certificate
+	resume     bool
 }
 
 var benchCases = []benchCase{
 	{name: "TLS 1.3 full, X25519, ECDSA P-256", version: tlsflow.VersionTLS13, group: tlsflow.X25519},
 	{name: "TLS 1.3 full, X25519MLKEM768, ECDSA P-256", version: tlsflow.VersionTLS13, group: tlsflow.X25519MLKEM768},
-	{name: "TLS 1.2 full, ECDHE-ECDSA X25519", version: tlsflow.VersionTLS12, group: tlsflow.X25519},
-	{name: "TLS 1.2 full, RSA key exchange (RSA-2048)", version: tlsflow.VersionTLS12, rsaKex: true},
+	{name: "TLS 1.2 full, ECDHE-ECDSA X25519", version: tlsflow.VersionTLS12, group: tlsflow.X25519,
+		suite: tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
+	{name: "TLS 1.2 full, RSA key exchange (RSA-2048)", version: tlsflow.VersionTLS12, rsaCert: true,
+		suite: tlsflow.TLS_RSA_WITH_AES_128_GCM_SHA256},
+	{name: "TLS 1.2 full, ECDHE-RSA-2048 + client cert", version: tlsflow.VersionTLS12, group: tlsflow.X25519, rsaCert: true,
+		suite: tlsflow.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, clientCert: true},
 	{name: "TLS 1.3 resumed (psk_dhe_ke)", version: tlsflow.VersionTLS13, group: tlsflow.X25519, resume: true},
-	{name: "TLS 1.2 resumed (ticket)", version: tlsflow.VersionTLS12, group: tlsflow.X25519, resume: true},
+	{name: "TLS 1.2 resumed (ticket)", version: tlsflow.VersionTLS12, group: tlsflow.X25519, resume: true,
+		suite: tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
 }
 
 func runBench(args []string, out io.Writer) error {
@@ -70,33 +82,51 @@ func runBench(args []string, out io.Writer) error {
 	if *n < 1 {
 		return usagef("--n must be at least 1")
 	}
+	// One core: the handshakes per second are those of one core, and the
+	// client and the server share it, as the bound's operations do.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	fmt.Fprintln(out, "Making certificates …")
 	env, err := newBenchEnv()
 	if err != nil {
 		return err
 	}
-	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "handshake (%d each)\ttlsflow µs\tcrypto/tls µs\tratio\ttlsflow allocs\tcrypto/tls allocs\n", *n)
+	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "handshake (%d each)\ttlsflow /s\tcrypto/tls /s\tratio\tbound µs\ttlsflow share\tcrypto/tls share\ttlsflow allocs\tcrypto/tls allocs\t\n", *n)
+	flow, gotls := env.flowStack(), env.goStack()
 	for _, c := range benchCases {
 		fmt.Fprintf(out, "  %s …\n", c.name)
-		a, err := env.handshakes(c, env.flowStack(), *n)
+		a, b, bound, err := env.measure(c, flow, gotls, *n)
 		if err != nil {
-			return fmt.Errorf("%s, tlsflow: %w", c.name, err)
+			return fmt.Errorf("%s, %w", c.name, err)
 		}
-		b, err := env.handshakes(c, env.goStack(), *n)
-		if err != nil {
-			return fmt.Errorf("%s, crypto/tls: %w", c.name, err)
-		}
-		fmt.Fprintf(w, "%s\t%.0f\t%.0f\t%.2f\t%d\t%d\n", c.name, a.cpuMicros, b.cpuMicros, b.cpuMicros/a.cpuMicros, a.allocs, b.allocs)
+		fmt.Fprintf(w, "%s\t%.0f\t%.0f\t%.2f\t%s\t%s\t%s\t%d\t%d\t\n", c.name, a.rate(), b.rate(), a.rate()/b.rate(),
+			micros(bound), share(bound, a.cpu), share(bound, b.cpu), a.allocs, b.allocs)
 	}
 	w.Flush()
-	fmt.Fprintln(out, "\n(µs: process CPU time per handshake, both sides; allocs: per handshake, both sides)")
+	fmt.Fprintln(out, "\n/s: handshakes per second of process CPU time, both sides, one core (GOMAXPROCS=1).")
+	fmt.Fprintln(out, "bound: the public-key operations one handshake needs, both sides, timed alone; share: bound ÷ CPU per handshake.")
+	fmt.Fprintln(out, "allocs: per handshake, both sides. TLS 1.2 ticket resumption has no public-key operation: no bound.")
 	return nil
 }
 
+func micros(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", float64(d)/float64(time.Microsecond))
+}
+
+func share(bound, cpu time.Duration) string {
+	if bound <= 0 || cpu <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", float64(bound)/float64(cpu))
+}
+
 type benchEnv struct {
-	ecdsa, rsa *pki.Leaf
-	pool       *x509.CertPool
+	ca              *pki.Authority
+	ecdsa, rsa, cli *pki.Leaf
+	pool            *x509.CertPool
 }
 
 func newBenchEnv() (*benchEnv, error) {
@@ -104,44 +134,53 @@ func newBenchEnv() (*benchEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &benchEnv{pool: ca.Pool}
+	e := &benchEnv{ca: ca, pool: ca.Pool}
 	if e.ecdsa, err = ca.Server(pki.ECDSAP256, "localhost"); err != nil {
 		return nil, err
 	}
 	if e.rsa, err = ca.Server(pki.RSA2048, "localhost"); err != nil {
 		return nil, err
 	}
+	if e.cli, err = ca.Client(pki.ECDSAP256, "bench client"); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
 func (e *benchEnv) leaf(c benchCase) *pki.Leaf {
-	if c.rsaKex {
+	if c.rsaCert {
 		return e.rsa
 	}
 	return e.ecdsa
 }
 
-// flowStack is tlsflow, with one client cache and one server config per
-// case, so resumed cases resume.
+// flowStack is tlsflow, with one client and one server config per case, so
+// resumed cases resume. TLS 1.3 is pinned to TLS_AES_128_GCM_SHA256, what
+// crypto/tls picks on AES hardware and cannot be configured away from.
 func (e *benchEnv) flowStack() benchStack {
 	configs := map[string][2]*tlsflow.Config{}
-	return benchStack{name: "tlsflow", pair: func(c benchCase, client, server net.Conn) (cli, srv interface {
-		net.Conn
-		Handshake() error
-	}) {
+	return benchStack{name: "tlsflow", pair: func(c benchCase, client, server net.Conn) (cli, srv benchConn) {
 		cfg, ok := configs[c.name]
 		if !ok {
 			l := e.leaf(c)
 			cc := &tlsflow.Config{RootCAs: e.pool, ServerName: "localhost", MinVersion: c.version, MaxVersion: c.version}
 			sc := &tlsflow.Config{Certificates: []tlsflow.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
 				MinVersion: c.version, MaxVersion: c.version, SessionTicketsDisabled: !c.resume}
-			if c.rsaKex {
-				cc.CipherSuites = []uint16{tlsflow.TLS_RSA_WITH_AES_128_GCM_SHA256}
-				sc.CipherSuites = cc.CipherSuites
+			if c.version == tlsflow.VersionTLS13 {
+				cc.CipherSuites = []uint16{tlsflow.TLS_AES_128_GCM_SHA256}
 			} else {
+				cc.CipherSuites = []uint16{c.suite}
+			}
+			sc.CipherSuites = cc.CipherSuites
+			if c.group != 0 {
+				// P-256 too: in TLS 1.2 the client must list the ECDSA
+				// certificate's curve (RFC 8422 §5.1).
 				cc.CurvePreferences = []tlsflow.CurveID{c.group, tlsflow.CurveP256}
 				sc.CurvePreferences = []tlsflow.CurveID{c.group}
-				cc.CipherSuites = []uint16{tlsflow.TLS_AES_128_GCM_SHA256, tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
+			}
+			if c.clientCert {
+				cc.Certificates = []tlsflow.Certificate{{Certificate: e.cli.Chain, PrivateKey: e.cli.Key, Leaf: e.cli.Cert}}
+				sc.ClientAuth, sc.ClientCAs = tlsflow.RequireAndVerifyClientCert, e.pool
 			}
 			if c.resume {
 				cc.ClientSessionCache = tlsflow.NewLRUClientSessionCache(1)
@@ -158,22 +197,24 @@ func (e *benchEnv) flowStack() benchStack {
 // goStack is crypto/tls with the same choices.
 func (e *benchEnv) goStack() benchStack {
 	configs := map[string][2]*tls.Config{}
-	return benchStack{name: "crypto/tls", pair: func(c benchCase, client, server net.Conn) (cli, srv interface {
-		net.Conn
-		Handshake() error
-	}) {
+	return benchStack{name: "crypto/tls", pair: func(c benchCase, client, server net.Conn) (cli, srv benchConn) {
 		cfg, ok := configs[c.name]
 		if !ok {
 			l := e.leaf(c)
 			cc := &tls.Config{RootCAs: e.pool, ServerName: "localhost", MinVersion: c.version, MaxVersion: c.version}
 			sc := &tls.Config{Certificates: []tls.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
 				MinVersion: c.version, MaxVersion: c.version, SessionTicketsDisabled: !c.resume}
-			if c.rsaKex {
-				cc.CipherSuites = []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}
+			if c.version == tls.VersionTLS12 {
+				cc.CipherSuites = []uint16{c.suite}
 				sc.CipherSuites = cc.CipherSuites
-			} else {
+			}
+			if c.group != 0 {
 				cc.CurvePreferences = []tls.CurveID{tls.CurveID(c.group), tls.CurveP256}
 				sc.CurvePreferences = []tls.CurveID{tls.CurveID(c.group)}
+			}
+			if c.clientCert {
+				cc.Certificates = []tls.Certificate{{Certificate: e.cli.Chain, PrivateKey: e.cli.Key, Leaf: e.cli.Cert}}
+				sc.ClientAuth, sc.ClientCAs = tls.RequireAndVerifyClientCert, e.pool
 			}
 			if c.resume {
 				cc.ClientSessionCache = tls.NewLRUClientSessionCache(1)
@@ -188,36 +229,85 @@ func (e *benchEnv) goStack() benchStack {
 }
 
 type benchResult struct {
-	cpuMicros float64
-	allocs    uint64
+	cpu    time.Duration // process CPU time per handshake
+	allocs uint64        // per handshake
 }
 
-// handshakes runs n handshakes (after one warm-up, which also fills the
-// session caches of resumed cases) and returns the cost of one.
-func (e *benchEnv) handshakes(c benchCase, s benchStack, n int) (benchResult, error) {
-	if err := handshakeOnce(c, s, false); err != nil {
-		return benchResult{}, err
+// rate is handshakes per second of CPU time.
+func (r benchResult) rate() float64 { return float64(time.Second) / float64(max(r.cpu, 1)) }
+
+// benchRounds: the n handshakes of each stack and the bound's passes are
+// run in this many interleaved rounds, so all three see the same machine.
+const benchRounds = 10
+
+// measure runs n handshakes of c on each stack (after one warm-up each,
+// which also fills the session caches of resumed cases) and times the
+// case's primitive bound, interleaved in rounds. The warm-ups and the last
+// handshake of each stack are checked to have negotiated what the case says.
+func (e *benchEnv) measure(c benchCase, flow, gotls benchStack, n int) (a, b benchResult, bound time.Duration, err error) {
+	ops, err := e.boundOps(c)
+	if err != nil {
+		return a, b, 0, fmt.Errorf("primitive bound: %w", err)
 	}
+	for _, s := range []benchStack{flow, gotls} {
+		if err := handshakeOnce(c, s, true, false); err != nil {
+			return a, b, 0, fmt.Errorf("%s: warm-up: %w", s.name, err)
+		}
+	}
+	rounds := min(n, benchRounds)
+	passes := max(min(n, 100)/rounds, 1)
+	var boundCPU, flowCPU, goCPU time.Duration
+	var flowAllocs, goAllocs uint64
+	done := 0
+	for r := range rounds {
+		k := n / rounds
+		if r == rounds-1 {
+			k = n - done
+		}
+		cpu, allocs, err := handshakes(c, flow, k, r == rounds-1)
+		if err != nil {
+			return a, b, 0, fmt.Errorf("tlsflow: %w", err)
+		}
+		flowCPU, flowAllocs = flowCPU+cpu, flowAllocs+allocs
+		if len(ops) > 0 {
+			used, err := timeBound(ops, passes)
+			if err != nil {
+				return a, b, 0, fmt.Errorf("primitive bound: %w", err)
+			}
+			boundCPU += used
+		}
+		if cpu, allocs, err = handshakes(c, gotls, k, r == rounds-1); err != nil {
+			return a, b, 0, fmt.Errorf("crypto/tls: %w", err)
+		}
+		goCPU, goAllocs = goCPU+cpu, goAllocs+allocs
+		done += k
+	}
+	a = benchResult{flowCPU / time.Duration(n), flowAllocs / uint64(n)}
+	b = benchResult{goCPU / time.Duration(n), goAllocs / uint64(n)}
+	return a, b, boundCPU / time.Duration(rounds), nil
+}
+
+// handshakes runs k handshakes of c on s and returns the process CPU time
+// and allocations they took. With checkLast, the last one is checked.
+func handshakes(c benchCase, s benchStack, k int, checkLast bool) (time.Duration, uint64, error) {
 	var before, after runtime.MemStats
-	runtime.GC()
 	runtime.ReadMemStats(&before)
 	cpu0 := processCPU()
-	for i := 0; i < n; i++ {
-		if err := handshakeOnce(c, s, c.resume); err != nil {
-			return benchResult{}, err
+	for i := 0; i < k; i++ {
+		if err := handshakeOnce(c, s, checkLast && i == k-1, c.resume); err != nil {
+			return 0, 0, fmt.Errorf("handshake %d of %d: %w", i+1, k, err)
 		}
 	}
 	cpu := processCPU() - cpu0
 	runtime.ReadMemStats(&after)
-	return benchResult{
-		cpuMicros: float64(cpu.Microseconds()) / float64(n),
-		allocs:    (after.Mallocs - before.Mallocs) / uint64(n),
-	}, nil
+	return cpu, after.Mallocs - before.Mallocs, nil
 }
 
 // handshakeOnce runs one handshake over an in-memory pipe and exchanges a
-// byte, so a TLS 1.3 client has read its ticket.
-func handshakeOnce(c benchCase, s benchStack, mustResume bool) error {
+// byte, so a TLS 1.3 client has read its ticket. With check, it also
+// compares what both sides negotiated with the case, and that they resumed
+// exactly when wantResume says.
+func handshakeOnce(c benchCase, s benchStack, check, wantResume bool) error {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
@@ -237,26 +327,57 @@ func handshakeOnce(c benchCase, s benchStack, mustResume bool) error {
 	if err == nil {
 		_, err = io.ReadFull(cli, make([]byte, 1))
 	}
-	if serr := <-errc; err == nil {
-		err = serr
+	if err != nil {
+		a.Close() // unblock a server still waiting for us
 	}
-	if err != nil && !strings.Contains(err.Error(), "closed pipe") {
-		return err
+	if serr := <-errc; err != nil || serr != nil {
+		return fmt.Errorf("client: %v; server: %v", err, serr)
 	}
-	if mustResume && !resumed(cli) {
-		return errors.New("the handshake did not resume")
+	if !check {
+		return nil
+	}
+	for _, side := range []struct {
+		name string
+		conn benchConn
+	}{{"client", cli}, {"server", srv}} {
+		st := state(side.conn)
+		if st.Version != c.version {
+			return fmt.Errorf("%s negotiated %s, want %s", side.name, tlsflow.VersionName(st.Version), tlsflow.VersionName(c.version))
+		}
+		if st.DidResume != wantResume {
+			return fmt.Errorf("%s DidResume = %v, want %v", side.name, st.DidResume, wantResume)
+		}
+		if c.group != 0 && !(c.version == tlsflow.VersionTLS12 && wantResume) && st.CurveID != c.group {
+			return fmt.Errorf("%s negotiated group %v, want %v", side.name, st.CurveID, c.group)
+		}
+		if c.version == tlsflow.VersionTLS12 && st.CipherSuite != c.suite {
+			return fmt.Errorf("%s negotiated %s, want %s", side.name, tlsflow.CipherSuiteName(st.CipherSuite), tlsflow.CipherSuiteName(c.suite))
+		}
+	}
+	if c.clientCert && len(state(srv).VerifiedChains) == 0 {
+		return errors.New("the server did not verify a client certificate")
 	}
 	return nil
 }
 
-func resumed(c net.Conn) bool {
+// benchState is what the checks need from either stack's ConnectionState.
+type benchState struct {
+	Version, CipherSuite uint16
+	CurveID              tlsflow.CurveID
+	DidResume            bool
+	VerifiedChains       [][]*x509.Certificate
+}
+
+func state(c net.Conn) benchState {
 	switch c := c.(type) {
 	case *tlsflow.Conn:
-		return c.ConnectionState().DidResume
+		s := c.ConnectionState()
+		return benchState{s.Version, s.CipherSuite, s.CurveID, s.DidResume, s.VerifiedChains}
 	case *tls.Conn:
-		return c.ConnectionState().DidResume
+		s := c.ConnectionState()
+		return benchState{s.Version, s.CipherSuite, tlsflow.CurveID(s.CurveID), s.DidResume, s.VerifiedChains}
 	}
-	return false
+	return benchState{}
 }
 
 // processCPU is the user and system CPU time this process has used.
