@@ -1,6 +1,7 @@
 package tlsflow
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -23,13 +24,9 @@ func (c *Conn) verifyServer(raw [][]byte) (*handshake.PeerCertificates, error) {
 			Roots:         c.config.RootCAs,
 			CurrentTime:   c.config.now(),
 			DNSName:       strings.TrimSuffix(strings.TrimPrefix(c.serverName(), "["), "]"),
-			Intermediates: x509.NewCertPool(),
 			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		}
-		for _, cert := range certs[1:] {
-			opts.Intermediates.AddCert(cert)
-		}
-		chains, err := certs[0].Verify(opts)
+		chains, err := verifyChain(certs, opts)
 		if err != nil {
 			return nil, &CertificateVerificationError{UnverifiedCertificates: certs, Err: explainHostname(err)}
 		}
@@ -56,16 +53,12 @@ func (c *Conn) verifyClient(raw [][]byte) (*handshake.PeerCertificates, error) {
 		opts := x509.VerifyOptions{
 			Roots:         c.config.ClientCAs,
 			CurrentTime:   c.config.now(),
-			Intermediates: x509.NewCertPool(),
 			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 		}
 		if opts.Roots == nil {
 			opts.Roots = x509.NewCertPool() // never fall back to the system pool for clients
 		}
-		for _, cert := range certs[1:] {
-			opts.Intermediates.AddCert(cert)
-		}
-		chains, err := certs[0].Verify(opts)
+		chains, err := verifyChain(certs, opts)
 		if err != nil {
 			return nil, &CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
 		}
@@ -77,6 +70,38 @@ func (c *Conn) verifyClient(raw [][]byte) (*handshake.PeerCertificates, error) {
 		}
 	}
 	return peer, nil
+}
+
+// verifyChain verifies certs[0] with the rest of the chain as intermediates.
+//
+// Self-issued certificates (issuer = subject) are left out of the first try.
+// Nearly always such a certificate is the peer's root, which RFC 8446
+// §4.4.2 lets it send or omit: if it is a trust anchor, x509 finds it among
+// the roots, and offered as an intermediate as well it only makes x509 check
+// the leaf's signature a second time against the same key, an eighth of a
+// TLS 1.3 ECDSA handshake. Leaving certificates out can only lose chains,
+// never make a wrong one: when the first try fails, the second one has the
+// whole chain, so a chain that needs a self-issued certificate (a key
+// rollover, RFC 5280 §6.1) verifies as before, and a chain that does not
+// verify fails with the same error.
+func verifyChain(certs []*x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error) {
+	opts.Intermediates = x509.NewCertPool()
+	var selfIssued []*x509.Certificate
+	for _, cert := range certs[1:] {
+		if bytes.Equal(cert.RawSubject, cert.RawIssuer) {
+			selfIssued = append(selfIssued, cert)
+			continue
+		}
+		opts.Intermediates.AddCert(cert)
+	}
+	chains, err := certs[0].Verify(opts)
+	if err == nil || len(selfIssued) == 0 {
+		return chains, err
+	}
+	for _, cert := range selfIssued {
+		opts.Intermediates.AddCert(cert)
+	}
+	return certs[0].Verify(opts)
 }
 
 func parseChain(raw [][]byte) ([]*x509.Certificate, error) {
