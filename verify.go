@@ -21,10 +21,10 @@ func (c *Conn) verifyServer(raw [][]byte) (*handshake.PeerCertificates, error) {
 	peer := &handshake.PeerCertificates{Certificates: certs}
 	if !c.config.InsecureSkipVerify {
 		opts := x509.VerifyOptions{
-			Roots:         c.config.RootCAs,
-			CurrentTime:   c.config.now(),
-			DNSName:       strings.TrimSuffix(strings.TrimPrefix(c.serverName(), "["), "]"),
-			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+			Roots:       c.config.RootCAs,
+			CurrentTime: c.config.now(),
+			DNSName:     strings.TrimSuffix(strings.TrimPrefix(c.serverName(), "["), "]"),
+			KeyUsages:   []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		}
 		chains, err := verifyChain(certs, opts)
 		if err != nil {
@@ -51,9 +51,9 @@ func (c *Conn) verifyClient(raw [][]byte) (*handshake.PeerCertificates, error) {
 	auth := c.config.ClientAuth
 	if auth == VerifyClientCertIfGiven || auth == RequireAndVerifyClientCert {
 		opts := x509.VerifyOptions{
-			Roots:         c.config.ClientCAs,
-			CurrentTime:   c.config.now(),
-			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+			Roots:       c.config.ClientCAs,
+			CurrentTime: c.config.now(),
+			KeyUsages:   []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 		}
 		if opts.Roots == nil {
 			opts.Roots = x509.NewCertPool() // never fall back to the system pool for clients
