@@ -39,7 +39,7 @@ func TestReaderHoldsNoBufferOnceReleased(t *testing.T) {
 	if r.buf != nil {
 		t.Fatal("Release kept the record buffer")
 	}
-	if got := (*buf)[:5]; !bytes.Equal(got, make([]byte, 5)) {
+	if got := (*buf)[:len(stream)]; !bytes.Equal(got, make([]byte, len(stream))) {
 		t.Fatalf("the released buffer still holds the plaintext %q", got)
 	}
 	if _, _, err := r.ReadRecord(); err != io.EOF {
@@ -56,6 +56,49 @@ func TestReaderKeepsBufferOfPartlyReadRecord(t *testing.T) {
 	if r.buf == nil {
 		t.Fatal("Release dropped the buffer of a record read only in part: its first bytes are lost")
 	}
+}
+
+func TestReaderKeepsBufferWithRecordsReadAhead(t *testing.T) {
+	one := []byte{byte(ApplicationData), 3, 3, 0, 3, 'o', 'n', 'e'}
+	two := []byte{byte(ApplicationData), 3, 3, 0, 3, 't', 'w', 'o'}
+	r := NewReader(bytes.NewReader(append(append([]byte{}, one...), two...)))
+	if _, payload, err := r.ReadRecord(); err != nil || string(payload) != "one" {
+		t.Fatalf("first record: %q, %v", payload, err)
+	}
+	r.Release()
+	if r.buf == nil {
+		t.Fatal("Release dropped a buffer holding the next record, read ahead with the first")
+	}
+	if _, payload, err := r.ReadRecord(); err != nil || string(payload) != "two" {
+		t.Fatalf("second record: %q, %v", payload, err)
+	}
+	r.Release()
+	if r.buf != nil {
+		t.Fatal("Release kept the buffer once every record was returned")
+	}
+}
+
+// One read call brings a whole record, not a header and then a fragment.
+func TestReaderReadsARecordInOneCall(t *testing.T) {
+	stream := append([]byte{byte(ApplicationData), 3, 3, 0x40, 0}, make([]byte, 1<<14)...)
+	counter := &countingReader{r: bytes.NewReader(stream)}
+	r := NewReader(counter)
+	if _, payload, err := r.ReadRecord(); err != nil || len(payload) != 1<<14 {
+		t.Fatalf("ReadRecord = %d bytes, %v", len(payload), err)
+	}
+	if counter.calls != 1 {
+		t.Fatalf("a 16 KiB record took %d read calls, want 1", counter.calls)
+	}
+}
+
+type countingReader struct {
+	r     io.Reader
+	calls int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.calls++
+	return c.r.Read(p)
 }
 
 func TestWriterHoldsNoBufferAfterFlush(t *testing.T) {

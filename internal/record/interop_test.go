@@ -256,8 +256,11 @@ func readTLS12Stream(t *testing.T, stream []byte, c record.Cipher) tls12Stream {
 	r := record.NewReader(src)
 	var hb record.HandshakeBuffer
 	protected := false
+	// The Reader reads ahead, so each record's place in the stream comes
+	// from its header (crypto/tls sends no empty records, which ReadRecord
+	// would skip).
+	offset, end := 0, 0
 	for {
-		offset := len(stream) - src.Len()
 		typ, payload, err := r.ReadRecord()
 		if err == io.EOF {
 			break
@@ -265,6 +268,7 @@ func readTLS12Stream(t *testing.T, stream []byte, c record.Cipher) tls12Stream {
 		if err != nil {
 			t.Fatalf("reading crypto/tls's records: %v", err)
 		}
+		offset, end = end, end+record.HeaderLen+r.LastRecordLen()
 		switch typ {
 		case record.ChangeCipherSpec:
 			if !hb.Empty() {
@@ -286,13 +290,13 @@ func readTLS12Stream(t *testing.T, stream []byte, c record.Cipher) tls12Stream {
 					out.handshake = append(out.handshake, m)
 				} else if out.finished == nil {
 					out.finished = m
-					out.finishedRecord = stream[offset : len(stream)-src.Len()]
+					out.finishedRecord = stream[offset:end]
 				}
 			}
 		case record.ApplicationData:
 			out.appData = append(out.appData, payload...)
 			if out.appDataRecord == nil {
-				out.appDataRecord = stream[offset : len(stream)-src.Len()]
+				out.appDataRecord = stream[offset:end]
 			}
 		}
 	}
