@@ -334,6 +334,13 @@ type ConnectionState struct {
 	ServerName         string
 	PeerCertificates   []*x509.Certificate
 	VerifiedChains     [][]*x509.Certificate
+	// TLSUnique is the "tls-unique" channel binding of RFC 5929 §3.1: the
+	// verify_data of the handshake's first Finished message. It is nil in
+	// TLS 1.3, which RFC 5929 does not cover, and for a resumed TLS 1.2
+	// session without the extended master secret, where a man in the middle
+	// can give two connections the same value (RFC 7627 §1, the triple
+	// handshake attack).
+	TLSUnique []byte
 
 	ekm func(label string, context []byte, length int) ([]byte, error)
 }
@@ -365,6 +372,9 @@ func (c *Conn) connectionState(s *handshake.State, complete bool) ConnectionStat
 	}
 	if complete {
 		cs.ekm = exporter(s)
+		if s.Version == VersionTLS12 && (!s.DidResume || s.ExtendedMaster) {
+			cs.TLSUnique = append([]byte(nil), s.TLSUnique...) // the caller's copy
+		}
 	}
 	return cs
 }

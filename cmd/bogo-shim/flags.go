@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -66,22 +67,46 @@ type settings struct {
 	implicitHandshake bool
 	handshakeTwice    bool
 
-	expectSessionMiss bool
-	expectNoSession   bool
-	noTicket          bool
-	expectHRR         bool
-	expectNoHRR       bool
-	expectPeerCert    string
-	failCertCallback  bool
+	expectSessionMiss   bool
+	expectNoSession     bool
+	expectTicketRenewal bool // a TLS 1.2 resumption brings a new ticket
+	expectSessionID     bool // a TLS 1.2 server caches the session by ID
+	expectNoSessionID   bool
+	resumptionDelay     int // seconds the clock moves before this connection
+	noTicket            bool
+	expectHRR           bool
+	expectNoHRR         bool
+	expectPeerCert      string
+	failCertCallback    bool
+	failEarlyCallback   bool // the server's certificate callback fails (tlsflow has one)
+
+	expectVerifyResult    bool
+	expectEMS             bool // -expect-extended-master-secret
+	expectSecureReneg     bool // the peer supports RFC 5746 (always so in TLS 1.3)
+	expectNoSecureReneg   bool
+	tlsUnique             bool
+	exportTrafficSecrets  bool
+	expectEarlyDataReason string
+	useClientCAList       string // hex DER names, comma-separated, or <NULL> / <EMPTY>
+	expectClientCAList    string
 }
 
 // errUnimplemented marks a flag tlsflow (or this shim) cannot honour; the
 // shim then exits 89 so the runner counts the test as unimplemented
 // instead of failed (BoringSSL ssl/test/PORTING.md, "Unimplemented Features").
-type errUnimplemented struct{ flag, why string }
+type errUnimplemented struct {
+	flag, why string
+	// also lists the test's other unimplemented flags, so one run of the
+	// suite shows everything a test is waiting for.
+	also []string
+}
 
 func (e *errUnimplemented) Error() string {
-	return fmt.Sprintf("unimplemented flag %s: %s", e.flag, e.why)
+	msg := fmt.Sprintf("unimplemented flag %s: %s", e.flag, e.why)
+	if len(e.also) > 0 {
+		msg += fmt.Sprintf(" (also unimplemented: %s)", strings.Join(e.also, ", "))
+	}
+	return msg
 }
 
 // A flagSpec says whether a flag takes a parameter and how it sets a
@@ -136,6 +161,15 @@ var knownFlags = map[string]flagSpec{
 	"-is-handshaker-supported": boolFlag(func(s *settings) *bool { return &s.supported }),
 	"-async":                   boolFlag(func(s *settings) *bool { return &s.asyncNoOp }),
 	"-allow-hint-mismatch":     boolFlag(func(s *settings) *bool { return &s.hintsNoOp }),
+	// BoringSSL has several ways to install a certificate or check one
+	// (test_config.cc: the early callback, the old client_cert_cb, the
+	// custom verify callback); tlsflow has one of each, GetCertificate /
+	// GetClientCertificate and VerifyPeerCertificate, which the shim always
+	// uses. Choosing among BoringSSL's changes nothing here.
+	"-use-early-callback":           boolFlag(func(s *settings) *bool { return new(bool) }),
+	"-use-old-client-cert-callback": boolFlag(func(s *settings) *bool { return new(bool) }),
+	"-use-custom-verify-callback":   boolFlag(func(s *settings) *bool { return new(bool) }),
+	"-fail-early-callback":          boolFlag(func(s *settings) *bool { return &s.failEarlyCallback }),
 
 	"-trust-cert":                     stringFlag(func(s *settings) *string { return &s.trustCert }),
 	"-cert-file":                      stringFlag(func(s *settings) *string { return &s.certFile }),
@@ -145,6 +179,9 @@ var knownFlags = map[string]flagSpec{
 	"-require-any-client-certificate": boolFlag(func(s *settings) *bool { return &s.requireAny }),
 	"-fail-cert-callback":             boolFlag(func(s *settings) *bool { return &s.failCertCallback }),
 	"-expect-peer-cert-file":          stringFlag(func(s *settings) *string { return &s.expectPeerCert }),
+	"-expect-verify-result":           boolFlag(func(s *settings) *bool { return &s.expectVerifyResult }),
+	"-use-client-ca-list":             stringFlag(func(s *settings) *string { return &s.useClientCAList }),
+	"-expect-client-ca-list":          stringFlag(func(s *settings) *string { return &s.expectClientCAList }),
 
 	"-min-version":    intFlag(func(s *settings) *int { return &s.minVersion }),
 	"-max-version":    intFlag(func(s *settings) *int { return &s.maxVersion }),
@@ -179,6 +216,21 @@ var knownFlags = map[string]flagSpec{
 	"-export-label":           stringFlag(func(s *settings) *string { return &s.exportLabel }),
 	"-export-context":         stringFlag(func(s *settings) *string { return &s.exportContext }),
 	"-use-export-context":     boolFlag(func(s *settings) *bool { return &s.useExportContext }),
+	"-export-traffic-secrets": boolFlag(func(s *settings) *bool { return &s.exportTrafficSecrets }),
+	"-tls-unique":             boolFlag(func(s *settings) *bool { return &s.tlsUnique }),
+
+	"-expect-extended-master-secret":  boolFlag(func(s *settings) *bool { return &s.expectEMS }),
+	"-expect-secure-renegotiation":    boolFlag(func(s *settings) *bool { return &s.expectSecureReneg }),
+	"-expect-no-secure-renegotiation": boolFlag(func(s *settings) *bool { return &s.expectNoSecureReneg }),
+	// tlsflow has no 0-RTT: BoringSSL's reason for that is "disabled"; any
+	// other reason is a 0-RTT test.
+	"-expect-early-data-reason": {hasParam: true, set: func(s *settings, p string) error {
+		if p != "disabled" {
+			return &errUnimplemented{flag: "-expect-early-data-reason", why: "0-RTT"}
+		}
+		s.expectEarlyDataReason = p
+		return nil
+	}},
 
 	"-shim-writes-first":            boolFlag(func(s *settings) *bool { return &s.shimWritesFirst }),
 	"-shim-shuts-down":              boolFlag(func(s *settings) *bool { return &s.shimShutsDown }),
@@ -192,16 +244,20 @@ var knownFlags = map[string]flagSpec{
 	"-handshake-twice":       boolFlag(func(s *settings) *bool { return &s.handshakeTwice }),
 	"-no-op-extra-handshake": boolFlag(func(s *settings) *bool { return &s.handshakeTwice }),
 
-	"-expect-session-miss": boolFlag(func(s *settings) *bool { return &s.expectSessionMiss }),
-	"-expect-no-session":   boolFlag(func(s *settings) *bool { return &s.expectNoSession }),
-	"-no-ticket":           boolFlag(func(s *settings) *bool { return &s.noTicket }),
-	"-expect-hrr":          boolFlag(func(s *settings) *bool { return &s.expectHRR }),
-	"-expect-no-hrr":       boolFlag(func(s *settings) *bool { return &s.expectNoHRR }),
+	"-expect-session-miss":   boolFlag(func(s *settings) *bool { return &s.expectSessionMiss }),
+	"-expect-no-session":     boolFlag(func(s *settings) *bool { return &s.expectNoSession }),
+	"-expect-ticket-renewal": boolFlag(func(s *settings) *bool { return &s.expectTicketRenewal }),
+	"-expect-session-id":     boolFlag(func(s *settings) *bool { return &s.expectSessionID }),
+	"-expect-no-session-id":  boolFlag(func(s *settings) *bool { return &s.expectNoSessionID }),
+	"-resumption-delay":      intFlag(func(s *settings) *int { return &s.resumptionDelay }),
+	"-no-ticket":             boolFlag(func(s *settings) *bool { return &s.noTicket }),
+	"-expect-hrr":            boolFlag(func(s *settings) *bool { return &s.expectHRR }),
+	"-expect-no-hrr":         boolFlag(func(s *settings) *bool { return &s.expectNoHRR }),
 
 	// Zero renegotiations is all tlsflow ever does; any other count is unimplemented.
 	"-expect-total-renegotiations": {hasParam: true, set: func(_ *settings, p string) error {
 		if p != "0" {
-			return &errUnimplemented{"-expect-total-renegotiations", "tlsflow refuses renegotiation"}
+			return &errUnimplemented{flag: "-expect-total-renegotiations", why: "tlsflow refuses renegotiation"}
 		}
 		return nil
 	}},
@@ -216,8 +272,8 @@ var unimplementedFlags = map[string]string{
 	"-quic-use-legacy-codepoint": "QUIC", "-quic-early-data-context": "QUIC",
 	"-enable-early-data": "0-RTT", "-expect-ticket-supports-early-data": "0-RTT",
 	"-expect-accept-early-data": "0-RTT", "-expect-reject-early-data": "0-RTT",
-	"-expect-no-offer-early-data": "0-RTT", "-expect-early-data-reason": "0-RTT",
-	"-early-write-after-message": "0-RTT", "-expect-ticket-age-skew": "0-RTT",
+	"-expect-no-offer-early-data": "0-RTT",
+	"-early-write-after-message":  "0-RTT", "-expect-ticket-age-skew": "0-RTT",
 	"-ech-config-list": "ECH", "-ech-server-config": "ECH", "-ech-server-key": "ECH",
 	"-ech-is-retry-config": "ECH", "-expect-ech-accept": "ECH", "-expect-ech-name-override": "ECH",
 	"-expect-no-ech-name-override": "ECH", "-expect-ech-retry-configs": "ECH",
@@ -226,8 +282,6 @@ var unimplementedFlags = map[string]string{
 	"-renegotiate-once":               "renegotiation", "-renegotiate-freely": "renegotiation",
 	"-renegotiate-ignore": "renegotiation", "-renegotiate-explicit": "renegotiation",
 	"-forbid-renegotiation-after-handshake": "renegotiation",
-	"-expect-secure-renegotiation":          "renegotiation_info state is not exposed",
-	"-expect-no-secure-renegotiation":       "renegotiation_info state is not exposed",
 	"-advertise-npn":                        "NPN", "-advertise-empty-npn": "NPN", "-expect-next-proto": "NPN",
 	"-expect-no-next-proto": "NPN", "-select-next-proto": "NPN", "-select-empty-next-proto": "NPN",
 	"-application-settings": "ALPS", "-expect-peer-application-settings": "ALPS",
@@ -255,22 +309,11 @@ var unimplementedFlags = map[string]string{
 	"-false-start":                         "False Start", "-allow-false-start-without-alpn": "False Start",
 	"-fallback-scsv": "TLS_FALLBACK_SCSV (no TLS 1.0/1.1 to fall back to)",
 	"-enable-grease": "GREASE", "-permute-extensions": "extension permutation",
-	"-tls-unique":                    "tls-unique is not exposed",
-	"-export-traffic-secrets":        "traffic secrets are not exposed",
-	"-expect-extended-master-secret": "extended_master_secret state is not exposed",
-	"-ticket-key":                    "BoringSSL's 48-byte ticket key format",
-	"-use-ticket-callback":           "ticket callbacks", "-use-ticket-aead-callback": "ticket callbacks",
+	"-ticket-key":          "BoringSSL's 48-byte ticket key format",
+	"-use-ticket-callback": "ticket callbacks", "-use-ticket-aead-callback": "ticket callbacks",
 	"-renew-ticket": "ticket callbacks", "-skip-ticket": "ticket callbacks",
-	"-expect-ticket-renewal": "ticket renewal is not exposed",
-	"-resumption-delay":      "a simulated clock",
-	"-expect-session-id":     "session IDs are not exposed", "-expect-no-session-id": "session IDs are not exposed",
-	"-use-client-ca-list": "a configurable CA list", "-expect-client-ca-list": "CA list checks",
 	"-expect-certificate-types": "certificate_types are not exposed",
-	"-use-early-callback":       "early ClientHello callback", "-fail-early-callback": "early ClientHello callback",
-	"-use-old-client-cert-callback": "old client certificate callback",
-	"-use-custom-verify-callback":   "custom verify callback",
-	"-expect-verify-result":         "X509 verify result codes",
-	"-install-ddos-callback":        "DoS callback", "-fail-ddos-callback": "DoS callback",
+	"-install-ddos-callback":    "DoS callback", "-fail-ddos-callback": "DoS callback",
 	"-send-alert":     "sending an arbitrary alert",
 	"-peek-then-read": "SSL_peek", "-partial-write": "partial writes",
 	"-read-with-unfinished-write": "partial writes",
@@ -309,8 +352,21 @@ func cutPrefix(name, prefix string) (string, bool) {
 // settings. Flags prefixed -on-initial / -on-resume apply to one
 // connection, -on-retry to the 0-RTT retry (not modelled: ignored),
 // -on-handshaker to the split-handshake helper (ignored), -on-shim to us.
+//
+// An unimplemented flag does not stop the parse: the error names the first
+// and lists the others (an unknown flag's parameter, if any, is skipped by
+// guess: the next argument when it does not start with "-").
 func parseFlags(args []string) (initial, resume *settings, err error) {
 	initial, resume = new(settings), new(settings)
+	var unimpl *errUnimplemented
+	missing := func(e *errUnimplemented) {
+		switch {
+		case unimpl == nil:
+			unimpl = e
+		case e.flag != unimpl.flag && !slices.Contains(unimpl.also, e.flag):
+			unimpl.also = append(unimpl.also, e.flag)
+		}
+	}
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		name := arg
@@ -331,10 +387,15 @@ func parseFlags(args []string) (initial, resume *settings, err error) {
 
 		spec, known := knownFlags[name]
 		if !known {
-			if why, ok := unimplementedFlags[name]; ok {
-				return nil, nil, &errUnimplemented{name, why}
+			why, ok := unimplementedFlags[name]
+			if !ok {
+				why = "unknown flag"
 			}
-			return nil, nil, &errUnimplemented{name, "unknown flag"}
+			missing(&errUnimplemented{flag: name, why: why})
+			if i+1 < len(args) && looksLikeParam(args[i+1]) {
+				i++
+			}
+			continue
 		}
 		var param string
 		if spec.hasParam {
@@ -349,15 +410,26 @@ func parseFlags(args []string) (initial, resume *settings, err error) {
 		}
 		for _, s := range targets {
 			if err := spec.set(s, param); err != nil {
-				var unimpl *errUnimplemented
-				if errors.As(err, &unimpl) {
-					return nil, nil, err
+				var e *errUnimplemented
+				if errors.As(err, &e) {
+					missing(e)
+					break
 				}
 				return nil, nil, fmt.Errorf("flag %s %q: %w", arg, param, err)
 			}
 		}
 	}
+	if unimpl != nil {
+		return nil, nil, unimpl
+	}
 	return initial, resume, nil
+}
+
+// looksLikeParam guesses whether an argument after an unknown flag is its
+// parameter: anything but a flag, or a (negative) number.
+func looksLikeParam(arg string) bool {
+	_, err := strconv.Atoi(arg)
+	return !strings.HasPrefix(arg, "-") || err == nil
 }
 
 // parseALPNList reads the runner's ALPN list: protocol names each

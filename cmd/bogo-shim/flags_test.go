@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/hex"
 	"errors"
 	"slices"
 	"testing"
 
 	"github.com/tlsflow/tlsflow"
+	"golang.org/x/crypto/cryptobyte"
 )
 
 func TestUnknownAndMissingFeatureFlagsAreUnimplemented(t *testing.T) {
@@ -151,6 +154,138 @@ func TestSignaturePrefsMapOntoOneListOrAreUnimplemented(t *testing.T) {
 		}
 		if !tc.unimplemented && !slices.Equal(got, tc.want) {
 			t.Errorf("%s: schemes %#04x, want %#04x", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestEveryUnimplementedFlagOfATestIsReported(t *testing.T) {
+	_, _, err := parseFlags([]string{"-dtls", "-port", "1", "-mtu", "1000", "-no-such-flag", "x",
+		"-expect-early-data-reason", "accept", "-dtls"})
+	var unimpl *errUnimplemented
+	if !errors.As(err, &unimpl) {
+		t.Fatalf("parseFlags = %v, want errUnimplemented", err)
+	}
+	if unimpl.flag != "-dtls" || !slices.Equal(unimpl.also, []string{"-mtu", "-no-such-flag", "-expect-early-data-reason"}) {
+		t.Errorf("first %s, also %q; want -dtls, then -mtu, -no-such-flag, -expect-early-data-reason once each", unimpl.flag, unimpl.also)
+	}
+}
+
+func TestFlagsForFeaturesTlsflowHasAreAccepted(t *testing.T) {
+	initial, _, err := parseFlags([]string{
+		"-use-early-callback", "-use-old-client-cert-callback", "-use-custom-verify-callback",
+		"-expect-verify-result", "-expect-extended-master-secret", "-tls-unique", "-export-traffic-secrets",
+		"-expect-early-data-reason", "disabled", "-expect-ticket-renewal", "-expect-session-id",
+		"-resumption-delay", "10", "-use-client-ca-list", "<NULL>", "-fail-early-callback",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !initial.expectVerifyResult || !initial.expectEMS || !initial.tlsUnique || !initial.exportTrafficSecrets ||
+		!initial.expectTicketRenewal || !initial.expectSessionID || initial.resumptionDelay != 10 ||
+		initial.useClientCAList != "<NULL>" || !initial.failEarlyCallback {
+		t.Errorf("flags not recorded: %+v", initial)
+	}
+}
+
+func TestSessionIDReadFromServerHello(t *testing.T) {
+	hello := append([]byte{2, 0, 0, 0, 3, 3}, make([]byte, 32)...)
+	for _, tc := range []struct {
+		name string
+		raw  []byte
+		want []byte
+	}{
+		{"empty", slices.Concat(hello, []byte{0, 0x13, 0x01, 0}), nil},
+		{"two bytes", slices.Concat(hello, []byte{2, 0xaa, 0xbb, 0x13, 0x01, 0}), []byte{0xaa, 0xbb}},
+		{"truncated", slices.Concat(hello, []byte{5, 0xaa}), nil},
+		{"no session_id", hello, nil},
+	} {
+		if got := sessionIDOf(tc.raw); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: sessionIDOf = %x, want %x", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestTrafficSecretsReadFromKeyLog(t *testing.T) {
+	log := "CLIENT_HANDSHAKE_TRAFFIC_SECRET 00 0a\nCLIENT_TRAFFIC_SECRET_0 00 c1c1\nSERVER_TRAFFIC_SECRET_0 00 5e5e\n"
+	read, write, err := trafficSecrets(log, true)
+	if err != nil || !slices.Equal(read, []byte{0x5e, 0x5e}) || !slices.Equal(write, []byte{0xc1, 0xc1}) {
+		t.Errorf("client: read %x, write %x, %v; want 5e5e, c1c1", read, write, err)
+	}
+	read, write, _ = trafficSecrets(log, false)
+	if !slices.Equal(read, []byte{0xc1, 0xc1}) || !slices.Equal(write, []byte{0x5e, 0x5e}) {
+		t.Errorf("server: read %x, write %x; want c1c1, 5e5e", read, write)
+	}
+	if _, _, err := trafficSecrets("CLIENT_RANDOM 00 ff\n", true); err == nil {
+		t.Error("a TLS 1.2 key log gave traffic secrets")
+	}
+}
+
+func TestClientCAListNamesTheGivenAuthorities(t *testing.T) {
+	names := [][]byte{
+		{0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x04, 'C', 'A', ' ', '1'},
+		{0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x04, 'C', 'A', ' ', '2'},
+	}
+	pool, err := clientCAList(hex.EncodeToString(names[0]) + "," + hex.EncodeToString(names[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pool.Subjects(); !slices.EqualFunc(got, names, bytes.Equal) {
+		t.Errorf("pool subjects %x, want %x", got, names)
+	}
+	for _, none := range []string{"", "<NULL>", "<EMPTY>"} {
+		if pool, err := clientCAList(none); pool != nil || err != nil {
+			t.Errorf("clientCAList(%q) = %v, %v; want no pool", none, pool, err)
+		}
+	}
+}
+
+// hello builds a ClientHello (typ 1) or ServerHello (typ 2) with the given
+// cipher suites (ClientHello) and extension types.
+func hello(typ byte, suites []uint16, exts []uint16) []byte {
+	var b cryptobyte.Builder
+	b.AddUint8(typ)
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint16(0x0303)
+		b.AddBytes(make([]byte, 32))
+		b.AddUint8(0) // session_id
+		if typ == 1 {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+				for _, s := range suites {
+					b.AddUint16(s)
+				}
+			})
+			b.AddUint8(1)
+			b.AddUint8(0)
+		} else {
+			b.AddUint16(0xc02f)
+			b.AddUint8(0)
+		}
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+			for _, e := range exts {
+				b.AddUint16(e)
+				b.AddUint16(0)
+			}
+		})
+	})
+	return b.BytesOrPanic()
+}
+
+func TestSecureRenegotiationReadFromThePeersHello(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		raw  []byte
+		want bool
+	}{
+		{"ClientHello with renegotiation_info", hello(1, []uint16{0xc02f}, []uint16{0x000a, 0xff01}), true},
+		{"ClientHello with the SCSV", hello(1, []uint16{0xc02f, 0x00ff}, []uint16{0x000a}), true},
+		{"ClientHello without either", hello(1, []uint16{0xc02f}, []uint16{0x000a}), false},
+		{"ServerHello with renegotiation_info", hello(2, nil, []uint16{0xff01}), true},
+		{"ServerHello without it", hello(2, nil, []uint16{0x0017}), false},
+		{"truncated", hello(2, nil, []uint16{0xff01})[:40], false},
+		{"nothing", nil, false},
+	} {
+		if got := helloSupportsSecureRenegotiation(tc.raw); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"os"
 	"slices"
@@ -20,6 +25,7 @@ import (
 	"github.com/tlsflow/tlsflow"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/trace"
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // run makes the 1 + resume-count connections the runner expects, in order,
@@ -28,12 +34,24 @@ import (
 func run(initial, resume *settings) error {
 	cache := &watchingCache{inner: tlsflow.NewLRUClientSessionCache(8)}
 	cfg := new(tlsflow.Config)
+	// With -resumption-delay the shim's clock is BoringSSL's: frozen at
+	// the start, moved only by the delay before each resumption, so a
+	// ticket's age is exactly the delay. Otherwise it is the real clock.
+	var clock func() time.Time
+	if resume.resumptionDelay != 0 {
+		now := time.Now()
+		clock = func() time.Time { return now }
+	}
 	for i := 0; i <= initial.resumeCnt; i++ {
 		s := initial
 		if i > 0 {
 			s = resume
+			if s.resumptionDelay != 0 {
+				at := clock().Add(time.Duration(s.resumptionDelay) * time.Second)
+				clock = func() time.Time { return at }
+			}
 		}
-		if err := connect(cfg, cache, initial, s, i > 0); err != nil {
+		if err := connect(cfg, cache, initial, s, i > 0, clock); err != nil {
 			return fmt.Errorf("connection %d: %w", i+1, err)
 		}
 	}
@@ -41,29 +59,158 @@ func run(initial, resume *settings) error {
 }
 
 // observer watches one connection's trace for what ConnectionState does
-// not say: whether a HelloRetryRequest came, and the peer's signature
-// scheme.
+// not say: whether a HelloRetryRequest came, the peer's signature scheme,
+// the session ID a server sent, whether a NewSessionTicket came, whether
+// the extended master secret was used; and whether the shim's verify
+// callback rejected the peer.
 type observer struct {
-	mu         sync.Mutex
-	sawHRR     bool
-	peerSigAlg uint16
+	mu             sync.Mutex
+	sawHRR         bool
+	peerSigAlg     uint16
+	sentSessionID  []byte // legacy_session_id of the ServerHello we sent
+	peerHello      []byte // the ClientHello or ServerHello received, raw
+	gotTicket      bool   // a NewSessionTicket with a ticket arrived
+	extendedMaster bool   // handshake_done says extended_master_secret
+	verifyRejected bool
+	keyLog         lockedBuffer // Config.KeyLogWriter, for -export-traffic-secrets
+}
+
+// lockedBuffer is an io.Writer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// trafficSecrets finds this connection's TLS 1.3 application traffic
+// secrets in its key log (draft-ietf-tls-keylogfile: CLIENT_TRAFFIC_SECRET_0
+// and SERVER_TRAFFIC_SECRET_0), as read and write secrets for our side.
+func trafficSecrets(log string, isClient bool) (read, write []byte, err error) {
+	secrets := map[string][]byte{}
+	for _, line := range strings.Split(log, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		secret, err := hex.DecodeString(f[2])
+		if err != nil {
+			return nil, nil, fmt.Errorf("key log line %q: %w", line, err)
+		}
+		secrets[f[0]] = secret
+	}
+	client, server := secrets["CLIENT_TRAFFIC_SECRET_0"], secrets["SERVER_TRAFFIC_SECRET_0"]
+	if client == nil || server == nil || len(client) != len(server) {
+		return nil, nil, errors.New("no TLS 1.3 application traffic secrets in the key log")
+	}
+	if isClient {
+		return server, client, nil
+	}
+	return client, server, nil
 }
 
 func (o *observer) hook(e trace.Event) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if e.Kind == trace.KindHandshakeDone {
+		o.extendedMaster = e.Field("extended_master_secret") == "true"
+	}
 	if e.Kind != trace.KindMessage {
 		return
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	if e.Message == "HelloRetryRequest" {
 		o.sawHRR = true
+	}
+	if e.Direction == trace.Sent && e.Message == "ServerHello" {
+		o.sentSessionID = sessionIDOf(e.Raw)
 	}
 	if e.Direction != trace.Received {
 		return
 	}
+	if e.Message == "ClientHello" || e.Message == "ServerHello" {
+		o.peerHello = bytes.Clone(e.Raw)
+	}
+	if e.Message == "NewSessionTicket" && len(e.Raw) > 4+4+2 {
+		o.gotTicket = true // RFC 5077 §3.3: lifetime_hint, then a non-empty ticket
+	}
 	if scheme, ok := signatureSchemeOf(e.Message, e.Raw); ok {
 		o.peerSigAlg = scheme
 	}
+}
+
+// What the shim reads from a peer's hello: RFC 5746's renegotiation_info
+// extension and its SCSV, and the ClientHello handshake type (RFC 5246 §7.4).
+const (
+	extRenegotiationInfo            = 0xff01
+	scsvEmptyRenegotiationInfo      = 0x00ff
+	handshakeTypeClientHello   byte = 1
+)
+
+// helloSupportsSecureRenegotiation reads a received ClientHello or
+// ServerHello (raw, with its 4-byte header) for RFC 5746 support: the
+// renegotiation_info extension, or in a ClientHello the
+// TLS_EMPTY_RENEGOTIATION_INFO_SCSV suite (§3.3).
+func helloSupportsSecureRenegotiation(raw []byte) bool {
+	if len(raw) < 4 {
+		return false
+	}
+	isClientHello := raw[0] == handshakeTypeClientHello
+	s := cryptobyte.String(raw[4:])
+	var sid, suites, compression, exts cryptobyte.String
+	if !s.Skip(2+32) || !s.ReadUint8LengthPrefixed(&sid) {
+		return false
+	}
+	if isClientHello {
+		if !s.ReadUint16LengthPrefixed(&suites) || !s.ReadUint8LengthPrefixed(&compression) {
+			return false
+		}
+		for !suites.Empty() {
+			var id uint16
+			if !suites.ReadUint16(&id) {
+				return false
+			}
+			if id == scsvEmptyRenegotiationInfo {
+				return true
+			}
+		}
+	} else if !s.Skip(2 + 1) {
+		return false
+	}
+	if s.Empty() || !s.ReadUint16LengthPrefixed(&exts) {
+		return false
+	}
+	for !exts.Empty() {
+		var typ uint16
+		var body cryptobyte.String
+		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&body) {
+			return false
+		}
+		if typ == extRenegotiationInfo {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionIDOf reads legacy_session_id from a ServerHello (RFC 5246
+// §7.4.1.3: version, random[32], session_id<0..32>); raw includes the
+// 4-byte handshake header.
+func sessionIDOf(raw []byte) []byte {
+	const at = 4 + 2 + 32
+	if len(raw) <= at || len(raw) < at+1+int(raw[at]) {
+		return nil
+	}
+	return bytes.Clone(raw[at+1 : at+1+int(raw[at])])
 }
 
 // signatureSchemeOf reads the SignatureScheme from a received
@@ -126,7 +273,7 @@ func (w *watchingCache) stored() int {
 
 // configure sets every Config field the shim controls from s, so a Config
 // reused across connections carries nothing over but its session state.
-func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, obs *observer) error {
+func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, obs *observer, clock func() time.Time) error {
 	var cert *tlsflow.Certificate
 	if s.certFile != "" || s.keyFile != "" {
 		c, err := tlsflow.LoadX509KeyPair(s.certFile, s.keyFile)
@@ -152,6 +299,7 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 	cfg.CurvePreferences, cfg.NextProtos, cfg.ClientAuth = nil, nil, tlsflow.NoClientCert
 	cfg.SignatureSchemes = nil
 	cfg.GetCertificate, cfg.GetClientCertificate, cfg.ClientSessionCache = nil, nil, nil
+	cfg.ClientCAs, cfg.KeyLogWriter, cfg.Time = nil, nil, clock
 	cfg.Trace = obs.hook
 	cfg.ServerName = s.hostName
 	cfg.SessionTicketsDisabled = s.noTicket
@@ -161,7 +309,7 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 	cfg.MinVersion, cfg.MaxVersion = tlsflow.VersionTLS12, tlsflow.VersionTLS13
 	if s.maxVersion != 0 {
 		if s.maxVersion < int(tlsflow.VersionTLS12) {
-			return &errUnimplemented{"-max-version", "TLS 1.0/1.1 and SSL 3 are not implemented"}
+			return &errUnimplemented{flag: "-max-version", why: "TLS 1.0/1.1 and SSL 3 are not implemented"}
 		}
 		if s.maxVersion < int(tlsflow.VersionTLS13) {
 			cfg.MaxVersion = uint16(s.maxVersion)
@@ -176,9 +324,8 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 	if s.noTLS12 {
 		cfg.MinVersion = tlsflow.VersionTLS13
 	}
-	if cfg.MinVersion > cfg.MaxVersion {
-		return &errUnimplemented{"-min-version/-max-version", "no version tlsflow implements is enabled"}
-	}
+	// MinVersion above MaxVersion (DisableEverything) is left for tlsflow
+	// to refuse.
 
 	suites, err := cipherSuites(s.cipher)
 	if err != nil {
@@ -188,12 +335,12 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 
 	for _, id := range s.curves {
 		if !slices.Contains(supportedGroups, tlsflow.CurveID(id)) {
-			return &errUnimplemented{"-curves", fmt.Sprintf("group %d is not implemented", id)}
+			return &errUnimplemented{flag: "-curves", why: fmt.Sprintf("group %d is not implemented", id)}
 		}
 		cfg.CurvePreferences = append(cfg.CurvePreferences, tlsflow.CurveID(id))
 	}
 	if s.curves != nil && len(cfg.CurvePreferences) == 0 {
-		return &errUnimplemented{"-curves", "an empty group list"}
+		return &errUnimplemented{flag: "-curves", why: "an empty group list"}
 	}
 
 	advertised, err := parseALPNList(s.advertiseALPN)
@@ -209,7 +356,7 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 	} else {
 		switch {
 		case s.rejectALPN:
-			return &errUnimplemented{"-reject-alpn", "an ALPN callback that fails the handshake"}
+			return &errUnimplemented{flag: "-reject-alpn", why: "an ALPN callback that fails the handshake"}
 		case s.selectALPN != "":
 			cfg.NextProtos = []string{s.selectALPN}
 		}
@@ -221,18 +368,35 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 	// the chain against -trust-cert (not the name: tests use several).
 	cfg.InsecureSkipVerify = true
 	verifyPeer, verifyFail := s.verifyPeer, s.verifyFail
+	if s.expectVerifyResult && verifyFail && !verifyPeer {
+		// BoringSSL without SSL_VERIFY_PEER records a failed verification
+		// and carries on; tlsflow's verification either ends the handshake
+		// or does not run.
+		return &errUnimplemented{flag: "-verify-fail", why: "a verification failure that does not end the handshake"}
+	}
 	isClient := !global.server
 	cfg.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
-		if !verifyPeer {
+		err := func() error {
+			if !verifyPeer {
+				return nil
+			}
+			if verifyFail {
+				return errors.New("certificate rejected (-verify-fail)")
+			}
+			if isClient && roots != nil {
+				return verifyChain(raw, roots)
+			}
 			return nil
+		}()
+		if err != nil {
+			obs.mu.Lock()
+			obs.verifyRejected = true
+			obs.mu.Unlock()
 		}
-		if verifyFail {
-			return errors.New("certificate rejected (-verify-fail)")
-		}
-		if isClient && roots != nil {
-			return verifyChain(raw, roots)
-		}
-		return nil
+		return err
+	}
+	if s.exportTrafficSecrets {
+		cfg.KeyLogWriter = &obs.keyLog
 	}
 
 	if global.server {
@@ -243,12 +407,18 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 			cfg.ClientAuth = tlsflow.RequireAnyClientCert
 		}
 		if cert == nil {
-			return &errUnimplemented{"-server", "a server without a certificate (PSK or PAKE)"}
+			return &errUnimplemented{flag: "-server", why: "a server without a certificate (PSK or PAKE)"}
 		}
-		failCert, expectPrefs := s.failCertCallback, s.expectVerify
+		if cfg.ClientCAs, err = clientCAList(s.useClientCAList); err != nil {
+			return err
+		}
+		failCert, failEarly, expectPrefs := s.failCertCallback, s.failEarlyCallback, s.expectVerify
 		cfg.GetCertificate = func(hello *tlsflow.ClientHelloInfo) (*tlsflow.Certificate, error) {
 			if failCert {
 				return nil, errors.New("certificate callback failed (-fail-cert-callback)")
+			}
+			if failEarly {
+				return nil, errors.New("certificate callback failed (-fail-early-callback)")
 			}
 			if err := checkSchemes(hello.SignatureSchemes, expectPrefs); err != nil {
 				return nil, err
@@ -261,12 +431,19 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 	} else {
 		cfg.ClientSessionCache = cache
 		failCert, expectPrefs := s.failCertCallback, s.expectVerify
+		expectCAs, err := decodeNames(s.expectClientCAList)
+		if err != nil {
+			return fmt.Errorf("-expect-client-ca-list: %w", err)
+		}
 		cfg.GetClientCertificate = func(req *tlsflow.CertificateRequestInfo) (*tlsflow.Certificate, error) {
 			if failCert {
 				return nil, errors.New("certificate callback failed (-fail-cert-callback)")
 			}
 			if err := checkSchemes(req.SignatureSchemes, expectPrefs); err != nil {
 				return nil, err
+			}
+			if expectCAs != nil && !slices.EqualFunc(req.AcceptableCAs, expectCAs, bytes.Equal) {
+				return nil, fmt.Errorf("server named CAs %x, want %x", req.AcceptableCAs, expectCAs)
 			}
 			if cert == nil {
 				return &tlsflow.Certificate{}, nil
@@ -317,7 +494,7 @@ func cipherSuites(rule string) ([]uint16, error) {
 			}
 		}
 		if !found {
-			return nil, &errUnimplemented{"-cipher", fmt.Sprintf("%q is not a suite tlsflow implements", name)}
+			return nil, &errUnimplemented{flag: "-cipher", why: fmt.Sprintf("%q is not a suite tlsflow implements", name)}
 		}
 	}
 	return ids, nil
@@ -337,6 +514,61 @@ func checkSchemes(got []tlsflow.SignatureScheme, want []int) error {
 		return fmt.Errorf("peer's signature_algorithms %v, want %v", got, want)
 	}
 	return nil
+}
+
+// decodeNames reads the runner's list of DER distinguished names: hex,
+// comma-separated (runner.go, encodeDERValues). "" is no list (nil).
+func decodeNames(list string) ([][]byte, error) {
+	if list == "" {
+		return nil, nil
+	}
+	names := [][]byte{}
+	for _, h := range strings.Split(list, ",") {
+		der, err := hex.DecodeString(h)
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, der)
+	}
+	return names, nil
+}
+
+// clientCAList makes the Config.ClientCAs that has a tlsflow server name
+// exactly the -use-client-ca-list authorities in its CertificateRequest:
+// one throwaway self-signed certificate per name, in order. The shim's
+// server never verifies against it (-verify-peer and
+// -require-any-client-certificate do not check the chain). "<NULL>" and
+// "<EMPTY>" are BoringSSL's two ways of naming none: no pool.
+func clientCAList(list string) (*x509.CertPool, error) {
+	if list == "" || list == "<NULL>" || list == "<EMPTY>" {
+		return nil, nil
+	}
+	names, err := decodeNames(list)
+	if err != nil {
+		return nil, fmt.Errorf("-use-client-ca-list: %w", err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	for i, name := range names {
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(int64(i + 1)), RawSubject: name,
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+		if err != nil {
+			return nil, fmt.Errorf("-use-client-ca-list: name %d: %w", i, err)
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, err
+		}
+		pool.AddCert(cert)
+	}
+	return pool, nil
 }
 
 func readChain(path string) ([]*x509.Certificate, error) {
@@ -388,9 +620,9 @@ func verifyChain(raw [][]byte, roots *x509.CertPool) error {
 
 // connect runs one connection of the test: dial, identify, handshake,
 // check, then the echo loop.
-func connect(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, isResume bool) error {
+func connect(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, isResume bool, clock func() time.Time) error {
 	obs := new(observer)
-	if err := configure(cfg, cache, global, s, obs); err != nil {
+	if err := configure(cfg, cache, global, s, obs, clock); err != nil {
 		return err
 	}
 	host := "127.0.0.1"
@@ -419,13 +651,29 @@ func connect(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, isR
 		orderlyShutdown(raw)
 		return err
 	}
-	// BoringSSL's shim checks that a TLS 1.3 client got a ticket unless
-	// told otherwise; a shim that shuts down first may or may not read one.
-	if !global.server && !s.shimShutsDown && conn.ConnectionState().Version == tlsflow.VersionTLS13 {
-		gotSession := cache.stored() > storedBefore
-		wantSession := !s.expectNoSession
+	if global.server {
+		return nil
+	}
+	// BoringSSL's shim checks that a client got a new session unless told
+	// otherwise: in TLS 1.2 at the end of a full handshake, or of a resumed
+	// one with -expect-ticket-renewal; in TLS 1.3 from a ticket after the
+	// handshake (a shim that shuts down first may or may not read one).
+	cs := conn.ConnectionState()
+	stored := cache.stored() > storedBefore
+	switch cs.Version {
+	case tlsflow.VersionTLS12:
+		obs.mu.Lock()
+		renewed := obs.gotTicket
+		obs.mu.Unlock()
+		// A resumed session is stored again as it was unless a ticket came.
+		gotSession := stored && (!cs.DidResume || renewed)
+		wantSession := !s.expectNoSession && (!cs.DidResume || s.expectTicketRenewal)
 		if gotSession != wantSession {
-			return fmt.Errorf("new session stored: %v, want %v", gotSession, wantSession)
+			return fmt.Errorf("new TLS 1.2 session stored: %v, want %v", gotSession, wantSession)
+		}
+	case tlsflow.VersionTLS13:
+		if !s.shimShutsDown && stored == s.expectNoSession {
+			return fmt.Errorf("new session stored: %v, want %v", stored, !s.expectNoSession)
 		}
 	}
 	return nil
@@ -458,6 +706,27 @@ func exchange(conn *tlsflow.Conn, global, s *settings, obs *observer, isResume b
 			return fmt.Errorf("exporting keying material: %w", err)
 		}
 		if _, err := conn.Write(ekm); err != nil {
+			return err
+		}
+	}
+	if s.exportTrafficSecrets {
+		// BoringSSL's shim writes a 16-bit little-endian length, then its
+		// read and write secrets.
+		read, write, err := trafficSecrets(obs.keyLog.String(), !global.server)
+		if err != nil {
+			return err
+		}
+		msg := binary.LittleEndian.AppendUint16(nil, uint16(len(read)))
+		if _, err := conn.Write(append(append(msg, read...), write...)); err != nil {
+			return err
+		}
+	}
+	if s.tlsUnique {
+		u := conn.ConnectionState().TLSUnique
+		if len(u) != 12 {
+			return fmt.Errorf("tls-unique is %d bytes, want 12", len(u))
+		}
+		if _, err := conn.Write(u); err != nil {
 			return err
 		}
 	}
@@ -548,9 +817,28 @@ func shutdown(conn *tlsflow.Conn, s *settings) error {
 // shim implements.
 func checkHandshake(cs tlsflow.ConnectionState, s *settings, obs *observer, isResume bool) error {
 	obs.mu.Lock()
-	sawHRR, peerSigAlg := obs.sawHRR, obs.peerSigAlg
+	sawHRR, peerSigAlg, sessionID := obs.sawHRR, obs.peerSigAlg, obs.sentSessionID
+	ems, verifyRejected := obs.extendedMaster || cs.Version == tlsflow.VersionTLS13, obs.verifyRejected
+	// BoringSSL reports TLS 1.3 as supporting secure renegotiation.
+	secureReneg := cs.Version == tlsflow.VersionTLS13 || helloSupportsSecureRenegotiation(obs.peerHello)
 	obs.mu.Unlock()
+	// A tlsflow server sends a session ID in a full TLS 1.2 handshake only
+	// when it keeps the session in its cache (no ticket); a TLS 1.3
+	// server's legacy_session_id is the client's, echoed.
+	cachedByID := cs.Version == tlsflow.VersionTLS12 && !cs.DidResume && len(sessionID) > 0
 	switch {
+	case s.expectEMS && !ems:
+		return errors.New("no extended master secret, want one")
+	case s.expectSecureReneg && !secureReneg:
+		return errors.New("the peer does not support secure renegotiation, want it to")
+	case s.expectNoSecureReneg && secureReneg:
+		return errors.New("the peer supports secure renegotiation, want it not to")
+	case s.expectVerifyResult && verifyRejected:
+		return errors.New("the verify callback rejected the peer, want X509_V_OK")
+	case !isResume && s.expectSessionID && !cachedByID:
+		return errors.New("the session was not cached by session ID")
+	case !isResume && s.expectNoSessionID && cachedByID:
+		return errors.New("the session was cached by session ID, want none")
 	case s.expectVersion != 0 && int(cs.Version) != s.expectVersion:
 		return fmt.Errorf("version %#04x, want %#04x", cs.Version, s.expectVersion)
 	case isResume && cs.DidResume == s.expectSessionMiss:
@@ -640,20 +928,20 @@ func signatureSchemes(signing, verify []int, use sigUse) ([]tlsflow.SignatureSch
 		return nil, nil
 	case signing != nil && verify != nil:
 		if !slices.Equal(signing, verify) {
-			return nil, &errUnimplemented{"-signing-prefs/-verify-prefs",
-				"one signature scheme list (Config.SignatureSchemes) cannot sign with one set and verify another"}
+			return nil, &errUnimplemented{flag: "-signing-prefs/-verify-prefs",
+				why: "one signature scheme list (Config.SignatureSchemes) cannot sign with one set and verify another"}
 		}
 	case verify == nil:
 		list, flag = signing, "-signing-prefs"
 		if use.verifies {
-			return nil, &errUnimplemented{flag,
-				"Config.SignatureSchemes would also narrow the schemes accepted from the peer"}
+			return nil, &errUnimplemented{flag: flag,
+				why: "Config.SignatureSchemes would also narrow the schemes accepted from the peer"}
 		}
 	}
 	var out []tlsflow.SignatureScheme
 	for _, id := range list {
 		if id < 0 || id > 0xffff || !signature.Supported(uint16(id)) {
-			return nil, &errUnimplemented{flag, fmt.Sprintf("signature scheme %#04x is not implemented", id)}
+			return nil, &errUnimplemented{flag: flag, why: fmt.Sprintf("signature scheme %#04x is not implemented", id)}
 		}
 		out = append(out, tlsflow.SignatureScheme(id))
 	}
@@ -661,8 +949,8 @@ func signatureSchemes(signing, verify []int, use sigUse) ([]tlsflow.SignatureSch
 		for _, v := range []struct{ on, tls13 bool }{{use.tls12, false}, {use.tls13, true}} {
 			fits := func(s tlsflow.SignatureScheme) bool { return !signature.Compatible(use.own, uint16(s), v.tls13) }
 			if v.on && !slices.Equal(slices.DeleteFunc(slices.Clone(out), fits), slices.DeleteFunc(defaultSchemes(), fits)) {
-				return nil, &errUnimplemented{flag,
-					"Config.SignatureSchemes would also change which schemes our own key signs with"}
+				return nil, &errUnimplemented{flag: flag,
+					why: "Config.SignatureSchemes would also change which schemes our own key signs with"}
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package handshake
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -66,6 +67,14 @@ func (b *base) send(m wire.Message, step int) []byte {
 func (b *base) received(m wire.Message, raw []byte, step int) {
 	b.transcript.Write(raw)
 	b.traceMessage(trace.Received, m, raw, step)
+}
+
+// finished12 notes the verify_data of a TLS 1.2 Finished, sent or
+// received; the first of the handshake is its tls-unique (RFC 5929 §3.1).
+func (b *base) finished12(verifyData []byte) {
+	if b.state.TLSUnique == nil {
+		b.state.TLSUnique = bytes.Clone(verifyData)
+	}
 }
 
 func (b *base) sendChangeCipherSpec() {

@@ -304,6 +304,7 @@ func (c *Client) sendClientFinished12() {
 	c.out = append(c.out, SetWriteCipher{Cipher: c.c12.clientWrite})
 	verify := keys.Finished12(c.c12.suite.Hash, c.c12.master, keys.LabelClientFinished, c.transcript.Sum())
 	c.send(&wire.Finished{VerifyData: verify}, 7)
+	c.finished12(verify)
 }
 
 // sendClientKeyExchange is the heart of step 5: the pre-master secret,
@@ -420,6 +421,7 @@ func (c *Client) readServerFinished(msg []byte) (clientState, error) {
 			"the server's verify_data does not match our transcript: the handshake was tampered with, or the keys differ")
 	}
 	c.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
+	c.finished12(fin.VerifyData)
 	if c.c12.resumed {
 		// In the abbreviated handshake the server finishes first (RFC 5246 Figure 2).
 		c.sendClientFinished12()

@@ -442,6 +442,7 @@ func (s *Server) readClientFinished(msg []byte) (serverState, error) {
 			"the client's verify_data does not match our transcript: the handshake was tampered with, or the keys differ")
 	}
 	s.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
+	s.finished12(fin.VerifyData)
 	if s.cfg.VerifyConnection != nil {
 		if err := s.cfg.VerifyConnection(&s.state); err != nil {
 			return nil, alert.Errorf(alert.BadCertificate, 7, "Finished", "VerifyConnection rejected the connection: %w", err)
@@ -469,6 +470,7 @@ func (s *Server) sendServerFinished12() error {
 	s.out = append(s.out, SetWriteCipher{Cipher: s.s12.serverWrite})
 	verify := keys.Finished12(s.s12.suite.Hash, s.s12.master, keys.LabelServerFinished, s.transcript.Sum())
 	s.send(&wire.Finished{VerifyData: verify}, 7)
+	s.finished12(verify)
 	return nil
 }
 

@@ -21,6 +21,10 @@ type State struct {
 	EarlyDataOffered bool
 	// PeerSignatureScheme is the scheme the peer signed with (0 if none).
 	PeerSignatureScheme uint16
+	// TLSUnique is the verify_data of the first Finished message of a TLS
+	// 1.2 handshake: the client's in a full handshake, the server's in an
+	// abbreviated one (RFC 5929 §3.1, "tls-unique"). Nil in TLS 1.3.
+	TLSUnique []byte
 
 	ClientRandom []byte
 	ServerRandom []byte
