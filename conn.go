@@ -28,7 +28,7 @@ type Conn struct {
 	handshakeMu   sync.Mutex
 	handshakeErr  error
 	handshakeDone atomic.Bool
-	state         handshake.State // set once the handshake is complete
+	state         *handshake.State // set once the handshake is complete; shared with post
 
 	// post runs TLS 1.3 post-handshake messages (KeyUpdate, NewSessionTicket);
 	// postMu serializes the reader and writer that use it.
@@ -361,7 +361,10 @@ func (cs *ConnectionState) ExportKeyingMaterial(label string, context []byte, le
 func (c *Conn) ConnectionState() ConnectionState {
 	c.handshakeMu.Lock()
 	defer c.handshakeMu.Unlock()
-	return c.connectionState(&c.state, c.handshakeDone.Load())
+	if c.state == nil {
+		return c.connectionState(&handshake.State{}, false)
+	}
+	return c.connectionState(c.state, c.handshakeDone.Load())
 }
 
 func (c *Conn) connectionState(s *handshake.State, complete bool) ConnectionState {

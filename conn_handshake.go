@@ -75,7 +75,7 @@ func (c *Conn) runHandshake() error {
 	if err := c.flushLocked(); err != nil {
 		return c.handshakeFailed(err)
 	}
-	c.state = *eng.State()
+	c.state = eng.State()
 	c.releaseInputLocked()
 	c.in.version = c.state.Version
 	c.in.earlySkip = 0
@@ -85,7 +85,7 @@ func (c *Conn) runHandshake() error {
 	}
 	if c.config.Trace != nil {
 		c.emit(trace.Event{Kind: trace.KindHandshakeDone, Direction: trace.Local, Step: 7, Version: c.state.Version,
-			Fields: summary(&c.state)})
+			Fields: summary(c.state)})
 	}
 	if !c.in.hs.Empty() {
 		// A partial message after the last Finished of TLS 1.2 can only be

@@ -218,7 +218,7 @@ func (c *Conn) requestedCAs() string {
 	var names [][]byte
 	if c.engine != nil {
 		names = c.engine.State().RequestedCAs
-	} else {
+	} else if c.state != nil {
 		names = c.state.RequestedCAs
 	}
 	out := make([]string, 0, len(names))

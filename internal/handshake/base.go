@@ -20,7 +20,7 @@ type base struct {
 	side       trace.Side
 	out        []Action
 	transcript keys.Transcript
-	state      State
+	state      *State // shared with the connection once complete
 	complete   bool
 
 	// lastStep and lastMessage are the last message sent or received, so
@@ -38,7 +38,7 @@ type base struct {
 func (b *base) Progress() (step int, message string) { return b.lastStep, b.lastMessage }
 
 func (b *base) Complete() bool { return b.complete }
-func (b *base) State() *State  { return &b.state }
+func (b *base) State() *State  { return b.state }
 
 func (b *base) random() io.Reader {
 	if b.cfg.Rand != nil {

@@ -30,7 +30,7 @@ type clientState func(c *Client, msg []byte) (clientState, error)
 
 // NewClient returns a client engine for cfg.
 func NewClient(cfg *Config) *Client {
-	c := &Client{base: base{cfg: cfg, side: trace.Client}}
+	c := &Client{base: base{cfg: cfg, side: trace.Client, state: new(State)}}
 	c.next = (*Client).readServerHello
 	return c
 }

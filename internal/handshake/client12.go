@@ -259,7 +259,7 @@ func (c *Client) readServerHelloDone(msg []byte) (clientState, error) {
 	}
 	c.received(done, msg, 4)
 	if c.cfg.VerifyConnection != nil {
-		if err := c.cfg.VerifyConnection(&c.state); err != nil {
+		if err := c.cfg.VerifyConnection(c.state); err != nil {
 			return nil, alert.Errorf(alert.BadCertificate, 4, "ServerHelloDone", "VerifyConnection rejected the connection: %w", err)
 		}
 	}

@@ -471,7 +471,7 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 		return nil, internalError(7, "Finished", err)
 	}
 	if c.cfg.VerifyConnection != nil {
-		if err := c.cfg.VerifyConnection(&c.state); err != nil {
+		if err := c.cfg.VerifyConnection(c.state); err != nil {
 			return nil, alert.Errorf(alert.BadCertificate, 7, "Finished", "VerifyConnection rejected the connection: %w", err)
 		}
 	}

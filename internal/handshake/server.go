@@ -32,7 +32,7 @@ type serverState func(s *Server, msg []byte) (serverState, error)
 
 // NewServer returns a server engine for cfg.
 func NewServer(cfg *Config) *Server {
-	s := &Server{base: base{cfg: cfg, side: trace.Server}}
+	s := &Server{base: base{cfg: cfg, side: trace.Server, state: new(State)}}
 	s.next = (*Server).readClientHello
 	return s
 }

@@ -444,7 +444,7 @@ func (s *Server) readClientFinished(msg []byte) (serverState, error) {
 	s.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
 	s.finished12(fin.VerifyData)
 	if s.cfg.VerifyConnection != nil {
-		if err := s.cfg.VerifyConnection(&s.state); err != nil {
+		if err := s.cfg.VerifyConnection(s.state); err != nil {
 			return nil, alert.Errorf(alert.BadCertificate, 7, "Finished", "VerifyConnection rejected the connection: %w", err)
 		}
 	}

@@ -426,7 +426,7 @@ func (s *Server) readClientFinished13(msg []byte) (serverState, error) {
 		s.s13.resumption = s.s13.schedule.ResumptionMasterSecret(s.transcript.Sum())
 	}
 	if s.cfg.VerifyConnection != nil {
-		if err := s.cfg.VerifyConnection(&s.state); err != nil {
+		if err := s.cfg.VerifyConnection(s.state); err != nil {
 			return nil, alert.Errorf(alert.BadCertificate, 7, "Finished", "VerifyConnection rejected the connection: %w", err)
 		}
 	}

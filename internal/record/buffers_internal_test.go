@@ -78,16 +78,31 @@ func TestReaderKeepsBufferWithRecordsReadAhead(t *testing.T) {
 	}
 }
 
-// One read call brings a whole record, not a header and then a fragment.
-func TestReaderReadsARecordInOneCall(t *testing.T) {
-	stream := append([]byte{byte(ApplicationData), 3, 3, 0x40, 0}, make([]byte, 1<<14)...)
-	counter := &countingReader{r: bytes.NewReader(stream)}
+// Records that arrive together cost one read call for the header of the
+// first (the Reader is idle, it has no buffer yet) and one for everything
+// after it, not a header and a fragment each.
+func TestReaderReadsRecordsThatCameTogetherInTwoCalls(t *testing.T) {
+	record := append([]byte{byte(ApplicationData), 3, 3, 0x20, 0}, make([]byte, 1<<13)...)
+	counter := &countingReader{r: bytes.NewReader(append(append([]byte{}, record...), record...))}
 	r := NewReader(counter)
-	if _, payload, err := r.ReadRecord(); err != nil || len(payload) != 1<<14 {
-		t.Fatalf("ReadRecord = %d bytes, %v", len(payload), err)
+	for i := range 2 {
+		if _, payload, err := r.ReadRecord(); err != nil || len(payload) != 1<<13 {
+			t.Fatalf("record %d: %d bytes, %v", i, len(payload), err)
+		}
 	}
-	if counter.calls != 1 {
-		t.Fatalf("a 16 KiB record took %d read calls, want 1", counter.calls)
+	if counter.calls != 2 {
+		t.Fatalf("two 8 KiB records that arrived together took %d read calls, want 2", counter.calls)
+	}
+}
+
+// An idle Reader, blocked waiting for the next record, holds no buffer.
+func TestReaderWaitsWithoutBuffer(t *testing.T) {
+	r := NewReader(&stallReader{})
+	if _, _, err := r.ReadRecord(); err == nil {
+		t.Fatal("a record came from nowhere")
+	}
+	if r.buf != nil {
+		t.Fatal("a Reader waiting for a header took a buffer")
 	}
 }
 

@@ -51,6 +51,7 @@ type Reader struct {
 	buf        *[]byte
 	start, end int
 	high       int  // the most of buf used since it was taken: what to clear
+	hdrN       int  // header bytes read into hdr while there is no buf
 	empty      int  // empty records skipped in a row
 	first      bool // no header read yet
 
@@ -138,12 +139,13 @@ func (r *Reader) readOne() (_ ContentType, _ []byte, sticky bool, _ error) {
 
 // readRaw reads one record's header and fragment and checks the header.
 //
-// The stream is read in pieces as large as the buffer, so one read brings a
-// whole record and often the next ones too: a 16 KiB record costs one read
-// call instead of two (header, then fragment), which is a tenth of the CPU
-// time of a bulk transfer over loopback. A read that fails part-way (a
-// deadline) keeps what it got: the next call goes on from there, so a
-// timeout costs nothing but the wait.
+// An idle Reader holds no buffer, so it reads the next header on its own,
+// into hdr: a connection waiting for its peer costs no buffer memory. From
+// there the stream is read in pieces as large as the buffer, so the
+// fragment's read also brings whatever follows it, and while records keep
+// coming each costs at most one read call instead of two (header, then
+// fragment). A read that fails part-way (a deadline) keeps what it got: the
+// next call goes on from there, so a timeout costs nothing but the wait.
 func (r *Reader) readRaw() (ContentType, []byte, error) {
 	if err := r.fill(HeaderLen); err != nil {
 		return 0, nil, err // io.EOF only if no byte of the header came
@@ -167,9 +169,9 @@ func (r *Reader) readRaw() (ContentType, []byte, error) {
 // earlier ReadRecord returned is overwritten then, as its contract allows.
 func (r *Reader) fill(want int) error {
 	if r.buf == nil {
-		r.buf = getBuffer()
-		*r.buf = (*r.buf)[:cap(*r.buf)] // the whole buffer is ours to read into
-		r.start, r.end, r.high = 0, 0, 0
+		if err := r.readIdleHeader(); err != nil {
+			return err
+		}
 	}
 	if r.end-r.start >= want {
 		return nil
@@ -190,6 +192,26 @@ func (r *Reader) fill(want int) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// readIdleHeader reads a record header without a buffer, then takes one
+// from the pool and puts the header at its start.
+func (r *Reader) readIdleHeader() error {
+	for r.hdrN < HeaderLen {
+		n, err := r.r.Read(r.hdr[r.hdrN:])
+		r.hdrN += n
+		if err != nil && r.hdrN < HeaderLen {
+			if errors.Is(err, io.EOF) && r.hdrN > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return err // io.EOF only if no byte of the header came
+		}
+	}
+	r.buf = getBuffer()
+	*r.buf = (*r.buf)[:cap(*r.buf)] // the whole buffer is ours to read into
+	r.start, r.end = 0, copy(*r.buf, r.hdr[:])
+	r.high, r.hdrN = r.end, 0
 	return nil
 }
 
