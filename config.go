@@ -4,11 +4,14 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
 	"time"
 
+	"github.com/tlsflow/tlsflow/internal/handshake"
 	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/trace"
 )
@@ -39,6 +42,81 @@ type ClientHelloInfo struct {
 	SupportedVersions []uint16
 	// Conn is the underlying connection.
 	Conn net.Conn
+
+	// config is the server Config the ClientHello came to, for
+	// SupportsCertificate; nil means tlsflow's defaults.
+	config *Config
+}
+
+// SupportsCertificate returns nil if c could be the server's certificate
+// for the client that sent this ClientHello, or an error saying why not.
+// When the client named a host (ServerName), c's names must cover it.
+// The rest depends on the version the server would choose, the highest in
+// SupportedVersions that its Config enables:
+//
+//   - TLS 1.3: c's key must fit a signature scheme in SignatureSchemes
+//     that the server signs with (RFC 8446 §4.4.2.2, §4.2.3: an ECDSA
+//     scheme names its curve, PKCS #1 v1.5 is not allowed).
+//   - TLS 1.2: some cipher suite both sides enable must fit the key (RFC
+//     5246 §7.4.2): the RSA key exchange an RSA key that can decrypt;
+//     ECDHE_RSA an RSA key, ECDHE_ECDSA an ECDSA or Ed25519 key, each with
+//     an ECDHE group in common and a signature scheme in SignatureSchemes
+//     that fits the key, and an ECDSA key's curve in SupportedCurves (RFC
+//     8422 §5.1).
+//
+// The server's Config is the one the ClientHelloInfo was made for, or
+// tlsflow's defaults for a ClientHelloInfo made by hand. A server with
+// several Config.Certificates applies the same test to choose among them
+// (the first that passes, those for the requested name first); a
+// GetCertificate callback can use it to do the same.
+func (chi *ClientHelloInfo) SupportsCertificate(c *Certificate) error {
+	cfg := chi.config
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	lo, hi := cfg.versions()
+	var version uint16
+	for _, v := range chi.SupportedVersions {
+		if v >= lo && v <= hi && v > version {
+			version = v
+		}
+	}
+	if version == 0 {
+		return fmt.Errorf("tlsflow: no protocol version in common: the client offers %v, the server enables %s–%s",
+			chi.SupportedVersions, VersionName(lo), VersionName(hi))
+	}
+	cert, err := engineCertificate(c)
+	if err != nil {
+		return err
+	}
+	if chi.ServerName != "" {
+		if err := cert.Leaf.VerifyHostname(chi.ServerName); err != nil {
+			return fmt.Errorf("tlsflow: the certificate is not valid for the requested name: %w", err)
+		}
+	}
+	offer := &handshake.ClientOffer{CipherSuites: chi.CipherSuites, GroupsSent: len(chi.SupportedCurves) > 0}
+	for _, g := range chi.SupportedCurves {
+		offer.Groups = append(offer.Groups, uint16(g))
+	}
+	for _, s := range chi.SignatureSchemes {
+		offer.SignatureSchemes = append(offer.SignatureSchemes, uint16(s))
+	}
+	schemes := enabledSchemes(cfg.SignatureSchemes)
+	if version == VersionTLS13 {
+		if _, _, err := handshake.CertificateServes13(cert, offer, schemes); err != nil {
+			return fmt.Errorf("tlsflow: TLS 1.3: %w", err)
+		}
+		return nil
+	}
+	suite, _, _, err := handshake.ChooseSuite12([]*handshake.Certificate{cert}, offer,
+		enabledSuites(cfg.CipherSuites), enabledGroups(cfg.CurvePreferences), schemes)
+	switch {
+	case suite != nil:
+		return nil
+	case err != nil:
+		return fmt.Errorf("tlsflow: TLS 1.2: %w", err)
+	}
+	return errors.New("tlsflow: TLS 1.2: no cipher suite in common with the client")
 }
 
 // CertificateRequestInfo is what the client knows when the server asks for a certificate.
@@ -48,6 +126,42 @@ type CertificateRequestInfo struct {
 	AcceptableCAs    [][]byte
 	SignatureSchemes []SignatureScheme
 	Version          uint16
+
+	// config is the client Config the request came to, for
+	// SupportsCertificate; nil means tlsflow's defaults.
+	config *Config
+}
+
+// SupportsCertificate returns nil if c could answer the server's request,
+// or an error saying why not: c's key must fit a signature scheme in
+// SignatureSchemes that the client signs with (RFC 8446 §4.4.2.2, RFC 5246
+// §7.4.8; in TLS 1.3 an ECDSA scheme names its curve and PKCS #1 v1.5 is not
+// allowed), and when the server named AcceptableCAs, a certificate of c's
+// chain must be issued by one of them or be one. The client's Config is the
+// one the request came to, or tlsflow's defaults for a
+// CertificateRequestInfo made by hand. A client with several
+// Config.Certificates sends the first that passes this test and, in TLS 1.2,
+// has a key type the request's certificate_types lists (RFC 5246 §7.4.4);
+// with none it sends an empty Certificate.
+func (cri *CertificateRequestInfo) SupportsCertificate(c *Certificate) error {
+	cfg := cri.config
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	cert, err := engineCertificate(c)
+	if err != nil {
+		return err
+	}
+	peer := make([]uint16, len(cri.SignatureSchemes))
+	for i, s := range cri.SignatureSchemes {
+		peer[i] = uint16(s)
+	}
+	err = handshake.ClientCertificateFits(cert, nil, peer, enabledSchemes(cfg.SignatureSchemes), cri.AcceptableCAs,
+		cri.Version >= VersionTLS13)
+	if err != nil {
+		return fmt.Errorf("tlsflow: %w", err)
+	}
+	return nil
 }
 
 // Config configures a client or a server. A Config may be shared by many
@@ -58,11 +172,19 @@ type Config struct {
 	// Time returns the current time for certificate checks; time.Now if nil.
 	Time func() time.Time
 
-	// Certificates: a server's chains (the first whose names match the
-	// requested host is used, else the first); a client's candidates for
-	// client authentication (the first that fits the server's request is sent).
+	// Certificates: a server's chains, of which each client is shown the
+	// first it can verify (ClientHelloInfo.SupportsCertificate, without the
+	// name test), those whose names cover the requested host first; in TLS
+	// 1.2 the server's ranking of cipher suites comes first, and among the
+	// certificates that serve the chosen suite the order decides. None
+	// fitting fails the handshake with handshake_failure. A client's
+	// candidates for client authentication: the first that fits the
+	// server's request is sent (CertificateRequestInfo.SupportsCertificate,
+	// and in TLS 1.2 a key type in certificate_types), else none.
 	Certificates []Certificate
-	// GetCertificate, if set, picks the server's certificate from the ClientHello.
+	// GetCertificate, if set, picks the server's certificate from the
+	// ClientHello (ClientHelloInfo.SupportsCertificate helps); a nil
+	// certificate without error leaves the choice to Certificates.
 	GetCertificate func(*ClientHelloInfo) (*Certificate, error)
 	// GetClientCertificate, if set, picks the client's certificate.
 	GetClientCertificate func(*CertificateRequestInfo) (*Certificate, error)

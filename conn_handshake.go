@@ -418,7 +418,7 @@ func engineCertificate(cert *Certificate) (*handshake.Certificate, error) {
 func (c *Conn) getCertificate(info *handshake.ClientHelloInfo) (*handshake.Certificate, error) {
 	pub := &ClientHelloInfo{
 		ServerName: info.ServerName, CipherSuites: info.CipherSuites, SupportedProtos: info.SupportedProtos,
-		SupportedVersions: info.SupportedVersions, Conn: c.conn,
+		SupportedVersions: info.SupportedVersions, Conn: c.conn, config: c.config,
 	}
 	for _, g := range info.SupportedGroups {
 		pub.SupportedCurves = append(pub.SupportedCurves, CurveID(g))
@@ -434,7 +434,7 @@ func (c *Conn) getCertificate(info *handshake.ClientHelloInfo) (*handshake.Certi
 }
 
 func (c *Conn) getClientCertificate(info *handshake.CertificateRequestInfo) (*handshake.Certificate, error) {
-	pub := &CertificateRequestInfo{AcceptableCAs: info.AcceptableCAs, Version: info.Version}
+	pub := &CertificateRequestInfo{AcceptableCAs: info.AcceptableCAs, Version: info.Version, config: c.config}
 	for _, s := range info.SignatureSchemes {
 		pub.SignatureSchemes = append(pub.SignatureSchemes, SignatureScheme(s))
 	}

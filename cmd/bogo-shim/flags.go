@@ -89,6 +89,44 @@ type settings struct {
 	expectEarlyDataReason string
 	useClientCAList       string // hex DER names, comma-separated, or <NULL> / <EMPTY>
 	expectClientCAList    string
+
+	// credentials are the certificates added with -new-x509-credential, in
+	// preference order; the default one (-cert-file/-key-file before any
+	// -new-x509-credential) comes after them (BoringSSL's SSL_CREDENTIAL
+	// list). -expect-selected-credential names the one the handshake must
+	// use: an index into credentials, or -1 for the default.
+	credentials         []credential
+	expectSelected      int
+	expectSelectedGiven bool
+}
+
+// credential is one -new-x509-credential and the flags that follow it
+// (test_config.cc applies credential flags to the last one added).
+type credential struct {
+	certFile, keyFile string
+	signingPrefs      []int
+	mustMatchIssuer   bool
+}
+
+// last returns the credential the next credential flag applies to, or nil
+// for the default certificate.
+func (s *settings) last() *credential {
+	if len(s.credentials) == 0 {
+		return nil
+	}
+	return &s.credentials[len(s.credentials)-1]
+}
+
+// credentialFlag is a flag of the default certificate, or of the last
+// -new-x509-credential when there is one. onCredential returns an error
+// (errUnimplemented) for what tlsflow cannot honour per credential.
+func credentialFlag(hasParam bool, onDefault func(*settings, string) error, onCredential func(*credential, string) error) flagSpec {
+	return flagSpec{hasParam: hasParam, set: func(s *settings, p string) error {
+		if c := s.last(); c != nil {
+			return onCredential(c, p)
+		}
+		return onDefault(s, p)
+	}}
 }
 
 // errUnimplemented marks a flag tlsflow (or this shim) cannot honour; the
@@ -171,9 +209,46 @@ var knownFlags = map[string]flagSpec{
 	"-use-custom-verify-callback":   boolFlag(func(s *settings) *bool { return new(bool) }),
 	"-fail-early-callback":          boolFlag(func(s *settings) *bool { return &s.failEarlyCallback }),
 
-	"-trust-cert":                     stringFlag(func(s *settings) *string { return &s.trustCert }),
-	"-cert-file":                      stringFlag(func(s *settings) *string { return &s.certFile }),
-	"-key-file":                       stringFlag(func(s *settings) *string { return &s.keyFile }),
+	"-trust-cert": stringFlag(func(s *settings) *string { return &s.trustCert }),
+	"-cert-file": credentialFlag(true,
+		func(s *settings, p string) error { s.certFile = p; return nil },
+		func(c *credential, p string) error { c.certFile = p; return nil }),
+	"-key-file": credentialFlag(true,
+		func(s *settings, p string) error { s.keyFile = p; return nil },
+		func(c *credential, p string) error { c.keyFile = p; return nil }),
+	// Several certificates, chosen by what the peer supports: a server's
+	// Config.Certificates, a client's for a CertificateRequest.
+	"-new-x509-credential": {set: func(s *settings, _ string) error {
+		s.credentials = append(s.credentials, credential{})
+		return nil
+	}},
+	"-expect-selected-credential": {hasParam: true, set: func(s *settings, p string) error {
+		n, err := strconv.Atoi(p)
+		s.expectSelected, s.expectSelectedGiven = n, true
+		return err
+	}},
+	// BoringSSL selects a -must-match-issuer credential only if its chain
+	// comes from an authority the peer named. A tlsflow client applies that
+	// to every certificate whenever the server names authorities (certs.go,
+	// ClientCertificateFits); a tlsflow server does not read the client's
+	// certificate_authorities, so the shim refuses it there (configure).
+	"-must-match-issuer": credentialFlag(false,
+		func(*settings, string) error {
+			return &errUnimplemented{flag: "-must-match-issuer", why: "issuer matching for the default certificate"}
+		},
+		func(c *credential, _ string) error { c.mustMatchIssuer = true; return nil }),
+	// Per credential, OCSP responses and SCT lists stay unimplemented like
+	// the connection-wide flags.
+	"-ocsp-response": credentialFlag(true,
+		func(*settings, string) error { return &errUnimplemented{flag: "-ocsp-response", why: "OCSP stapling"} },
+		func(*credential, string) error {
+			return &errUnimplemented{flag: "-ocsp-response", why: "OCSP stapling (per credential)"}
+		}),
+	"-signed-cert-timestamps": credentialFlag(true,
+		func(*settings, string) error { return &errUnimplemented{flag: "-signed-cert-timestamps", why: "SCT"} },
+		func(*credential, string) error {
+			return &errUnimplemented{flag: "-signed-cert-timestamps", why: "SCT (per credential)"}
+		}),
 	"-verify-peer":                    boolFlag(func(s *settings) *bool { return &s.verifyPeer }),
 	"-verify-fail":                    boolFlag(func(s *settings) *bool { return &s.verifyFail }),
 	"-require-any-client-certificate": boolFlag(func(s *settings) *bool { return &s.requireAny }),
@@ -196,10 +271,18 @@ var knownFlags = map[string]flagSpec{
 	"-expect-curve-id":                 intFlag(func(s *settings) *int { return &s.expectCurveID }),
 	"-expect-peer-signature-algorithm": intFlag(func(s *settings) *int { return &s.expectSigAlg }),
 	"-expect-peer-verify-pref":         intListFlag(func(s *settings) *[]int { return &s.expectVerify }),
-	"-signing-prefs":                   intListFlag(func(s *settings) *[]int { return &s.signingPrefs }),
-	"-verify-prefs":                    intListFlag(func(s *settings) *[]int { return &s.verifyPrefs }),
-	"-cipher":                          stringFlag(func(s *settings) *string { return &s.cipher }),
-	"-expect-cipher":                   intFlag(func(s *settings) *int { return &s.expectCipher }),
+	"-signing-prefs": credentialFlag(true,
+		func(s *settings, p string) error {
+			return intListFlag(func(s *settings) *[]int { return &s.signingPrefs }).set(s, p)
+		},
+		func(c *credential, p string) error {
+			n, err := strconv.Atoi(p)
+			c.signingPrefs = append(c.signingPrefs, n)
+			return err
+		}),
+	"-verify-prefs":  intListFlag(func(s *settings) *[]int { return &s.verifyPrefs }),
+	"-cipher":        stringFlag(func(s *settings) *string { return &s.cipher }),
+	"-expect-cipher": intFlag(func(s *settings) *int { return &s.expectCipher }),
 
 	"-advertise-alpn":         stringFlag(func(s *settings) *string { return &s.advertiseALPN }),
 	"-expect-alpn":            stringFlag(func(s *settings) *string { return &s.expectALPN }),
@@ -289,11 +372,11 @@ var unimplementedFlags = map[string]string{
 	"-expect-channel-id": "Channel ID", "-enable-channel-id": "Channel ID", "-send-channel-id": "Channel ID",
 	"-psk": "external PSKs", "-psk-identity": "external PSKs",
 	"-srtp-profiles":        "SRTP",
-	"-enable-ocsp-stapling": "OCSP stapling", "-ocsp-response": "OCSP stapling",
+	"-enable-ocsp-stapling": "OCSP stapling",
 	"-expect-ocsp-response": "OCSP stapling", "-use-ocsp-callback": "OCSP stapling",
 	"-set-ocsp-in-callback": "OCSP stapling", "-decline-ocsp-callback": "OCSP stapling",
-	"-fail-ocsp-callback":            "OCSP stapling",
-	"-enable-signed-cert-timestamps": "SCT", "-signed-cert-timestamps": "SCT",
+	"-fail-ocsp-callback":               "OCSP stapling",
+	"-enable-signed-cert-timestamps":    "SCT",
 	"-expect-signed-cert-timestamps":    "SCT",
 	"-install-cert-compression-algs":    "certificate compression",
 	"-install-one-cert-compression-alg": "certificate compression",
@@ -303,9 +386,6 @@ var unimplementedFlags = map[string]string{
 	"-trust-anchor-id": "trust anchor IDs", "-requested-trust-anchors": "trust anchor IDs",
 	"-expect-peer-match-trust-anchor": "trust anchor IDs", "-expect-no-peer-match-trust-anchor": "trust anchor IDs",
 	"-expect-peer-available-trust-anchors": "trust anchor IDs",
-	"-new-x509-credential":                 "several credentials per connection",
-	"-expect-selected-credential":          "several credentials per connection",
-	"-must-match-issuer":                   "issuer-matched credentials",
 	"-false-start":                         "False Start", "-allow-false-start-without-alpn": "False Start",
 	"-fallback-scsv": "TLS_FALLBACK_SCSV (no TLS 1.0/1.1 to fall back to)",
 	"-enable-grease": "GREASE", "-permute-extensions": "extension permutation",

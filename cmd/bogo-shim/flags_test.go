@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/hex"
@@ -123,7 +124,7 @@ func TestSignaturePrefsMapOntoOneListOrAreUnimplemented(t *testing.T) {
 		t.Fatal(err)
 	}
 	both := sigUse{tls12: true, tls13: true}
-	serverRSA := sigUse{own: rsaKey.Public(), tls12: true, tls13: true}
+	serverRSA := sigUse{own: []crypto.PublicKey{rsaKey.Public()}, tls12: true, tls13: true}
 	clientNoCert := sigUse{verifies: true, tls12: true, tls13: true}
 	for _, tc := range []struct {
 		name            string
@@ -287,5 +288,93 @@ func TestSecureRenegotiationReadFromThePeersHello(t *testing.T) {
 		if got := helloSupportsSecureRenegotiation(tc.raw); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestCredentialFlagsApplyToTheLastCredential(t *testing.T) {
+	initial, resume, err := parseFlags([]string{
+		"-cert-file", "default.pem", "-key-file", "default.key",
+		"-new-x509-credential", "-cert-file", "a.pem", "-key-file", "a.key", "-must-match-issuer",
+		"-on-resume-new-x509-credential", "-on-resume-cert-file", "r.pem", "-on-resume-signing-prefs", "2052",
+		"-expect-selected-credential", "-1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if initial.certFile != "default.pem" || initial.keyFile != "default.key" {
+		t.Errorf("default certificate: %q %q", initial.certFile, initial.keyFile)
+	}
+	want := []credential{{certFile: "a.pem", keyFile: "a.key", mustMatchIssuer: true}}
+	if !slices.EqualFunc(initial.credentials, want, func(a, b credential) bool {
+		return a.certFile == b.certFile && a.keyFile == b.keyFile && a.mustMatchIssuer == b.mustMatchIssuer && a.signingPrefs == nil
+	}) {
+		t.Errorf("initial credentials = %+v, want %+v", initial.credentials, want)
+	}
+	if len(resume.credentials) != 2 || resume.credentials[1].certFile != "r.pem" ||
+		!slices.Equal(resume.credentials[1].signingPrefs, []int{2052}) || resume.signingPrefs != nil {
+		t.Errorf("resume credentials = %+v (signing prefs %v)", resume.credentials, resume.signingPrefs)
+	}
+	if !initial.expectSelectedGiven || initial.expectSelected != -1 {
+		t.Errorf("-expect-selected-credential: %v %d", initial.expectSelectedGiven, initial.expectSelected)
+	}
+}
+
+func TestPerCredentialFeaturesTlsflowLacksAreUnimplemented(t *testing.T) {
+	for _, args := range [][]string{
+		{"-new-x509-credential", "-ocsp-response", "AAAA"},
+		{"-new-x509-credential", "-signed-cert-timestamps", "AAAA"},
+		{"-new-x509-credential", "-trust-anchor-id", "AQEB"},
+		{"-must-match-issuer"}, // on the default certificate
+	} {
+		_, _, err := parseFlags(args)
+		var unimpl *errUnimplemented
+		if !errors.As(err, &unimpl) {
+			t.Errorf("parseFlags(%q) = %v, want errUnimplemented", args, err)
+		}
+	}
+	// Accepted by the parser, refused once the shim knows its role.
+	for _, tt := range []struct {
+		cred   credential
+		server bool
+	}{
+		{credential{certFile: "a", keyFile: "b", signingPrefs: []int{2052}}, false},
+		{credential{certFile: "a", keyFile: "b", mustMatchIssuer: true}, true},
+	} {
+		_, err := loadCredentials([]credential{tt.cred}, tt.server)
+		var unimpl *errUnimplemented
+		if !errors.As(err, &unimpl) {
+			t.Errorf("loadCredentials(%+v, server %v) = %v, want errUnimplemented", tt.cred, tt.server, err)
+		}
+	}
+}
+
+func TestFirstCertificateReadFromCertificateMessages(t *testing.T) {
+	leaf, other := []byte("leaf DER"), []byte("issuer DER")
+	entries := func(tls13 bool) []byte {
+		var b cryptobyte.Builder
+		b.AddUint8(11) // HandshakeType certificate
+		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+			if tls13 {
+				b.AddUint8(0) // certificate_request_context
+			}
+			b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+				for _, der := range [][]byte{leaf, other} {
+					b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(der) })
+					if tls13 {
+						b.AddUint16(0) // extensions
+					}
+				}
+			})
+		})
+		return b.BytesOrPanic()
+	}
+	for _, tls13 := range []bool{false, true} {
+		got, err := firstCertificate(entries(tls13), tls13)
+		if err != nil || !bytes.Equal(got, leaf) {
+			t.Errorf("TLS 1.3 %v: firstCertificate = %q, %v; want %q", tls13, got, err, leaf)
+		}
+	}
+	if _, err := firstCertificate([]byte{11, 0, 0, 3, 0, 0, 0}, false); err == nil {
+		t.Error("an empty certificate_list gave no error")
 	}
 }

@@ -72,6 +72,7 @@ type observer struct {
 	gotTicket      bool   // a NewSessionTicket with a ticket arrived
 	extendedMaster bool   // handshake_done says extended_master_secret
 	verifyRejected bool
+	sentCert       []byte       // the Certificate message we sent, raw
 	keyLog         lockedBuffer // Config.KeyLogWriter, for -export-traffic-secrets
 }
 
@@ -133,6 +134,9 @@ func (o *observer) hook(e trace.Event) {
 	}
 	if e.Direction == trace.Sent && e.Message == "ServerHello" {
 		o.sentSessionID = sessionIDOf(e.Raw)
+	}
+	if e.Direction == trace.Sent && e.Message == "Certificate" {
+		o.sentCert = bytes.Clone(e.Raw)
 	}
 	if e.Direction != trace.Received {
 		return
@@ -282,6 +286,10 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 		}
 		cert = &c
 	}
+	creds, err := loadCredentials(s.credentials, global.server)
+	if err != nil {
+		return err
+	}
 	var roots *x509.CertPool
 	if s.trustCert != "" {
 		chain, err := readChain(s.trustCert)
@@ -406,8 +414,19 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 		case s.requireAny:
 			cfg.ClientAuth = tlsflow.RequireAnyClientCert
 		}
-		if cert == nil {
+		if cert == nil && creds == nil {
 			return &errUnimplemented{flag: "-server", why: "a server without a certificate (PSK or PAKE)"}
+		}
+		// With credentials, tlsflow chooses among Config.Certificates
+		// (the callback below returns none): the credentials in order,
+		// then the default certificate.
+		cfg.Certificates = nil
+		if creds != nil {
+			cfg.Certificates = withDefault(creds, cert)
+		}
+		chosen := cert
+		if creds != nil {
+			chosen = nil
 		}
 		if cfg.ClientCAs, err = clientCAList(s.useClientCAList); err != nil {
 			return err
@@ -426,7 +445,7 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 			if expectAdvertised != nil && !slices.Equal(hello.SupportedProtos, expectAdvertised) {
 				return nil, fmt.Errorf("client offered ALPN %q, want %q", hello.SupportedProtos, expectAdvertised)
 			}
-			return cert, nil
+			return chosen, nil
 		}
 	} else {
 		cfg.ClientSessionCache = cache
@@ -435,20 +454,32 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 		if err != nil {
 			return fmt.Errorf("-expect-client-ca-list: %w", err)
 		}
-		cfg.GetClientCertificate = func(req *tlsflow.CertificateRequestInfo) (*tlsflow.Certificate, error) {
-			if failCert {
-				return nil, errors.New("certificate callback failed (-fail-cert-callback)")
+		cfg.Certificates = nil
+		if creds != nil {
+			// tlsflow's client sends the first of Config.Certificates that
+			// fits the request; a GetClientCertificate callback would
+			// replace that choice, so the checks it makes are refused.
+			if failCert || expectPrefs != nil || expectCAs != nil {
+				return &errUnimplemented{flag: "-new-x509-credential",
+					why: "a client certificate callback (-fail-cert-callback, -expect-peer-verify-pref, -expect-client-ca-list) with several credentials"}
 			}
-			if err := checkSchemes(req.SignatureSchemes, expectPrefs); err != nil {
-				return nil, err
+			cfg.Certificates = withDefault(creds, cert)
+		} else {
+			cfg.GetClientCertificate = func(req *tlsflow.CertificateRequestInfo) (*tlsflow.Certificate, error) {
+				if failCert {
+					return nil, errors.New("certificate callback failed (-fail-cert-callback)")
+				}
+				if err := checkSchemes(req.SignatureSchemes, expectPrefs); err != nil {
+					return nil, err
+				}
+				if expectCAs != nil && !slices.EqualFunc(req.AcceptableCAs, expectCAs, bytes.Equal) {
+					return nil, fmt.Errorf("server named CAs %x, want %x", req.AcceptableCAs, expectCAs)
+				}
+				if cert == nil {
+					return &tlsflow.Certificate{}, nil
+				}
+				return cert, nil
 			}
-			if expectCAs != nil && !slices.EqualFunc(req.AcceptableCAs, expectCAs, bytes.Equal) {
-				return nil, fmt.Errorf("server named CAs %x, want %x", req.AcceptableCAs, expectCAs)
-			}
-			if cert == nil {
-				return &tlsflow.Certificate{}, nil
-			}
-			return cert, nil
 		}
 	}
 
@@ -459,13 +490,90 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 		tls12:    cfg.MinVersion <= tlsflow.VersionTLS12,
 		tls13:    cfg.MaxVersion >= tlsflow.VersionTLS13,
 	}
-	if cert != nil {
-		if signer, ok := cert.PrivateKey.(crypto.Signer); ok {
-			use.own = signer.Public()
+	for _, c := range withDefault(creds, cert) {
+		if signer, ok := c.PrivateKey.(crypto.Signer); ok {
+			use.own = append(use.own, signer.Public())
 		}
 	}
 	cfg.SignatureSchemes, err = signatureSchemes(s.signingPrefs, s.verifyPrefs, use)
 	return err
+}
+
+// loadCredentials reads the -new-x509-credential certificates, refusing
+// what tlsflow cannot honour per certificate.
+func loadCredentials(list []credential, server bool) ([]tlsflow.Certificate, error) {
+	var out []tlsflow.Certificate
+	for i, c := range list {
+		switch {
+		case c.signingPrefs != nil:
+			return nil, &errUnimplemented{flag: "-signing-prefs",
+				why: "a signing preference per certificate: Config.SignatureSchemes is one list for all"}
+		case c.mustMatchIssuer && server:
+			return nil, &errUnimplemented{flag: "-must-match-issuer",
+				why: "a tlsflow server does not choose its certificate by the client's certificate_authorities"}
+		case c.certFile == "" || c.keyFile == "":
+			return nil, fmt.Errorf("-new-x509-credential %d: needs -cert-file and -key-file", i)
+		}
+		cert, err := tlsflow.LoadX509KeyPair(c.certFile, c.keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("-new-x509-credential %d: %w", i, err)
+		}
+		out = append(out, cert)
+	}
+	return out, nil
+}
+
+// withDefault is BoringSSL's credential order: the credentials, then the
+// default certificate, if any.
+func withDefault(creds []tlsflow.Certificate, def *tlsflow.Certificate) []tlsflow.Certificate {
+	out := slices.Clone(creds)
+	if def != nil {
+		out = append(out, *def)
+	}
+	return out
+}
+
+// selectedCredential names the certificate a Certificate message we sent
+// (raw, with its header) shows: its index in creds, -1 for the default
+// certificate, as -expect-selected-credential counts.
+func selectedCredential(raw []byte, tls13 bool, creds []credential, def string) (int, error) {
+	leaf, err := firstCertificate(raw, tls13)
+	if err != nil {
+		return 0, err
+	}
+	for i, c := range creds {
+		if sameLeaf(c.certFile, leaf) {
+			return i, nil
+		}
+	}
+	if def != "" && sameLeaf(def, leaf) {
+		return -1, nil
+	}
+	return 0, errors.New("the certificate sent is none of the configured ones")
+}
+
+func sameLeaf(certFile string, leaf []byte) bool {
+	chain, err := readChain(certFile)
+	return err == nil && bytes.Equal(chain[0].Raw, leaf)
+}
+
+// firstCertificate reads the first certificate of a Certificate message:
+// RFC 5246 §7.4.2 certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>, or RFC
+// 8446 §4.4.2 certificate_request_context<0..2^8-1> then CertificateEntry
+// (cert_data, extensions) items.
+func firstCertificate(raw []byte, tls13 bool) ([]byte, error) {
+	if len(raw) < 4 {
+		return nil, errors.New("no Certificate message was sent")
+	}
+	s := cryptobyte.String(raw[4:])
+	var ctx, list, der cryptobyte.String
+	if tls13 && !s.ReadUint8LengthPrefixed(&ctx) {
+		return nil, errors.New("malformed Certificate message")
+	}
+	if !s.ReadUint24LengthPrefixed(&list) || !list.ReadUint24LengthPrefixed(&der) {
+		return nil, errors.New("the Certificate message sent is empty")
+	}
+	return der, nil
 }
 
 // supportedGroups are the NamedGroups tlsflow implements.
@@ -864,6 +972,18 @@ func checkHandshake(cs tlsflow.ConnectionState, s *settings, obs *observer, isRe
 	case s.expectCipher != 0 && int(cs.CipherSuite) != s.expectCipher:
 		return fmt.Errorf("cipher suite %#04x, want %#04x", cs.CipherSuite, s.expectCipher)
 	}
+	if s.expectSelectedGiven && !cs.DidResume {
+		obs.mu.Lock()
+		sent := obs.sentCert
+		obs.mu.Unlock()
+		got, err := selectedCredential(sent, cs.Version == tlsflow.VersionTLS13, s.credentials, s.certFile)
+		if err != nil {
+			return fmt.Errorf("-expect-selected-credential: %w", err)
+		}
+		if got != s.expectSelected {
+			return fmt.Errorf("selected credential %d, want %d", got, s.expectSelected)
+		}
+	}
 	if s.expectPeerCert != "" {
 		want, err := readChain(s.expectPeerCert)
 		if err != nil {
@@ -905,9 +1025,9 @@ func defaultSchemes() []tlsflow.SignatureScheme {
 // sigUse is what a connection does with signatures, as far as the shim
 // knows before the handshake.
 type sigUse struct {
-	own          crypto.PublicKey // the key we may sign with; nil if we never sign
-	verifies     bool             // whether we may check a peer's signature
-	tls12, tls13 bool             // the versions enabled
+	own          []crypto.PublicKey // the keys we may sign with; none if we never sign
+	verifies     bool               // whether we may check a peer's signature
+	tls12, tls13 bool               // the versions enabled
 }
 
 // signatureSchemes maps BoringSSL's two signature preference lists onto
@@ -945,12 +1065,14 @@ func signatureSchemes(signing, verify []int, use sigUse) ([]tlsflow.SignatureSch
 		}
 		out = append(out, tlsflow.SignatureScheme(id))
 	}
-	if flag == "-verify-prefs" && signing == nil && use.own != nil {
-		for _, v := range []struct{ on, tls13 bool }{{use.tls12, false}, {use.tls13, true}} {
-			fits := func(s tlsflow.SignatureScheme) bool { return !signature.Compatible(use.own, uint16(s), v.tls13) }
-			if v.on && !slices.Equal(slices.DeleteFunc(slices.Clone(out), fits), slices.DeleteFunc(defaultSchemes(), fits)) {
-				return nil, &errUnimplemented{flag: flag,
-					why: "Config.SignatureSchemes would also change which schemes our own key signs with"}
+	if flag == "-verify-prefs" && signing == nil {
+		for _, own := range use.own {
+			for _, v := range []struct{ on, tls13 bool }{{use.tls12, false}, {use.tls13, true}} {
+				fits := func(s tlsflow.SignatureScheme) bool { return !signature.Compatible(own, uint16(s), v.tls13) }
+				if v.on && !slices.Equal(slices.DeleteFunc(slices.Clone(out), fits), slices.DeleteFunc(defaultSchemes(), fits)) {
+					return nil, &errUnimplemented{flag: flag,
+						why: "Config.SignatureSchemes would also change which schemes our own key signs with"}
+				}
 			}
 		}
 	}

@@ -42,22 +42,32 @@ const (
 	certTypeECDSASign = 64
 )
 
-// clientCertFits reports whether cert answers a CertificateRequest: its
-// key type is accepted, some signature scheme fits both sides, and — when
-// the server named authorities — the chain comes from one of them.
-func clientCertFits(cert *Certificate, certTypes []uint8, peerSchemes, ourSchemes []uint16, authorities [][]byte, tls13 bool) bool {
+// ClientCertificateFits explains why cert cannot answer a CertificateRequest,
+// or returns nil if it can: its key type must be one certificate_types
+// accepts (TLS 1.2, RFC 5246 §7.4.4; nil means any), some signature scheme
+// must fit both the key and the request's signature_algorithms (RFC 8446
+// §4.4.2.2, RFC 5246 §7.4.8), and, when the server named authorities, the
+// chain must come from one of them.
+func ClientCertificateFits(cert *Certificate, certTypes []uint8, peerSchemes, ourSchemes []uint16, authorities [][]byte, tls13 bool) error {
 	signer, ok := cert.PrivateKey.(crypto.Signer)
-	if !ok || cert.Leaf == nil {
-		return false
+	if !ok {
+		return fmt.Errorf("the private key %T cannot sign", cert.PrivateKey)
+	}
+	if cert.Leaf == nil {
+		return errors.New("the certificate has no parsed leaf")
 	}
 	pub := signer.Public()
 	if certTypes != nil && !certTypeAccepted(pub, certTypes) {
-		return false
+		return fmt.Errorf("a %s key is not among the certificate_types the server accepts (%v)", keyName(pub), certTypes)
 	}
 	if _, ok := signature.Choose(ourSchemes, peerSchemes, pub, tls13); !ok {
-		return false
+		return fmt.Errorf("no signature scheme the server accepts fits the %s key (the server accepts %s)",
+			keyName(pub), mapJoin(peerSchemes, signature.Name))
 	}
-	return len(authorities) == 0 || chainFromAuthorities(cert, authorities)
+	if len(authorities) != 0 && !chainFromAuthorities(cert, authorities) {
+		return fmt.Errorf("the chain does not come from an authority the server named (%s)", dnList(authorities))
+	}
+	return nil
 }
 
 func certTypeAccepted(pub crypto.PublicKey, types []uint8) bool {

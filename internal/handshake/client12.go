@@ -343,7 +343,8 @@ func masterSecret12(b *base, s *suites.Suite, preMaster []byte) []byte {
 }
 
 // chooseClientCertificate picks the first certificate that fits the
-// request: a key type the server accepts and, when the server named
+// request (ClientCertificateFits): a key type the server accepts, a key
+// that fits a signature scheme it accepts and, when the server named
 // authorities, a chain issued by one of them. No fit means an empty
 // Certificate message, and the server decides.
 func (c *Client) chooseClientCertificate(certTypes []uint8, schemes []uint16, authorities [][]byte, tls13 bool) (*Certificate, error) {
@@ -365,10 +366,18 @@ func (c *Client) chooseClientCertificate(certTypes []uint8, schemes []uint16, au
 		}
 		return cert, nil
 	}
+	var why reasons
 	for _, cert := range c.cfg.Certificates {
-		if clientCertFits(cert, certTypes, schemes, c.cfg.SignatureSchemes, authorities, tls13) {
+		err := ClientCertificateFits(cert, certTypes, schemes, c.cfg.SignatureSchemes, authorities, tls13)
+		if err == nil {
 			return cert, nil
 		}
+		why.add(cert, err)
+	}
+	if err := why.err(c.cfg.Certificates); err != nil {
+		// RFC 5246 §7.4.6, RFC 8446 §4.4.2: with no suitable certificate
+		// the client sends none, and the server's policy decides.
+		c.note(trace.KindNote, 5, "Certificate", "reason", "no certificate fits the request, sending none: "+err.Error())
 	}
 	return nil, nil
 }

@@ -20,9 +20,11 @@ type Server struct {
 	helloRaw []byte // as received: the PSK binder covers its bytes
 	info     *ClientHelloInfo
 	cert     *Certificate
-	next     serverState
-	s12      server12
-	s13      server13
+	// candidates are the certificates cert was chosen from (certselect.go).
+	candidates []*Certificate
+	next       serverState
+	s12        server12
+	s13        server13
 
 	secureRenegotiation bool // the client signalled RFC 5746 support
 }
@@ -176,34 +178,6 @@ func (s *Server) readClientHelloExtensions(ch *wire.ClientHello) error {
 	s.info = info
 	s.state.ServerName = info.ServerName
 	return nil
-}
-
-// chooseCertificate picks the server's certificate: GetCertificate if set,
-// else the only one, else the first whose names cover the requested host.
-func (s *Server) chooseCertificate() (*Certificate, error) {
-	if s.cfg.GetCertificate != nil {
-		cert, err := s.cfg.GetCertificate(s.info)
-		if err != nil {
-			return nil, alert.Errorf(alert.HandshakeFailure, 3, "Certificate", "GetCertificate: %w", err)
-		}
-		if cert != nil {
-			return cert, nil
-		}
-	}
-	switch len(s.cfg.Certificates) {
-	case 0:
-		return nil, alert.Errorf(alert.HandshakeFailure, 3, "Certificate", "the server has no certificate configured")
-	case 1:
-		return s.cfg.Certificates[0], nil
-	}
-	if name := s.info.ServerName; name != "" {
-		for _, c := range s.cfg.Certificates {
-			if c.Leaf != nil && c.Leaf.VerifyHostname(name) == nil {
-				return c, nil
-			}
-		}
-	}
-	return s.cfg.Certificates[0], nil
 }
 
 // chooseALPN picks the first of our protocols the client offers (RFC 7301

@@ -65,15 +65,11 @@ func (s *Server) serve12() (serverState, error) {
 			return nil, internalError(2, "ServerHello", err)
 		}
 	}
-	cert, err := s.chooseCertificate()
-	if err != nil {
-		return nil, err
-	}
-	s.cert = cert
 	suite, err := s.chooseSuite12()
 	if err != nil {
 		return nil, err
 	}
+	cert := s.cert
 	s.s12.suite = suite
 	s.state.CipherSuite = suite.ID
 	if s.cfg.ClientAuth.requests() {
@@ -94,6 +90,7 @@ func (s *Server) serve12() (serverState, error) {
 	if err := s.sendServerHello12(); err != nil {
 		return nil, err
 	}
+	s.noteCertificateChoice()
 	s.send(&wire.Certificate{Chain: cert.Chain}, 3)
 	if suite.KeyExchange != suites.KeyExchangeRSA {
 		if err := s.sendServerKeyExchange(); err != nil {
@@ -131,54 +128,26 @@ func (s *Server) checkRenegotiationInfo() error {
 }
 
 // chooseSuite12 is the note's step 2: "the server picks the strongest suite
-// both support", in the server's ranking, among the suites its certificate
-// can serve.
+// both support", in the server's ranking, among the suites one of its
+// certificates can serve; the certificate comes with the suite (the first
+// candidate that serves it, see certselect.go).
 func (s *Server) chooseSuite12() (*suites.Suite, error) {
-	pub := s.cert.Leaf.PublicKey
-	group := s.chooseGroup12()
-	var reasons []string
-	suite := suites.Choose(s.cfg.CipherSuites, s.hello.CipherSuites, func(cs *suites.Suite) bool {
-		if cs.Version != suites.VersionTLS12 {
-			return false
-		}
-		if err := keyFitsSuite(pub, cs); err != nil {
-			reasons = append(reasons, err.Error())
-			return false
-		}
-		switch cs.KeyExchange {
-		case suites.KeyExchangeRSA:
-			if _, ok := s.cert.PrivateKey.(crypto.Decrypter); !ok {
-				reasons = append(reasons, cs.Name+" needs a private key that can decrypt")
-				return false
-			}
-		default:
-			if group == 0 {
-				reasons = append(reasons, cs.Name+" needs a common group, and there is none")
-				return false
-			}
-			if err := s.certCurveSupported(pub); err != nil {
-				reasons = append(reasons, cs.Name+": "+err.Error())
-				return false
-			}
-			if _, ok := signature.Choose(s.cfg.SignatureSchemes, s.peerSchemes12(), pub, false); !ok {
-				reasons = append(reasons, cs.Name+": no signature scheme the client accepts fits the certificate's key ("+keyName(pub)+")")
-				return false
-			}
-		}
-		return true
-	})
+	candidates, err := s.certificateCandidates()
+	if err != nil {
+		return nil, err
+	}
+	suite, cert, group, err := ChooseSuite12(candidates, s.offer(), s.cfg.CipherSuites, s.cfg.Groups, s.cfg.SignatureSchemes)
 	if suite == nil {
 		why := ""
-		if len(reasons) > 0 {
-			why = "; " + reasons[0]
+		if err != nil {
+			why = "; " + err.Error()
 		}
 		return nil, alert.Errorf(alert.HandshakeFailure, 2, "ServerHello",
-			"no common cipher suite: the client offers %s; this server accepts %s with its %s certificate%s",
-			suiteList(s.hello.CipherSuites), suiteList(s.enabled12()), keyName(pub), why)
+			"no common cipher suite: the client offers %s; this server accepts %s with its %s%s",
+			suiteList(s.hello.CipherSuites), suiteList(s.enabled12()), certsPhrase(candidates), why)
 	}
-	if suite.KeyExchange != suites.KeyExchangeRSA {
-		s.state.Group = group
-	}
+	s.cert = cert
+	s.state.Group = group
 	return suite, nil
 }
 
@@ -190,20 +159,6 @@ func (s *Server) enabled12() []uint16 {
 		}
 	}
 	return ids
-}
-
-// certCurveSupported checks that the client can verify an ECDSA key's
-// curve: in TLS 1.2, supported_groups also names the curves of signatures
-// (RFC 8422 §5.1, §5.3).
-func (s *Server) certCurveSupported(pub crypto.PublicKey) error {
-	g := ecdsaGroup(pub)
-	if g == 0 || !s.hello.Extensions.Has(wire.ExtSupportedGroups) {
-		return nil
-	}
-	if !contains(s.info.SupportedGroups, g) {
-		return fmt.Errorf("the certificate's curve %s is not in the client's supported_groups", suites.GroupName(g))
-	}
-	return nil
 }
 
 // ecdsaGroup names the curve of an ECDSA key as a NamedGroup (RFC 8422
@@ -227,22 +182,6 @@ func ecdsaGroup(pub crypto.PublicKey) uint16 {
 // peerSchemes12 is the client's signature_algorithms. Without the extension
 // RFC 5246 §7.4.1.4.1 implies SHA-1, which we do not sign with.
 func (s *Server) peerSchemes12() []uint16 { return s.info.SignatureSchemes }
-
-// chooseGroup12 picks our most preferred ECDHE group the client supports.
-// A ClientHello without supported_groups is read as P-256 only, the
-// conservative reading of RFC 8422 §4.
-func (s *Server) chooseGroup12() uint16 {
-	theirs := s.info.SupportedGroups
-	if !s.hello.Extensions.Has(wire.ExtSupportedGroups) {
-		theirs = []uint16{suites.GroupP256}
-	}
-	for _, g := range s.cfg.Groups {
-		if !suites.GroupTLS13Only(g) && kex.Supported(g) && contains(theirs, g) {
-			return g
-		}
-	}
-	return 0
-}
 
 // sendServerHello12 is step 2: the chosen version and suite, and the
 // server's random.

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/tlsflow/tlsflow/alert"
@@ -304,6 +303,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		if s.cfg.ClientAuth.requests() {
 			s.sendCertificateRequest13()
 		}
+		s.noteCertificateChoice()
 		if err := s.sendCertificate13(s.cert.Chain, signer, scheme, signature.ContextServer, 3); err != nil {
 			return nil, err
 		}
@@ -323,25 +323,27 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	return (*Server).readClientFinished13, nil
 }
 
-// chooseSigner13 picks the certificate and the signature scheme the
-// client accepts for it.
+// chooseSigner13 picks the certificate and the signature scheme: the first
+// candidate with a key that fits a scheme the client accepts (RFC 8446
+// §4.4.2.2, §4.2.3), and our most preferred such scheme.
 func (s *Server) chooseSigner13() (crypto.Signer, uint16, error) {
-	cert, err := s.chooseCertificate()
+	candidates, err := s.certificateCandidates()
 	if err != nil {
 		return nil, 0, err
 	}
-	s.cert = cert
-	signer, ok := cert.PrivateKey.(crypto.Signer)
-	if !ok {
-		return nil, 0, internalError(3, "CertificateVerify", fmt.Errorf("server private key %T is not a crypto.Signer", cert.PrivateKey))
+	offer := s.offer()
+	var why reasons
+	for _, c := range candidates {
+		signer, scheme, err := CertificateServes13(c, offer, s.cfg.SignatureSchemes)
+		if err != nil {
+			why.add(c, err)
+			continue
+		}
+		s.cert = c
+		return signer, scheme, nil
 	}
-	scheme, ok := signature.Choose(s.cfg.SignatureSchemes, s.info.SignatureSchemes, signer.Public(), true)
-	if !ok {
-		return nil, 0, alert.Errorf(alert.HandshakeFailure, 3, "CertificateVerify",
-			"no signature scheme the client accepts fits this server's %s key (the client accepts %s)",
-			keyName(signer.Public()), mapJoin(s.info.SignatureSchemes, signature.Name))
-	}
-	return signer, scheme, nil
+	return nil, 0, alert.Errorf(alert.HandshakeFailure, 3, "CertificateVerify",
+		"no certificate of this server fits the client's signature_algorithms: %w", why.err(candidates))
 }
 
 // sendCertificateRequest13 asks for a client certificate, naming the
