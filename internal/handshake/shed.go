@@ -11,9 +11,9 @@ import (
 // resumption_master_secret for NewSessionTicket, and State. A connection
 // may stay open for hours and a server holds many of them, so the hellos,
 // the transcript, the key schedule and the handshake traffic secrets are
-// dropped, and the secrets among them zeroed first: after the handshake
-// nobody can be made to derive them again (RFC 8446 §7.1's tree is walked
-// downwards only, and Appendix E.1 asks that secrets not outlive their use).
+// dropped, and the secrets among them zeroed first: "Once all the values
+// which are to be derived from a given secret have been computed, that
+// secret SHOULD be erased" (RFC 8446 §7.1).
 
 func (c *Client) shed() {
 	c.state.detach()
