@@ -280,6 +280,32 @@ func openIdlePairs(n int, client, server endpoint) (*idleSet, error) {
 // memInUse collects garbage twice (the second pass frees what the first
 // one's finalizers released) and returns the live heap and the goroutine
 // stacks.
+// prewarmGoroutines makes sure the runtime has n goroutine descriptors to
+// reuse. The runtime never frees one: a goroutine that exits leaves its
+// descriptor (about 480 bytes) for the next. Without this, whichever stack
+// was measured first would pay on its heap for the descriptors of the
+// harness's goroutines (two per pair), and the stacks measured after it
+// would reuse them for free.
+func prewarmGoroutines(n int) {
+	base := runtime.NumGoroutine()
+	var started, release sync.WaitGroup
+	started.Add(n)
+	release.Add(1)
+	for range n {
+		go func() {
+			started.Done()
+			release.Wait()
+		}()
+	}
+	started.Wait()
+	release.Done()
+	// The descriptors go back to the free lists as the goroutines exit;
+	// give them the moment to.
+	for runtime.NumGoroutine() > base {
+		runtime.Gosched()
+	}
+}
+
 func memInUse() (heap, stack int64) {
 	runtime.GC()
 	runtime.GC()
@@ -334,6 +360,7 @@ func measureIdlePairs(n int, client, server endpoint) (heap, stack int64, set *i
 	if err != nil {
 		return 0, 0, nil, fmt.Errorf("warm-up pair: %w", err)
 	}
+	prewarmGoroutines(2*n + 64)
 	heap0, stack0 := memInUse()
 	set, err = openIdlePairs(n, client, server)
 	if err != nil {
@@ -425,6 +452,7 @@ func startManyIdle(stack string, n, baseline int) (m *manyIdle, err error) {
 		m.baseline = append(m.baseline, d)
 	}
 
+	prewarmGoroutines(n + 64) // the server ends' goroutines
 	heap0, stack0 := memInUse()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -714,6 +742,7 @@ func TestIdleClientProcess(t *testing.T) {
 	}
 	client, _ := idleEndpoints(stack, roots, nil)
 
+	prewarmGoroutines(n + 64) // the client ends' goroutines
 	heap0, stack0 := memInUse()
 	set := &idleSet{}
 	defer set.close()
