@@ -56,6 +56,22 @@ var (
 // idleStacks are the sub-benchmarks of both idle benchmarks.
 var idleStacks = []string{"tlsflow", "crypto-tls", "plain-tcp"}
 
+// idlePairStacks adds, for BenchmarkIdleConnections, tlsflow with
+// TLS_CHACHA20_POLY1305_SHA256: ChaCha20-Poly1305's state is its 32-byte
+// key, where AES-GCM's is an expanded key schedule and a GHASH table, so the
+// difference between the two is what the AEAD states cost.
+var idlePairStacks = []string{"tlsflow", "tlsflow-chacha20", "crypto-tls", "plain-tcp"}
+
+// idleWantFor is what a stack's idle connections negotiate.
+func idleWantFor(stack string) benchWant {
+	if stack == "tlsflow-chacha20" {
+		w := idleWant
+		w.suite = tlsflow.TLS_CHACHA20_POLY1305_SHA256
+		return w
+	}
+	return idleWant
+}
+
 // idleWant is what every idle connection negotiates: the first handshake
 // case (TLS 1.3, X25519, AES-128-GCM, ECDSA P-256), full handshakes.
 var idleWant = benchWant{version: tlsflow.VersionTLS13, suite: tlsflow.TLS_AES_128_GCM_SHA256, group: tlsflow.X25519}
@@ -68,8 +84,8 @@ func idleEndpoints(stack string, roots *x509.CertPool, cert *tlsflow.Certificate
 	switch stack {
 	case "plain-tcp":
 		return plainEndpoint, plainEndpoint
-	case "tlsflow":
-		suites := []uint16{tlsflow.TLS_AES_128_GCM_SHA256}
+	case "tlsflow", "tlsflow-chacha20":
+		suites := []uint16{idleWantFor(stack).suite}
 		groups := []tlsflow.CurveID{tlsflow.X25519}
 		srv := &tlsflow.Config{MinVersion: tlsflow.VersionTLS13, CipherSuites: suites, CurvePreferences: groups}
 		if cert != nil {
@@ -102,6 +118,7 @@ const idleRequest, idleResponse = "ping", "pong"
 
 // idleSet holds idle connection ends and the goroutines blocked on them.
 type idleSet struct {
+	want    benchWant       // what every connection must negotiate
 	raws    []net.Conn      // every raw connection, for close
 	clients []peerConn      // the client ends, which ping writes to
 	echoes  []chan struct{} // per client end: a byte came back
@@ -120,7 +137,7 @@ func (s *idleSet) serve(raw net.Conn, server endpoint, ready chan<- error) {
 		buf := make([]byte, 16)
 		err := c.Handshake()
 		if err == nil && server.state != nil {
-			err = idleWant.checkSide("server", c, server.state)
+			err = s.want.checkSide("server", c, server.state)
 		}
 		if err == nil {
 			if _, err = io.ReadFull(c, buf[:len(idleRequest)]); err == nil && string(buf[:len(idleRequest)]) != idleRequest {
@@ -161,7 +178,7 @@ func (s *idleSet) dial(raw net.Conn, client endpoint, ready chan<- error) {
 		buf := make([]byte, 16)
 		err := c.Handshake()
 		if err == nil && client.state != nil {
-			err = idleWant.checkSide("client", c, client.state)
+			err = s.want.checkSide("client", c, client.state)
 		}
 		if err == nil {
 			_, err = c.Write([]byte(idleRequest))
@@ -250,13 +267,13 @@ func (s *idleSet) close() {
 
 // openIdlePairs opens n pairs over loopback TCP, one after the other, both
 // ends in this process.
-func openIdlePairs(n int, client, server endpoint) (*idleSet, error) {
+func openIdlePairs(n int, client, server endpoint, want benchWant) (*idleSet, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	defer ln.Close()
-	s := &idleSet{}
+	s := &idleSet{want: want}
 	ready := make(chan error, 2)
 	for i := 0; i < n; i++ {
 		cRaw, err := net.Dial("tcp", ln.Addr().String())
@@ -321,14 +338,14 @@ func memInUse() (heap, stack int64) {
 func BenchmarkIdleConnections(b *testing.B) {
 	c := sharedCerts()
 	cert := flowCert(c.ecdsa)
-	for _, stack := range idleStacks {
+	for _, stack := range idlePairStacks {
 		b.Run(stack, func(b *testing.B) {
 			n := *idlePairs
 			if n < 1 {
 				b.Fatalf("-idle.pairs %d: want at least 1", n)
 			}
 			client, server := idleEndpoints(stack, c.ca.Pool, &cert)
-			heap, stk, set, err := measureIdlePairs(n, client, server)
+			heap, stk, set, err := measureIdlePairs(n, client, server, idleWantFor(stack))
 			if set != nil {
 				defer set.close()
 			}
@@ -354,15 +371,15 @@ func BenchmarkIdleConnections(b *testing.B) {
 // measureIdlePairs opens n idle pairs and returns the heap and stack they
 // hold. One pair is opened and closed first, so state each configuration
 // makes once (ticket keys, parsed certificates) is not counted per pair.
-func measureIdlePairs(n int, client, server endpoint) (heap, stack int64, set *idleSet, err error) {
-	warm, err := openIdlePairs(1, client, server)
+func measureIdlePairs(n int, client, server endpoint, want benchWant) (heap, stack int64, set *idleSet, err error) {
+	warm, err := openIdlePairs(1, client, server, want)
 	warm.close()
 	if err != nil {
 		return 0, 0, nil, fmt.Errorf("warm-up pair: %w", err)
 	}
 	prewarmGoroutines(2*n + 64)
 	heap0, stack0 := memInUse()
-	set, err = openIdlePairs(n, client, server)
+	set, err = openIdlePairs(n, client, server, want)
 	if err != nil {
 		return 0, 0, set, err
 	}
@@ -376,11 +393,11 @@ func measureIdlePairs(n int, client, server endpoint) (heap, stack int64, set *i
 func TestIdleConnectionsStayAlive(t *testing.T) {
 	c := sharedCerts()
 	cert := flowCert(c.ecdsa)
-	for _, stack := range idleStacks {
+	for _, stack := range idlePairStacks {
 		t.Run(stack, func(t *testing.T) {
 			const n = 8
 			client, server := idleEndpoints(stack, c.ca.Pool, &cert)
-			heap, _, set, err := measureIdlePairs(n, client, server)
+			heap, _, set, err := measureIdlePairs(n, client, server, idleWantFor(stack))
 			if set != nil {
 				defer set.close()
 			}
@@ -434,7 +451,7 @@ type manyIdle struct {
 // startManyIdle times baseline handshakes, then opens n idle pairs with the
 // client ends in a child process, and measures both processes.
 func startManyIdle(stack string, n, baseline int) (m *manyIdle, err error) {
-	m = &manyIdle{stack: stack, n: n, servers: &idleSet{}}
+	m = &manyIdle{stack: stack, n: n, servers: &idleSet{want: idleWant}}
 	if err := checkFDs(n); err != nil {
 		return m, err
 	}
@@ -744,7 +761,7 @@ func TestIdleClientProcess(t *testing.T) {
 
 	prewarmGoroutines(n + 64) // the client ends' goroutines
 	heap0, stack0 := memInUse()
-	set := &idleSet{}
+	set := &idleSet{want: idleWant}
 	defer set.close()
 	ready := make(chan error, 1)
 	for i := 0; i < n; i++ {
