@@ -448,3 +448,44 @@ func TestServerAcknowledgesServerNameInFullHandshakes(t *testing.T) {
 		})
 	}
 }
+
+// A TLS 1.3 server whose Config.SignatureSchemes holds only PKCS #1 v1.5
+// schemes, which TLS 1.3 does not allow in CertificateVerify, still sends a
+// well-formed CertificateRequest: signature_algorithms may not be empty
+// (RFC 8446 §4.2.3), so it lists those schemes, which RFC 8446 §4.2.3 lets
+// appear there. The client then has no scheme to sign with and sends no
+// certificate (a client that signs with PKCS #1 v1.5 anyway is refused with
+// illegal_parameter, verify13: BoGo's Server-Verify-RSA_PKCS1_*-TLS13).
+func TestTLS13CertificateRequestWithOnlyPKCS1SchemesIsWellFormed(t *testing.T) {
+	c := sharedCerts()
+	srv := &tlsflow.Config{MinVersion: tlsflow.VersionTLS13,
+		SignatureSchemes: []tlsflow.SignatureScheme{tlsflow.PKCS1WithSHA256},
+		// The server signs its own CertificateVerify with ECDSA.
+		Certificates: []tlsflow.Certificate{restricted(c.ecdsa, tlsflow.ECDSAWithP256AndSHA256)},
+		ClientAuth:   tlsflow.RequestClientCert}
+
+	cli := clientAt(tlsflow.VersionTLS13)
+	cli.Certificates = []tlsflow.Certificate{flowCert(rsaClient())}
+	var requested []tlsflow.SignatureScheme
+	_, ss, cliErr, srvErr := handshakeStates(t, cli, srv)
+	if cliErr != nil || srvErr != nil {
+		t.Fatalf("client %v; server %v", cliErr, srvErr)
+	}
+	if len(ss.PeerCertificates) != 0 {
+		t.Errorf("the client sent a certificate it cannot sign for in TLS 1.3")
+	}
+
+	// The request lists rsa_pkcs1_sha256, as GetClientCertificate sees.
+	cli = clientAt(tlsflow.VersionTLS13)
+	cli.GetClientCertificate = func(req *tlsflow.CertificateRequestInfo) (*tlsflow.Certificate, error) {
+		requested = req.SignatureSchemes
+		cert := restricted(rsaClient(), tlsflow.PKCS1WithSHA256)
+		return &cert, nil
+	}
+	cliErr, _ = handshakeBoth(t, tlsflowClient(cli), tlsflowServer(srv), nil)
+	if len(requested) != 1 || requested[0] != tlsflow.PKCS1WithSHA256 {
+		t.Errorf("CertificateRequest signature_algorithms = %v, want [rsa_pkcs1_sha256]", requested)
+	}
+	// tlsflow's client itself will not sign PKCS #1 v1.5 in TLS 1.3.
+	checkAlert(t, "client", cliErr, sent(alert.HandshakeFailure, 5, "CertificateVerify", "no signature scheme"))
+}

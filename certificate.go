@@ -22,6 +22,20 @@ type Certificate struct {
 	PrivateKey crypto.PrivateKey
 	// Leaf is the parsed leaf; parsed from Certificate[0] when nil.
 	Leaf *x509.Certificate
+	// SupportedSignatureAlgorithms optionally restricts the signature
+	// schemes PrivateKey signs with. Nil means those of
+	// Config.SignatureSchemes (or tlsflow's defaults) that fit the key, in
+	// that order. Otherwise the list replaces Config.SignatureSchemes for
+	// this certificate's signatures: the first scheme in it that the peer
+	// accepts (its signature_algorithms), that the key can make and that
+	// the version allows (no PKCS #1 v1.5 in TLS 1.3, RFC 8446 §4.2.3) is
+	// used; schemes tlsflow does not implement are ignored. A certificate
+	// whose list leaves nothing the peer accepts is passed over in
+	// certificate selection (ClientHelloInfo.SupportsCertificate,
+	// CertificateRequestInfo.SupportsCertificate); an empty, non-nil list
+	// never signs. Config.SignatureSchemes still says what is offered to
+	// and accepted from the peer.
+	SupportedSignatureAlgorithms []SignatureScheme
 }
 
 // LoadX509KeyPair reads a PEM certificate chain and its PEM private key from files.

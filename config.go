@@ -61,8 +61,11 @@ type ClientHelloInfo struct {
 //     5246 §7.4.2): the RSA key exchange an RSA key that can decrypt;
 //     ECDHE_RSA an RSA key, ECDHE_ECDSA an ECDSA or Ed25519 key, each with
 //     an ECDHE group in common and a signature scheme in SignatureSchemes
-//     that fits the key, and an ECDSA key's curve in SupportedCurves (RFC
-//     8422 §5.1).
+//     that fits the key and the server signs with, and an ECDSA key's
+//     curve in SupportedCurves (RFC 8422 §5.1).
+//
+// The schemes the server signs with are c.SupportedSignatureAlgorithms
+// when set, else its Config.SignatureSchemes.
 //
 // The server's Config is the one the ClientHelloInfo was made for, or
 // tlsflow's defaults for a ClientHelloInfo made by hand. A server with
@@ -134,7 +137,8 @@ type CertificateRequestInfo struct {
 
 // SupportsCertificate returns nil if c could answer the server's request,
 // or an error saying why not: c's key must fit a signature scheme in
-// SignatureSchemes that the client signs with (RFC 8446 §4.4.2.2, RFC 5246
+// SignatureSchemes that the client signs with (c.SupportedSignatureAlgorithms
+// when set, else its Config.SignatureSchemes; RFC 8446 §4.4.2.2, RFC 5246
 // §7.4.8; in TLS 1.3 an ECDSA scheme names its curve and PKCS #1 v1.5 is not
 // allowed), and when the server named AcceptableCAs, a certificate of c's
 // chain must be issued by one of them or be one. The client's Config is the
@@ -216,10 +220,12 @@ type Config struct {
 	// nil means X25519MLKEM768 (TLS 1.3), X25519, P-256, P-384.
 	CurvePreferences []CurveID
 	// SignatureSchemes are the signature schemes this side offers in
-	// signature_algorithms (and a server in CertificateRequest), accepts from
-	// the peer, and signs with, in preference order (RFC 8446 §4.2.3, RFC 5246
-	// §7.4.1.4.1). Nil means tlsflow's defaults; unknown or unimplemented
-	// schemes are dropped, and a list with none left fails the handshake.
+	// signature_algorithms (and a server in CertificateRequest) and accepts
+	// from the peer, in preference order (RFC 8446 §4.2.3, RFC 5246
+	// §7.4.1.4.1); a certificate without SupportedSignatureAlgorithms also
+	// signs with them, in this order. Nil means tlsflow's defaults; unknown
+	// or unimplemented schemes are dropped, and a list with none left fails
+	// the handshake.
 	SignatureSchemes []SignatureScheme
 
 	// NextProtos are the ALPN protocols, in preference order.

@@ -412,7 +412,25 @@ func engineCertificate(cert *Certificate) (*handshake.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &handshake.Certificate{Chain: cert.Certificate, PrivateKey: cert.PrivateKey, Leaf: leaf}, nil
+	return &handshake.Certificate{Chain: cert.Certificate, PrivateKey: cert.PrivateKey, Leaf: leaf,
+		SignatureSchemes: certificateSchemes(cert.SupportedSignatureAlgorithms)}, nil
+}
+
+// certificateSchemes resolves Certificate.SupportedSignatureAlgorithms: nil
+// stays nil (the certificate signs with Config.SignatureSchemes); otherwise
+// the implemented schemes in the given order, each once, and a list left
+// empty stays non-nil, so the certificate signs with nothing.
+func certificateSchemes(prefs []SignatureScheme) []uint16 {
+	if prefs == nil {
+		return nil
+	}
+	out := make([]uint16, 0, len(prefs))
+	for _, p := range prefs {
+		if signature.Supported(uint16(p)) && !slices.Contains(out, uint16(p)) {
+			out = append(out, uint16(p))
+		}
+	}
+	return out
 }
 
 func (c *Conn) getCertificate(info *handshake.ClientHelloInfo) (*handshake.Certificate, error) {

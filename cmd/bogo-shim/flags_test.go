@@ -2,15 +2,15 @@ package main
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/hex"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/tlsflow/tlsflow"
+	"github.com/tlsflow/tlsflow/pki"
 	"golang.org/x/crypto/cryptobyte"
 )
 
@@ -118,43 +118,47 @@ func TestCipherRuleNamesOnlyImplementedSuites(t *testing.T) {
 	}
 }
 
-func TestSignaturePrefsMapOntoOneListOrAreUnimplemented(t *testing.T) {
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	both := sigUse{tls12: true, tls13: true}
-	serverRSA := sigUse{own: []crypto.PublicKey{rsaKey.Public()}, tls12: true, tls13: true}
-	clientNoCert := sigUse{verifies: true, tls12: true, tls13: true}
+func TestSignaturePrefsMapOntoConfigAndCertificateLists(t *testing.T) {
+	defaults := defaultSchemes()
 	for _, tc := range []struct {
-		name            string
-		signing, verify []int
-		use             sigUse
-		want            []tlsflow.SignatureScheme
-		unimplemented   bool
+		name             string
+		signing, verify  []int
+		wantVerify       []tlsflow.SignatureScheme
+		wantSigning      []tlsflow.SignatureScheme
+		unimplemented    bool
+		unimplementedSig bool
 	}{
-		{name: "neither: tlsflow's defaults", use: clientNoCert},
-		{name: "signing only, peer never checked", signing: []int{0x0804, 0x0403}, use: serverRSA,
-			want: []tlsflow.SignatureScheme{0x0804, 0x0403}},
-		{name: "signing only would narrow what we accept", signing: []int{0x0804}, use: clientNoCert, unimplemented: true},
-		{name: "verify only, we never sign", verify: []int{0x0403}, use: clientNoCert, want: []tlsflow.SignatureScheme{0x0403}},
-		{name: "verify only, our RSA key signs as by default", verify: []int{0x0403, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601},
-			use: serverRSA, want: []tlsflow.SignatureScheme{0x0403, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601}},
-		{name: "verify only would leave our RSA key nothing", verify: []int{0x0403}, use: serverRSA, unimplemented: true},
-		{name: "verify only would narrow our RSA signatures", verify: []int{0x0806}, use: serverRSA, unimplemented: true},
-		{name: "verify only, PKCS #1 cannot sign in TLS 1.3", verify: []int{0x0401}, use: serverRSA, unimplemented: true},
-		{name: "both, equal", signing: []int{0x0804}, verify: []int{0x0804}, use: serverRSA, want: []tlsflow.SignatureScheme{0x0804}},
-		{name: "both, different", signing: []int{0x0403}, verify: []int{0x0804}, use: both, unimplemented: true},
-		{name: "sha1 scheme", verify: []int{0x0201}, use: both, unimplemented: true},
-		{name: "out of range", verify: []int{0x10000}, use: both, unimplemented: true},
+		{name: "neither: tlsflow's defaults for both"},
+		{name: "signing only: the certificate's list, defaults accepted", signing: []int{0x0804, 0x0403},
+			wantSigning: []tlsflow.SignatureScheme{0x0804, 0x0403}},
+		{name: "verify only: the certificate keeps signing with the defaults", verify: []int{0x0403},
+			wantVerify: []tlsflow.SignatureScheme{0x0403}, wantSigning: defaults},
+		{name: "both, different", signing: []int{0x0403}, verify: []int{0x0804},
+			wantVerify: []tlsflow.SignatureScheme{0x0804}, wantSigning: []tlsflow.SignatureScheme{0x0403}},
+		{name: "sha1 scheme to verify", verify: []int{0x0201}, unimplemented: true},
+		{name: "ed448 to sign", signing: []int{0x0808}, unimplementedSig: true},
+		{name: "out of range", verify: []int{0x10000}, unimplemented: true},
 	} {
-		got, err := signatureSchemes(tc.signing, tc.verify, tc.use)
 		var unimpl *errUnimplemented
+		verify, err := schemeList("-verify-prefs", tc.verify)
 		if tc.unimplemented != errors.As(err, &unimpl) {
-			t.Errorf("%s: err = %v, want unimplemented %v", tc.name, err, tc.unimplemented)
+			t.Errorf("%s: -verify-prefs err = %v, want unimplemented %v", tc.name, err, tc.unimplemented)
 		}
-		if !tc.unimplemented && !slices.Equal(got, tc.want) {
-			t.Errorf("%s: schemes %#04x, want %#04x", tc.name, got, tc.want)
+		if tc.unimplemented {
+			continue
+		}
+		signing, err := signingSchemes("-signing-prefs", tc.signing, tc.verify != nil)
+		if tc.unimplementedSig != errors.As(err, &unimpl) {
+			t.Errorf("%s: -signing-prefs err = %v, want unimplemented %v", tc.name, err, tc.unimplementedSig)
+		}
+		if tc.unimplementedSig {
+			continue
+		}
+		if !slices.Equal(verify, tc.wantVerify) || (verify == nil) != (tc.wantVerify == nil) {
+			t.Errorf("%s: Config.SignatureSchemes %#04x, want %#04x", tc.name, verify, tc.wantVerify)
+		}
+		if !slices.Equal(signing, tc.wantSigning) || (signing == nil) != (tc.wantSigning == nil) {
+			t.Errorf("%s: SupportedSignatureAlgorithms %#04x, want %#04x", tc.name, signing, tc.wantSigning)
 		}
 	}
 }
@@ -333,18 +337,10 @@ func TestPerCredentialFeaturesTlsflowLacksAreUnimplemented(t *testing.T) {
 		}
 	}
 	// Accepted by the parser, refused once the shim knows its role.
-	for _, tt := range []struct {
-		cred   credential
-		server bool
-	}{
-		{credential{certFile: "a", keyFile: "b", signingPrefs: []int{2052}}, false},
-		{credential{certFile: "a", keyFile: "b", mustMatchIssuer: true}, true},
-	} {
-		_, err := loadCredentials([]credential{tt.cred}, tt.server)
-		var unimpl *errUnimplemented
-		if !errors.As(err, &unimpl) {
-			t.Errorf("loadCredentials(%+v, server %v) = %v, want errUnimplemented", tt.cred, tt.server, err)
-		}
+	_, err := loadCredentials([]credential{{certFile: "a", keyFile: "b", mustMatchIssuer: true}}, true, false)
+	var unimpl *errUnimplemented
+	if !errors.As(err, &unimpl) {
+		t.Errorf("loadCredentials(-must-match-issuer, server) = %v, want errUnimplemented", err)
 	}
 }
 
@@ -376,5 +372,52 @@ func TestFirstCertificateReadFromCertificateMessages(t *testing.T) {
 	}
 	if _, err := firstCertificate([]byte{11, 0, 0, 3, 0, 0, 0}, false); err == nil {
 		t.Error("an empty certificate_list gave no error")
+	}
+}
+
+func TestSigningPrefsApplyToTheirCredential(t *testing.T) {
+	ca := pki.MustNewCA("shim test CA", pki.ECDSAP256)
+	dir := t.TempDir()
+	files := func(name string, kt pki.KeyType) (string, string) {
+		leaf := ca.MustServer(kt, "localhost")
+		certFile, keyFile := filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".key")
+		if err := os.WriteFile(certFile, leaf.ChainPEM(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(keyFile, leaf.KeyPEM(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return certFile, keyFile
+	}
+	rsaCert, rsaKey := files("rsa", pki.RSA2048)
+	ecCert, ecKey := files("ecdsa", pki.ECDSAP256)
+	creds := []credential{
+		{certFile: rsaCert, keyFile: rsaKey, signingPrefs: []int{0x0805}},
+		{certFile: ecCert, keyFile: ecKey},
+	}
+	for _, tt := range []struct {
+		name        string
+		verifyPrefs bool
+		want        [][]tlsflow.SignatureScheme
+	}{
+		{"without -verify-prefs the second signs with Config.SignatureSchemes", false,
+			[][]tlsflow.SignatureScheme{{tlsflow.PSSWithSHA384}, nil}},
+		{"with -verify-prefs the second signs with tlsflow's defaults", true,
+			[][]tlsflow.SignatureScheme{{tlsflow.PSSWithSHA384}, defaultSchemes()}},
+	} {
+		certs, err := loadCredentials(creds, true, tt.verifyPrefs)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		for i, c := range certs {
+			if got := c.SupportedSignatureAlgorithms; !slices.Equal(got, tt.want[i]) || (got == nil) != (tt.want[i] == nil) {
+				t.Errorf("%s: credential %d: SupportedSignatureAlgorithms %v, want %v", tt.name, i, got, tt.want[i])
+			}
+		}
+	}
+	creds[1].signingPrefs = []int{0x0203} // ecdsa_sha1
+	var unimpl *errUnimplemented
+	if _, err := loadCredentials(creds, true, false); !errors.As(err, &unimpl) {
+		t.Errorf("a credential signing with ecdsa_sha1: err = %v, want errUnimplemented", err)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -284,9 +283,12 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 		if err != nil {
 			return fmt.Errorf("-cert-file/-key-file: %w", err)
 		}
+		if c.SupportedSignatureAlgorithms, err = signingSchemes("-signing-prefs", s.signingPrefs, s.verifyPrefs != nil); err != nil {
+			return err
+		}
 		cert = &c
 	}
-	creds, err := loadCredentials(s.credentials, global.server)
+	creds, err := loadCredentials(s.credentials, global.server, s.verifyPrefs != nil)
 	if err != nil {
 		return err
 	}
@@ -483,31 +485,17 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 		}
 	}
 
-	use := sigUse{
-		// A client always checks the server's signature (tlsflow's RSA key
-		// exchange aside, which the shim cannot foresee).
-		verifies: !global.server || cfg.ClientAuth != tlsflow.NoClientCert,
-		tls12:    cfg.MinVersion <= tlsflow.VersionTLS12,
-		tls13:    cfg.MaxVersion >= tlsflow.VersionTLS13,
-	}
-	for _, c := range withDefault(creds, cert) {
-		if signer, ok := c.PrivateKey.(crypto.Signer); ok {
-			use.own = append(use.own, signer.Public())
-		}
-	}
-	cfg.SignatureSchemes, err = signatureSchemes(s.signingPrefs, s.verifyPrefs, use)
+	cfg.SignatureSchemes, err = schemeList("-verify-prefs", s.verifyPrefs)
 	return err
 }
 
-// loadCredentials reads the -new-x509-credential certificates, refusing
-// what tlsflow cannot honour per certificate.
-func loadCredentials(list []credential, server bool) ([]tlsflow.Certificate, error) {
+// loadCredentials reads the -new-x509-credential certificates, each with
+// its -signing-prefs (signingSchemes), refusing what tlsflow cannot honour
+// per certificate.
+func loadCredentials(list []credential, server, verifyPrefs bool) ([]tlsflow.Certificate, error) {
 	var out []tlsflow.Certificate
 	for i, c := range list {
 		switch {
-		case c.signingPrefs != nil:
-			return nil, &errUnimplemented{flag: "-signing-prefs",
-				why: "a signing preference per certificate: Config.SignatureSchemes is one list for all"}
 		case c.mustMatchIssuer && server:
 			return nil, &errUnimplemented{flag: "-must-match-issuer",
 				why: "a tlsflow server does not choose its certificate by the client's certificate_authorities"}
@@ -517,6 +505,9 @@ func loadCredentials(list []credential, server bool) ([]tlsflow.Certificate, err
 		cert, err := tlsflow.LoadX509KeyPair(c.certFile, c.keyFile)
 		if err != nil {
 			return nil, fmt.Errorf("-new-x509-credential %d: %w", i, err)
+		}
+		if cert.SupportedSignatureAlgorithms, err = signingSchemes("-signing-prefs", c.signingPrefs, verifyPrefs); err != nil {
+			return nil, err
 		}
 		out = append(out, cert)
 	}
@@ -1022,59 +1013,41 @@ func defaultSchemes() []tlsflow.SignatureScheme {
 	return out
 }
 
-// sigUse is what a connection does with signatures, as far as the shim
-// knows before the handshake.
-type sigUse struct {
-	own          []crypto.PublicKey // the keys we may sign with; none if we never sign
-	verifies     bool               // whether we may check a peer's signature
-	tls12, tls13 bool               // the versions enabled
-}
+// BoringSSL keeps two signature preference lists: -verify-prefs, what we
+// advertise and accept from the peer, and -signing-prefs, what a
+// credential's key signs with, in order; each flag left out keeps the
+// default. tlsflow has both: Config.SignatureSchemes and
+// Certificate.SupportedSignatureAlgorithms (per certificate, so
+// -signing-prefs after -new-x509-credential is that credential's). A
+// certificate without a list of its own signs with Config.SignatureSchemes,
+// so when -verify-prefs narrows that, a certificate without -signing-prefs
+// is given tlsflow's default list, and signs as if -verify-prefs were not
+// there.
 
-// signatureSchemes maps BoringSSL's two signature preference lists onto
-// tlsflow's one. In BoringSSL -verify-prefs is what we advertise and accept
-// from the peer, -signing-prefs what we may sign with, in order, each
-// leaving the other at its default; tlsflow's Config.SignatureSchemes is
-// both. A list given alone is used only when narrowing the other direction
-// cannot matter: -signing-prefs when we never check a peer's signature,
-// -verify-prefs when the schemes in it that our own key can make are those
-// of tlsflow's defaults, in the same order, in every enabled version (so our
-// signatures are what they would be without it). Two lists must be equal. Anything else, and a
-// scheme tlsflow does not implement (it would be silently dropped), is
-// unimplemented: the test would measure the mapping, not tlsflow.
-func signatureSchemes(signing, verify []int, use sigUse) ([]tlsflow.SignatureScheme, error) {
-	list, flag := verify, "-verify-prefs"
-	switch {
-	case signing == nil && verify == nil:
+// schemeList maps a runner list of signature schemes (nil when the flag is
+// absent). A scheme tlsflow does not implement (SHA-1, ed448,
+// rsa_pss_pss_*) is unimplemented: tlsflow would silently drop it, and the
+// test would measure that, not tlsflow.
+func schemeList(flag string, ids []int) ([]tlsflow.SignatureScheme, error) {
+	if ids == nil {
 		return nil, nil
-	case signing != nil && verify != nil:
-		if !slices.Equal(signing, verify) {
-			return nil, &errUnimplemented{flag: "-signing-prefs/-verify-prefs",
-				why: "one signature scheme list (Config.SignatureSchemes) cannot sign with one set and verify another"}
-		}
-	case verify == nil:
-		list, flag = signing, "-signing-prefs"
-		if use.verifies {
-			return nil, &errUnimplemented{flag: flag,
-				why: "Config.SignatureSchemes would also narrow the schemes accepted from the peer"}
-		}
 	}
-	var out []tlsflow.SignatureScheme
-	for _, id := range list {
+	out := make([]tlsflow.SignatureScheme, 0, len(ids))
+	for _, id := range ids {
 		if id < 0 || id > 0xffff || !signature.Supported(uint16(id)) {
 			return nil, &errUnimplemented{flag: flag, why: fmt.Sprintf("signature scheme %#04x is not implemented", id)}
 		}
 		out = append(out, tlsflow.SignatureScheme(id))
 	}
-	if flag == "-verify-prefs" && signing == nil {
-		for _, own := range use.own {
-			for _, v := range []struct{ on, tls13 bool }{{use.tls12, false}, {use.tls13, true}} {
-				fits := func(s tlsflow.SignatureScheme) bool { return !signature.Compatible(own, uint16(s), v.tls13) }
-				if v.on && !slices.Equal(slices.DeleteFunc(slices.Clone(out), fits), slices.DeleteFunc(defaultSchemes(), fits)) {
-					return nil, &errUnimplemented{flag: flag,
-						why: "Config.SignatureSchemes would also change which schemes our own key signs with"}
-				}
-			}
-		}
-	}
 	return out, nil
+}
+
+// signingSchemes is a certificate's SupportedSignatureAlgorithms: its
+// -signing-prefs; without them, nil, or tlsflow's defaults when
+// -verify-prefs is given (see above).
+func signingSchemes(flag string, prefs []int, verifyPrefs bool) ([]tlsflow.SignatureScheme, error) {
+	if prefs == nil && verifyPrefs {
+		return defaultSchemes(), nil
+	}
+	return schemeList(flag, prefs)
 }

@@ -45,9 +45,10 @@ const (
 // ClientCertificateFits explains why cert cannot answer a CertificateRequest,
 // or returns nil if it can: its key type must be one certificate_types
 // accepts (TLS 1.2, RFC 5246 §7.4.4; nil means any), some signature scheme
-// must fit both the key and the request's signature_algorithms (RFC 8446
-// §4.4.2.2, RFC 5246 §7.4.8), and, when the server named authorities, the
-// chain must come from one of them.
+// we sign with (cert's own list, or ourSchemes when it has none) must fit
+// both the key and the request's signature_algorithms (RFC 8446 §4.4.2.2,
+// RFC 5246 §7.4.8), and, when the server named authorities, the chain must
+// come from one of them.
 func ClientCertificateFits(cert *Certificate, certTypes []uint8, peerSchemes, ourSchemes []uint16, authorities [][]byte, tls13 bool) error {
 	signer, ok := cert.PrivateKey.(crypto.Signer)
 	if !ok {
@@ -60,9 +61,9 @@ func ClientCertificateFits(cert *Certificate, certTypes []uint8, peerSchemes, ou
 	if certTypes != nil && !certTypeAccepted(pub, certTypes) {
 		return fmt.Errorf("a %s key is not among the certificate_types the server accepts (%v)", keyName(pub), certTypes)
 	}
-	if _, ok := signature.Choose(ourSchemes, peerSchemes, pub, tls13); !ok {
-		return fmt.Errorf("no signature scheme the server accepts fits the %s key (the server accepts %s)",
-			keyName(pub), mapJoin(peerSchemes, signature.Name))
+	if _, ok := signature.Choose(cert.signingSchemes(ourSchemes), peerSchemes, pub, tls13); !ok {
+		return fmt.Errorf("no signature scheme the server accepts fits the %s key%s (the server accepts %s)",
+			keyName(pub), cert.ownSchemes(), mapJoin(peerSchemes, signature.Name))
 	}
 	if len(authorities) != 0 && !chainFromAuthorities(cert, authorities) {
 		return fmt.Errorf("the chain does not come from an authority the server named (%s)", dnList(authorities))

@@ -68,7 +68,8 @@ func (o *ClientOffer) Group12(ours []uint16) uint16 {
 
 // CertificateServes12 explains why cert cannot authenticate the TLS 1.2
 // suite cs for a client offering o, with group the ECDHE group chosen (0
-// if none) and ourSchemes the signature schemes we sign with; nil if it can.
+// if none) and ourSchemes the signature schemes we sign with unless cert
+// has its own (Certificate.SignatureSchemes); nil if it can.
 func CertificateServes12(cert *Certificate, cs *suites.Suite, group uint16, o *ClientOffer, ourSchemes []uint16) error {
 	if cert == nil || cert.Leaf == nil {
 		return errors.New("the certificate has no parsed leaf")
@@ -96,16 +97,19 @@ func CertificateServes12(cert *Certificate, cs *suites.Suite, group uint16, o *C
 	if _, ok := cert.PrivateKey.(crypto.Signer); !ok {
 		return fmt.Errorf("%s needs a private key that can sign, this one is %T", cs.Name, cert.PrivateKey)
 	}
-	if _, ok := signature.Choose(ourSchemes, o.SignatureSchemes, pub, false); !ok {
-		return fmt.Errorf("%s: no signature scheme the client accepts fits the certificate's key (%s)", cs.Name, keyName(pub))
+	if _, ok := signature.Choose(cert.signingSchemes(ourSchemes), o.SignatureSchemes, pub, false); !ok {
+		return fmt.Errorf("%s: no signature scheme the client accepts fits the certificate's key (%s)%s",
+			cs.Name, keyName(pub), cert.ownSchemes())
 	}
 	return nil
 }
 
 // CertificateServes13 returns the signer and our most preferred signature
 // scheme for cert in TLS 1.3, where only the client's signature_algorithms
-// matter for the certificate (RFC 8446 §4.4.2.2); an error says why cert
-// cannot serve the client.
+// matter for the certificate (RFC 8446 §4.4.2.2): the first of cert's own
+// schemes (Certificate.SignatureSchemes), or of ourSchemes when it has
+// none, that the client accepts and the key can make. An error says why
+// cert cannot serve the client.
 func CertificateServes13(cert *Certificate, o *ClientOffer, ourSchemes []uint16) (crypto.Signer, uint16, error) {
 	if cert == nil || cert.Leaf == nil {
 		return nil, 0, errors.New("the certificate has no parsed leaf")
@@ -114,10 +118,10 @@ func CertificateServes13(cert *Certificate, o *ClientOffer, ourSchemes []uint16)
 	if !ok {
 		return nil, 0, fmt.Errorf("the private key %T cannot sign", cert.PrivateKey)
 	}
-	scheme, ok := signature.Choose(ourSchemes, o.SignatureSchemes, signer.Public(), true)
+	scheme, ok := signature.Choose(cert.signingSchemes(ourSchemes), o.SignatureSchemes, signer.Public(), true)
 	if !ok {
-		return nil, 0, fmt.Errorf("no signature scheme the client accepts fits the %s key (the client accepts %s)",
-			keyName(signer.Public()), mapJoin(o.SignatureSchemes, signature.Name))
+		return nil, 0, fmt.Errorf("no signature scheme the client accepts fits the %s key%s (the client accepts %s)",
+			keyName(signer.Public()), cert.ownSchemes(), mapJoin(o.SignatureSchemes, signature.Name))
 	}
 	return signer, scheme, nil
 }

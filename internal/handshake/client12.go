@@ -389,10 +389,10 @@ func (c *Client) sendCertificateVerify12(cert *Certificate) error {
 	if !ok {
 		return internalError(5, "CertificateVerify", fmt.Errorf("client private key %T is not a crypto.Signer", cert.PrivateKey))
 	}
-	scheme, ok := signature.Choose(c.cfg.SignatureSchemes, c.c12.certReq.SignatureAlgorithms, signer.Public(), false)
+	scheme, ok := signature.Choose(cert.signingSchemes(c.cfg.SignatureSchemes), c.c12.certReq.SignatureAlgorithms, signer.Public(), false)
 	if !ok {
 		return alert.Errorf(alert.HandshakeFailure, 5, "CertificateVerify",
-			"no signature scheme the server accepts fits the client key (%s)", keyName(signer.Public()))
+			"no signature scheme the server accepts fits the client key (%s)%s", keyName(signer.Public()), cert.ownSchemes())
 	}
 	sig, err := signature.Sign(signer, scheme, c.random(), c.transcript.Buffer())
 	if err != nil {

@@ -516,9 +516,10 @@ func (c *Client) sendClientCertificate13() error {
 	if !ok {
 		return internalError(5, "CertificateVerify", fmt.Errorf("client private key %T is not a crypto.Signer", cert.PrivateKey))
 	}
-	scheme, ok := signature.Choose(c.cfg.SignatureSchemes, schemes, signer.Public(), true)
+	scheme, ok := signature.Choose(cert.signingSchemes(c.cfg.SignatureSchemes), schemes, signer.Public(), true)
 	if !ok {
-		return alert.Errorf(alert.HandshakeFailure, 5, "CertificateVerify", "no signature scheme the server accepts fits the client key (%s)", keyName(signer.Public()))
+		return alert.Errorf(alert.HandshakeFailure, 5, "CertificateVerify", "no signature scheme the server accepts fits the client key (%s)%s",
+			keyName(signer.Public()), cert.ownSchemes())
 	}
 	return c.sendCertificate13(cert.Chain, signer, scheme, signature.ContextClient, 5)
 }

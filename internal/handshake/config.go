@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tlsflow/tlsflow/internal/session"
+	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/trace"
 )
@@ -34,6 +35,32 @@ type Certificate struct {
 	Chain      [][]byte
 	PrivateKey crypto.PrivateKey
 	Leaf       *x509.Certificate // parsed Chain[0]
+	// SignatureSchemes, when not nil, are the only schemes the key signs
+	// with, in preference order, instead of Config.SignatureSchemes; all
+	// implemented (the caller drops the others). Empty means it signs
+	// with nothing.
+	SignatureSchemes []uint16
+}
+
+// signingSchemes is what cert's key may sign with, in preference order:
+// its own list, or ours (Config.SignatureSchemes) when it has none.
+func (c *Certificate) signingSchemes(ours []uint16) []uint16 {
+	if c.SignatureSchemes != nil {
+		return c.SignatureSchemes
+	}
+	return ours
+}
+
+// ownSchemes is, for error messages, " among its own signature schemes
+// (…)" when cert restricts its schemes, and "" when it does not.
+func (c *Certificate) ownSchemes() string {
+	if c.SignatureSchemes == nil {
+		return ""
+	}
+	if len(c.SignatureSchemes) == 0 {
+		return " (its own list of signature schemes is empty)"
+	}
+	return " among its own signature schemes (" + mapJoin(c.SignatureSchemes, signature.Name) + ")"
 }
 
 // ClientHelloInfo is what a server knows of the client when it picks a certificate.

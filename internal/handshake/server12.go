@@ -232,7 +232,8 @@ func (s *Server) sendServerKeyExchange() error {
 	if !ok {
 		return internalError(3, "ServerKeyExchange", fmt.Errorf("server private key %T is not a crypto.Signer", s.cert.PrivateKey))
 	}
-	scheme, _ := signature.Choose(s.cfg.SignatureSchemes, s.peerSchemes12(), signer.Public(), false)
+	// The scheme exists: ChooseSuite12 took this certificate for it.
+	scheme, _ := signature.Choose(s.cert.signingSchemes(s.cfg.SignatureSchemes), s.peerSchemes12(), signer.Public(), false)
 	ske := &wire.ServerKeyExchange{Group: s.state.Group, PublicKey: ks.Public(), SignatureScheme: scheme}
 	signed := concat(s.state.ClientRandom, s.state.ServerRandom, ske.Params())
 	if ske.Signature, err = signature.Sign(signer, scheme, s.random(), signed); err != nil {

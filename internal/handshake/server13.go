@@ -351,6 +351,14 @@ func (s *Server) chooseSigner13() (crypto.Signer, uint16, error) {
 func (s *Server) sendCertificateRequest13() {
 	req := &wire.CertificateRequest13{}
 	schemes := wire.SignatureAlgorithms(tls13Schemes(s.cfg.SignatureSchemes))
+	if len(schemes) == 0 {
+		// Only PKCS #1 v1.5 is configured. signature_algorithms may not be
+		// empty (<2..2^16-2>, RFC 8446 §4.2.3), and those schemes "MAY
+		// appear" in it for backward compatibility: send them. A client
+		// can then only answer without a certificate; one that signs with
+		// them anyway is refused (verify13).
+		schemes = wire.SignatureAlgorithms(s.cfg.SignatureSchemes)
+	}
 	req.Extensions.Add(wire.ExtSignatureAlgorithms, &schemes)
 	if len(s.cfg.ClientCANames) > 0 {
 		cas := wire.CertificateAuthorities(s.cfg.ClientCANames)
