@@ -29,9 +29,10 @@ import (
 //	→ send [ChangeCipherSpec] [Certificate CertificateVerify] Finished  [6, 5, 7]
 type client13 struct {
 	secrets13
-	retried        bool           // a HelloRetryRequest was answered
-	sentCCS        bool           // the compatibility ChangeCipherSpec went out
-	offered        *session.State // the session offered in pre_shared_key
+	retried        bool             // a HelloRetryRequest was answered
+	sentCCS        bool             // the compatibility ChangeCipherSpec went out
+	offered        *session.State   // the session offered in pre_shared_key
+	offeredEarly   *keys.Schedule13 // its early secret, for the binder and, if accepted, the handshake
 	resumed        bool
 	handshakeWrite record.Cipher
 	ccsDropped     int
@@ -255,16 +256,19 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 	c.transcript.KeepBuffer(false)
 	c.received(sh, raw, 2)
 
-	var psk []byte
 	if c.c13.resumed {
-		psk = c.c13.offered.Secret
 		c.state.DidResume = true
 		c.state.PeerCertificates, c.state.VerifiedChains = c.c13.offered.Certificates, c.c13.offered.VerifiedChains
 		c.note(trace.KindNote, 2, "resumption accepted", "version", "TLS 1.3")
 	} else if c.c13.offered != nil {
 		c.note(trace.KindNote, 2, "resumption rejected", "reason", "the server started a full handshake")
 	}
-	c.c13.schedule = keys.NewSchedule13(s.Hash, psk)
+	if c.c13.resumed {
+		c.c13.schedule = c.c13.offeredEarly // made for the binder (RFC 8446 §7.1: one Early Secret per PSK)
+	} else {
+		c.c13.schedule = keys.NewSchedule13(s.Hash, nil)
+	}
+	c.c13.offeredEarly = nil
 	write, read, err := c.handshakeSecrets13(&c.c13.secrets13, secret)
 	if err != nil {
 		return nil, internalError(2, "ServerHello", err)

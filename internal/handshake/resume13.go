@@ -43,7 +43,10 @@ func (c *Client) offerSession13(h *wire.ClientHello, prefix *keys.Transcript) er
 	h.Extensions = replaceExtension(h.Extensions, wire.ExtPreSharedKey, psk.Marshal())
 	raw := h.Marshal()
 	truncated := raw[:len(raw)-psk.BindersLen()]
-	psk.Binders[0] = binder(s, sess.Secret, prefix, truncated)
+	if c.c13.offeredEarly == nil { // after a HelloRetryRequest it is already made
+		c.c13.offeredEarly = keys.NewSchedule13(s.Hash, sess.Secret)
+	}
+	psk.Binders[0] = binder(s, c.c13.offeredEarly, prefix, truncated)
 	h.Extensions = replaceExtension(h.Extensions, wire.ExtPreSharedKey, psk.Marshal())
 	c.c13.offered = sess
 	if prefix == nil {
@@ -63,8 +66,9 @@ func (c *Client) offersHash13(h *wire.ClientHello, psk *suites.Suite) bool {
 
 // binder is the PSK binder: a Finished-style MAC, keyed from the
 // resumption binder_key, over the transcript up to the binders (RFC 8446
-// §4.2.11.2).
-func binder(s *suites.Suite, psk []byte, prefix *keys.Transcript, truncatedHello []byte) []byte {
+// §4.2.11.2). early is the schedule started with the PSK; the handshake
+// goes on from it if the PSK is accepted.
+func binder(s *suites.Suite, early *keys.Schedule13, prefix *keys.Transcript, truncatedHello []byte) []byte {
 	var t *keys.Transcript
 	if prefix != nil {
 		t = prefix.Clone()
@@ -73,7 +77,7 @@ func binder(s *suites.Suite, psk []byte, prefix *keys.Transcript, truncatedHello
 		t.SetHash(s.Hash)
 	}
 	t.Write(truncatedHello)
-	binderKey := keys.NewSchedule13(s.Hash, psk).BinderKey(false)
+	binderKey := early.BinderKey(false)
 	return keys.Finished13(s.Hash, binderKey, t.Sum())
 }
 
@@ -82,30 +86,30 @@ func binder(s *suites.Suite, psk []byte, prefix *keys.Transcript, truncatedHello
 // chosen suite, and whose binder verifies. A bad binder is fatal
 // (decrypt_error); an unusable ticket only means a full handshake.
 func (s *Server) acceptPSK13() error {
-	sess, identity, plain, err := s.findPSK13(s.helloRaw)
-	s.s13.resumed, s.s13.pskIdentity, s.s13.pskPlain = sess, identity, plain
+	sess, identity, plain, early, err := s.findPSK13(s.helloRaw)
+	s.s13.resumed, s.s13.pskIdentity, s.s13.pskPlain, s.s13.pskEarly = sess, identity, plain, early
 	return err
 }
 
-func (s *Server) findPSK13(raw []byte) (*session.State, int, bool, error) {
+func (s *Server) findPSK13(raw []byte) (*session.State, int, bool, *keys.Schedule13, error) {
 	ch := s.hello
 	if s.cfg.TicketsDisabled || s.cfg.Tickets == nil || !ch.Extensions.Has(wire.ExtPreSharedKey) {
-		return nil, 0, false, nil
+		return nil, 0, false, nil, nil
 	}
 	var modes wire.PSKKeyExchangeModes
 	if found, err := ch.Extensions.Decode(wire.ExtPSKKeyExchangeModes, &modes); err != nil {
-		return nil, 0, false, helloError(err, "psk_key_exchange_modes")
+		return nil, 0, false, nil, helloError(err, "psk_key_exchange_modes")
 	} else if !found {
-		return nil, 0, false, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "pre_shared_key without psk_key_exchange_modes (RFC 8446 §4.2.9)")
+		return nil, 0, false, nil, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "pre_shared_key without psk_key_exchange_modes (RFC 8446 §4.2.9)")
 	}
 	plain := s.cfg.PSKWithoutECDHE && contains([]uint8(modes), pskModePlain)
 	if !plain && !contains([]uint8(modes), pskModeDHE) {
 		s.note(trace.KindNote, 1, "resumption rejected", "reason", "the client offers psk_ke only; this server requires psk_dhe_ke")
-		return nil, 0, false, nil
+		return nil, 0, false, nil, nil
 	}
 	var psk wire.PreSharedKeyClientHello
 	if _, err := ch.Extensions.Decode(wire.ExtPreSharedKey, &psk); err != nil {
-		return nil, 0, false, helloError(err, "pre_shared_key")
+		return nil, 0, false, nil, helloError(err, "pre_shared_key")
 	}
 	now := s.cfg.now()
 	for i, id := range psk.Identities {
@@ -115,9 +119,10 @@ func (s *Server) findPSK13(raw []byte) (*session.State, int, bool, error) {
 			continue
 		}
 		truncated := raw[:len(raw)-psk.BindersLen()]
-		want := binder(s.s13.suite, sess.Secret, s.s13.binderPrefix, truncated)
+		early := keys.NewSchedule13(s.s13.suite.Hash, sess.Secret)
+		want := binder(s.s13.suite, early, s.s13.binderPrefix, truncated)
 		if !keys.Equal(want, psk.Binders[i]) {
-			return nil, 0, false, alert.Errorf(alert.DecryptError, 1, "ClientHello", "the PSK binder does not verify (RFC 8446 §4.2.11)")
+			return nil, 0, false, nil, alert.Errorf(alert.DecryptError, 1, "ClientHello", "the PSK binder does not verify (RFC 8446 §4.2.11)")
 		}
 		if len(sess.PeerCertificates) > 0 {
 			peer, err := s.cfg.VerifyPeer(sess.PeerCertificates)
@@ -132,9 +137,9 @@ func (s *Server) findPSK13(raw []byte) (*session.State, int, bool, error) {
 			mode = "psk_ke"
 		}
 		s.note(trace.KindNote, 1, "resumption accepted", "identity", strconv.Itoa(i), "mode", mode)
-		return sess, i, plain, nil
+		return sess, i, plain, early, nil
 	}
-	return nil, 0, false, nil
+	return nil, 0, false, nil, nil
 }
 
 // unusable13 says why a ticket cannot be resumed, or "" if it can.

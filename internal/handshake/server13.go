@@ -42,6 +42,7 @@ type server13 struct {
 	app           appCiphers
 	binderPrefix  *keys.Transcript // the transcript before ClientHello2, for its PSK binder
 	resumed       *session.State
+	pskEarly      *keys.Schedule13 // the accepted PSK's early secret, made to check its binder
 	pskIdentity   int
 	pskPlain      bool // psk_ke: resumption without (EC)DHE
 }
@@ -268,16 +269,19 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		s.state.Group = share.Group
 		sh.Extensions.Add(wire.ExtKeyShare, &wire.KeyShareServerHello{Group: share.Group, KeyExchange: public})
 	}
-	var psk []byte
 	if sess != nil {
 		sh.Extensions.Add(wire.ExtPreSharedKey, &wire.PreSharedKeyServerHello{SelectedIdentity: uint16(identity)})
-		psk = sess.Secret
 		s.state.DidResume = true
 	}
 	s.state.ServerRandom = sh.Random[:]
 	s.send(sh, 2)
 
-	s.s13.schedule = keys.NewSchedule13(s.s13.suite.Hash, psk)
+	if sess != nil {
+		s.s13.schedule = s.s13.pskEarly // made for the binder (RFC 8446 §7.1: one Early Secret per PSK)
+	} else {
+		s.s13.schedule = keys.NewSchedule13(s.s13.suite.Hash, nil)
+	}
+	s.s13.pskEarly = nil
 	read, write, err := s.handshakeSecrets13(&s.s13.secrets13, secret)
 	if err != nil {
 		return nil, internalError(2, "ServerHello", err)

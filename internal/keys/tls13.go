@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/hkdf"
 	"crypto/hmac"
@@ -158,12 +159,45 @@ type Schedule13 struct {
 	hash   crypto.Hash
 	stage  stage
 	secret []byte
+	noPSK  bool // the early secret is that of no PSK, a constant
 }
 
 // NewSchedule13 starts the schedule with the early secret,
 // HKDF-Extract(0, PSK). A nil or empty psk means no PSK: Hash.length zeros.
 func NewSchedule13(h crypto.Hash, psk []byte) *Schedule13 {
+	if len(psk) == 0 {
+		if c := noPSKConstants(h); c != nil {
+			return &Schedule13{hash: h, stage: stageEarly, secret: bytes.Clone(c.early), noPSK: true}
+		}
+	}
 	return &Schedule13{hash: h, stage: stageEarly, secret: Extract(h, psk, nil)}
+}
+
+// noPSK holds the two secrets of a handshake without a PSK that do not
+// depend on anything secret: the early secret HKDF-Extract(0, 0) and
+// Derive-Secret(early, "derived", ""). Every full handshake starts with
+// them, so they are computed once per hash (the RFC 8448 §3 trace shows
+// them for SHA-256).
+type noPSK struct{ early, derived []byte }
+
+func computeNoPSK(h crypto.Hash) *noPSK {
+	early := Extract(h, nil, nil)
+	return &noPSK{early: early, derived: DeriveSecret(h, early, "derived", emptyHash(h))}
+}
+
+var (
+	noPSKSHA256 = sync.OnceValue(func() *noPSK { return computeNoPSK(crypto.SHA256) })
+	noPSKSHA384 = sync.OnceValue(func() *noPSK { return computeNoPSK(crypto.SHA384) })
+)
+
+func noPSKConstants(h crypto.Hash) *noPSK {
+	switch h {
+	case crypto.SHA256:
+		return noPSKSHA256()
+	case crypto.SHA384:
+		return noPSKSHA384()
+	}
+	return nil
 }
 
 func (s *Schedule13) at(want stage, what string) {
@@ -181,7 +215,13 @@ func (s *Schedule13) derive(want stage, label string, th []byte) []byte {
 // advance moves down one level: HKDF-Extract(Derive-Secret(secret, "derived", ""), ikm).
 func (s *Schedule13) advance(from, to stage, ikm []byte) {
 	s.at(from, "moving to the "+to.String()+" secret")
-	next := Extract(s.hash, ikm, DeriveSecret(s.hash, s.secret, "derived", emptyHash(s.hash)))
+	var derived []byte
+	if from == stageEarly && s.noPSK {
+		derived = noPSKConstants(s.hash).derived
+	} else {
+		derived = DeriveSecret(s.hash, s.secret, "derived", emptyHash(s.hash))
+	}
+	next := Extract(s.hash, ikm, derived)
 	clear(s.secret)
 	s.secret, s.stage = next, to
 }
