@@ -140,9 +140,7 @@ func (s *idleSet) serve(raw net.Conn, server endpoint, ready chan<- error) {
 			err = s.want.checkSide("server", c, server.state)
 		}
 		if err == nil {
-			if _, err = io.ReadFull(c, buf[:len(idleRequest)]); err == nil && string(buf[:len(idleRequest)]) != idleRequest {
-				err = fmt.Errorf("server read %q, want %q", buf[:len(idleRequest)], idleRequest)
-			}
+			err = readExactly(c, buf, idleRequest, "server")
 		}
 		if err == nil {
 			_, err = c.Write([]byte(idleResponse))
@@ -161,6 +159,18 @@ func (s *idleSet) serve(raw net.Conn, server endpoint, ready chan<- error) {
 			}
 		}
 	}()
+}
+
+// readExactly reads len(want) bytes into buf and checks they are want.
+func readExactly(c io.Reader, buf []byte, want, who string) error {
+	got := buf[:len(want)]
+	if _, err := io.ReadFull(c, got); err != nil {
+		return err
+	}
+	if string(got) != want {
+		return fmt.Errorf("%s read %q, want %q", who, got, want)
+	}
+	return nil
 }
 
 // dial starts the goroutine of one client end: the handshake, the first
@@ -184,9 +194,7 @@ func (s *idleSet) dial(raw net.Conn, client endpoint, ready chan<- error) {
 			_, err = c.Write([]byte(idleRequest))
 		}
 		if err == nil {
-			if _, err = io.ReadFull(c, buf[:len(idleResponse)]); err == nil && string(buf[:len(idleResponse)]) != idleResponse {
-				err = fmt.Errorf("client read %q, want %q", buf[:len(idleResponse)], idleResponse)
-			}
+			err = readExactly(c, buf, idleResponse, "client")
 		}
 		ready <- err
 		if err != nil {

@@ -27,3 +27,20 @@ func CompletedStateForTest(version, suite uint16, extendedMaster bool) Connectio
 	}
 	return new(Conn).connectionState(s, true)
 }
+
+// HeldForTest reports what an established connection holds between
+// records: record buffers (reading, writing, handshake reassembly) and
+// whether it keeps a whole handshake engine after the handshake, instead of
+// the small post-handshake one. Call it while no Read or Write is running
+// on c.
+func HeldForTest(c *Conn) (readBuf, writeBuf, handshakeBuf, engine bool) {
+	c.in.Lock()
+	defer c.in.Unlock()
+	c.out.Lock()
+	defer c.out.Unlock()
+	switch c.post.(type) {
+	case *handshake.Client, *handshake.Server:
+		engine = true
+	}
+	return c.in.r.HoldsBuffer(), c.out.w.Buffered() > 0 || c.out.w.HoldsBuffer(), c.in.hs.HoldsBuffer(), engine || c.engine != nil
+}

@@ -94,6 +94,9 @@ func (b *HandshakeBuffer) Release() {
 	}
 }
 
+// HoldsBuffer reports whether the buffer is allocated, even if empty.
+func (b *HandshakeBuffer) HoldsBuffer() bool { return b.buf != nil }
+
 // Empty reports whether nothing is buffered, not even part of a message. A
 // key change must fall on a message boundary (RFC 8446 §5.1), so the
 // handshake checks Empty before switching keys.

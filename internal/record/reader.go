@@ -195,6 +195,10 @@ func (r *Reader) fill(want int) error {
 	return nil
 }
 
+// HoldsBuffer reports whether the Reader holds a record buffer: it does
+// from a record's first header byte until Release, and never while idle.
+func (r *Reader) HoldsBuffer() bool { return r.buf != nil || r.hdrN != 0 }
+
 // readIdleHeader reads a record header without a buffer, then takes one
 // from the pool and puts the header at its start.
 func (r *Reader) readIdleHeader() error {

@@ -80,6 +80,10 @@ func (w *Writer) Flush() error {
 	return err
 }
 
+// HoldsBuffer reports whether the Writer holds a buffer: only between a
+// WriteRecord and the Flush that sends it.
+func (w *Writer) HoldsBuffer() bool { return w.buf != nil }
+
 // Buffered returns the number of bytes sealed but not yet flushed.
 func (w *Writer) Buffered() int {
 	if w.buf == nil {
