@@ -235,7 +235,7 @@ func TestTLS13ClientRefusesWhatItDidNotAskFor(t *testing.T) {
 					t.Fatal(err)
 				}
 				cert.Entries[0].Extensions = wire.Extensions{{Type: wire.ExtStatusRequest, Data: []byte{1, 0, 0, 1, 0}}}
-				return cert.Marshal()
+				return must(cert.Marshal())
 			},
 			want: sent13(alert.UnsupportedExtension, 3, "Certificate", "not requested"),
 		},
@@ -246,7 +246,7 @@ func TestTLS13ClientRefusesWhatItDidNotAskFor(t *testing.T) {
 				ee := &wire.EncryptedExtensions{}
 				alpn := wire.ALPN{"h2"}
 				ee.Extensions.Add(wire.ExtALPN, &alpn)
-				return ee.Marshal()
+				return must(ee.Marshal())
 			},
 			want: sent13(alert.UnsupportedExtension, 2, "EncryptedExtensions", "did not offer"),
 		},
@@ -292,7 +292,7 @@ func TestTLS13ServerSendsChangeCipherSpecWithoutSessionID(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch.SessionID = nil
-	actions, err = handshake.NewServer(srvCfg).HandleMessage(ch.Marshal())
+	actions, err = handshake.NewServer(srvCfg).HandleMessage(must(ch.Marshal()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -283,7 +283,7 @@ func TestDiagnostics(t *testing.T) {
 					kept = append(kept, v)
 				}
 			}
-			return setExtension(ch, wire.ExtSupportedVersions, kept.Marshal())
+			return setExtension(ch, wire.ExtSupportedVersions, must(kept.Marshal()))
 		}})
 	}
 

@@ -220,3 +220,12 @@ func goCert(l *pki.Leaf) tls.Certificate {
 }
 
 var _ = x509.Certificate{}
+
+// must returns what a wire Marshal built, and panics if it failed: the
+// messages these tests build always marshal.
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

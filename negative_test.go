@@ -444,7 +444,7 @@ func clientHelloRecord(version uint16, exts wire.Extensions) []byte {
 	ch := &wire.ClientHello{Version: version, CompressionMethods: []uint8{0}, Extensions: exts,
 		CipherSuites: []uint16{tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, 0xc009 /* ECDHE_ECDSA_AES_128_CBC_SHA */}}
 	_, _ = rand.Read(ch.Random[:])
-	msg := ch.Marshal()
+	msg := must(ch.Marshal())
 	return append([]byte{byte(record.Handshake), 3, 1, byte(len(msg) >> 8), byte(len(msg))}, msg...)
 }
 

@@ -221,7 +221,7 @@ func TestClientDetectsDowngradeSentinel(t *testing.T) {
 		if len(kept) == len(vs) {
 			return errors.New("supported_versions does not offer TLS 1.3")
 		}
-		return setExtension(ch, wire.ExtSupportedVersions, kept.Marshal())
+		return setExtension(ch, wire.ExtSupportedVersions, must(kept.Marshal()))
 	}
 	removeSupportedVersions := func(ch *wire.ClientHello) error {
 		var kept wire.Extensions
@@ -726,7 +726,7 @@ func TestTLS13CertificateVerifyOverAnotherTranscriptFails(t *testing.T) {
 			ee.Extensions.AddEmpty(wire.ExtServerName)
 		}
 		changed = true
-		return ee.Marshal()
+		return must(ee.Marshal())
 	})
 	if !changed {
 		t.Fatal("no EncryptedExtensions to change")
@@ -834,7 +834,7 @@ func TestSecondHelloRetryRequestIsUnexpected(t *testing.T) {
 				if cookie != nil {
 					m.Extensions.Add(wire.ExtCookie, wire.Cookie(cookie))
 				}
-				return m.Marshal()
+				return must(m.Marshal())
 			}
 			actions, err = cl.HandleMessage(hrr(suites.GroupP256, nil))
 			if err != nil {
@@ -1253,7 +1253,7 @@ func (h *helloRewrite) edit(rec []byte) ([]byte, bool) {
 	if h.err = h.change(ch); h.err != nil {
 		return rec, false
 	}
-	msg := ch.Marshal()
+	msg := must(ch.Marshal())
 	h.rewritten = true
 	return append([]byte{rec[0], rec[1], rec[2], byte(len(msg) >> 8), byte(len(msg))}, msg...), false
 }
@@ -1395,7 +1395,7 @@ func resign13(msg []byte, signer crypto.Signer, context string, transcript hash.
 	if bytes.Equal(sig, cv.Signature) {
 		return msg, errors.New("the new signature is the same as the old: the scheme is deterministic")
 	}
-	out := (&wire.CertificateVerify{SignatureScheme: cv.SignatureScheme, Signature: sig}).Marshal()
+	out := must((&wire.CertificateVerify{SignatureScheme: cv.SignatureScheme, Signature: sig}).Marshal())
 	return out, nil
 }
 

@@ -54,13 +54,19 @@ func (b *base) take() []Action {
 	return out
 }
 
-// send marshals m, adds it to the transcript, queues it and traces it.
-func (b *base) send(m wire.Message, step int) []byte {
-	raw := m.Marshal()
+// send marshals m, adds it to the transcript, queues it and traces it. A
+// message that cannot be built (a field longer than its length prefix) is
+// our internal_error: whatever a peer or the configuration sized should
+// have been bounded where it came in, and never reaches a panic.
+func (b *base) send(m wire.Message, step int) error {
+	raw, err := m.Marshal()
+	if err != nil {
+		return internalError(step, messageName(m), err)
+	}
 	b.transcript.Write(raw)
 	b.out = append(b.out, SendMessage{Data: raw})
 	b.traceMessage(trace.Sent, m, raw, step)
-	return raw
+	return nil
 }
 
 // received adds a parsed message to the transcript and traces it.

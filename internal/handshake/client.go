@@ -45,7 +45,9 @@ func (c *Client) Start() ([]Action, error) {
 	// TLS 1.2 client CertificateVerify signs the raw transcript with a hash
 	// that need not be the PRF hash, so keep the messages until we know.
 	c.transcript.KeepBuffer(true)
-	c.send(hello, 1)
+	if err := c.send(hello, 1); err != nil {
+		return nil, err
+	}
 	return c.take(), nil
 }
 

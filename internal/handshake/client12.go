@@ -207,7 +207,11 @@ func (c *Client) readServerKeyExchange(msg []byte) (clientState, error) {
 			"server signed with %s, which this client did not offer or which does not fit its %s key",
 			signature.Name(ske.SignatureScheme), keyName(c.c12.serverKey))
 	}
-	signed := concat(c.state.ClientRandom, c.state.ServerRandom, ske.Params())
+	params, err := ske.Params()
+	if err != nil {
+		return nil, internalError(3, "ServerKeyExchange", err)
+	}
+	signed := concat(c.state.ClientRandom, c.state.ServerRandom, params)
 	if err := signature.Verify(c.c12.serverKey, ske.SignatureScheme, signed, ske.Signature); err != nil {
 		return nil, alert.Errorf(alert.DecryptError, 3, "ServerKeyExchange",
 			"the signature over the ECDHE parameters does not verify with the server certificate's key (%s): %w",
@@ -275,7 +279,9 @@ func (c *Client) readServerHelloDone(msg []byte) (clientState, error) {
 		if clientCert != nil {
 			chain = clientCert.Chain
 		}
-		c.send(&wire.Certificate{Chain: chain}, 5)
+		if err := c.send(&wire.Certificate{Chain: chain}, 5); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.sendClientKeyExchange(); err != nil {
 		return nil, err
@@ -293,18 +299,23 @@ func (c *Client) readServerHelloDone(msg []byte) (clientState, error) {
 		return nil, internalError(5, "ClientKeyExchange", err)
 	}
 	c.c12.clientWrite, c.c12.serverWrite = cw, sw
-	c.sendClientFinished12()
+	if err := c.sendClientFinished12(); err != nil {
+		return nil, err
+	}
 	return c.afterClientFlight12(), nil
 }
 
 // sendClientFinished12 is steps 6 and 7 from the client: ChangeCipherSpec,
 // then Finished, the first protected message.
-func (c *Client) sendClientFinished12() {
+func (c *Client) sendClientFinished12() error {
 	c.sendChangeCipherSpec()
 	c.out = append(c.out, SetWriteCipher{Cipher: c.c12.clientWrite})
 	verify := keys.Finished12(c.c12.suite.Hash, c.c12.master, keys.LabelClientFinished, c.transcript.Sum())
-	c.send(&wire.Finished{VerifyData: verify}, 7)
+	if err := c.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
+		return err
+	}
 	c.finished12(verify)
+	return nil
 }
 
 // sendClientKeyExchange is the heart of step 5: the pre-master secret,
@@ -319,9 +330,11 @@ func (c *Client) sendClientKeyExchange() error {
 			return internalError(5, "ClientKeyExchange", err)
 		}
 		c.c12.preMaster = pms
-		c.send(&wire.ClientKeyExchangeRSA{EncryptedPreMasterSecret: encrypted}, 5)
-	} else {
-		c.send(&wire.ClientKeyExchangeECDHE{PublicKey: c.c12.kexPublic}, 5)
+		if err := c.send(&wire.ClientKeyExchangeRSA{EncryptedPreMasterSecret: encrypted}, 5); err != nil {
+			return err
+		}
+	} else if err := c.send(&wire.ClientKeyExchangeECDHE{PublicKey: c.c12.kexPublic}, 5); err != nil {
+		return err
 	}
 	c.c12.master = masterSecret12(&c.base, s, c.c12.preMaster)
 	c.c12.preMaster = nil
@@ -398,8 +411,7 @@ func (c *Client) sendCertificateVerify12(cert *Certificate) error {
 	if err != nil {
 		return internalError(5, "CertificateVerify", err)
 	}
-	c.send(&wire.CertificateVerify{SignatureScheme: scheme, Signature: sig}, 5)
-	return nil
+	return c.send(&wire.CertificateVerify{SignatureScheme: scheme, Signature: sig}, 5)
 }
 
 // readServerChangeCipherSpec is step 6 from the server: records are
@@ -433,7 +445,9 @@ func (c *Client) readServerFinished(msg []byte) (clientState, error) {
 	c.finished12(fin.VerifyData)
 	if c.c12.resumed {
 		// In the abbreviated handshake the server finishes first (RFC 5246 Figure 2).
-		c.sendClientFinished12()
+		if err := c.sendClientFinished12(); err != nil {
+			return nil, err
+		}
 	}
 	c.complete = true
 	c.storeSession12()

@@ -154,7 +154,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 		}
 		c.keyShares = []kex.KeyShare{share}
 		entries := wire.KeyShareClientHello{{Group: g, KeyExchange: share.Public()}}
-		hello.Extensions = replaceExtension(hello.Extensions, wire.ExtKeyShare, entries.Marshal())
+		hello.Extensions = replaceExtension(hello.Extensions, wire.ExtKeyShare, &entries)
 		changed = true
 	}
 	if cookie, found := hrr.Extensions.Find(wire.ExtCookie); found {
@@ -162,7 +162,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 		if err := ck.Unmarshal(cookie); err != nil {
 			return nil, alert.Errorf(alert.DecodeError, 2, "HelloRetryRequest", "cookie: %w", err)
 		}
-		hello.Extensions = replaceExtension(hello.Extensions, wire.ExtCookie, ck.Marshal())
+		hello.Extensions = replaceExtension(hello.Extensions, wire.ExtCookie, &ck)
 		changed = true
 	}
 	if !changed {
@@ -178,7 +178,9 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 	c.note(trace.KindNote, 2, "HelloRetryRequest", "selected_group", suites.GroupName(ks.SelectedGroup))
 	c.hello = &hello
 	c.sendCompatCCS13() // before the second flight (RFC 8446 Appendix D.4)
-	c.send(&hello, 1)
+	if err := c.send(&hello, 1); err != nil {
+		return nil, err
+	}
 	return (*Client).readServerHello, nil
 }
 
@@ -192,20 +194,22 @@ func removeExtension(exts wire.Extensions, t wire.ExtensionType) wire.Extensions
 	return out
 }
 
-// replaceExtension swaps the data of an extension, or adds it before a
-// pre_shared_key (which must stay last).
-func replaceExtension(exts wire.Extensions, t wire.ExtensionType, data []byte) wire.Extensions {
+// replaceExtension puts v in place of the extension of type t, or adds it
+// before a pre_shared_key (which must stay last).
+func replaceExtension(exts wire.Extensions, t wire.ExtensionType, v wire.ExtensionMarshaler) wire.Extensions {
+	var one wire.Extensions
+	one.Add(t, v)
 	for i := range exts {
 		if exts[i].Type == t {
-			exts[i].Data = data
+			exts[i] = one[0]
 			return exts
 		}
 	}
 	n := len(exts)
 	if n > 0 && exts[n-1].Type == wire.ExtPreSharedKey {
-		return append(exts[:n-1], wire.Extension{Type: t, Data: data}, exts[n-1])
+		return append(exts[:n-1], one[0], exts[n-1])
 	}
-	return append(exts, wire.Extension{Type: t, Data: data})
+	return append(exts, one[0])
 }
 
 // checkServerHello13 checks what ServerHello and HelloRetryRequest share: a
@@ -487,7 +491,9 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 		}
 	}
 	verify := keys.Finished13(s.Hash, c.c13.clientHandshake, c.transcript.Sum())
-	c.send(&wire.Finished{VerifyData: verify}, 7)
+	if err := c.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
+		return nil, err
+	}
 	if c.keepsTickets() {
 		c.c13.resumption = c.c13.schedule.ResumptionMasterSecret(c.transcript.Sum())
 	}
@@ -513,8 +519,7 @@ func (c *Client) sendClientCertificate13() error {
 		return err
 	}
 	if cert == nil {
-		c.send(&wire.Certificate13{}, 5)
-		return nil
+		return c.send(&wire.Certificate13{}, 5)
 	}
 	signer, ok := cert.PrivateKey.(crypto.Signer)
 	if !ok {
@@ -536,13 +541,14 @@ func (b *base) sendCertificate13(chain [][]byte, signer crypto.Signer, scheme ui
 	for _, der := range chain {
 		msg.Entries = append(msg.Entries, wire.CertificateEntry{Data: der})
 	}
-	b.send(msg, step)
+	if err := b.send(msg, step); err != nil {
+		return err
+	}
 	sig, err := signature.Sign(signer, scheme, b.random(), signature.SignedContent13(context, b.transcript.Sum()))
 	if err != nil {
 		return internalError(step, "CertificateVerify", err)
 	}
-	b.send(&wire.CertificateVerify{SignatureScheme: scheme, Signature: sig}, step)
-	return nil
+	return b.send(&wire.CertificateVerify{SignatureScheme: scheme, Signature: sig}, step)
 }
 
 // sendCompatCCS13 sends the middlebox-compatibility ChangeCipherSpec once,

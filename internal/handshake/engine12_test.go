@@ -418,20 +418,20 @@ func wrongInputs() []input {
 	point := make([]byte, 32)
 	return []input{
 		nil, // ChangeCipherSpec
-		(&wire.HelloRequest{}).Marshal(),
-		(&wire.ClientHello{Version: suites.VersionTLS12, CipherSuites: []uint16{ecdhe.suite}, CompressionMethods: []uint8{0}}).Marshal(),
-		(&wire.ServerHello{Version: suites.VersionTLS12, CipherSuite: ecdhe.suite}).Marshal(),
-		(&wire.NewSessionTicket{Ticket: []byte("ticket")}).Marshal(),
-		(&wire.Certificate{Chain: f.ecdsaServer.Chain}).Marshal(),
-		(&wire.ServerKeyExchange{Group: suites.GroupX25519, PublicKey: point,
-			SignatureScheme: signature.ECDSASecp256r1SHA256, Signature: []byte{1}}).Marshal(),
-		(&wire.CertificateRequest{CertificateTypes: []uint8{certTypeECDSASign},
-			SignatureAlgorithms: []uint16{signature.ECDSASecp256r1SHA256}}).Marshal(),
-		(&wire.ServerHelloDone{}).Marshal(),
-		(&wire.CertificateVerify{SignatureScheme: signature.ECDSASecp256r1SHA256, Signature: []byte{1}}).Marshal(),
-		(&wire.ClientKeyExchangeECDHE{PublicKey: point}).Marshal(),
-		(&wire.Finished{VerifyData: make([]byte, 12)}).Marshal(),
-		(&wire.KeyUpdate{}).Marshal(), // TLS 1.3 only
+		must((&wire.HelloRequest{}).Marshal()),
+		must((&wire.ClientHello{Version: suites.VersionTLS12, CipherSuites: []uint16{ecdhe.suite}, CompressionMethods: []uint8{0}}).Marshal()),
+		must((&wire.ServerHello{Version: suites.VersionTLS12, CipherSuite: ecdhe.suite}).Marshal()),
+		must((&wire.NewSessionTicket{Ticket: []byte("ticket")}).Marshal()),
+		must((&wire.Certificate{Chain: f.ecdsaServer.Chain}).Marshal()),
+		must((&wire.ServerKeyExchange{Group: suites.GroupX25519, PublicKey: point,
+			SignatureScheme: signature.ECDSASecp256r1SHA256, Signature: []byte{1}}).Marshal()),
+		must((&wire.CertificateRequest{CertificateTypes: []uint8{certTypeECDSASign},
+			SignatureAlgorithms: []uint16{signature.ECDSASecp256r1SHA256}}).Marshal()),
+		must((&wire.ServerHelloDone{}).Marshal()),
+		must((&wire.CertificateVerify{SignatureScheme: signature.ECDSASecp256r1SHA256, Signature: []byte{1}}).Marshal()),
+		must((&wire.ClientKeyExchangeECDHE{PublicKey: point}).Marshal()),
+		must((&wire.Finished{VerifyData: make([]byte, 12)}).Marshal()),
+		must((&wire.KeyUpdate{}).Marshal()), // TLS 1.3 only
 		{99, 0, 0, 0},                 // unassigned type
 		{},                            // not even a header
 	}
@@ -594,7 +594,7 @@ func TestServerRSAKeyExchangeFailsOnlyAtFinishedWhateverIsWrongWithThePreMasterS
 				t.Fatalf("the server waits for %s, want ClientKeyExchange", real)
 			}
 			srvEng := cv.server
-			cke := (&wire.ClientKeyExchangeRSA{EncryptedPreMasterSecret: tt.encrypted}).Marshal()
+			cke := must((&wire.ClientKeyExchangeRSA{EncryptedPreMasterSecret: tt.encrypted}).Marshal())
 			actions, err := srvEng.HandleMessage(cke)
 			if err != nil || len(actions) != 0 {
 				t.Fatalf("ClientKeyExchange: %d actions, err = %v; want it taken silently, like a good one", len(actions), err)
@@ -614,7 +614,7 @@ func TestServerRSAKeyExchangeFailsOnlyAtFinishedWhateverIsWrongWithThePreMasterS
 			}
 			sessionHash := h.Sum(nil)
 			master := keys.ExtendedMasterSecret(crypto.SHA256, tt.believed, sessionHash)
-			fin := (&wire.Finished{VerifyData: keys.Finished12(crypto.SHA256, master, keys.LabelClientFinished, sessionHash)}).Marshal()
+			fin := must((&wire.Finished{VerifyData: keys.Finished12(crypto.SHA256, master, keys.LabelClientFinished, sessionHash)}).Marshal())
 
 			actions, err = srvEng.HandleMessage(fin)
 			if tt.wantOK {
@@ -657,4 +657,13 @@ func TestEngineFailureIsFinal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// must returns what a Marshal built, and panics if it failed: the messages
+// these tests build always marshal.
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

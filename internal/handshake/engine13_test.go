@@ -141,23 +141,23 @@ func wrongInputs13() []input {
 	point := make([]byte, 32)
 	return []input{
 		nil, // ChangeCipherSpec
-		(&wire.ClientHello{Version: suites.VersionTLS12, CipherSuites: []uint16{suites.TLS_AES_128_GCM_SHA256}, CompressionMethods: []uint8{0}}).Marshal(),
-		(&wire.ServerHello{Version: suites.VersionTLS12, CipherSuite: suites.TLS_AES_128_GCM_SHA256}).Marshal(),
-		(&wire.NewSessionTicket13{Lifetime: 60, Nonce: []byte{0}, Ticket: []byte("ticket")}).Marshal(),
-		(&wire.EndOfEarlyData{}).Marshal(),
-		(&wire.EncryptedExtensions{}).Marshal(),
-		(&wire.Certificate13{Entries: []wire.CertificateEntry{{Data: f.client.Chain[0]}}}).Marshal(),
-		req.Marshal(),
-		(&wire.CertificateVerify{SignatureScheme: signature.ECDSASecp256r1SHA256, Signature: []byte{1}}).Marshal(),
-		(&wire.Finished{VerifyData: make([]byte, 32)}).Marshal(),
-		(&wire.KeyUpdate{RequestUpdate: wire.UpdateNotRequested}).Marshal(),
+		must((&wire.ClientHello{Version: suites.VersionTLS12, CipherSuites: []uint16{suites.TLS_AES_128_GCM_SHA256}, CompressionMethods: []uint8{0}}).Marshal()),
+		must((&wire.ServerHello{Version: suites.VersionTLS12, CipherSuite: suites.TLS_AES_128_GCM_SHA256}).Marshal()),
+		must((&wire.NewSessionTicket13{Lifetime: 60, Nonce: []byte{0}, Ticket: []byte("ticket")}).Marshal()),
+		must((&wire.EndOfEarlyData{}).Marshal()),
+		must((&wire.EncryptedExtensions{}).Marshal()),
+		must((&wire.Certificate13{Entries: []wire.CertificateEntry{{Data: f.client.Chain[0]}}}).Marshal()),
+		must(req.Marshal()),
+		must((&wire.CertificateVerify{SignatureScheme: signature.ECDSASecp256r1SHA256, Signature: []byte{1}}).Marshal()),
+		must((&wire.Finished{VerifyData: make([]byte, 32)}).Marshal()),
+		must((&wire.KeyUpdate{RequestUpdate: wire.UpdateNotRequested}).Marshal()),
 
 		// TLS 1.2 only
-		(&wire.HelloRequest{}).Marshal(),
-		(&wire.ServerKeyExchange{Group: suites.GroupX25519, PublicKey: point,
-			SignatureScheme: signature.ECDSASecp256r1SHA256, Signature: []byte{1}}).Marshal(),
-		(&wire.ServerHelloDone{}).Marshal(),
-		(&wire.ClientKeyExchangeECDHE{PublicKey: point}).Marshal(),
+		must((&wire.HelloRequest{}).Marshal()),
+		must((&wire.ServerKeyExchange{Group: suites.GroupX25519, PublicKey: point,
+			SignatureScheme: signature.ECDSASecp256r1SHA256, Signature: []byte{1}}).Marshal()),
+		must((&wire.ServerHelloDone{}).Marshal()),
+		must((&wire.ClientKeyExchangeECDHE{PublicKey: point}).Marshal()),
 
 		{99, 0, 0, 0}, // unassigned type
 		{},            // not even a header

@@ -217,9 +217,9 @@ func FuzzClient13(f *testing.F) {
 // itself refuses after the handshake, stands for application data the
 // engine's side sends.
 func FuzzPostHandshake13(f *testing.F) {
-	keyUpdate := func(req uint8) input { return (&wire.KeyUpdate{RequestUpdate: req}).Marshal() }
+	keyUpdate := func(req uint8) input { return must((&wire.KeyUpdate{RequestUpdate: req}).Marshal()) }
 	nst := func(lifetime uint32) input {
-		return (&wire.NewSessionTicket13{Lifetime: lifetime, AgeAdd: 7, Nonce: []byte{1}, Ticket: []byte("opaque ticket")}).Marshal()
+		return must((&wire.NewSessionTicket13{Lifetime: lifetime, AgeAdd: 7, Nonce: []byte{1}, Ticket: []byte("opaque ticket")}).Marshal())
 	}
 	seeds := [][]input{
 		{keyUpdate(wire.UpdateNotRequested)},
@@ -231,9 +231,9 @@ func FuzzPostHandshake13(f *testing.F) {
 		{nst(3600), keyUpdate(wire.UpdateRequested), nst(0)},
 		{nst(7*24*3600 + 1)},
 		{{byte(wire.TypeNewSessionTicket), 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0}},
-		{(&wire.Finished{VerifyData: make([]byte, 32)}).Marshal()},
-		{(&wire.ClientHello{Version: suites.VersionTLS12, CompressionMethods: []uint8{0}}).Marshal()},
-		{(&wire.CertificateRequest13{Context: []byte{1}}).Marshal()},
+		{must((&wire.Finished{VerifyData: make([]byte, 32)}).Marshal())},
+		{must((&wire.ClientHello{Version: suites.VersionTLS12, CompressionMethods: []uint8{0}}).Marshal())},
+		{must((&wire.CertificateRequest13{Context: []byte{1}}).Marshal())},
 		{{byte(wire.TypeEndOfEarlyData), 0, 0, 0}},
 		{{}},
 	}

@@ -124,7 +124,10 @@ func (b *base) updateKeys(k *secrets13, isServer, requestPeer bool) ([]Action, e
 	if requestPeer {
 		ku.RequestUpdate = wire.UpdateRequested
 	}
-	raw := ku.Marshal()
+	raw, err := ku.Marshal()
+	if err != nil {
+		return nil, internalError(8, "KeyUpdate", err)
+	}
 	b.out = append(b.out, SendMessage{Data: raw})
 	b.traceMessage(trace.Sent, ku, raw, 8)
 	own := &k.serverApp

@@ -68,7 +68,7 @@ func offeredBy(sess *session.State) string {
 // rawExtension is extension data that is already encoded.
 type rawExtension []byte
 
-func (r rawExtension) Marshal() []byte { return r }
+func (r rawExtension) Marshal() ([]byte, error) { return r, nil }
 
 // resumedByServer12 reports whether the ServerHello resumes our session:
 // it echoes the session ID we sent for it.
@@ -250,8 +250,7 @@ func (s *Server) sendNewSessionTicket12() error {
 	if err != nil {
 		return internalError(7, "NewSessionTicket", err)
 	}
-	s.send(&wire.NewSessionTicket{LifetimeHint: uint32(ticketLifetime / time.Second), Ticket: ticket}, 7)
-	return nil
+	return s.send(&wire.NewSessionTicket{LifetimeHint: uint32(ticketLifetime / time.Second), Ticket: ticket}, 7)
 }
 
 // cacheSession12 keeps a full handshake's session under its session ID.

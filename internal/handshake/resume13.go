@@ -40,14 +40,17 @@ func (c *Client) offerSession13(h *wire.ClientHello, prefix *keys.Transcript) er
 		Identities: []wire.PSKIdentity{{Identity: sess.Ticket, ObfuscatedTicketAge: age + sess.AgeAdd}},
 		Binders:    [][]byte{make([]byte, s.Hash.Size())},
 	}
-	h.Extensions = replaceExtension(h.Extensions, wire.ExtPreSharedKey, psk.Marshal())
-	raw := h.Marshal()
+	h.Extensions = replaceExtension(h.Extensions, wire.ExtPreSharedKey, psk)
+	raw, err := h.Marshal()
+	if err != nil {
+		return internalError(1, "ClientHello", err)
+	}
 	truncated := raw[:len(raw)-psk.BindersLen()]
 	if c.c13.offeredEarly == nil { // after a HelloRetryRequest it is already made
 		c.c13.offeredEarly = keys.NewSchedule13(s.Hash, sess.Secret)
 	}
 	psk.Binders[0] = binder(s, c.c13.offeredEarly, prefix, truncated)
-	h.Extensions = replaceExtension(h.Extensions, wire.ExtPreSharedKey, psk.Marshal())
+	h.Extensions = replaceExtension(h.Extensions, wire.ExtPreSharedKey, psk)
 	c.c13.offered = sess
 	if prefix == nil {
 		c.note(trace.KindNote, 1, "resumption offered", "version", "TLS 1.3", "by", "pre_shared_key")
@@ -181,8 +184,7 @@ func (s *Server) sendNewSessionTicket13() error {
 	if err != nil {
 		return internalError(8, "NewSessionTicket", err)
 	}
-	s.send(&wire.NewSessionTicket13{Lifetime: uint32(ticketLifetime / time.Second), AgeAdd: sess.AgeAdd, Nonce: nonce, Ticket: ticket}, 8)
-	return nil
+	return s.send(&wire.NewSessionTicket13{Lifetime: uint32(ticketLifetime / time.Second), AgeAdd: sess.AgeAdd, Nonce: nonce, Ticket: ticket}, 8)
 }
 
 // clientCanResume13 reports whether the client offered a PSK key exchange

@@ -91,7 +91,9 @@ func (s *Server) serve12() (serverState, error) {
 		return nil, err
 	}
 	s.noteCertificateChoice()
-	s.send(&wire.Certificate{Chain: cert.Chain}, 3)
+	if err := s.send(&wire.Certificate{Chain: cert.Chain}, 3); err != nil {
+		return nil, err
+	}
 	if suite.KeyExchange != suites.KeyExchangeRSA {
 		if err := s.sendServerKeyExchange(); err != nil {
 			return nil, err
@@ -103,9 +105,13 @@ func (s *Server) serve12() (serverState, error) {
 			SignatureAlgorithms:    s.cfg.SignatureSchemes,
 			CertificateAuthorities: s.cfg.ClientCANames,
 		}
-		s.send(s.s12.certReq, 3)
+		if err := s.send(s.s12.certReq, 3); err != nil {
+			return nil, err
+		}
 	}
-	s.send(&wire.ServerHelloDone{}, 4)
+	if err := s.send(&wire.ServerHelloDone{}, 4); err != nil {
+		return nil, err
+	}
 	if s.s12.certReq != nil {
 		return (*Server).readClientCertificate, nil
 	}
@@ -216,8 +222,7 @@ func (s *Server) sendServerHello12() error {
 		sh.Extensions.Add(wire.ExtECPointFormats, &wire.ECPointFormats{0})
 	}
 	s.state.ServerRandom = sh.Random[:]
-	s.send(sh, 2)
-	return nil
+	return s.send(sh, 2)
 }
 
 // sendServerKeyExchange sends the server's ephemeral ECDHE key, signed with
@@ -235,12 +240,15 @@ func (s *Server) sendServerKeyExchange() error {
 	// The scheme exists: ChooseSuite12 took this certificate for it.
 	scheme, _ := signature.Choose(s.cert.signingSchemes(s.cfg.SignatureSchemes), s.peerSchemes12(), signer.Public(), false)
 	ske := &wire.ServerKeyExchange{Group: s.state.Group, PublicKey: ks.Public(), SignatureScheme: scheme}
-	signed := concat(s.state.ClientRandom, s.state.ServerRandom, ske.Params())
+	params, err := ske.Params()
+	if err != nil {
+		return internalError(3, "ServerKeyExchange", err)
+	}
+	signed := concat(s.state.ClientRandom, s.state.ServerRandom, params)
 	if ske.Signature, err = signature.Sign(signer, scheme, s.random(), signed); err != nil {
 		return internalError(3, "ServerKeyExchange", err)
 	}
-	s.send(ske, 3)
-	return nil
+	return s.send(ske, 3)
 }
 
 // readClientCertificate (step 5, when requested): the client's chain, or
@@ -409,7 +417,9 @@ func (s *Server) sendServerFinished12() error {
 	s.sendChangeCipherSpec()
 	s.out = append(s.out, SetWriteCipher{Cipher: s.s12.serverWrite})
 	verify := keys.Finished12(s.s12.suite.Hash, s.s12.master, keys.LabelServerFinished, s.transcript.Sum())
-	s.send(&wire.Finished{VerifyData: verify}, 7)
+	if err := s.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
+		return err
+	}
 	s.finished12(verify)
 	return nil
 }

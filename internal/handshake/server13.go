@@ -164,7 +164,9 @@ func (s *Server) sendHelloRetryRequest(group uint16) (serverState, error) {
 	s.transcript.ReplaceWithMessageHash()
 	s.note(trace.KindNote, 2, "HelloRetryRequest", "selected_group", suites.GroupName(group),
 		"reason", "the client sent no key share for a group this server accepts")
-	s.send(hrr, 2)
+	if err := s.send(hrr, 2); err != nil {
+		return nil, err
+	}
 	s.sendCompatCCS()
 	return (*Server).readClientHello2, nil
 }
@@ -274,7 +276,9 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		s.state.DidResume = true
 	}
 	s.state.ServerRandom = sh.Random[:]
-	s.send(sh, 2)
+	if err := s.send(sh, 2); err != nil {
+		return nil, err
+	}
 
 	if sess != nil {
 		s.s13.schedule = s.s13.pskEarly // made for the binder (RFC 8446 §7.1: one Early Secret per PSK)
@@ -300,12 +304,16 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		// (RFC 6066 §3, RFC 8446 §4.2); a resumption shows no certificate.
 		ee.Extensions.AddEmpty(wire.ExtServerName)
 	}
-	s.send(ee, 2)
+	if err := s.send(ee, 2); err != nil {
+		return nil, err
+	}
 	if sess == nil {
 		// A PSK authenticates the server; only a full handshake shows the
 		// certificate, and only then may it ask for the client's (RFC 8446 §4.3.2).
 		if s.cfg.ClientAuth.requests() {
-			s.sendCertificateRequest13()
+			if err := s.sendCertificateRequest13(); err != nil {
+				return nil, err
+			}
 		}
 		s.noteCertificateChoice()
 		if err := s.sendCertificate13(s.cert.Chain, signer, scheme, signature.ContextServer, 3); err != nil {
@@ -313,7 +321,9 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		}
 	}
 	verify := keys.Finished13(s.s13.suite.Hash, s.s13.serverHandshake, s.transcript.Sum())
-	s.send(&wire.Finished{VerifyData: verify}, 7)
+	if err := s.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
+		return nil, err
+	}
 
 	app, err := s.applicationSecrets13(&s.s13.secrets13)
 	if err != nil {
@@ -352,7 +362,7 @@ func (s *Server) chooseSigner13() (crypto.Signer, uint16, error) {
 
 // sendCertificateRequest13 asks for a client certificate, naming the
 // accepted authorities in certificate_authorities (the note's list of CAs).
-func (s *Server) sendCertificateRequest13() {
+func (s *Server) sendCertificateRequest13() error {
 	req := &wire.CertificateRequest13{}
 	schemes := wire.SignatureAlgorithms(tls13Schemes(s.cfg.SignatureSchemes))
 	if len(schemes) == 0 {
@@ -370,7 +380,7 @@ func (s *Server) sendCertificateRequest13() {
 	}
 	s.s13.certReq = req
 	s.s13.clientSchemes = schemes
-	s.send(req, 3)
+	return s.send(req, 3)
 }
 
 // tls13Schemes drops PKCS #1 v1.5, which TLS 1.3 does not allow in

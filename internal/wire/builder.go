@@ -30,6 +30,22 @@ func (b *builder) Bytes() ([]byte, error) {
 	return b.buf, nil
 }
 
+// result is Bytes with the error saying what was being built.
+func (b *builder) result(what string) ([]byte, error) {
+	out, err := b.Bytes()
+	if err != nil {
+		return nil, &MarshalError{What: what, Err: err}
+	}
+	return out, nil
+}
+
+// fail records err as the builder's first error, unless it has one.
+func (b *builder) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
 func (b *builder) AddUint8(v uint8) {
 	b.buf = append(b.buf, v)
 }
@@ -67,9 +83,7 @@ func (b *builder) addLengthPrefixed(prefixLen int, add func(*builder)) {
 	add(b)
 	n := len(b.buf) - start - prefixLen
 	if n >= 1<<(8*prefixLen) {
-		if b.err == nil {
-			b.err = fmt.Errorf("a vector of %d bytes exceeds its %d-byte length prefix", n, prefixLen)
-		}
+		b.fail(fmt.Errorf("a vector of %d bytes exceeds its %d-byte length prefix", n, prefixLen))
 		return
 	}
 	for i := prefixLen - 1; i >= 0; i-- {

@@ -39,3 +39,16 @@ func decodeErr(message, field string) error {
 func illegalErr(message, field string) error {
 	return &IllegalParameterError{Message: message, Field: field}
 }
+
+// MarshalError reports a message or extension that cannot be written: a
+// field longer than its length prefix can express (RFC 8446 §3). The data
+// came from a peer or a configuration; the caller decides what that means
+// (a configuration error, a ticket not issued, an internal_error alert).
+type MarshalError struct {
+	What string // the message or extension, e.g. "ClientHello", "cookie extension"
+	Err  error
+}
+
+func (e *MarshalError) Error() string { return "wire: cannot marshal " + e.What + ": " + e.Err.Error() }
+
+func (e *MarshalError) Unwrap() error { return e.Err }

@@ -12,10 +12,10 @@ import (
 
 func extName(t ExtensionType) string { return t.String() + " extension" }
 
-func marshalExt(t ExtensionType, add func(b *builder)) []byte {
+func marshalExt(t ExtensionType, add func(b *builder)) ([]byte, error) {
 	b := newBuilder(64)
 	add(b)
-	return mustBytes(b, extName(t))
+	return b.result(extName(t))
 }
 
 // extEnd rejects extension_data left over after the structure was read.
@@ -36,7 +36,7 @@ type ServerName struct {
 	HostName string // without trailing dot
 }
 
-func (n ServerName) Marshal() []byte {
+func (n ServerName) Marshal() ([]byte, error) {
 	return marshalExt(ExtServerName, func(b *builder) {
 		b.AddUint16LengthPrefixed(func(b *builder) { // server_name_list<1..2^16-1>
 			b.AddUint8(nameTypeHostName)
@@ -92,7 +92,7 @@ func (n *ServerName) Unmarshal(data []byte) error {
 // NamedGroup named_group_list<2..2^16-1>.
 type SupportedGroups []uint16
 
-func (g SupportedGroups) Marshal() []byte {
+func (g SupportedGroups) Marshal() ([]byte, error) {
 	return marshalExt(ExtSupportedGroups, func(b *builder) { addUint16List16(b, g) })
 }
 
@@ -113,7 +113,7 @@ func (g *SupportedGroups) Unmarshal(data []byte) error {
 // ECPointFormat ec_point_format_list<1..2^8-1>.
 type ECPointFormats []uint8
 
-func (f ECPointFormats) Marshal() []byte {
+func (f ECPointFormats) Marshal() ([]byte, error) {
 	return marshalExt(ExtECPointFormats, func(b *builder) { addOpaque8(b, f) })
 }
 
@@ -135,7 +135,7 @@ func (f *ECPointFormats) Unmarshal(data []byte) error {
 // signature_algorithms and signature_algorithms_cert.
 type SignatureAlgorithms []uint16
 
-func (a SignatureAlgorithms) Marshal() []byte {
+func (a SignatureAlgorithms) Marshal() ([]byte, error) {
 	return marshalExt(ExtSignatureAlgorithms, func(b *builder) { addUint16List16(b, a) })
 }
 
@@ -158,7 +158,7 @@ func (a *SignatureAlgorithms) Unmarshal(data []byte) error {
 // the engine checks that.
 type ALPN []string
 
-func (p ALPN) Marshal() []byte {
+func (p ALPN) Marshal() ([]byte, error) {
 	return marshalExt(ExtALPN, func(b *builder) {
 		b.AddUint16LengthPrefixed(func(b *builder) {
 			for _, proto := range p {
@@ -194,7 +194,7 @@ func (p *ALPN) Unmarshal(data []byte) error {
 // empty on an initial handshake.
 type RenegotiationInfo []byte
 
-func (r RenegotiationInfo) Marshal() []byte {
+func (r RenegotiationInfo) Marshal() ([]byte, error) {
 	return marshalExt(ExtRenegotiationInfo, func(b *builder) { addOpaque8(b, r) })
 }
 
@@ -215,7 +215,7 @@ func (r *RenegotiationInfo) Unmarshal(data []byte) error {
 // ClientHello: ProtocolVersion versions<2..254>.
 type SupportedVersionsClient []uint16
 
-func (v SupportedVersionsClient) Marshal() []byte {
+func (v SupportedVersionsClient) Marshal() ([]byte, error) {
 	return marshalExt(ExtSupportedVersions, func(b *builder) { addUint16List8(b, v) })
 }
 
@@ -236,7 +236,7 @@ func (v *SupportedVersionsClient) Unmarshal(data []byte) error {
 // ServerHello and HelloRetryRequest: ProtocolVersion selected_version.
 type SupportedVersionServer uint16
 
-func (v SupportedVersionServer) Marshal() []byte {
+func (v SupportedVersionServer) Marshal() ([]byte, error) {
 	return marshalExt(ExtSupportedVersions, func(b *builder) { b.AddUint16(uint16(v)) })
 }
 
@@ -273,7 +273,7 @@ func readKeyShareEntry(s *cryptobyte.String, k *KeyShareEntry) bool {
 // for a HelloRetryRequest.
 type KeyShareClientHello []KeyShareEntry
 
-func (k KeyShareClientHello) Marshal() []byte {
+func (k KeyShareClientHello) Marshal() ([]byte, error) {
 	return marshalExt(ExtKeyShare, func(b *builder) {
 		b.AddUint16LengthPrefixed(func(b *builder) {
 			for _, e := range k {
@@ -317,7 +317,7 @@ func (k *KeyShareClientHello) Unmarshal(data []byte) error {
 // KeyShareEntry server_share.
 type KeyShareServerHello KeyShareEntry
 
-func (k KeyShareServerHello) Marshal() []byte {
+func (k KeyShareServerHello) Marshal() ([]byte, error) {
 	return marshalExt(ExtKeyShare, KeyShareEntry(k).add)
 }
 
@@ -339,7 +339,7 @@ type KeyShareHelloRetryRequest struct {
 	SelectedGroup uint16
 }
 
-func (k KeyShareHelloRetryRequest) Marshal() []byte {
+func (k KeyShareHelloRetryRequest) Marshal() ([]byte, error) {
 	return marshalExt(ExtKeyShare, func(b *builder) { b.AddUint16(k.SelectedGroup) })
 }
 
@@ -360,7 +360,7 @@ func (k *KeyShareHelloRetryRequest) Unmarshal(data []byte) error {
 // PskKeyExchangeMode ke_modes<1..255>.
 type PSKKeyExchangeModes []uint8
 
-func (m PSKKeyExchangeModes) Marshal() []byte {
+func (m PSKKeyExchangeModes) Marshal() ([]byte, error) {
 	return marshalExt(ExtPSKKeyExchangeModes, func(b *builder) { addOpaque8(b, m) })
 }
 
@@ -390,7 +390,7 @@ type PreSharedKeyClientHello struct {
 	Binders    [][]byte      // PskBinderEntry binders<33..2^16-1>, each <32..255>
 }
 
-func (p PreSharedKeyClientHello) Marshal() []byte {
+func (p PreSharedKeyClientHello) Marshal() ([]byte, error) {
 	return marshalExt(ExtPreSharedKey, func(b *builder) {
 		b.AddUint16LengthPrefixed(func(b *builder) {
 			for _, id := range p.Identities {
@@ -465,7 +465,7 @@ type PreSharedKeyServerHello struct {
 	SelectedIdentity uint16
 }
 
-func (p PreSharedKeyServerHello) Marshal() []byte {
+func (p PreSharedKeyServerHello) Marshal() ([]byte, error) {
 	return marshalExt(ExtPreSharedKey, func(b *builder) { b.AddUint16(p.SelectedIdentity) })
 }
 
@@ -485,7 +485,7 @@ func (p *PreSharedKeyServerHello) Unmarshal(data []byte) error {
 // Cookie is RFC 8446 §4.2.2 Cookie: opaque cookie<1..2^16-1>.
 type Cookie []byte
 
-func (c Cookie) Marshal() []byte {
+func (c Cookie) Marshal() ([]byte, error) {
 	return marshalExt(ExtCookie, func(b *builder) { addOpaque16(b, c) })
 }
 
@@ -507,7 +507,7 @@ func (c *Cookie) Unmarshal(data []byte) error {
 // <1..2^16-1>.
 type CertificateAuthorities [][]byte
 
-func (c CertificateAuthorities) Marshal() []byte {
+func (c CertificateAuthorities) Marshal() ([]byte, error) {
 	return marshalExt(ExtCertificateAuthorities, func(b *builder) { addDistinguishedNames(b, c) })
 }
 
@@ -560,9 +560,9 @@ type EarlyDataIndication struct {
 	InNewSessionTicket bool
 }
 
-func (e EarlyDataIndication) Marshal() []byte {
+func (e EarlyDataIndication) Marshal() ([]byte, error) {
 	if !e.InNewSessionTicket {
-		return nil
+		return nil, nil
 	}
 	return marshalExt(ExtEarlyData, func(b *builder) { b.AddUint32(e.MaxEarlyDataSize) })
 }

@@ -66,7 +66,7 @@ func TestExtensionDataRoundTrip(t *testing.T) {
 	for _, s := range extSamples() {
 		t.Run(s.name, func(t *testing.T) {
 			want := unhex(t, s.hex)
-			enc := s.value.Marshal()
+			enc := must(s.value.Marshal())
 			if !bytes.Equal(enc, want) {
 				t.Fatalf("Marshal = %x, want %x", enc, want)
 			}
@@ -77,7 +77,7 @@ func TestExtensionDataRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(got, normalizeEmpty(s.value)) {
 				t.Fatalf("round trip changed the value: got %+v, want %+v", got, s.value)
 			}
-			if again := got.Marshal(); !bytes.Equal(again, enc) {
+			if again := must(got.Marshal()); !bytes.Equal(again, enc) {
 				t.Fatalf("re-Marshal = %x, want %x", again, enc)
 			}
 		})
@@ -185,7 +185,7 @@ func TestPreSharedKeyBindersLenCountsVectorAndPrefixes(t *testing.T) {
 	if got, want := p.BindersLen(), 2+1+32+1+48; got != want {
 		t.Fatalf("BindersLen = %d, want %d", got, want)
 	}
-	enc := p.Marshal()
+	enc := must(p.Marshal())
 	binders := enc[len(enc)-p.BindersLen():]
 	if binders[0] != 0 || binders[1] != 1+32+1+48 || binders[2] != 32 {
 		t.Fatalf("the last BindersLen bytes %x do not start with the binders vector", binders)

@@ -7,6 +7,10 @@ import "golang.org/x/crypto/cryptobyte"
 type Extension struct {
 	Type ExtensionType
 	Data []byte // extension_data<0..2^16-1>
+
+	// err is why Add could not marshal the extension's value; the
+	// message's Marshal returns it. Parsed extensions never have one.
+	err error
 }
 
 // Extensions is an extensions block in wire order. Parsed blocks never hold
@@ -15,7 +19,7 @@ type Extensions []Extension
 
 // ExtensionData is the typed form of one extension's extension_data.
 type ExtensionData interface {
-	Marshal() []byte
+	Marshal() ([]byte, error)
 	Unmarshal(data []byte) error
 }
 
@@ -23,7 +27,7 @@ type ExtensionData interface {
 // values such as SupportedVersionServer(0x0304) can be added without taking
 // their address.
 type ExtensionMarshaler interface {
-	Marshal() []byte
+	Marshal() ([]byte, error)
 }
 
 // Find returns the extension_data of the extension of type t.
@@ -67,9 +71,13 @@ func (e Extensions) Empty(t ExtensionType) (present bool, err error) {
 	return true, nil
 }
 
-// Add appends an extension of type t holding v.Marshal().
+// Add appends an extension of type t holding v.Marshal(). If v cannot be
+// marshalled, the failure is kept and returned by the Marshal of the
+// message the block goes into, as a builder keeps its first error: a hello
+// is built from many extensions, and it is the message that fails.
 func (e *Extensions) Add(t ExtensionType, v ExtensionMarshaler) {
-	*e = append(*e, Extension{Type: t, Data: v.Marshal()})
+	data, err := v.Marshal()
+	*e = append(*e, Extension{Type: t, Data: data, err: err})
 }
 
 // AddEmpty appends an extension of type t with empty extension_data.
@@ -81,6 +89,9 @@ func (e *Extensions) AddEmpty(t ExtensionType) {
 func (e Extensions) marshal(b *builder) {
 	b.AddUint16LengthPrefixed(func(b *builder) {
 		for _, ext := range e {
+			if ext.err != nil {
+				b.fail(ext.err)
+			}
 			b.AddUint16(uint16(ext.Type))
 			addOpaque16(b, ext.Data)
 		}

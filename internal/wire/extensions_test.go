@@ -61,7 +61,7 @@ func TestExtensionsAddKeepsWireOrder(t *testing.T) {
 	e.AddEmpty(ExtSessionTicket)
 	e.Add(ExtSupportedVersions, SupportedVersionServer(0x0304))
 	e.AddEmpty(ExtExtendedMasterSecret)
-	got := (&EncryptedExtensions{Extensions: e}).Marshal()
+	got := must((&EncryptedExtensions{Extensions: e}).Marshal())
 	want := frame(t, TypeEncryptedExtensions, "000e 0023 0000 002b 0002 0304 0017 0000")
 	if !bytes.Equal(got, want) {
 		t.Fatalf("Marshal = %x, want %x", got, want)
@@ -103,7 +103,7 @@ func TestEveryExtensionsBlockRejectsDuplicates(t *testing.T) {
 	} {
 		t.Run(m.Type().String(), func(t *testing.T) {
 			fresh := reflect.New(reflect.TypeOf(m).Elem()).Interface().(Message)
-			wantDecodeError(t, fresh.Unmarshal(m.Marshal()), m.Type().String(), "duplicate extension key_share")
+			wantDecodeError(t, fresh.Unmarshal(must(m.Marshal())), m.Type().String(), "duplicate extension key_share")
 		})
 	}
 }

@@ -18,7 +18,7 @@ func checkMessage(t *testing.T, in []byte, fresh func() Message) {
 		}
 		return
 	}
-	out := m.Marshal()
+	out := must(m.Marshal())
 	if !bytes.Equal(out, in) && !addedEmptyExtensions(in, out) {
 		t.Fatalf("Marshal(Unmarshal(x)) != x:\n  in %x\n out %x", in, out)
 	}
@@ -44,7 +44,7 @@ func addedEmptyExtensions(in, out []byte) bool {
 func addSeeds(f *testing.F, typ HandshakeType) {
 	for _, s := range samples() {
 		if s.msg.Type() == typ {
-			f.Add(s.msg.Marshal())
+			f.Add(must(s.msg.Marshal()))
 		}
 	}
 	for _, h := range []string{
@@ -163,7 +163,7 @@ func FuzzExtensions(f *testing.F) {
 	}
 	for _, s := range samples() {
 		if ee, ok := s.msg.(*EncryptedExtensions); ok {
-			f.Add(ee.Marshal()[4:])
+			f.Add(must(ee.Marshal())[4:])
 		}
 	}
 	f.Add(unhex(f, rfc8448EncryptedExtensions)[4:])
@@ -177,7 +177,7 @@ func FuzzExtensions(f *testing.F) {
 				}
 				continue
 			}
-			out := v.Marshal()
+			out := must(v.Marshal())
 			if _, isSNI := v.(*ServerName); !isSNI && !bytes.Equal(out, in) {
 				t.Fatalf("%T: Marshal(Unmarshal(x)) != x:\n  in %x\n out %x", v, in, out)
 			}

@@ -190,3 +190,12 @@ func samples() []sample {
 		{"KeyUpdate", &KeyUpdate{RequestUpdate: UpdateRequested}, func() Message { return new(KeyUpdate) }, 0},
 	}
 }
+
+// must returns what a Marshal built, and panics if it failed: in these
+// tests every value marshals.
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

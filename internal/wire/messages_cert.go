@@ -11,7 +11,7 @@ type Certificate struct {
 
 func (*Certificate) Type() HandshakeType { return TypeCertificate }
 
-func (m *Certificate) Marshal() []byte {
+func (m *Certificate) Marshal() ([]byte, error) {
 	return marshalMessage(TypeCertificate, func(b *builder) {
 		b.AddUint24LengthPrefixed(func(b *builder) {
 			for _, cert := range m.Chain {
@@ -61,7 +61,7 @@ type Certificate13 struct {
 
 func (*Certificate13) Type() HandshakeType { return TypeCertificate }
 
-func (m *Certificate13) Marshal() []byte {
+func (m *Certificate13) Marshal() ([]byte, error) {
 	return marshalMessage(TypeCertificate, func(b *builder) {
 		addOpaque8(b, m.Context)
 		b.AddUint24LengthPrefixed(func(b *builder) { // certificate_list<0..2^24-1>
@@ -113,7 +113,7 @@ type CertificateRequest struct {
 
 func (*CertificateRequest) Type() HandshakeType { return TypeCertificateRequest }
 
-func (m *CertificateRequest) Marshal() []byte {
+func (m *CertificateRequest) Marshal() ([]byte, error) {
 	return marshalMessage(TypeCertificateRequest, func(b *builder) {
 		addOpaque8(b, m.CertificateTypes)
 		addUint16List16(b, m.SignatureAlgorithms)
@@ -151,7 +151,7 @@ type CertificateRequest13 struct {
 
 func (*CertificateRequest13) Type() HandshakeType { return TypeCertificateRequest }
 
-func (m *CertificateRequest13) Marshal() []byte {
+func (m *CertificateRequest13) Marshal() ([]byte, error) {
 	return marshalMessage(TypeCertificateRequest, func(b *builder) {
 		addOpaque8(b, m.Context)
 		m.Extensions.marshal(b)
@@ -188,7 +188,7 @@ type CertificateVerify struct {
 
 func (*CertificateVerify) Type() HandshakeType { return TypeCertificateVerify }
 
-func (m *CertificateVerify) Marshal() []byte {
+func (m *CertificateVerify) Marshal() ([]byte, error) {
 	return marshalMessage(TypeCertificateVerify, func(b *builder) {
 		b.AddUint16(m.SignatureScheme)
 		addOpaque16(b, m.Signature)

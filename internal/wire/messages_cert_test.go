@@ -39,11 +39,11 @@ func TestCertificateMessagesRejectMalformed(t *testing.T) {
 // The two Certificate encodings share a type byte, so a TLS 1.3 message read
 // as TLS 1.2 (or the reverse) must fail rather than yield nonsense.
 func TestCertificateVersionsDoNotParseAsEachOther(t *testing.T) {
-	c13 := (&Certificate13{Entries: []CertificateEntry{{Data: seq(1, 10)}}}).Marshal()
+	c13 := must((&Certificate13{Entries: []CertificateEntry{{Data: seq(1, 10)}}}).Marshal())
 	if err := new(Certificate).Unmarshal(c13); err == nil {
 		t.Error("TLS 1.3 Certificate accepted as TLS 1.2")
 	}
-	c12 := (&Certificate{Chain: [][]byte{seq(1, 10)}}).Marshal()
+	c12 := must((&Certificate{Chain: [][]byte{seq(1, 10)}}).Marshal())
 	if err := new(Certificate13).Unmarshal(c12); err == nil {
 		t.Error("TLS 1.2 Certificate accepted as TLS 1.3")
 	}

@@ -14,7 +14,7 @@ func (*ClientHello) Type() HandshakeType { return TypeClientHello }
 
 // Marshal always writes an extensions block, zero-length if there are no
 // extensions, which both TLS 1.2 and TLS 1.3 accept.
-func (m *ClientHello) Marshal() []byte {
+func (m *ClientHello) Marshal() ([]byte, error) {
 	return marshalMessage(TypeClientHello, func(b *builder) {
 		b.AddUint16(m.Version)
 		b.AddBytes(m.Random[:])
@@ -93,7 +93,7 @@ func (m *ServerHello) IsHelloRetryRequest() bool {
 // omit it, and a client that sent no extensions may not expect one. A
 // parsed ServerHello keeps an empty block as a non-nil empty list. (A TLS
 // 1.3 ServerHello always has supported_versions.)
-func (m *ServerHello) Marshal() []byte {
+func (m *ServerHello) Marshal() ([]byte, error) {
 	return marshalMessage(TypeServerHello, func(b *builder) {
 		b.AddUint16(m.Version)
 		b.AddBytes(m.Random[:])
@@ -166,14 +166,16 @@ func marshalEmptyMessage(t HandshakeType) []byte {
 type HelloRequest struct{}
 
 func (*HelloRequest) Type() HandshakeType        { return TypeHelloRequest }
-func (*HelloRequest) Marshal() []byte            { return marshalEmptyMessage(TypeHelloRequest) }
+func (*HelloRequest) Marshal() ([]byte, error)   { return marshalEmptyMessage(TypeHelloRequest), nil }
 func (*HelloRequest) Unmarshal(msg []byte) error { return readEmptyMessage(msg, TypeHelloRequest) }
 
 // ServerHelloDone is RFC 5246 §7.4.5: struct { }.
 type ServerHelloDone struct{}
 
 func (*ServerHelloDone) Type() HandshakeType { return TypeServerHelloDone }
-func (*ServerHelloDone) Marshal() []byte     { return marshalEmptyMessage(TypeServerHelloDone) }
+func (*ServerHelloDone) Marshal() ([]byte, error) {
+	return marshalEmptyMessage(TypeServerHelloDone), nil
+}
 func (*ServerHelloDone) Unmarshal(msg []byte) error {
 	return readEmptyMessage(msg, TypeServerHelloDone)
 }
@@ -186,7 +188,7 @@ type EncryptedExtensions struct {
 
 func (*EncryptedExtensions) Type() HandshakeType { return TypeEncryptedExtensions }
 
-func (m *EncryptedExtensions) Marshal() []byte {
+func (m *EncryptedExtensions) Marshal() ([]byte, error) {
 	return marshalMessage(TypeEncryptedExtensions, m.Extensions.marshal)
 }
 

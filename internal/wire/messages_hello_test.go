@@ -105,7 +105,7 @@ func TestIsHelloRetryRequestLooksOnlyAtRandom(t *testing.T) {
 
 func TestEmptyBodyMessagesMarshalToBareHeader(t *testing.T) {
 	for _, m := range []Message{&HelloRequest{}, &ServerHelloDone{}, &EndOfEarlyData{}} {
-		enc := m.Marshal()
+		enc := must(m.Marshal())
 		if len(enc) != 4 || enc[0] != byte(m.Type()) || enc[1]|enc[2]|enc[3] != 0 {
 			t.Errorf("%v.Marshal() = %x, want %02x000000", m.Type(), enc, byte(m.Type()))
 		}
@@ -126,7 +126,7 @@ func TestServerHelloCompressionAlertDependsOnVersion(t *testing.T) {
 // A ServerHello without extensions omits the block (RFC 5246 §7.4.1.4): a
 // client that sent none may not expect even an empty one.
 func TestServerHelloWithoutExtensionsOmitsTheBlock(t *testing.T) {
-	got := (&ServerHello{Version: 0x0303, CipherSuite: 0x1301}).Marshal()
+	got := must((&ServerHello{Version: 0x0303, CipherSuite: 0x1301}).Marshal())
 	want := frame(t, TypeServerHello, serverHelloBody("00", "00", ""))
 	if !bytes.Equal(got, want) {
 		t.Fatalf("Marshal = %x, want %x (no extensions block)", got, want)

@@ -22,10 +22,10 @@ func (*ServerKeyExchange) Type() HandshakeType { return TypeServerKeyExchange }
 
 // Params returns the encoded ServerECDHParams (curve_type, named_curve,
 // point), the part of the message the signature covers.
-func (m *ServerKeyExchange) Params() []byte {
+func (m *ServerKeyExchange) Params() ([]byte, error) {
 	b := newBuilder(4 + 255)
 	m.addParams(b)
-	return mustBytes(b, "ServerKeyExchange params")
+	return b.result("ServerKeyExchange params")
 }
 
 func (m *ServerKeyExchange) addParams(b *builder) {
@@ -34,7 +34,7 @@ func (m *ServerKeyExchange) addParams(b *builder) {
 	addOpaque8(b, m.PublicKey)
 }
 
-func (m *ServerKeyExchange) Marshal() []byte {
+func (m *ServerKeyExchange) Marshal() ([]byte, error) {
 	return marshalMessage(TypeServerKeyExchange, func(b *builder) {
 		m.addParams(b)
 		b.AddUint16(m.SignatureScheme)
@@ -82,7 +82,7 @@ type ClientKeyExchangeRSA struct {
 
 func (*ClientKeyExchangeRSA) Type() HandshakeType { return TypeClientKeyExchange }
 
-func (m *ClientKeyExchangeRSA) Marshal() []byte {
+func (m *ClientKeyExchangeRSA) Marshal() ([]byte, error) {
 	return marshalMessage(TypeClientKeyExchange, func(b *builder) {
 		addOpaque16(b, m.EncryptedPreMasterSecret)
 	})
@@ -113,7 +113,7 @@ type ClientKeyExchangeECDHE struct {
 
 func (*ClientKeyExchangeECDHE) Type() HandshakeType { return TypeClientKeyExchange }
 
-func (m *ClientKeyExchangeECDHE) Marshal() []byte {
+func (m *ClientKeyExchangeECDHE) Marshal() ([]byte, error) {
 	return marshalMessage(TypeClientKeyExchange, func(b *builder) {
 		addOpaque8(b, m.PublicKey)
 	})

@@ -7,12 +7,12 @@ import (
 
 func TestServerKeyExchangeParamsAreTheSignedPrefix(t *testing.T) {
 	m := &ServerKeyExchange{Group: 0x001d, PublicKey: seq(1, 32), SignatureScheme: 0x0804, Signature: seq(0x80, 16)}
-	params := m.Params()
+	params := must(m.Params())
 	want := append([]byte{3, 0x00, 0x1d, 32}, seq(1, 32)...)
 	if !bytes.Equal(params, want) {
 		t.Fatalf("Params = %x, want %x", params, want)
 	}
-	if enc := m.Marshal(); !bytes.Equal(enc[4:4+len(params)], params) {
+	if enc := must(m.Marshal()); !bytes.Equal(enc[4:4+len(params)], params) {
 		t.Fatalf("Marshal body %x does not start with Params %x", enc[4:], params)
 	}
 }

@@ -2,14 +2,15 @@ package wire
 
 // Finished is RFC 5246 §7.4.9 / RFC 8446 §4.4.4: the body is verify_data,
 // whose length the cipher suite fixes (12 bytes in TLS 1.2, the hash length in
-// TLS 1.3); the engine checks the length, Unmarshal only rejects empty.
+// TLS 1.3). Unmarshal only rejects empty; the engine, which knows the suite,
+// refuses any other length with decode_error.
 type Finished struct {
 	VerifyData []byte
 }
 
 func (*Finished) Type() HandshakeType { return TypeFinished }
 
-func (m *Finished) Marshal() []byte {
+func (m *Finished) Marshal() ([]byte, error) {
 	return marshalMessage(TypeFinished, func(b *builder) { b.AddBytes(m.VerifyData) })
 }
 
@@ -28,8 +29,8 @@ func (m *Finished) Unmarshal(msg []byte) error {
 // EndOfEarlyData is RFC 8446 §4.5: struct {}.
 type EndOfEarlyData struct{}
 
-func (*EndOfEarlyData) Type() HandshakeType { return TypeEndOfEarlyData }
-func (*EndOfEarlyData) Marshal() []byte     { return marshalEmptyMessage(TypeEndOfEarlyData) }
+func (*EndOfEarlyData) Type() HandshakeType      { return TypeEndOfEarlyData }
+func (*EndOfEarlyData) Marshal() ([]byte, error) { return marshalEmptyMessage(TypeEndOfEarlyData), nil }
 func (*EndOfEarlyData) Unmarshal(msg []byte) error {
 	return readEmptyMessage(msg, TypeEndOfEarlyData)
 }
@@ -42,7 +43,7 @@ type NewSessionTicket struct {
 
 func (*NewSessionTicket) Type() HandshakeType { return TypeNewSessionTicket }
 
-func (m *NewSessionTicket) Marshal() []byte {
+func (m *NewSessionTicket) Marshal() ([]byte, error) {
 	return marshalMessage(TypeNewSessionTicket, func(b *builder) {
 		b.AddUint32(m.LifetimeHint)
 		addOpaque16(b, m.Ticket)
@@ -80,7 +81,7 @@ type NewSessionTicket13 struct {
 
 func (*NewSessionTicket13) Type() HandshakeType { return TypeNewSessionTicket }
 
-func (m *NewSessionTicket13) Marshal() []byte {
+func (m *NewSessionTicket13) Marshal() ([]byte, error) {
 	return marshalMessage(TypeNewSessionTicket, func(b *builder) {
 		b.AddUint32(m.Lifetime)
 		b.AddUint32(m.AgeAdd)
@@ -133,7 +134,7 @@ type KeyUpdate struct {
 
 func (*KeyUpdate) Type() HandshakeType { return TypeKeyUpdate }
 
-func (m *KeyUpdate) Marshal() []byte {
+func (m *KeyUpdate) Marshal() ([]byte, error) {
 	return marshalMessage(TypeKeyUpdate, func(b *builder) { b.AddUint8(m.RequestUpdate) })
 }
 
@@ -159,6 +160,8 @@ func (m *KeyUpdate) Unmarshal(msg []byte) error {
 // MessageHash builds the synthetic message_hash handshake message that
 // replaces ClientHello1 in the transcript after a HelloRetryRequest
 // (RFC 8446 §4.4.1): msg_type 254, a uint24 length, and Hash(ClientHello1).
+// A hash is at most 64 bytes, so the message always fits its uint24 length.
 func MessageHash(hashOfClientHello1 []byte) []byte {
-	return marshalMessage(TypeMessageHash, func(b *builder) { b.AddBytes(hashOfClientHello1) })
+	n := len(hashOfClientHello1)
+	return append([]byte{byte(TypeMessageHash), 0, 0, byte(n)}, hashOfClientHello1...)
 }

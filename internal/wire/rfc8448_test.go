@@ -38,7 +38,7 @@ func TestRFC8448MessagesParseAndMarshalByteExact(t *testing.T) {
 			if err := m.Unmarshal(in); err != nil {
 				t.Fatalf("Unmarshal: %v", err)
 			}
-			if out := m.Marshal(); !bytes.Equal(out, in) {
+			if out := must(m.Marshal()); !bytes.Equal(out, in) {
 				t.Fatalf("Marshal differs from RFC 8448:\n got %x\nwant %x", out, in)
 			}
 		})
@@ -216,7 +216,7 @@ func TestRFC8448Section4BindersCutTheClientHello(t *testing.T) {
 	if psk.BindersLen() != 35 {
 		t.Errorf("BindersLen = %d, want 35", psk.BindersLen())
 	}
-	full := ch.Marshal()
+	full := must(ch.Marshal())
 	if prefix := unhex(t, rfc8448ResumeClientHelloPrefix); !bytes.Equal(full[:len(full)-psk.BindersLen()], prefix) {
 		t.Errorf("ClientHello minus binders differs from RFC 8448 \"ClientHello prefix\"")
 	}

@@ -10,9 +10,14 @@
 // receiver is left unchanged.
 //
 // Marshal writes what it is given: it does not enforce lower bounds (an empty
-// cipher_suites is written as such, and rejected by Unmarshal). It panics only
-// if a field is longer than its length prefix can express, which is a bug in
-// the caller; values produced by Unmarshal always marshal.
+// cipher_suites is written as such, and rejected by Unmarshal). It fails, and
+// never panics, when a field is longer than its length prefix can express:
+// fields hold data a peer or a configuration sized (a cookie to echo, a
+// ticket to offer, a list of CA names), so building a message is an
+// operation that can fail like parsing one. A message produced by Unmarshal
+// always marshals again; a value moved into another message need not: a
+// 65,535-byte cookie parses in a HelloRetryRequest but cannot be echoed in a
+// ClientHello, whose extensions block has the same 2-byte length.
 //
 // Bounds that depend on the negotiated version cannot be checked here and are
 // left to the handshake engine: the TLS 1.3 minimums ClientHello
@@ -138,7 +143,7 @@ func (t ExtensionType) String() string {
 // Marshal and Unmarshal work on the complete message, header included.
 type Message interface {
 	Type() HandshakeType
-	Marshal() []byte
+	Marshal() ([]byte, error)
 	Unmarshal(msg []byte) error
 }
 
@@ -159,27 +164,17 @@ func ParseHeader(b []byte) (t HandshakeType, bodyLen int, ok bool) {
 // marshalMessage frames the body that add writes as
 //
 //	struct { HandshakeType msg_type; uint24 length; <body> } Handshake;
-func marshalMessage(t HandshakeType, add func(b *builder)) []byte {
+func marshalMessage(t HandshakeType, add func(b *builder)) ([]byte, error) {
 	b := newBuilder(messageSizeHint)
 	b.AddUint8(uint8(t))
 	b.AddUint24LengthPrefixed(add)
-	return mustBytes(b, t.String())
+	return b.result(t.String())
 }
 
-// mustBytes returns what b built. Building fails only when a field is longer
-// than its length prefix allows, which the caller should never ask for.
 // messageSizeHint covers most handshake messages, so that marshalling one
 // allocates its buffer once: a ClientHello with an X25519MLKEM768 share is
 // about 1,400 bytes; a certificate chain grows the buffer as it needs.
 const messageSizeHint = 512
-
-func mustBytes(b *builder, what string) []byte {
-	out, err := b.Bytes()
-	if err != nil {
-		panic("wire: cannot marshal " + what + ": " + err.Error())
-	}
-	return out
-}
 
 // readMessage checks the header of msg against want and returns the body.
 func readMessage(msg []byte, want HandshakeType) (cryptobyte.String, error) {

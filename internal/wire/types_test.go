@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -115,7 +116,7 @@ func TestMessageHashIsFramedAsType254(t *testing.T) {
 // the type byte Marshal writes.
 func TestMessageTypeMatchesMarshaledTypeByte(t *testing.T) {
 	for _, s := range samples() {
-		if got := HandshakeType(s.msg.Marshal()[0]); got != s.msg.Type() {
+		if got := HandshakeType(must(s.msg.Marshal())[0]); got != s.msg.Type() {
 			t.Errorf("%s: Marshal writes msg_type %v, Type() says %v", s.name, got, s.msg.Type())
 		}
 	}
@@ -124,7 +125,7 @@ func TestMessageTypeMatchesMarshaledTypeByte(t *testing.T) {
 func TestMessagesRoundTrip(t *testing.T) {
 	for _, s := range samples() {
 		t.Run(s.name, func(t *testing.T) {
-			enc := s.msg.Marshal()
+			enc := must(s.msg.Marshal())
 			if typ, n, ok := ParseHeader(enc); !ok || typ != s.msg.Type() || n != len(enc)-4 {
 				t.Fatalf("Marshal header = %v, %d, %v for %d bytes", typ, n, ok, len(enc))
 			}
@@ -135,7 +136,7 @@ func TestMessagesRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(got, s.msg) {
 				t.Fatalf("round trip changed the value:\n got %+v\nwant %+v", got, s.msg)
 			}
-			if again := got.Marshal(); !bytes.Equal(again, enc) {
+			if again := must(got.Marshal()); !bytes.Equal(again, enc) {
 				t.Fatalf("re-Marshal = %x, want %x", again, enc)
 			}
 		})
@@ -149,7 +150,7 @@ func TestMessagesRoundTrip(t *testing.T) {
 func TestMessagesRejectTruncationAtEveryLength(t *testing.T) {
 	for _, s := range samples() {
 		t.Run(s.name, func(t *testing.T) {
-			enc := s.msg.Marshal()
+			enc := must(s.msg.Marshal())
 			name := s.msg.Type().String()
 			for n := 0; n < len(enc); n++ {
 				if err := s.fresh().Unmarshal(enc[:n]); err == nil {
@@ -182,7 +183,7 @@ func TestMessagesRejectTrailingBytes(t *testing.T) {
 			continue // verify_data is the whole body, so there is nothing to trail
 		}
 		t.Run(s.name, func(t *testing.T) {
-			enc := s.msg.Marshal()
+			enc := must(s.msg.Marshal())
 			err := s.fresh().Unmarshal(reframe(s.msg.Type(), append(enc[4:len(enc):len(enc)], 0)))
 			msg, _, illegal, ok := errorParts(err)
 			if !ok || illegal || msg != s.msg.Type().String() {
@@ -195,7 +196,7 @@ func TestMessagesRejectTrailingBytes(t *testing.T) {
 func TestMessagesRejectWrongTypeByte(t *testing.T) {
 	for _, s := range samples() {
 		t.Run(s.name, func(t *testing.T) {
-			enc := s.msg.Marshal()
+			enc := must(s.msg.Marshal())
 			enc[0] ^= 0x40
 			wantDecodeError(t, s.fresh().Unmarshal(enc), s.msg.Type().String(), "msg_type")
 		})
@@ -205,7 +206,7 @@ func TestMessagesRejectWrongTypeByte(t *testing.T) {
 func TestMessagesRejectHeaderLengthMismatch(t *testing.T) {
 	for _, s := range samples() {
 		t.Run(s.name, func(t *testing.T) {
-			enc := s.msg.Marshal()
+			enc := must(s.msg.Marshal())
 			longer := append(enc[:len(enc):len(enc)], 0) // one byte more than the header declares
 			wantDecodeError(t, s.fresh().Unmarshal(longer), s.msg.Type().String(), "length")
 			enc[3]++ // header declares one byte more than there is
@@ -217,34 +218,59 @@ func TestMessagesRejectHeaderLengthMismatch(t *testing.T) {
 func TestUnmarshalErrorLeavesValueUnchanged(t *testing.T) {
 	for _, s := range samples() {
 		t.Run(s.name, func(t *testing.T) {
-			enc := s.msg.Marshal()
+			enc := must(s.msg.Marshal())
 			got := s.fresh()
 			if err := got.Unmarshal(enc); err != nil {
 				t.Fatal(err)
 			}
-			before := got.Marshal()
+			before := must(got.Marshal())
 			if err := got.Unmarshal(enc[:len(enc)-1]); err == nil {
 				t.Fatal("truncated message accepted")
 			}
-			if after := got.Marshal(); !bytes.Equal(before, after) {
+			if after := must(got.Marshal()); !bytes.Equal(before, after) {
 				t.Fatalf("failed Unmarshal changed the value: %x -> %x", before, after)
 			}
 		})
 	}
 }
 
-// Marshal cannot return an error; a field longer than its length prefix is a
-// caller bug and panics with a message that names the message.
-func TestMarshalPanicsWhenFieldOverflowsItsLengthPrefix(t *testing.T) {
-	defer func() {
-		r := recover()
-		msg, _ := r.(string)
-		if !strings.Contains(msg, "ClientHello") {
-			t.Fatalf("recover() = %v, want a panic naming ClientHello", r)
-		}
-	}()
-	m := &ClientHello{SessionID: make([]byte, 256)}
-	m.Marshal()
+// Building a message fails, and never panics, when a field is longer than
+// its length prefix: the error names the message and unwraps to a
+// MarshalError. Each case is data a peer or a configuration sized.
+func TestMarshalFailsWhenAFieldOverflowsItsLengthPrefix(t *testing.T) {
+	bigCookie := Cookie(make([]byte, 65530)) // with its headers, over a 2-byte extensions block
+	var hello ClientHello
+	hello.CipherSuites, hello.CompressionMethods = []uint16{0x1301}, []uint8{0}
+	hello.Extensions.Add(ExtCookie, &bigCookie)
+	names := make(CertificateAuthorities, 700)
+	for i := range names {
+		names[i] = make([]byte, 100) // 70,000 bytes of CA names
+	}
+	var req CertificateRequest13
+	req.Extensions.Add(ExtCertificateAuthorities, &names)
+	for _, tc := range []struct {
+		name string
+		msg  Message
+		want string
+	}{
+		{"session ID over 32 bytes", &ClientHello{SessionID: make([]byte, 256)}, "ClientHello"},
+		{"cookie echoed in a ClientHello", &hello, "ClientHello"},
+		{"ticket over 2^16-1 bytes", &NewSessionTicket{Ticket: make([]byte, 1<<16)}, "NewSessionTicket"},
+		{"CA names over 2^16-1 bytes (TLS 1.2)", &CertificateRequest{CertificateTypes: []uint8{1},
+			SignatureAlgorithms: []uint16{0x0403}, CertificateAuthorities: names}, "CertificateRequest"},
+		{"CA names over 2^16-1 bytes (TLS 1.3)", &req, "certificate_authorities"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := tc.msg.Marshal()
+			var me *MarshalError
+			if err == nil || !errors.As(err, &me) || out != nil {
+				t.Fatalf("Marshal() = %d bytes, %v; want no bytes and a *MarshalError", len(out), err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not name %s", err, tc.want)
+			}
+		})
+	}
 }
 
 func TestErrorStringsNameMessageAndField(t *testing.T) {
