@@ -432,8 +432,8 @@ func wrongInputs() []input {
 		must((&wire.ClientKeyExchangeECDHE{PublicKey: point}).Marshal()),
 		must((&wire.Finished{VerifyData: make([]byte, 12)}).Marshal()),
 		must((&wire.KeyUpdate{}).Marshal()), // TLS 1.3 only
-		{99, 0, 0, 0},                 // unassigned type
-		{},                            // not even a header
+		{99, 0, 0, 0},                       // unassigned type
+		{},                                  // not even a header
 	}
 }
 
