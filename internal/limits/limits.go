@@ -1,0 +1,83 @@
+// Package limits is tlsflow's one policy on the sizes and counts a peer or a
+// configuration controls. The RFCs bound most fields only by their length
+// prefixes (a handshake message may declare 2^24-1 bytes, a ticket or a
+// cookie 2^16-1), which is far more than any honest peer needs and enough to
+// make a connection cost memory or CPU out of all proportion, or to build a
+// message that can no longer be written. Each limit here is enforced at the
+// one place where its data enters tlsflow, and nowhere else:
+//
+//	HandshakeMessage, CertificateMessage  record.HandshakeBuffer, as the header arrives
+//	ChainCertificates, ChainBytes, RSABits  the engine, on a peer's Certificate (and a stored chain)
+//	Ticket                                the client, on NewSessionTicket; the server, before it issues one
+//	Cookie                                the client, on HelloRetryRequest
+//	CANames                               the configuration (ClientCAs), before any byte is sent
+//	EmptyRecords                          record.Reader
+//	WarningAlerts, KeyUpdates             the connection, between application data records
+//	ChangeCipherSpecs                     the TLS 1.3 engines
+//	EarlyDataSkip                         the server connection, skipping rejected 0-RTT data
+//
+// A peer that exceeds a limit gets the alert named at each field; a
+// configuration that does is refused before the handshake starts.
+package limits
+
+// Policy is a set of limits. The zero value is not useful: start from Default.
+type Policy struct {
+	// HandshakeMessage bounds the body of every handshake message but
+	// Certificate; above it, illegal_parameter as soon as the header is read.
+	HandshakeMessage int
+	// CertificateMessage bounds the body of a Certificate message.
+	CertificateMessage int
+
+	// ChainCertificates bounds the certificates in a peer's chain, and
+	// ChainBytes their total DER size (bad_certificate above either).
+	ChainCertificates int
+	ChainBytes        int
+	// RSABits bounds the modulus of every RSA key in a peer's chain, checked
+	// before any signature is verified (unsupported_certificate): verifying
+	// with a 128 Kbit modulus costs seconds of CPU (CVE-2023-29409's class).
+	RSABits int
+
+	// Ticket bounds a session ticket: a client keeps none larger (it could
+	// not offer it in a ClientHello), a server issues none larger.
+	Ticket int
+	// Cookie bounds a HelloRetryRequest cookie a client will echo
+	// (illegal_parameter above it).
+	Cookie int
+	// CANames bounds the encoded certificate_authorities a server sends in
+	// CertificateRequest: each DER name with its 2-byte length. A
+	// configuration above it is an error.
+	CANames int
+
+	// EmptyRecords bounds the empty application_data records between two
+	// records that carry application data (unexpected_message above it).
+	EmptyRecords int
+	// WarningAlerts bounds the TLS 1.2 warning alerts (and user_canceled)
+	// between two records of application data.
+	WarningAlerts int
+	// KeyUpdates bounds the TLS 1.3 KeyUpdates between two records of
+	// application data: each costs a key derivation.
+	KeyUpdates int
+	// ChangeCipherSpecs bounds the compatibility ChangeCipherSpec records a
+	// TLS 1.3 handshake drops (RFC 8446 §5); one is normal.
+	ChangeCipherSpecs int
+	// EarlyDataSkip bounds the bytes of rejected 0-RTT data a server reads
+	// past (RFC 8446 §4.2.10).
+	EarlyDataSkip int
+}
+
+// Default is the policy every connection uses.
+var Default = Policy{
+	HandshakeMessage:   1 << 16,
+	CertificateMessage: 1 << 18,
+	ChainCertificates:  16,
+	ChainBytes:         1 << 17,
+	RSABits:            8192,
+	Ticket:             1 << 14,
+	Cookie:             1 << 13,
+	CANames:            3 << 14, // 49,152: the names must leave room in a 2-byte extensions block
+	EmptyRecords:       32,
+	WarningAlerts:      4,
+	KeyUpdates:         32,
+	ChangeCipherSpecs:  3,
+	EarlyDataSkip:      1 << 14,
+}
