@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tlsflow/tlsflow/internal/handshake"
+	"github.com/tlsflow/tlsflow/internal/limits"
 	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/trace"
 )
@@ -273,9 +274,21 @@ type Config struct {
 
 	// extraClientHelloExtensions is set by tests (export_early_test.go).
 	extraClientHelloExtensions []wire.Extension
+	// sizeLimits replaces limits.Default, for tests (export_test.go).
+	sizeLimits *limits.Policy
 }
 
-// Clone returns a shallow copy of c.
+// limitPolicy is the limits policy connections with this Config enforce.
+func (c *Config) limitPolicy() *limits.Policy {
+	if c.sizeLimits != nil {
+		return c.sizeLimits
+	}
+	return &limits.Default
+}
+
+// Clone returns a shallow copy of c: every exported field (a test sets
+// each one and checks), the test hooks, and the server's resumption state,
+// which the copy shares so that it opens the same tickets.
 func (c *Config) Clone() *Config {
 	if c == nil {
 		return nil
@@ -285,11 +298,13 @@ func (c *Config) Clone() *Config {
 		GetClientCertificate: c.GetClientCertificate, RootCAs: c.RootCAs, ServerName: c.ServerName,
 		InsecureSkipVerify: c.InsecureSkipVerify, ClientAuth: c.ClientAuth, ClientCAs: c.ClientCAs,
 		MinVersion: c.MinVersion, MaxVersion: c.MaxVersion, CipherSuites: c.CipherSuites,
-		CurvePreferences: c.CurvePreferences, SignatureSchemes: c.SignatureSchemes, NextProtos: c.NextProtos, KeyLogWriter: c.KeyLogWriter,
-		VerifyPeerCertificate: c.VerifyPeerCertificate, VerifyConnection: c.VerifyConnection, Trace: c.Trace,
+		CurvePreferences: c.CurvePreferences, SignatureSchemes: c.SignatureSchemes, NextProtos: c.NextProtos,
+		KeyLogWriter: c.KeyLogWriter, VerifyPeerCertificate: c.VerifyPeerCertificate,
+		VerifyConnection: c.VerifyConnection, HandshakeTimeout: c.HandshakeTimeout, Trace: c.Trace,
 		ClientSessionCache: c.ClientSessionCache, SessionTicketsDisabled: c.SessionTicketsDisabled,
 		ResumptionWithoutECDHE:     c.ResumptionWithoutECDHE,
 		extraClientHelloExtensions: c.extraClientHelloExtensions,
+		sizeLimits:                 c.sizeLimits,
 		sessions:                   c.serverSessions(),
 	}
 }

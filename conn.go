@@ -30,8 +30,11 @@ type Conn struct {
 	handshakeDone atomic.Bool
 	state         *handshake.State // set once the handshake is complete; shared with post
 
-	// post runs TLS 1.3 post-handshake messages (KeyUpdate, NewSessionTicket);
-	// postMu serializes the reader and writer that use it.
+	// post runs TLS 1.3 post-handshake messages (KeyUpdate, NewSessionTicket).
+	// postMu serializes the reader and writer that use it. A call that
+	// changes our write key (our KeyUpdate, or the answer to the peer's)
+	// is also made holding c.out, from computing the change to writing
+	// it: the lock order is c.in, c.out, postMu.
 	postMu sync.Mutex
 	post   handshake.PostHandshake
 
@@ -45,8 +48,8 @@ type Conn struct {
 		pending []byte // application data not yet returned by Read
 		err     error  // sticky: once set, every Read returns it
 		seenApp bool   // the first application data was traced
-		version uint16 // negotiated version, for the post-handshake rules
-		warns   int    // consecutive warning alerts (TLS 1.2) and user_canceled alerts
+		version uint16 // negotiated version, as soon as the handshake knows it
+		warns   int    // warning alerts (TLS 1.2) and user_canceled alerts since the last application data
 		// earlySkip is how many bytes of rejected 0-RTT data may still be
 		// skipped (RFC 8446 §4.2.10); zero when none is expected.
 		earlySkip  int
@@ -77,7 +80,10 @@ func newConn(conn net.Conn, config *Config, isClient bool) *Conn {
 		config = &Config{}
 	}
 	c := &Conn{conn: conn, isClient: isClient, config: config}
+	policy := config.limitPolicy()
 	c.in.r = record.NewReader(conn)
+	c.in.r.SetMaxEmptyRecords(policy.EmptyRecords)
+	c.in.hs.SetLimit(policy.HandshakeLimit)
 	c.out.w = record.NewWriter(conn)
 	return c
 }
@@ -168,25 +174,38 @@ func (c *Conn) Write(b []byte) (int, error) {
 		c.emit(trace.Event{Kind: trace.KindApplicationData, Direction: trace.Sent, Step: 8,
 			Fields: []trace.Field{{Name: "length", Value: strconv.Itoa(len(b))}}})
 	}
-	if err := c.updateKeysIfWornLocked(); err != nil {
-		c.out.err = err
-		return 0, err
-	}
-	if err := c.out.w.WriteRecord(record.ApplicationData, b); err != nil {
-		c.out.err = err
-		return 0, err
-	}
-	if err := c.out.w.Flush(); err != nil {
-		c.out.err = err
-		return 0, err
+	n := 0
+	for n < len(b) {
+		// Record by record, each flushed before the next is sealed (as
+		// crypto/tls writes): a large Write costs one pooled record
+		// buffer, not a ciphertext copy of all of it, and the key usage
+		// limit is checked as the records go.
+		chunk := b[n:min(len(b), n+writeBatch)]
+		if err := c.updateKeysIfWornLocked(); err != nil {
+			c.out.err = err
+			return n, err
+		}
+		if err := c.out.w.WriteRecord(record.ApplicationData, chunk); err != nil {
+			c.out.err = err
+			return n, err
+		}
+		if err := c.out.w.Flush(); err != nil {
+			c.out.err = err
+			return n, err
+		}
+		n += len(chunk)
 	}
 	if c.post != nil {
 		c.postMu.Lock()
 		c.post.ApplicationDataSent()
 		c.postMu.Unlock()
 	}
-	return len(b), nil
+	return n, nil
 }
+
+// writeBatch is how much application data Write seals before it flushes:
+// one full record, which fits the pooled buffer.
+const writeBatch = record.MaxPlaintext
 
 // Close sends close_notify (if the handshake completed) and closes the
 // connection. Data written before Close has been flushed by Write.

@@ -55,13 +55,19 @@ func (c *Conn) runHandshake() error {
 			}
 		}
 		c.out.w.SetVersion(0x0303)
-		if eng.State().Version != 0 {
+		if v := eng.State().Version; v != 0 {
 			// From here every record says TLS 1.2 (RFC 5246 §6.2.1,
-			// RFC 8446 §5.1-5.2); before, any 3.x may come.
+			// RFC 8446 §5.1-5.2); before, any 3.x may come. The rules
+			// for alerts depend on the version (RFC 8446 §6): they apply
+			// as soon as it is known, not only after the handshake.
 			c.in.r.SetVersion(0x0303)
+			c.in.version = v
 		}
 		if !c.isClient && eng.State().EarlyDataOffered && !c.in.earlyArmed {
-			c.in.earlyArmed, c.in.earlySkip = true, maxEarlyDataSkip
+			// Our tickets never allow early data (max_early_data_size 0),
+			// so what a client sends comes from elsewhere; one full
+			// record's worth is skipped, as BoringSSL does.
+			c.in.earlyArmed, c.in.earlySkip = true, c.config.limitPolicy().EarlyDataSkip
 		}
 		if err != nil {
 			return c.handshakeFailed(err)
@@ -230,6 +236,9 @@ func (c *Conn) handshakeFailed(err error) error {
 // still owes the peer before one (the TLS 1.3 client's compatibility
 // ChangeCipherSpec), wherever the failure was found. c.out is held.
 func (c *Conn) sendFatalAlertLocked(a alert.Alert) {
+	if c.out.closed {
+		return // nothing may follow our close_notify (RFC 8446 §6.1, RFC 5246 §7.2.1)
+	}
 	if c.engine != nil {
 		if pre := c.engine.Abort(); len(pre) > 0 {
 			_ = c.applyLocked(pre)
@@ -343,6 +352,8 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		ClientAuth:       handshake.ClientAuth(cfg.ClientAuth),
 		Trace:            cfg.Trace,
 		PSKWithoutECDHE:  cfg.ResumptionWithoutECDHE,
+		ParseCertificate: parsedCertificates.parse,
+		Limits:           cfg.limitPolicy(),
 	}
 	if cfg.KeyLogWriter != nil {
 		hc.KeyLog = cfg.writeKeyLog
@@ -363,6 +374,7 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 			return nil, errors.New("set ServerName (the host to verify) or InsecureSkipVerify")
 		}
 		hc.VerifyPeer = c.verifyServer
+		hc.TrustAnchors = cfg.trustAnchors()
 		hc.TicketsDisabled = cfg.SessionTicketsDisabled
 		hc.ExtraClientHelloExtensions = cfg.extraClientHelloExtensions
 		if cache := cfg.ClientSessionCache; cache != nil {
@@ -389,9 +401,27 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		if cfg.ClientCAs != nil && cfg.ClientAuth != NoClientCert {
 			// Subjects is deprecated only for system pools, which ClientCAs is not.
 			hc.ClientCANames = cfg.ClientCAs.Subjects()
+			if err := checkCANames(hc.ClientCANames, hc.Limits.CANames); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return hc, nil
+}
+
+// checkCANames refuses ClientCAs whose subjects, as CertificateRequest
+// encodes them (each with a 2-byte length), exceed the limits policy: they
+// could not be sent in the message's 2-byte vector, and a configuration
+// error is better found before any byte goes out than as a failed message.
+func checkCANames(names [][]byte, limit int) error {
+	n := 0
+	for _, name := range names {
+		n += 2 + len(name)
+	}
+	if n > limit {
+		return fmt.Errorf("ClientCAs: the %d subjects take %d bytes in a CertificateRequest, more than the limit of %d; use fewer authorities", len(names), n, limit)
+	}
+	return nil
 }
 
 func (c *Conn) serverName() string {

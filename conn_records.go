@@ -6,19 +6,11 @@ import (
 	"strconv"
 
 	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/handshake"
 	"github.com/tlsflow/tlsflow/internal/record"
 	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/trace"
 )
-
-// maxWarningAlerts bounds consecutive TLS 1.2 warning alerts, so a peer
-// cannot keep us busy with them for ever.
-const maxWarningAlerts = 4
-
-// maxKeyUpdatesWithoutData bounds the KeyUpdates a peer may send without
-// application data between them: each costs a key derivation, and a
-// stream of them is a way to burn our CPU, not to protect data.
-const maxKeyUpdatesWithoutData = 32
 
 // readRecordLocked reads one record and deals with it. During the
 // handshake, handshake and ChangeCipherSpec records go to duringHandshake;
@@ -47,7 +39,11 @@ func (c *Conn) readRecordLocked(duringHandshake func(record.ContentType, []byte)
 		// so 0-RTT records interleaved later are errors.
 		c.in.earlySkip = 0
 	}
-	if typ != record.Alert {
+	if typ == record.ApplicationData {
+		// Warnings, like empty records and KeyUpdates, are bounded
+		// between records of application data (limits.Policy): a run
+		// of them carries nothing, and anything but data between them
+		// must not start the count again.
 		c.in.warns = 0
 	}
 	if typ != record.Handshake && !c.in.hs.Empty() {
@@ -92,12 +88,6 @@ func (c *Conn) readRecordLocked(duringHandshake func(record.ContentType, []byte)
 	return nil
 }
 
-// maxEarlyDataSkip bounds the rejected 0-RTT data a server reads past: our
-// tickets never allow early data (max_early_data_size 0), so what a client
-// sends comes from elsewhere; one full record's worth is allowed, as
-// BoringSSL does.
-const maxEarlyDataSkip = 1 << 14
-
 // skipEarlyData reports whether the record just read is rejected 0-RTT
 // data to drop: the client announced early data, this record could not be
 // read with the handshake keys (or came as application data before them),
@@ -123,7 +113,7 @@ func (c *Conn) readFailed(err error) {
 			Err: err, Fields: errorFields(err)})
 	}
 	var ae *alert.Error
-	if errors.As(err, &ae) && !ae.Received && ae.Alert != alert.CloseNotify {
+	if errors.As(err, &ae) && !ae.Received && !ae.Warning && ae.Alert != alert.CloseNotify {
 		c.out.Lock()
 		if c.out.err == nil {
 			c.sendFatalAlertLocked(ae.Alert)
@@ -188,7 +178,7 @@ func (c *Conn) handleAlert(payload []byte, duringHandshake bool) error {
 	// for some peers more data) decides.
 	if (level == alert.LevelWarning && c.in.version != 0x0304) || a == alert.UserCanceled {
 		c.in.warns++
-		if c.in.warns > maxWarningAlerts {
+		if c.in.warns > c.config.limitPolicy().WarningAlerts {
 			return alert.Errorf(alert.UnexpectedMessage, -1, "Alert", "too many warning alerts in a row")
 		}
 		return nil
@@ -210,10 +200,11 @@ func (c *Conn) handleAlert(payload []byte, duringHandshake bool) error {
 
 // handlePostHandshake deals with handshake records after the handshake:
 // TLS 1.3 messages go to the engine; in TLS 1.2, tlsflow never renegotiates
-// (RFC 5746): a HelloRequest or a new ClientHello ends the connection with
-// a fatal no_renegotiation at once, as BoringSSL and crypto/tls do. A
-// warning would leave a peer that insists waiting for a handshake that
-// never comes (RFC 5246 §7.2.2 lets the peer decide what a warning means).
+// (RFC 5746): a HelloRequest or a new ClientHello is refused with
+// no_renegotiation, which "is always a warning" (RFC 5246 §7.2.2), and the
+// connection ends here, without a fatal alert after it, as BoringSSL and
+// crypto/tls do: a peer that insists would otherwise wait for a handshake
+// that never comes.
 func (c *Conn) handlePostHandshake(payload []byte) error {
 	c.in.hs.Add(payload)
 	for {
@@ -232,28 +223,81 @@ func (c *Conn) handlePostHandshake(payload []byte) error {
 		}
 		t := wire.HandshakeType(msg[0])
 		if (c.isClient && t == wire.TypeHelloRequest) || (!c.isClient && t == wire.TypeClientHello) {
-			return alert.Errorf(alert.NoRenegotiation, 8, t.String(), "the peer asks to renegotiate; tlsflow never renegotiates")
+			return c.refuseRenegotiation(t)
 		}
 		return alert.Errorf(alert.UnexpectedMessage, -1, t.String(), "unexpected %s after the handshake", t)
 	}
 }
 
+// refuseRenegotiation answers a request to renegotiate with a warning
+// no_renegotiation and ends the connection: nothing is written after it.
+// c.in is held.
+func (c *Conn) refuseRenegotiation(t wire.HandshakeType) error {
+	err := alert.Errorf(alert.NoRenegotiation, 8, t.String(), "the peer asks to renegotiate; tlsflow never renegotiates")
+	err.Warning = true
+	c.out.Lock()
+	defer c.out.Unlock()
+	if c.out.err == nil && !c.out.closed {
+		_ = c.sendAlertLocked(alert.LevelWarning, alert.NoRenegotiation)
+		c.out.err = err
+	}
+	return err
+}
+
 // postHandshake13 hands a TLS 1.3 post-handshake message to the engine and
 // applies what it answers. c.in is held.
 func (c *Conn) postHandshake13(msg []byte) error {
-	if wire.HandshakeType(msg[0]) == wire.TypeKeyUpdate {
-		if c.in.keyUpdates++; c.in.keyUpdates > maxKeyUpdatesWithoutData {
-			return alert.Errorf(alert.UnexpectedMessage, 8, "KeyUpdate", "more than %d KeyUpdates without application data", maxKeyUpdatesWithoutData)
+	if wire.HandshakeType(msg[0]) != wire.TypeKeyUpdate {
+		c.postMu.Lock()
+		actions, err := c.post.HandlePostHandshake(msg)
+		c.postMu.Unlock()
+		if err != nil {
+			return err
 		}
+		return c.apply(actions)
 	}
+	// Each KeyUpdate costs a key derivation: a stream of them burns our
+	// CPU and protects nothing.
+	if max := c.config.limitPolicy().KeyUpdates; c.in.keyUpdates+1 > max {
+		return alert.Errorf(alert.UnexpectedMessage, 8, "KeyUpdate", "more than %d KeyUpdates without application data", max)
+	}
+	c.in.keyUpdates++
+	// The answer to an update_requested is our own KeyUpdate and a new
+	// write key: computed and written under c.out in one piece, as
+	// Conn.KeyUpdate does, so that a KeyUpdate of ours in between cannot
+	// leave the peer reading with one key what we wrote with another.
+	c.out.Lock()
+	defer c.out.Unlock()
 	c.postMu.Lock()
 	actions, err := c.post.HandlePostHandshake(msg)
 	c.postMu.Unlock()
 	if err != nil {
 		return err
 	}
-	if err := c.apply(actions); err != nil {
+	if c.out.closed || c.out.err != nil {
+		// After our close_notify nothing more goes out (RFC 8446 §6.1),
+		// not even the answer, which only has to precede application
+		// data we will never send (§4.6.3); the peer's new key still
+		// applies to what we read.
+		actions = readSideOnly(actions)
+	}
+	if err := c.applyLocked(actions); err != nil {
 		return err
 	}
-	return c.flushLocked() // a KeyUpdate we answer goes out now, not with our next write
+	if err := c.out.w.Flush(); err != nil { // the answer goes out now, not with our next write
+		c.out.err = err
+		return err
+	}
+	return nil
+}
+
+// readSideOnly keeps the actions that change how we read.
+func readSideOnly(actions []handshake.Action) []handshake.Action {
+	var out []handshake.Action
+	for _, a := range actions {
+		if _, ok := a.(handshake.SetReadCipher); ok {
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -1,6 +1,13 @@
 package tlsflow
 
-import "github.com/tlsflow/tlsflow/internal/handshake"
+import (
+	"github.com/tlsflow/tlsflow/internal/handshake"
+	"github.com/tlsflow/tlsflow/internal/limits"
+)
+
+// SetLimitsForTest makes connections with c enforce p instead of
+// limits.Default, so a test can put a limit where it is cheap to reach.
+func SetLimitsForTest(c *Config, p limits.Policy) { c.sizeLimits = &p }
 
 // Hooks into the package for its external tests (tlsflow_test).
 

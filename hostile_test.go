@@ -223,8 +223,9 @@ func TestEndlessWarningAlertsAreRefused(t *testing.T) {
 }
 
 // TestRenegotiationIsRefused: a TLS 1.2 server answers a renegotiating
-// ClientHello with a fatal no_renegotiation at once (as BoringSSL and
-// crypto/tls do), and both sides see the connection end with it.
+// ClientHello with no_renegotiation, a warning (RFC 5246 §7.2.2), and its
+// connection ends there (as BoringSSL and crypto/tls do): the client skips
+// the warning and sees the connection close, with no fatal alert.
 func TestRenegotiationIsRefused(t *testing.T) {
 	c := sharedCerts()
 	cli, srv := flowPair(t, &tlsflow.Config{RootCAs: c.ca.Pool, ServerName: "localhost", MaxVersion: tlsflow.VersionTLS12},
@@ -233,8 +234,15 @@ func TestRenegotiationIsRefused(t *testing.T) {
 	tlsflow.SendHandshakeRecord(cli, hello)
 	_, err := io.ReadFull(srv, make([]byte, 1))
 	wantAlert(t, err, "no_renegotiation")
+	if ae := new(tlsflow.AlertError); !errors.As(err, &ae) || !ae.Warning {
+		t.Fatalf("server error = %v; want no_renegotiation sent as a warning", err)
+	}
+	srv.Close()
 	_, err = io.ReadFull(cli, make([]byte, 1))
-	wantAlert(t, err, "no_renegotiation")
+	var ae *tlsflow.AlertError
+	if !errors.As(err, &ae) || !ae.Received || ae.Alert.String() != "close_notify" || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("client error = %v; want the connection to end without an alert after the warning", err)
+	}
 }
 
 // TestDataBeforeCloseIsNeverLost: everything written before Close arrives,

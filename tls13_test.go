@@ -1282,16 +1282,8 @@ func (r *ccsRepeat13) edit(rec []byte) ([]byte, bool) {
 // tests using them are about transcripts.
 func engineConfigs13(clientAuth bool) (cli, srv *handshake.Config) {
 	c := sharedCerts()
-	parseOnly := func(raw [][]byte) (*handshake.PeerCertificates, error) {
-		var p handshake.PeerCertificates
-		for _, der := range raw {
-			cert, err := x509.ParseCertificate(der)
-			if err != nil {
-				return nil, err
-			}
-			p.Certificates = append(p.Certificates, cert)
-		}
-		return &p, nil
+	parseOnly := func(certs []*x509.Certificate) (*handshake.PeerCertificates, error) {
+		return &handshake.PeerCertificates{Certificates: certs}, nil
 	}
 	engineCert := func(l *pki.Leaf) *handshake.Certificate {
 		return &handshake.Certificate{Chain: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tlsflow/tlsflow/internal/handshake"
@@ -12,12 +13,9 @@ import (
 
 // verifyServer checks the server's chain as the course note's step 5 asks:
 // a chain to RootCAs, the host name from ServerName, the validity period at
-// Config.Time, and the serverAuth extended key usage.
-func (c *Conn) verifyServer(raw [][]byte) (*handshake.PeerCertificates, error) {
-	certs, err := parseChain(raw)
-	if err != nil {
-		return nil, err
-	}
+// Config.Time, and the serverAuth extended key usage. The engine has
+// parsed the chain and held it to the limits policy.
+func (c *Conn) verifyServer(certs []*x509.Certificate) (*handshake.PeerCertificates, error) {
 	peer := &handshake.PeerCertificates{Certificates: certs}
 	if !c.config.InsecureSkipVerify {
 		opts := x509.VerifyOptions{
@@ -32,21 +30,15 @@ func (c *Conn) verifyServer(raw [][]byte) (*handshake.PeerCertificates, error) {
 		}
 		peer.VerifiedChains = chains
 	}
-	if c.config.VerifyPeerCertificate != nil {
-		if err := c.config.VerifyPeerCertificate(raw, peer.VerifiedChains); err != nil {
-			return nil, err
-		}
+	if err := c.callVerifyPeerCertificate(peer); err != nil {
+		return nil, err
 	}
 	return peer, nil
 }
 
 // verifyClient checks a client's chain as ClientAuth says: against
 // ClientCAs, with the clientAuth extended key usage.
-func (c *Conn) verifyClient(raw [][]byte) (*handshake.PeerCertificates, error) {
-	certs, err := parseChain(raw)
-	if err != nil {
-		return nil, err
-	}
+func (c *Conn) verifyClient(certs []*x509.Certificate) (*handshake.PeerCertificates, error) {
 	peer := &handshake.PeerCertificates{Certificates: certs}
 	auth := c.config.ClientAuth
 	if auth == VerifyClientCertIfGiven || auth == RequireAndVerifyClientCert {
@@ -64,13 +56,38 @@ func (c *Conn) verifyClient(raw [][]byte) (*handshake.PeerCertificates, error) {
 		}
 		peer.VerifiedChains = chains
 	}
-	if c.config.VerifyPeerCertificate != nil {
-		if err := c.config.VerifyPeerCertificate(raw, peer.VerifiedChains); err != nil {
-			return nil, err
-		}
+	if err := c.callVerifyPeerCertificate(peer); err != nil {
+		return nil, err
 	}
 	return peer, nil
 }
+
+// callVerifyPeerCertificate hands the chain, as the peer sent it, and the
+// verified chains to Config.VerifyPeerCertificate.
+func (c *Conn) callVerifyPeerCertificate(peer *handshake.PeerCertificates) error {
+	if c.config.VerifyPeerCertificate == nil {
+		return nil
+	}
+	raw := make([][]byte, len(peer.Certificates))
+	for i, cert := range peer.Certificates {
+		raw[i] = cert.Raw
+	}
+	return c.config.VerifyPeerCertificate(raw, peer.VerifiedChains)
+}
+
+// trustAnchors names what a client's verification trusts, for
+// handshake.Config.TrustAnchors: its RootCAs pool (nil meaning the
+// system's), or nothing with InsecureSkipVerify. Two Configs with the same
+// pool verify a chain the same way, so a session verified under one is
+// resumed under the other without a new verification.
+func (c *Config) trustAnchors() any {
+	if c.InsecureSkipVerify {
+		return nil
+	}
+	return rootsAnchor{c.RootCAs}
+}
+
+type rootsAnchor struct{ roots *x509.CertPool }
 
 // verifyChain verifies certs[0] with the rest of the chain as intermediates.
 //
@@ -104,27 +121,14 @@ func verifyChain(certs []*x509.Certificate, opts x509.VerifyOptions) ([][]*x509.
 	return certs[0].Verify(opts)
 }
 
-func parseChain(raw [][]byte) ([]*x509.Certificate, error) {
-	certs := make([]*x509.Certificate, 0, len(raw))
-	for i, der := range raw {
-		cert, err := parsedCertificates.parse(der)
-		if err != nil {
-			return nil, fmt.Errorf("certificate %d of the chain does not parse: %w", i, err)
-		}
-		certs = append(certs, cert)
-	}
-	if len(certs) == 0 {
-		return nil, errors.New("empty certificate chain")
-	}
-	return certs, nil
-}
-
 // hostnameError says in plain words which names a certificate covers and
 // which one was asked for, keeping the x509 error reachable.
 type hostnameError struct{ x509.HostnameError }
 
 func (e hostnameError) Error() string {
-	names := e.Certificate.DNSNames
+	// A copy: the certificate is shared between connections (certcache.go),
+	// and appending to its DNSNames would write into it.
+	names := slices.Clone(e.Certificate.DNSNames)
 	for _, ip := range e.Certificate.IPAddresses {
 		names = append(names, ip.String())
 	}

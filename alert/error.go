@@ -26,6 +26,7 @@ type Error struct {
 	Reason  string // plain words: what went wrong, including the cause's text
 	Hint    string // what to change so it works, when that can be told
 	Local   bool   // nothing went over the wire: a local failure, such as the configuration
+	Warning bool   // the alert went out as a warning (no_renegotiation), and nothing after it
 	Err     error  // the cause, for errors.Is and errors.As; not printed twice
 }
 
@@ -53,6 +54,8 @@ func (e *Error) Error() string {
 		b.WriteString(" (no alert: the connection just ended)")
 	} else if e.Received {
 		fmt.Fprintf(&b, " (alert %s received)", e.Alert)
+	} else if e.Warning {
+		fmt.Fprintf(&b, " (warning alert %s sent)", e.Alert)
 	} else if e.Alert != CloseNotify {
 		fmt.Fprintf(&b, " (alert %s sent)", e.Alert)
 	}

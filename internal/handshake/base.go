@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/keys"
@@ -31,6 +32,27 @@ type base struct {
 	// keyUpdateAnswered: we answered a KeyUpdate request of the peer and
 	// have sent no application data since (RFC 8446 §4.6.3).
 	keyUpdateAnswered bool
+
+	ccsDropped int // TLS 1.3 compatibility ChangeCipherSpecs dropped
+
+	// authenticatedAt is when the peer was authenticated: now in a full
+	// handshake, the resumed session's CreatedAt in a resumption. Tickets
+	// issued or received carry it, so a session never outlives its
+	// authentication by more than session.MaxLifetime.
+	authenticatedAt time.Time
+	// verifiedUnder is, on a client, what the server chain was verified
+	// against (session.State.VerifiedUnder).
+	verifiedUnder any
+}
+
+// dropChangeCipherSpec drops a ChangeCipherSpec that arrives during a TLS
+// 1.3 handshake, the peer's middlebox compatibility (RFC 8446 §5); one is
+// normal, a stream of them is not (limits.Policy.ChangeCipherSpecs).
+func (b *base) dropChangeCipherSpec() error {
+	if b.ccsDropped++; b.ccsDropped > b.cfg.limits().ChangeCipherSpecs {
+		return alert.Errorf(alert.UnexpectedMessage, 6, "ChangeCipherSpec", "too many ChangeCipherSpec records in a TLS 1.3 handshake")
+	}
+	return nil
 }
 
 // Progress returns the step and name of the last handshake message sent
@@ -139,6 +161,37 @@ func (b *base) logSecret(label string, step int, secret []byte) {
 		e.Secret = append([]byte(nil), secret...)
 	}
 	b.emit(e)
+}
+
+// verifyConnection gives Config.VerifyConnection its say once the peer is
+// known, in every handshake, full or resumed, of both versions and sides;
+// a veto is bad_certificate.
+func (b *base) verifyConnection(step int, message string) error {
+	if b.cfg.VerifyConnection == nil {
+		return nil
+	}
+	if err := b.cfg.VerifyConnection(b.state); err != nil {
+		return alert.Errorf(alert.BadCertificate, step, message, "VerifyConnection rejected the connection: %w", err)
+	}
+	return nil
+}
+
+// verifyFinished checks the peer's Finished against the verify_data we
+// computed: its length first, which the suite fixes (12 bytes in TLS 1.2,
+// RFC 5246 §7.4.9; the hash length in TLS 1.3, RFC 8446 §4.4.4), as
+// decode_error ("the length of the message was incorrect", RFC 8446 §6.2);
+// then the value, in constant time, as decrypt_error.
+func (b *base) verifyFinished(fin *wire.Finished, want []byte, peer string) error {
+	if len(fin.VerifyData) != len(want) {
+		return alert.Errorf(alert.DecodeError, 7, "Finished",
+			"the %s's verify_data is %d bytes, this suite's is %d", peer, len(fin.VerifyData), len(want))
+	}
+	if !keys.Equal(want, fin.VerifyData) {
+		return alert.Errorf(alert.DecryptError, 7, "Finished",
+			"the %s's verify_data does not match our transcript: the handshake was tampered with, or the keys differ", peer)
+	}
+	b.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
+	return nil
 }
 
 // parse checks that msg is of the wanted type and unmarshals it. A message of

@@ -128,14 +128,19 @@ func dnString(der []byte) string {
 	return name.String()
 }
 
-// acceptPeerChain checks the peer's chain with the configured policy and
-// records it; it returns the key the peer must prove it holds. usage is
-// what the handshake will do with that key: a leaf with a Key Usage
-// extension must allow it, whatever the verification policy (RFC 8446
-// §4.4.2.2: digitalSignature for signing; RFC 5246 §7.4.2: keyEncipherment
-// for the RSA key exchange, and the signatures of ECDHE and CertificateVerify).
+// acceptPeerChain checks the peer's chain (peerChain, then the configured
+// policy) and records it; it returns the key the peer must prove it holds,
+// never nil. usage is what the handshake will do with that key: a leaf with
+// a Key Usage extension must allow it, whatever the verification policy
+// (RFC 8446 §4.4.2.2: digitalSignature for signing; RFC 5246 §7.4.2:
+// keyEncipherment for the RSA key exchange, and the signatures of ECDHE and
+// CertificateVerify).
 func (b *base) acceptPeerChain(chain [][]byte, step int, what string, usage x509.KeyUsage) (crypto.PublicKey, error) {
-	peer, err := b.cfg.VerifyPeer(chain)
+	certs, err := b.peerChain(chain, step, what)
+	if err != nil {
+		return nil, err
+	}
+	peer, err := b.cfg.VerifyPeer(certs)
 	if err != nil {
 		return nil, certificateError(step, "Certificate", what, err)
 	}

@@ -20,9 +20,12 @@ type Client struct {
 	base
 	hello     *wire.ClientHello
 	keyShares []kex.KeyShare // TLS 1.3 key_share entries we sent
-	next      clientState
-	c12       client12
-	c13       client13
+	// resumePeer is the offered session's server chain as mayResume
+	// checked it: the connection's peer if the server resumes.
+	resumePeer *PeerCertificates
+	next       clientState
+	c12        client12
+	c13        client13
 }
 
 // clientState handles one input: a handshake message, or nil for ChangeCipherSpec.
@@ -59,7 +62,7 @@ func (c *Client) step(msg []byte) ([]Action, error) {
 	if msg == nil && c.state.Version == suites.VersionTLS13 && c.next != nil {
 		// RFC 8446 §5: a ChangeCipherSpec during the handshake is the
 		// peer's middlebox compatibility; drop it (a bounded number).
-		return nil, c.c13.dropChangeCipherSpec()
+		return nil, c.dropChangeCipherSpec()
 	}
 	if c.next == nil {
 		if msg == nil {

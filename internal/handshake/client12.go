@@ -50,9 +50,12 @@ type client12 struct {
 // readServerHello12 checks the TLS 1.2 ServerHello: a suite we offered, the
 // RFC 8446 §4.1.3 downgrade sentinel, and only extensions we asked for.
 func (c *Client) readServerHello12(sh *wire.ServerHello, raw []byte) (clientState, error) {
-	if c.offers13() && bytes.Equal(sh.Random[24:], downgradeTLS12[:]) {
+	// "TLS 1.3 clients receiving a ServerHello indicating TLS 1.2 or below
+	// MUST check that the last 8 bytes are not equal to either of these
+	// values" (RFC 8446 §4.1.3).
+	if tail := sh.Random[24:]; c.offers13() && (bytes.Equal(tail, downgradeTLS12[:]) || bytes.Equal(tail, downgradeTLS11[:])) {
 		return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello",
-			"the server random carries the TLS 1.3 downgrade sentinel: a man in the middle removed TLS 1.3 from our ClientHello (RFC 8446 §4.1.3)")
+			"the server random carries a TLS 1.3 downgrade sentinel: a man in the middle removed TLS 1.3 from our ClientHello (RFC 8446 §4.1.3)")
 	}
 	s := suites.Lookup(sh.CipherSuite)
 	if s == nil || s.Version != suites.VersionTLS12 || !contains(c.hello.CipherSuites, sh.CipherSuite) {
@@ -85,6 +88,10 @@ func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
 			return alert.Errorf(alert.UnsupportedExtension, 2, "ServerHello",
 				"server sent %s, which this client did not offer (RFC 5246 §7.4.1.4)", e.Type)
 		}
+	}
+	if _, err := sh.Extensions.Empty(wire.ExtServerName); err != nil {
+		// RFC 6066 §3: the server's server_name "SHALL be empty".
+		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "server_name: %w", err)
 	}
 	if promised, err := sh.Extensions.Empty(wire.ExtSessionTicket); err != nil {
 		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "session_ticket: %w", err)
@@ -262,10 +269,8 @@ func (c *Client) readServerHelloDone(msg []byte) (clientState, error) {
 		return nil, err
 	}
 	c.received(done, msg, 4)
-	if c.cfg.VerifyConnection != nil {
-		if err := c.cfg.VerifyConnection(c.state); err != nil {
-			return nil, alert.Errorf(alert.BadCertificate, 4, "ServerHelloDone", "VerifyConnection rejected the connection: %w", err)
-		}
+	if err := c.verifyConnection(4, "ServerHelloDone"); err != nil {
+		return nil, err
 	}
 
 	var clientCert *Certificate
@@ -342,8 +347,12 @@ func (c *Client) sendClientKeyExchange() error {
 }
 
 // masterSecret12 derives the master secret after ClientKeyExchange is in the
-// transcript: with RFC 7627's session hash when both sides agreed to it.
+// transcript: with RFC 7627's session hash when both sides agreed to it. The
+// pre-master secret (the RSA-encrypted one, or the ECDHE shared secret) has
+// no other use, and is erased (RFC 5246 §8.1: "the pre_master_secret
+// should be deleted from memory once the master_secret has been computed").
 func masterSecret12(b *base, s *suites.Suite, preMaster []byte) []byte {
+	defer clear(preMaster)
 	var master []byte
 	if b.state.ExtendedMaster {
 		master = keys.ExtendedMasterSecret(s.Hash, preMaster, b.transcript.Sum())
@@ -437,13 +446,17 @@ func (c *Client) readServerFinished(msg []byte) (clientState, error) {
 	}
 	want := keys.Finished12(c.c12.suite.Hash, c.c12.master, keys.LabelServerFinished, c.transcript.Sum())
 	c.received(fin, msg, 7)
-	if !keys.Equal(want, fin.VerifyData) {
-		return nil, alert.Errorf(alert.DecryptError, 7, "Finished",
-			"the server's verify_data does not match our transcript: the handshake was tampered with, or the keys differ")
+	if err := c.verifyFinished(fin, want, "server"); err != nil {
+		return nil, err
 	}
-	c.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
 	c.finished12(fin.VerifyData)
 	if c.c12.resumed {
+		// The application's last word on a resumed connection too: a
+		// check it makes there (a pinned key, say) holds for every
+		// connection, not only for full handshakes.
+		if err := c.verifyConnection(7, "Finished"); err != nil {
+			return nil, err
+		}
 		// In the abbreviated handshake the server finishes first (RFC 5246 Figure 2).
 		if err := c.sendClientFinished12(); err != nil {
 			return nil, err

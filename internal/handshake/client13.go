@@ -35,21 +35,8 @@ type client13 struct {
 	offeredEarly   *keys.Schedule13 // its early secret, for the binder and, if accepted, the handshake
 	resumed        bool
 	handshakeWrite record.Cipher
-	ccsDropped     int
 	certReq        *wire.CertificateRequest13
 	serverKey      crypto.PublicKey
-}
-
-// maxDroppedChangeCipherSpecs bounds the compatibility ChangeCipherSpecs a
-// peer may send; one is normal, a stream of them is not.
-const maxDroppedChangeCipherSpecs = 3
-
-func (c *client13) dropChangeCipherSpec() error {
-	c.ccsDropped++
-	if c.ccsDropped > maxDroppedChangeCipherSpecs {
-		return alert.Errorf(alert.UnexpectedMessage, 6, "ChangeCipherSpec", "too many ChangeCipherSpec records in a TLS 1.3 handshake")
-	}
-	return nil
 }
 
 // addExtensions13 adds what a TLS 1.3 offer needs: the versions, key
@@ -131,7 +118,9 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 		}
 	}
 	hello := *c.hello
-	hello.Extensions = append(wire.Extensions(nil), c.hello.Extensions...)
+	// "Removing the early_data extension ... if one was present. Early
+	// data is not permitted after a HelloRetryRequest" (RFC 8446 §4.1.2).
+	hello.Extensions = removeExtension(append(wire.Extensions(nil), c.hello.Extensions...), wire.ExtEarlyData)
 	changed := false
 	var ks wire.KeyShareHelloRetryRequest
 	if found, err := hrr.Extensions.Decode(wire.ExtKeyShare, &ks); err != nil {
@@ -162,6 +151,13 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 		if err := ck.Unmarshal(cookie); err != nil {
 			return nil, alert.Errorf(alert.DecodeError, 2, "HelloRetryRequest", "cookie: %w", err)
 		}
+		// The cookie goes back in our second ClientHello, beside
+		// everything else in its 2-byte extensions block: one the
+		// limits policy does not allow is refused here, where it enters.
+		if max := c.cfg.limits().Cookie; len(ck) > max {
+			return nil, alert.Errorf(alert.IllegalParameter, 2, "HelloRetryRequest",
+				"a cookie of %d bytes, more than the limit of %d", len(ck), max)
+		}
 		hello.Extensions = replaceExtension(hello.Extensions, wire.ExtCookie, &ck)
 		changed = true
 	}
@@ -171,7 +167,6 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 	// The PSK binder covers the new transcript: recompute it, or drop the
 	// offer if the chosen suite's hash does not fit the session.
 	hello.Extensions = removeExtension(hello.Extensions, wire.ExtPreSharedKey)
-	c.c13.offered = nil
 	if err := c.offerSession13(&hello, &c.transcript); err != nil {
 		return nil, err
 	}
@@ -262,7 +257,8 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 
 	if c.c13.resumed {
 		c.state.DidResume = true
-		c.state.PeerCertificates, c.state.VerifiedChains = c.c13.offered.Certificates, c.c13.offered.VerifiedChains
+		c.state.PeerCertificates, c.state.VerifiedChains = c.resumePeer.Certificates, c.resumePeer.VerifiedChains
+		c.authenticatedAt, c.verifiedUnder = c.c13.offered.CreatedAt, c.c13.offered.VerifiedUnder
 		c.note(trace.KindNote, 2, "resumption accepted", "version", "TLS 1.3")
 	} else if c.c13.offered != nil {
 		c.note(trace.KindNote, 2, "resumption rejected", "reason", "the server started a full handshake")
@@ -350,6 +346,10 @@ func (c *Client) readEncryptedExtensions(msg []byte) (clientState, error) {
 			}
 		}
 	}
+	if _, err := ee.Extensions.Empty(wire.ExtServerName); err != nil {
+		// RFC 6066 §3: the server's server_name "SHALL be empty".
+		return nil, alert.Errorf(alert.DecodeError, 2, "EncryptedExtensions", "server_name: %w", err)
+	}
 	if err := c.checkALPN(ee.Extensions, 2, "EncryptedExtensions"); err != nil {
 		return nil, err
 	}
@@ -406,6 +406,7 @@ func (c *Client) readServerCertificate13(msg []byte) (clientState, error) {
 		return nil, err
 	}
 	c.c13.serverKey = key
+	c.authenticatedAt, c.verifiedUnder = c.cfg.now(), c.chainTrust()
 	return (*Client).readServerCertificateVerify13, nil
 }
 
@@ -468,20 +469,16 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 	s := c.c13.suite
 	want := keys.Finished13(s.Hash, c.c13.serverHandshake, c.transcript.Sum())
 	c.received(fin, msg, 7)
-	if !keys.Equal(want, fin.VerifyData) {
-		return nil, alert.Errorf(alert.DecryptError, 7, "Finished",
-			"the server's verify_data does not match our transcript: the handshake was tampered with, or the keys differ")
+	if err := c.verifyFinished(fin, want, "server"); err != nil {
+		return nil, err
 	}
-	c.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
 
 	app, err := c.applicationSecrets13(&c.c13.secrets13)
 	if err != nil {
 		return nil, internalError(7, "Finished", err)
 	}
-	if c.cfg.VerifyConnection != nil {
-		if err := c.cfg.VerifyConnection(c.state); err != nil {
-			return nil, alert.Errorf(alert.BadCertificate, 7, "Finished", "VerifyConnection rejected the connection: %w", err)
-		}
+	if err := c.verifyConnection(7, "Finished"); err != nil {
+		return nil, err
 	}
 
 	c.sendCompatCCS13()

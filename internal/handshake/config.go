@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/tlsflow/tlsflow/internal/limits"
 	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/wire"
@@ -110,10 +111,19 @@ type Config struct {
 	ClientAuth    ClientAuth
 	ClientCANames [][]byte // raw DER subjects sent in CertificateRequest
 
-	// VerifyPeer parses and (as the policy says) verifies the peer's chain.
-	// The client calls it for the server's chain; the server for a
-	// non-empty client chain.
-	VerifyPeer func(rawCerts [][]byte) (*PeerCertificates, error)
+	// ParseCertificate parses one DER certificate of a peer's chain (a
+	// cache may share the result); nil means x509.ParseCertificate.
+	ParseCertificate func(der []byte) (*x509.Certificate, error)
+	// VerifyPeer checks the peer's parsed chain as the policy says (trust,
+	// names, usages, callbacks). The client calls it for the server's
+	// chain; the server for a non-empty client chain. The chain has passed
+	// peerChain: within the limits, with a leaf key tlsflow can use.
+	VerifyPeer func(certs []*x509.Certificate) (*PeerCertificates, error)
+	// TrustAnchors names what VerifyPeer trusts on a client (its roots), as
+	// a comparable value; nil when it verifies nothing (InsecureSkipVerify).
+	// A session remembers it, so that resuming under the same anchors needs
+	// no new chain verification, and under others does (Client.mayResume).
+	TrustAnchors any
 	// VerifyConnection, if set, may veto the connection once the peer is known.
 	VerifyConnection func(*State) error
 
@@ -140,6 +150,23 @@ type Config struct {
 	KeyLog func(label string, clientRandom, secret []byte)
 	// Trace, if set, receives every event.
 	Trace trace.Hook
+
+	// Limits is the limits policy; nil means limits.Default.
+	Limits *limits.Policy
+}
+
+func (c *Config) limits() *limits.Policy {
+	if c.Limits != nil {
+		return c.Limits
+	}
+	return &limits.Default
+}
+
+func (c *Config) parseCertificate(der []byte) (*x509.Certificate, error) {
+	if c.ParseCertificate != nil {
+		return c.ParseCertificate(der)
+	}
+	return x509.ParseCertificate(der)
 }
 
 func (c *Config) now() time.Time {

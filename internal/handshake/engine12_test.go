@@ -238,16 +238,8 @@ func engineCert(l *pki.Leaf) *Certificate {
 
 // verifier checks a peer chain against pool for usage (and name, if set),
 // as tlsflow.Conn does.
-func verifier(pool *x509.CertPool, usage x509.ExtKeyUsage, name string) func([][]byte) (*PeerCertificates, error) {
-	return func(raw [][]byte) (*PeerCertificates, error) {
-		var certs []*x509.Certificate
-		for _, der := range raw {
-			c, err := x509.ParseCertificate(der)
-			if err != nil {
-				return nil, err
-			}
-			certs = append(certs, c)
-		}
+func verifier(pool *x509.CertPool, usage x509.ExtKeyUsage, name string) func([]*x509.Certificate) (*PeerCertificates, error) {
+	return func(certs []*x509.Certificate) (*PeerCertificates, error) {
 		opts := x509.VerifyOptions{Roots: pool, DNSName: name, Intermediates: x509.NewCertPool(),
 			KeyUsages: []x509.ExtKeyUsage{usage}}
 		for _, c := range certs[1:] {

@@ -30,9 +30,11 @@ func trafficCipher(s *suites.Suite, secret []byte) (record.Cipher, error) {
 }
 
 // handshakeSecrets13 derives the handshake traffic secrets from the
-// transcript through ServerHello, and logs them.
+// transcript through ServerHello, and logs them; shared, the (EC)DHE
+// secret, is erased.
 func (b *base) handshakeSecrets13(k *secrets13, shared []byte) (client, server record.Cipher, err error) {
 	k.schedule.AdvanceToHandshake(shared)
+	clear(shared) // the (EC)DHE secret lives on in the handshake secret only (RFC 8446 §7.1)
 	th := b.transcript.Sum()
 	k.clientHandshake = k.schedule.ClientHandshakeTrafficSecret(th)
 	k.serverHandshake = k.schedule.ServerHandshakeTrafficSecret(th)

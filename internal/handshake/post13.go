@@ -95,7 +95,7 @@ func (b *base) postHandshake(k *secrets13, msg []byte, isServer bool) ([]Action,
 	if !isServer {
 		peer = &k.serverApp
 	}
-	*peer = keys.NextTrafficSecret(k.suite.Hash, *peer)
+	nextTrafficSecret(k.suite, peer)
 	read, err := trafficCipher(k.suite, *peer)
 	if err != nil {
 		return nil, internalError(8, "KeyUpdate", err)
@@ -112,6 +112,19 @@ func (b *base) postHandshake(k *secrets13, msg []byte, isServer bool) ([]Action,
 		return b.updateKeys(k, isServer, false)
 	}
 	return b.take(), nil
+}
+
+// nextTrafficSecret moves *secret to application_traffic_secret_N+1 and
+// erases _N: after a KeyUpdate the old secret protects nothing, and kept it
+// would decrypt every record sent under it (RFC 8446 §7.2: "Once
+// client_/server_application_traffic_secret_N+1 and its associated traffic
+// keys have been computed, implementations SHOULD delete
+// client_/server_application_traffic_secret_N and its associated traffic
+// keys").
+func nextTrafficSecret(s *suites.Suite, secret *[]byte) {
+	old := *secret
+	*secret = keys.NextTrafficSecret(s.Hash, old)
+	clear(old)
 }
 
 // updateKeys sends a KeyUpdate under the current key and switches our
@@ -134,7 +147,7 @@ func (b *base) updateKeys(k *secrets13, isServer, requestPeer bool) ([]Action, e
 	if !isServer {
 		own = &k.clientApp
 	}
-	*own = keys.NextTrafficSecret(k.suite.Hash, *own)
+	nextTrafficSecret(k.suite, own)
 	write, err := trafficCipher(k.suite, *own)
 	if err != nil {
 		return nil, internalError(8, "KeyUpdate", err)

@@ -3,6 +3,7 @@ package handshake
 import (
 	"bytes"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"time"
 
@@ -21,12 +22,13 @@ import (
 //	server → ServerHello (session ID echoed) [NewSessionTicket] ChangeCipherSpec Finished
 //	client → ChangeCipherSpec Finished
 
-// ticketLifetime is how long a session may be resumed: the longest RFC
-// 8446 §4.6.1 allows, used for both versions.
-const ticketLifetime = 7 * 24 * time.Hour
+// ticketLifetime is how long a session may be resumed after its full
+// handshake, in both versions (session.MaxLifetime).
+const ticketLifetime = session.MaxLifetime
 
-// offerSession12 puts a cached TLS 1.2 session into the ClientHello: its
-// ticket, or its session ID; and asks for a ticket either way.
+// offerSession12 puts a cached TLS 1.2 session into the ClientHello, if the
+// resumption decision allows it (mayResume): its ticket, or its session ID;
+// and asks for a ticket either way.
 func (c *Client) offerSession12(h *wire.ClientHello) error {
 	askForTicket := func() {
 		if !c.cfg.TicketsDisabled {
@@ -34,13 +36,17 @@ func (c *Client) offerSession12(h *wire.ClientHello) error {
 		}
 	}
 	sess := c.cfg.Session
-	usable := sess != nil && sess.Version == suites.VersionTLS12 && !sess.Expired(c.cfg.now()) &&
-		contains(h.CipherSuites, sess.CipherSuite) && (len(sess.Ticket) == 0 || !c.cfg.TicketsDisabled)
-	if !usable {
+	if sess == nil || sess.Version != suites.VersionTLS12 {
 		askForTicket()
 		return nil
 	}
-	c.c12.offered = sess
+	peer, why := c.mayResume(sess, suites.VersionTLS12, h.CipherSuites)
+	if why != "" {
+		c.note(trace.KindNote, 1, "resumption not offered", "version", "TLS 1.2", "reason", why)
+		askForTicket()
+		return nil
+	}
+	c.c12.offered, c.resumePeer = sess, peer
 	if len(sess.Ticket) > 0 {
 		h.Extensions.Add(wire.ExtSessionTicket, rawExtension(sess.Ticket))
 		if len(h.SessionID) == 0 {
@@ -102,8 +108,7 @@ func (c *Client) resume12() (clientState, error) {
 	c.state.MasterSecret = sess.Secret
 	c.state.Group = sess.Group // the group of the handshake that made the master secret
 	c.state.DidResume = true
-	c.state.PeerCertificates = sess.Certificates
-	c.state.VerifiedChains = sess.VerifiedChains
+	c.state.PeerCertificates, c.state.VerifiedChains = c.resumePeer.Certificates, c.resumePeer.VerifiedChains
 	c.note(trace.KindNote, 2, "resumption accepted", "version", "TLS 1.2", "by", offeredBy(sess))
 	cw, sw, err := deriveKeys12(c.c12.suite, sess.Secret, c.state.ClientRandom, c.state.ServerRandom)
 	if err != nil {
@@ -122,7 +127,9 @@ func (c *Client) afterClientFlight12() clientState {
 	return (*Client).readServerChangeCipherSpec
 }
 
-// readNewSessionTicket12 (RFC 5077 §3.3): a ticket for the next time.
+// readNewSessionTicket12 (RFC 5077 §3.3): a ticket for the next time. One
+// above the limits policy is read and dropped: it could not be offered
+// again in a ClientHello, whose extensions share one 2-byte length.
 func (c *Client) readNewSessionTicket12(msg []byte) (clientState, error) {
 	if msg == nil {
 		return nil, unexpectedChangeCipherSpec(7, "NewSessionTicket")
@@ -132,20 +139,32 @@ func (c *Client) readNewSessionTicket12(msg []byte) (clientState, error) {
 		return nil, err
 	}
 	c.received(nst, msg, 7)
-	c.c12.ticket = nst
+	if max := c.cfg.limits().Ticket; len(nst.Ticket) > max {
+		c.note(trace.KindNote, 7, "NewSessionTicket", "reason",
+			fmt.Sprintf("a ticket of %d bytes, over the limit of %d: not kept", len(nst.Ticket), max))
+	} else {
+		c.c12.ticket = nst
+	}
 	return (*Client).readServerChangeCipherSpec, nil
 }
 
-// storeSession12 keeps what the finished TLS 1.2 handshake allows to resume.
+// storeSession12 keeps what the finished TLS 1.2 handshake allows to
+// resume. A session renewed by a resumption keeps the time its server was
+// authenticated (CreatedAt), so renewal never extends its life.
 func (c *Client) storeSession12() {
 	if c.cfg.StoreSession == nil {
 		return
 	}
+	now := c.cfg.now()
 	sess := &session.State{
 		Version: suites.VersionTLS12, CipherSuite: c.c12.suite.ID, Group: c.state.Group, Secret: c.c12.master,
-		ExtendedMaster: c.state.ExtendedMaster, CreatedAt: c.cfg.now(), Lifetime: ticketLifetime,
+		ExtendedMaster: c.state.ExtendedMaster, CreatedAt: now, ReceivedAt: now, Lifetime: ticketLifetime,
 		ServerName: c.cfg.ServerName, Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains,
-		ReceivedAt: c.cfg.now(),
+		VerifiedUnder: c.chainTrust(),
+	}
+	if c.c12.resumed {
+		old := c.c12.offered
+		sess.CreatedAt, sess.VerifiedUnder = old.CreatedAt, old.VerifiedUnder
 	}
 	switch {
 	case c.c12.ticket != nil && len(c.c12.ticket.Ticket) > 0:
@@ -154,7 +173,7 @@ func (c *Client) storeSession12() {
 			sess.Lifetime = hint
 		}
 	case c.c12.resumed:
-		sess = c.c12.offered // resumed by session ID: the session stays as it was
+		return // resumed by session ID: the cached session stays as it was
 	case len(c.c12.serverHello.SessionID) > 0:
 		sess.SessionID = c.c12.serverHello.SessionID
 	default:
@@ -163,9 +182,19 @@ func (c *Client) storeSession12() {
 	c.cfg.StoreSession(sess)
 }
 
-// resumable12 finds the session a ClientHello asks to resume, if this
-// server can and may resume it; anything else means a full handshake.
-func (s *Server) resumable12() *session.State {
+// chainTrust is what this handshake's server chain was verified against:
+// the trust anchors, if it was verified.
+func (c *Client) chainTrust() any {
+	if len(c.state.VerifiedChains) == 0 {
+		return nil
+	}
+	return c.cfg.TrustAnchors
+}
+
+// resumable12 finds the session a ClientHello asks to resume and returns
+// it if the resumption decision (mayResume) allows; nil means a full
+// handshake, an error aborts.
+func (s *Server) resumable12() (*session.State, error) {
 	ch := s.hello
 	var sess *session.State
 	by := ""
@@ -175,38 +204,26 @@ func (s *Server) resumable12() *session.State {
 		sess, _ = s.cfg.SessionCache.Get(string(ch.SessionID))
 		by = "session ID"
 	}
-	reject := func(why string) *session.State {
-		s.note(trace.KindNote, 1, "resumption rejected", "by", by, "reason", why)
-		return nil
+	if by == "" {
+		return nil, nil
 	}
-	if sess == nil {
-		if by != "" {
-			return reject("not a session of this server (or its ticket key has been retired)")
-		}
-		return nil
+	verdict, err := s.mayResume(sess, suites.VersionTLS12, nil)
+	if err != nil {
+		return nil, err
 	}
-	ems, _ := ch.Extensions.Empty(wire.ExtExtendedMasterSecret)
-	switch {
-	case sess.Version != suites.VersionTLS12:
-		return reject("the session is not TLS 1.2")
-	case s.cfg.now().Sub(sess.CreatedAt) > ticketLifetime:
-		return reject("the session has expired")
-	case !contains(ch.CipherSuites, sess.CipherSuite) || !contains(s.cfg.CipherSuites, sess.CipherSuite):
-		return reject("the session's cipher suite is no longer offered")
-	case ems != sess.ExtendedMaster:
-		return reject("extended_master_secret differs from the session's (RFC 7627 §5.3)")
-	case s.cfg.ClientAuth.requires() && len(sess.PeerCertificates) == 0:
-		return reject("this server now requires a client certificate")
-	}
-	if len(sess.PeerCertificates) > 0 {
-		peer, err := s.cfg.VerifyPeer(sess.PeerCertificates)
-		if err != nil {
-			return reject("the session's client certificate no longer verifies: " + err.Error())
-		}
-		s.state.PeerCertificates, s.state.VerifiedChains = peer.Certificates, peer.VerifiedChains
+	if verdict.reject != "" {
+		s.note(trace.KindNote, 1, "resumption rejected", "by", by, "reason", verdict.reject)
+		return nil, nil
 	}
 	s.note(trace.KindNote, 1, "resumption accepted", "by", by)
-	return sess
+	s.s12.session = sess
+	if by == "session ID" {
+		s.state.SessionID = ch.SessionID
+	}
+	if verdict.peer != nil {
+		s.state.PeerCertificates, s.state.VerifiedChains = verdict.peer.Certificates, verdict.peer.VerifiedChains
+	}
+	return sess, nil
 }
 
 // resume12 answers with the abbreviated handshake: ServerHello echoing the
@@ -240,17 +257,38 @@ func (s *Server) resume12(sess *session.State) (serverState, error) {
 	return (*Server).readClientChangeCipherSpec, nil
 }
 
-// sendNewSessionTicket12 seals the session into a ticket (RFC 5077 §3.3).
-func (s *Server) sendNewSessionTicket12() error {
+// session12 is the session this handshake makes (or renews): a resumed
+// session keeps the time its client was authenticated, its name and chain.
+func (s *Server) session12() *session.State {
 	sess := &session.State{
 		Version: suites.VersionTLS12, CipherSuite: s.s12.suite.ID, Group: s.state.Group, Secret: s.s12.master,
-		ExtendedMaster: s.state.ExtendedMaster, CreatedAt: s.cfg.now(), PeerCertificates: rawChain(s.state.PeerCertificates),
+		ExtendedMaster: s.state.ExtendedMaster, CreatedAt: s.cfg.now(), ServerName: s.info.ServerName,
+		PeerCertificates: rawChain(s.state.PeerCertificates),
 	}
-	ticket, err := s.cfg.Tickets.Seal(sess, s.random(), s.cfg.now())
+	if old := s.s12.session; old != nil {
+		sess.CreatedAt, sess.ServerName, sess.PeerCertificates = old.CreatedAt, old.ServerName, old.PeerCertificates
+	}
+	return sess
+}
+
+// sendNewSessionTicket12 seals the session into a ticket (RFC 5077 §3.3),
+// valid for what remains of the session's life. A session that does not fit
+// a ticket within the limits policy (a large client chain) gets an empty
+// one: having promised a ticket in ServerHello, "it sends a zero-length
+// ticket in the NewSessionTicket handshake message" (RFC 5077 §3.3).
+func (s *Server) sendNewSessionTicket12() error {
+	sess := s.session12()
+	now := s.cfg.now()
+	ticket, err := s.cfg.Tickets.Seal(sess, s.random(), now)
+	if err == nil && len(ticket) > s.cfg.limits().Ticket {
+		err = fmt.Errorf("a ticket of %d bytes, over the limit of %d", len(ticket), s.cfg.limits().Ticket)
+	}
 	if err != nil {
-		return internalError(7, "NewSessionTicket", err)
+		s.note(trace.KindNote, 7, "NewSessionTicket", "reason", "no ticket for this session: "+err.Error())
+		ticket = nil
 	}
-	return s.send(&wire.NewSessionTicket{LifetimeHint: uint32(ticketLifetime / time.Second), Ticket: ticket}, 7)
+	lifetime := uint32(sess.Remaining(now) / time.Second)
+	return s.send(&wire.NewSessionTicket{LifetimeHint: lifetime, Ticket: ticket}, 7)
 }
 
 // cacheSession12 keeps a full handshake's session under its session ID.
@@ -258,10 +296,8 @@ func (s *Server) cacheSession12() {
 	if s.cfg.SessionCache == nil || len(s.s12.sessionID) == 0 || s.s12.resumed || s.s12.ticketPromised {
 		return
 	}
-	s.cfg.SessionCache.Put(string(s.s12.sessionID), &session.State{
-		Version: suites.VersionTLS12, CipherSuite: s.s12.suite.ID, Group: s.state.Group, Secret: s.s12.master,
-		ExtendedMaster: s.state.ExtendedMaster, CreatedAt: s.cfg.now(), PeerCertificates: rawChain(s.state.PeerCertificates),
-	})
+	s.cfg.SessionCache.Put(string(s.s12.sessionID), s.session12())
+	s.state.SessionID = s.s12.sessionID
 }
 
 func rawChain(certs []*x509.Certificate) [][]byte {

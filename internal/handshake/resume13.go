@@ -2,6 +2,7 @@ package handshake
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -20,22 +21,34 @@ import (
 // psk_dhe_ke a fresh (EC)DHE share still gives forward secrecy.
 
 // offerSession13 adds a cached TLS 1.3 session as pre_shared_key, the last
-// extension, with its binder over the ClientHello so far. prefix is the
-// transcript before this ClientHello (after a HelloRetryRequest), or nil.
+// extension, with its binder over the ClientHello so far, if the
+// resumption decision allows it (mayResume). prefix is the transcript
+// before this ClientHello (after a HelloRetryRequest), or nil: the second
+// ClientHello offers again the session the first one did, if the suite the
+// HelloRetryRequest chose has the session's hash.
 func (c *Client) offerSession13(h *wire.ClientHello, prefix *keys.Transcript) error {
-	sess := c.cfg.Session
-	if c.cfg.TicketsDisabled || sess == nil || sess.Version != suites.VersionTLS13 || len(sess.Ticket) == 0 {
+	sess := c.c13.offered
+	if prefix == nil {
+		sess = c.cfg.Session
+		if c.cfg.TicketsDisabled || sess == nil || sess.Version != suites.VersionTLS13 || len(sess.Ticket) == 0 {
+			return nil
+		}
+		peer, why := c.mayResume(sess, suites.VersionTLS13, h.CipherSuites)
+		if why != "" {
+			c.note(trace.KindNote, 1, "resumption not offered", "version", "TLS 1.3", "reason", why)
+			return nil
+		}
+		c.resumePeer = peer
+	}
+	if sess == nil {
 		return nil
 	}
-	now := c.cfg.now()
 	s := suites.Lookup(sess.CipherSuite)
-	if s == nil || sess.Expired(now) || !c.offersHash13(h, s) {
-		return nil
-	}
 	if c.c13.suite != nil && c.c13.suite.Hash != s.Hash {
+		c.c13.offered = nil
 		return nil // the HelloRetryRequest chose a suite this PSK cannot be used with
 	}
-	age := uint32(now.Sub(sess.ReceivedAt) / time.Millisecond)
+	age := uint32(c.cfg.now().Sub(sess.ReceivedAt) / time.Millisecond)
 	psk := wire.PreSharedKeyClientHello{
 		Identities: []wire.PSKIdentity{{Identity: sess.Ticket, ObfuscatedTicketAge: age + sess.AgeAdd}},
 		Binders:    [][]byte{make([]byte, s.Hash.Size())},
@@ -58,15 +71,6 @@ func (c *Client) offerSession13(h *wire.ClientHello, prefix *keys.Transcript) er
 	return nil
 }
 
-func (c *Client) offersHash13(h *wire.ClientHello, psk *suites.Suite) bool {
-	for _, id := range h.CipherSuites {
-		if s := suites.Lookup(id); s != nil && s.Version == suites.VersionTLS13 && s.Hash == psk.Hash {
-			return true
-		}
-	}
-	return false
-}
-
 // binder is the PSK binder: a Finished-style MAC, keyed from the
 // resumption binder_key, over the transcript up to the binders (RFC 8446
 // §4.2.11.2). early is the schedule started with the PSK; the handshake
@@ -84,87 +88,84 @@ func binder(s *suites.Suite, early *keys.Schedule13, prefix *keys.Transcript, tr
 	return keys.Finished13(s.Hash, binderKey, t.Sum())
 }
 
-// acceptPSK13 checks the client's pre_shared_key (into s.s13.resumed):
-// the first identity that is our ticket, still valid and usable with the
-// chosen suite, and whose binder verifies. A bad binder is fatal
-// (decrypt_error); an unusable ticket only means a full handshake.
+// psk13 is a PSK the server accepted from pre_shared_key: which identity,
+// its session, the early secret made to check its binder (the handshake
+// goes on from it, RFC 8446 §7.1), psk_ke or psk_dhe_ke, and the session's
+// client chain as the resumption decision checked it.
+type psk13 struct {
+	sess     *session.State
+	identity int
+	early    *keys.Schedule13
+	plain    bool
+	peer     *PeerCertificates
+}
+
+// acceptPSK13 decides on the client's pre_shared_key (into s.s13.psk),
+// anew for each ClientHello: the first identity whose session the
+// resumption decision allows (mayResume) and whose binder verifies. A bad
+// binder is fatal (decrypt_error); an unusable session only means a full
+// handshake. Nothing is recorded in the connection's state until the
+// server flight commits to the resumption.
 func (s *Server) acceptPSK13() error {
-	sess, identity, plain, early, err := s.findPSK13(s.helloRaw)
-	s.s13.resumed, s.s13.pskIdentity, s.s13.pskPlain, s.s13.pskEarly = sess, identity, plain, early
+	psk, err := s.findPSK13(s.helloRaw)
+	s.s13.psk = psk
 	return err
 }
 
-func (s *Server) findPSK13(raw []byte) (*session.State, int, bool, *keys.Schedule13, error) {
+func (s *Server) findPSK13(raw []byte) (*psk13, error) {
 	ch := s.hello
 	if s.cfg.TicketsDisabled || s.cfg.Tickets == nil || !ch.Extensions.Has(wire.ExtPreSharedKey) {
-		return nil, 0, false, nil, nil
+		return nil, nil
 	}
 	var modes wire.PSKKeyExchangeModes
 	if found, err := ch.Extensions.Decode(wire.ExtPSKKeyExchangeModes, &modes); err != nil {
-		return nil, 0, false, nil, helloError(err, "psk_key_exchange_modes")
+		return nil, helloError(err, "psk_key_exchange_modes")
 	} else if !found {
-		return nil, 0, false, nil, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "pre_shared_key without psk_key_exchange_modes (RFC 8446 §4.2.9)")
+		return nil, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "pre_shared_key without psk_key_exchange_modes (RFC 8446 §4.2.9)")
 	}
 	plain := s.cfg.PSKWithoutECDHE && contains([]uint8(modes), pskModePlain)
 	if !plain && !contains([]uint8(modes), pskModeDHE) {
 		s.note(trace.KindNote, 1, "resumption rejected", "reason", "the client offers psk_ke only; this server requires psk_dhe_ke")
-		return nil, 0, false, nil, nil
+		return nil, nil
 	}
-	var psk wire.PreSharedKeyClientHello
-	if _, err := ch.Extensions.Decode(wire.ExtPreSharedKey, &psk); err != nil {
-		return nil, 0, false, nil, helloError(err, "pre_shared_key")
+	var offered wire.PreSharedKeyClientHello
+	if _, err := ch.Extensions.Decode(wire.ExtPreSharedKey, &offered); err != nil {
+		return nil, helloError(err, "pre_shared_key")
 	}
 	now := s.cfg.now()
-	for i, id := range psk.Identities {
+	for i, id := range offered.Identities {
 		sess := s.cfg.Tickets.Open(id.Identity, now)
-		if why := s.unusable13(sess, now); why != "" {
-			s.note(trace.KindNote, 1, "resumption rejected", "identity", strconv.Itoa(i), "reason", why)
+		verdict, err := s.mayResume(sess, suites.VersionTLS13, s.s13.suite)
+		if err != nil {
+			return nil, err
+		}
+		if verdict.reject != "" {
+			s.note(trace.KindNote, 1, "resumption rejected", "identity", strconv.Itoa(i), "reason", verdict.reject)
 			continue
 		}
-		truncated := raw[:len(raw)-psk.BindersLen()]
+		truncated := raw[:len(raw)-offered.BindersLen()]
 		early := keys.NewSchedule13(s.s13.suite.Hash, sess.Secret)
 		want := binder(s.s13.suite, early, s.s13.binderPrefix, truncated)
-		if !keys.Equal(want, psk.Binders[i]) {
-			return nil, 0, false, nil, alert.Errorf(alert.DecryptError, 1, "ClientHello", "the PSK binder does not verify (RFC 8446 §4.2.11)")
-		}
-		if len(sess.PeerCertificates) > 0 {
-			peer, err := s.cfg.VerifyPeer(sess.PeerCertificates)
-			if err != nil {
-				s.note(trace.KindNote, 1, "resumption rejected", "reason", "the session's client certificate no longer verifies")
-				continue
-			}
-			s.state.PeerCertificates, s.state.VerifiedChains = peer.Certificates, peer.VerifiedChains
+		if !keys.Equal(want, offered.Binders[i]) {
+			return nil, alert.Errorf(alert.DecryptError, 1, "ClientHello", "the PSK binder does not verify (RFC 8446 §4.2.11)")
 		}
 		mode := "psk_dhe_ke"
 		if plain {
 			mode = "psk_ke"
 		}
 		s.note(trace.KindNote, 1, "resumption accepted", "identity", strconv.Itoa(i), "mode", mode)
-		return sess, i, plain, early, nil
+		return &psk13{sess: sess, identity: i, early: early, plain: plain, peer: verdict.peer}, nil
 	}
-	return nil, 0, false, nil, nil
-}
-
-// unusable13 says why a ticket cannot be resumed, or "" if it can.
-func (s *Server) unusable13(sess *session.State, now time.Time) string {
-	switch {
-	case sess == nil:
-		return "not a ticket of this server (or its key has been retired)"
-	case sess.Version != suites.VersionTLS13:
-		return "not a TLS 1.3 ticket"
-	case sess.Expired(now):
-		return "the ticket has expired"
-	case suites.Lookup(sess.CipherSuite) == nil || suites.Lookup(sess.CipherSuite).Hash != s.s13.suite.Hash:
-		return "the ticket's hash does not match the chosen cipher suite"
-	case s.cfg.ClientAuth.requires() && len(sess.PeerCertificates) == 0:
-		return "this server now requires a client certificate"
-	}
-	return ""
+	return nil, nil
 }
 
 // sendNewSessionTicket13 gives the client a ticket after the handshake
 // (RFC 8446 §4.6.1): a PSK derived from resumption_master_secret and a
-// nonce, sealed so only this server (or its fleet) can open it.
+// nonce, sealed so only this server (or its fleet) can open it. The session
+// keeps the time its client was authenticated, its name and chain: a
+// resumed connection's ticket lives only what remains of its session's
+// life. A session that does not fit a ticket within the limits policy (a
+// large client chain) gets none.
 func (s *Server) sendNewSessionTicket13() error {
 	if !s.issuesTickets13() {
 		return nil
@@ -175,16 +176,25 @@ func (s *Server) sendNewSessionTicket13() error {
 	}
 	nonce := []byte{0}
 	suite := s.s13.suite
+	now := s.cfg.now()
 	sess := &session.State{
-		Version: suites.VersionTLS13, CipherSuite: suite.ID, CreatedAt: s.cfg.now(), Lifetime: ticketLifetime,
+		Version: suites.VersionTLS13, CipherSuite: suite.ID, CreatedAt: s.authenticatedAt, Lifetime: ticketLifetime,
 		Secret: keys.ResumptionPSK(suite.Hash, s.s13.resumption, nonce), AgeAdd: binary.BigEndian.Uint32(ageAdd[:]),
-		ALPN: s.state.NegotiatedProtocol, PeerCertificates: rawChain(s.state.PeerCertificates),
+		ALPN: s.state.NegotiatedProtocol, ServerName: s.info.ServerName, PeerCertificates: rawChain(s.state.PeerCertificates),
 	}
-	ticket, err := s.cfg.Tickets.Seal(sess, s.random(), s.cfg.now())
+	ticket, err := s.cfg.Tickets.Seal(sess, s.random(), now)
+	if err == nil && len(ticket) > s.cfg.limits().Ticket {
+		err = fmt.Errorf("a ticket of %d bytes, over the limit of %d", len(ticket), s.cfg.limits().Ticket)
+	}
 	if err != nil {
-		return internalError(8, "NewSessionTicket", err)
+		s.note(trace.KindNote, 8, "NewSessionTicket", "reason", "no ticket for this session: "+err.Error())
+		return nil
 	}
-	return s.send(&wire.NewSessionTicket13{Lifetime: uint32(ticketLifetime / time.Second), AgeAdd: sess.AgeAdd, Nonce: nonce, Ticket: ticket}, 8)
+	lifetime := uint32(sess.Remaining(now) / time.Second)
+	if lifetime == 0 {
+		return nil // a ticket of no lifetime "indicates that the ticket should be discarded immediately"
+	}
+	return s.send(&wire.NewSessionTicket13{Lifetime: lifetime, AgeAdd: sess.AgeAdd, Nonce: nonce, Ticket: ticket}, 8)
 }
 
 // clientCanResume13 reports whether the client offered a PSK key exchange
@@ -212,7 +222,10 @@ func (b *base) keepsTickets() bool {
 }
 
 // readNewSessionTicket13 turns the server's ticket into a session to
-// resume later (RFC 8446 §4.6.1).
+// resume later (RFC 8446 §4.6.1). The session keeps the time its server was
+// authenticated: a ticket received on a resumed connection renews the
+// session, it does not extend its life. A ticket above the limits policy is
+// dropped: it could not be offered in a ClientHello.
 func (c *base) readNewSessionTicket13(k *secrets13, msg []byte) error {
 	nst := new(wire.NewSessionTicket13)
 	if err := parse(nst, msg, 8); err != nil {
@@ -226,13 +239,18 @@ func (c *base) readNewSessionTicket13(k *secrets13, msg []byte) error {
 	if lifetime == 0 || !c.keepsTickets() {
 		return nil
 	}
+	if max := c.cfg.limits().Ticket; len(nst.Ticket) > max {
+		c.note(trace.KindNote, 8, "NewSessionTicket", "reason",
+			fmt.Sprintf("a ticket of %d bytes, over the limit of %d: not kept", len(nst.Ticket), max))
+		return nil
+	}
 	suite := k.suite
 	now := c.cfg.now()
 	c.cfg.StoreSession(&session.State{
-		Version: suites.VersionTLS13, CipherSuite: suite.ID, CreatedAt: now, ReceivedAt: now, Lifetime: lifetime,
+		Version: suites.VersionTLS13, CipherSuite: suite.ID, CreatedAt: c.authenticatedAt, ReceivedAt: now, Lifetime: lifetime,
 		Secret: keys.ResumptionPSK(suite.Hash, k.resumption, nst.Nonce), AgeAdd: nst.AgeAdd,
 		Ticket: nst.Ticket, ALPN: c.state.NegotiatedProtocol, ServerName: c.cfg.ServerName,
-		Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains,
+		Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains, VerifiedUnder: c.verifiedUnder,
 	})
 	return nil
 }

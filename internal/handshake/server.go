@@ -49,7 +49,7 @@ func (s *Server) step(msg []byte) ([]Action, error) {
 	if msg == nil && s.state.Version == suites.VersionTLS13 && s.next != nil {
 		// RFC 8446 §5: the client's middlebox-compatibility
 		// ChangeCipherSpec is dropped (a bounded number of them).
-		return nil, s.s13.dropChangeCipherSpec()
+		return nil, s.dropChangeCipherSpec()
 	}
 	if s.next == nil {
 		if msg == nil {
@@ -108,6 +108,14 @@ func (s *Server) readClientHello(msg []byte) (serverState, error) {
 // chooseVersion picks TLS 1.2 from legacy_version (RFC 5246 Appendix E.1);
 // anything older is refused with protocol_version.
 func (s *Server) chooseVersion(ch *wire.ClientHello) (uint16, error) {
+	if ch.Version <= 0x0300 {
+		// RFC 8446 Appendix D.5: "Any endpoint receiving a Hello message
+		// with ClientHello.legacy_version ... set to 0x0300 MUST abort the
+		// handshake with a protocol_version alert", whatever
+		// supported_versions offers.
+		return 0, alert.Errorf(alert.ProtocolVersion, 1, "ClientHello",
+			"legacy_version %#04x is SSL 3.0 or older (RFC 8446 Appendix D.5)", ch.Version)
+	}
 	if ch.Extensions.Has(wire.ExtSupportedVersions) {
 		var vs wire.SupportedVersionsClient
 		if _, err := ch.Extensions.Decode(wire.ExtSupportedVersions, &vs); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/tlsflow/tlsflow/internal/kex"
 	"github.com/tlsflow/tlsflow/internal/keys"
 	"github.com/tlsflow/tlsflow/internal/record"
+	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
@@ -33,14 +34,15 @@ type server12 struct {
 	suite       *suites.Suite
 	keyShare    kex.KeyShare // ECDHE suites
 	certReq     *wire.CertificateRequest
-	clientKey   crypto.PublicKey // from a non-empty client Certificate
+	clientKey   crypto.PublicKey // from a non-empty client Certificate: CertificateVerify must prove it
 	master      []byte
 	clientWrite record.Cipher
 	serverWrite record.Cipher
 
 	resumed        bool
-	ticketPromised bool   // we acknowledged session_ticket: a NewSessionTicket goes before Finished
-	sessionID      []byte // sent in ServerHello: an echo when resuming, a fresh one to cache
+	session        *session.State // the session being resumed
+	ticketPromised bool           // we acknowledged session_ticket: a NewSessionTicket goes before Finished
+	sessionID      []byte         // sent in ServerHello: an echo when resuming, a fresh one to cache
 }
 
 // serve12 answers a ClientHello with the server's first flight, steps 2–4.
@@ -56,7 +58,9 @@ func (s *Server) serve12() (serverState, error) {
 			"ec_point_formats lacks the uncompressed format, which every peer must support (RFC 8422 §5.1.2)")
 	}
 	s.s12.ticketPromised = s.hello.Extensions.Has(wire.ExtSessionTicket) && !s.cfg.TicketsDisabled && s.cfg.Tickets != nil
-	if sess := s.resumable12(); sess != nil {
+	if sess, err := s.resumable12(); err != nil {
+		return nil, err
+	} else if sess != nil {
 		return s.resume12(sess)
 	}
 	if !s.s12.ticketPromised && s.cfg.SessionCache != nil {
@@ -311,7 +315,11 @@ func (s *Server) readClientKeyExchange(msg []byte) (serverState, error) {
 		return nil, internalError(5, "ClientKeyExchange", err)
 	}
 	s.s12.clientWrite, s.s12.serverWrite = cw, sw
-	if s.s12.clientKey != nil {
+	if len(s.state.PeerCertificates) > 0 {
+		// A client that sent a certificate proves it holds its key,
+		// whatever the ClientAuth policy (RFC 5246 §7.4.8): the chain
+		// alone proves nothing, and skipping this step would let anyone
+		// present anyone's certificate.
 		return (*Server).readClientCertificateVerify, nil
 	}
 	s.transcript.KeepBuffer(false)
@@ -385,16 +393,12 @@ func (s *Server) readClientFinished(msg []byte) (serverState, error) {
 	suite := s.s12.suite
 	want := keys.Finished12(suite.Hash, s.s12.master, keys.LabelClientFinished, s.transcript.Sum())
 	s.received(fin, msg, 7)
-	if !keys.Equal(want, fin.VerifyData) {
-		return nil, alert.Errorf(alert.DecryptError, 7, "Finished",
-			"the client's verify_data does not match our transcript: the handshake was tampered with, or the keys differ")
+	if err := s.verifyFinished(fin, want, "client"); err != nil {
+		return nil, err
 	}
-	s.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
 	s.finished12(fin.VerifyData)
-	if s.cfg.VerifyConnection != nil {
-		if err := s.cfg.VerifyConnection(s.state); err != nil {
-			return nil, alert.Errorf(alert.BadCertificate, 7, "Finished", "VerifyConnection rejected the connection: %w", err)
-		}
+	if err := s.verifyConnection(7, "Finished"); err != nil {
+		return nil, err
 	}
 	if !s.s12.resumed {
 		if err := s.sendServerFinished12(); err != nil {

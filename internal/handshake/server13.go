@@ -13,7 +13,6 @@ import (
 	"github.com/tlsflow/tlsflow/internal/kex"
 	"github.com/tlsflow/tlsflow/internal/keys"
 	"github.com/tlsflow/tlsflow/internal/record"
-	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
@@ -31,7 +30,6 @@ import (
 //	→ readClientFinished13                                    [7]
 type server13 struct {
 	secrets13
-	ccsDropped    int
 	sentCCS       bool
 	cookie        []byte // the HelloRetryRequest cookie the client must echo
 	hrrGroup      uint16
@@ -41,18 +39,7 @@ type server13 struct {
 	handshakeRead record.Cipher
 	app           appCiphers
 	binderPrefix  *keys.Transcript // the transcript before ClientHello2, for its PSK binder
-	resumed       *session.State
-	pskEarly      *keys.Schedule13 // the accepted PSK's early secret, made to check its binder
-	pskIdentity   int
-	pskPlain      bool // psk_ke: resumption without (EC)DHE
-}
-
-func (s *server13) dropChangeCipherSpec() error {
-	s.ccsDropped++
-	if s.ccsDropped > maxDroppedChangeCipherSpecs {
-		return alert.Errorf(alert.UnexpectedMessage, 6, "ChangeCipherSpec", "too many ChangeCipherSpec records in a TLS 1.3 handshake")
-	}
-	return nil
+	psk           *psk13           // the PSK accepted for the current ClientHello, if any
 }
 
 // serve13 answers a TLS 1.3 ClientHello: a HelloRetryRequest if no key
@@ -82,7 +69,7 @@ func (s *Server) serve13() (serverState, error) {
 	if err := s.acceptPSK13(); err != nil {
 		return nil, err
 	}
-	if s.s13.pskPlain && s.s13.resumed != nil {
+	if s.s13.psk != nil && s.s13.psk.plain {
 		return s.sendServerFlight13(nil)
 	}
 	share, group, err := s.chooseKeyShare()
@@ -195,7 +182,8 @@ func (s *Server) sendCompatCCS() {
 	s.sendChangeCipherSpec()
 }
 
-// readClientHello2 (step 1, retried): the second ClientHello must carry
+// readClientHello2 (step 1, retried): the second ClientHello must be the
+// first one but for what RFC 8446 §4.1.2 lets change (retry13.go), with
 // exactly one key share, for the group we asked for, and our cookie.
 func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 	ch := new(wire.ClientHello)
@@ -204,12 +192,8 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 	}
 	s.s13.binderPrefix = s.transcript.Clone()
 	s.received(ch, msg, 1)
-	first := s.hello
-	if ch.Random != first.Random || !bytes.Equal(ch.SessionID, first.SessionID) {
-		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the second ClientHello changed its random or session ID (RFC 8446 §4.1.2)")
-	}
-	if !contains(ch.CipherSuites, s.s13.suite.ID) {
-		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the second ClientHello no longer offers %s", s.s13.suite.Name)
+	if err := checkSecondClientHello(s.hello, ch); err != nil {
+		return nil, err
 	}
 	var cookie wire.Cookie
 	if found, err := ch.Extensions.Decode(wire.ExtCookie, &cookie); err != nil {
@@ -224,11 +208,6 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 	if len(shares) != 1 || shares[0].Group != s.s13.hrrGroup {
 		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello",
 			"the second ClientHello must carry one key share, for %s", suites.GroupName(s.s13.hrrGroup))
-	}
-	// pre_shared_key may be updated, not added or dropped (RFC 8446 §4.1.2).
-	if ch.Extensions.Has(wire.ExtPreSharedKey) != first.Extensions.Has(wire.ExtPreSharedKey) {
-		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello",
-			"the second ClientHello added or dropped pre_shared_key (RFC 8446 §4.1.2)")
 	}
 	s.hello, s.helloRaw = ch, msg
 	if err := s.readClientHelloExtensions(ch); err != nil {
@@ -245,11 +224,11 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 // EncryptedExtensions, CertificateRequest, Certificate and CertificateVerify
 // (step 3) and Finished (step 7).
 func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, error) {
-	sess, identity := s.s13.resumed, s.s13.pskIdentity
+	psk := s.s13.psk
 	var signer crypto.Signer
 	var err error
 	var scheme uint16
-	if sess == nil {
+	if psk == nil {
 		if signer, scheme, err = s.chooseSigner13(); err != nil {
 			return nil, err
 		}
@@ -271,21 +250,29 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		s.state.Group = share.Group
 		sh.Extensions.Add(wire.ExtKeyShare, &wire.KeyShareServerHello{Group: share.Group, KeyExchange: public})
 	}
-	if sess != nil {
-		sh.Extensions.Add(wire.ExtPreSharedKey, &wire.PreSharedKeyServerHello{SelectedIdentity: uint16(identity)})
+	s.authenticatedAt = s.cfg.now()
+	if psk != nil {
+		// The resumption is decided: only now does the session's client
+		// chain become the connection's peer (a PSK offered in a first
+		// ClientHello and dropped in the second leaves nothing behind).
+		sh.Extensions.Add(wire.ExtPreSharedKey, &wire.PreSharedKeyServerHello{SelectedIdentity: uint16(psk.identity)})
 		s.state.DidResume = true
+		s.authenticatedAt = psk.sess.CreatedAt
+		if psk.peer != nil {
+			s.state.PeerCertificates, s.state.VerifiedChains = psk.peer.Certificates, psk.peer.VerifiedChains
+		}
 	}
 	s.state.ServerRandom = sh.Random[:]
 	if err := s.send(sh, 2); err != nil {
 		return nil, err
 	}
 
-	if sess != nil {
-		s.s13.schedule = s.s13.pskEarly // made for the binder (RFC 8446 §7.1: one Early Secret per PSK)
+	if psk != nil {
+		s.s13.schedule = psk.early // made for the binder (RFC 8446 §7.1: one Early Secret per PSK)
+		psk.early = nil
 	} else {
 		s.s13.schedule = keys.NewSchedule13(s.s13.suite.Hash, nil)
 	}
-	s.s13.pskEarly = nil
 	read, write, err := s.handshakeSecrets13(&s.s13.secrets13, secret)
 	if err != nil {
 		return nil, internalError(2, "ServerHello", err)
@@ -299,7 +286,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		alpn := wire.ALPN{s.state.NegotiatedProtocol}
 		ee.Extensions.Add(wire.ExtALPN, &alpn)
 	}
-	if s.info.ServerName != "" && sess == nil {
+	if s.info.ServerName != "" && psk == nil {
 		// The name chose our certificate: an empty server_name says so
 		// (RFC 6066 §3, RFC 8446 §4.2); a resumption shows no certificate.
 		ee.Extensions.AddEmpty(wire.ExtServerName)
@@ -307,7 +294,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	if err := s.send(ee, 2); err != nil {
 		return nil, err
 	}
-	if sess == nil {
+	if psk == nil {
 		// A PSK authenticates the server; only a full handshake shows the
 		// certificate, and only then may it ask for the client's (RFC 8446 §4.3.2).
 		if s.cfg.ClientAuth.requests() {
@@ -441,18 +428,14 @@ func (s *Server) readClientFinished13(msg []byte) (serverState, error) {
 	}
 	want := keys.Finished13(s.s13.suite.Hash, s.s13.clientHandshake, s.transcript.Sum())
 	s.received(fin, msg, 7)
-	if !keys.Equal(want, fin.VerifyData) {
-		return nil, alert.Errorf(alert.DecryptError, 7, "Finished",
-			"the client's verify_data does not match our transcript: the handshake was tampered with, or the keys differ")
+	if err := s.verifyFinished(fin, want, "client"); err != nil {
+		return nil, err
 	}
-	s.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
 	if s.issuesTickets13() {
 		s.s13.resumption = s.s13.schedule.ResumptionMasterSecret(s.transcript.Sum())
 	}
-	if s.cfg.VerifyConnection != nil {
-		if err := s.cfg.VerifyConnection(s.state); err != nil {
-			return nil, alert.Errorf(alert.BadCertificate, 7, "Finished", "VerifyConnection rejected the connection: %w", err)
-		}
+	if err := s.verifyConnection(7, "Finished"); err != nil {
+		return nil, err
 	}
 	s.out = append(s.out, SetReadCipher{Cipher: s.s13.app.client})
 	s.complete = true

@@ -21,6 +21,10 @@ type State struct {
 	EarlyDataOffered bool
 	// PeerSignatureScheme is the scheme the peer signed with (0 if none).
 	PeerSignatureScheme uint16
+	// SessionID is the TLS 1.2 session ID under which a server's session
+	// cache keeps this connection's session, if it does (so a fatal alert
+	// can remove it, RFC 5246 §7.2.2).
+	SessionID []byte
 	// TLSUnique is the verify_data of the first Finished message of a TLS
 	// 1.2 handshake: the client's in a full handshake, the server's in an
 	// abbreviated one (RFC 5929 §3.1, "tls-unique"). Nil in TLS 1.3.

@@ -10,9 +10,13 @@ import (
 	"strings"
 )
 
-// downgradeTLS12 ends a TLS 1.2 ServerHello random from a server that could
-// have done TLS 1.3 (RFC 8446 §4.1.3).
-var downgradeTLS12 = [8]byte{'D', 'O', 'W', 'N', 'G', 'R', 'D', 0x01}
+// The downgrade sentinels end the ServerHello random of a server that could
+// have done TLS 1.3 and negotiates TLS 1.2 (…01) or TLS 1.1 and below
+// (…00) (RFC 8446 §4.1.3).
+var (
+	downgradeTLS12 = [8]byte{'D', 'O', 'W', 'N', 'G', 'R', 'D', 0x01}
+	downgradeTLS11 = [8]byte{'D', 'O', 'W', 'N', 'G', 'R', 'D', 0x00}
+)
 
 func contains[T comparable](list []T, v T) bool {
 	for _, x := range list {

@@ -65,6 +65,16 @@ type Policy struct {
 	EarlyDataSkip int
 }
 
+// HandshakeLimit is the most a handshake message of type msgType may declare
+// (the body, without its 4-byte header).
+func (p *Policy) HandshakeLimit(msgType uint8) int {
+	const certificate = 11 // HandshakeType certificate, RFC 8446 §4
+	if msgType == certificate {
+		return p.CertificateMessage
+	}
+	return p.HandshakeMessage
+}
+
 // Default is the policy every connection uses.
 var Default = Policy{
 	HandshakeMessage:   1 << 16,

@@ -1,23 +1,21 @@
 package record
 
-import "github.com/tlsflow/tlsflow/alert"
-
-// Default handshake message limits. A handshake header can declare up to
-// 2^24-1 bytes; nothing in TLS needs that much, so anything above the limit
-// for its type is refused before it is buffered.
-const (
-	defaultMaxHandshake = 1 << 16 // 65536
-	maxCertificate      = 1 << 18 // 262144: certificate chains are the big messages
-
-	handshakeHeaderLen = 4 // msg_type(1) length(3), RFC 8446 §4 / RFC 5246 §7.4
-	typeCertificate    = 11
+import (
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/limits"
 )
+
+// handshakeHeaderLen is msg_type(1) length(3), RFC 8446 §4 / RFC 5246 §7.4.
+// A header can declare up to 2^24-1 bytes; nothing in TLS needs that much,
+// so anything above the limits policy for its type is refused before it is
+// buffered.
+const handshakeHeaderLen = 4
 
 // HandshakeBuffer reassembles handshake messages from the payloads of
 // handshake records: a message may span records, and a record may carry
 // several messages (RFC 5246 §6.2.1, RFC 8446 §5.1). Add each payload, then
 // call Next until it reports no complete message. The zero value is ready to
-// use with the default limits.
+// use with limits.Default.
 type HandshakeBuffer struct {
 	buf   []byte // buffered bytes; buf[off:] is not yet returned
 	off   int
@@ -75,14 +73,11 @@ func (b *HandshakeBuffer) maxLen(msgType uint8) int {
 	if b.limit != nil {
 		return b.limit(msgType)
 	}
-	if msgType == typeCertificate {
-		return maxCertificate
-	}
-	return defaultMaxHandshake
+	return limits.Default.HandshakeLimit(msgType)
 }
 
-// SetLimit replaces the per-type limit on message body length; nil restores
-// the default: 65536 bytes, 262144 for Certificate (11).
+// SetLimit replaces the per-type limit on message body length (a
+// limits.Policy's HandshakeLimit); nil restores limits.Default.
 func (b *HandshakeBuffer) SetLimit(limit func(msgType uint8) int) { b.limit = limit }
 
 // Release drops the buffer if nothing is buffered, so that a connection

@@ -5,13 +5,8 @@ import (
 	"io"
 
 	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/limits"
 )
-
-// MaxEmptyRecords is how many empty application_data records in a row a
-// Reader skips before giving up. Empty records are legal (RFC 5246 §6.2.1,
-// RFC 8446 §5.1) but carry nothing, so an endless run of them is a peer
-// keeping us busy for free.
-const MaxEmptyRecords = 32
 
 // Reader reads records from a stream, checks their headers and unprotects
 // them with the current Cipher.
@@ -30,10 +25,13 @@ const MaxEmptyRecords = 32
 //
 // Empty records: an empty handshake, alert or change_cipher_spec record is
 // refused (unexpected_message; RFC 5246 §6.2.1 and RFC 8446 §5.1 forbid
-// sending them). Empty application_data records are skipped, up to
-// MaxEmptyRecords in a row; one more is an error (unexpected_message). With
-// RefuseEmptyApplicationData(true) even one is refused: before the
-// handshake is complete no application data may come at all.
+// sending them). Empty application_data records are legal but carry
+// nothing, so an endless run of them is a peer keeping us busy for free:
+// they are skipped, up to limits.Policy.EmptyRecords between two records
+// that carry application data (other records in between, an alert or a
+// KeyUpdate, do not start the count again); one more is an error
+// (unexpected_message). With RefuseEmptyApplicationData(true) even one is
+// refused: before the handshake is complete no application data may come.
 //
 // Errors that leave the stream out of step (I/O errors, bad headers, too
 // many empty records) are sticky: every later call returns them again. A
@@ -52,7 +50,8 @@ type Reader struct {
 	start, end int
 	high       int  // the most of buf used since it was taken: what to clear
 	hdrN       int  // header bytes read into hdr while there is no buf
-	empty      int  // empty records skipped in a row
+	empty      int  // empty records skipped since the last application data
+	maxEmpty   int  // how many may be
 	first      bool // no header read yet
 
 	version     uint16 // the legacy_record_version every header must carry; 0: any 3.x
@@ -62,8 +61,12 @@ type Reader struct {
 
 // NewReader returns a Reader of unprotected records (Plaintext(false)).
 func NewReader(r io.Reader) *Reader {
-	return &Reader{r: r, cipher: Plaintext(false), first: true}
+	return &Reader{r: r, cipher: Plaintext(false), first: true, maxEmpty: limits.Default.EmptyRecords}
 }
+
+// SetMaxEmptyRecords sets how many empty application_data records may come
+// between two that carry data (limits.Policy.EmptyRecords).
+func (r *Reader) SetMaxEmptyRecords(n int) { r.maxEmpty = n }
 
 // SetCipher switches to c for the records that follow.
 func (r *Reader) SetCipher(c Cipher) { r.cipher = c }
@@ -94,7 +97,9 @@ func (r *Reader) ReadRecord() (typ ContentType, payload []byte, err error) {
 			return 0, nil, err
 		}
 		if len(payload) > 0 {
-			r.empty = 0
+			if typ == ApplicationData {
+				r.empty = 0
+			}
 			return typ, payload, nil
 		}
 		if typ != ApplicationData {
@@ -107,9 +112,9 @@ func (r *Reader) ReadRecord() (typ ContentType, payload []byte, err error) {
 				"empty application_data record during the handshake")
 			return 0, nil, r.err
 		}
-		if r.empty++; r.empty > MaxEmptyRecords {
+		if r.empty++; r.empty > r.maxEmpty {
 			r.err = errorf(alert.UnexpectedMessage, ErrUnexpectedRecord,
-				"more than %d empty records in a row", MaxEmptyRecords)
+				"more than %d empty records without application data between them", r.maxEmpty)
 			return 0, nil, r.err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/limits"
 	"github.com/tlsflow/tlsflow/internal/record"
 )
 
@@ -133,19 +134,32 @@ func TestReaderTruncatedStreams(t *testing.T) {
 func TestReaderEmptyApplicationDataRecords(t *testing.T) {
 	empty := rec(record.ApplicationData, 0x0303, nil)
 	data := rec(record.ApplicationData, 0x0303, []byte("x"))
+	warning := rec(record.Alert, 0x0303, []byte{1, byte(alert.UserCanceled)})
+	max := limits.Default.EmptyRecords
 
-	// MaxEmptyRecords in a row are skipped, and the count starts again after data.
-	stream := concat(bytes.Repeat(empty, record.MaxEmptyRecords), data, bytes.Repeat(empty, record.MaxEmptyRecords), data)
+	// The limit of empty records between data records is fine, and the
+	// count starts again after data.
+	stream := concat(bytes.Repeat(empty, max), data, bytes.Repeat(empty, max), data)
 	r := record.NewReader(bytes.NewReader(stream))
 	for i := 0; i < 2; i++ {
 		if typ, payload, err := r.ReadRecord(); err != nil || typ != record.ApplicationData || string(payload) != "x" {
-			t.Fatalf("read %d: %s %q %v, want the data record after %d empty ones", i, typ, payload, err, record.MaxEmptyRecords)
+			t.Fatalf("read %d: %s %q %v, want the data record after %d empty ones", i, typ, payload, err, max)
 		}
 	}
 
 	// One more is an error.
-	r = record.NewReader(bytes.NewReader(concat(bytes.Repeat(empty, record.MaxEmptyRecords+1), data)))
+	r = record.NewReader(bytes.NewReader(concat(bytes.Repeat(empty, max+1), data)))
 	_, _, err := r.ReadRecord()
+	wantAlert(t, err, alert.UnexpectedMessage, record.ErrUnexpectedRecord)
+
+	// A record that is not application data (here a warning alert) does
+	// not start the count again: the limit is per data record, not per
+	// run, or a peer could interleave alerts to send empty records forever.
+	r = record.NewReader(bytes.NewReader(concat(bytes.Repeat(empty, max), warning, empty, data)))
+	if typ, _, err := r.ReadRecord(); err != nil || typ != record.Alert {
+		t.Fatalf("first record: %s, %v; want the alert", typ, err)
+	}
+	_, _, err = r.ReadRecord()
 	wantAlert(t, err, alert.UnexpectedMessage, record.ErrUnexpectedRecord)
 }
 

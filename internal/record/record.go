@@ -144,6 +144,14 @@ func errPayloadTooLong(n int) error {
 // checkContent13 applies the per-type rules RFC 8446 §5 sets for what one
 // record may carry, protected or not.
 func checkContent13(typ ContentType, content []byte) error {
+	if len(content) == 0 && typ != ApplicationData {
+		// §5.4: "Implementations MUST NOT send Handshake and Alert
+		// records that have a zero-length TLSInnerPlaintext.content; if
+		// such a message is received, the receiving implementation MUST
+		// terminate the connection with an unexpected_message alert."
+		return errorf(alert.UnexpectedMessage, ErrUnexpectedRecord,
+			"empty %s record (RFC 8446 §5.4: only application data may be empty)", typ)
+	}
 	switch typ {
 	case Alert:
 		// §5.1: alerts are neither fragmented nor coalesced.

@@ -23,11 +23,18 @@ type State struct {
 	// this ticket (RFC 8446 §4.6.1).
 	Secret         []byte
 	ExtendedMaster bool // TLS 1.2: the master secret came from RFC 7627
-	CreatedAt      time.Time
-	// Lifetime bounds the use of a TLS 1.3 ticket; AgeAdd obfuscates its age.
+	// CreatedAt is when the peer was authenticated: the full handshake
+	// that made the session. A resumption that renews the ticket keeps it,
+	// so a session lives MaxLifetime from there however often it is renewed.
+	CreatedAt time.Time
+	// Lifetime bounds the use of a ticket from ReceivedAt (the client's
+	// view of ticket_lifetime); AgeAdd obfuscates a TLS 1.3 ticket's age.
 	Lifetime time.Duration
 	AgeAdd   uint32
 	ALPN     string
+	// ServerName is the server_name of the full handshake: a session is
+	// resumed only under the same name (RFC 6066 §3).
+	ServerName string
 	// PeerCertificates is the peer's chain as it was authenticated in the
 	// full handshake (the server's for a client, the client's for a server).
 	PeerCertificates [][]byte
@@ -35,24 +42,46 @@ type State struct {
 	// Client side only, never encoded into a ticket:
 	Ticket         []byte // the opaque ticket to offer
 	SessionID      []byte // TLS 1.2 session ID to offer, when there is no ticket
-	ServerName     string
 	Certificates   []*x509.Certificate
 	VerifiedChains [][]*x509.Certificate
-	ReceivedAt     time.Time
+	// VerifiedUnder names what the chain was verified against (the
+	// client's trust anchors, see handshake.Config.TrustAnchors); nil if
+	// it was not verified.
+	VerifiedUnder any
+	ReceivedAt    time.Time
 }
 
-// Expired reports whether the session may no longer be used at now.
+// MaxLifetime is the longest a session may be resumed after its peer was
+// authenticated: the most RFC 8446 §4.6.1 allows a ticket ("Servers MUST
+// NOT use any value greater than 604800 seconds (7 days)"; clients "MUST
+// NOT cache tickets for longer than 7 days"), for both versions.
+const MaxLifetime = 7 * 24 * time.Hour
+
+// Expired reports whether the session may no longer be used at now:
+// MaxLifetime after CreatedAt, or after the ticket's own Lifetime from
+// ReceivedAt when a client has one.
 func (s *State) Expired(now time.Time) bool {
-	return s.Lifetime > 0 && now.Sub(s.CreatedAt) > s.Lifetime
+	if now.Sub(s.CreatedAt) > MaxLifetime {
+		return true
+	}
+	return s.Lifetime > 0 && !s.ReceivedAt.IsZero() && now.Sub(s.ReceivedAt) > s.Lifetime
+}
+
+// Remaining is how much longer than now the session may be used, counted
+// from CreatedAt: what a renewed ticket's lifetime may still promise.
+func (s *State) Remaining(now time.Time) time.Duration {
+	return max(0, MaxLifetime-now.Sub(s.CreatedAt))
 }
 
 // maxSessionSize bounds a decoded ticket's contents.
 const maxSessionSize = 1 << 17
 
-// Marshal encodes the fields a server needs back from a ticket.
-func (s *State) Marshal() []byte {
+// Marshal encodes the fields a server needs back from a ticket. It fails
+// when a field is longer than its length prefix (a peer chain over 16 MiB,
+// a 256-byte ALPN protocol): such a session gets no ticket.
+func (s *State) Marshal() ([]byte, error) {
 	// Sized up front: one allocation instead of a growing buffer.
-	size := 2 + 2 + 2 + 1 + len(s.Secret) + 1 + 8 + 4 + 4 + 1 + len(s.ALPN) + 3
+	size := 2 + 2 + 2 + 1 + len(s.Secret) + 1 + 8 + 4 + 4 + 1 + len(s.ALPN) + 2 + len(s.ServerName) + 3
 	for _, c := range s.PeerCertificates {
 		size += 3 + len(c)
 	}
@@ -70,12 +99,13 @@ func (s *State) Marshal() []byte {
 	b.AddUint32(uint32(s.Lifetime / time.Second))
 	b.AddUint32(s.AgeAdd)
 	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.ALPN)) })
+	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.ServerName)) })
 	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
 		for _, c := range s.PeerCertificates {
 			b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(c) })
 		}
 	})
-	return b.BytesOrPanic()
+	return b.Bytes()
 }
 
 var errSession = errors.New("session: malformed session state")
@@ -87,14 +117,15 @@ func Unmarshal(data []byte) (*State, error) {
 	}
 	s := &State{}
 	in := cryptobyte.String(data)
-	var secret, alpn, certs cryptobyte.String
+	var secret, alpn, name, certs cryptobyte.String
 	var ems uint8
 	var created uint64
 	var lifetime uint32
 	if !in.ReadUint16(&s.Version) || !in.ReadUint16(&s.CipherSuite) || !in.ReadUint16(&s.Group) ||
 		!in.ReadUint8LengthPrefixed(&secret) || len(secret) == 0 || !in.ReadUint8(&ems) || ems > 1 ||
 		!in.ReadUint64(&created) || !in.ReadUint32(&lifetime) || !in.ReadUint32(&s.AgeAdd) ||
-		!in.ReadUint8LengthPrefixed(&alpn) || !in.ReadUint24LengthPrefixed(&certs) || !in.Empty() {
+		!in.ReadUint8LengthPrefixed(&alpn) || !in.ReadUint16LengthPrefixed(&name) ||
+		!in.ReadUint24LengthPrefixed(&certs) || !in.Empty() {
 		return nil, errSession
 	}
 	for !certs.Empty() {
@@ -109,5 +140,6 @@ func Unmarshal(data []byte) (*State, error) {
 	s.CreatedAt = time.Unix(int64(created), 0)
 	s.Lifetime = time.Duration(lifetime) * time.Second
 	s.ALPN = string(alpn)
+	s.ServerName = string(name)
 	return s, nil
 }

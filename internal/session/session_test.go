@@ -11,12 +11,16 @@ import (
 func sampleState() *State {
 	return &State{Version: 0x0303, CipherSuite: 0xc02b, Group: 0x001d, Secret: bytes.Repeat([]byte{7}, 32),
 		CreatedAt: time.Unix(1_800_000_000, 0), Lifetime: 7 * 24 * time.Hour, AgeAdd: 0xdeadbeef,
-		ALPN: "h2", PeerCertificates: [][]byte{{1, 2, 3}, {4}}}
+		ALPN: "h2", ServerName: "example.com", PeerCertificates: [][]byte{{1, 2, 3}, {4}}}
 }
 
 func TestStateRoundTripsThroughMarshal(t *testing.T) {
 	in := sampleState()
-	out, err := Unmarshal(in.Marshal())
+	enc, err := in.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Unmarshal(enc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +30,10 @@ func TestStateRoundTripsThroughMarshal(t *testing.T) {
 }
 
 func TestUnmarshalRejectsEveryTruncationAndTrailingBytes(t *testing.T) {
-	enc := sampleState().Marshal()
+	enc, err := sampleState().Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < len(enc); i++ {
 		if _, err := Unmarshal(enc[:i]); err == nil {
 			t.Fatalf("a %d-byte prefix of a %d-byte state decoded", i, len(enc))
@@ -118,5 +125,40 @@ func TestCacheIsBoundedAndEvictsLeastRecentlyUsed(t *testing.T) {
 	c.Put("0", nil)
 	if _, ok := c.Get("0"); ok {
 		t.Error("Put(nil) did not delete")
+	}
+}
+
+// A session whose fields do not fit the ticket encoding gets no ticket:
+// Seal fails instead of panicking (a client chain over 2^24-1 bytes).
+func TestSealFailsForASessionThatDoesNotFit(t *testing.T) {
+	var k Keys
+	s := sampleState()
+	s.PeerCertificates = [][]byte{make([]byte, 1<<24)}
+	if ticket, err := k.Seal(s, nil, time.Now()); err == nil {
+		t.Fatalf("Seal = %d bytes, nil; want an error", len(ticket))
+	}
+}
+
+// Expired counts from CreatedAt, the original authentication, and from
+// ReceivedAt for a client's ticket lifetime.
+func TestExpiredCountsFromTheAuthenticationAndTheTicket(t *testing.T) {
+	t0 := time.Unix(1_800_000_000, 0)
+	for _, tc := range []struct {
+		name string
+		s    State
+		at   time.Duration
+		want bool
+	}{
+		{"fresh", State{CreatedAt: t0}, time.Hour, false},
+		{"at MaxLifetime", State{CreatedAt: t0}, MaxLifetime, false},
+		{"past MaxLifetime", State{CreatedAt: t0}, MaxLifetime + time.Second, true},
+		{"renewed ticket, old authentication", State{CreatedAt: t0, ReceivedAt: t0.Add(6 * 24 * time.Hour), Lifetime: MaxLifetime},
+			8 * 24 * time.Hour, true},
+		{"ticket lifetime over", State{CreatedAt: t0, ReceivedAt: t0, Lifetime: time.Hour}, 2 * time.Hour, true},
+		{"ticket lifetime not over", State{CreatedAt: t0, ReceivedAt: t0, Lifetime: time.Hour}, 30 * time.Minute, false},
+	} {
+		if got := tc.s.Expired(t0.Add(tc.at)); got != tc.want {
+			t.Errorf("%s: Expired = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -127,7 +127,10 @@ func (k *Keys) Seal(s *State, random io.Reader, now time.Time) ([]byte, error) {
 	if random == nil {
 		random = rand.Reader
 	}
-	plain := s.Marshal()
+	plain, err := s.Marshal()
+	if err != nil {
+		return nil, err
+	}
 	out := make([]byte, nameLen+nonceLen, nameLen+nonceLen+len(plain)+key.aead.Overhead())
 	copy(out, key.name[:])
 	if _, err := io.ReadFull(random, out[nameLen:]); err != nil {
