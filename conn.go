@@ -15,6 +15,7 @@ import (
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/handshake"
 	"github.com/tlsflow/tlsflow/internal/record"
+	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/trace"
 )
 
@@ -40,6 +41,10 @@ type Conn struct {
 
 	engine      handshake.Engine             // during the handshake
 	interrupted atomic.Pointer[interruption] // why HandshakeContext closed the connection
+
+	// sessions are the client's sessions this connection offered and
+	// stored, so that a fatal alert can take them out of the cache.
+	sessions struct{ offered, stored atomic.Pointer[session.State] }
 
 	in struct {
 		sync.Mutex

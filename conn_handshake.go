@@ -215,6 +215,9 @@ func (c *Conn) applyLocked(actions []handshake.Action) error {
 func (c *Conn) handshakeFailed(err error) error {
 	err = c.interruptedError(err)
 	c.diagnose(err)
+	if endedByFatalAlert(err) {
+		c.forgetSessions()
+	}
 	var ae *alert.Error
 	if errors.As(err, &ae) && !ae.Received {
 		c.out.Lock()
@@ -381,8 +384,12 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 			key := c.sessionKey()
 			if cs, ok := cache.Get(key); ok && cs != nil {
 				hc.Session = cs.state
+				c.sessions.offered.Store(cs.state)
 			}
-			hc.StoreSession = func(s *session.State) { cache.Put(key, &ClientSessionState{s}) }
+			hc.StoreSession = func(s *session.State) {
+				c.sessions.stored.Store(s)
+				cache.Put(key, &ClientSessionState{s})
+			}
 		}
 		if cfg.GetClientCertificate != nil {
 			hc.GetClientCertificate = c.getClientCertificate

@@ -106,6 +106,9 @@ func (c *Conn) readFailed(err error) {
 		return
 	}
 	c.in.err = err
+	if endedByFatalAlert(err) {
+		c.forgetSessions()
+	}
 	if c.handshakeDone.Load() && err != io.EOF {
 		// During the handshake, handshakeFailed traces the error; after
 		// it, this is the one place a connection ends.

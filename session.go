@@ -3,6 +3,8 @@ package tlsflow
 import (
 	"errors"
 
+	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/handshake"
 	"github.com/tlsflow/tlsflow/internal/session"
 )
 
@@ -47,6 +49,52 @@ func (l *lruClientCache) Put(key string, cs *ClientSessionState) {
 		return
 	}
 	l.c.Put(key, cs.state)
+}
+
+// forgetSessions removes this connection's sessions from the caches, after
+// a fatal alert: "any connection terminated with a fatal alert MUST NOT be
+// resumed" (RFC 5246 §7.2.2). A client drops the session it offered and any
+// it stored, if the cache still holds them; a TLS 1.2 server drops the
+// session it keeps by session ID. A server's tickets cannot be called back:
+// they are self-contained, and the client that holds one drops it itself.
+// The rule is TLS 1.2's; tlsflow applies it to TLS 1.3 sessions too (a
+// fresh handshake costs little next to resuming after a failure).
+func (c *Conn) forgetSessions() {
+	if c.isClient {
+		cache := c.config.ClientSessionCache
+		if cache == nil {
+			return
+		}
+		key := c.sessionKey()
+		cs, ok := cache.Get(key)
+		if !ok || cs == nil {
+			return
+		}
+		if cs.state == c.sessions.offered.Load() || cs.state == c.sessions.stored.Load() {
+			cache.Put(key, nil)
+		}
+		return
+	}
+	if st := c.engineOrFinalState(); st != nil && len(st.SessionID) > 0 {
+		c.config.serverSessions().cache.Put(string(st.SessionID), nil)
+	}
+}
+
+func (c *Conn) engineOrFinalState() *handshake.State {
+	if c.engine != nil {
+		return c.engine.State()
+	}
+	return c.state
+}
+
+// endedByFatalAlert reports whether err ends the connection with a fatal
+// alert, sent or received (not a close, a warning, or the network failing).
+func endedByFatalAlert(err error) bool {
+	var ae *alert.Error
+	if !errors.As(err, &ae) || ae.Local || ae.Warning {
+		return false
+	}
+	return ae.Alert != alert.CloseNotify
 }
 
 // serverSessionCacheSize bounds the TLS 1.2 sessions a server keeps by
