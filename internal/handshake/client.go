@@ -38,7 +38,8 @@ func NewClient(cfg *Config) *Client {
 	return c
 }
 
-func (c *Client) Start() ([]Action, error) {
+func (c *Client) Start() (_ []Action, err error) {
+	defer catchPanic(&err)
 	hello, err := c.buildClientHello()
 	if err != nil {
 		return nil, err
@@ -58,7 +59,13 @@ func (c *Client) HandleMessage(msg []byte) ([]Action, error) { return c.step(msg
 
 func (c *Client) HandleChangeCipherSpec() ([]Action, error) { return c.step(nil) }
 
-func (c *Client) step(msg []byte) ([]Action, error) {
+func (c *Client) step(msg []byte) (_ []Action, err error) {
+	defer func() {
+		if err != nil {
+			c.next, c.out = nil, nil
+		}
+	}()
+	defer catchPanic(&err)
 	if msg == nil && c.state.Version == suites.VersionTLS13 && c.next != nil {
 		// RFC 8446 §5: a ChangeCipherSpec during the handshake is the
 		// peer's middlebox compatibility; drop it (a bounded number).

@@ -156,6 +156,9 @@ func fuzzEngine(t *testing.T, s side, variants []variant, data []byte) {
 // ChangeCipherSpec.
 func checkPeerFault(t *testing.T, s side, eng Engine, in input, actions []Action, err error) {
 	t.Helper()
+	if pe := (*PanicError)(nil); errors.As(err, &pe) {
+		t.Fatalf("%s consuming %s: the engine panicked: %v\n%s", s, in, pe.Value, pe.Stack)
+	}
 	var ae *alert.Error
 	if !errors.As(err, &ae) {
 		t.Fatalf("%s consuming %s: error %v is not an *alert.Error", s, in, err)

@@ -71,7 +71,8 @@ func (p *post13) UpdateKeys(requestPeer bool) ([]Action, error) {
 
 // handlePostHandshake takes a client's NewSessionTicket and either side's
 // KeyUpdate.
-func (b *base) handlePostHandshake(k *secrets13, msg []byte) ([]Action, error) {
+func (b *base) handlePostHandshake(k *secrets13, msg []byte) (_ []Action, err error) {
+	defer catchPanic(&err)
 	isServer := b.side == trace.Server
 	if !isServer && len(msg) > 0 && wire.HandshakeType(msg[0]) == wire.TypeNewSessionTicket && b.state.Version == suites.VersionTLS13 {
 		return nil, b.readNewSessionTicket13(k, msg)
@@ -129,7 +130,8 @@ func nextTrafficSecret(s *suites.Suite, secret *[]byte) {
 
 // updateKeys sends a KeyUpdate under the current key and switches our
 // writes to the next traffic secret.
-func (b *base) updateKeys(k *secrets13, isServer, requestPeer bool) ([]Action, error) {
+func (b *base) updateKeys(k *secrets13, isServer, requestPeer bool) (_ []Action, err error) {
+	defer catchPanic(&err)
 	if b.state.Version != suites.VersionTLS13 || !b.complete {
 		return nil, alert.Errorf(alert.InternalError, 8, "KeyUpdate", "KeyUpdate needs a completed TLS 1.3 handshake")
 	}

@@ -45,7 +45,13 @@ func (s *Server) HandleMessage(msg []byte) ([]Action, error) { return s.step(msg
 
 func (s *Server) HandleChangeCipherSpec() ([]Action, error) { return s.step(nil) }
 
-func (s *Server) step(msg []byte) ([]Action, error) {
+func (s *Server) step(msg []byte) (_ []Action, err error) {
+	defer func() {
+		if err != nil {
+			s.next, s.out = nil, nil
+		}
+	}()
+	defer catchPanic(&err)
 	if msg == nil && s.state.Version == suites.VersionTLS13 && s.next != nil {
 		// RFC 8446 §5: the client's middlebox-compatibility
 		// ChangeCipherSpec is dropped (a bounded number of them).
