@@ -417,6 +417,22 @@ var unimplementedFlags = map[string]string{
 	"-retain-only-sha256-client-cert": "client certificate hashing",
 	"-expect-sha256-client-cert":      "client certificate hashing",
 	"-reverify-on-resume":             "re-verification on resumption",
+	// Flags new at BoringSSL a0689af29e8e (after the Go-pinned f51d8b099832).
+	"-new-rpk-credential": "raw public keys (RFC 7250)", "-accepted-peer-cert-types": "raw public keys (RFC 7250)",
+	"-available-client-cert-types": "raw public keys (RFC 7250)",
+	"-new-psk-credential":          "external PSKs",
+	"-cnsa1-202603":                "compliance policies", "-cnsa2-202603": "compliance policies",
+	"-cert-properties":              "certificate properties (trust anchor IDs)",
+	"-available-trust-anchors":      "trust anchor IDs",
+	"-key-shares":                   "choosing which groups get a key share (tlsflow sends one, for its first group)",
+	"-no-key-shares":                "choosing which groups get a key share (tlsflow sends one, for its first group)",
+	"-server-supported-groups-hint": "a hint of the server's groups for the key shares",
+	"-curves-flags":                 "equal-preference groups on a server",
+	"-request-server-padding":       "the server padding extension", "-server-supports-padding": "the server padding extension",
+	"-reject-unusable-ech-config": "ECH",
+	"-no-legacy-server-connect":   "refusing TLS 1.2 servers without renegotiation_info (tlsflow accepts them, RFC 5746 §4.1)",
+	"-cbc-record-splitting":       "CBC suites",
+	"-use-exporter-between-reads": "renegotiation",
 }
 
 // cutPrefix removes "-prefix" from a flag name when followed by "-",

@@ -279,7 +279,7 @@ func (w *watchingCache) stored() int {
 func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, obs *observer, clock func() time.Time) error {
 	var cert *tlsflow.Certificate
 	if s.certFile != "" || s.keyFile != "" {
-		c, err := tlsflow.LoadX509KeyPair(s.certFile, s.keyFile)
+		c, err := loadKeyPair("-key-file", s.certFile, s.keyFile)
 		if err != nil {
 			return fmt.Errorf("-cert-file/-key-file: %w", err)
 		}
@@ -502,7 +502,7 @@ func loadCredentials(list []credential, server, verifyPrefs bool) ([]tlsflow.Cer
 		case c.certFile == "" || c.keyFile == "":
 			return nil, fmt.Errorf("-new-x509-credential %d: needs -cert-file and -key-file", i)
 		}
-		cert, err := tlsflow.LoadX509KeyPair(c.certFile, c.keyFile)
+		cert, err := loadKeyPair("-key-file", c.certFile, c.keyFile)
 		if err != nil {
 			return nil, fmt.Errorf("-new-x509-credential %d: %w", i, err)
 		}
