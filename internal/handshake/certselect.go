@@ -241,7 +241,9 @@ func (s *Server) certificateCandidates() ([]*Certificate, error) {
 	if s.cfg.GetCertificate != nil {
 		cert, err := s.cfg.GetCertificate(s.info)
 		if err != nil {
-			return nil, alert.Errorf(alert.HandshakeFailure, 3, "Certificate", "GetCertificate: %w", err)
+			// The application's callback failed, not the client:
+			// internal_error, as crypto/tls and BoringSSL send.
+			return nil, alert.Errorf(alert.InternalError, 3, "Certificate", "GetCertificate: %w", err)
 		}
 		if cert != nil {
 			s.candidates = []*Certificate{cert}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/limits"
 	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/suites"
@@ -86,7 +87,7 @@ func TestServerResumptionDecision(t *testing.T) {
 		{name: "a client certificate now required", sess: good12(), ems: true, sni: "a.example", auth: RequireAnyClientCert, want: "requires a client certificate"},
 		{name: "the client chain verifies", sess: withClient, ems: true, sni: "a.example", auth: RequireAndVerifyClientCert, cas: f.ca.Pool},
 		{name: "the client chain no longer verifies", sess: withClient, ems: true, sni: "a.example", auth: RequireAndVerifyClientCert, cas: otherCA.Pool, want: "no longer verifies"},
-		{name: "the stored chain is over the limits", sess: with(func(s *session.State) { s.PeerCertificates = make([][]byte, 17) }), ems: true, sni: "a.example", want: "more than the limit"},
+		{name: "the stored chain is over the limits", sess: with(func(s *session.State) { s.PeerCertificates = make([][]byte, limits.Default.ChainCertificates+1) }), ems: true, sni: "a.example", want: "more than the limit"},
 		{name: "TLS 1.3, another suite of the same hash (RFC 8446 §4.2.11)", version: suites.VersionTLS13, suite: suites.TLS_CHACHA20_POLY1305_SHA256,
 			sess: with(func(s *session.State) { s.Version, s.CipherSuite = suites.VersionTLS13, suite13 }), sni: "a.example"},
 		{name: "TLS 1.3, a suite of another hash", version: suites.VersionTLS13, suite: suites.TLS_AES_256_GCM_SHA384,

@@ -186,6 +186,12 @@ func (s *Server) readClientHelloExtensions(ch *wire.ClientHello) error {
 		return fail("application_layer_protocol_negotiation", err)
 	}
 	info.SupportedProtos = alpn
+	// A server does not choose its certificate by the client's
+	// certificate_authorities, but a malformed list is still malformed.
+	var cas wire.CertificateAuthorities
+	if _, err := ch.Extensions.Decode(wire.ExtCertificateAuthorities, &cas); err != nil {
+		return fail("certificate_authorities", err)
+	}
 	if !bytes.Contains(ch.CompressionMethods, []byte{0}) {
 		return alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the client does not offer the null compression method")
 	}

@@ -79,7 +79,7 @@ func (p *Policy) HandshakeLimit(msgType uint8) int {
 var Default = Policy{
 	HandshakeMessage:   1 << 16,
 	CertificateMessage: 1 << 18,
-	ChainCertificates:  16,
+	ChainCertificates:  64, // BoGo's LargeMessage sends 51; OpenSSL verifies to depth 100
 	ChainBytes:         1 << 17,
 	RSABits:            8192,
 	Ticket:             1 << 14,
