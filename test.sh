@@ -34,7 +34,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   # answer "no" up front so the install never waits at a prompt.
   echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+  # Only what is missing, nothing it merely recommends (systemd, avahi,
+  # printer helpers...), and nothing already installed is upgraded.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends --no-upgrade "${missing[@]}"
 fi
 
 if [ -n "$(gofmt -l .)" ]; then
