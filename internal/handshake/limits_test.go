@@ -57,8 +57,8 @@ func TestPeerChainLimits(t *testing.T) {
 		{"ChainBytes", small, repeat(3), ""},
 		{"ChainBytes+1", small, append(repeat(2), append(append([]byte(nil), leaf...), 0)), "bad_certificate: bytes"},
 		{"RSABits leaf", limits.Default, [][]byte{fakeRSACert(t, limits.Default.RSABits)}, ""},
-		{"RSABits+1 leaf", limits.Default, [][]byte{fakeRSACert(t, limits.Default.RSABits + 1)}, "unsupported_certificate: RSA key of 8193 bits"},
-		{"RSABits+1 intermediate", limits.Default, [][]byte{leaf, fakeRSACert(t, limits.Default.RSABits + 1)}, "unsupported_certificate: certificate 1"},
+		{"RSABits+1 leaf", limits.Default, [][]byte{fakeRSACert(t, limits.Default.RSABits+1)}, "unsupported_certificate: RSA key of 8193 bits"},
+		{"RSABits+1 intermediate", limits.Default, [][]byte{leaf, fakeRSACert(t, limits.Default.RSABits+1)}, "unsupported_certificate: certificate 1"},
 		{"empty", limits.Default, nil, "bad_certificate: empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
