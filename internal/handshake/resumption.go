@@ -44,7 +44,10 @@ func (s *Server) mayResume(sess *session.State, version uint16, suite *suites.Su
 	case sess.ServerName != s.info.ServerName:
 		// RFC 6066 §3: "A server that implements this extension MUST NOT
 		// accept the request to resume the session if the server_name
-		// extension contains a different name."
+		// extension contains a different name." TLS 1.3 no longer asks
+		// it, but allows it (RFC 8446 §4.6.1: "if a server implementation
+		// declines all PSK identities with different SNI values, these two
+		// values are always the same"): one rule for both versions.
 		return reject("the session was made for server name " + quoteName(sess.ServerName) + ", this ClientHello asks for " + quoteName(s.info.ServerName))
 	case s.cfg.ClientAuth.requires() && len(sess.PeerCertificates) == 0:
 		return reject("this server now requires a client certificate, and the session has none")
