@@ -206,16 +206,27 @@ func IntermediateTemplate(cn string) *x509.Certificate {
 	return t
 }
 
-// IssuedByKeyless returns a certificate for pub made from tmpl that names
-// parent as its issuer but is signed with some other key: the signature
-// cannot verify, which is what a chain through a keyless (fake) CA key
-// looks like.
-func IssuedByKeyless(parent *x509.Certificate, tmpl *x509.Certificate, pub crypto.PublicKey) ([]byte, error) {
-	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
+// IssuedBy returns a certificate for pub made from tmpl that names parent
+// as its issuer but is signed with signer, whatever parent's key: with a
+// parent whose key is fake, the signature cannot verify, which is what a
+// chain through a keyless CA looks like. ForgeSignature then gives it a
+// signature of the length parent's key expects.
+func IssuedBy(parent *x509.Certificate, tmpl *x509.Certificate, pub crypto.PublicKey, signer crypto.Signer) ([]byte, error) {
 	p := *parent
-	p.PublicKey, p.PublicKeyAlgorithm = other.Public(), x509.ECDSA
-	return x509.CreateCertificate(rand.Reader, tmpl, &p, pub, other)
+	p.PublicKey = signer.Public()
+	return x509.CreateCertificate(rand.Reader, tmpl, &p, pub, signer)
+}
+
+// ForgeSignature replaces a certificate's signature by n random bytes, the
+// first of them zero (so that, as a number, it stays below an RSA modulus
+// of n bytes and a verifier does the whole computation before it fails).
+func ForgeSignature(der []byte, n int) ([]byte, error) {
+	var c certificate
+	if rest, err := asn1.Unmarshal(der, &c); err != nil || len(rest) != 0 {
+		return nil, fmt.Errorf("testpeer: certificate does not parse: %v", err)
+	}
+	sig := Random(n)
+	sig[0] = 0
+	c.Signature = asn1.BitString{Bytes: sig, BitLength: 8 * n}
+	return asn1.Marshal(c)
 }

@@ -207,13 +207,12 @@ func (p *Peer) ClientHandshake12(o *ClientOptions) error {
 	if err := p.MasterSecret12(preMaster, p.ExtendedMaster); err != nil {
 		return err
 	}
-	if req != nil && o.Signer != nil {
-		scheme := chooseScheme(o.Signer.Public(), req.SignatureAlgorithms, false)
-		sig, err := signature.Sign(o.Signer, scheme, nil, p.Transcript.Buffer())
-		if err != nil {
-			return err
-		}
-		if err := p.sendScripted(&o.Script, &wire.CertificateVerify{SignatureScheme: scheme, Signature: sig}); err != nil {
+	if req != nil && len(o.Chain) > 0 {
+		// Without a Signer the signature is random bytes (a key the peer
+		// cannot hold); Script.Skip leaves the message out altogether.
+		cv := &wire.CertificateVerify{}
+		cv.SignatureScheme, cv.Signature = p.sign(o.Signer, o.Chain, req.SignatureAlgorithms, false, p.Transcript.Buffer())
+		if err := p.sendScripted(&o.Script, cv); err != nil {
 			return err
 		}
 	}
@@ -347,8 +346,12 @@ func (p *Peer) ClientHandshake13(o *ClientOptions) error {
 		}
 	}
 	var psk []byte
-	if sh.Extensions.Has(wire.ExtPreSharedKey) && o.PSK != nil {
-		p.DidResume, psk = true, o.PSK.Secret
+	offered := o.PSK
+	if p.HelloRetry != nil && o.SecondPSK != nil {
+		offered = o.SecondPSK
+	}
+	if sh.Extensions.Has(wire.ExtPreSharedKey) && offered != nil {
+		p.DidResume, psk = true, offered.Secret
 	}
 	p.StartSchedule13(psk)
 	if err := p.HandshakeKeys13(shared); err != nil {
@@ -447,7 +450,11 @@ func (p *Peer) retry13(o *ClientOptions, hrr *wire.ServerHello, raw []byte) (map
 	if o.SecondHello != nil {
 		o.SecondHello(&ch)
 	}
-	if err := p.bindPSK(&ch, o.PSK); err != nil {
+	psk := o.PSK
+	if o.SecondPSK != nil {
+		psk = o.SecondPSK
+	}
+	if err := p.bindPSK(&ch, psk); err != nil {
 		return nil, err
 	}
 	p.ClientHello2 = &ch

@@ -93,10 +93,13 @@ type ClientOptions struct {
 	NoTicketRequest bool
 	// Resume12 offers a TLS 1.2 session (its ticket, else its session ID).
 	Resume12 *Session12
-	// PSK is offered in pre_shared_key (TLS 1.3), with its binder.
-	PSK *PSK
+	// PSK is offered in pre_shared_key (TLS 1.3), with its binder;
+	// SecondPSK, if set, takes its place after a HelloRetryRequest.
+	PSK       *PSK
+	SecondPSK *PSK
 	// Chain answers a CertificateRequest (an empty chain is an empty
-	// Certificate); with Signer a CertificateVerify follows, signed by it.
+	// Certificate); a non-empty one is followed by a CertificateVerify
+	// signed by Signer, or holding random bytes without one.
 	Chain  [][]byte
 	Signer crypto.Signer
 	// SecondHello may change the ClientHello sent after a
