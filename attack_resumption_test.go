@@ -82,8 +82,8 @@ func dialAndRead(t *testing.T, addr string, cfg *tlsflow.Config) (tlsflow.Connec
 }
 
 var (
-	untrustedOnce sync.Once
-	untrustedSelfSigned     tlsflow.Certificate
+	untrustedOnce       sync.Once
+	untrustedSelfSigned tlsflow.Certificate
 )
 
 // selfSignedCert is a self-signed certificate for localhost that no
@@ -493,4 +493,3 @@ func TestTLS12SessionEndedByAFatalAlertIsNotResumed(t *testing.T) {
 		})
 	}
 }
-
