@@ -215,4 +215,3 @@ func TestHostnameErrorsDoNotWriteToSharedCertificates(t *testing.T) {
 		}
 	}
 }
-
