@@ -74,11 +74,12 @@ func TestConcurrentKeyUpdatesKeepBothDirectionsInStep(t *testing.T) {
 			c := sharedCerts()
 			cli, srv := flowPair(t, &tlsflow.Config{RootCAs: c.ca.Pool, ServerName: "localhost"},
 				&tlsflow.Config{Certificates: []tlsflow.Certificate{flowCert(c.ecdsa)}})
-			deadline := time.Now().Add(60 * time.Second)
+			deadline := time.Now().Add(30 * time.Second)
 			cli.SetDeadline(deadline)
 			srv.SetDeadline(deadline)
 
 			var wg sync.WaitGroup
+			var stop sync.Once
 			errs := make(chan error, 6)
 			run := func(name string, f func() error) {
 				wg.Add(1)
@@ -86,6 +87,8 @@ func TestConcurrentKeyUpdatesKeepBothDirectionsInStep(t *testing.T) {
 					defer wg.Done()
 					if err := f(); err != nil {
 						errs <- fmt.Errorf("%s: %w", name, err)
+						// The first failure ends the test: unblock the rest at once.
+						stop.Do(func() { cli.NetConn().Close(); srv.NetConn().Close() })
 					}
 				}()
 			}

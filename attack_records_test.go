@@ -133,7 +133,8 @@ func (w *writeSizes) Write(b []byte) (int, error) {
 // TestHugeWriteIsStreamed: Conn.Write of 100 MB seals and sends the data
 // a bounded piece at a time: no single write to the network above 256
 // KiB, and no buffer anywhere near the size of the data (less than 16 MB
-// allocated while writing). Everything arrives intact.
+// allocated while writing, counted as TotalAlloc, so that a collection
+// during the write cannot hide a large buffer). Everything arrives intact.
 func TestHugeWriteIsStreamed(t *testing.T) {
 	const size = 100 << 20
 	a, b := loopbackPair(t)
@@ -183,8 +184,12 @@ func TestHugeWriteIsStreamed(t *testing.T) {
 	if m := counted.max.Load(); m > 256<<10 {
 		t.Errorf("a single write to the network of %d bytes; want none above 256 KiB", m)
 	}
-	if extra := after.TotalAlloc - before.TotalAlloc; extra > 16<<20 {
-		t.Errorf("writing 100 MB allocated %d MB; want less than 16 MB", extra>>20)
+	bound := uint64(16 << 20)
+	if raceEnabled {
+		bound = 48 << 20 // sync.Pool drops buffers under the race detector
+	}
+	if extra := after.TotalAlloc - before.TotalAlloc; extra > bound {
+		t.Errorf("writing 100 MB allocated %d MB; want less than %d MB", extra>>20, bound>>20)
 	}
 }
 
