@@ -315,6 +315,68 @@ func TestRenewedTicketKeepsTheOriginalAuthenticationTime(t *testing.T) {
 	}
 }
 
+// TestRenewedTicketCarriesTheOriginalTime: the ticket a server issues on
+// a resumed connection holds the time of the full handshake, not of the
+// resumption (RFC 8446 §4.6.1: a ticket's lifetime bounds the use of the
+// original authentication). Opened with the server's ticket key.
+func TestRenewedTicketCarriesTheOriginalTime(t *testing.T) {
+	key := [32]byte{4, 5, 6}
+	for _, v := range versions {
+		t.Run(v.name, func(t *testing.T) {
+			clock := &fakeClock{now: time.Now()}
+			t0 := clock.Now()
+			srv := tlsflowServerConfig(v.v)
+			srv.Time = clock.Now
+			if err := srv.SetSessionTicketKeys([][32]byte{key}); err != nil {
+				t.Fatal(err)
+			}
+			p, done := hostileClient(t, srv, handshakeAndWrite)
+			err := clientHandshake(p, v.v, nil)
+			if err == nil && v.v == tlsflow.VersionTLS13 {
+				_, err = p.ReadApplicationData()
+			}
+			if verr := victimErr(t, done); err != nil || verr != nil {
+				t.Fatalf("full handshake at t0: %v (server: %v)", err, verr)
+			}
+			o := &testpeer.ClientOptions{}
+			if v.v == tlsflow.VersionTLS12 {
+				o.Resume12 = p.Session12()
+			} else {
+				o.PSK = p.Tickets13[0].Offer()
+			}
+			clock.Advance(6 * 24 * time.Hour)
+			p, done = hostileClient(t, srv, handshakeAndWrite)
+			err = clientHandshake(p, v.v, o)
+			if err == nil && v.v == tlsflow.VersionTLS13 {
+				_, err = p.ReadApplicationData()
+			}
+			if verr := victimErr(t, done); err != nil || verr != nil || !p.DidResume {
+				t.Fatalf("resumption at t0+6d: %v (server: %v, resumed %v)", err, verr, p.DidResume)
+			}
+			var renewed []byte
+			switch {
+			case v.v == tlsflow.VersionTLS12 && p.Ticket12 != nil:
+				renewed = p.Ticket12.Ticket
+			case v.v == tlsflow.VersionTLS13 && len(p.Tickets13) > 0:
+				renewed = p.Tickets13[0].Ticket
+			}
+			if len(renewed) == 0 {
+				return // no renewal, nothing to check
+			}
+			var keys session.Keys
+			keys.Set([][32]byte{key}, clock.Now())
+			st := keys.Open(renewed, clock.Now())
+			if st == nil {
+				t.Fatal("the renewed ticket does not open with the server's key")
+			}
+			if st.CreatedAt.Unix() != t0.Unix() {
+				t.Errorf("the ticket renewed at t0+6d says it was created %v after t0; want t0, the time of the full handshake",
+					st.CreatedAt.Sub(t0.Truncate(time.Second)))
+			}
+		})
+	}
+}
+
 var (
 	abOnce sync.Once
 	abLeaf *pki.Leaf
