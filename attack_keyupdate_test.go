@@ -11,14 +11,22 @@ import (
 	"github.com/tlsflow/tlsflow"
 )
 
-// keyUpdateRounds is how many KeyUpdates each side starts, each with data
-// written after it, while another writer and a reader run.
-const keyUpdateRounds = 1500
+// keyUpdateRounds is how many KeyUpdates each key updater starts, each
+// with data written after it, while another writer and a reader run;
+// keyUpdaters is how many such goroutines each side has.
+const (
+	keyUpdateRounds = 2500
+	keyUpdaters     = 2
+	writers         = keyUpdaters + 1
+)
 
 // frame is one self-checking message: writer id, sequence number, length,
-// then length bytes that follow from the sequence number.
+// then length bytes that follow from the sequence number. Frames are small
+// (at most 200 bytes), so the whole test fits in the loopback buffers:
+// what it checks is the order of keys, not how a writer blocked on a full
+// network waits for a reader.
 func frame(writer byte, seq int) []byte {
-	n := seq*37%3000 + 1
+	n := seq*37%200 + 1
 	b := make([]byte, 7+n)
 	b[0] = writer
 	binary.BigEndian.PutUint32(b[1:5], uint32(seq))
@@ -29,18 +37,26 @@ func frame(writer byte, seq int) []byte {
 	return b
 }
 
-// readFrames reads until both writers' rounds frames arrived, each in
+// readFrames reads until every writer's rounds frames arrived, each in
 // order and intact.
 func readFrames(c *tlsflow.Conn, rounds int) error {
-	next := [2]int{}
-	for next[0] < rounds || next[1] < rounds {
+	next := make([]int, writers)
+	done := func() bool {
+		for _, n := range next {
+			if n < rounds {
+				return false
+			}
+		}
+		return true
+	}
+	for !done() {
 		hdr := make([]byte, 7)
 		if _, err := io.ReadFull(c, hdr); err != nil {
 			return fmt.Errorf("reading (frames so far %v): %w", next, err)
 		}
 		w, seq, n := hdr[0], int(binary.BigEndian.Uint32(hdr[1:5])), int(binary.BigEndian.Uint16(hdr[5:7]))
-		if w > 1 || seq != next[w] {
-			return fmt.Errorf("frame from writer %d with sequence %d, want %d: the stream is corrupted", w, seq, next[w%2])
+		if int(w) >= writers || seq != next[w] {
+			return fmt.Errorf("frame from writer %d with sequence %d: the stream is corrupted (frames so far %v)", w, seq, next)
 		}
 		body := make([]byte, n)
 		if _, err := io.ReadFull(c, body); err != nil {
@@ -80,7 +96,7 @@ func TestConcurrentKeyUpdatesKeepBothDirectionsInStep(t *testing.T) {
 
 			var wg sync.WaitGroup
 			var stop sync.Once
-			errs := make(chan error, 6)
+			errs := make(chan error, 2*(writers+1))
 			run := func(name string, f func() error) {
 				wg.Add(1)
 				go func() {
@@ -97,20 +113,22 @@ func TestConcurrentKeyUpdatesKeepBothDirectionsInStep(t *testing.T) {
 				c    *tlsflow.Conn
 			}{{"client", cli}, {"server", srv}} {
 				c := side.c
-				run(side.name+" key updater", func() error {
-					for i := range keyUpdateRounds {
-						if err := c.KeyUpdate(true); err != nil {
-							return fmt.Errorf("KeyUpdate %d: %w", i, err)
+				for k := range keyUpdaters {
+					run(fmt.Sprintf("%s key updater %d", side.name, k), func() error {
+						for i := range keyUpdateRounds {
+							if err := c.KeyUpdate(true); err != nil {
+								return fmt.Errorf("KeyUpdate %d: %w", i, err)
+							}
+							if _, err := c.Write(frame(byte(k), i)); err != nil {
+								return fmt.Errorf("write %d: %w", i, err)
+							}
 						}
-						if _, err := c.Write(frame(0, i)); err != nil {
-							return fmt.Errorf("write %d: %w", i, err)
-						}
-					}
-					return nil
-				})
+						return nil
+					})
+				}
 				run(side.name+" writer", func() error {
 					for i := range keyUpdateRounds {
-						if _, err := c.Write(frame(1, i)); err != nil {
+						if _, err := c.Write(frame(keyUpdaters, i)); err != nil {
 							return fmt.Errorf("write %d: %w", i, err)
 						}
 					}
