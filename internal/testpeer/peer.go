@@ -13,6 +13,17 @@
 // ServerHandshake13) whose every message a Script can change, leave out or
 // precede with others. After a flow the script can go on sending records.
 //
+// For example, a client whose certificate carries a key the server cannot
+// parse, and which leaves CertificateVerify out:
+//
+//	p := testpeer.New(conn, testpeer.Client)
+//	err := p.ClientHandshake12(&testpeer.ClientOptions{
+//		Chain:  chain, // testpeer.CertWithSPKI(ca, tmpl, testpeer.Ed448SPKI())
+//		Script: testpeer.Script{Skip: testpeer.SkipType(wire.TypeCertificateVerify)},
+//	})
+//	// err is the *AlertError the server answered with (or nil, and
+//	// p.ExpectAlert reads on).
+//
 // A Peer is for one goroutine. It never checks what the other side should
 // check for it: a flow accepts whatever it receives as long as it can carry
 // on, so that the test, not the peer, decides what counts as a failure.
