@@ -72,12 +72,17 @@ func runClients() int {
 				return
 			}
 			conn := c.(*tlsflow.Conn)
-			b := []byte{byte(i)}
-			if _, err := conn.Write(b); err == nil {
-				_, err = io.ReadFull(conn, b)
+			// The echo lands in its own buffer, primed with another value,
+			// so a read that fails or returns the wrong byte shows.
+			sent, echoed := []byte{byte(i)}, []byte{^byte(i)}
+			_, err = conn.Write(sent)
+			if err == nil {
+				_, err = io.ReadFull(conn, echoed)
 			}
-			if err != nil || b[0] != byte(i) {
-				failed.Add(1)
+			if err != nil || echoed[0] != sent[0] {
+				if failed.Add(1) == 1 {
+					fmt.Printf("echo on connection %d: sent %d, got %d, error %v\n", i, sent[0], echoed[0], err)
+				}
 			}
 			conns[i] = conn
 		}(i)
