@@ -146,10 +146,10 @@ func TestServerAcceptsTheAllowedChangesToTheSecondClientHello(t *testing.T) {
 
 // TestUnusablePSKInTheSecondClientHelloLeavesNoClientCertificate: the
 // first ClientHello offers a valid PSK, from a session whose client sent
-// a certificate, and no usable key share: HelloRetryRequest. The second
-// offers only a PSK the server does not know (a binder of the right
-// form), so the handshake is a full one; with RequestClientCert the
-// client sends an empty Certificate. The connection then has no client
+// a certificate, then a PSK the server does not know, and no usable key
+// share: HelloRetryRequest. The second keeps only the unknown PSK (it may
+// drop PSKs, RFC 8446 §4.1.2), so the handshake is a full one; with
+// RequestClientCert the client sends an empty Certificate. The connection then has no client
 // certificate: the first hello's session's chain must not stay behind in
 // ConnectionState.PeerCertificates (RFC 8446 §4.1.2: the server
 // negotiates on the second ClientHello).
@@ -157,24 +157,38 @@ func TestUnusablePSKInTheSecondClientHelloLeavesNoClientCertificate(t *testing.T
 	cfg := tlsflowServerConfig(0)
 	cfg.ClientAuth = tlsflow.RequestClientCert
 	p, done := hostileClient(t, cfg, handshakeAndWrite)
-	err := p.ClientHandshake13(&testpeer.ClientOptions{Chain: sharedCerts().client.Chain, Signer: sharedCerts().client.Key})
+	err := p.ClientHandshake13(&testpeer.ClientOptions{ServerName: "localhost", Chain: sharedCerts().client.Chain, Signer: sharedCerts().client.Key})
 	if err == nil {
 		_, err = p.ReadApplicationData()
 	}
 	if verr := victimErr(t, done); err != nil || verr != nil || len(p.Tickets13) == 0 {
 		t.Fatalf("session with a client certificate: %v (server: %v)", err, verr)
 	}
-	valid := p.Tickets13[0].Offer()
-	unknown := &testpeer.PSK{Identity: testpeer.Random(40), Secret: testpeer.Random(valid.Hash.Size()), Hash: valid.Hash}
+	ticket := p.Tickets13[0]
+	unknown := &testpeer.PSK{Identity: testpeer.Random(40), Secret: testpeer.Random(ticket.Offer().Hash.Size()), Hash: ticket.Offer().Hash}
 
 	var state tlsflow.ConnectionState
-	p, done = hostileClient(t, cfg, func(c *tlsflow.Conn) error {
+	handshakeAndKeepState := func(c *tlsflow.Conn) error {
 		err := handshakeAndWrite(c)
 		state = c.ConnectionState()
 		return err
-	})
+	}
+	// First the session as it is, through a HelloRetryRequest: it resumes,
+	// with its client chain. So the server does take it in a first
+	// ClientHello, and what follows tests what it leaves behind.
+	p, done = hostileClient(t, cfg, handshakeAndKeepState)
 	o := retryOptions()
-	o.PSK, o.SecondPSK = valid, unknown
+	o.PSK = ticket.Offer()
+	err = p.ClientHandshake13(o)
+	if verr := victimErr(t, done); err != nil || verr != nil || !state.DidResume || len(state.PeerCertificates) == 0 {
+		t.Fatalf("resuming the session: client %v, server %v, resumed %v with %d client certificates; want it resumed with its chain",
+			err, verr, state.DidResume, len(state.PeerCertificates))
+	}
+
+	state = tlsflow.ConnectionState{}
+	p, done = hostileClient(t, cfg, handshakeAndKeepState)
+	o = retryOptions()
+	o.PSK, o.AlsoPSK, o.SecondPSK = ticket.Offer(), unknown, unknown
 	err = p.ClientHandshake13(o) // no Chain: an empty Certificate
 	if verr := victimErr(t, done); err != nil || verr != nil {
 		t.Fatalf("hostile client %v, server %v; want a completed full handshake", err, verr)

@@ -165,6 +165,11 @@ func TestTenThousandConnections(t *testing.T) {
 	if line != want {
 		t.Errorf("clients report %q; want %q", line, want)
 	}
+	// A client can read its echo a moment before the server's Write
+	// returns and counts it.
+	for wait := time.Now().Add(5 * time.Second); echoed.Load() < concurrentConns && time.Now().Before(wait); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if got := echoed.Load(); got != concurrentConns {
 		t.Errorf("the server echoed on %d connections; want %d", got, concurrentConns)
 	}

@@ -295,7 +295,7 @@ func (p *Peer) ClientHandshake13(o *ClientOptions) error {
 		return err
 	}
 	o.Script.mutate(ch)
-	if err := p.bindPSK(ch, o.PSK); err != nil {
+	if err := p.bindPSK(ch, o.PSK, o.AlsoPSK); err != nil {
 		return err
 	}
 	p.ClientHello, p.ClientRandom = ch, ch.Random[:]
@@ -467,13 +467,16 @@ func (p *Peer) retry13(o *ClientOptions, hrr *wire.ServerHello, raw []byte) (map
 // bindPSK adds psk as the last extension of ch, with its binder over the
 // transcript so far and ch up to the binders (RFC 8446 §4.2.11.2). Without
 // a PSK it does nothing (an extension a script added stays as it is).
-func (p *Peer) bindPSK(ch *wire.ClientHello, psk *PSK) error {
-	if psk == nil {
-		return nil
+func (p *Peer) bindPSK(ch *wire.ClientHello, psks ...*PSK) error {
+	var offer wire.PreSharedKeyClientHello
+	for _, psk := range psks {
+		if psk != nil {
+			offer.Identities = append(offer.Identities, wire.PSKIdentity{Identity: psk.Identity, ObfuscatedTicketAge: psk.ObfuscatedTicketAge})
+			offer.Binders = append(offer.Binders, make([]byte, psk.Hash.Size()))
+		}
 	}
-	offer := wire.PreSharedKeyClientHello{
-		Identities: []wire.PSKIdentity{{Identity: psk.Identity, ObfuscatedTicketAge: psk.ObfuscatedTicketAge}},
-		Binders:    [][]byte{make([]byte, psk.Hash.Size())},
+	if len(offer.Identities) == 0 {
+		return nil
 	}
 	RemoveExtension(ch, wire.ExtPreSharedKey)
 	ch.Extensions.Add(wire.ExtPreSharedKey, offer)
@@ -481,7 +484,13 @@ func (p *Peer) bindPSK(ch *wire.ClientHello, psk *PSK) error {
 	if err != nil {
 		return err
 	}
-	offer.Binders[0] = p.binder(psk, raw[:len(raw)-offer.BindersLen()])
+	i := 0
+	for _, psk := range psks {
+		if psk != nil {
+			offer.Binders[i] = p.binder(psk, raw[:len(raw)-offer.BindersLen()])
+			i++
+		}
+	}
 	RemoveExtension(ch, wire.ExtPreSharedKey)
 	ch.Extensions.Add(wire.ExtPreSharedKey, offer)
 	return nil

@@ -93,9 +93,11 @@ type ClientOptions struct {
 	NoTicketRequest bool
 	// Resume12 offers a TLS 1.2 session (its ticket, else its session ID).
 	Resume12 *Session12
-	// PSK is offered in pre_shared_key (TLS 1.3), with its binder;
-	// SecondPSK, if set, takes its place after a HelloRetryRequest.
+	// PSK is offered in pre_shared_key (TLS 1.3), with its binder, and
+	// AlsoPSK after it in the first ClientHello; SecondPSK, if set, takes
+	// their place after a HelloRetryRequest.
 	PSK       *PSK
+	AlsoPSK   *PSK
 	SecondPSK *PSK
 	// Chain answers a CertificateRequest (an empty chain is an empty
 	// Certificate); a non-empty one is followed by a CertificateVerify
