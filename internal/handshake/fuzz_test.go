@@ -124,8 +124,10 @@ func encodeFuzzInputs(prefix, variantIndex int, ins []input) []byte {
 // addSeeds seeds with real handshakes: for each variant and each prefix,
 // the real inputs that follow (stale in any later run, since every run has
 // fresh keys, and the server fresh randoms, which is what makes them
-// interesting), and each of those alone.
+// interesting), and each of those alone; and messages at the limits
+// (addLimitSeeds, fuzz_limits_test.go).
 func addSeeds(f *testing.F, s side, variants []variant) {
+	addLimitSeeds(f, s, variants)
 	for vi, v := range variants {
 		cli, srv := fuzzConfigs(f, v)
 		cv := newConversation(f, cli, srv)
