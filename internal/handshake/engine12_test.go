@@ -588,6 +588,10 @@ func TestClient12RefusesUnexpectedMessageInEachState(t *testing.T) {
 		{"abbreviated/readServerChangeCipherSpec", resumed, 2, 6, []string{"ChangeCipherSpec"}},
 		{"abbreviated/readServerFinished", resumed, 3, 7, []string{"Finished"}},
 		{"abbreviated/established", resumed, 4, -1, nil},
+		{"auth/readNewSessionTicket12", ticketsAuth, 5, 7, []string{"NewSessionTicket"}},
+		{"abbreviated-auth/readNewSessionTicket12", resumedAuth, 1, 7, []string{"NewSessionTicket"}},
+		{"by-session-ID/readServerChangeCipherSpec", resumedByID, 1, 6, []string{"ChangeCipherSpec"}},
+		{"by-session-ID/readServerFinished", resumedByID, 2, 7, []string{"Finished"}},
 	})
 }
 
@@ -603,6 +607,9 @@ func TestServer12RefusesUnexpectedMessageInEachState(t *testing.T) {
 		{"abbreviated/readClientChangeCipherSpec", resumed, 1, 6, []string{"ChangeCipherSpec"}},
 		{"abbreviated/readClientFinished", resumed, 2, 7, []string{"Finished"}},
 		{"abbreviated/established", resumed, 3, -1, nil},
+		{"abbreviated-auth/readClientChangeCipherSpec", resumedAuth, 1, 6, []string{"ChangeCipherSpec"}},
+		{"by-session-ID/readClientChangeCipherSpec", resumedByID, 1, 6, []string{"ChangeCipherSpec"}},
+		{"by-session-ID/readClientFinished", resumedByID, 2, 7, []string{"Finished"}},
 	})
 }
 

@@ -230,6 +230,11 @@ func TestClient13RefusesUnexpectedMessageInEachState(t *testing.T) {
 		{"resumed/readEncryptedExtensions", tls13Resumed, 2, 2, []string{"EncryptedExtensions", "ChangeCipherSpec"}},
 		{"resumed/readServerFinished13", tls13Resumed, 3, 7, []string{"Finished", "ChangeCipherSpec"}},
 		{"resumed/established", tls13Resumed, 5, 8, []string{"KeyUpdate", "NewSessionTicket"}},
+		{"retried-auth/readCertificateRequestOrCertificate13", tls13RetryAuth, 4, 3, []string{"Certificate", "CertificateRequest", "ChangeCipherSpec"}},
+		{"retried-auth/established", tls13RetryAuth, 9, 8, []string{"KeyUpdate", "NewSessionTicket"}},
+		{"retried-resumed/readServerHello", tls13RetryResumed, 2, 2, []string{"ServerHello", "ChangeCipherSpec"}},
+		{"retried-resumed/readServerFinished13", tls13RetryResumed, 4, 7, []string{"Finished", "ChangeCipherSpec"}},
+		{"psk_ke/readEncryptedExtensions", tls13PSKOnly, 2, 2, []string{"EncryptedExtensions", "ChangeCipherSpec"}},
 	})
 }
 
@@ -244,5 +249,10 @@ func TestServer13RefusesUnexpectedMessageInEachState(t *testing.T) {
 		{"retried/readClientFinished13", tls13Retry, 3, 7, []string{"Finished", "ChangeCipherSpec"}},
 		{"resumed/readClientFinished13", tls13Resumed, 1, 7, []string{"Finished", "ChangeCipherSpec"}},
 		{"resumed/established", tls13Resumed, 3, 8, []string{"KeyUpdate"}},
+		{"retried-auth/readClientCertificate13", tls13RetryAuth, 3, 5, []string{"Certificate", "ChangeCipherSpec"}},
+		{"retried-auth/readClientCertificateVerify13", tls13RetryAuth, 4, 5, []string{"CertificateVerify", "ChangeCipherSpec"}},
+		{"retried-resumed/readClientHello2", tls13RetryResumed, 1, 1, []string{"ClientHello", "ChangeCipherSpec"}},
+		{"retried-resumed/readClientFinished13", tls13RetryResumed, 3, 7, []string{"Finished", "ChangeCipherSpec"}},
+		{"psk_ke/readClientFinished13", tls13PSKOnly, 1, 7, []string{"Finished", "ChangeCipherSpec"}},
 	})
 }
