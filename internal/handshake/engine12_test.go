@@ -8,9 +8,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	mathrand "math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/keys"
@@ -340,8 +343,15 @@ func (v variant) configs(t testing.TB) (cli, srv *Config) {
 	srv.ClientAuth = v.clientAuth
 	srv.ClientCANames = [][]byte{f.ca.Cert.RawSubject}
 	srv.VerifyPeer = verifier(f.ca.Pool, x509.ExtKeyUsageClientAuth, "")
+	// The ticket keys, and the session ID a server caches, are the same in
+	// every run: a ticket or session ID in a fuzz seed then names a
+	// session of ours in a later run too, and the fuzzer's ClientHellos
+	// reach the resumption decision (resumption.go) with a real session.
 	if v.tickets {
 		srv.Tickets = new(session.Keys)
+		if err := srv.Tickets.Set([][32]byte{{'t', 'l', 's', 'f', 'l', 'o', 'w', ' ', 't', 'i', 'c', 'k', 'e', 't'}}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if v.sessionIDs {
 		srv.SessionCache = session.NewCache(8)
@@ -353,6 +363,7 @@ func (v variant) configs(t testing.TB) (cli, srv *Config) {
 		first.resume = false
 		c1, s1 := first.configs(t)
 		s1.Tickets, s1.SessionCache = srv.Tickets, srv.SessionCache
+		s1.Rand = fixedRand() // the session ID it caches
 		c1.StoreSession = func(s *session.State) { cli.Session = s }
 		newConversation(t, c1, s1).runToEnd(t)
 		if cli.Session == nil || len(cli.Session.Ticket) == 0 && len(cli.Session.SessionID) == 0 {
@@ -360,6 +371,11 @@ func (v variant) configs(t testing.TB) (cli, srv *Config) {
 		}
 	}
 	return cli, srv
+}
+
+// fixedRand is a random stream that is the same in every run.
+func fixedRand() io.Reader {
+	return mathrand.NewChaCha8([32]byte{'t', 'l', 's', 'f', 'l', 'o', 'w'})
 }
 
 // realInputs lists what each side consumes in a real handshake of each

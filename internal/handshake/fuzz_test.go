@@ -3,7 +3,6 @@ package handshake
 import (
 	"encoding/binary"
 	"errors"
-	mathrand "math/rand/v2"
 	"testing"
 
 	"github.com/tlsflow/tlsflow/alert"
@@ -37,6 +36,10 @@ import (
 // (fuzzConfigs), so its legacy_session_id is the same too, and a server
 // message of a seed still echoes it: without that, no input could take
 // the client past the echo check of a ServerHello or HelloRetryRequest.
+// Likewise the server's ticket keys, and the session ID a server caches,
+// are the same in every run (variant.configs): a seed's ClientHello offers
+// a session of ours, and the fuzzer reaches the resumption decision (and
+// in TLS 1.3 the binder check) with it.
 
 var (
 	fuzzVariants12 = []variant{ecdhe, rsaKex, ecdheRSA, tickets, resumed}
@@ -56,7 +59,7 @@ var (
 // that a NewSessionTicket goes through all of the client's checks.
 func fuzzConfigs(t testing.TB, v variant) (cli, srv *Config) {
 	cli, srv = v.configs(t)
-	cli.Rand = mathrand.NewChaCha8([32]byte{'t', 'l', 's', 'f', 'l', 'o', 'w'})
+	cli.Rand = fixedRand()
 	cli.StoreSession = func(*session.State) {}
 	return cli, srv
 }
@@ -404,4 +407,23 @@ func checkPostHandshakeStep(t *testing.T, cv *conversation, s side, in input, ac
 		t.Fatalf("after answering a KeyUpdate, %s writes what the peer cannot read", s)
 	}
 	return true
+}
+
+// TestFuzzSeedClientHelloResumesInALaterRun holds the fuzz harness to what
+// the server targets rely on: a ClientHello from one run (a seed) offers
+// a session the server of another run resumes, so that the fuzzer, which
+// mutates it, reaches the resumption decision with a session of ours.
+func TestFuzzSeedClientHelloResumesInALaterRun(t *testing.T) {
+	for _, v := range []variant{resumed, resumedAuth, resumedByID, tls13Resumed, tls13PSKOnly} {
+		t.Run(v.name, func(t *testing.T) {
+			cli, srv := fuzzConfigs(t, v)
+			seed, _ := newConversation(t, cli, srv).runUntil(t, serverSide, 0)
+			cli, srv = fuzzConfigs(t, v)
+			cv := newConversation(t, cli, srv)
+			cv.runUntil(t, serverSide, 0)
+			if _, err := feed(cv.server, seed); err != nil || !cv.server.State().DidResume {
+				t.Fatalf("the earlier run's ClientHello: err = %v, resumed %v; want it resumed", err, cv.server.State().DidResume)
+			}
+		})
+	}
 }
