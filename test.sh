@@ -64,6 +64,8 @@ if [ $# -eq 0 ]; then
     ./internal/record:FuzzReader ./internal/record:FuzzHandshakeBuffer
     ./internal/handshake:FuzzServer12 ./internal/handshake:FuzzClient12
     ./internal/handshake:FuzzServer13 ./internal/handshake:FuzzClient13
+    ./internal/handshake:FuzzServerResumption12 ./internal/handshake:FuzzClientResumption12
+    ./internal/handshake:FuzzServerResumption13 ./internal/handshake:FuzzClientResumption13
     ./internal/handshake:FuzzPostHandshake13
     ./trace:FuzzReadJSONLines
   )

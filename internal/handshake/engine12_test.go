@@ -8,9 +8,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	mathrand "math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/keys"
@@ -261,7 +264,15 @@ type variant struct {
 	serverCert func(*fixtures) *Certificate
 	clientAuth ClientAuth
 	tickets    bool // the server issues session tickets (RFC 5077, RFC 8446 §4.6.1)
-	resume     bool // the client offers the ticket of an earlier full handshake
+	// sessionIDs has the TLS 1.2 server keep its sessions in a
+	// SessionCache; with tickets off, a resumption is by session ID.
+	sessionIDs bool
+	// resume: the client offers the session of an earlier full handshake
+	// of the same variant, against the same server keys and cache.
+	resume bool
+	// pskOnly enables psk_ke on both sides (Config.PSKWithoutECDHE): a TLS
+	// 1.3 resumption without a fresh (EC)DHE exchange (RFC 8446 §4.2.9).
+	pskOnly bool
 	// clientGroups and serverGroups replace suites.DefaultGroups() if set.
 	clientGroups, serverGroups []uint16
 }
@@ -289,6 +300,25 @@ var (
 	resumed = variant{name: "abbreviated handshake resuming a ticket",
 		version: suites.VersionTLS12, suite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, tickets: true, resume: true}
+
+	// ticketsAuth is the full handshake that makes the session resumedAuth
+	// resumes: client auth, and a ticket that carries the client's chain.
+	ticketsAuth = variant{name: "ECDHE-ECDSA with client auth issuing a session ticket",
+		version: suites.VersionTLS12, suite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, clientAuth: RequireAndVerifyClientCert, tickets: true}
+	// resumedAuth resumes a ticket whose session had client auth: the
+	// server checks the client chain in the ticket again, and renews the
+	// ticket (RFC 5077 §3.1, Figure 2).
+	resumedAuth = variant{name: "abbreviated handshake resuming a ticket of a client-auth session",
+		version: suites.VersionTLS12, suite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, clientAuth: RequireAndVerifyClientCert,
+		tickets: true, resume: true}
+	// resumedByID resumes a client-auth session the server keeps in its
+	// SessionCache, by session ID (RFC 5246 §7.3): no ticket either way.
+	resumedByID = variant{name: "abbreviated handshake resuming a client-auth session by session ID",
+		version: suites.VersionTLS12, suite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, clientAuth: RequireAndVerifyClientCert,
+		sessionIDs: true, resume: true}
 )
 
 func (v variant) configs(t testing.TB) (cli, srv *Config) {
@@ -306,28 +336,46 @@ func (v variant) configs(t testing.TB) (cli, srv *Config) {
 	}
 	cli, srv = common(v.clientGroups), common(v.serverGroups)
 	cli.ServerName = serverName
+	cli.PSKWithoutECDHE, srv.PSKWithoutECDHE = v.pskOnly, v.pskOnly
 	cli.VerifyPeer = verifier(f.ca.Pool, x509.ExtKeyUsageServerAuth, serverName)
 	cli.Certificates = []*Certificate{f.cli}
 	srv.Certificates = []*Certificate{v.serverCert(f)}
 	srv.ClientAuth = v.clientAuth
 	srv.ClientCANames = [][]byte{f.ca.Cert.RawSubject}
 	srv.VerifyPeer = verifier(f.ca.Pool, x509.ExtKeyUsageClientAuth, "")
+	// The ticket keys, and the session ID a server caches, are the same in
+	// every run: a ticket or session ID in a fuzz seed then names a
+	// session of ours in a later run too, and the fuzzer's ClientHellos
+	// reach the resumption decision (resumption.go) with a real session.
 	if v.tickets {
 		srv.Tickets = new(session.Keys)
+		if err := srv.Tickets.Set([][32]byte{{'t', 'l', 's', 'f', 'l', 'o', 'w', ' ', 't', 'i', 'c', 'k', 'e', 't'}}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v.sessionIDs {
+		srv.SessionCache = session.NewCache(8)
 	}
 	if v.resume {
-		// A full handshake with the same server keys gives the ticket.
+		// A full handshake with the same server keys (or cache) gives the
+		// session.
 		first := v
 		first.resume = false
 		c1, s1 := first.configs(t)
-		s1.Tickets = srv.Tickets
+		s1.Tickets, s1.SessionCache = srv.Tickets, srv.SessionCache
+		s1.Rand = fixedRand() // the session ID it caches
 		c1.StoreSession = func(s *session.State) { cli.Session = s }
 		newConversation(t, c1, s1).runToEnd(t)
-		if cli.Session == nil || len(cli.Session.Ticket) == 0 {
-			t.Fatal("the first handshake gave no session ticket to resume")
+		if cli.Session == nil || len(cli.Session.Ticket) == 0 && len(cli.Session.SessionID) == 0 {
+			t.Fatal("the first handshake gave no session ticket or session ID to resume")
 		}
 	}
 	return cli, srv
+}
+
+// fixedRand is a random stream that is the same in every run.
+func fixedRand() io.Reader {
+	return mathrand.NewChaCha8([32]byte{'t', 'l', 's', 'f', 'l', 'o', 'w'})
 }
 
 // realInputs lists what each side consumes in a real handshake of each
@@ -365,12 +413,27 @@ var realInputs12 = map[string][2][]string{
 		{"ServerHello", "Certificate", "ServerKeyExchange", "ServerHelloDone", "ChangeCipherSpec", "Finished"},
 		{"ClientHello", "ClientKeyExchange", "ChangeCipherSpec", "Finished"},
 	},
+	ticketsAuth.name: {
+		{"ServerHello", "Certificate", "ServerKeyExchange", "CertificateRequest", "ServerHelloDone", "NewSessionTicket", "ChangeCipherSpec", "Finished"},
+		{"ClientHello", "Certificate", "ClientKeyExchange", "CertificateVerify", "ChangeCipherSpec", "Finished"},
+	},
+	resumedAuth.name: {
+		{"ServerHello", "NewSessionTicket", "ChangeCipherSpec", "Finished"},
+		{"ClientHello", "ChangeCipherSpec", "Finished"},
+	},
+	resumedByID.name: {
+		{"ServerHello", "ChangeCipherSpec", "Finished"},
+		{"ClientHello", "ChangeCipherSpec", "Finished"},
+	},
 }
 
 func TestEnginesCompleteARealHandshakeInEachVariant(t *testing.T) {
-	for _, v := range []variant{ecdhe, rsaKex, ecdheRSA, tickets, resumed} {
+	for _, v := range []variant{ecdhe, rsaKex, ecdheRSA, tickets, resumed, ticketsAuth, resumedAuth, resumedByID} {
 		t.Run(v.name, func(t *testing.T) {
 			cli, srv := v.configs(t)
+			offered := cli.Session
+			var stored *session.State
+			cli.StoreSession = func(s *session.State) { stored = s }
 			cv := newConversation(t, cli, srv)
 			var got [2][]string
 			for len(cv.queue[clientSide])+len(cv.queue[serverSide]) > 0 {
@@ -399,7 +462,33 @@ func TestEnginesCompleteARealHandshakeInEachVariant(t *testing.T) {
 			if cs, ss := cv.client.State(), cv.server.State(); cs.DidResume != v.resume || ss.DidResume != v.resume {
 				t.Errorf("resumed: client %v, server %v; want %v", cs.DidResume, ss.DidResume, v.resume)
 			}
+			checkSessionAfter12(t, v, cv, offered, stored)
 		})
+	}
+}
+
+// checkSessionAfter12 checks what a TLS 1.2 handshake of v leaves for
+// the next one: the client's chain on the server, resumed or not; a
+// ticket or session ID for the client to resume with; and a renewed
+// session that keeps the time of the full handshake that authenticated
+// the peers (renewal must not stretch a session's life).
+func checkSessionAfter12(t *testing.T, v variant, cv *conversation, offered, stored *session.State) {
+	t.Helper()
+	if ss := cv.server.State(); v.clientAuth.requires() && len(ss.PeerCertificates) == 0 {
+		t.Errorf("client auth (resumed: %v): the server has no client certificate", v.resume)
+	}
+	switch {
+	case v.tickets && (stored == nil || len(stored.Ticket) == 0):
+		t.Errorf("the client stored %+v, want a session with a ticket", stored)
+	case v.sessionIDs && !v.resume && (stored == nil || len(stored.SessionID) == 0):
+		t.Errorf("the client stored %+v, want a session with a session ID", stored)
+	case v.sessionIDs && v.resume && stored != nil:
+		t.Errorf("resumed by session ID, the client stored a new session %+v; the cached one stays", stored)
+	case !v.tickets && !v.sessionIDs && stored != nil:
+		t.Errorf("no tickets and no session cache, yet the client stored %+v", stored)
+	}
+	if v.resume && stored != nil && !stored.CreatedAt.Equal(offered.CreatedAt) {
+		t.Errorf("the renewed session was created at %v, the session it renews at %v", stored.CreatedAt, offered.CreatedAt)
 	}
 }
 
@@ -515,6 +604,10 @@ func TestClient12RefusesUnexpectedMessageInEachState(t *testing.T) {
 		{"abbreviated/readServerChangeCipherSpec", resumed, 2, 6, []string{"ChangeCipherSpec"}},
 		{"abbreviated/readServerFinished", resumed, 3, 7, []string{"Finished"}},
 		{"abbreviated/established", resumed, 4, -1, nil},
+		{"auth/readNewSessionTicket12", ticketsAuth, 5, 7, []string{"NewSessionTicket"}},
+		{"abbreviated-auth/readNewSessionTicket12", resumedAuth, 1, 7, []string{"NewSessionTicket"}},
+		{"by-session-ID/readServerChangeCipherSpec", resumedByID, 1, 6, []string{"ChangeCipherSpec"}},
+		{"by-session-ID/readServerFinished", resumedByID, 2, 7, []string{"Finished"}},
 	})
 }
 
@@ -530,6 +623,9 @@ func TestServer12RefusesUnexpectedMessageInEachState(t *testing.T) {
 		{"abbreviated/readClientChangeCipherSpec", resumed, 1, 6, []string{"ChangeCipherSpec"}},
 		{"abbreviated/readClientFinished", resumed, 2, 7, []string{"Finished"}},
 		{"abbreviated/established", resumed, 3, -1, nil},
+		{"abbreviated-auth/readClientChangeCipherSpec", resumedAuth, 1, 6, []string{"ChangeCipherSpec"}},
+		{"by-session-ID/readClientChangeCipherSpec", resumedByID, 1, 6, []string{"ChangeCipherSpec"}},
+		{"by-session-ID/readClientFinished", resumedByID, 2, 7, []string{"Finished"}},
 	})
 }
 

@@ -36,6 +36,30 @@ var (
 	tls13Resumed = variant{name: "TLS 1.3 PSK resumption (psk_dhe_ke)",
 		version: suites.VersionTLS13, suite: suites.TLS_AES_256_GCM_SHA384,
 		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, tickets: true, resume: true}
+
+	// tls13RetryAuth combines them: a HelloRetryRequest (the groups of
+	// tls13Retry), client auth, and a ticket that carries the client's
+	// chain. It is the full handshake whose session tls13RetryResumed
+	// resumes.
+	tls13RetryAuth = variant{name: "TLS 1.3 through HelloRetryRequest with client auth, issuing a ticket",
+		version: suites.VersionTLS13, suite: suites.TLS_CHACHA20_POLY1305_SHA256,
+		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, clientAuth: RequireAndVerifyClientCert, tickets: true,
+		clientGroups: []uint16{suites.GroupX25519, suites.GroupP256}, serverGroups: []uint16{suites.GroupP256}}
+	// tls13RetryResumed resumes a client-auth session through a
+	// HelloRetryRequest: the second ClientHello offers the PSK again with
+	// a binder over the new transcript (RFC 8446 §4.2.11.2), and the
+	// server checks the client chain in the ticket again.
+	tls13RetryResumed = variant{name: "TLS 1.3 resumption of a client-auth session through HelloRetryRequest",
+		version: suites.VersionTLS13, suite: suites.TLS_CHACHA20_POLY1305_SHA256,
+		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, clientAuth: RequireAndVerifyClientCert,
+		tickets: true, resume: true,
+		clientGroups: []uint16{suites.GroupX25519, suites.GroupP256}, serverGroups: []uint16{suites.GroupP256}}
+	// tls13PSKOnly resumes a client-auth session in psk_ke mode (RFC 8446
+	// §4.2.9): no key share in the ServerHello, the keys from the PSK alone.
+	tls13PSKOnly = variant{name: "TLS 1.3 psk_ke resumption of a client-auth session",
+		version: suites.VersionTLS13, suite: suites.TLS_AES_128_GCM_SHA256,
+		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, clientAuth: RequireAndVerifyClientCert,
+		tickets: true, resume: true, pskOnly: true}
 )
 
 var realInputs13 = map[string][2][]string{
@@ -48,6 +72,18 @@ var realInputs13 = map[string][2][]string{
 		{"ClientHello", "ChangeCipherSpec", "ClientHello", "Finished"},
 	},
 	tls13Resumed.name: {
+		{"ServerHello", "ChangeCipherSpec", "EncryptedExtensions", "Finished", "NewSessionTicket"},
+		{"ClientHello", "ChangeCipherSpec", "Finished"},
+	},
+	tls13RetryAuth.name: {
+		{"HelloRetryRequest", "ChangeCipherSpec", "ServerHello", "EncryptedExtensions", "CertificateRequest", "Certificate", "CertificateVerify", "Finished", "NewSessionTicket"},
+		{"ClientHello", "ChangeCipherSpec", "ClientHello", "Certificate", "CertificateVerify", "Finished"},
+	},
+	tls13RetryResumed.name: {
+		{"HelloRetryRequest", "ChangeCipherSpec", "ServerHello", "EncryptedExtensions", "Finished", "NewSessionTicket"},
+		{"ClientHello", "ChangeCipherSpec", "ClientHello", "Finished"},
+	},
+	tls13PSKOnly.name: {
 		{"ServerHello", "ChangeCipherSpec", "EncryptedExtensions", "Finished", "NewSessionTicket"},
 		{"ClientHello", "ChangeCipherSpec", "Finished"},
 	},
@@ -75,11 +111,15 @@ func TestEngines13CompleteARealHandshakeInEachVariant(t *testing.T) {
 		{tls13Auth, suites.GroupX25519MLKEM768},
 		{tls13Retry, suites.GroupP256},
 		{tls13Resumed, suites.GroupX25519MLKEM768}, // psk_dhe_ke: a fresh exchange all the same
+		{tls13RetryAuth, suites.GroupP256},
+		{tls13RetryResumed, suites.GroupP256},
+		{tls13PSKOnly, 0}, // psk_ke: no exchange
 	}
 	for _, tt := range tests {
 		v := tt.v
 		t.Run(v.name, func(t *testing.T) {
 			cli, srv := v.configs(t)
+			offered := cli.Session
 			var stored *session.State
 			cli.StoreSession = func(s *session.State) { stored = s }
 			cv := newConversation(t, cli, srv)
@@ -117,15 +157,21 @@ func TestEngines13CompleteARealHandshakeInEachVariant(t *testing.T) {
 			if !keysAgree(cv.write[clientSide], cv.read[serverSide]) || !keysAgree(cv.write[serverSide], cv.read[clientSide]) {
 				t.Error("the application traffic keys do not agree in both directions")
 			}
-			if v.clientAuth.requires() && (len(ss.PeerCertificates) == 0 || ss.PeerSignatureScheme == 0 || len(cs.RequestedCAs) == 0) {
+			switch {
+			case v.clientAuth.requires() && !v.resume && (len(ss.PeerCertificates) == 0 || ss.PeerSignatureScheme == 0 || len(cs.RequestedCAs) == 0):
 				t.Errorf("client auth: the server has %d client certificates (signed with %#04x), the client saw %d requested CAs",
 					len(ss.PeerCertificates), ss.PeerSignatureScheme, len(cs.RequestedCAs))
+			case v.clientAuth.requires() && v.resume && len(ss.PeerCertificates) == 0:
+				t.Error("client auth, resumed: the server lost the client certificate of the session")
 			}
 			if v.resume && len(cs.PeerCertificates) == 0 {
 				t.Error("the resumed client lost the server certificate of the session")
 			}
 			if v.tickets && (stored == nil || stored.Version != suites.VersionTLS13 || stored.CipherSuite != v.suite) {
 				t.Errorf("the client stored session %+v, want a TLS 1.3 session for %#04x from the NewSessionTicket", stored, v.suite)
+			}
+			if v.resume && stored != nil && !stored.CreatedAt.Equal(offered.CreatedAt) {
+				t.Errorf("the renewed session was created at %v, the session it renews at %v", stored.CreatedAt, offered.CreatedAt)
 			}
 		})
 	}
@@ -184,6 +230,11 @@ func TestClient13RefusesUnexpectedMessageInEachState(t *testing.T) {
 		{"resumed/readEncryptedExtensions", tls13Resumed, 2, 2, []string{"EncryptedExtensions", "ChangeCipherSpec"}},
 		{"resumed/readServerFinished13", tls13Resumed, 3, 7, []string{"Finished", "ChangeCipherSpec"}},
 		{"resumed/established", tls13Resumed, 5, 8, []string{"KeyUpdate", "NewSessionTicket"}},
+		{"retried-auth/readCertificateRequestOrCertificate13", tls13RetryAuth, 4, 3, []string{"Certificate", "CertificateRequest", "ChangeCipherSpec"}},
+		{"retried-auth/established", tls13RetryAuth, 9, 8, []string{"KeyUpdate", "NewSessionTicket"}},
+		{"retried-resumed/readServerHello", tls13RetryResumed, 2, 2, []string{"ServerHello", "ChangeCipherSpec"}},
+		{"retried-resumed/readServerFinished13", tls13RetryResumed, 4, 7, []string{"Finished", "ChangeCipherSpec"}},
+		{"psk_ke/readEncryptedExtensions", tls13PSKOnly, 2, 2, []string{"EncryptedExtensions", "ChangeCipherSpec"}},
 	})
 }
 
@@ -198,5 +249,10 @@ func TestServer13RefusesUnexpectedMessageInEachState(t *testing.T) {
 		{"retried/readClientFinished13", tls13Retry, 3, 7, []string{"Finished", "ChangeCipherSpec"}},
 		{"resumed/readClientFinished13", tls13Resumed, 1, 7, []string{"Finished", "ChangeCipherSpec"}},
 		{"resumed/established", tls13Resumed, 3, 8, []string{"KeyUpdate"}},
+		{"retried-auth/readClientCertificate13", tls13RetryAuth, 3, 5, []string{"Certificate", "ChangeCipherSpec"}},
+		{"retried-auth/readClientCertificateVerify13", tls13RetryAuth, 4, 5, []string{"CertificateVerify", "ChangeCipherSpec"}},
+		{"retried-resumed/readClientHello2", tls13RetryResumed, 1, 1, []string{"ClientHello", "ChangeCipherSpec"}},
+		{"retried-resumed/readClientFinished13", tls13RetryResumed, 3, 7, []string{"Finished", "ChangeCipherSpec"}},
+		{"psk_ke/readClientFinished13", tls13PSKOnly, 1, 7, []string{"Finished", "ChangeCipherSpec"}},
 	})
 }

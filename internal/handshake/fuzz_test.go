@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
 )
@@ -28,12 +29,40 @@ import (
 //	            0x00                         ChangeCipherSpec
 //	            0x01 len(2) bytes[len]       a handshake message, as is
 //	            0x02 type len(2) body[len]   a handshake message whose header the harness writes
+//	            0x03 len(3) bytes[len]       a handshake message, as is, longer than 0x01 carries
 //	          (other first bytes are read as 0x02)
+//
+// The client draws its randoms from the same stream in every execution
+// (fuzzConfigs), so its legacy_session_id is the same too, and a server
+// message of a seed still echoes it: without that, no input could take
+// the client past the echo check of a ServerHello or HelloRetryRequest.
+// Likewise the server's ticket keys, and the session ID a server caches,
+// are the same in every run (variant.configs): a seed's ClientHello offers
+// a session of ours, and the fuzzer reaches the resumption decision (and
+// in TLS 1.3 the binder check) with it.
 
 var (
 	fuzzVariants12 = []variant{ecdhe, rsaKex, ecdheRSA, tickets, resumed}
 	fuzzVariants13 = []variant{tls13Auth, tls13Retry, tls13Resumed}
+
+	// The resumption targets have the handshakes that make a session with
+	// client auth and a ticket, and resume one: the steps that decide
+	// whether a session may skip authentication, and how long it lives.
+	fuzzResumption12 = []variant{ticketsAuth, resumedAuth, resumedByID}
+	fuzzResumption13 = []variant{tls13RetryAuth, tls13RetryResumed, tls13PSKOnly}
 )
+
+// fuzzConfigs are v's configurations as the fuzz targets use them: the
+// client's Rand is a fixed stream (see above; its keys are fresh all the
+// same, since Go 1.26 key generation ignores the reader), and the client
+// keeps the tickets it gets, as a connection with a session cache does, so
+// that a NewSessionTicket goes through all of the client's checks.
+func fuzzConfigs(t testing.TB, v variant) (cli, srv *Config) {
+	cli, srv = v.configs(t)
+	cli.Rand = fixedRand()
+	cli.StoreSession = func(*session.State) {}
+	return cli, srv
+}
 
 // maxFuzzInputs bounds the inputs fed after the real prefix.
 const maxFuzzInputs = 16
@@ -54,6 +83,13 @@ func parseFuzzInputs(data []byte) []input {
 			n := min(int(binary.BigEndian.Uint16(data)), len(data)-2)
 			out = append(out, input(append([]byte(nil), data[2:2+n]...)))
 			data = data[2+n:]
+		case 3:
+			if len(data) < 3 {
+				return out
+			}
+			n := min(int(data[0])<<16|int(data[1])<<8|int(data[2]), len(data)-3)
+			out = append(out, input(append([]byte(nil), data[3:3+n]...)))
+			data = data[3+n:]
 		default:
 			if len(data) < 3 {
 				return out
@@ -72,11 +108,17 @@ func parseFuzzInputs(data []byte) []input {
 func encodeFuzzInputs(prefix, variantIndex int, ins []input) []byte {
 	data := []byte{byte(prefix), byte(variantIndex)}
 	for _, in := range ins {
-		if in == nil {
+		switch {
+		case in == nil:
 			data = append(data, 0)
 			continue
+		case len(in) <= 0xffff:
+			data = append(data, 1, byte(len(in)>>8), byte(len(in)))
+		case len(in) <= 0xffffff:
+			data = append(data, 3, byte(len(in)>>16), byte(len(in)>>8), byte(len(in)))
+		default:
+			panic("encodeFuzzInputs: an input longer than 2^24-1 bytes")
 		}
-		data = append(data, 1, byte(len(in)>>8), byte(len(in)))
 		data = append(data, in...)
 	}
 	return data
@@ -84,11 +126,13 @@ func encodeFuzzInputs(prefix, variantIndex int, ins []input) []byte {
 
 // addSeeds seeds with real handshakes: for each variant and each prefix,
 // the real inputs that follow (stale in any later run, since every run has
-// fresh randoms and keys, which is what makes them interesting), and each
-// of those alone.
+// fresh keys, and the server fresh randoms, which is what makes them
+// interesting), and each of those alone; and messages at the limits
+// (addLimitSeeds, fuzz_limits_test.go).
 func addSeeds(f *testing.F, s side, variants []variant) {
+	addLimitSeeds(f, s, variants)
 	for vi, v := range variants {
-		cli, srv := v.configs(f)
+		cli, srv := fuzzConfigs(f, v)
 		cv := newConversation(f, cli, srv)
 		var real []input
 		for len(cv.queue[clientSide])+len(cv.queue[serverSide]) > 0 {
@@ -118,7 +162,7 @@ func fuzzEngine(t *testing.T, s side, variants []variant, data []byte) {
 		return
 	}
 	v := variants[int(data[1])%len(variants)]
-	cli, srv := v.configs(t)
+	cli, srv := fuzzConfigs(t, v)
 	cv := newConversation(t, cli, srv)
 	prefix := int(data[0]) % (len(realInputs[v.name][s]) + 1)
 	cv.runUntil(t, s, prefix)
@@ -204,6 +248,36 @@ func FuzzServer13(f *testing.F) {
 func FuzzClient13(f *testing.F) {
 	addSeeds(f, clientSide, fuzzVariants13)
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzEngine(t, clientSide, fuzzVariants13, data) })
+}
+
+// FuzzServerResumption12 feeds the TLS 1.2 server arbitrary inputs in
+// the handshakes that make and resume a client-auth session.
+func FuzzServerResumption12(f *testing.F) {
+	addSeeds(f, serverSide, fuzzResumption12)
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzEngine(t, serverSide, fuzzResumption12, data) })
+}
+
+// FuzzClientResumption12 feeds the TLS 1.2 client arbitrary inputs in
+// the handshakes that make and resume a client-auth session.
+func FuzzClientResumption12(f *testing.F) {
+	addSeeds(f, clientSide, fuzzResumption12)
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzEngine(t, clientSide, fuzzResumption12, data) })
+}
+
+// FuzzServerResumption13 feeds the TLS 1.3 server arbitrary inputs in
+// the handshakes that make a client-auth session through a
+// HelloRetryRequest and resume it (through one, or in psk_ke mode).
+func FuzzServerResumption13(f *testing.F) {
+	addSeeds(f, serverSide, fuzzResumption13)
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzEngine(t, serverSide, fuzzResumption13, data) })
+}
+
+// FuzzClientResumption13 feeds the TLS 1.3 client arbitrary inputs in
+// the handshakes that make a client-auth session through a
+// HelloRetryRequest and resume it (through one, or in psk_ke mode).
+func FuzzClientResumption13(f *testing.F) {
+	addSeeds(f, clientSide, fuzzResumption13)
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzEngine(t, clientSide, fuzzResumption13, data) })
 }
 
 // FuzzPostHandshake13 feeds a completed TLS 1.3 engine arbitrary
@@ -333,4 +407,23 @@ func checkPostHandshakeStep(t *testing.T, cv *conversation, s side, in input, ac
 		t.Fatalf("after answering a KeyUpdate, %s writes what the peer cannot read", s)
 	}
 	return true
+}
+
+// TestFuzzSeedClientHelloResumesInALaterRun holds the fuzz harness to what
+// the server targets rely on: a ClientHello from one run (a seed) offers
+// a session the server of another run resumes, so that the fuzzer, which
+// mutates it, reaches the resumption decision with a session of ours.
+func TestFuzzSeedClientHelloResumesInALaterRun(t *testing.T) {
+	for _, v := range []variant{resumed, resumedAuth, resumedByID, tls13Resumed, tls13PSKOnly} {
+		t.Run(v.name, func(t *testing.T) {
+			cli, srv := fuzzConfigs(t, v)
+			seed, _ := newConversation(t, cli, srv).runUntil(t, serverSide, 0)
+			cli, srv = fuzzConfigs(t, v)
+			cv := newConversation(t, cli, srv)
+			cv.runUntil(t, serverSide, 0)
+			if _, err := feed(cv.server, seed); err != nil || !cv.server.State().DidResume {
+				t.Fatalf("the earlier run's ClientHello: err = %v, resumed %v; want it resumed", err, cv.server.State().DidResume)
+			}
+		})
+	}
 }
