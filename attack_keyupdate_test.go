@@ -21,12 +21,13 @@ const (
 )
 
 // frame is one self-checking message: writer id, sequence number, length,
-// then length bytes that follow from the sequence number. Frames are small
-// (at most 200 bytes), so the whole test fits in the loopback buffers:
-// what it checks is the order of keys, not how a writer blocked on a full
-// network waits for a reader.
-func frame(writer byte, seq int) []byte {
-	n := seq*37%200 + 1
+// then length bytes that follow from the sequence number; size bounds the
+// length (at most 65,535); a large size makes every frame nearly that long.
+func frame(writer byte, seq, size int) []byte {
+	n := seq*37%size + 1
+	if size > 1000 {
+		n = size - seq%100
+	}
 	b := make([]byte, 7+n)
 	b[0] = writer
 	binary.BigEndian.PutUint32(b[1:5], uint32(seq))
@@ -81,9 +82,23 @@ func readFrames(c *tlsflow.Conn, rounds int) error {
 // All data arrives intact. Also with the automatic key update after every
 // two records (SetKeyUpdateAfterRecords) interleaving with the explicit
 // ones. Run it under -race too.
+//
+// With large writes, both sides' writers block on full TCP buffers at
+// times, and only the readers draining them lets them go on: a reader
+// that waited for its side's writer to answer a KeyUpdate (as crypto/tls's
+// does) would deadlock with the peer doing the same.
 func TestConcurrentKeyUpdatesKeepBothDirectionsInStep(t *testing.T) {
-	for _, auto := range []bool{false, true} {
-		t.Run(fmt.Sprintf("automatic=%v", auto), func(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		auto         bool
+		rounds, size int
+	}{
+		{"small writes", false, keyUpdateRounds, 200},
+		{"small writes, automatic updates too", true, keyUpdateRounds, 200},
+		{"large writes", false, 150, 60000},
+	} {
+		auto, rounds, size := tc.auto, tc.rounds, tc.size
+		t.Run(tc.name, func(t *testing.T) {
 			if auto {
 				defer tlsflow.SetKeyUpdateAfterRecords(2)()
 			}
@@ -115,11 +130,11 @@ func TestConcurrentKeyUpdatesKeepBothDirectionsInStep(t *testing.T) {
 				c := side.c
 				for k := range keyUpdaters {
 					run(fmt.Sprintf("%s key updater %d", side.name, k), func() error {
-						for i := range keyUpdateRounds {
+						for i := range rounds {
 							if err := c.KeyUpdate(true); err != nil {
 								return fmt.Errorf("KeyUpdate %d: %w", i, err)
 							}
-							if _, err := c.Write(frame(byte(k), i)); err != nil {
+							if _, err := c.Write(frame(byte(k), i, size)); err != nil {
 								return fmt.Errorf("write %d: %w", i, err)
 							}
 						}
@@ -127,14 +142,14 @@ func TestConcurrentKeyUpdatesKeepBothDirectionsInStep(t *testing.T) {
 					})
 				}
 				run(side.name+" writer", func() error {
-					for i := range keyUpdateRounds {
-						if _, err := c.Write(frame(keyUpdaters, i)); err != nil {
+					for i := range rounds {
+						if _, err := c.Write(frame(keyUpdaters, i, size)); err != nil {
 							return fmt.Errorf("write %d: %w", i, err)
 						}
 					}
 					return nil
 				})
-				run(side.name+" reader", func() error { return readFrames(c, keyUpdateRounds) })
+				run(side.name+" reader", func() error { return readFrames(c, rounds) })
 			}
 			wg.Wait()
 			close(errs)

@@ -34,10 +34,14 @@ type Conn struct {
 	// post runs TLS 1.3 post-handshake messages (KeyUpdate, NewSessionTicket).
 	// postMu serializes the reader and writer that use it. A call that
 	// changes our write key (our KeyUpdate, or the answer to the peer's)
-	// is also made holding c.out, from computing the change to writing
-	// it: the lock order is c.in, c.out, postMu.
-	postMu sync.Mutex
-	post   handshake.PostHandshake
+	// is made holding c.out, from computing the change to writing it; the
+	// reader never waits for c.out (a writer blocked on a peer that does
+	// not read must not stop us reading): the answer a peer's KeyUpdate
+	// asks for is owed (keyUpdateOwed) and made by whoever holds c.out
+	// next. The lock order is c.in, c.out, postMu.
+	postMu        sync.Mutex
+	post          handshake.PostHandshake
+	keyUpdateOwed atomic.Bool
 
 	engine      handshake.Engine             // during the handshake
 	interrupted atomic.Pointer[interruption] // why HandshakeContext closed the connection
@@ -164,7 +168,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	c.out.Lock()
-	defer c.out.Unlock()
+	defer c.unlockOut()
 	if c.out.err != nil {
 		return 0, c.out.err
 	}
@@ -186,6 +190,10 @@ func (c *Conn) Write(b []byte) (int, error) {
 		// buffer, not a ciphertext copy of all of it, and the key usage
 		// limit is checked as the records go.
 		chunk := b[n:min(len(b), n+writeBatch)]
+		if err := c.answerKeyUpdateLocked(); err != nil {
+			c.out.err = err
+			return n, err
+		}
 		if err := c.updateKeysIfWornLocked(); err != nil {
 			c.out.err = err
 			return n, err

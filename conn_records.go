@@ -257,7 +257,7 @@ func (c *Conn) postHandshake13(msg []byte) error {
 		if err != nil {
 			return err
 		}
-		return c.apply(actions)
+		return c.applyRead(actions)
 	}
 	// Each KeyUpdate costs a key derivation: a stream of them burns our
 	// CPU and protects nothing.
@@ -265,42 +265,41 @@ func (c *Conn) postHandshake13(msg []byte) error {
 		return alert.Errorf(alert.UnexpectedMessage, 8, "KeyUpdate", "more than %d KeyUpdates without application data", max)
 	}
 	c.in.keyUpdates++
-	// The answer to an update_requested is our own KeyUpdate and a new
-	// write key: computed and written under c.out in one piece, as
-	// Conn.KeyUpdate does, so that a KeyUpdate of ours in between cannot
-	// leave the peer reading with one key what we wrote with another.
-	c.out.Lock()
-	defer c.out.Unlock()
+	// The peer's KeyUpdate changes how we read, here; the answer an
+	// update_requested asks for changes how we write, and is made under
+	// c.out by whoever holds it next (answerKeyUpdateLocked), in one
+	// piece with the write key it announces: a KeyUpdate of ours in
+	// between cannot leave the peer reading with one key what we wrote
+	// with another, and this reader never waits for a writer.
 	c.postMu.Lock()
 	actions, err := c.post.HandlePostHandshake(msg)
+	owed := c.post.KeyUpdateOwed()
 	c.postMu.Unlock()
 	if err != nil {
 		return err
 	}
-	if c.out.closed || c.out.err != nil {
-		// After our close_notify nothing more goes out (RFC 8446 §6.1),
-		// not even the answer, which only has to precede application
-		// data we will never send (§4.6.3); the peer's new key still
-		// applies to what we read.
-		actions = readSideOnly(actions)
-	}
-	if err := c.applyLocked(actions); err != nil {
+	if err := c.applyRead(actions); err != nil {
 		return err
 	}
-	if err := c.out.w.Flush(); err != nil { // the answer goes out now, not with our next write
-		c.out.err = err
-		return err
+	if owed {
+		c.keyUpdateOwed.Store(true)
+		c.answerKeyUpdateIfIdle()
 	}
 	return nil
 }
 
-// readSideOnly keeps the actions that change how we read.
-func readSideOnly(actions []handshake.Action) []handshake.Action {
-	var out []handshake.Action
+// applyRead carries out actions that change how we read (a post-handshake
+// message's); c.in is held.
+func (c *Conn) applyRead(actions []handshake.Action) error {
 	for _, a := range actions {
-		if _, ok := a.(handshake.SetReadCipher); ok {
-			out = append(out, a)
+		r, ok := a.(handshake.SetReadCipher)
+		if !ok {
+			return alert.Errorf(alert.InternalError, 8, "", "a post-handshake message asked for a write action")
 		}
+		if !c.in.hs.Empty() {
+			return alert.Errorf(alert.UnexpectedMessage, -1, "", "a handshake message spans a change of keys")
+		}
+		c.in.r.SetCipher(r.Cipher)
 	}
-	return out
+	return nil
 }

@@ -21,7 +21,7 @@ func (c *Conn) KeyUpdate(requestPeer bool) error {
 		return err
 	}
 	c.out.Lock()
-	defer c.out.Unlock()
+	defer c.unlockOut()
 	if c.out.err != nil {
 		return c.out.err
 	}
@@ -31,11 +31,58 @@ func (c *Conn) KeyUpdate(requestPeer bool) error {
 	return c.out.w.Flush()
 }
 
-// keyUpdateLocked queues a KeyUpdate and switches the write key; c.out is held.
+// answerKeyUpdateLocked sends the KeyUpdate the peer asked for, if one is
+// owed: before our next application data, as RFC 8446 §4.6.3 requires,
+// or as soon as no write is under way. After our close_notify nothing
+// goes out (RFC 8446 §6.1), and no answer is needed: it only has to come
+// before application data we will never send. c.out is held.
+func (c *Conn) answerKeyUpdateLocked() error {
+	if !c.keyUpdateOwed.Swap(false) || c.out.closed || c.out.err != nil {
+		return nil
+	}
+	c.postMu.Lock()
+	actions, err := c.post.AnswerKeyUpdate()
+	c.postMu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.applyLocked(actions)
+}
+
+// answerKeyUpdateIfIdle sends an owed KeyUpdate now if no writer holds
+// c.out; if one does, it sends it before its next record or as it unlocks.
+func (c *Conn) answerKeyUpdateIfIdle() {
+	if !c.out.TryLock() {
+		return
+	}
+	defer c.unlockOut()
+	if err := c.answerKeyUpdateLocked(); err != nil {
+		c.out.err = err
+		return
+	}
+	if err := c.out.w.Flush(); err != nil {
+		c.out.err = err
+	}
+}
+
+// unlockOut releases c.out, and then sends a KeyUpdate the reader found
+// owed while this writer held the lock (the reader only tries the lock:
+// it never waits for a writer). The reader marks the answer owed before
+// it tries, so one of the two always sees it.
+func (c *Conn) unlockOut() {
+	c.out.Unlock()
+	if c.keyUpdateOwed.Load() {
+		c.answerKeyUpdateIfIdle()
+	}
+}
+
+// keyUpdateLocked queues a KeyUpdate and switches the write key, after the
+// answer to the peer's request if one is owed; c.out is held.
 func (c *Conn) keyUpdateLocked(requestPeer bool) error {
 	if c.post == nil {
 		return errors.New("tlsflow: KeyUpdate needs TLS 1.3")
 	}
+	c.keyUpdateOwed.Store(false) // UpdateKeys makes an owed answer first
 	c.postMu.Lock()
 	actions, err := c.post.UpdateKeys(requestPeer)
 	c.postMu.Unlock()

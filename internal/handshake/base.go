@@ -29,9 +29,10 @@ type base struct {
 	lastStep    int
 	lastMessage string
 
-	// keyUpdateAnswered: we answered a KeyUpdate request of the peer and
-	// have sent no application data since (RFC 8446 §4.6.3).
-	keyUpdateAnswered bool
+	// keyUpdateOwed: the peer asked for a KeyUpdate we have not sent yet;
+	// keyUpdateAnswered: we answered one and have sent no application
+	// data since (RFC 8446 §4.6.3).
+	keyUpdateOwed, keyUpdateAnswered bool
 
 	ccsDropped int // TLS 1.3 compatibility ChangeCipherSpecs dropped
 

@@ -61,9 +61,20 @@ func feed(e Engine, in input) ([]Action, error) {
 		return e.HandleChangeCipherSpec()
 	}
 	if e.Complete() && e.State().Version == suites.VersionTLS13 {
-		return e.(PostHandshake).HandlePostHandshake(in)
+		return postHandshake(e.(PostHandshake), in)
 	}
 	return e.HandleMessage(in)
+}
+
+// postHandshake hands a post-handshake message to p and, as a connection
+// with no write under way does, makes at once the KeyUpdate it then owes.
+func postHandshake(p PostHandshake, in []byte) ([]Action, error) {
+	actions, err := p.HandlePostHandshake(in)
+	if err != nil || !p.KeyUpdateOwed() {
+		return actions, err
+	}
+	answer, err := p.AnswerKeyUpdate()
+	return append(actions, answer...), err
 }
 
 // abortActionsOK reports whether the actions e's Abort returned are

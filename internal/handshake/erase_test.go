@@ -56,11 +56,11 @@ func TestOldTrafficSecretIsErasedByAKeyUpdate(t *testing.T) {
 	if !isZero(own) || isZero(post.k.clientApp) {
 		t.Errorf("after our KeyUpdate the old write secret is %x; want it zeroed", own)
 	}
-	answer, err := cv.server.Post().HandlePostHandshake(inputsFor(actions)[0])
+	answer, err := postHandshake(cv.server.Post(), inputsFor(actions)[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := post.HandlePostHandshake(inputsFor(answer)[0]); err != nil {
+	if _, err := postHandshake(post, inputsFor(answer)[0]); err != nil {
 		t.Fatal(err)
 	}
 	if !isZero(peer) || isZero(post.k.serverApp) {

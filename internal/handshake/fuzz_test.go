@@ -336,7 +336,7 @@ func FuzzPostHandshake13(f *testing.F) {
 				answered = false
 				continue
 			}
-			actions, err := eng.HandlePostHandshake(in)
+			actions, err := postHandshake(eng, in)
 			if err != nil {
 				checkPeerFault(t, s, cv.engine(s), in, actions, err)
 				var ae *alert.Error
@@ -398,7 +398,7 @@ func checkPostHandshakeStep(t *testing.T, cv *conversation, s side, in input, ac
 	if len(answers) != 1 || reply.Unmarshal(answers[0]) != nil || reply.RequestUpdate != wire.UpdateNotRequested {
 		t.Fatalf("%s answered update_requested with %x, want one KeyUpdate with update_not_requested", s, answers)
 	}
-	pa, err = peer.HandlePostHandshake(answers[0])
+	pa, err = postHandshake(peer, answers[0])
 	if err != nil {
 		t.Fatalf("the peer refused %s's KeyUpdate: %v", s, err)
 	}

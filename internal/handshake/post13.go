@@ -11,10 +11,24 @@ import (
 // PostHandshake is what an engine does after the handshake: TLS 1.3
 // KeyUpdate in both directions and NewSessionTicket on the client
 // (RFC 8446 §4.6). The connection serializes the calls.
+//
+// A KeyUpdate from the peer changes how we read at once. The answer an
+// update_requested asks for changes how we write, so the engine only notes
+// that it is owed (KeyUpdateOwed) and makes it when the connection's
+// writer asks (AnswerKeyUpdate): the reader never waits for the writer,
+// and a KeyUpdate of ours is always computed and written in one piece.
 type PostHandshake interface {
-	// HandlePostHandshake consumes one handshake message that arrives after the handshake.
+	// HandlePostHandshake consumes one handshake message that arrives
+	// after the handshake; its actions concern only the read side.
 	HandlePostHandshake(msg []byte) ([]Action, error)
-	// UpdateKeys starts a KeyUpdate, asking the peer to update too if requestPeer.
+	// KeyUpdateOwed reports whether the peer asked for a KeyUpdate that
+	// we have not sent yet.
+	KeyUpdateOwed() bool
+	// AnswerKeyUpdate returns the owed KeyUpdate (update_not_requested)
+	// and our next write key, or nothing if none is owed.
+	AnswerKeyUpdate() ([]Action, error)
+	// UpdateKeys starts a KeyUpdate, asking the peer to update too if
+	// requestPeer; an owed answer goes out first.
 	UpdateKeys(requestPeer bool) ([]Action, error)
 	// ApplicationDataSent tells the engine that application data went out
 	// since: the next KeyUpdate request of the peer is answered again.
@@ -31,12 +45,22 @@ func (s *Server) HandlePostHandshake(msg []byte) ([]Action, error) {
 
 func (b *base) ApplicationDataSent() { b.keyUpdateAnswered = false }
 
+func (b *base) KeyUpdateOwed() bool { return b.keyUpdateOwed }
+
 func (c *Client) UpdateKeys(requestPeer bool) ([]Action, error) {
-	return c.updateKeys(&c.c13.secrets13, false, requestPeer)
+	return c.ownKeyUpdate(&c.c13.secrets13, false, requestPeer)
 }
 
 func (s *Server) UpdateKeys(requestPeer bool) ([]Action, error) {
-	return s.updateKeys(&s.s13.secrets13, true, requestPeer)
+	return s.ownKeyUpdate(&s.s13.secrets13, true, requestPeer)
+}
+
+func (c *Client) AnswerKeyUpdate() ([]Action, error) {
+	return c.answerKeyUpdate(&c.c13.secrets13, false)
+}
+
+func (s *Server) AnswerKeyUpdate() ([]Action, error) {
+	return s.answerKeyUpdate(&s.s13.secrets13, true)
 }
 
 // Post returns what the connection keeps after a TLS 1.3 handshake in
@@ -66,7 +90,11 @@ func (p *post13) HandlePostHandshake(msg []byte) ([]Action, error) {
 }
 
 func (p *post13) UpdateKeys(requestPeer bool) ([]Action, error) {
-	return p.updateKeys(&p.k, p.side == trace.Server, requestPeer)
+	return p.ownKeyUpdate(&p.k, p.side == trace.Server, requestPeer)
+}
+
+func (p *post13) AnswerKeyUpdate() ([]Action, error) {
+	return p.answerKeyUpdate(&p.k, p.side == trace.Server)
 }
 
 // handlePostHandshake takes a client's NewSessionTicket and either side's
@@ -104,15 +132,35 @@ func (b *base) postHandshake(k *secrets13, msg []byte, isServer bool) ([]Action,
 	b.note(trace.KindKeys, 8, "key update", "direction", "peer → us")
 	b.out = append(b.out, SetReadCipher{Cipher: read})
 	if ku.RequestUpdate == wire.UpdateRequested && !b.keyUpdateAnswered {
-		// Our own KeyUpdate goes with the new read key, in one list. Until
-		// we send application data again, further requests get no more
-		// answers: "an implementation which receives multiple KeyUpdates
-		// while it is silent [responds] with a single update" (RFC 8446
-		// §4.6.3), so a peer cannot make us pile up updates.
-		b.keyUpdateAnswered = true
-		return b.updateKeys(k, isServer, false)
+		// The answer is owed until the writer makes it (AnswerKeyUpdate),
+		// at the latest before our next application data (RFC 8446
+		// §4.6.3). Until we send application data again, further requests
+		// get no more answers: "an implementation which receives multiple
+		// KeyUpdates while it is silent [responds] with a single update",
+		// so a peer cannot make us pile up updates.
+		b.keyUpdateOwed = true
 	}
 	return b.take(), nil
+}
+
+// answerKeyUpdate makes the owed answer to the peer's update_requested.
+func (b *base) answerKeyUpdate(k *secrets13, isServer bool) ([]Action, error) {
+	if !b.keyUpdateOwed {
+		return nil, nil
+	}
+	b.keyUpdateOwed, b.keyUpdateAnswered = false, true
+	return b.updateKeys(k, isServer, false)
+}
+
+// ownKeyUpdate is a KeyUpdate we start; an owed answer goes out before it,
+// so the peer's request is answered as it asked (update_not_requested).
+func (b *base) ownKeyUpdate(k *secrets13, isServer, requestPeer bool) ([]Action, error) {
+	answer, err := b.answerKeyUpdate(k, isServer)
+	if err != nil {
+		return nil, err
+	}
+	actions, err := b.updateKeys(k, isServer, requestPeer)
+	return append(answer, actions...), err
 }
 
 // nextTrafficSecret moves *secret to application_traffic_secret_N+1 and

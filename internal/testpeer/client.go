@@ -392,6 +392,11 @@ func (p *Peer) ClientHandshake13(o *ClientOptions) error {
 		return err
 	}
 	p.AppSecrets13()
+	// The server writes under its application key from its Finished on:
+	// an alert about our second flight comes under it (RFC 8446 §7.1).
+	if err := p.InstallReadApp13(); err != nil {
+		return err
+	}
 	if req != nil {
 		var schemes wire.SignatureAlgorithms
 		if _, err := req.Extensions.Decode(wire.ExtSignatureAlgorithms, &schemes); err != nil {
@@ -406,9 +411,6 @@ func (p *Peer) ClientHandshake13(o *ClientOptions) error {
 	}
 	p.ResumptionSecret13()
 	if err := p.InstallWriteApp13(); err != nil {
-		return err
-	}
-	if err := p.InstallReadApp13(); err != nil {
 		return err
 	}
 	p.Complete = true
