@@ -216,6 +216,9 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 	if err := s.acceptPSK13(); err != nil {
 		return nil, err
 	}
+	if s.s13.psk != nil && s.s13.psk.plain {
+		return s.sendServerFlight13(nil) // psk_ke, as serve13 decides for a first ClientHello
+	}
 	return s.sendServerFlight13(&shares[0])
 }
 
