@@ -26,35 +26,6 @@ import (
 // attackTimeout bounds each connection of an attack test.
 const attackTimeout = 10 * time.Second
 
-// loopbackPair returns the two ends of a loopback TCP connection, with a
-// deadline, closed when the test ends.
-func loopbackPair(t *testing.T) (a, b net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	a, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = <-accepted
-	if b == nil {
-		t.Fatal("accept failed")
-	}
-	deadline := time.Now().Add(attackTimeout)
-	a.SetDeadline(deadline)
-	b.SetDeadline(deadline)
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a, b
-}
-
 // victimRun is what the tlsflow side does once connected; nil means just
 // the handshake.
 type victimRun func(c *tlsflow.Conn) error
@@ -84,14 +55,14 @@ func runVictim(c *tlsflow.Conn, run victimRun) <-chan error {
 // hostileClient connects a testpeer client to a tlsflow server running run.
 func hostileClient(t *testing.T, cfg *tlsflow.Config, run victimRun) (*testpeer.Peer, <-chan error) {
 	t.Helper()
-	a, b := loopbackPair(t)
+	a, b := testpeer.Loopback(t, attackTimeout)
 	return testpeer.New(a, testpeer.Client), runVictim(tlsflow.Server(b, cfg), run)
 }
 
 // hostileServer connects a tlsflow client running run to a testpeer server.
 func hostileServer(t *testing.T, cfg *tlsflow.Config, run victimRun) (*testpeer.Peer, <-chan error) {
 	t.Helper()
-	a, b := loopbackPair(t)
+	a, b := testpeer.Loopback(t, attackTimeout)
 	return testpeer.New(b, testpeer.Server), runVictim(tlsflow.Client(a, cfg), run)
 }
 

@@ -137,7 +137,7 @@ func (w *writeSizes) Write(b []byte) (int, error) {
 // during the write cannot hide a large buffer). Everything arrives intact.
 func TestHugeWriteIsStreamed(t *testing.T) {
 	const size = 100 << 20
-	a, b := loopbackPair(t)
+	a, b := testpeer.Loopback(t, attackTimeout)
 	deadline := time.Now().Add(120 * time.Second)
 	a.SetDeadline(deadline)
 	b.SetDeadline(deadline)

@@ -30,35 +30,6 @@ func flowCert(l *pki.Leaf) tlsflow.Certificate {
 	return tlsflow.Certificate{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}
 }
 
-// loopback returns the two ends of a TCP connection, closed at the end
-// of the test, with a deadline so that nothing hangs.
-func loopback(t *testing.T) (a, b net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	a, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = <-accepted
-	if b == nil {
-		t.Fatal("accept failed")
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	a.SetDeadline(deadline)
-	b.SetDeadline(deadline)
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a, b
-}
-
 // echoServer runs a tlsflow server on conn that echoes what it reads
 // until EOF; the channel gets its handshake error and the server.
 type served struct {
@@ -96,7 +67,7 @@ func ping(t *testing.T, p *testpeer.Peer) {
 
 func TestClient12CompletesAgainstTlsflowServer(t *testing.T) {
 	for _, leaf := range []*pki.Leaf{ecdsaSrv, rsaSrv} {
-		a, b := loopback(t)
+		a, b := testpeer.Loopback(t, 10*time.Second)
 		done := echoServer(b, serverConfig(leaf))
 		p := testpeer.New(a, testpeer.Client)
 		if err := p.ClientHandshake12(&testpeer.ClientOptions{ServerName: "localhost"}); err != nil {
@@ -116,7 +87,7 @@ func TestClient12CompletesAgainstTlsflowServer(t *testing.T) {
 func TestClient12ResumesWithTicketAndSessionID(t *testing.T) {
 	cfg := serverConfig(ecdsaSrv)
 	for _, byTicket := range []bool{true, false} {
-		a, b := loopback(t)
+		a, b := testpeer.Loopback(t, 10*time.Second)
 		done := echoServer(b, cfg)
 		p := testpeer.New(a, testpeer.Client)
 		o := &testpeer.ClientOptions{ServerName: "localhost", NoTicketRequest: !byTicket}
@@ -127,7 +98,7 @@ func TestClient12ResumesWithTicketAndSessionID(t *testing.T) {
 		a.Close()
 		<-done
 
-		a, b = loopback(t)
+		a, b = testpeer.Loopback(t, 10*time.Second)
 		done = echoServer(b, cfg)
 		p = testpeer.New(a, testpeer.Client)
 		o.Resume12 = sess
@@ -146,7 +117,7 @@ func TestClient12ResumesWithTicketAndSessionID(t *testing.T) {
 }
 
 func TestClient12RSAKeyExchange(t *testing.T) {
-	a, b := loopback(t)
+	a, b := testpeer.Loopback(t, 10*time.Second)
 	cfg := serverConfig(rsaSrv)
 	cfg.CipherSuites = []uint16{suites.TLS_RSA_WITH_AES_128_GCM_SHA256}
 	done := echoServer(b, cfg)
@@ -163,7 +134,7 @@ func TestClient12RSAKeyExchange(t *testing.T) {
 
 func TestClientsAuthenticateWithACertificate(t *testing.T) {
 	for _, v := range []uint16{tlsflow.VersionTLS12, tlsflow.VersionTLS13} {
-		a, b := loopback(t)
+		a, b := testpeer.Loopback(t, 10*time.Second)
 		cfg := serverConfig(ecdsaSrv)
 		cfg.ClientAuth, cfg.ClientCAs = tlsflow.RequireAndVerifyClientCert, ca.Pool
 		done := echoServer(b, cfg)
@@ -188,7 +159,7 @@ func TestClientsAuthenticateWithACertificate(t *testing.T) {
 
 func TestClient13FullRetryAndResumption(t *testing.T) {
 	cfg := serverConfig(ecdsaSrv)
-	a, b := loopback(t)
+	a, b := testpeer.Loopback(t, 10*time.Second)
 	done := echoServer(b, cfg)
 	p := testpeer.New(a, testpeer.Client)
 	// No key share: the server must ask again (RFC 8446 §4.1.4).
@@ -207,7 +178,7 @@ func TestClient13FullRetryAndResumption(t *testing.T) {
 	<-done
 
 	for _, retry := range []bool{false, true} {
-		a, b = loopback(t)
+		a, b = testpeer.Loopback(t, 10*time.Second)
 		done = echoServer(b, cfg)
 		p = testpeer.New(a, testpeer.Client)
 		o := &testpeer.ClientOptions{ServerName: "localhost", PSK: ticket.Offer()}
@@ -229,7 +200,7 @@ func TestClient13FullRetryAndResumption(t *testing.T) {
 }
 
 func TestClient13KeyUpdate(t *testing.T) {
-	a, b := loopback(t)
+	a, b := testpeer.Loopback(t, 10*time.Second)
 	done := echoServer(b, serverConfig(ecdsaSrv))
 	p := testpeer.New(a, testpeer.Client)
 	if err := p.ClientHandshake13(nil); err != nil {
@@ -323,7 +294,7 @@ func TestServersCompleteAgainstTlsflowAndCryptoTLS(t *testing.T) {
 	for _, f := range flows {
 		for name, mk := range clients {
 			t.Run(f.name+"/"+name, func(t *testing.T) {
-				a, b := loopback(t)
+				a, b := testpeer.Loopback(t, 10*time.Second)
 				done := dialed(a, mk(f.version))
 				p := testpeer.New(b, testpeer.Server)
 				o := f.opts
@@ -357,7 +328,7 @@ func TestServersCompleteAgainstTlsflowAndCryptoTLS(t *testing.T) {
 }
 
 func TestServer12RSAKeyExchange(t *testing.T) {
-	a, b := loopback(t)
+	a, b := testpeer.Loopback(t, 10*time.Second)
 	cfg := &tlsflow.Config{RootCAs: ca.Pool, ServerName: "localhost", CipherSuites: []uint16{suites.TLS_RSA_WITH_AES_128_GCM_SHA256}}
 	done := dialed(a, tlsflowClient(cfg))
 	p := testpeer.New(b, testpeer.Server)
@@ -372,7 +343,7 @@ func TestServer12RSAKeyExchange(t *testing.T) {
 }
 
 func TestAlertsAndRecordsAreReported(t *testing.T) {
-	a, b := loopback(t)
+	a, b := testpeer.Loopback(t, 10*time.Second)
 	cli := testpeer.New(a, testpeer.Client)
 	srv := testpeer.New(b, testpeer.Server)
 	cli.SendAlert(1, 90)
