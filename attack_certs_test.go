@@ -240,7 +240,7 @@ func checkRSASizeOutcome(t *testing.T, who string, done <-chan error, over bool,
 	if err == nil {
 		t.Fatalf("%s: a handshake with a fake RSA key completed", who)
 	}
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if errors.As(err, &ae) && ae.Alert == alert.UnsupportedCertificate || mentionsSize(err) {
 		t.Errorf("%s: a key of exactly limits.Default.RSABits (%d) bits was refused for its size: %v; want a failure for another reason",
 			who, limits.Default.RSABits, err)

@@ -82,7 +82,7 @@ func victimErr(t *testing.T, done <-chan error) error {
 }
 
 // wantVictimAlert waits for the victim and checks it failed with w.
-func wantVictimAlert(t *testing.T, who string, done <-chan error, w alertWant) *tlsflow.AlertError {
+func wantVictimAlert(t *testing.T, who string, done <-chan error, w alertWant) *tlsflow.Error {
 	t.Helper()
 	err := victimErr(t, done)
 	if err == nil {

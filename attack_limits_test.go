@@ -328,7 +328,7 @@ func TestServerRefusesClientCANamesAboveTheLimit(t *testing.T) {
 					}
 					return
 				}
-				var ae *tlsflow.AlertError
+				var ae *tlsflow.Error
 				if !errors.As(err, &ae) || !ae.Local {
 					t.Errorf("server: %v; want a local configuration error (CA names of %d bytes above limits.Default.CANames)", err, total)
 				}

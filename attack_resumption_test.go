@@ -540,7 +540,7 @@ func TestTLS12SessionEndedByAFatalAlertIsNotResumed(t *testing.T) {
 			cli := tlsflowClientConfig(tlsflow.VersionTLS12)
 			cli.ClientSessionCache = tlsflow.NewLRUClientSessionCache(4)
 			_, err := dialAndRead(t, addr, cli)
-			var ae *tlsflow.AlertError
+			var ae *tlsflow.Error
 			if !errors.As(err, &ae) || ae.Alert == alert.CloseNotify {
 				t.Fatalf("first connection ended with %v; want a fatal alert", err)
 			}

@@ -131,7 +131,7 @@ func TestAlertWithUnknownLevelIsIllegalParameter(t *testing.T) {
 		&tlsflow.Config{Certificates: []tlsflow.Certificate{flowCert(c.ecdsa)}})
 	tlsflow.SendAlert(cli, 0x42, 10)
 	_, err := io.ReadFull(srv, make([]byte, 1))
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(err, &ae) || ae.Alert != alert.IllegalParameter || ae.Received {
 		t.Fatalf("error = %v; want illegal_parameter sent", err)
 	}
@@ -353,7 +353,7 @@ func TestTLS13ClientSendsChangeCipherSpecBeforeItsAlert(t *testing.T) {
 			toServer = append(toServer, out...)
 		}
 	}
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(cliErr, &ae) || ae.Alert != alert.HandshakeFailure {
 		t.Fatalf("client error = %v; want handshake_failure", cliErr)
 	}

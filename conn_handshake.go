@@ -219,7 +219,7 @@ func (c *Conn) handshakeFailed(err error) error {
 		c.forgetSessions()
 	}
 	var ae *alert.Error
-	if errors.As(err, &ae) && !ae.Received {
+	if errors.As(err, &ae) && !ae.Received && !ae.Local {
 		c.out.Lock()
 		if c.out.err == nil {
 			c.sendFatalAlertLocked(ae.Alert)
@@ -232,7 +232,7 @@ func (c *Conn) handshakeFailed(err error) error {
 	}
 	c.emit(trace.Event{Kind: trace.KindError, Direction: trace.Local, Step: stepOf(err), Message: errMessage(err), Err: err,
 		Fields: errorFields(err)})
-	return err
+	return c.publicError(err)
 }
 
 // sendFatalAlertLocked sends a fatal alert, preceded by what the engine
@@ -256,11 +256,14 @@ func errorFields(err error) []trace.Field {
 	f := []trace.Field{{Name: "error", Value: err.Error()}}
 	var ae *alert.Error
 	if errors.As(err, &ae) {
-		dir := "sent"
-		if ae.Received {
-			dir = "received"
+		alertField := ae.Alert.String() + " (sent)"
+		switch {
+		case ae.Received:
+			alertField = ae.Alert.String() + " (received)"
+		case ae.Local:
+			alertField = "none (nothing was sent)"
 		}
-		f = append(f, trace.Field{Name: "alert", Value: ae.Alert.String() + " (" + dir + ")"},
+		f = append(f, trace.Field{Name: "alert", Value: alertField},
 			trace.Field{Name: "cause", Value: ae.Reason})
 		if ae.Hint != "" {
 			f = append(f, trace.Field{Name: "fix", Value: ae.Hint})

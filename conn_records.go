@@ -116,7 +116,7 @@ func (c *Conn) readFailed(err error) {
 			Err: err, Fields: errorFields(err)})
 	}
 	var ae *alert.Error
-	if errors.As(err, &ae) && !ae.Received && !ae.Warning && ae.Alert != alert.CloseNotify {
+	if errors.As(err, &ae) && !ae.Received && !ae.Local && !ae.Warning && ae.Alert != alert.CloseNotify {
 		c.out.Lock()
 		if c.out.err == nil {
 			c.sendFatalAlertLocked(ae.Alert)
@@ -140,6 +140,12 @@ func (c *Conn) readFailed(err error) {
 func (c *Conn) recordError(err error, duringHandshake bool) error {
 	var re *record.Error
 	switch {
+	case errors.As(err, &re) && errors.Is(err, record.ErrNotTLS):
+		// A peer that does not speak TLS would not read an alert either:
+		// nothing is sent (Local), and the connection is left for the
+		// caller to answer in the peer's protocol (RecordHeaderError).
+		return &alert.Error{Alert: re.Alert, Local: true, Step: -1, Reason: re.Error(),
+			Err: &notTLSError{msg: re.Reason, header: re.Header, err: err}}
 	case errors.As(err, &re):
 		return &alert.Error{Alert: alert.Alert(re.Alert), Step: -1, Reason: re.Error(), Err: err}
 	case errors.Is(err, io.EOF):
@@ -155,6 +161,17 @@ func (c *Conn) recordError(err error, duringHandshake bool) error {
 	}
 	return err // the network's own error: no alert can be sent over a broken connection
 }
+
+// notTLSError is a first record header that is not TLS, kept until
+// publicError turns it into a RecordHeaderError.
+type notTLSError struct {
+	msg    string
+	header [5]byte
+	err    error
+}
+
+func (e *notTLSError) Error() string { return e.err.Error() }
+func (e *notTLSError) Unwrap() error { return e.err }
 
 // handleAlert acts on a received alert: close_notify ends the data stream
 // cleanly; TLS 1.2 warnings and user_canceled are skipped (a bounded number

@@ -609,7 +609,7 @@ func TestDiagnostics(t *testing.T) {
 // checkDiagnosis checks the tlsflow side's error against w.
 func checkDiagnosis(t *testing.T, who string, err error, w diagWant) {
 	t.Helper()
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(err, &ae) {
 		t.Fatalf("%s: err = %v; want an AlertError with alert %s", who, err, w.alert)
 	}
@@ -638,7 +638,7 @@ func checkDiagnosis(t *testing.T, who string, err error, w diagWant) {
 // story as the error.
 func checkErrorEvent(t *testing.T, who string, err error, events *errorEvents) {
 	t.Helper()
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(err, &ae) {
 		return
 	}
@@ -646,13 +646,16 @@ func checkErrorEvent(t *testing.T, who string, err error, events *errorEvents) {
 	if !ok {
 		t.Fatalf("%s: no error event in the trace for %v", who, err)
 	}
-	dir := "sent"
-	if ae.Received {
-		dir = "received"
+	alertField := ae.Alert.String() + " (sent)"
+	switch {
+	case ae.Received:
+		alertField = ae.Alert.String() + " (received)"
+	case ae.Local:
+		alertField = "none (nothing was sent)"
 	}
 	want := map[string]string{
 		"error": err.Error(),
-		"alert": ae.Alert.String() + " (" + dir + ")",
+		"alert": alertField,
 		"cause": ae.Reason,
 		"fix":   ae.Hint,
 	}

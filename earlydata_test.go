@@ -142,7 +142,7 @@ func TestServerSkipsRejectedEarlyData(t *testing.T) {
 // ClientHello, an undecryptable record is an attack: bad_record_mac.
 func TestServerSkipsOnlyAnnouncedEarlyData(t *testing.T) {
 	_, srvErr := handshakeThrough(t, false, fakeEarlyData(1, 300))
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(srvErr, &ae) || ae.Alert.String() != "bad_record_mac" {
 		t.Fatalf("server error = %v; want bad_record_mac", srvErr)
 	}
@@ -152,7 +152,7 @@ func TestServerSkipsOnlyAnnouncedEarlyData(t *testing.T) {
 // amount, so a peer cannot feed the server garbage for ever.
 func TestServerBoundsSkippedEarlyData(t *testing.T) {
 	_, srvErr := handshakeThrough(t, true, fakeEarlyData(40, 16000))
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(srvErr, &ae) || ae.Alert.String() != "bad_record_mac" {
 		t.Fatalf("server error = %v; want bad_record_mac once the early-data budget is spent", srvErr)
 	}

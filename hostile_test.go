@@ -65,7 +65,7 @@ func TestEndlessKeyUpdatesAreRefused(t *testing.T) {
 		cli.Write([]byte("x"))
 	}()
 	_, err := io.ReadFull(srv, make([]byte, 1))
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(err, &ae) || ae.Alert.String() != "unexpected_message" {
 		t.Fatalf("server read error = %v; want unexpected_message after too many KeyUpdates", err)
 	}
@@ -137,7 +137,7 @@ func rawServer(t *testing.T, cfg *tlsflow.Config) (net.Conn, <-chan error) {
 
 func wantAlert(t *testing.T, err error, want string) {
 	t.Helper()
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(err, &ae) || ae.Alert.String() != want {
 		t.Fatalf("error = %v; want alert %s", err, want)
 	}
@@ -234,12 +234,12 @@ func TestRenegotiationIsRefused(t *testing.T) {
 	tlsflow.SendHandshakeRecord(cli, hello)
 	_, err := io.ReadFull(srv, make([]byte, 1))
 	wantAlert(t, err, "no_renegotiation")
-	if ae := new(tlsflow.AlertError); !errors.As(err, &ae) || !ae.Warning {
+	if ae := new(tlsflow.Error); !errors.As(err, &ae) || !ae.Warning {
 		t.Fatalf("server error = %v; want no_renegotiation sent as a warning", err)
 	}
 	srv.Close()
 	_, err = io.ReadFull(cli, make([]byte, 1))
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(err, &ae) || !ae.Received || ae.Alert.String() != "close_notify" || !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("client error = %v; want the connection to end without an alert after the warning", err)
 	}

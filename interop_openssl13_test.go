@@ -829,7 +829,7 @@ func checkRefusal13(t *testing.T, who string, err error, wantReceived bool) {
 	if err == nil {
 		t.Fatalf("%s: no error; want a refusal for the missing client certificate", who)
 	}
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(err, &ae) {
 		t.Fatalf("%s: error %q (%T) is no AlertError", who, err, err)
 	}

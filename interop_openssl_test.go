@@ -387,7 +387,7 @@ func checkRefusal(t *testing.T, who string, err error, wantReceived bool) {
 	if err == nil {
 		t.Fatalf("%s: handshake succeeded; want a refusal for the missing client certificate", who)
 	}
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(err, &ae) {
 		t.Fatalf("%s: handshake error %q (%T) is no AlertError", who, err, err)
 	}

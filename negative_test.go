@@ -60,10 +60,10 @@ func receivedAt(a alert.Alert, step int) alertWant {
 }
 
 // checkAlert checks err against w and returns the AlertError (nil if none).
-func checkAlert(t *testing.T, who string, err error, w alertWant) *tlsflow.AlertError {
+func checkAlert(t *testing.T, who string, err error, w alertWant) *tlsflow.Error {
 	t.Helper()
 	verb := map[bool]string{false: "sent", true: "received"}
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(err, &ae) {
 		t.Errorf("%s: err = %v; want alert %s %s", who, err, w.alert, verb[w.received])
 		return nil
@@ -123,7 +123,7 @@ func checkNoHang(t *testing.T, who string, err error) {
 func checkCutInsideARecord(t *testing.T, who string, err error) {
 	t.Helper()
 	checkNoHang(t, who, err)
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.Is(err, io.ErrUnexpectedEOF) || !strings.Contains(err.Error(), "inside a record") ||
 		(errors.As(err, &ae) && !ae.Received) {
 		t.Errorf("%s: err = %v; want the connection ended inside a record, and no alert sent", who, err)

@@ -153,7 +153,7 @@ func TestBadBinderIsDecryptError(t *testing.T) {
 	if err == nil {
 		conn.Close()
 	}
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if err := <-srvErr; !errors.As(err, &ae) || ae.Alert.String() != "decrypt_error" {
 		t.Fatalf("server error = %v; want decrypt_error for the bad binder", err)
 	}

@@ -62,7 +62,7 @@ func TestServerRefusesECDSASuiteForCurveTheClientLacks(t *testing.T) {
 	cli := &tls.Config{RootCAs: c.ca.Pool, ServerName: "localhost", MaxVersion: tls.VersionTLS12,
 		CurvePreferences: []tls.CurveID{tls.X25519}}
 	_, so := runPair(t, goClient(cli), tlsflowServer(srv), nil)
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(so.err, &ae) || ae.Alert.String() != "handshake_failure" || ae.Step != 2 {
 		t.Fatalf("server error = %v; want handshake_failure at step 2", so.err)
 	}

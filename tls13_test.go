@@ -1465,7 +1465,7 @@ func received13(a alert.Alert) alertWant13 {
 func checkAlert13(t *testing.T, who string, err error, w alertWant13) {
 	t.Helper()
 	verb := map[bool]string{false: "sent", true: "received"}
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(err, &ae) {
 		t.Errorf("%s: err = %v; want alert %s %s", who, err, w.alert, verb[w.received])
 		return
@@ -1558,7 +1558,7 @@ func TestTLS13ServerHearsWhyTheClientRefusedItsCertificate(t *testing.T) {
 		heard  func(error) bool
 	}{
 		{"tlsflow server", tlsflowServer(serverConfig13(c.ecdsa)), func(err error) bool {
-			var ae *tlsflow.AlertError
+			var ae *tlsflow.Error
 			return errors.As(err, &ae) && ae.Received && ae.Alert == alert.UnknownCA
 		}},
 		{"crypto/tls server", goServer(&tls.Config{Certificates: []tls.Certificate{goCert(c.ecdsa)}}), func(err error) bool {

@@ -80,6 +80,10 @@ var names = map[Alert]string{
 	NoApplicationProtocol:        "no_application_protocol",
 }
 
+// Error makes an Alert an error, so that errors.As finds the alert an
+// *Error went with (tlsflow.AlertError, as in crypto/tls).
+func (a Alert) Error() string { return a.String() }
+
 // String returns the RFC's name for the alert, e.g. "bad_record_mac".
 func (a Alert) String() string {
 	if n, ok := names[a]; ok {

@@ -68,6 +68,18 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// As lets errors.As find the Alert an Error went with, sent or received
+// (tlsflow.AlertError, crypto/tls's idiom); an Error that went with no
+// alert (a local failure, a connection that just ended) has none.
+func (e *Error) As(target any) bool {
+	p, ok := target.(*Alert)
+	if !ok || e.Local || (e.Received && e.Alert == CloseNotify && errors.Is(e.Err, io.ErrUnexpectedEOF)) {
+		return false
+	}
+	*p = e.Alert
+	return true
+}
+
 // Errorf returns an Error for an alert we send. The reason is formatted as by
 // fmt.Errorf, and any %w operand stays reachable through errors.Is and errors.As.
 func Errorf(a Alert, step int, message, format string, args ...any) *Error {

@@ -266,14 +266,14 @@ func (o *connectOptions) dial(ctx context.Context, cfg *tlsflow.Config) (*tlsflo
 func (o *connectOptions) failed(stderr io.Writer, err error) error {
 	fmt.Fprintf(stderr, "\nConnection to %s failed:\n", o.addr)
 	writeDiagnosis(stderr, "  ", err)
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if errors.As(err, &ae) && ae.Step >= 0 {
 		return fmt.Errorf("connect %s: failed at step %d (%s)", o.addr, ae.Step, alertWords(ae))
 	}
 	return fmt.Errorf("connect %s: %w", o.addr, err)
 }
 
-func alertWords(ae *tlsflow.AlertError) string {
+func alertWords(ae *tlsflow.Error) string {
 	switch {
 	case ae.Local:
 		return "no alert"

@@ -452,7 +452,7 @@ func (d *demo) runTampered(serverAddr string, cfg *tlsflow.Config) error {
 }
 
 func stepOf(err error) int {
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if errors.As(err, &ae) {
 		return ae.Step
 	}
@@ -462,7 +462,7 @@ func stepOf(err error) int {
 // detected reports whether err is a failure this side found itself (and
 // sent an alert for), rather than an alert it received.
 func detected(err error) bool {
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	return errors.As(err, &ae) && !ae.Received && !ae.Local
 }
 

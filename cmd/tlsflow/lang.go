@@ -60,7 +60,7 @@ func writeDiagnosis(w io.Writer, indent string, err error) { writeDiagnosisIn(w,
 
 func writeDiagnosisIn(w io.Writer, l language, indent string, err error) {
 	dw := diagnosisWords
-	var ae *tlsflow.AlertError
+	var ae *tlsflow.Error
 	if !errors.As(err, &ae) {
 		fmt.Fprintf(w, "%s%s %v\n", indent, l.say(dw.errorLabel), err)
 		return

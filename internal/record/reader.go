@@ -269,8 +269,17 @@ func (r *Reader) checkHeader() error {
 	return nil
 }
 
-// notTLS explains a first record header that cannot start a TLS connection.
+// notTLS explains a first record header that cannot start a TLS
+// connection; the error keeps the header.
 func notTLS(hdr [HeaderLen]byte) error {
+	err := whyNotTLS(hdr)
+	if e, ok := err.(*Error); ok {
+		e.Header = hdr
+	}
+	return err
+}
+
+func whyNotTLS(hdr [HeaderLen]byte) error {
 	if ContentType(hdr[0]).known() && hdr[1] == 3 {
 		return nil
 	}

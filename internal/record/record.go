@@ -82,6 +82,8 @@ type Cipher interface {
 type Error struct {
 	Alert  alert.Alert
 	Reason string
+	// Header is the record header that was read, for ErrNotTLS.
+	Header [HeaderLen]byte
 	kind   error // one of the Err* values below, or nil
 }
 
