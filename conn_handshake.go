@@ -340,9 +340,9 @@ func summary(s *handshake.State) []trace.Field {
 // handshakeConfig resolves the public Config into the engines' view.
 func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 	cfg := c.config
-	lo, hi := cfg.versions()
-	if lo > hi {
-		return nil, fmt.Errorf("MinVersion %s is above the highest version tlsflow implements (%s)", VersionName(lo), VersionName(hi))
+	cipherSuites, lo, hi, err := cfg.suitesAndVersions()
+	if err != nil {
+		return nil, err
 	}
 	if cfg.SignatureSchemes != nil && len(enabledSchemes(cfg.SignatureSchemes)) == 0 {
 		// An empty signature_algorithms is a decode_error at the peer (RFC
@@ -351,7 +351,7 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 	}
 	hc := &handshake.Config{
 		Rand: cfg.rand(), Time: cfg.Time, MinVersion: lo, MaxVersion: hi,
-		CipherSuites:     enabledSuites(cfg.CipherSuites),
+		CipherSuites:     cipherSuites,
 		Groups:           enabledGroups(cfg.CurvePreferences),
 		SignatureSchemes: enabledSchemes(cfg.SignatureSchemes),
 		NextProtos:       cfg.NextProtos,
@@ -503,12 +503,56 @@ func (c *Conn) getClientCertificate(info *handshake.CertificateRequestInfo) (*ha
 	return engineCertificate(cert)
 }
 
-// enabledSuites resolves Config.CipherSuites into the ranking order.
+// enabledSuites resolves Config.CipherSuites into the ranking order: nil
+// means the defaults; a list that names no TLS 1.3 suite keeps the TLS 1.3
+// defaults (as crypto/tls, where CipherSuites concerns TLS 1.2 only: a
+// common hardening list names TLS 1.2 suites and must not turn TLS 1.3
+// off); a list that names some selects among them too.
 func enabledSuites(ids []uint16) []uint16 {
 	if ids == nil {
 		return suites.Default()
 	}
-	return suites.Ranked(ids)
+	ranked := suites.Ranked(ids)
+	if !slices.ContainsFunc(ranked, isTLS13Suite) {
+		for _, id := range suites.Default() {
+			if isTLS13Suite(id) {
+				ranked = append(ranked, id)
+			}
+		}
+		ranked = suites.Ranked(ranked)
+	}
+	return ranked
+}
+
+func isTLS13Suite(id uint16) bool {
+	s := suites.Lookup(id)
+	return s != nil && s.Version == VersionTLS13
+}
+
+// suitesAndVersions resolves the cipher suites and the version range
+// together: a version with no enabled suite is neither offered nor
+// accepted, and settings that leave no version, or that ask for a version
+// and list suites only for the other (MinVersion TLS 1.3 with only TLS 1.2
+// suites named), are a configuration error before any byte is sent.
+func (c *Config) suitesAndVersions() (ids []uint16, lo, hi uint16, err error) {
+	lo, hi = c.versions()
+	if lo > hi {
+		return nil, 0, 0, fmt.Errorf("MinVersion %s is above the highest version tlsflow implements (%s)", VersionName(lo), VersionName(hi))
+	}
+	ids = enabledSuites(c.CipherSuites)
+	named13 := slices.ContainsFunc(suites.Ranked(c.CipherSuites), isTLS13Suite)
+	has12 := slices.ContainsFunc(ids, func(id uint16) bool { return !isTLS13Suite(id) })
+	switch {
+	case c.CipherSuites != nil && !named13 && lo >= VersionTLS13:
+		return nil, 0, 0, fmt.Errorf("CipherSuites names only TLS 1.2 suites, but MinVersion is TLS 1.3, where none of them can be used: " +
+			"leave CipherSuites out (TLS 1.3 suites are enabled by default) or name the TLS 1.3 suites you want")
+	case !has12 && hi <= VersionTLS12:
+		return nil, 0, 0, fmt.Errorf("CipherSuites enables no TLS 1.2 suite tlsflow implements, but MaxVersion is TLS 1.2: " +
+			"name a TLS 1.2 suite (AES-GCM or ChaCha20-Poly1305; CBC suites are not implemented)")
+	case !has12:
+		lo = VersionTLS13 // neither offered nor accepted: no suite to use
+	}
+	return ids, lo, hi, nil
 }
 
 // enabledSchemes resolves Config.SignatureSchemes: nil means the defaults,
