@@ -73,6 +73,9 @@ type Conn struct {
 		err     error         // sticky: once set, every Write returns it
 		seenApp bool
 		closed  bool // close_notify sent
+		// lazy: what is buffered may wait for the next write (tickets
+		// after a client's Finished, handshake.SendMessage.Lazy).
+		lazy bool
 	}
 }
 

@@ -78,7 +78,14 @@ func (c *Conn) runHandshake() error {
 		actions, err = c.nextHandshakeInput(eng)
 		placeReceivedAlert(err, eng)
 	}
-	if err := c.flushLocked(); err != nil {
+	if c.out.lazy {
+		// Only Lazy messages are buffered (a server's tickets after the
+		// client's Finished): they go out now, but Handshake does not wait
+		// for them, so a peer that does not read yet (over net.Pipe, say)
+		// cannot hold it; a Write in the meantime takes them along.
+		c.out.lazy = false
+		go c.flushLazy()
+	} else if err := c.flushLocked(); err != nil {
 		return c.handshakeFailed(err)
 	}
 	c.state = eng.State()
@@ -138,6 +145,18 @@ func (c *Conn) nextHandshakeInput(eng handshake.Engine) ([]handshake.Action, err
 	return nil, nil
 }
 
+// flushLazy writes what the handshake left buffered for later; an error
+// stays for the next Write.
+func (c *Conn) flushLazy() {
+	c.out.Lock()
+	defer c.out.Unlock()
+	if c.out.err == nil {
+		if err := c.out.w.Flush(); err != nil {
+			c.out.err = err
+		}
+	}
+}
+
 func (c *Conn) flushLocked() error {
 	c.out.Lock()
 	defer c.out.Unlock()
@@ -173,6 +192,11 @@ func (c *Conn) applyLocked(actions []handshake.Action) error {
 		var err error
 		switch a := a.(type) {
 		case handshake.SendMessage:
+			if a.Lazy && len(pending) == 0 && c.out.w.Buffered() == 0 {
+				c.out.lazy = true
+			} else if !a.Lazy {
+				c.out.lazy = false
+			}
 			if c.engine != nil && !c.in.hs.Empty() {
 				// We answer only a complete flight: the peer cannot have
 				// sent more before reading our answer, so buffered bytes

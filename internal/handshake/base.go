@@ -10,6 +10,7 @@ import (
 
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/keys"
+	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/trace"
 )
@@ -81,13 +82,22 @@ func (b *base) take() []Action {
 // message that cannot be built (a field longer than its length prefix) is
 // our internal_error: whatever a peer or the configuration sized should
 // have been bounded where it came in, and never reaches a panic.
-func (b *base) send(m wire.Message, step int) error {
+func (b *base) send(m wire.Message, step int) error { return b.sendMessage(m, step, false) }
+
+// sendMessage is send, with the message marked Lazy if lazy.
+func (b *base) sendMessage(m wire.Message, step int, lazy bool) error {
 	raw, err := m.Marshal()
 	if err != nil {
 		return internalError(step, messageName(m), err)
 	}
-	b.transcript.Write(raw)
-	b.out = append(b.out, SendMessage{Data: raw})
+	// A TLS 1.3 NewSessionTicket is not part of the handshake, even when
+	// it goes out before the client's Finished (RFC 8446 §4.4.1: the
+	// transcript holds handshake messages, and §4.6 lists this one as a
+	// post-handshake message).
+	if !(b.state.Version == suites.VersionTLS13 && m.Type() == wire.TypeNewSessionTicket) {
+		b.transcript.Write(raw)
+	}
+	b.out = append(b.out, SendMessage{Data: raw, Lazy: lazy})
 	b.traceMessage(trace.Sent, m, raw, step)
 	return nil
 }

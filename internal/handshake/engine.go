@@ -13,8 +13,15 @@ import (
 // Action is one thing the connection must do, in order.
 type Action interface{ action() }
 
-// SendMessage asks the connection to write one handshake message (header included).
-type SendMessage struct{ Data []byte }
+// SendMessage asks the connection to write one handshake message (header
+// included). Nothing in the handshake waits for a Lazy message (a TLS 1.3
+// server's tickets after the client's Finished): the connection writes it
+// without making the handshake wait, so that completing it does not block
+// on a peer that does not read yet.
+type SendMessage struct {
+	Data []byte
+	Lazy bool
+}
 
 // SendChangeCipherSpec asks the connection to write a ChangeCipherSpec record.
 type SendChangeCipherSpec struct{}

@@ -166,7 +166,7 @@ func (s *Server) findPSK13(raw []byte) (*psk13, error) {
 // resumed connection's ticket lives only what remains of its session's
 // life. A session that does not fit a ticket within the limits policy (a
 // large client chain) gets none.
-func (s *Server) sendNewSessionTicket13() error {
+func (s *Server) sendNewSessionTicket13(lazy bool) error {
 	if !s.issuesTickets13() {
 		return nil
 	}
@@ -194,7 +194,7 @@ func (s *Server) sendNewSessionTicket13() error {
 	if lifetime == 0 {
 		return nil // a ticket of no lifetime "indicates that the ticket should be discarded immediately"
 	}
-	return s.send(&wire.NewSessionTicket13{Lifetime: lifetime, AgeAdd: sess.AgeAdd, Nonce: nonce, Ticket: ticket}, 8)
+	return s.sendMessage(&wire.NewSessionTicket13{Lifetime: lifetime, AgeAdd: sess.AgeAdd, Nonce: nonce, Ticket: ticket}, 8, lazy)
 }
 
 // clientCanResume13 reports whether the client offered a PSK key exchange

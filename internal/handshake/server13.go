@@ -40,6 +40,7 @@ type server13 struct {
 	app           appCiphers
 	binderPrefix  *keys.Transcript // the transcript before ClientHello2, for its PSK binder
 	psk           *psk13           // the PSK accepted for the current ClientHello, if any
+	ticketsSent   bool             // issued with the server's flight (no client authentication)
 }
 
 // serve13 answers a TLS 1.3 ClientHello: a HelloRetryRequest if no key
@@ -324,7 +325,34 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	if s.s13.certReq != nil {
 		return (*Server).readClientCertificate13, nil
 	}
+	if s.issuesTickets13() {
+		// "A server which does not request client authentication MAY
+		// compute the remainder of the transcript independently and then
+		// send a NewSessionTicket immediately upon sending its Finished
+		// rather than waiting for the client Finished" (RFC 8446 §4.6.1):
+		// the tickets go with the flight, in the same write, and the
+		// handshake never waits for a client that does not read.
+		if err := s.sendTicketsInFlight13(); err != nil {
+			return nil, err
+		}
+	}
 	return (*Server).readClientFinished13, nil
+}
+
+// sendTicketsInFlight13 derives the resumption_master_secret from the
+// transcript as it will be once the client's Finished, which this server
+// can compute, is in it, and issues the tickets now.
+func (s *Server) sendTicketsInFlight13() error {
+	clientFinished := keys.Finished13(s.s13.suite.Hash, s.s13.clientHandshake, s.transcript.Sum())
+	raw, err := (&wire.Finished{VerifyData: clientFinished}).Marshal()
+	if err != nil {
+		return internalError(7, "Finished", err)
+	}
+	t := s.transcript.Clone()
+	t.Write(raw)
+	s.s13.resumption = s.s13.schedule.ResumptionMasterSecret(t.Sum())
+	s.s13.ticketsSent = true
+	return s.sendNewSessionTicket13(false)
 }
 
 // chooseSigner13 picks the certificate and the signature scheme: the first
@@ -434,7 +462,8 @@ func (s *Server) readClientFinished13(msg []byte) (serverState, error) {
 	if err := s.verifyFinished(fin, want, "client"); err != nil {
 		return nil, err
 	}
-	if s.issuesTickets13() {
+	ticketsNow := s.issuesTickets13() && !s.s13.ticketsSent
+	if ticketsNow {
 		s.s13.resumption = s.s13.schedule.ResumptionMasterSecret(s.transcript.Sum())
 	}
 	if err := s.verifyConnection(7, "Finished"); err != nil {
@@ -442,8 +471,14 @@ func (s *Server) readClientFinished13(msg []byte) (serverState, error) {
 	}
 	s.out = append(s.out, SetReadCipher{Cipher: s.s13.app.client})
 	s.complete = true
-	if err := s.sendNewSessionTicket13(); err != nil {
-		return nil, err
+	if ticketsNow {
+		// With client authentication the tickets carry the client's
+		// chain and wait for its Finished; they go out with our next
+		// write (Lazy), so the handshake does not block on a client that
+		// does not read.
+		if err := s.sendNewSessionTicket13(true); err != nil {
+			return nil, err
+		}
 	}
 	return nil, nil
 }
