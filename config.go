@@ -218,7 +218,7 @@ type Config struct {
 	// forward-secret suite. The RSA key exchange is only used when named here.
 	CipherSuites []uint16
 	// CurvePreferences lists the key exchange groups in preference order;
-	// nil means X25519MLKEM768 (TLS 1.3), X25519, P-256, P-384.
+	// nil means X25519MLKEM768 (TLS 1.3), X25519, P-256, P-384, P-521.
 	CurvePreferences []CurveID
 	// SignatureSchemes are the signature schemes this side offers in
 	// signature_algorithms (and a server in CertificateRequest) and accepts

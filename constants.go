@@ -46,8 +46,14 @@ type CurveID uint16
 const (
 	CurveP256      CurveID = CurveID(suites.GroupP256)
 	CurveP384      CurveID = CurveID(suites.GroupP384)
+	CurveP521      CurveID = CurveID(suites.GroupP521)
 	X25519         CurveID = CurveID(suites.GroupX25519)
-	X25519MLKEM768 CurveID = CurveID(suites.GroupX25519MLKEM768) // TLS 1.3 only
+	X25519MLKEM768 CurveID = CurveID(suites.GroupX25519MLKEM768) // TLS 1.3 only, offered first by default
+	// SecP256r1MLKEM768 and SecP384r1MLKEM1024 are the other hybrids of
+	// draft-ietf-tls-ecdhe-mlkem (P-256 with ML-KEM-768, P-384 with
+	// ML-KEM-1024): TLS 1.3 only, used when CurvePreferences names them.
+	SecP256r1MLKEM768  CurveID = CurveID(suites.GroupSecP256r1MLKEM768)
+	SecP384r1MLKEM1024 CurveID = CurveID(suites.GroupSecP384r1MLKEM1024)
 )
 
 func (c CurveID) String() string { return suites.GroupName(uint16(c)) }

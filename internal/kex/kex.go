@@ -1,7 +1,9 @@
 // Package kex implements the key exchanges tlsflow negotiates: ECDHE over
-// X25519, P-256 and P-384 (RFC 8422, RFC 8446 §4.2.8), the hybrid
-// X25519MLKEM768 group (draft-ietf-tls-ecdhe-mlkem), and the TLS 1.2 RSA
-// key exchange (RFC 5246 §7.4.7.1).
+// X25519, P-256, P-384 and P-521 (RFC 8422, RFC 8446 §4.2.8), the hybrid
+// groups X25519MLKEM768, SecP256r1MLKEM768 and SecP384r1MLKEM1024
+// (draft-ietf-tls-ecdhe-mlkem), and the TLS 1.2 RSA key exchange (RFC 5246
+// §7.4.7.1). The groups are one table (groups), which also says which are
+// TLS 1.3 only: the hybrids have no TLS 1.2 ServerKeyExchange form.
 //
 // Both protocol versions reduce ECDHE to the same two roles. The initiator
 // sends its public value first and later learns the peer's: the TLS 1.3
@@ -27,44 +29,57 @@ import (
 )
 
 // NamedGroup values (IANA TLS Supported Groups registry; RFC 8446 §4.2.7,
-// draft-ietf-tls-ecdhe-mlkem §5.2).
+// draft-ietf-tls-ecdhe-mlkem §5).
 const (
-	X25519         uint16 = 0x001d
-	P256           uint16 = 0x0017 // secp256r1
-	P384           uint16 = 0x0018 // secp384r1
-	X25519MLKEM768 uint16 = 0x11ec
+	P256               uint16 = 0x0017 // secp256r1
+	P384               uint16 = 0x0018 // secp384r1
+	P521               uint16 = 0x0019 // secp521r1
+	X25519             uint16 = 0x001d
+	SecP256r1MLKEM768  uint16 = 0x11eb
+	X25519MLKEM768     uint16 = 0x11ec
+	SecP384r1MLKEM1024 uint16 = 0x11ed
 )
 
-// Sizes of key_exchange values, RFC 8446 §4.2.8.2 and
-// draft-ietf-tls-ecdhe-mlkem §3.1.
-const (
-	x25519Len = 32
-	p256Len   = 1 + 2*32 // uncompressed point: 0x04 || X || Y
-	p384Len   = 1 + 2*48
+// group is one NamedGroup tlsflow implements: ECDH over curve, combined
+// with an ML-KEM for the hybrids.
+type group struct {
+	curve   ecdh.Curve
+	ecdhLen int  // the ECDH key_exchange value: 32 for X25519, an uncompressed point otherwise
+	kem     *kem // nil for plain ECDHE
+	// kemFirst: the ML-KEM part comes first in the shares and the secret
+	// (X25519MLKEM768 only, "for historical reasons", draft §3); the other
+	// hybrids put the ECDH part first.
+	kemFirst bool
+}
 
-	// X25519MLKEM768 puts the ML-KEM part FIRST, then X25519 (§3.1.1, §3.1.2),
-	// unlike the other hybrid groups, for historical reasons (§3).
-	hybridClientLen = mlkem.EncapsulationKeySize768 + x25519Len // 1184 + 32 = 1216
-	hybridServerLen = mlkem.CiphertextSize768 + x25519Len       // 1088 + 32 = 1120
-)
+// groups is the registry of what this package implements.
+var groups = map[uint16]*group{
+	X25519:             {curve: ecdh.X25519(), ecdhLen: 32},
+	P256:               {curve: ecdh.P256(), ecdhLen: 1 + 2*32},
+	P384:               {curve: ecdh.P384(), ecdhLen: 1 + 2*48},
+	P521:               {curve: ecdh.P521(), ecdhLen: 1 + 2*66},
+	X25519MLKEM768:     {curve: ecdh.X25519(), ecdhLen: 32, kem: &mlkem768, kemFirst: true},
+	SecP256r1MLKEM768:  {curve: ecdh.P256(), ecdhLen: 1 + 2*32, kem: &mlkem768},
+	SecP384r1MLKEM1024: {curve: ecdh.P384(), ecdhLen: 1 + 2*48, kem: &mlkem1024},
+}
 
 // names covers the groups we implement and the ones a peer commonly offers,
 // so traces of a ClientHello read well.
 var names = map[uint16]string{
-	P256:           "secp256r1",
-	P384:           "secp384r1",
-	0x0019:         "secp521r1",
-	X25519:         "x25519",
-	0x001e:         "x448",
-	0x0100:         "ffdhe2048",
-	0x0101:         "ffdhe3072",
-	0x0102:         "ffdhe4096",
-	0x0103:         "ffdhe6144",
-	0x0104:         "ffdhe8192",
-	0x11eb:         "SecP256r1MLKEM768",
-	X25519MLKEM768: "X25519MLKEM768",
-	0x11ed:         "SecP384r1MLKEM1024",
-	0x6399:         "X25519Kyber768Draft00",
+	P256:               "secp256r1",
+	P384:               "secp384r1",
+	P521:               "secp521r1",
+	X25519:             "x25519",
+	0x001e:             "x448",
+	0x0100:             "ffdhe2048",
+	0x0101:             "ffdhe3072",
+	0x0102:             "ffdhe4096",
+	0x0103:             "ffdhe6144",
+	0x0104:             "ffdhe8192",
+	SecP256r1MLKEM768:  "SecP256r1MLKEM768",
+	X25519MLKEM768:     "X25519MLKEM768",
+	SecP384r1MLKEM1024: "SecP384r1MLKEM1024",
+	0x6399:             "X25519Kyber768Draft00",
 }
 
 // Name returns the IANA name of a NamedGroup, e.g. "x25519", or
@@ -77,12 +92,13 @@ func Name(group uint16) string {
 }
 
 // Supported reports whether group is one this package implements.
-func Supported(group uint16) bool {
-	switch group {
-	case X25519, P256, P384, X25519MLKEM768:
-		return true
-	}
-	return false
+func Supported(group uint16) bool { return groups[group] != nil }
+
+// TLS13Only reports whether group can only be used in TLS 1.3: the hybrids
+// have no TLS 1.2 ServerKeyExchange form.
+func TLS13Only(group uint16) bool {
+	g := groups[group]
+	return g != nil && g.kem != nil
 }
 
 // KeyShare is the initiator's ephemeral key: the TLS 1.3 client's key_share,
@@ -99,163 +115,193 @@ type KeyShare interface {
 
 // NewKeyShare generates an ephemeral key for group. See the package comment
 // for how rand is used.
-func NewKeyShare(group uint16, rand io.Reader) (KeyShare, error) {
-	rand = orDefault(rand)
-	switch group {
-	case X25519, P256, P384:
-		curve, _ := ecdhCurve(group)
-		priv, err := curve.GenerateKey(rand)
-		if err != nil {
-			return nil, fmt.Errorf("kex: %s: generating key: %w", Name(group), err)
-		}
-		return &ecdhShare{group: group, priv: priv}, nil
-	case X25519MLKEM768:
-		dk, err := mlkem.GenerateKey768()
-		if err != nil {
-			return nil, fmt.Errorf("kex: %s: generating ML-KEM-768 key: %w", Name(group), err)
-		}
-		priv, err := ecdh.X25519().GenerateKey(rand)
-		if err != nil {
-			return nil, fmt.Errorf("kex: %s: generating X25519 key: %w", Name(group), err)
-		}
-		return &hybridShare{dk: dk, priv: priv}, nil
+func NewKeyShare(id uint16, rand io.Reader) (KeyShare, error) {
+	g := groups[id]
+	if g == nil {
+		return nil, fmt.Errorf("kex: cannot generate a key share for unsupported group %s", Name(id))
 	}
-	return nil, fmt.Errorf("kex: cannot generate a key share for unsupported group %s", Name(group))
+	priv, err := g.curve.GenerateKey(orDefault(rand))
+	if err != nil {
+		return nil, fmt.Errorf("kex: %s: generating the ECDH key: %w", Name(id), err)
+	}
+	share := &keyShare{id: id, g: g, priv: priv}
+	if g.kem != nil {
+		if share.dk, err = g.kem.generate(); err != nil {
+			return nil, fmt.Errorf("kex: %s: generating the %s key: %w", Name(id), g.kem.name, err)
+		}
+	}
+	return share, nil
 }
 
 // Respond is the responder's side in one step: given the initiator's public
 // value it returns the responder's public value and the shared secret. For
-// ECDHE it generates a key and computes the agreement; for X25519MLKEM768 it
-// encapsulates to the initiator's ML-KEM-768 key and does X25519. The TLS 1.3
-// server and the TLS 1.2 client use it.
-func Respond(group uint16, peerPublic []byte, rand io.Reader) (public, secret []byte, err error) {
-	rand = orDefault(rand)
-	switch group {
-	case X25519, P256, P384:
-		curve, wantLen := ecdhCurve(group)
-		peer, err := parseECDHPublic(group, curve, wantLen, peerPublic, "peer key_exchange")
-		if err != nil {
-			return nil, nil, err
-		}
-		priv, err := curve.GenerateKey(rand)
-		if err != nil {
-			return nil, nil, fmt.Errorf("kex: %s: generating key: %w", Name(group), err)
-		}
-		secret, err := agree(group, priv, peer)
-		if err != nil {
-			return nil, nil, err
-		}
-		return priv.PublicKey().Bytes(), secret, nil
-
-	case X25519MLKEM768:
-		// Client share: ML-KEM-768 encapsulation key || X25519 share (§3.1.1).
-		if len(peerPublic) != hybridClientLen {
-			return nil, nil, fmt.Errorf("kex: %s: client key_exchange is %d bytes, want %d (ML-KEM-768 encapsulation key %d + X25519 %d)",
-				Name(group), len(peerPublic), hybridClientLen, mlkem.EncapsulationKeySize768, x25519Len)
-		}
-		ek, err := mlkem.NewEncapsulationKey768(peerPublic[:mlkem.EncapsulationKeySize768])
-		if err != nil {
-			return nil, nil, fmt.Errorf("kex: %s: client's ML-KEM-768 encapsulation key is invalid: %w", Name(group), err)
-		}
-		peer, err := parseECDHPublic(group, ecdh.X25519(), x25519Len,
-			peerPublic[mlkem.EncapsulationKeySize768:], "client's X25519 share")
-		if err != nil {
-			return nil, nil, err
-		}
-		priv, err := ecdh.X25519().GenerateKey(rand)
-		if err != nil {
-			return nil, nil, fmt.Errorf("kex: %s: generating X25519 key: %w", Name(group), err)
-		}
-		x25519Secret, err := agree(group, priv, peer)
-		if err != nil {
-			return nil, nil, err
-		}
-		mlkemSecret, ciphertext := ek.Encapsulate()
-
-		// Server share: ciphertext || X25519 share (§3.1.2);
-		// shared secret: ML-KEM secret || X25519 secret (§3.1.3).
-		public = make([]byte, 0, hybridServerLen)
-		public = append(public, ciphertext...)
-		public = append(public, priv.PublicKey().Bytes()...)
-		secret = make([]byte, 0, len(mlkemSecret)+len(x25519Secret))
-		secret = append(secret, mlkemSecret...)
-		secret = append(secret, x25519Secret...)
-		return public, secret, nil
+// ECDHE it generates a key and computes the agreement; for a hybrid it also
+// encapsulates to the initiator's ML-KEM key. The TLS 1.3 server and the
+// TLS 1.2 client use it.
+func Respond(id uint16, peerPublic []byte, rand io.Reader) (public, secret []byte, err error) {
+	g := groups[id]
+	if g == nil {
+		return nil, nil, fmt.Errorf("kex: cannot respond to a key share for unsupported group %s", Name(id))
 	}
-	return nil, nil, fmt.Errorf("kex: cannot respond to a key share for unsupported group %s", Name(group))
+	ecdhPart, kemPart, err := g.split(id, peerPublic, "client", g.kemKeyLen())
+	if err != nil {
+		return nil, nil, err
+	}
+	peer, err := parseECDHPublic(id, g.curve, g.ecdhLen, ecdhPart, "peer's ECDH share")
+	if err != nil {
+		return nil, nil, err
+	}
+	priv, err := g.curve.GenerateKey(orDefault(rand))
+	if err != nil {
+		return nil, nil, fmt.Errorf("kex: %s: generating the ECDH key: %w", Name(id), err)
+	}
+	ecdhSecret, err := agree(id, priv, peer)
+	if err != nil {
+		return nil, nil, err
+	}
+	if g.kem == nil {
+		return priv.PublicKey().Bytes(), ecdhSecret, nil
+	}
+	// The server checks the encapsulation key (FIPS 203 §7.2) as it parses it.
+	kemSecret, ciphertext, err := g.kem.encapsulate(kemPart)
+	if err != nil {
+		return nil, nil, fmt.Errorf("kex: %s: client's %s encapsulation key is invalid: %w", Name(id), g.kem.name, err)
+	}
+	return g.join(priv.PublicKey().Bytes(), ciphertext), g.join(ecdhSecret, kemSecret), nil
 }
 
-// ecdhShare is an initiator's X25519, P-256 or P-384 key.
-type ecdhShare struct {
-	group uint16
-	priv  *ecdh.PrivateKey
+// kemKeyLen is the length of the initiator's ML-KEM part (0 for ECDHE).
+func (g *group) kemKeyLen() int {
+	if g.kem == nil {
+		return 0
+	}
+	return g.kem.ekSize
 }
 
-func (s *ecdhShare) Group() uint16  { return s.group }
-func (s *ecdhShare) Public() []byte { return s.priv.PublicKey().Bytes() }
+// split checks the length of a key_exchange value and returns its ECDH and
+// ML-KEM parts, in the order of the group (draft §3.1.1, §3.1.2).
+func (g *group) split(id uint16, b []byte, from string, kemLen int) (ecdhPart, kemPart []byte, err error) {
+	if want := g.ecdhLen + kemLen; len(b) != want {
+		if g.kem == nil {
+			return nil, nil, fmt.Errorf("kex: %s: peer's share is %d bytes, want %d", Name(id), len(b), want)
+		}
+		return nil, nil, fmt.Errorf("kex: %s: %s key_exchange is %d bytes, want %d (%s %d + ECDH %d)",
+			Name(id), from, len(b), want, g.kem.name, kemLen, g.ecdhLen)
+	}
+	if g.kemFirst {
+		return b[kemLen:], b[:kemLen], nil
+	}
+	return b[:g.ecdhLen], b[g.ecdhLen:], nil
+}
 
-func (s *ecdhShare) SharedSecret(peerPublic []byte) ([]byte, error) {
-	curve, wantLen := ecdhCurve(s.group)
-	peer, err := parseECDHPublic(s.group, curve, wantLen, peerPublic, "peer key_exchange")
+// join puts an ECDH part and an ML-KEM part together in the group's order.
+func (g *group) join(ecdhPart, kemPart []byte) []byte {
+	out := make([]byte, 0, len(ecdhPart)+len(kemPart))
+	if g.kemFirst {
+		return append(append(out, kemPart...), ecdhPart...)
+	}
+	return append(append(out, ecdhPart...), kemPart...)
+}
+
+// keyShare is an initiator's key for any group: the ECDH key, and the
+// ML-KEM decapsulation key of a hybrid.
+type keyShare struct {
+	id   uint16
+	g    *group
+	priv *ecdh.PrivateKey
+	dk   decapsulator
+}
+
+func (s *keyShare) Group() uint16 { return s.id }
+
+func (s *keyShare) Public() []byte {
+	if s.dk == nil {
+		return s.priv.PublicKey().Bytes()
+	}
+	return s.g.join(s.priv.PublicKey().Bytes(), s.dk.encapsulationKey())
+}
+
+func (s *keyShare) SharedSecret(peerPublic []byte) ([]byte, error) {
+	ctLen := 0
+	if s.dk != nil {
+		ctLen = s.g.kem.ctSize
+	}
+	ecdhPart, ciphertext, err := s.g.split(s.id, peerPublic, "server", ctLen)
 	if err != nil {
 		return nil, err
 	}
-	return agree(s.group, s.priv, peer)
-}
-
-// hybridShare is a TLS 1.3 client's X25519MLKEM768 key.
-type hybridShare struct {
-	dk   *mlkem.DecapsulationKey768
-	priv *ecdh.PrivateKey // X25519
-}
-
-func (s *hybridShare) Group() uint16 { return X25519MLKEM768 }
-
-func (s *hybridShare) Public() []byte {
-	public := make([]byte, 0, hybridClientLen)
-	public = append(public, s.dk.EncapsulationKey().Bytes()...)
-	return append(public, s.priv.PublicKey().Bytes()...)
-}
-
-func (s *hybridShare) SharedSecret(peerPublic []byte) ([]byte, error) {
-	if len(peerPublic) != hybridServerLen {
-		return nil, fmt.Errorf("kex: %s: server key_exchange is %d bytes, want %d (ML-KEM-768 ciphertext %d + X25519 %d)",
-			Name(X25519MLKEM768), len(peerPublic), hybridServerLen, mlkem.CiphertextSize768, x25519Len)
-	}
-	peer, err := parseECDHPublic(X25519MLKEM768, ecdh.X25519(), x25519Len,
-		peerPublic[mlkem.CiphertextSize768:], "server's X25519 share")
+	peer, err := parseECDHPublic(s.id, s.g.curve, s.g.ecdhLen, ecdhPart, "peer's ECDH share")
 	if err != nil {
 		return nil, err
 	}
-	x25519Secret, err := agree(X25519MLKEM768, s.priv, peer)
-	if err != nil {
-		return nil, err
+	ecdhSecret, err := agree(s.id, s.priv, peer)
+	if err != nil || s.dk == nil {
+		return ecdhSecret, err
 	}
 	// ML-KEM decapsulation fails only on a wrong-length ciphertext, which
-	// the length check above excludes; a tampered ciphertext yields an
-	// unrelated secret (implicit rejection, FIPS 203 §6.3) and the
-	// handshake then fails at Finished.
-	mlkemSecret, err := s.dk.Decapsulate(peerPublic[:mlkem.CiphertextSize768])
+	// split excludes; a tampered ciphertext yields an unrelated secret
+	// (implicit rejection, FIPS 203 §6.3) and the handshake then fails at
+	// Finished.
+	kemSecret, err := s.dk.Decapsulate(ciphertext)
 	if err != nil {
-		return nil, fmt.Errorf("kex: %s: decapsulating the server's ML-KEM-768 ciphertext: %w", Name(X25519MLKEM768), err)
+		return nil, fmt.Errorf("kex: %s: decapsulating the server's %s ciphertext: %w", Name(s.id), s.g.kem.name, err)
 	}
-	secret := make([]byte, 0, len(mlkemSecret)+len(x25519Secret))
-	secret = append(secret, mlkemSecret...)
-	return append(secret, x25519Secret...), nil
+	return s.g.join(ecdhSecret, kemSecret), nil
 }
 
-// ecdhCurve returns the crypto/ecdh curve of an ECDHE group and the length
-// of its key_exchange value. It is called only with X25519, P256 or P384.
-func ecdhCurve(group uint16) (ecdh.Curve, int) {
-	switch group {
-	case P256:
-		return ecdh.P256(), p256Len
-	case P384:
-		return ecdh.P384(), p384Len
-	default:
-		return ecdh.X25519(), x25519Len
-	}
+// kem is one ML-KEM parameter set (FIPS 203) as the hybrids use it.
+type kem struct {
+	name           string
+	ekSize, ctSize int
+	generate       func() (decapsulator, error)
+	encapsulate    func(ek []byte) (secret, ciphertext []byte, err error)
 }
+
+// decapsulator is an ML-KEM decapsulation key of either size.
+type decapsulator interface {
+	encapsulationKey() []byte
+	Decapsulate(ciphertext []byte) ([]byte, error)
+}
+
+var mlkem768 = kem{
+	name: "ML-KEM-768", ekSize: mlkem.EncapsulationKeySize768, ctSize: mlkem.CiphertextSize768,
+	generate: func() (decapsulator, error) {
+		dk, err := mlkem.GenerateKey768()
+		return dk768{dk}, err
+	},
+	encapsulate: func(b []byte) ([]byte, []byte, error) {
+		ek, err := mlkem.NewEncapsulationKey768(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		secret, ciphertext := ek.Encapsulate()
+		return secret, ciphertext, nil
+	},
+}
+
+var mlkem1024 = kem{
+	name: "ML-KEM-1024", ekSize: mlkem.EncapsulationKeySize1024, ctSize: mlkem.CiphertextSize1024,
+	generate: func() (decapsulator, error) {
+		dk, err := mlkem.GenerateKey1024()
+		return dk1024{dk}, err
+	},
+	encapsulate: func(b []byte) ([]byte, []byte, error) {
+		ek, err := mlkem.NewEncapsulationKey1024(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		secret, ciphertext := ek.Encapsulate()
+		return secret, ciphertext, nil
+	},
+}
+
+type dk768 struct{ *mlkem.DecapsulationKey768 }
+
+func (d dk768) encapsulationKey() []byte { return d.EncapsulationKey().Bytes() }
+
+type dk1024 struct{ *mlkem.DecapsulationKey1024 }
+
+func (d dk1024) encapsulationKey() []byte { return d.EncapsulationKey().Bytes() }
 
 // parseECDHPublic checks a peer's ECDH public value: its length, and for
 // P-256/P-384 that it is an uncompressed point on the curve (RFC 8446

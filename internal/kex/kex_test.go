@@ -15,7 +15,10 @@ var allGroups = []struct {
 	{X25519, 32, 32, 32},
 	{P256, 65, 65, 32},
 	{P384, 97, 97, 48},
+	{P521, 133, 133, 66},
 	{X25519MLKEM768, 1216, 1120, 64},
+	{SecP256r1MLKEM768, 1249, 1153, 64},
+	{SecP384r1MLKEM1024, 1665, 1665, 80},
 }
 
 func TestInitiatorAndResponderAgreeOnEveryGroup(t *testing.T) {
@@ -287,7 +290,7 @@ func mustPublic(t *testing.T, group uint16) []byte {
 }
 
 func TestUnsupportedGroupsAreRefused(t *testing.T) {
-	for _, group := range []uint16{0x0019 /* secp521r1 */, 0x001e /* x448 */, 0x0100 /* ffdhe2048 */, 0x11eb, 0} {
+	for _, group := range []uint16{0x001e /* x448 */, 0x0100 /* ffdhe2048 */, 0x6399 /* X25519Kyber768Draft00 */, 0} {
 		if Supported(group) {
 			t.Errorf("Supported(%s) = true", Name(group))
 		}
@@ -316,5 +319,62 @@ func TestNameUsesIANANames(t *testing.T) {
 		if got := Name(group); got != want {
 			t.Errorf("Name(%#04x) = %q, want %q", group, got, want)
 		}
+	}
+}
+
+// TestECDHFirstHybridsMatchManualComposition: SecP256r1MLKEM768 and
+// SecP384r1MLKEM1024 put the ECDH part first, in the shares and in the
+// secret (draft-ietf-tls-ecdhe-mlkem §3.1), unlike X25519MLKEM768.
+func TestECDHFirstHybridsMatchManualComposition(t *testing.T) {
+	for _, tc := range []struct {
+		group uint16
+		curve ecdh.Curve
+		ecdh  int
+		ekLen int
+		newEK func([]byte) (secret, ciphertext []byte, err error)
+	}{
+		{SecP256r1MLKEM768, ecdh.P256(), 65, mlkem.EncapsulationKeySize768, func(b []byte) ([]byte, []byte, error) {
+			ek, err := mlkem.NewEncapsulationKey768(b)
+			if err != nil {
+				return nil, nil, err
+			}
+			s, c := ek.Encapsulate()
+			return s, c, nil
+		}},
+		{SecP384r1MLKEM1024, ecdh.P384(), 97, mlkem.EncapsulationKeySize1024, func(b []byte) ([]byte, []byte, error) {
+			ek, err := mlkem.NewEncapsulationKey1024(b)
+			if err != nil {
+				return nil, nil, err
+			}
+			s, c := ek.Encapsulate()
+			return s, c, nil
+		}},
+	} {
+		t.Run(Name(tc.group), func(t *testing.T) {
+			ks, err := NewKeyShare(tc.group, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clientShare := ks.Public()
+			if len(clientShare) != tc.ecdh+tc.ekLen {
+				t.Fatalf("client share is %d bytes; want %d", len(clientShare), tc.ecdh+tc.ekLen)
+			}
+			kemSecret, ciphertext, err := tc.newEK(clientShare[tc.ecdh:])
+			if err != nil {
+				t.Fatalf("our share does not end with an ML-KEM encapsulation key: %v", err)
+			}
+			priv, err := tc.curve.GenerateKey(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ecdhSecret := ecdhWith(t, priv, tc.curve, clientShare[:tc.ecdh])
+			secret, err := ks.SharedSecret(append(priv.PublicKey().Bytes(), ciphertext...))
+			if err != nil {
+				t.Fatalf("SharedSecret: %v", err)
+			}
+			if want := append(ecdhSecret, kemSecret...); !bytes.Equal(secret, want) {
+				t.Errorf("secret = %x\nwant ecdh_ss || mlkem_ss = %x", secret, want)
+			}
+		})
 	}
 }
