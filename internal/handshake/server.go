@@ -201,19 +201,37 @@ func (s *Server) readClientHelloExtensions(ch *wire.ClientHello) error {
 }
 
 // chooseALPN picks the first of our protocols the client offers (RFC 7301
-// §3.2); with no overlap the connection fails with no_application_protocol.
+// §3.2) that the connection may carry; with none the connection fails with
+// no_application_protocol. In TLS 1.2 the suite is chosen by then.
 func (s *Server) chooseALPN() error {
 	if len(s.cfg.NextProtos) == 0 || len(s.info.SupportedProtos) == 0 {
 		return nil
 	}
 	for _, p := range s.cfg.NextProtos {
-		if containsString(s.info.SupportedProtos, p) {
+		if containsString(s.info.SupportedProtos, p) && s.mayCarry(p) {
 			s.state.NegotiatedProtocol = p
 			return nil
 		}
 	}
 	return alert.Errorf(alert.NoApplicationProtocol, 2, "ServerHello",
-		"no common application protocol: the client offers %q, this server speaks %q", s.info.SupportedProtos, s.cfg.NextProtos)
+		"no common application protocol: the client offers %q, this server speaks %q%s", s.info.SupportedProtos, s.cfg.NextProtos, s.h2Note())
+}
+
+// mayCarry reports whether this connection may carry the protocol p: HTTP/2
+// over TLS 1.2 needs an ephemeral key exchange and an AEAD (RFC 9113
+// §9.2.2, whose block list in Appendix A has every TLS_RSA_* suite), so a
+// connection using the RSA key exchange gets the next protocol instead,
+// not one the client would then refuse (INADEQUATE_SECURITY).
+func (s *Server) mayCarry(p string) bool {
+	return p != "h2" || s.state.Version != suites.VersionTLS12 || s.s12.suite == nil ||
+		s.s12.suite.KeyExchange != suites.KeyExchangeRSA
+}
+
+func (s *Server) h2Note() string {
+	if !s.mayCarry("h2") && containsString(s.info.SupportedProtos, "h2") {
+		return " (HTTP/2 may not run over the RSA key exchange, RFC 9113 §9.2.2)"
+	}
+	return ""
 }
 
 func suiteList(ids []uint16) string {
