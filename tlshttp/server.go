@@ -237,7 +237,12 @@ func (s *server) refuseH2(c *Conn, st tlsflow.ConnectionState) {
 		tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite))
 	s.logf("http: refusing HTTP/2 from %s: %s", c.RemoteAddr(), reason)
 	c.SetWriteDeadline(time.Now().Add(time.Second))
-	http2.NewFramer(c, nil).WriteGoAway(0, http2.ErrCodeInadequateSecurity, []byte(reason))
+	// The server's connection preface is a SETTINGS frame, which must come
+	// first (RFC 9113 §3.4), then the connection error (§5.4.1).
+	fr := http2.NewFramer(c, nil)
+	if fr.WriteSettings() == nil {
+		fr.WriteGoAway(0, http2.ErrCodeInadequateSecurity, []byte(reason))
+	}
 	c.Close()
 }
 
