@@ -236,12 +236,16 @@ func (s *server) refuseH2(c *Conn, st tlsflow.ConnectionState) {
 	reason := fmt.Sprintf("HTTP/2 is not allowed over %s with %s (RFC 9113 §9.2.2)",
 		tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite))
 	s.logf("http: refusing HTTP/2 from %s: %s", c.RemoteAddr(), reason)
-	c.SetWriteDeadline(time.Now().Add(time.Second))
+	c.SetDeadline(time.Now().Add(time.Second))
 	// The server's connection preface is a SETTINGS frame, which must come
-	// first (RFC 9113 §3.4), then the connection error (§5.4.1).
+	// first (RFC 9113 §3.4), then the connection error (§5.4.1). What the
+	// client sent meanwhile is read away until it closes: closing with
+	// unread data would reset the connection, and the reset can destroy
+	// the GOAWAY before the client reads it.
 	fr := http2.NewFramer(c, nil)
-	if fr.WriteSettings() == nil {
-		fr.WriteGoAway(0, http2.ErrCodeInadequateSecurity, []byte(reason))
+	if fr.WriteSettings() == nil && fr.WriteGoAway(0, http2.ErrCodeInadequateSecurity, []byte(reason)) == nil {
+		c.CloseWrite()
+		io.Copy(io.Discard, io.LimitReader(c, 64<<10))
 	}
 	c.Close()
 }
