@@ -90,8 +90,8 @@ func ListenAndServe(srv *http.Server, config *tlsflow.Config) error {
 
 // ServeTLS is http.Server.ServeTLS over tlsflow: the port of
 // srv.ServeTLS(ln, certFile, keyFile). The TLS configuration is
-// srv.TLSConfig (a *crypto/tls.Config) converted field by field, as
-// ServerConfig describes, with the key pair from certFile and keyFile in
+// srv.TLSConfig (a *crypto/tls.Config) converted field by field (see the
+// package documentation), with the key pair from certFile and keyFile in
 // place of its Certificates when they are given (or when srv.TLSConfig has
 // no certificate), as net/http does.
 func ServeTLS(srv *http.Server, ln net.Listener, certFile, keyFile string) error {
