@@ -1,0 +1,157 @@
+package tlshttp
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tlsflow/tlsflow"
+)
+
+// serverConfigFiles is the Config ServeTLS uses: srv.TLSConfig converted,
+// with the key pair from the files replacing its certificates when they
+// are named or when it has none (http.Server.ServeTLS's rule).
+func serverConfigFiles(tc *tls.Config, certFile, keyFile string) (*tlsflow.Config, error) {
+	config, err := serverConfig(tc)
+	if err != nil {
+		return nil, err
+	}
+	if len(config.Certificates) == 0 && config.GetCertificate == nil || certFile != "" || keyFile != "" {
+		cert, err := tlsflow.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, err
+		}
+		config.Certificates = []tlsflow.Certificate{cert}
+	}
+	return config, nil
+}
+
+// serverConfig converts a server's crypto/tls Config to tlsflow's. Fields
+// with the same meaning are copied (Rand, Time, Certificates,
+// GetCertificate, VerifyPeerCertificate, VerifyConnection, NextProtos,
+// ClientAuth, ClientCAs, SessionTicketsDisabled, SessionTicketKey,
+// MinVersion, MaxVersion, CurvePreferences, KeyLogWriter), with these
+// differences:
+//
+//   - CipherSuites lists TLS 1.2 suites in crypto/tls, which cannot
+//     restrict TLS 1.3; tlsflow's list covers both, so the TLS 1.3 suites
+//     are added. Suites tlsflow does not implement (CBC, 3DES, RC4) are
+//     dropped; a list with none left is an error.
+//   - MinVersion below TLS 1.2 becomes TLS 1.2, tlsflow's floor; a
+//     MaxVersion below it is an error.
+//   - Certificates lose OCSPStaple and SignedCertificateTimestamps, which
+//     tlsflow does not send.
+//   - GetCertificate gets a crypto/tls ClientHelloInfo without a Context
+//     (crypto/tls keeps it unexported): a callback that calls
+//     hello.Context() gets nil.
+//
+// Client-side fields (RootCAs, ServerName, InsecureSkipVerify,
+// ClientSessionCache, GetClientCertificate, Renegotiation, the ECH client
+// fields) and PreferServerCipherSuites and DynamicRecordSizingDisabled
+// (which crypto/tls ignores too) are ignored. Fields that change what the
+// server does and that tlsflow cannot honour are an error rather than
+// silently dropped: GetConfigForClient, NameToCertificate, WrapSession,
+// UnwrapSession, EncryptedClientHelloKeys and GetEncryptedClientHelloKeys.
+func serverConfig(tc *tls.Config) (*tlsflow.Config, error) {
+	if tc == nil {
+		return &tlsflow.Config{}, nil
+	}
+	var unsupported []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"GetConfigForClient", tc.GetConfigForClient != nil},
+		{"NameToCertificate", tc.NameToCertificate != nil},
+		{"WrapSession", tc.WrapSession != nil},
+		{"UnwrapSession", tc.UnwrapSession != nil},
+		{"EncryptedClientHelloKeys", tc.EncryptedClientHelloKeys != nil},
+		{"GetEncryptedClientHelloKeys", tc.GetEncryptedClientHelloKeys != nil},
+	} {
+		if f.set {
+			unsupported = append(unsupported, f.name)
+		}
+	}
+	if len(unsupported) > 0 {
+		return nil, fmt.Errorf("tlshttp: srv.TLSConfig sets %s, which tlsflow does not implement", strings.Join(unsupported, ", "))
+	}
+	if tc.MaxVersion != 0 && tc.MaxVersion < tlsflow.VersionTLS12 {
+		return nil, fmt.Errorf("tlshttp: srv.TLSConfig.MaxVersion is %#04x; tlsflow speaks TLS 1.2 and 1.3 only", tc.MaxVersion)
+	}
+	config := &tlsflow.Config{
+		Rand:                   tc.Rand,
+		Time:                   tc.Time,
+		VerifyPeerCertificate:  tc.VerifyPeerCertificate,
+		NextProtos:             tc.NextProtos,
+		ClientAuth:             tlsflow.ClientAuthType(tc.ClientAuth), // the same five modes, in the same order
+		ClientCAs:              tc.ClientCAs,
+		SessionTicketsDisabled: tc.SessionTicketsDisabled,
+		MinVersion:             max(tc.MinVersion, tlsflow.VersionTLS12),
+		MaxVersion:             tc.MaxVersion,
+		KeyLogWriter:           tc.KeyLogWriter,
+	}
+	for _, c := range tc.Certificates {
+		config.Certificates = append(config.Certificates, certificate(&c))
+	}
+	if get := tc.GetCertificate; get != nil {
+		config.GetCertificate = func(hello *tlsflow.ClientHelloInfo) (*tlsflow.Certificate, error) {
+			c, err := get(clientHelloInfo(hello))
+			if c == nil || err != nil {
+				return nil, err
+			}
+			fc := certificate(c)
+			return &fc, nil
+		}
+	}
+	if verify := tc.VerifyConnection; verify != nil {
+		config.VerifyConnection = func(s tlsflow.ConnectionState) error { return verify(ConnectionState(s)) }
+	}
+	if tc.CipherSuites != nil {
+		implemented := tlsflow.CipherSuites()
+		for _, id := range tc.CipherSuites {
+			if slices.Contains(implemented, id) {
+				config.CipherSuites = append(config.CipherSuites, id)
+			}
+		}
+		if len(config.CipherSuites) == 0 {
+			return nil, errors.New("tlshttp: none of srv.TLSConfig.CipherSuites is implemented by tlsflow (it has only AEAD suites)")
+		}
+		config.CipherSuites = append(config.CipherSuites, suites13...)
+	}
+	for _, c := range tc.CurvePreferences {
+		config.CurvePreferences = append(config.CurvePreferences, tlsflow.CurveID(c))
+	}
+	if tc.SessionTicketKey != ([32]byte{}) {
+		if err := config.SetSessionTicketKeys([][32]byte{tc.SessionTicketKey}); err != nil {
+			return nil, err
+		}
+	}
+	return config, nil
+}
+
+func certificate(c *tls.Certificate) tlsflow.Certificate {
+	fc := tlsflow.Certificate{Certificate: c.Certificate, PrivateKey: c.PrivateKey, Leaf: c.Leaf}
+	for _, s := range c.SupportedSignatureAlgorithms {
+		fc.SupportedSignatureAlgorithms = append(fc.SupportedSignatureAlgorithms, tlsflow.SignatureScheme(s))
+	}
+	return fc
+}
+
+func clientHelloInfo(h *tlsflow.ClientHelloInfo) *tls.ClientHelloInfo {
+	ch := &tls.ClientHelloInfo{
+		ServerName:        h.ServerName,
+		CipherSuites:      h.CipherSuites,
+		SupportedProtos:   h.SupportedProtos,
+		SupportedVersions: h.SupportedVersions,
+		Conn:              h.Conn,
+	}
+	for _, c := range h.SupportedCurves {
+		ch.SupportedCurves = append(ch.SupportedCurves, tls.CurveID(c))
+	}
+	for _, s := range h.SignatureSchemes {
+		ch.SignatureSchemes = append(ch.SignatureSchemes, tls.SignatureScheme(s))
+	}
+	return ch
+}

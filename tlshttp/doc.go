@@ -1,0 +1,31 @@
+// Package tlshttp runs net/http over tlsflow, with what net/http gives
+// crypto/tls connections only: Request.TLS and Response.TLS, HTTP/2 chosen
+// by ALPN, graceful Shutdown of HTTP/2 connections, httptrace's TLS hooks,
+// the answer to plain HTTP on the TLS port, and proxies on the client side.
+//
+// Porting a program:
+//
+//	srv.ListenAndServeTLS(cert, key)    tlshttp.ListenAndServeTLS(srv, cert, key)
+//	srv.ServeTLS(ln, cert, key)         tlshttp.ServeTLS(srv, ln, cert, key)
+//	(a tlsflow Config instead)          tlshttp.Serve(srv, ln, config), tlshttp.ListenAndServe(srv, config)
+//	&http.Transport{TLSClientConfig: c} &tlshttp.Transport{Config: config, Base: &http.Transport{...}}
+//	tlsConn.ConnectionState()           tlshttp.ConnectionState(conn.ConnectionState())
+//
+// ServeTLS and ListenAndServeTLS keep srv.TLSConfig, a *crypto/tls.Config,
+// and convert it: the fields tlsflow has are copied, CipherSuites gains the
+// TLS 1.3 suites (crypto/tls cannot restrict them, tlsflow's list does),
+// client-side fields are ignored, and a field that would change what the
+// server does and that tlsflow cannot honour (GetConfigForClient,
+// WrapSession, UnwrapSession, the ECH keys, NameToCertificate) is an error
+// rather than dropped. Serve takes a *tlsflow.Config for everything else
+// tlsflow has (Trace, SignatureSchemes, ...).
+//
+// HTTP/2 and the RSA key exchange: RFC 9113 §9.2.2 forbids HTTP/2 over
+// TLS 1.2 without an ephemeral key exchange, and browsers refuse it. A
+// server that could only ever negotiate such a suite does not offer "h2";
+// one that enables both kinds offers it and refuses, with a GOAWAY
+// (INADEQUATE_SECURITY), an HTTP/2 connection a client made over the RSA
+// key exchange. The precise rule belongs in the engine, which in TLS 1.2
+// chooses ALPN after the suite: skip "h2" there when the suite is not
+// ECDHE, and such a client gets HTTP/1.1 instead of a refusal.
+package tlshttp
