@@ -2,7 +2,6 @@ package tlshttp
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -108,18 +107,9 @@ func serverConfig(tc *tls.Config) (*tlsflow.Config, error) {
 	if verify := tc.VerifyConnection; verify != nil {
 		config.VerifyConnection = func(s tlsflow.ConnectionState) error { return verify(ConnectionState(s)) }
 	}
-	if tc.CipherSuites != nil {
-		implemented := tlsflow.CipherSuites()
-		for _, id := range tc.CipherSuites {
-			if slices.Contains(implemented, id) {
-				config.CipherSuites = append(config.CipherSuites, id)
-			}
-		}
-		if len(config.CipherSuites) == 0 {
-			return nil, errors.New("tlshttp: none of srv.TLSConfig.CipherSuites is implemented by tlsflow (it has only AEAD suites)")
-		}
-		config.CipherSuites = append(config.CipherSuites, suites13...)
-	}
+	// As in crypto/tls, a list of TLS 1.2 suites leaves TLS 1.3's defaults
+	// on; suites tlsflow does not implement (CBC) are ignored.
+	config.CipherSuites = slices.Clone(tc.CipherSuites)
 	for _, c := range tc.CurvePreferences {
 		config.CurvePreferences = append(config.CurvePreferences, tlsflow.CurveID(c))
 	}

@@ -21,11 +21,9 @@
 // tlsflow has (Trace, SignatureSchemes, ...).
 //
 // HTTP/2 and the RSA key exchange: RFC 9113 §9.2.2 forbids HTTP/2 over
-// TLS 1.2 without an ephemeral key exchange, and browsers refuse it. A
-// server that could only ever negotiate such a suite does not offer "h2";
-// one that enables both kinds offers it and refuses, with a GOAWAY
-// (INADEQUATE_SECURITY), an HTTP/2 connection a client made over the RSA
-// key exchange. The precise rule belongs in the engine, which in TLS 1.2
-// chooses ALPN after the suite: skip "h2" there when the suite is not
-// ECDHE, and such a client gets HTTP/1.1 instead of a refusal.
+// TLS 1.2 without an ephemeral key exchange, and browsers refuse it.
+// tlsflow's server, which in TLS 1.2 chooses ALPN after the suite, never
+// chooses "h2" over the RSA key exchange: a client offering "h2" and
+// "http/1.1" gets HTTP/1.1, one offering only "h2" a no_application_protocol
+// alert that says why.
 package tlshttp

@@ -3,8 +3,6 @@ package tlshttp_test
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -28,10 +26,10 @@ func rsaServerConfig(suites ...uint16) *tlsflow.Config {
 }
 
 // TestHTTP2NotOfferedOverRSAKeyExchangeOnly: a server whose only suites
-// are the RSA key exchange (HTTP/2 forbids them, RFC 9113 §9.2.2) does not
-// offer h2, so a client that wants HTTP/2 gets HTTP/1.1, not a connection
-// it must refuse. This is `tlsflow serve --suites TLS_RSA_...`, which
-// Chromium refused with ERR_HTTP2_INADEQUATE_TRANSPORT_SECURITY.
+// are the RSA key exchange (HTTP/2 forbids them, RFC 9113 §9.2.2) never
+// chooses h2, so a client that wants HTTP/2 gets HTTP/1.1, not a
+// connection it must refuse. This is `tlsflow serve --suites TLS_RSA_...`,
+// which Chromium refused with ERR_HTTP2_INADEQUATE_TRANSPORT_SECURITY.
 func TestHTTP2NotOfferedOverRSAKeyExchangeOnly(t *testing.T) {
 	ts := startServer(t, rsaServerConfig(rsaKex...), stateHandler(), nil)
 	tr := goTransport(2, 0).(*http.Transport)
@@ -45,10 +43,11 @@ func TestHTTP2NotOfferedOverRSAKeyExchangeOnly(t *testing.T) {
 }
 
 // TestHTTP2RefusedOverRSAKeyExchange: a server that enables both kinds of
-// suite offers h2; a client that offers only the RSA key exchange and h2
-// gets both from the engine, and the server refuses to speak HTTP/2 on
-// that connection (GOAWAY with INADEQUATE_SECURITY): no request is served
-// over it. A client with an ECDHE suite gets HTTP/2.
+// suite offers h2, but never over the RSA key exchange (the engine's
+// choice, RFC 9113 §9.2.2): a client offering only TLS_RSA suites and only
+// h2 is refused at the handshake (no_application_protocol, the server log
+// saying why), one that also offers http/1.1 gets HTTP/1.1, and a client
+// with an ECDHE suite gets HTTP/2.
 func TestHTTP2RefusedOverRSAKeyExchange(t *testing.T) {
 	served := make(chan string, 10)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { served <- r.Proto })
@@ -65,48 +64,30 @@ func TestHTTP2RefusedOverRSAKeyExchange(t *testing.T) {
 		resp.Body.Close()
 		t.Fatalf("HTTP/2 over TLS_RSA_WITH_AES_128_GCM_SHA256 served a %s", resp.Status)
 	}
-	// x/net's client reports the GOAWAY, or, when it reads it before its
-	// request is under way, that the connection could not be established.
-	t.Logf("x/net client: %v", err)
+	if !strings.Contains(err.Error(), "no application protocol") {
+		t.Errorf("x/net client error %v; want the handshake refused with no_application_protocol", err)
+	}
 	select {
 	case p := <-served:
 		t.Fatalf("a request was served over %s on the refused connection", p)
 	default:
 	}
-	if log := ts.logged(); !strings.Contains(log, "refusing HTTP/2") || !strings.Contains(log, "RFC 9113") {
+	if log := ts.logged(); !strings.Contains(log, "no_application_protocol") || !strings.Contains(log, "RFC 9113") {
 		t.Fatalf("the server log does not say why it refused:\n%s", log)
 	}
 
-	// What the server sends, frame by frame: SETTINGS, then GOAWAY with
-	// INADEQUATE_SECURITY.
-	conn, err := tlsflow.Dial("tcp", ts.addr, &tlsflow.Config{RootCAs: caPool(), ServerName: "localhost",
-		CipherSuites: []uint16{tlsflow.TLS_RSA_WITH_AES_128_GCM_SHA256}, NextProtos: []string{"h2"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(conn, http2.ClientPreface)
-	fr := http2.NewFramer(conn, conn)
-	fr.WriteSettings()
-	var frames []string
-	for {
-		f, err := fr.ReadFrame()
-		if err != nil {
-			break
-		}
-		desc := f.Header().Type.String()
-		if g, ok := f.(*http2.GoAwayFrame); ok {
-			desc += " " + g.ErrCode.String()
-		}
-		frames = append(frames, desc)
-	}
-	if got := fmt.Sprint(frames); got != "[SETTINGS GOAWAY INADEQUATE_SECURITY]" {
-		t.Fatalf("the server sent %s, want [SETTINGS GOAWAY INADEQUATE_SECURITY]", got)
+	h1 := goTransport(2, 0).(*http.Transport)
+	h1.TLSClientConfig.CipherSuites = []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}
+	defer h1.CloseIdleConnections()
+	go func() { <-served }()
+	resp, _ = get(t, &http.Client{Transport: h1}, ts.url+"/")
+	if resp.ProtoMajor != 1 || resp.TLS.NegotiatedProtocol != "http/1.1" {
+		t.Fatalf("a TLS_RSA client offering h2 and http/1.1 got %s (ALPN %q); want HTTP/1.1", resp.Proto, resp.TLS.NegotiatedProtocol)
 	}
 
 	ecdhe := goTransport(2, 0).(*http.Transport)
 	defer ecdhe.CloseIdleConnections()
+	go func() { <-served }()
 	resp, _ = get(t, &http.Client{Transport: ecdhe}, ts.url+"/")
 	if resp.ProtoMajor != 2 || resp.TLS.CipherSuite != tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 {
 		t.Fatalf("an ECDHE client got %s over %s, want HTTP/2 over TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",

@@ -28,10 +28,7 @@ import (
 // "http/1.1", less what srv turns off (srv.Protocols, or a non-nil empty
 // srv.TLSNextProto, net/http's way to disable HTTP/2). HTTP/2 is never
 // spoken over TLS 1.2 with a suite RFC 9113 §9.2.2 forbids (the RSA key
-// exchange): a config whose TLS 1.2 suites are all forbidden, and which
-// cannot negotiate TLS 1.3, does not offer "h2"; a connection that
-// negotiates "h2" over such a suite anyway is refused with a GOAWAY
-// (INADEQUATE_SECURITY).
+// exchange): tlsflow's server takes the client's next protocol there.
 //
 // Handlers see r.TLS (ConnectionState converted), and srv.Shutdown and
 // srv.Close work as they do for net/http's own TLS server: Shutdown sends
@@ -166,8 +163,7 @@ func (s *server) tlsConfig(config *tlsflow.Config) *tlsflow.Config {
 	if config.NextProtos == nil {
 		config.NextProtos = []string{"h2", "http/1.1"}
 	}
-	h2Off := !h2Possible(config) ||
-		(s.srv.Protocols != nil && !s.srv.Protocols.HTTP2()) ||
+	h2Off := (s.srv.Protocols != nil && !s.srv.Protocols.HTTP2()) ||
 		(s.srv.TLSNextProto != nil && len(s.srv.TLSNextProto) == 0)
 	if h2Off {
 		config.NextProtos = slices.DeleteFunc(slices.Clone(config.NextProtos), func(p string) bool { return p == "h2" })
@@ -215,10 +211,9 @@ func (s *server) serveConn(ctx context.Context, raw net.Conn, config *tlsflow.Co
 	switch st.NegotiatedProtocol {
 	case "", "http/1.1", "http/1.0":
 	case "h2":
-		if !h2Permitted(st.Version, st.CipherSuite) {
-			s.refuseH2(c, st)
-			return
-		}
+		// tlsflow's server never chooses h2 over a TLS 1.2 suite RFC 9113
+		// §9.2.2 forbids (the RSA key exchange): it takes the client's
+		// next protocol instead (internal/handshake, chooseALPN).
 		c = s.newStandIn(c)
 	default:
 		s.logf("http: TLS connection from %s negotiated %q, which this server does not serve", raw.RemoteAddr(), st.NegotiatedProtocol)
@@ -230,25 +225,6 @@ func (s *server) serveConn(ctx context.Context, raw net.Conn, config *tlsflow.Co
 	}
 }
 
-// refuseH2 ends an HTTP/2 connection over a TLS 1.2 suite RFC 9113 §9.2.2
-// forbids with the connection error it names, INADEQUATE_SECURITY.
-func (s *server) refuseH2(c *Conn, st tlsflow.ConnectionState) {
-	reason := fmt.Sprintf("HTTP/2 is not allowed over %s with %s (RFC 9113 §9.2.2)",
-		tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite))
-	s.logf("http: refusing HTTP/2 from %s: %s", c.RemoteAddr(), reason)
-	c.SetDeadline(time.Now().Add(time.Second))
-	// The server's connection preface is a SETTINGS frame, which must come
-	// first (RFC 9113 §3.4), then the connection error (§5.4.1). What the
-	// client sent meanwhile is read away until it closes: closing with
-	// unread data would reset the connection, and the reset can destroy
-	// the GOAWAY before the client reads it.
-	fr := http2.NewFramer(c, nil)
-	if fr.WriteSettings() == nil && fr.WriteGoAway(0, http2.ErrCodeInadequateSecurity, []byte(reason)) == nil {
-		c.CloseWrite()
-		io.Copy(io.Discard, io.LimitReader(c, 64<<10))
-	}
-	c.Close()
-}
 
 // standInHeader carries the token that ties a stand-in's internal request
 // to its HTTP/2 connection. The token is random, so no client can make a
