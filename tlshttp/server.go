@@ -225,7 +225,6 @@ func (s *server) serveConn(ctx context.Context, raw net.Conn, config *tlsflow.Co
 	}
 }
 
-
 // standInHeader carries the token that ties a stand-in's internal request
 // to its HTTP/2 connection. The token is random, so no client can make a
 // request of its own pass for one.
