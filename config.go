@@ -261,6 +261,18 @@ type Config struct {
 	// whoever later steals the ticket key can decrypt them. Off by default
 	// (psk_dhe_ke only). A client offers psk_ke; a server uses it when offered.
 	ResumptionWithoutECDHE bool
+	// WrapSession, if set, makes a server's session tickets instead of
+	// tlsflow's sealing (a fleet's shared store, a ticket format of its
+	// own), as in crypto/tls: it must serialize the session with
+	// SessionState.Bytes (EncryptTicket is the default sealing, to call
+	// from it). An error ends the handshake.
+	WrapSession func(ConnectionState, *SessionState) ([]byte, error)
+	// UnwrapSession, if set, turns a ticket a client offers back into its
+	// session (with ParseSessionState, or DecryptTicket): nil and no error
+	// mean "not a session", and a full handshake; an error ends the
+	// handshake. A session returned is still resumed only if tlsflow's
+	// rules allow it (name, version, suite, lifetime, client chain).
+	UnwrapSession func(identity []byte, cs ConnectionState) (*SessionState, error)
 
 	// Trace, if set, receives every step of every handshake on connections
 	// using this Config (see package trace). It is called synchronously.
@@ -302,7 +314,7 @@ func (c *Config) Clone() *Config {
 		KeyLogWriter: c.KeyLogWriter, VerifyPeerCertificate: c.VerifyPeerCertificate,
 		VerifyConnection: c.VerifyConnection, HandshakeTimeout: c.HandshakeTimeout, Trace: c.Trace,
 		ClientSessionCache: c.ClientSessionCache, SessionTicketsDisabled: c.SessionTicketsDisabled,
-		ResumptionWithoutECDHE:     c.ResumptionWithoutECDHE,
+		ResumptionWithoutECDHE: c.ResumptionWithoutECDHE, WrapSession: c.WrapSession, UnwrapSession: c.UnwrapSession,
 		extraClientHelloExtensions: c.extraClientHelloExtensions,
 		sizeLimits:                 c.sizeLimits,
 		sessions:                   c.serverSessions(),

@@ -429,6 +429,20 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		hc.TicketsDisabled = cfg.SessionTicketsDisabled
 		sessions := cfg.serverSessions()
 		hc.Tickets, hc.SessionCache = sessions.tickets, sessions.cache
+		if cfg.WrapSession != nil {
+			hc.WrapTicket = func(s *handshake.State, sess *session.State) ([]byte, error) {
+				return cfg.WrapSession(c.connectionState(s, false), &SessionState{Extra: sess.Extra, state: sess})
+			}
+		}
+		if cfg.UnwrapSession != nil {
+			hc.UnwrapTicket = func(s *handshake.State, identity []byte) (*session.State, error) {
+				ss, err := cfg.UnwrapSession(identity, c.connectionState(s, false))
+				if err != nil || ss == nil {
+					return nil, err
+				}
+				return ss.sessionState(), nil
+			}
+		}
 		if cfg.GetCertificate != nil {
 			hc.GetCertificate = c.getCertificate
 		}

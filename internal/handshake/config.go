@@ -133,8 +133,14 @@ type Config struct {
 	StoreSession func(*session.State)
 	// TicketsDisabled turns off session tickets (RFC 5077, RFC 8446 §4.6.1).
 	TicketsDisabled bool
-	// Tickets seals and opens the server's tickets.
-	Tickets *session.Keys
+	// Tickets seals and opens the server's tickets. WrapTicket and
+	// UnwrapTicket, if set, do instead (the application's own ticket
+	// format or store: tlsflow.Config.WrapSession, UnwrapSession): an error
+	// from either ends the handshake; UnwrapTicket's (nil, nil) means "not
+	// a session", and a full handshake.
+	Tickets      *session.Keys
+	WrapTicket   func(*State, *session.State) ([]byte, error)
+	UnwrapTicket func(*State, []byte) (*session.State, error)
 	// PSKWithoutECDHE allows TLS 1.3 resumption in psk_ke mode, without a
 	// fresh (EC)DHE exchange (RFC 8446 §4.2.9): offered by a client, used by
 	// a server when the client offers it.

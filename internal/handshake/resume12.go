@@ -198,8 +198,12 @@ func (s *Server) resumable12() (*session.State, error) {
 	ch := s.hello
 	var sess *session.State
 	by := ""
-	if ticket, ok := ch.Extensions.Find(wire.ExtSessionTicket); ok && len(ticket) > 0 && !s.cfg.TicketsDisabled && s.cfg.Tickets != nil {
-		sess, by = s.cfg.Tickets.Open(ticket, s.cfg.now()), "session ticket"
+	if ticket, ok := ch.Extensions.Find(wire.ExtSessionTicket); ok && len(ticket) > 0 && s.ticketsOn() {
+		var err error
+		if sess, err = s.openTicket(ticket, 1); err != nil {
+			return nil, err
+		}
+		by = "session ticket"
 	} else if len(ch.SessionID) > 0 && s.cfg.SessionCache != nil {
 		sess, _ = s.cfg.SessionCache.Get(string(ch.SessionID))
 		by = "session ID"
@@ -279,7 +283,10 @@ func (s *Server) session12() *session.State {
 func (s *Server) sendNewSessionTicket12() error {
 	sess := s.session12()
 	now := s.cfg.now()
-	ticket, err := s.cfg.Tickets.Seal(sess, s.random(), now)
+	ticket, err := s.sealTicket(sess)
+	if err != nil && s.cfg.WrapTicket != nil {
+		return internalError(7, "NewSessionTicket", err)
+	}
 	if err == nil && len(ticket) > s.cfg.limits().Ticket {
 		err = fmt.Errorf("a ticket of %d bytes, over the limit of %d", len(ticket), s.cfg.limits().Ticket)
 	}

@@ -114,7 +114,7 @@ func (s *Server) acceptPSK13() error {
 
 func (s *Server) findPSK13(raw []byte) (*psk13, error) {
 	ch := s.hello
-	if s.cfg.TicketsDisabled || s.cfg.Tickets == nil || !ch.Extensions.Has(wire.ExtPreSharedKey) {
+	if !s.ticketsOn() || !ch.Extensions.Has(wire.ExtPreSharedKey) {
 		return nil, nil
 	}
 	var modes wire.PSKKeyExchangeModes
@@ -132,9 +132,11 @@ func (s *Server) findPSK13(raw []byte) (*psk13, error) {
 	if _, err := ch.Extensions.Decode(wire.ExtPreSharedKey, &offered); err != nil {
 		return nil, helloError(err, "pre_shared_key")
 	}
-	now := s.cfg.now()
 	for i, id := range offered.Identities {
-		sess := s.cfg.Tickets.Open(id.Identity, now)
+		sess, err := s.openTicket(id.Identity, 1)
+		if err != nil {
+			return nil, err
+		}
 		verdict, err := s.mayResume(sess, suites.VersionTLS13, s.s13.suite)
 		if err != nil {
 			return nil, err
@@ -182,7 +184,10 @@ func (s *Server) sendNewSessionTicket13(lazy bool) error {
 		Secret: keys.ResumptionPSK(suite.Hash, s.s13.resumption, nonce), AgeAdd: binary.BigEndian.Uint32(ageAdd[:]),
 		ALPN: s.state.NegotiatedProtocol, ServerName: s.info.ServerName, PeerCertificates: rawChain(s.state.PeerCertificates),
 	}
-	ticket, err := s.cfg.Tickets.Seal(sess, s.random(), now)
+	ticket, err := s.sealTicket(sess)
+	if err != nil && s.cfg.WrapTicket != nil {
+		return internalError(8, "NewSessionTicket", err)
+	}
 	if err == nil && len(ticket) > s.cfg.limits().Ticket {
 		err = fmt.Errorf("a ticket of %d bytes, over the limit of %d", len(ticket), s.cfg.limits().Ticket)
 	}
@@ -212,7 +217,7 @@ func (s *Server) clientCanResume13() bool {
 // issuesTickets13 reports whether this handshake ends with a
 // NewSessionTicket, and so needs the resumption_master_secret.
 func (s *Server) issuesTickets13() bool {
-	return !s.cfg.TicketsDisabled && s.cfg.Tickets != nil && s.clientCanResume13()
+	return s.ticketsOn() && s.clientCanResume13()
 }
 
 // keepsTickets reports whether a client stores NewSessionTickets; if not,

@@ -57,7 +57,7 @@ func (s *Server) serve12() (serverState, error) {
 		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello",
 			"ec_point_formats lacks the uncompressed format, which every peer must support (RFC 8422 §5.1.2)")
 	}
-	s.s12.ticketPromised = s.hello.Extensions.Has(wire.ExtSessionTicket) && !s.cfg.TicketsDisabled && s.cfg.Tickets != nil
+	s.s12.ticketPromised = s.hello.Extensions.Has(wire.ExtSessionTicket) && s.ticketsOn()
 	if sess, err := s.resumable12(); err != nil {
 		return nil, err
 	} else if sess != nil {

@@ -38,6 +38,12 @@ type State struct {
 	// PeerCertificates is the peer's chain as it was authenticated in the
 	// full handshake (the server's for a client, the client's for a server).
 	PeerCertificates [][]byte
+	// Extra is the application's own data (crypto/tls's SessionState.Extra),
+	// encoded and decoded with the rest.
+	Extra [][]byte
+	// ReceivedAt is when a client received its ticket (the start of the
+	// ticket's Lifetime, and of a TLS 1.3 ticket's age).
+	ReceivedAt time.Time
 
 	// Client side only, never encoded into a ticket:
 	Ticket         []byte // the opaque ticket to offer
@@ -48,7 +54,6 @@ type State struct {
 	// client's trust anchors, see handshake.Config.TrustAnchors); nil if
 	// it was not verified.
 	VerifiedUnder any
-	ReceivedAt    time.Time
 }
 
 // MaxLifetime is the longest a session may be resumed after its peer was
@@ -81,9 +86,12 @@ const maxSessionSize = 1 << 17
 // a 256-byte ALPN protocol): such a session gets no ticket.
 func (s *State) Marshal() ([]byte, error) {
 	// Sized up front: one allocation instead of a growing buffer.
-	size := 2 + 2 + 2 + 1 + len(s.Secret) + 1 + 8 + 4 + 4 + 1 + len(s.ALPN) + 2 + len(s.ServerName) + 3
+	size := 2 + 2 + 2 + 1 + len(s.Secret) + 1 + 8 + 8 + 4 + 4 + 1 + len(s.ALPN) + 2 + len(s.ServerName) + 3 + 3
 	for _, c := range s.PeerCertificates {
 		size += 3 + len(c)
+	}
+	for _, e := range s.Extra {
+		size += 3 + len(e)
 	}
 	b := cryptobyte.NewBuilder(make([]byte, 0, size))
 	b.AddUint16(s.Version)
@@ -96,16 +104,47 @@ func (s *State) Marshal() ([]byte, error) {
 		b.AddUint8(0)
 	}
 	b.AddUint64(uint64(s.CreatedAt.Unix()))
+	b.AddUint64(unixOrZero(s.ReceivedAt))
 	b.AddUint32(uint32(s.Lifetime / time.Second))
 	b.AddUint32(s.AgeAdd)
 	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.ALPN)) })
 	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.ServerName)) })
+	addList24(b, s.PeerCertificates)
+	addList24(b, s.Extra)
+	return b.Bytes()
+}
+
+// addList24 writes opaque x<0..2^24-1> list<0..2^24-1>.
+func addList24(b *cryptobyte.Builder, list [][]byte) {
 	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
-		for _, c := range s.PeerCertificates {
-			b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(c) })
+		for _, x := range list {
+			b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(x) })
 		}
 	})
-	return b.Bytes()
+}
+
+// readList24 reads what addList24 wrote; nonEmpty refuses empty elements.
+func readList24(in *cryptobyte.String, nonEmpty bool) ([][]byte, bool) {
+	var list cryptobyte.String
+	if !in.ReadUint24LengthPrefixed(&list) {
+		return nil, false
+	}
+	var out [][]byte
+	for !list.Empty() {
+		var x cryptobyte.String
+		if !list.ReadUint24LengthPrefixed(&x) || (nonEmpty && len(x) == 0) {
+			return nil, false
+		}
+		out = append(out, append([]byte{}, x...))
+	}
+	return out, true
+}
+
+func unixOrZero(t time.Time) uint64 {
+	if t.IsZero() {
+		return 0
+	}
+	return uint64(t.Unix())
 }
 
 var errSession = errors.New("session: malformed session state")
@@ -117,23 +156,25 @@ func Unmarshal(data []byte) (*State, error) {
 	}
 	s := &State{}
 	in := cryptobyte.String(data)
-	var secret, alpn, name, certs cryptobyte.String
+	var secret, alpn, name cryptobyte.String
 	var ems uint8
-	var created uint64
+	var created, received uint64
 	var lifetime uint32
 	if !in.ReadUint16(&s.Version) || !in.ReadUint16(&s.CipherSuite) || !in.ReadUint16(&s.Group) ||
 		!in.ReadUint8LengthPrefixed(&secret) || len(secret) == 0 || !in.ReadUint8(&ems) || ems > 1 ||
-		!in.ReadUint64(&created) || !in.ReadUint32(&lifetime) || !in.ReadUint32(&s.AgeAdd) ||
-		!in.ReadUint8LengthPrefixed(&alpn) || !in.ReadUint16LengthPrefixed(&name) ||
-		!in.ReadUint24LengthPrefixed(&certs) || !in.Empty() {
+		!in.ReadUint64(&created) || !in.ReadUint64(&received) || !in.ReadUint32(&lifetime) || !in.ReadUint32(&s.AgeAdd) ||
+		!in.ReadUint8LengthPrefixed(&alpn) || !in.ReadUint16LengthPrefixed(&name) {
 		return nil, errSession
 	}
-	for !certs.Empty() {
-		var c cryptobyte.String
-		if !certs.ReadUint24LengthPrefixed(&c) || len(c) == 0 {
-			return nil, errSession
-		}
-		s.PeerCertificates = append(s.PeerCertificates, append([]byte(nil), c...))
+	var ok bool
+	if s.PeerCertificates, ok = readList24(&in, true); !ok {
+		return nil, errSession
+	}
+	if s.Extra, ok = readList24(&in, false); !ok || !in.Empty() {
+		return nil, errSession
+	}
+	if received != 0 {
+		s.ReceivedAt = time.Unix(int64(received), 0)
 	}
 	s.Secret = append([]byte(nil), secret...)
 	s.ExtendedMaster = ems == 1
