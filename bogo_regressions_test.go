@@ -227,14 +227,15 @@ func TestTLS13ClientRefusesWhatItDidNotAskFor(t *testing.T) {
 	}{
 		{
 			// RFC 8446 §4.4.2: the server's entry extensions answer
-			// ClientHello extensions; we sent no status_request.
-			name: "an OCSP response in a certificate entry", typ: wire.TypeCertificate,
+			// ClientHello extensions; we sent no padding (we do ask for
+			// status_request and signed_certificate_timestamp).
+			name: "an unrequested extension in a certificate entry", typ: wire.TypeCertificate,
 			change: func(t *testing.T, msg []byte) []byte {
 				cert := new(wire.Certificate13)
 				if err := cert.Unmarshal(msg); err != nil {
 					t.Fatal(err)
 				}
-				cert.Entries[0].Extensions = wire.Extensions{{Type: wire.ExtStatusRequest, Data: []byte{1, 0, 0, 1, 0}}}
+				cert.Entries[0].Extensions = wire.Extensions{{Type: wire.ExtPadding, Data: []byte{0, 0}}}
 				return must(cert.Marshal())
 			},
 			want: sent13(alert.UnsupportedExtension, 3, "Certificate", "not requested"),

@@ -36,6 +36,13 @@ type Certificate struct {
 	// never signs. Config.SignatureSchemes still says what is offered to
 	// and accepted from the peer.
 	SupportedSignatureAlgorithms []SignatureScheme
+	// OCSPStaple is an OCSP response for the leaf, sent to a client that
+	// asks for one (status_request: RFC 6066 §8 in TLS 1.2, RFC 8446
+	// §4.4.2.1 in TLS 1.3). tlsflow sends it as it is.
+	OCSPStaple []byte
+	// SignedCertificateTimestamps are the leaf's Certificate Transparency
+	// timestamps (RFC 6962 §3.3), sent to a client that asks for them.
+	SignedCertificateTimestamps [][]byte
 }
 
 // LoadX509KeyPair reads a PEM certificate chain and its PEM private key from files.

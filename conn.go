@@ -376,6 +376,13 @@ type ConnectionState struct {
 	// can give two connections the same value (RFC 7627 §1, the triple
 	// handshake attack).
 	TLSUnique []byte
+	// OCSPResponse is the OCSP response the server stapled to its
+	// certificate, and SignedCertificateTimestamps its Certificate
+	// Transparency timestamps, as received (client side; a client asks
+	// for both). tlsflow does not check them: verify a staple with
+	// golang.org/x/crypto/ocsp against VerifiedChains.
+	OCSPResponse                []byte
+	SignedCertificateTimestamps [][]byte
 
 	ekm func(label string, context []byte, length int) ([]byte, error)
 }
@@ -392,6 +399,10 @@ func (cs *ConnectionState) ExportKeyingMaterial(label string, context []byte, le
 	return cs.ekm(label, context, length)
 }
 
+// OCSPResponse returns the OCSP response the server stapled, if any
+// (client side), as ConnectionState().OCSPResponse.
+func (c *Conn) OCSPResponse() []byte { return c.ConnectionState().OCSPResponse }
+
 // ConnectionState returns what the handshake negotiated.
 func (c *Conn) ConnectionState() ConnectionState {
 	c.handshakeMu.Lock()
@@ -407,6 +418,7 @@ func (c *Conn) connectionState(s *handshake.State, complete bool) ConnectionStat
 		Version: s.Version, HandshakeComplete: complete, DidResume: s.DidResume,
 		CipherSuite: s.CipherSuite, CurveID: CurveID(s.Group), NegotiatedProtocol: s.NegotiatedProtocol,
 		ServerName: s.ServerName, PeerCertificates: s.PeerCertificates, VerifiedChains: s.VerifiedChains,
+		OCSPResponse: s.OCSPResponse, SignedCertificateTimestamps: s.SignedCertificateTimestamps,
 	}
 	if complete {
 		cs.ekm = exporter(s)

@@ -491,7 +491,8 @@ func engineCertificate(cert *Certificate) (*handshake.Certificate, error) {
 		return nil, err
 	}
 	return &handshake.Certificate{Chain: cert.Certificate, PrivateKey: cert.PrivateKey, Leaf: leaf,
-		SignatureSchemes: certificateSchemes(cert.SupportedSignatureAlgorithms)}, nil
+		SignatureSchemes: certificateSchemes(cert.SupportedSignatureAlgorithms),
+		OCSPStaple:       cert.OCSPStaple, SignedCertificateTimestamps: cert.SignedCertificateTimestamps}, nil
 }
 
 // certificateSchemes resolves Certificate.SupportedSignatureAlgorithms: nil

@@ -156,6 +156,7 @@ func (c *Client) buildClientHello() (*wire.ClientHello, error) {
 		alpn := wire.ALPN(c.cfg.NextProtos)
 		h.Extensions.Add(wire.ExtALPN, &alpn)
 	}
+	requestStatus(h)
 	if c.offers13() {
 		if err := c.addExtensions13(h); err != nil {
 			return nil, err

@@ -44,6 +44,7 @@ type client12 struct {
 	offered        *session.State // the session we asked to resume
 	resumed        bool
 	ticketPromised bool // the server acknowledged session_ticket: a NewSessionTicket comes
+	statusPromised bool // the server acknowledged status_request: a CertificateStatus may come
 	ticket         *wire.NewSessionTicket
 }
 
@@ -117,6 +118,9 @@ func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
 		return alert.Errorf(alert.IllegalParameter, 2, "ServerHello",
 			"ec_point_formats lacks the uncompressed format (RFC 8422 §5.2)")
 	}
+	if err := c.readStatusInServerHello12(sh); err != nil {
+		return err
+	}
 	return c.checkALPN(sh.Extensions, 2, "ServerHello")
 }
 
@@ -170,10 +174,14 @@ func (c *Client) readServerCertificate(msg []byte) (clientState, error) {
 		return nil, alert.Errorf(alert.IllegalParameter, 3, "Certificate",
 			"the server's ECDSA key is on %s, which this client did not offer in supported_groups (RFC 8422 §5.3)", suites.GroupName(g))
 	}
+	next := (*Client).readServerKeyExchange
 	if c.c12.suite.KeyExchange == suites.KeyExchangeRSA {
-		return (*Client).readCertificateRequestOrDone, nil
+		next = (*Client).readCertificateRequestOrDone
 	}
-	return (*Client).readServerKeyExchange, nil
+	if c.c12.statusPromised {
+		return c.readCertificateStatus12(next), nil
+	}
+	return next, nil
 }
 
 // keyFitsSuite checks the certificate's key can do what the suite needs.

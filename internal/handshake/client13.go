@@ -258,6 +258,7 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 	if c.c13.resumed {
 		c.state.DidResume = true
 		c.state.PeerCertificates, c.state.VerifiedChains = c.resumePeer.Certificates, c.resumePeer.VerifiedChains
+		c.state.OCSPResponse, c.state.SignedCertificateTimestamps = c.c13.offered.OCSPResponse, c.c13.offered.SignedCertificateTimestamps
 		c.authenticatedAt, c.verifiedUnder = c.c13.offered.CreatedAt, c.c13.offered.VerifiedUnder
 		c.note(trace.KindNote, 2, "resumption accepted", "version", "TLS 1.3")
 	} else if c.c13.offered != nil {
@@ -401,6 +402,9 @@ func (c *Client) readServerCertificate13(msg []byte) (clientState, error) {
 	if err := c.checkEntryExtensions(cert, c.hello.Extensions, 3); err != nil {
 		return nil, err
 	}
+	if err := c.readLeafStatus13(cert); err != nil {
+		return nil, err
+	}
 	key, err := c.acceptPeerChain(chainOf(cert), 3, "server certificate", x509.KeyUsageDigitalSignature)
 	if err != nil {
 		return nil, err
@@ -527,16 +531,21 @@ func (c *Client) sendClientCertificate13() error {
 		return alert.Errorf(alert.HandshakeFailure, 5, "CertificateVerify", "no signature scheme the server accepts fits the client key (%s)%s",
 			keyName(signer.Public()), cert.ownSchemes())
 	}
-	return c.sendCertificate13(cert.Chain, signer, scheme, signature.ContextClient, 5)
+	return c.sendCertificate13(cert.Chain, nil, signer, scheme, signature.ContextClient, 5)
 }
 
 // sendCertificate13 sends a chain and the CertificateVerify that proves
 // this side holds its key: a signature over the context string and the
-// transcript so far (RFC 8446 §4.4.2, §4.4.3).
-func (b *base) sendCertificate13(chain [][]byte, signer crypto.Signer, scheme uint16, context string, step int) error {
+// transcript so far (RFC 8446 §4.4.2, §4.4.3). leafExts go in the leaf's
+// entry (a server's staple and timestamps).
+func (b *base) sendCertificate13(chain [][]byte, leafExts wire.Extensions, signer crypto.Signer, scheme uint16, context string, step int) error {
 	msg := &wire.Certificate13{}
-	for _, der := range chain {
-		msg.Entries = append(msg.Entries, wire.CertificateEntry{Data: der})
+	for i, der := range chain {
+		e := wire.CertificateEntry{Data: der}
+		if i == 0 {
+			e.Extensions = leafExts
+		}
+		msg.Entries = append(msg.Entries, e)
 	}
 	if err := b.send(msg, step); err != nil {
 		return err

@@ -36,6 +36,10 @@ type Certificate struct {
 	Chain      [][]byte
 	PrivateKey crypto.PrivateKey
 	Leaf       *x509.Certificate // parsed Chain[0]
+	// OCSPStaple and SignedCertificateTimestamps are sent to a client that
+	// asks for them (stapling.go).
+	OCSPStaple                  []byte
+	SignedCertificateTimestamps [][]byte
 	// SignatureSchemes, when not nil, are the only schemes the key signs
 	// with, in preference order, instead of Config.SignatureSchemes; all
 	// implemented (the caller drops the others). Empty means it signs

@@ -54,6 +54,9 @@ func describe(m wire.Message) []trace.Field {
 		d.add("signature", hexShort(m.Signature, 16))
 	case *wire.Finished:
 		d.add("verify_data", fmt.Sprintf("%x", m.VerifyData))
+	case *wire.CertificateStatusMessage:
+		d.add("status_type", "ocsp")
+		d.add("ocsp_response", fmt.Sprintf("%d bytes", len(m.OCSPResponse)))
 	case *wire.EncryptedExtensions:
 		d.extensions(m.Extensions, fromServer)
 	case *wire.Certificate13:

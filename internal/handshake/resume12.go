@@ -109,6 +109,7 @@ func (c *Client) resume12() (clientState, error) {
 	c.state.Group = sess.Group // the group of the handshake that made the master secret
 	c.state.DidResume = true
 	c.state.PeerCertificates, c.state.VerifiedChains = c.resumePeer.Certificates, c.resumePeer.VerifiedChains
+	c.state.OCSPResponse, c.state.SignedCertificateTimestamps = sess.OCSPResponse, sess.SignedCertificateTimestamps
 	c.note(trace.KindNote, 2, "resumption accepted", "version", "TLS 1.2", "by", offeredBy(sess))
 	cw, sw, err := deriveKeys12(c.c12.suite, sess.Secret, c.state.ClientRandom, c.state.ServerRandom)
 	if err != nil {
@@ -160,7 +161,7 @@ func (c *Client) storeSession12() {
 		Version: suites.VersionTLS12, CipherSuite: c.c12.suite.ID, Group: c.state.Group, Secret: c.c12.master,
 		ExtendedMaster: c.state.ExtendedMaster, CreatedAt: now, ReceivedAt: now, Lifetime: ticketLifetime,
 		ServerName: c.cfg.ServerName, Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains,
-		VerifiedUnder: c.chainTrust(),
+		VerifiedUnder: c.chainTrust(), OCSPResponse: c.state.OCSPResponse, SignedCertificateTimestamps: c.state.SignedCertificateTimestamps,
 	}
 	if c.c12.resumed {
 		old := c.c12.offered

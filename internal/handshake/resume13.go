@@ -256,6 +256,7 @@ func (c *base) readNewSessionTicket13(k *secrets13, msg []byte) error {
 		Secret: keys.ResumptionPSK(suite.Hash, k.resumption, nst.Nonce), AgeAdd: nst.AgeAdd,
 		Ticket: nst.Ticket, ALPN: c.state.NegotiatedProtocol, ServerName: c.cfg.ServerName,
 		Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains, VerifiedUnder: c.verifiedUnder,
+		OCSPResponse: c.state.OCSPResponse, SignedCertificateTimestamps: c.state.SignedCertificateTimestamps,
 	})
 	return nil
 }

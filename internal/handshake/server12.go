@@ -98,6 +98,9 @@ func (s *Server) serve12() (serverState, error) {
 	if err := s.send(&wire.Certificate{Chain: cert.Chain}, 3); err != nil {
 		return nil, err
 	}
+	if err := s.sendCertificateStatus12(); err != nil {
+		return nil, err
+	}
 	if suite.KeyExchange != suites.KeyExchangeRSA {
 		if err := s.sendServerKeyExchange(); err != nil {
 			return nil, err
@@ -217,6 +220,7 @@ func (s *Server) sendServerHello12() error {
 		alpn := wire.ALPN{s.state.NegotiatedProtocol}
 		sh.Extensions.Add(wire.ExtALPN, &alpn)
 	}
+	s.statusInServerHello12(sh)
 	if s.info.ServerName != "" && !s.s12.resumed {
 		// RFC 6066 §3: the server that used the name says so with an empty
 		// server_name, but not when resuming.

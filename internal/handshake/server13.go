@@ -307,7 +307,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 			}
 		}
 		s.noteCertificateChoice()
-		if err := s.sendCertificate13(s.cert.Chain, signer, scheme, signature.ContextServer, 3); err != nil {
+		if err := s.sendCertificate13(s.cert.Chain, s.leafStatus13(), signer, scheme, signature.ContextServer, 3); err != nil {
 			return nil, err
 		}
 	}

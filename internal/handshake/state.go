@@ -19,6 +19,10 @@ type State struct {
 	// EarlyDataOffered: the TLS 1.3 ClientHello announced 0-RTT data, which
 	// this server does not accept; its records are to be skipped (RFC 8446 §4.2.10).
 	EarlyDataOffered bool
+	// OCSPResponse and SignedCertificateTimestamps are what a server
+	// stapled to its certificate (client side).
+	OCSPResponse                []byte
+	SignedCertificateTimestamps [][]byte
 	// PeerSignatureScheme is the scheme the peer signed with (0 if none).
 	PeerSignatureScheme uint16
 	// SessionID is the TLS 1.2 session ID under which a server's session

@@ -46,10 +46,14 @@ type State struct {
 	ReceivedAt time.Time
 
 	// Client side only, never encoded into a ticket:
-	Ticket         []byte // the opaque ticket to offer
-	SessionID      []byte // TLS 1.2 session ID to offer, when there is no ticket
-	Certificates   []*x509.Certificate
-	VerifiedChains [][]*x509.Certificate
+	Ticket []byte // the opaque ticket to offer
+	// OCSPResponse and SignedCertificateTimestamps are what the server
+	// stapled in the full handshake, reported again on resumption.
+	OCSPResponse                []byte
+	SignedCertificateTimestamps [][]byte
+	SessionID                   []byte // TLS 1.2 session ID to offer, when there is no ticket
+	Certificates                []*x509.Certificate
+	VerifiedChains              [][]*x509.Certificate
 	// VerifiedUnder names what the chain was verified against (the
 	// client's trust anchors, see handshake.Config.TrustAnchors); nil if
 	// it was not verified.

@@ -45,6 +45,10 @@ func extSamples() []extSample {
 		{"CertificateAuthorities", &CertificateAuthorities{{0x30, 0}, {0x30, 1, 2}}, "0009 0002 3000 0003 300102", func() ExtensionData { return new(CertificateAuthorities) }},
 		{"EarlyDataIndication in NewSessionTicket", &EarlyDataIndication{MaxEarlyDataSize: 0x4000, InNewSessionTicket: true}, "00004000", func() ExtensionData { return new(EarlyDataIndication) }},
 		{"EarlyDataIndication in ClientHello", &EarlyDataIndication{}, "", func() ExtensionData { return new(EarlyDataIndication) }},
+		{"StatusRequest OCSP", ptr(OCSPStatusRequest), "01 0000 0000", func() ExtensionData { return new(StatusRequest) }},
+		{"StatusRequest of another type", &StatusRequest{StatusType: 2, Request: []byte{9, 9}}, "02 0909", func() ExtensionData { return new(StatusRequest) }},
+		{"CertificateStatusExt", &CertificateStatusExt{OCSPResponse: []byte{0x30, 1}}, "01 000002 3001", func() ExtensionData { return new(CertificateStatusExt) }},
+		{"SignedCertificateTimestamps", &SignedCertificateTimestamps{{1, 2}, {3}}, "0007 0002 0102 0001 03", func() ExtensionData { return new(SignedCertificateTimestamps) }},
 	}
 }
 
@@ -86,6 +90,9 @@ func TestExtensionDataRoundTrip(t *testing.T) {
 
 func TestExtensionDataRejectsTruncationAndTrailingBytes(t *testing.T) {
 	for _, s := range extSamples() {
+		if s.name == "StatusRequest of another type" {
+			continue // its body is opaque to tlsflow: every length is one
+		}
 		t.Run(s.name, func(t *testing.T) {
 			enc := unhex(t, s.hex)
 			for n := 0; n < len(enc); n++ {

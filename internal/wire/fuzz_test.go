@@ -114,6 +114,7 @@ var messageDecoders = map[HandshakeType][]func() Message{
 	TypeClientKeyExchange:   {func() Message { return new(ClientKeyExchangeRSA) }, func() Message { return new(ClientKeyExchangeECDHE) }},
 	TypeFinished:            {func() Message { return new(Finished) }},
 	TypeKeyUpdate:           {func() Message { return new(KeyUpdate) }},
+	TypeCertificateStatus:   {func() Message { return new(CertificateStatusMessage) }},
 }
 
 // FuzzMessages dispatches on the type byte to every message type, covering
@@ -151,6 +152,9 @@ var extensionDecoders = []func() ExtensionData{
 	func() ExtensionData { return new(Cookie) },
 	func() ExtensionData { return new(CertificateAuthorities) },
 	func() ExtensionData { return new(EarlyDataIndication) },
+	func() ExtensionData { return new(StatusRequest) },
+	func() ExtensionData { return new(CertificateStatusExt) },
+	func() ExtensionData { return new(SignedCertificateTimestamps) },
 }
 
 // FuzzExtensions reads in both as an extensions block and as the

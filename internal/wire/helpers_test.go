@@ -188,6 +188,7 @@ func samples() []sample {
 		{"NewSessionTicket empty ticket", &NewSessionTicket{LifetimeHint: 0}, func() Message { return new(NewSessionTicket) }, 0},
 		{"NewSessionTicket13", &NewSessionTicket13{Lifetime: 604800, AgeAdd: 0xdeadbeef, Nonce: seq(0, 8), Ticket: seq(0x50, 100), Extensions: nstExts}, func() Message { return new(NewSessionTicket13) }, 0},
 		{"KeyUpdate", &KeyUpdate{RequestUpdate: UpdateRequested}, func() Message { return new(KeyUpdate) }, 0},
+		{"CertificateStatus", &CertificateStatusMessage{CertificateStatus{OCSPResponse: seq(0x30, 40)}}, func() Message { return new(CertificateStatusMessage) }, 0},
 	}
 }
 
