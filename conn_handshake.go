@@ -342,7 +342,7 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 	cfg := c.config
 	lo, hi := cfg.versions()
 	if lo > hi {
-		return nil, fmt.Errorf("MinVersion %s is above the highest version tlsflow implements (%s)", VersionName(lo), VersionName(hi))
+		return nil, cfg.versionRangeError(lo, hi)
 	}
 	if cfg.SignatureSchemes != nil && len(enabledSchemes(cfg.SignatureSchemes)) == 0 {
 		// An empty signature_algorithms is a decode_error at the peer (RFC
