@@ -45,6 +45,9 @@ type Conn struct {
 
 	engine      handshake.Engine             // during the handshake
 	interrupted atomic.Pointer[interruption] // why HandshakeContext closed the connection
+	// handshakeCtx is the context of the handshake under way, for
+	// ClientHelloInfo.Context and CertificateRequestInfo.Context.
+	handshakeCtx context.Context
 
 	// sessions are the client's sessions this connection offered and
 	// stored, so that a fatal alert can take them out of the cache.
@@ -326,7 +329,9 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		}()
 		defer func() { close(stop); <-done }()
 	}
+	c.handshakeCtx = ctx
 	c.handshakeErr = c.runHandshake()
+	c.handshakeCtx = nil
 	if c.handshakeErr == nil {
 		c.handshakeDone.Store(true)
 	}
@@ -374,6 +379,16 @@ type ConnectionState struct {
 	// handshake attack).
 	TLSUnique []byte
 
+	// NegotiatedProtocolIsMutual is always true, as in crypto/tls.
+	//
+	// Deprecated: it meant an agreement in NPN, which tlsflow (like
+	// crypto/tls) does not implement; ALPN's NegotiatedProtocol is always
+	// mutual.
+	NegotiatedProtocolIsMutual bool
+	// ECHAccepted is always false: tlsflow does not implement Encrypted
+	// Client Hello yet (issue 14).
+	ECHAccepted bool
+
 	ekm func(label string, context []byte, length int) ([]byte, error)
 }
 
@@ -404,6 +419,7 @@ func (c *Conn) connectionState(s *handshake.State, complete bool) ConnectionStat
 		Version: s.Version, HandshakeComplete: complete, DidResume: s.DidResume,
 		CipherSuite: s.CipherSuite, CurveID: CurveID(s.Group), NegotiatedProtocol: s.NegotiatedProtocol,
 		ServerName: s.ServerName, PeerCertificates: s.PeerCertificates, VerifiedChains: s.VerifiedChains,
+		NegotiatedProtocolIsMutual: true,
 	}
 	if complete {
 		cs.ekm = exporter(s)

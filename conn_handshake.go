@@ -404,8 +404,8 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		hc.VerifyPeer = c.verifyClient
 		hc.TicketsDisabled = cfg.SessionTicketsDisabled
 		sessions := cfg.serverSessions()
-		hc.Tickets, hc.SessionCache = sessions.tickets, sessions.cache
-		if cfg.GetCertificate != nil {
+		hc.Tickets, hc.SessionCache = cfg.ticketKeys(sessions), sessions.cache
+		if cfg.GetCertificate != nil || cfg.NameToCertificate != nil {
 			hc.GetCertificate = c.getCertificate
 		}
 		if cfg.ClientCAs != nil && cfg.ClientAuth != NoClientCert {
@@ -477,6 +477,7 @@ func (c *Conn) getCertificate(info *handshake.ClientHelloInfo) (*handshake.Certi
 	pub := &ClientHelloInfo{
 		ServerName: info.ServerName, CipherSuites: info.CipherSuites, SupportedProtos: info.SupportedProtos,
 		SupportedVersions: info.SupportedVersions, Conn: c.conn, config: c.config,
+		Extensions: info.Extensions, SupportedPoints: info.SupportedPoints, ctx: c.handshakeCtx,
 	}
 	for _, g := range info.SupportedGroups {
 		pub.SupportedCurves = append(pub.SupportedCurves, CurveID(g))
@@ -484,7 +485,7 @@ func (c *Conn) getCertificate(info *handshake.ClientHelloInfo) (*handshake.Certi
 	for _, s := range info.SignatureSchemes {
 		pub.SignatureSchemes = append(pub.SignatureSchemes, SignatureScheme(s))
 	}
-	cert, err := c.config.GetCertificate(pub)
+	cert, err := c.config.pickCertificate(pub)
 	if err != nil || cert == nil {
 		return nil, err
 	}
@@ -492,7 +493,8 @@ func (c *Conn) getCertificate(info *handshake.ClientHelloInfo) (*handshake.Certi
 }
 
 func (c *Conn) getClientCertificate(info *handshake.CertificateRequestInfo) (*handshake.Certificate, error) {
-	pub := &CertificateRequestInfo{AcceptableCAs: info.AcceptableCAs, Version: info.Version, config: c.config}
+	pub := &CertificateRequestInfo{AcceptableCAs: info.AcceptableCAs, Version: info.Version, config: c.config,
+		ctx: c.handshakeCtx}
 	for _, s := range info.SignatureSchemes {
 		pub.SignatureSchemes = append(pub.SignatureSchemes, SignatureScheme(s))
 	}
