@@ -219,7 +219,9 @@ type Config struct {
 	ClientCAs *x509.CertPool
 
 	// MinVersion and MaxVersion bound the protocol version; zero means
-	// TLS 1.2 and the highest version implemented.
+	// TLS 1.2 and the highest version implemented. tlsflow has no TLS 1.0
+	// or 1.1 (RFC 8996): a MinVersion below TLS 1.2 means TLS 1.2, and a
+	// MaxVersion below it is a configuration error.
 	MinVersion uint16
 	MaxVersion uint16
 
@@ -227,6 +229,8 @@ type Config struct {
 	// (forward secrecy, then authentication, then key strength — see the
 	// package doc of internal/suites and the README), whatever the order here. Nil enables every
 	// forward-secret suite. The RSA key exchange is only used when named here.
+	// IDs tlsflow does not implement (crypto/tls's CBC, RC4 and 3DES suites,
+	// TLS_FALLBACK_SCSV) are ignored.
 	CipherSuites []uint16
 	// CurvePreferences lists the key exchange groups in preference order;
 	// nil means X25519MLKEM768 (TLS 1.3), X25519, P-256, P-384.

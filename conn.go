@@ -300,7 +300,8 @@ func (c *Conn) Handshake() error { return c.HandshakeContext(context.Background(
 // handshake completes, the connection is closed and the handshake fails
 // with an error that wraps ctx.Err(). A server's handshake is also bounded
 // by Config.HandshakeTimeout (10 s by default), so a stalling client cannot
-// hold it.
+// hold it. The certificate callbacks see ctx (ClientHelloInfo.Context,
+// CertificateRequestInfo.Context).
 func (c *Conn) HandshakeContext(ctx context.Context) error {
 	if c.handshakeDone.Load() {
 		return nil
