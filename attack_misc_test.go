@@ -127,6 +127,10 @@ func TestConfigCloneCopiesEveryExportedField(t *testing.T) {
 			f.SetString("x")
 		case reflect.Slice:
 			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+		case reflect.Array:
+			f.Index(0).Set(reflect.ValueOf(uint8(1)).Convert(f.Type().Elem()))
+		case reflect.Map:
+			f.Set(reflect.MakeMap(f.Type()))
 		case reflect.Pointer:
 			f.Set(reflect.New(f.Type().Elem()))
 		case reflect.Func:

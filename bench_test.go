@@ -231,7 +231,7 @@ func handshakeBenches() []handshakeBench {
 	// at all, so the bound is zero and no share is reported.
 	resumed12 := func(testing.TB, benchPeers) []pkOp { return nil }
 
-	v13, v12 := tlsflow.VersionTLS13, tlsflow.VersionTLS12
+	v13, v12 := uint16(tlsflow.VersionTLS13), uint16(tlsflow.VersionTLS12)
 	aes128 := tlsflow.TLS_AES_128_GCM_SHA256
 	return []handshakeBench{
 		{"TLS13-X25519-ECDSA-P256", benchWant{version: v13, suite: aes128, group: tlsflow.X25519},
@@ -423,7 +423,7 @@ func throughputBenches() []throughputBench {
 			}
 		}
 	}
-	v12, v13 := tlsflow.VersionTLS12, tlsflow.VersionTLS13
+	v12, v13 := uint16(tlsflow.VersionTLS12), uint16(tlsflow.VersionTLS13)
 	return []throughputBench{
 		{"TLS13-AES-128-GCM", benchWant{version: v13, suite: tlsflow.TLS_AES_128_GCM_SHA256},
 			peers([]uint16{tlsflow.TLS_AES_128_GCM_SHA256}, nil, v13, v13)},

@@ -275,9 +275,9 @@ func TestSupportsCertificateHonoursTheCertificateSchemes(t *testing.T) {
 	only512, with256 := restricted(c.rsa, tlsflow.PSSWithSHA512), restricted(c.rsa, tlsflow.PSSWithSHA512, tlsflow.PSSWithSHA256)
 	none := restricted(c.rsa)
 	p256 := []tlsflow.CurveID{tlsflow.X25519, tlsflow.CurveP256}
-	hello13 := tlsflow.ClientHelloInfo{SupportedVersions: []uint16{tlsflow.VersionTLS13}, SignatureSchemes: pss256, CipherSuites: tlsflow.CipherSuites()}
+	hello13 := tlsflow.ClientHelloInfo{SupportedVersions: []uint16{tlsflow.VersionTLS13}, SignatureSchemes: pss256, CipherSuites: implementedSuiteIDs()}
 	hello12 := tlsflow.ClientHelloInfo{SupportedVersions: []uint16{tlsflow.VersionTLS12}, SignatureSchemes: pss256,
-		CipherSuites: tlsflow.CipherSuites(), SupportedCurves: p256}
+		CipherSuites: implementedSuiteIDs(), SupportedCurves: p256}
 	req13 := tlsflow.CertificateRequestInfo{Version: tlsflow.VersionTLS13, SignatureSchemes: pss256}
 	req12 := tlsflow.CertificateRequestInfo{Version: tlsflow.VersionTLS12, SignatureSchemes: pss256}
 	tests := []struct {

@@ -1,6 +1,7 @@
 package tlsflow
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/hex"
@@ -41,12 +42,20 @@ type ClientHelloInfo struct {
 	SignatureSchemes  []SignatureScheme
 	SupportedProtos   []string
 	SupportedVersions []uint16
+	// SupportedPoints are the client's ec_point_formats (RFC 8422 §5.1.2);
+	// nil when it sent none.
+	SupportedPoints []uint8
+	// Extensions are the types of the ClientHello's extensions, in the
+	// order the client sent them, unknown and GREASE values included.
+	Extensions []uint16
 	// Conn is the underlying connection.
 	Conn net.Conn
 
 	// config is the server Config the ClientHello came to, for
 	// SupportsCertificate; nil means tlsflow's defaults.
 	config *Config
+	// ctx is the handshake's context (Context).
+	ctx context.Context
 }
 
 // SupportsCertificate returns nil if c could be the server's certificate
@@ -134,6 +143,8 @@ type CertificateRequestInfo struct {
 	// config is the client Config the request came to, for
 	// SupportsCertificate; nil means tlsflow's defaults.
 	config *Config
+	// ctx is the handshake's context (Context).
+	ctx context.Context
 }
 
 // SupportsCertificate returns nil if c could answer the server's request,
@@ -208,7 +219,9 @@ type Config struct {
 	ClientCAs *x509.CertPool
 
 	// MinVersion and MaxVersion bound the protocol version; zero means
-	// TLS 1.2 and the highest version implemented.
+	// TLS 1.2 and the highest version implemented. tlsflow has no TLS 1.0
+	// or 1.1 (RFC 8996): a MinVersion below TLS 1.2 means TLS 1.2, and a
+	// MaxVersion below it is a configuration error.
 	MinVersion uint16
 	MaxVersion uint16
 
@@ -216,6 +229,8 @@ type Config struct {
 	// (forward secrecy, then authentication, then key strength — see the
 	// package doc of internal/suites and the README), whatever the order here. Nil enables every
 	// forward-secret suite. The RSA key exchange is only used when named here.
+	// IDs tlsflow does not implement (crypto/tls's CBC, RC4 and 3DES suites,
+	// TLS_FALLBACK_SCSV) are ignored.
 	CipherSuites []uint16
 	// CurvePreferences lists the key exchange groups in preference order;
 	// nil means X25519MLKEM768 (TLS 1.3), X25519, P-256, P-384, P-521.
@@ -278,11 +293,49 @@ type Config struct {
 	// using this Config (see package trace). It is called synchronously.
 	Trace trace.Hook
 
+	// The fields below are crypto/tls's, kept so that code written for it
+	// compiles and, where they still mean something, works the same.
+
+	// PreferServerCipherSuites is ignored: the server always chooses by
+	// its ranking (see CipherSuites), as crypto/tls does.
+	//
+	// Deprecated: PreferServerCipherSuites is ignored.
+	PreferServerCipherSuites bool
+	// DynamicRecordSizingDisabled is accepted and has no effect: tlsflow
+	// never starts a connection with the small records crypto/tls uses to
+	// get the first bytes to a browser sooner; every Write is cut into
+	// full records (16 KiB of data each).
+	DynamicRecordSizingDisabled bool
+	// SessionTicketKey, when not zero, is the server's only ticket key, as
+	// long as SetSessionTicketKeys has not been called on this Config (or
+	// one it was cloned from or to, which share their keys): no rotation,
+	// and servers with the same value resume each other's sessions. Zero
+	// means keys made and rotated daily (see SetSessionTicketKeys). Set it
+	// before the Config is used: the first server handshake takes it.
+	//
+	// Deprecated: a key that never changes gives every session since it
+	// was set to whoever obtains it. Use SetSessionTicketKeys and rotate.
+	SessionTicketKey [32]byte
+	// NameToCertificate maps a host name to the server's certificate for
+	// it (see BuildNameToCertificate). When set, a ClientHello's
+	// server_name is looked up in it, lower-cased, then with its first
+	// label replaced by "*"; a match is the certificate, otherwise
+	// Certificates are chosen from as usual. GetCertificate, when set,
+	// is asked first. Unlike crypto/tls, the map is consulted even when
+	// Certificates holds a single certificate.
+	//
+	// Deprecated: one certificate per name cannot serve clients that need
+	// different keys (RSA and ECDSA); leave it nil and let the server pick
+	// from Certificates by name and by what the client supports.
+	NameToCertificate map[string]*Certificate
+
 	keyLogMu sync.Mutex
 	// sessions is the server's resumption state, made on first use and
 	// shared with clones, so a cloned Config opens the same tickets.
 	sessionsOnce sync.Once
 	sessions     *serverSessions
+	// legacyTickets are the ticket keys made from SessionTicketKey.
+	legacyTickets legacyTicketKeys
 
 	// extraClientHelloExtensions is set by tests (export_early_test.go).
 	extraClientHelloExtensions []wire.Extension
@@ -314,6 +367,8 @@ func (c *Config) Clone() *Config {
 		KeyLogWriter: c.KeyLogWriter, VerifyPeerCertificate: c.VerifyPeerCertificate,
 		VerifyConnection: c.VerifyConnection, HandshakeTimeout: c.HandshakeTimeout, Trace: c.Trace,
 		ClientSessionCache: c.ClientSessionCache, SessionTicketsDisabled: c.SessionTicketsDisabled,
+		PreferServerCipherSuites: c.PreferServerCipherSuites, DynamicRecordSizingDisabled: c.DynamicRecordSizingDisabled,
+		SessionTicketKey: c.SessionTicketKey, NameToCertificate: c.NameToCertificate,
 		ResumptionWithoutECDHE: c.ResumptionWithoutECDHE, WrapSession: c.WrapSession, UnwrapSession: c.UnwrapSession,
 		extraClientHelloExtensions: c.extraClientHelloExtensions,
 		sizeLimits:                 c.sizeLimits,

@@ -45,6 +45,9 @@ type Conn struct {
 
 	engine      handshake.Engine             // during the handshake
 	interrupted atomic.Pointer[interruption] // why HandshakeContext closed the connection
+	// handshakeCtx is the context of the handshake under way, for
+	// ClientHelloInfo.Context and CertificateRequestInfo.Context.
+	handshakeCtx context.Context
 
 	// sessions are the client's sessions this connection offered and
 	// stored, so that a fatal alert can take them out of the cache.
@@ -300,7 +303,8 @@ func (c *Conn) Handshake() error { return c.HandshakeContext(context.Background(
 // handshake completes, the connection is closed and the handshake fails
 // with an error that wraps ctx.Err(). A server's handshake is also bounded
 // by Config.HandshakeTimeout (10 s by default), so a stalling client cannot
-// hold it.
+// hold it. The certificate callbacks see ctx (ClientHelloInfo.Context,
+// CertificateRequestInfo.Context).
 func (c *Conn) HandshakeContext(ctx context.Context) error {
 	if c.handshakeDone.Load() {
 		return nil
@@ -329,7 +333,9 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		}()
 		defer func() { close(stop); <-done }()
 	}
+	c.handshakeCtx = ctx
 	c.handshakeErr = c.runHandshake()
+	c.handshakeCtx = nil
 	if c.handshakeErr == nil {
 		c.handshakeDone.Store(true)
 	}
@@ -384,6 +390,16 @@ type ConnectionState struct {
 	OCSPResponse                []byte
 	SignedCertificateTimestamps [][]byte
 
+	// NegotiatedProtocolIsMutual is always true, as in crypto/tls.
+	//
+	// Deprecated: it meant an agreement in NPN, which tlsflow (like
+	// crypto/tls) does not implement; ALPN's NegotiatedProtocol is always
+	// mutual.
+	NegotiatedProtocolIsMutual bool
+	// ECHAccepted is always false: tlsflow does not implement Encrypted
+	// Client Hello yet (issue 14).
+	ECHAccepted bool
+
 	ekm func(label string, context []byte, length int) ([]byte, error)
 }
 
@@ -419,6 +435,7 @@ func (c *Conn) connectionState(s *handshake.State, complete bool) ConnectionStat
 		CipherSuite: s.CipherSuite, CurveID: CurveID(s.Group), NegotiatedProtocol: s.NegotiatedProtocol,
 		ServerName: s.ServerName, PeerCertificates: s.PeerCertificates, VerifiedChains: s.VerifiedChains,
 		OCSPResponse: s.OCSPResponse, SignedCertificateTimestamps: s.SignedCertificateTimestamps,
+		NegotiatedProtocolIsMutual: true,
 	}
 	if complete {
 		cs.ekm = exporter(s)

@@ -428,7 +428,7 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		hc.VerifyPeer = c.verifyClient
 		hc.TicketsDisabled = cfg.SessionTicketsDisabled
 		sessions := cfg.serverSessions()
-		hc.Tickets, hc.SessionCache = sessions.tickets, sessions.cache
+		hc.Tickets, hc.SessionCache = cfg.ticketKeys(sessions), sessions.cache
 		if cfg.WrapSession != nil {
 			hc.WrapTicket = func(s *handshake.State, sess *session.State) ([]byte, error) {
 				return cfg.WrapSession(c.connectionState(s, false), &SessionState{Extra: sess.Extra, state: sess})
@@ -443,7 +443,7 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 				return ss.sessionState(), nil
 			}
 		}
-		if cfg.GetCertificate != nil {
+		if cfg.GetCertificate != nil || cfg.NameToCertificate != nil {
 			hc.GetCertificate = c.getCertificate
 		}
 		if cfg.ClientCAs != nil && cfg.ClientAuth != NoClientCert {
@@ -516,6 +516,7 @@ func (c *Conn) getCertificate(info *handshake.ClientHelloInfo) (*handshake.Certi
 	pub := &ClientHelloInfo{
 		ServerName: info.ServerName, CipherSuites: info.CipherSuites, SupportedProtos: info.SupportedProtos,
 		SupportedVersions: info.SupportedVersions, Conn: c.conn, config: c.config,
+		Extensions: info.Extensions, SupportedPoints: info.SupportedPoints, ctx: c.handshakeCtx,
 	}
 	for _, g := range info.SupportedGroups {
 		pub.SupportedCurves = append(pub.SupportedCurves, CurveID(g))
@@ -523,7 +524,7 @@ func (c *Conn) getCertificate(info *handshake.ClientHelloInfo) (*handshake.Certi
 	for _, s := range info.SignatureSchemes {
 		pub.SignatureSchemes = append(pub.SignatureSchemes, SignatureScheme(s))
 	}
-	cert, err := c.config.GetCertificate(pub)
+	cert, err := c.config.pickCertificate(pub)
 	if err != nil || cert == nil {
 		return nil, err
 	}
@@ -531,7 +532,8 @@ func (c *Conn) getCertificate(info *handshake.ClientHelloInfo) (*handshake.Certi
 }
 
 func (c *Conn) getClientCertificate(info *handshake.CertificateRequestInfo) (*handshake.Certificate, error) {
-	pub := &CertificateRequestInfo{AcceptableCAs: info.AcceptableCAs, Version: info.Version, config: c.config}
+	pub := &CertificateRequestInfo{AcceptableCAs: info.AcceptableCAs, Version: info.Version, config: c.config,
+		ctx: c.handshakeCtx}
 	for _, s := range info.SignatureSchemes {
 		pub.SignatureSchemes = append(pub.SignatureSchemes, SignatureScheme(s))
 	}
@@ -576,7 +578,7 @@ func isTLS13Suite(id uint16) bool {
 func (c *Config) suitesAndVersions() (ids []uint16, lo, hi uint16, err error) {
 	lo, hi = c.versions()
 	if lo > hi {
-		return nil, 0, 0, fmt.Errorf("MinVersion %s is above the highest version tlsflow implements (%s)", VersionName(lo), VersionName(hi))
+		return nil, 0, 0, c.versionRangeError(lo, hi)
 	}
 	ids = enabledSuites(c.CipherSuites)
 	named13 := slices.ContainsFunc(suites.Ranked(c.CipherSuites), isTLS13Suite)

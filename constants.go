@@ -5,10 +5,22 @@ import (
 	"github.com/tlsflow/tlsflow/internal/suites"
 )
 
-// Protocol versions. TLS 1.0, 1.1 and SSL 3 are refused.
+// Protocol versions, untyped as in crypto/tls. tlsflow implements TLS 1.2
+// and TLS 1.3 only: TLS 1.0 and 1.1 are deprecated (RFC 8996) and SSL 3.0
+// prohibited (RFC 7568). Their constants exist so that code written for
+// crypto/tls compiles; a MinVersion below TLS 1.2 means TLS 1.2, and a
+// MaxVersion below it fails the handshake with a configuration error
+// before any byte is sent. A peer that offers only them gets
+// protocol_version.
 const (
-	VersionTLS12 uint16 = 0x0303
-	VersionTLS13 uint16 = 0x0304
+	VersionTLS10 = 0x0301
+	VersionTLS11 = 0x0302
+	VersionTLS12 = 0x0303
+	VersionTLS13 = 0x0304
+
+	// Deprecated: SSL 3.0 is cryptographically broken (RFC 7568) and
+	// tlsflow never speaks it.
+	VersionSSL30 = 0x0300
 )
 
 // Cipher suites under their IANA names (RFC 5288, RFC 5289, RFC 7905,
@@ -24,21 +36,6 @@ const (
 	TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256   uint16 = suites.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
 	TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 uint16 = suites.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
 )
-
-// CipherSuiteName returns the IANA name of a cipher suite, or its hex value
-// ("0x1234") when tlsflow does not know it.
-func CipherSuiteName(id uint16) string { return suites.Name(id) }
-
-// CipherSuites returns the suites tlsflow implements, strongest first.
-func CipherSuites() []uint16 {
-	var ids []uint16
-	for _, s := range suites.All() {
-		if s.Version <= maxSupportedVersion {
-			ids = append(ids, s.ID)
-		}
-	}
-	return ids
-}
 
 // CurveID is a TLS NamedGroup (IANA TLS Supported Groups registry).
 type CurveID uint16
@@ -70,6 +67,7 @@ const (
 	PSSWithSHA512          SignatureScheme = SignatureScheme(signature.RSAPSSRSAESHA512)
 	ECDSAWithP256AndSHA256 SignatureScheme = SignatureScheme(signature.ECDSASecp256r1SHA256)
 	ECDSAWithP384AndSHA384 SignatureScheme = SignatureScheme(signature.ECDSASecp384r1SHA384)
+	ECDSAWithP521AndSHA512 SignatureScheme = SignatureScheme(signature.ECDSASecp521r1SHA512)
 	Ed25519                SignatureScheme = SignatureScheme(signature.Ed25519)
 )
 

@@ -144,6 +144,8 @@ const clientCertificateRequiredHint = "give the client a certificate issued by o
 func (c *Conn) configurationHint() string {
 	cfg := c.config
 	switch {
+	case cfg.MaxVersion != 0 && cfg.MaxVersion < VersionTLS12:
+		return "set MaxVersion to TLS 1.2 or above, or leave it zero; a peer that speaks only TLS 1.0 or 1.1 needs another library, or better an upgrade"
 	case cfg.MinVersion > maxSupportedVersion:
 		return fmt.Sprintf("lower MinVersion to %s or below", VersionName(maxSupportedVersion))
 	case c.isClient && cfg.ServerName == "" && !cfg.InsecureSkipVerify:

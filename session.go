@@ -2,6 +2,7 @@ package tlsflow
 
 import (
 	"errors"
+	"sync/atomic"
 
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/handshake"
@@ -106,6 +107,9 @@ const serverSessionCacheSize = 1024
 type serverSessions struct {
 	tickets *session.Keys
 	cache   *session.Cache
+	// keysSet says SetSessionTicketKeys chose the keys: they take
+	// precedence over Config.SessionTicketKey.
+	keysSet atomic.Bool
 }
 
 // serverSessions returns the Config's resumption state, making it on first
@@ -128,5 +132,10 @@ func (c *Config) SetSessionTicketKeys(keys [][32]byte) error {
 	if len(keys) == 0 {
 		return errors.New("tlsflow: SetSessionTicketKeys needs at least one key")
 	}
-	return c.serverSessions().tickets.Set(keys, c.now())
+	s := c.serverSessions()
+	if err := s.tickets.Set(keys, c.now()); err != nil {
+		return err
+	}
+	s.keysSet.Store(true)
+	return nil
 }

@@ -577,9 +577,11 @@ var supportedGroups = []tlsflow.CurveID{tlsflow.X25519, tlsflow.CurveP256, tlsfl
 // everything tlsflow implements is on, the RSA key exchange included, as in
 // BoringSSL's default.
 func cipherSuites(rule string) ([]uint16, error) {
-	all := append(tlsflow.CipherSuites(), tlsflow.TLS_RSA_WITH_AES_128_GCM_SHA256, tlsflow.TLS_RSA_WITH_AES_256_GCM_SHA384)
+	var all []uint16
+	for _, s := range append(tlsflow.CipherSuites(), tlsflow.InsecureCipherSuites()...) {
+		all = append(all, s.ID)
+	}
 	slices.Sort(all)
-	all = slices.Compact(all)
 	if rule == "" {
 		return all, nil
 	}

@@ -88,8 +88,8 @@ func parseSuites(names []string) ([]uint16, error) {
 		id, ok := suiteByName(n)
 		if !ok {
 			var known []string
-			for _, id := range tlsflow.CipherSuites() {
-				known = append(known, tlsflow.CipherSuiteName(id))
+			for _, s := range implementedSuites() {
+				known = append(known, s.Name)
 			}
 			return nil, usagef("unknown cipher suite %q; tlsflow implements %s", n, strings.Join(known, ", "))
 		}
@@ -100,19 +100,25 @@ func parseSuites(names []string) ([]uint16, error) {
 
 func suiteByName(n string) (uint16, bool) {
 	want := strings.ToUpper(strings.TrimPrefix(strings.ToUpper(n), "TLS_"))
-	for _, id := range tlsflow.CipherSuites() {
-		if strings.TrimPrefix(tlsflow.CipherSuiteName(id), "TLS_") == want {
-			return id, true
+	for _, s := range implementedSuites() {
+		if strings.TrimPrefix(s.Name, "TLS_") == want {
+			return s.ID, true
 		}
 	}
 	if v, err := strconv.ParseUint(n, 0, 16); err == nil && strings.HasPrefix(strings.ToLower(n), "0x") {
-		for _, id := range tlsflow.CipherSuites() {
-			if uint64(id) == v {
-				return id, true
+		for _, s := range implementedSuites() {
+			if uint64(s.ID) == v {
+				return s.ID, true
 			}
 		}
 	}
 	return 0, false
+}
+
+// implementedSuites are the suites --ciphers may name: every one tlsflow
+// implements, the RSA key exchange included (named, it is enabled).
+func implementedSuites() []*tlsflow.CipherSuite {
+	return append(tlsflow.CipherSuites(), tlsflow.InsecureCipherSuites()...)
 }
 
 // groupNames are the names accepted for --groups: the IANA names, and the

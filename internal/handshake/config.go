@@ -76,6 +76,10 @@ type ClientHelloInfo struct {
 	SignatureSchemes  []uint16
 	SupportedProtos   []string
 	SupportedVersions []uint16
+	// Extensions are the ClientHello's extension types, in the client's order.
+	Extensions []uint16
+	// SupportedPoints is ec_point_formats (RFC 8422 §5.1.2), when it decodes.
+	SupportedPoints []uint8
 }
 
 // CertificateRequestInfo is what a client knows when it picks a certificate.

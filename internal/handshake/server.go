@@ -161,9 +161,18 @@ func versionList(vs []uint16) string {
 // readClientHelloExtensions decodes what the server needs from the
 // ClientHello into s.info; a malformed known extension is decode_error.
 func (s *Server) readClientHelloExtensions(ch *wire.ClientHello) error {
-	info := &ClientHelloInfo{CipherSuites: ch.CipherSuites}
+	info := &ClientHelloInfo{CipherSuites: ch.CipherSuites, Extensions: make([]uint16, len(ch.Extensions))}
+	for i, ext := range ch.Extensions {
+		info.Extensions[i] = uint16(ext.Type)
+	}
 	fail := func(ext string, err error) error {
 		return alert.Errorf(alert.DecodeError, 1, "ClientHello", "%s: %w", ext, err)
+	}
+	// ec_point_formats only matters in TLS 1.2, where serve12 judges it;
+	// here it is only shown to GetCertificate.
+	var points wire.ECPointFormats
+	if found, err := ch.Extensions.Decode(wire.ExtECPointFormats, &points); found && err == nil {
+		info.SupportedPoints = points
 	}
 	var sni wire.ServerName
 	if found, err := ch.Extensions.Decode(wire.ExtServerName, &sni); err != nil {
