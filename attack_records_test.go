@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -245,6 +246,24 @@ func TestTLS12RenegotiationIsRefusedWithAWarning(t *testing.T) {
 		}
 		p.Send(&wire.HelloRequest{})
 		checkNoRenegotiationWarning(t, p, done)
+	})
+	t.Run("HelloRequest to a client that allows renegotiation", func(t *testing.T) {
+		// crypto/tls's RenegotiateOnceAsClient: the setting is accepted,
+		// tlsflow still refuses, and its error says the setting was seen.
+		cfg := tlsflowClientConfig(tlsflow.VersionTLS12)
+		cfg.Renegotiation = tlsflow.RenegotiateOnceAsClient
+		p, done := hostileServer(t, cfg, readOneByte)
+		if err := p.ServerHandshake12(&testpeer.ServerOptions{Chain: sharedCerts().ecdsa.Chain, Signer: sharedCerts().ecdsa.Key}); err != nil {
+			t.Fatalf("handshake: %v (client: %v)", err, victimErr(t, done))
+		}
+		p.Send(&wire.HelloRequest{})
+		level, desc, err := p.ExpectAlert()
+		if err != nil || desc != alert.NoRenegotiation || level != alert.LevelWarning {
+			t.Errorf("hostile peer got a %s %v alert (%v); want a warning no_renegotiation", levelString(level), desc, err)
+		}
+		if err := victimErr(t, done); err == nil || !strings.Contains(err.Error(), "Config.Renegotiation allows it") {
+			t.Errorf("client error %v; want it to say that Config.Renegotiation allowed what tlsflow does not do", err)
+		}
 	})
 	t.Run("ClientHello to the server", func(t *testing.T) {
 		p, done := hostileClient(t, tlsflowServerConfig(tlsflow.VersionTLS12), readOneByte)

@@ -165,3 +165,27 @@ func (c *Config) versionRangeError(lo, hi uint16) error {
 	}
 	return fmt.Errorf("MinVersion %s is above the highest version tlsflow implements (%s)", VersionName(lo), VersionName(hi))
 }
+
+// ownTicketKeys reports whether the application chose this Config's ticket
+// keys (SetSessionTicketKeys or SessionTicketKey) rather than leaving them
+// automatic.
+func (c *Config) ownTicketKeys() bool {
+	return c.SessionTicketKey != [32]byte{} || c.serverSessions().keysSet.Load()
+}
+
+// RenegotiationSupport is crypto/tls's setting for renegotiation: a TLS 1.2
+// server asking its client, after the handshake, for a new one on the same
+// connection (a HelloRequest). tlsflow accepts the setting and never
+// renegotiates (Config.Renegotiation).
+type RenegotiationSupport int
+
+const (
+	// RenegotiateNever refuses renegotiation; tlsflow always does.
+	RenegotiateNever RenegotiationSupport = iota
+	// RenegotiateOnceAsClient would let a server renegotiate once; tlsflow
+	// refuses even so, and says why.
+	RenegotiateOnceAsClient
+	// RenegotiateFreelyAsClient would let a server renegotiate at will;
+	// tlsflow refuses even so, and says why.
+	RenegotiateFreelyAsClient
+)

@@ -50,6 +50,11 @@ type ClientHelloInfo struct {
 	Extensions []uint16
 	// Conn is the underlying connection.
 	Conn net.Conn
+	// HelloRetryRequest: this is the client's second ClientHello, sent in
+	// answer to the server's HelloRetryRequest (RFC 8446 §4.1.4).
+	// GetConfigForClient only sees the first; GetCertificate sees the one
+	// the certificate is chosen for, the second when there are two.
+	HelloRetryRequest bool
 
 	// config is the server Config the ClientHello came to, for
 	// SupportsCertificate; nil means tlsflow's defaults.
@@ -204,6 +209,19 @@ type Config struct {
 	GetCertificate func(*ClientHelloInfo) (*Certificate, error)
 	// GetClientCertificate, if set, picks the client's certificate.
 	GetClientCertificate func(*CertificateRequestInfo) (*Certificate, error)
+	// GetConfigForClient, if set, is called with the first ClientHello
+	// (server): a non-nil Config it returns governs the rest of this
+	// connection (versions, suites, certificates, client authentication,
+	// verification, callbacks); nil keeps this one; an error fails the
+	// handshake with internal_error. It is not called again for the second
+	// ClientHello after a HelloRetryRequest, nor is the returned Config's
+	// own GetConfigForClient. The returned Config must not be modified
+	// afterwards. Session tickets are sealed with this Config's keys unless
+	// the returned one has its own (SessionTicketKey, SetSessionTicketKeys);
+	// either way a session is resumed only if the returned Config's rules
+	// accept it (server name, client authentication, the client chain
+	// verified again).
+	GetConfigForClient func(*ClientHelloInfo) (*Config, error)
 
 	// RootCAs verify server certificates; the system pool if nil.
 	RootCAs *x509.CertPool
@@ -306,6 +324,14 @@ type Config struct {
 	// get the first bytes to a browser sooner; every Write is cut into
 	// full records (16 KiB of data each).
 	DynamicRecordSizingDisabled bool
+	// Renegotiation is accepted so that code written for crypto/tls
+	// compiles, but tlsflow never renegotiates, whatever it says: a
+	// server's HelloRequest is answered with a warning no_renegotiation
+	// and the connection ends (RFC 5246 §7.2.2), as with RenegotiateNever;
+	// with the other values the error says that renegotiation was allowed
+	// but is not implemented. (Renegotiation is gone from TLS 1.3, and
+	// was the root of the triple handshake attack in TLS 1.2.)
+	Renegotiation RenegotiationSupport
 	// SessionTicketKey, when not zero, is the server's only ticket key, as
 	// long as SetSessionTicketKeys has not been called on this Config (or
 	// one it was cloned from or to, which share their keys): no rotation,
@@ -360,7 +386,7 @@ func (c *Config) Clone() *Config {
 	}
 	return &Config{
 		Rand: c.Rand, Time: c.Time, Certificates: c.Certificates, GetCertificate: c.GetCertificate,
-		GetClientCertificate: c.GetClientCertificate, RootCAs: c.RootCAs, ServerName: c.ServerName,
+		GetClientCertificate: c.GetClientCertificate, GetConfigForClient: c.GetConfigForClient, RootCAs: c.RootCAs, ServerName: c.ServerName,
 		InsecureSkipVerify: c.InsecureSkipVerify, ClientAuth: c.ClientAuth, ClientCAs: c.ClientCAs,
 		MinVersion: c.MinVersion, MaxVersion: c.MaxVersion, CipherSuites: c.CipherSuites,
 		CurvePreferences: c.CurvePreferences, SignatureSchemes: c.SignatureSchemes, NextProtos: c.NextProtos,
@@ -368,6 +394,7 @@ func (c *Config) Clone() *Config {
 		VerifyConnection: c.VerifyConnection, HandshakeTimeout: c.HandshakeTimeout, Trace: c.Trace,
 		ClientSessionCache: c.ClientSessionCache, SessionTicketsDisabled: c.SessionTicketsDisabled,
 		PreferServerCipherSuites: c.PreferServerCipherSuites, DynamicRecordSizingDisabled: c.DynamicRecordSizingDisabled,
+		Renegotiation:    c.Renegotiation,
 		SessionTicketKey: c.SessionTicketKey, NameToCertificate: c.NameToCertificate,
 		ResumptionWithoutECDHE: c.ResumptionWithoutECDHE, WrapSession: c.WrapSession, UnwrapSession: c.UnwrapSession,
 		extraClientHelloExtensions: c.extraClientHelloExtensions,

@@ -422,8 +422,8 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 			hc.GetClientCertificate = c.getClientCertificate
 		}
 	} else {
-		if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil {
-			return nil, errors.New("a server needs Certificates or GetCertificate")
+		if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
+			return nil, errors.New("a server needs Certificates, GetCertificate or GetConfigForClient")
 		}
 		hc.VerifyPeer = c.verifyClient
 		hc.TicketsDisabled = cfg.SessionTicketsDisabled
@@ -445,6 +445,9 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		}
 		if cfg.GetCertificate != nil || cfg.NameToCertificate != nil {
 			hc.GetCertificate = c.getCertificate
+		}
+		if cfg.GetConfigForClient != nil {
+			hc.ConfigForClient = c.configForClient
 		}
 		if cfg.ClientCAs != nil && cfg.ClientAuth != NoClientCert {
 			// Subjects is deprecated only for system pools, which ClientCAs is not.
@@ -512,11 +515,14 @@ func certificateSchemes(prefs []SignatureScheme) []uint16 {
 	return out
 }
 
-func (c *Conn) getCertificate(info *handshake.ClientHelloInfo) (*handshake.Certificate, error) {
+// helloInfo is the engine's ClientHelloInfo as the application's callbacks
+// see it.
+func (c *Conn) helloInfo(info *handshake.ClientHelloInfo) *ClientHelloInfo {
 	pub := &ClientHelloInfo{
 		ServerName: info.ServerName, CipherSuites: info.CipherSuites, SupportedProtos: info.SupportedProtos,
 		SupportedVersions: info.SupportedVersions, Conn: c.conn, config: c.config,
-		Extensions: info.Extensions, SupportedPoints: info.SupportedPoints, ctx: c.handshakeCtx,
+		Extensions: info.Extensions, SupportedPoints: info.SupportedPoints,
+		HelloRetryRequest: info.HelloRetryRequest, ctx: c.handshakeCtx,
 	}
 	for _, g := range info.SupportedGroups {
 		pub.SupportedCurves = append(pub.SupportedCurves, CurveID(g))
@@ -524,6 +530,41 @@ func (c *Conn) getCertificate(info *handshake.ClientHelloInfo) (*handshake.Certi
 	for _, s := range info.SignatureSchemes {
 		pub.SignatureSchemes = append(pub.SignatureSchemes, SignatureScheme(s))
 	}
+	return pub
+}
+
+// configForClient asks Config.GetConfigForClient for this client's
+// configuration. The Conn follows the one returned from then on (its
+// callbacks, its verification, its limits), so the engine gets the server
+// part of handshakeConfig built from it.
+//
+// Ticket keys and the session cache stay the original configuration's,
+// unless the returned one has keys of its own (SessionTicketKey or
+// SetSessionTicketKeys), as in crypto/tls: a configuration built afresh
+// for each connection would otherwise never resume. A session that comes
+// back under another configuration is still judged by that one's rules
+// (handshake.Server.mayResume: its server name, client authentication and
+// a client chain verified again).
+func (c *Conn) configForClient(info *handshake.ClientHelloInfo) (*handshake.Config, error) {
+	original := c.config
+	cfg, err := original.GetConfigForClient(c.helloInfo(info))
+	if err != nil || cfg == nil {
+		return nil, err
+	}
+	c.config = cfg
+	hc, err := c.handshakeConfig()
+	if err != nil {
+		return nil, fmt.Errorf("the Config GetConfigForClient returned: %w", err)
+	}
+	if !cfg.ownTicketKeys() {
+		sessions := original.serverSessions()
+		hc.Tickets, hc.SessionCache = original.ticketKeys(sessions), sessions.cache
+	}
+	return hc, nil
+}
+
+func (c *Conn) getCertificate(info *handshake.ClientHelloInfo) (*handshake.Certificate, error) {
+	pub := c.helloInfo(info)
 	cert, err := c.config.pickCertificate(pub)
 	if err != nil || cert == nil {
 		return nil, err

@@ -253,7 +253,11 @@ func (c *Conn) handlePostHandshake(payload []byte) error {
 // no_renegotiation and ends the connection: nothing is written after it.
 // c.in is held.
 func (c *Conn) refuseRenegotiation(t wire.HandshakeType) error {
-	err := alert.Errorf(alert.NoRenegotiation, 8, t.String(), "the peer asks to renegotiate; tlsflow never renegotiates")
+	why := "the peer asks to renegotiate; tlsflow never renegotiates"
+	if c.isClient && c.config.Renegotiation != RenegotiateNever {
+		why = "the server asks to renegotiate; Config.Renegotiation allows it, but tlsflow does not implement renegotiation and refuses"
+	}
+	err := alert.Errorf(alert.NoRenegotiation, 8, t.String(), "%s", why)
 	err.Warning = true
 	c.out.Lock()
 	defer c.out.Unlock()

@@ -593,7 +593,7 @@ func TestDiagnostics(t *testing.T) {
 			config: func() *tlsflow.Config { return &tlsflow.Config{} },
 			peer:   inProcessClient(goCli(), nil),
 			want: diagWant{alert: alert.InternalError, step: 0,
-				cause: "a server needs Certificates or GetCertificate",
+				cause: "a server needs Certificates, GetCertificate or GetConfigForClient",
 				fix:   "give the server a certificate chain and key"},
 		},
 	}

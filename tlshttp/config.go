@@ -28,31 +28,32 @@ func serverConfigFiles(tc *tls.Config, certFile, keyFile string) (*tlsflow.Confi
 }
 
 // serverConfig converts a server's crypto/tls Config to tlsflow's. Fields
-// with the same meaning are copied (Rand, Time, Certificates,
-// GetCertificate, VerifyPeerCertificate, VerifyConnection, NextProtos,
+// with the same meaning are copied (Rand, Time, Certificates with their
+// OCSP staples and SCTs, GetCertificate, GetConfigForClient,
+// NameToCertificate, VerifyPeerCertificate, VerifyConnection, NextProtos,
 // ClientAuth, ClientCAs, SessionTicketsDisabled, SessionTicketKey,
 // MinVersion, MaxVersion, CurvePreferences, KeyLogWriter), with these
 // differences:
 //
-//   - CipherSuites lists TLS 1.2 suites in crypto/tls, which cannot
-//     restrict TLS 1.3; tlsflow's list covers both, so the TLS 1.3 suites
-//     are added. Suites tlsflow does not implement (CBC, 3DES, RC4) are
-//     dropped; a list with none left is an error.
+//   - CipherSuites is copied as it is: a list of TLS 1.2 suites keeps the
+//     TLS 1.3 defaults in tlsflow too, and suites tlsflow does not
+//     implement (CBC, 3DES, RC4) are ignored.
 //   - MinVersion below TLS 1.2 becomes TLS 1.2, tlsflow's floor; a
 //     MaxVersion below it is an error.
-//   - Certificates lose OCSPStaple and SignedCertificateTimestamps, which
-//     tlsflow does not send.
-//   - GetCertificate gets a crypto/tls ClientHelloInfo without a Context
-//     (crypto/tls keeps it unexported): a callback that calls
-//     hello.Context() gets nil.
+//   - GetCertificate and GetConfigForClient get a crypto/tls
+//     ClientHelloInfo without a Context (crypto/tls keeps it unexported):
+//     a callback that calls hello.Context() gets nil. The Config that
+//     GetConfigForClient returns is converted by these same rules.
 //
 // Client-side fields (RootCAs, ServerName, InsecureSkipVerify,
 // ClientSessionCache, GetClientCertificate, Renegotiation, the ECH client
 // fields) and PreferServerCipherSuites and DynamicRecordSizingDisabled
 // (which crypto/tls ignores too) are ignored. Fields that change what the
 // server does and that tlsflow cannot honour are an error rather than
-// silently dropped: GetConfigForClient, NameToCertificate, WrapSession,
-// UnwrapSession, EncryptedClientHelloKeys and GetEncryptedClientHelloKeys.
+// silently dropped: WrapSession and UnwrapSession (a crypto/tls
+// SessionState cannot carry a tlsflow session; use Serve with a
+// tlsflow.Config and its own WrapSession), EncryptedClientHelloKeys and
+// GetEncryptedClientHelloKeys.
 func serverConfig(tc *tls.Config) (*tlsflow.Config, error) {
 	if tc == nil {
 		return &tlsflow.Config{}, nil
@@ -62,8 +63,6 @@ func serverConfig(tc *tls.Config) (*tlsflow.Config, error) {
 		name string
 		set  bool
 	}{
-		{"GetConfigForClient", tc.GetConfigForClient != nil},
-		{"NameToCertificate", tc.NameToCertificate != nil},
 		{"WrapSession", tc.WrapSession != nil},
 		{"UnwrapSession", tc.UnwrapSession != nil},
 		{"EncryptedClientHelloKeys", tc.EncryptedClientHelloKeys != nil},
@@ -104,6 +103,22 @@ func serverConfig(tc *tls.Config) (*tlsflow.Config, error) {
 			return &fc, nil
 		}
 	}
+	if get := tc.GetConfigForClient; get != nil {
+		config.GetConfigForClient = func(hello *tlsflow.ClientHelloInfo) (*tlsflow.Config, error) {
+			tc, err := get(clientHelloInfo(hello))
+			if tc == nil || err != nil {
+				return nil, err
+			}
+			return serverConfig(tc)
+		}
+	}
+	if tc.NameToCertificate != nil {
+		config.NameToCertificate = make(map[string]*tlsflow.Certificate, len(tc.NameToCertificate))
+		for name, c := range tc.NameToCertificate {
+			fc := certificate(c)
+			config.NameToCertificate[name] = &fc
+		}
+	}
 	if verify := tc.VerifyConnection; verify != nil {
 		config.VerifyConnection = func(s tlsflow.ConnectionState) error { return verify(ConnectionState(s)) }
 	}
@@ -113,16 +128,13 @@ func serverConfig(tc *tls.Config) (*tlsflow.Config, error) {
 	for _, c := range tc.CurvePreferences {
 		config.CurvePreferences = append(config.CurvePreferences, tlsflow.CurveID(c))
 	}
-	if tc.SessionTicketKey != ([32]byte{}) {
-		if err := config.SetSessionTicketKeys([][32]byte{tc.SessionTicketKey}); err != nil {
-			return nil, err
-		}
-	}
+	config.SessionTicketKey = tc.SessionTicketKey
 	return config, nil
 }
 
 func certificate(c *tls.Certificate) tlsflow.Certificate {
-	fc := tlsflow.Certificate{Certificate: c.Certificate, PrivateKey: c.PrivateKey, Leaf: c.Leaf}
+	fc := tlsflow.Certificate{Certificate: c.Certificate, PrivateKey: c.PrivateKey, Leaf: c.Leaf,
+		OCSPStaple: c.OCSPStaple, SignedCertificateTimestamps: c.SignedCertificateTimestamps}
 	for _, s := range c.SupportedSignatureAlgorithms {
 		fc.SupportedSignatureAlgorithms = append(fc.SupportedSignatureAlgorithms, tlsflow.SignatureScheme(s))
 	}
@@ -135,7 +147,10 @@ func clientHelloInfo(h *tlsflow.ClientHelloInfo) *tls.ClientHelloInfo {
 		CipherSuites:      h.CipherSuites,
 		SupportedProtos:   h.SupportedProtos,
 		SupportedVersions: h.SupportedVersions,
+		SupportedPoints:   h.SupportedPoints,
+		Extensions:        h.Extensions,
 		Conn:              h.Conn,
+		HelloRetryRequest: h.HelloRetryRequest,
 	}
 	for _, c := range h.SupportedCurves {
 		ch.SupportedCurves = append(ch.SupportedCurves, tls.CurveID(c))

@@ -16,22 +16,24 @@ import (
 // in an unexported field, so ExportKeyingMaterial on the result panics
 // (crypto/tls calls a nil function). Use the tlsflow connection's own
 // ConnectionState().ExportKeyingMaterial. NegotiatedProtocolIsMutual is
-// always true (tlsflow has no NPN); the fields tlsflow does not implement
-// (SignedCertificateTimestamps, OCSPResponse, ECHAccepted,
-// HelloRetryRequest) are left zero.
+// always true (tlsflow has no NPN); ECHAccepted is false (tlsflow has no
+// ECH yet).
 func ConnectionState(s tlsflow.ConnectionState) tls.ConnectionState {
 	return tls.ConnectionState{
-		Version:                    s.Version,
-		HandshakeComplete:          s.HandshakeComplete,
-		DidResume:                  s.DidResume,
-		CipherSuite:                s.CipherSuite,
-		CurveID:                    tls.CurveID(s.CurveID),
-		NegotiatedProtocol:         s.NegotiatedProtocol,
-		NegotiatedProtocolIsMutual: true,
-		ServerName:                 s.ServerName,
-		PeerCertificates:           s.PeerCertificates,
-		VerifiedChains:             s.VerifiedChains,
-		TLSUnique:                  s.TLSUnique,
+		Version:                     s.Version,
+		HandshakeComplete:           s.HandshakeComplete,
+		DidResume:                   s.DidResume,
+		CipherSuite:                 s.CipherSuite,
+		CurveID:                     tls.CurveID(s.CurveID),
+		NegotiatedProtocol:          s.NegotiatedProtocol,
+		NegotiatedProtocolIsMutual:  true,
+		ServerName:                  s.ServerName,
+		PeerCertificates:            s.PeerCertificates,
+		VerifiedChains:              s.VerifiedChains,
+		TLSUnique:                   s.TLSUnique,
+		OCSPResponse:                s.OCSPResponse,
+		SignedCertificateTimestamps: s.SignedCertificateTimestamps,
+		HelloRetryRequest:           s.HelloRetryRequest,
 	}
 }
 

@@ -12,13 +12,13 @@
 //	tlsConn.ConnectionState()           tlshttp.ConnectionState(conn.ConnectionState())
 //
 // ServeTLS and ListenAndServeTLS keep srv.TLSConfig, a *crypto/tls.Config,
-// and convert it: the fields tlsflow has are copied, CipherSuites gains the
-// TLS 1.3 suites (crypto/tls cannot restrict them, tlsflow's list does),
-// client-side fields are ignored, and a field that would change what the
-// server does and that tlsflow cannot honour (GetConfigForClient,
-// WrapSession, UnwrapSession, the ECH keys, NameToCertificate) is an error
-// rather than dropped. Serve takes a *tlsflow.Config for everything else
-// tlsflow has (Trace, SignatureSchemes, ...).
+// and convert it: the fields tlsflow has are copied (GetConfigForClient's
+// result converted in turn), CipherSuites as it is (a list of TLS 1.2
+// suites keeps the TLS 1.3 defaults, as in crypto/tls), client-side fields
+// are ignored, and a field that would change what the server does and that
+// tlsflow cannot honour (WrapSession, UnwrapSession, the ECH keys) is an
+// error rather than dropped. Serve takes a *tlsflow.Config for everything
+// else tlsflow has (Trace, SignatureSchemes, ...).
 //
 // HTTP/2 and the RSA key exchange: RFC 9113 §9.2.2 forbids HTTP/2 over
 // TLS 1.2 without an ephemeral key exchange, and browsers refuse it.

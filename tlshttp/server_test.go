@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -184,12 +185,37 @@ func TestServeTLSConvertsTLSConfig(t *testing.T) {
 		t.Fatalf("the handler saw\n  %s\nwant\n  %s", got, want)
 	}
 
+	t.Run("GetConfigForClient", func(t *testing.T) {
+		// The crypto/tls Config the callback returns is converted too:
+		// its version limit and its certificate's OCSP staple apply.
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		stapled := goCert(c.ecdsa)
+		stapled.OCSPStaple = []byte("a staple")
+		var asked atomic.Value
+		srv := &http.Server{Handler: stateHandler(), TLSConfig: &tls.Config{
+			GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+				asked.Store(hello.ServerName)
+				return &tls.Config{Certificates: []tls.Certificate{stapled}, MaxVersion: tls.VersionTLS12}, nil
+			}}}
+		served := make(chan error, 1)
+		go func() { served <- tlshttp.ServeTLS(srv, ln, certFile, keyFile) }()
+		defer func() { srv.Close(); <-served }()
+		tr := goTransport(1, 0).(*http.Transport)
+		defer tr.CloseIdleConnections()
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		resp, body := get(t, &http.Client{Transport: tr}, "https://localhost:"+port+"/")
+		if !strings.HasPrefix(body, "HTTP/1.1 over TLS 1.2") || string(resp.TLS.OCSPResponse) != "a staple" || asked.Load() != "localhost" {
+			t.Fatalf("the handler saw %q, the client got OCSP response %q, the callback saw %v; want TLS 1.2 and the returned Config's staple",
+				body, resp.TLS.OCSPResponse, asked.Load())
+		}
+	})
 	t.Run("unsupported field", func(t *testing.T) {
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")
-		srv := &http.Server{TLSConfig: &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return nil, nil }}}
+		srv := &http.Server{TLSConfig: &tls.Config{
+			WrapSession: func(tls.ConnectionState, *tls.SessionState) ([]byte, error) { return nil, nil }}}
 		err := tlshttp.ServeTLS(srv, ln, certFile, keyFile)
-		if err == nil || !strings.Contains(err.Error(), "GetConfigForClient") {
-			t.Fatalf("ServeTLS with GetConfigForClient: %v, want an error naming it", err)
+		if err == nil || !strings.Contains(err.Error(), "WrapSession") {
+			t.Fatalf("ServeTLS with WrapSession: %v, want an error naming it", err)
 		}
 	})
 }

@@ -223,7 +223,7 @@ func (c *Client) readServerHello(msg []byte) (clientState, error) {
 		}
 		return c.readServerHello13(sh, msg)
 	}
-	if sh.IsHelloRetryRequest() || c.c13.retried {
+	if sh.IsHelloRetryRequest() || c.state.HelloRetryRequest {
 		return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "a TLS 1.3 HelloRetryRequest must be followed by a TLS 1.3 ServerHello")
 	}
 	if sh.Version != suites.VersionTLS12 || sh.Version < c.cfg.MinVersion || sh.Version > c.cfg.MaxVersion {

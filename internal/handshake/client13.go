@@ -29,7 +29,6 @@ import (
 //	→ send [ChangeCipherSpec] [Certificate CertificateVerify] Finished  [6, 5, 7]
 type client13 struct {
 	secrets13
-	retried        bool             // a HelloRetryRequest was answered
 	sentCCS        bool             // the compatibility ChangeCipherSpec went out
 	offered        *session.State   // the session offered in pre_shared_key
 	offeredEarly   *keys.Schedule13 // its early secret, for the binder and, if accepted, the handshake
@@ -97,10 +96,10 @@ func initialShareGroups(groups []uint16) []uint16 {
 // for another group, or a cookie echoed. We answer with a second
 // ClientHello once; RFC 8446 §4.1.4 forbids a second HelloRetryRequest.
 func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clientState, error) {
-	if c.c13.retried {
+	if c.state.HelloRetryRequest {
 		return nil, alert.Errorf(alert.UnexpectedMessage, 2, "HelloRetryRequest", "a second HelloRetryRequest (RFC 8446 §4.1.4)")
 	}
-	c.c13.retried = true
+	c.state.HelloRetryRequest = true
 	s, err := c.checkServerHello13(hrr, "HelloRetryRequest")
 	if err != nil {
 		return nil, err

@@ -80,6 +80,9 @@ type ClientHelloInfo struct {
 	Extensions []uint16
 	// SupportedPoints is ec_point_formats (RFC 8422 §5.1.2), when it decodes.
 	SupportedPoints []uint8
+	// HelloRetryRequest: this is the second ClientHello, the answer to our
+	// HelloRetryRequest (RFC 8446 §4.1.4).
+	HelloRetryRequest bool
 }
 
 // CertificateRequestInfo is what a client knows when it picks a certificate.
@@ -115,6 +118,10 @@ type Config struct {
 	Certificates         []*Certificate
 	GetCertificate       func(*ClientHelloInfo) (*Certificate, error)
 	GetClientCertificate func(*CertificateRequestInfo) (*Certificate, error)
+	// ConfigForClient, if set, is asked once the first ClientHello is read
+	// (server): a non-nil result is the configuration for the rest of the
+	// handshake; an error aborts it with internal_error.
+	ConfigForClient func(*ClientHelloInfo) (*Config, error)
 
 	ClientAuth    ClientAuth
 	ClientCANames [][]byte // raw DER subjects sent in CertificateRequest

@@ -95,6 +95,9 @@ func (s *Server) readClientHello(msg []byte) (serverState, error) {
 	if err := s.readClientHelloExtensions(ch); err != nil {
 		return nil, err
 	}
+	if err := s.configForClient(); err != nil {
+		return nil, err
+	}
 	version, err := s.chooseVersion(ch)
 	if err != nil {
 		return nil, err
@@ -123,11 +126,7 @@ func (s *Server) chooseVersion(ch *wire.ClientHello) (uint16, error) {
 			"legacy_version %#04x is SSL 3.0 or older (RFC 8446 Appendix D.5)", ch.Version)
 	}
 	if ch.Extensions.Has(wire.ExtSupportedVersions) {
-		var vs wire.SupportedVersionsClient
-		if _, err := ch.Extensions.Decode(wire.ExtSupportedVersions, &vs); err != nil {
-			return 0, alert.Errorf(alert.DecodeError, 1, "ClientHello", "supported_versions: %w", err)
-		}
-		s.info.SupportedVersions = vs
+		vs := s.info.SupportedVersions // decoded by readClientHelloExtensions
 		if contains([]uint16(vs), suites.VersionTLS13) && s.cfg.MaxVersion >= suites.VersionTLS13 {
 			return suites.VersionTLS13, nil
 		}
@@ -143,7 +142,6 @@ func (s *Server) chooseVersion(ch *wire.ClientHello) (uint16, error) {
 			"the client offers at most %s; this server accepts %s–%s (TLS 1.0, 1.1 and SSL 3 are insecure and refused)",
 			suites.VersionName(ch.Version), suites.VersionName(s.cfg.MinVersion), suites.VersionName(s.cfg.MaxVersion))
 	}
-	s.info.SupportedVersions = []uint16{suites.VersionTLS12}
 	return suites.VersionTLS12, nil
 }
 
@@ -173,6 +171,17 @@ func (s *Server) readClientHelloExtensions(ch *wire.ClientHello) error {
 	var points wire.ECPointFormats
 	if found, err := ch.Extensions.Decode(wire.ExtECPointFormats, &points); found && err == nil {
 		info.SupportedPoints = points
+	}
+	var versions wire.SupportedVersionsClient
+	if found, err := ch.Extensions.Decode(wire.ExtSupportedVersions, &versions); err != nil {
+		return fail("supported_versions", err)
+	} else if found {
+		info.SupportedVersions = versions
+	} else if ch.Version >= suites.VersionTLS12 {
+		// Without the extension legacy_version is the client's highest
+		// version (RFC 8446 §4.2.1): TLS 1.2 here, whatever it claims
+		// above; older versions are refused by chooseVersion.
+		info.SupportedVersions = []uint16{suites.VersionTLS12}
 	}
 	var sni wire.ServerName
 	if found, err := ch.Extensions.Decode(wire.ExtServerName, &sni); err != nil {
@@ -206,6 +215,25 @@ func (s *Server) readClientHelloExtensions(ch *wire.ClientHello) error {
 	}
 	s.info = info
 	s.state.ServerName = info.ServerName
+	return nil
+}
+
+// configForClient lets the application choose the configuration for this
+// client once its ClientHello is known (tlsflow.Config.GetConfigForClient):
+// everything after, from the version on, follows the configuration it
+// returns. It is asked once, for the first ClientHello.
+func (s *Server) configForClient() error {
+	if s.cfg.ConfigForClient == nil {
+		return nil
+	}
+	cfg, err := s.cfg.ConfigForClient(s.info)
+	if err != nil {
+		return alert.Errorf(alert.InternalError, 1, "ClientHello", "choosing the configuration for this client: %w", err)
+	}
+	if cfg != nil {
+		cfg.ConfigForClient = nil
+		s.cfg = cfg
+	}
 	return nil
 }
 

@@ -142,6 +142,7 @@ func helloError(err error, ext string) error {
 // cookie it must echo (RFC 8446 §4.1.4, §4.2.2).
 func (s *Server) sendHelloRetryRequest(group uint16) (serverState, error) {
 	s.s13.hrrGroup = group
+	s.state.HelloRetryRequest = true
 	s.s13.cookie = s.makeCookie()
 	hrr := &wire.ServerHello{Version: suites.VersionTLS12, Random: wire.HelloRetryRequestRandom,
 		SessionID: s.hello.SessionID, CipherSuite: s.s13.suite.ID}
@@ -214,6 +215,7 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 	if err := s.readClientHelloExtensions(ch); err != nil {
 		return nil, err
 	}
+	s.info.HelloRetryRequest = true
 	if err := s.acceptPSK13(); err != nil {
 		return nil, err
 	}

@@ -16,6 +16,9 @@ type State struct {
 	// RequestedCAs are the authorities a server's CertificateRequest named
 	// (client side): the note's "list of accepted certificate authorities".
 	RequestedCAs [][]byte
+	// HelloRetryRequest: the server asked for a second ClientHello (RFC
+	// 8446 §4.1.4); a server sent one, a client received one.
+	HelloRetryRequest bool
 	// EarlyDataOffered: the TLS 1.3 ClientHello announced 0-RTT data, which
 	// this server does not accept; its records are to be skipped (RFC 8446 §4.2.10).
 	EarlyDataOffered bool
