@@ -37,12 +37,14 @@ import (
 type Transport struct {
 	// Config is the TLS configuration, for each connection cloned with
 	// ServerName set to the request's host when it is empty. NextProtos,
-	// when nil, offers "h2" and "http/1.1"; without "h2" in it every
-	// request is HTTP/1.1.
+	// when nil, offers "h2" and "http/1.1", or nothing when Base turns
+	// HTTP/2 off (as net/http does); without "h2" in it every request is
+	// HTTP/1.1.
 	Config *tlsflow.Config
 
 	// Base supplies the HTTP settings: Proxy, ProxyConnectHeader,
-	// DialContext (for the TCP connection to the server or the proxy),
+	// OnProxyConnectResponse, DialContext (for the TCP connection to the
+	// server or the proxy), MaxResponseHeaderBytes (the proxy's answer too),
 	// TLSHandshakeTimeout, and for HTTP/1.1 the rest (MaxIdleConnsPerHost,
 	// IdleConnTimeout, ...); IdleConnTimeout and DisableCompression apply to
 	// HTTP/2 too. HTTP/2 is turned off as for net/http, by a non-nil empty
@@ -152,13 +154,17 @@ func (t *Transport) CloseIdleConnections() {
 
 // dialHTTP1 is the HTTP/1.1 transport's DialTLSContext: the connection the
 // HTTP/2 pool dialed and the server answered with HTTP/1.1, or a new one
-// offering HTTP/1.1 only.
+// offering HTTP/1.1 only (a server that chose HTTP/1.1 before is not
+// offered "h2" again), or with HTTP/2 off nothing, as net/http does.
 func (t *Transport) dialHTTP1(ctx context.Context, network, addr string) (net.Conn, error) {
 	if c := t.pool.takeSpare(addr); c != nil {
 		return c, nil
 	}
 	req, _ := ctx.Value(requestKey{}).(*http.Request)
-	protos := []string{"http/1.1"}
+	var protos []string
+	if t.offerH2 {
+		protos = []string{"http/1.1"}
+	}
 	if t.Config != nil && t.Config.NextProtos != nil {
 		protos = slices.DeleteFunc(slices.Clone(t.Config.NextProtos), func(p string) bool { return p == "h2" })
 	}

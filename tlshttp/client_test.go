@@ -205,9 +205,12 @@ func TestTransportTraceSeesTheHandshake(t *testing.T) {
 type connectProxy struct {
 	ln         net.Listener
 	user, pass string
-	mu         sync.Mutex
-	targets    []string
-	wg         sync.WaitGroup
+	// established is the answer that opens a tunnel; empty means a
+	// plain "200 Connection established".
+	established string
+	mu          sync.Mutex
+	targets     []string
+	wg          sync.WaitGroup
 }
 
 func startConnectProxy(t *testing.T, user, pass string) *connectProxy {
@@ -266,7 +269,11 @@ func (p *connectProxy) serve(c net.Conn) {
 		return
 	}
 	defer upstream.Close()
-	io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+	answer := p.established
+	if answer == "" {
+		answer = "HTTP/1.1 200 Connection established\r\n\r\n"
+	}
+	io.WriteString(c, answer)
 	done := make(chan struct{}, 2)
 	go func() { io.Copy(upstream, br); done <- struct{}{} }()
 	go func() { io.Copy(c, upstream); done <- struct{}{} }()
@@ -321,6 +328,18 @@ func TestTransportThroughConnectProxy(t *testing.T) {
 		})
 	}
 
+	t.Run("proxy announcing a body in its 200", func(t *testing.T) {
+		// Go's own HTTP server answers CONNECT with Transfer-Encoding:
+		// chunked; RFC 9110 §9.3.6 says the client MUST ignore it. The
+		// transport once read that "body" and waited for the tunnel to end.
+		proxy := startConnectProxy(t, "", "")
+		proxy.established = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		tr := newTransport(nil, nil)
+		tr.Base.Proxy = http.ProxyURL(proxy.url())
+		defer tr.CloseIdleConnections()
+		resp, _ := get(t, &http.Client{Transport: tr, Timeout: 5 * time.Second}, ts.url+"/")
+		checkResponseTLS(t, resp, tlsflow.VersionTLS13, "h2")
+	})
 	t.Run("proxy refuses", func(t *testing.T) {
 		proxy := startConnectProxy(t, "alice", "s3cret")
 		tr := newTransport(nil, nil)

@@ -72,7 +72,7 @@ func TestHTTP2RefusedOverRSAKeyExchange(t *testing.T) {
 		t.Fatalf("a request was served over %s on the refused connection", p)
 	default:
 	}
-	if log := ts.logged(); !strings.Contains(log, "no_application_protocol") || !strings.Contains(log, "RFC 9113") {
+	if log := ts.loggedEventually("no_application_protocol", "RFC 9113"); !strings.Contains(log, "no_application_protocol") || !strings.Contains(log, "RFC 9113") {
 		t.Fatalf("the server log does not say why it refused:\n%s", log)
 	}
 

@@ -117,6 +117,24 @@ func (ts *testServer) logged() string {
 	return ts.log.String()
 }
 
+// loggedEventually waits (up to 5 s) for the log to contain every one of
+// parts and returns it: the server logs a failed handshake after the
+// alert it sent, so the client may know of the failure first.
+func (ts *testServer) loggedEventually(parts ...string) string {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		log := ts.logged()
+		complete := true
+		for _, p := range parts {
+			complete = complete && strings.Contains(log, p)
+		}
+		if complete || time.Now().After(deadline) {
+			return log
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // stateHandler answers GET with a line describing the request and its
 // r.TLS, and echoes POST bodies.
 func stateHandler() http.Handler {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -48,15 +49,22 @@ func (t *Transport) dialProxy(ctx context.Context, proxyURL *url.URL, addr strin
 		}
 		conn = tc
 	}
-	if err := connect(ctx, conn, proxyURL, addr, t.h1.ProxyConnectHeader); err != nil {
+	if err := t.connect(ctx, conn, proxyURL, addr); err != nil {
 		conn.Close()
 		return nil, err
 	}
 	return conn, nil
 }
 
-// connect asks the proxy on conn for a tunnel to addr and reads its answer.
-func connect(ctx context.Context, conn net.Conn, proxyURL *url.URL, addr string, header http.Header) error {
+// connect asks the proxy on conn for a tunnel to addr and reads its answer:
+// its header, within Base.MaxResponseHeaderBytes (net/http's 10 MiB when
+// zero), shown to Base.OnProxyConnectResponse if set. A 200 opens the
+// tunnel, and whatever the answer says of a body is ignored (RFC 9110
+// §9.3.6: "A client MUST ignore any Content-Length or Transfer-Encoding
+// header fields received in a successful response to CONNECT"; Go's own
+// HTTP server, for one, sends Transfer-Encoding: chunked).
+func (t *Transport) connect(ctx context.Context, conn net.Conn, proxyURL *url.URL, addr string) error {
+	header := t.h1.ProxyConnectHeader
 	if deadline, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(deadline)
 		defer conn.SetDeadline(time.Time{})
@@ -83,7 +91,11 @@ func connect(ctx context.Context, conn net.Conn, proxyURL *url.URL, addr string,
 	if err := req.Write(conn); err != nil {
 		return err
 	}
-	br := bufio.NewReader(conn)
+	limit := t.h1.MaxResponseHeaderBytes
+	if limit <= 0 {
+		limit = 10 << 20
+	}
+	br := bufio.NewReader(&io.LimitedReader{R: conn, N: limit})
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -91,7 +103,11 @@ func connect(ctx context.Context, conn net.Conn, proxyURL *url.URL, addr string,
 		}
 		return fmt.Errorf("reading the proxy's answer to CONNECT %s: %w", addr, err)
 	}
-	resp.Body.Close()
+	if hook := t.h1.OnProxyConnectResponse; hook != nil {
+		if err := hook(ctx, proxyURL, req, resp); err != nil {
+			return err
+		}
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("the proxy refused CONNECT %s: %s", addr, resp.Status)
 	}

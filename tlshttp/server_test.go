@@ -143,7 +143,7 @@ func TestPlainHTTPGetsBadRequest(t *testing.T) {
 			t.Fatalf("after plain HTTP, a TLS client got %q", body)
 		}
 	})
-	if log := ts.logged(); !strings.Contains(log, "client sent an HTTP request to an HTTPS server") {
+	if log := ts.loggedEventually("client sent an HTTP request to an HTTPS server"); !strings.Contains(log, "client sent an HTTP request to an HTTPS server") {
 		t.Fatalf("the server log does not say what happened:\n%s", log)
 	}
 }
