@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 )
 
 // Certificate is a certificate chain with its private key. The key is used
@@ -59,36 +61,31 @@ func LoadX509KeyPair(certFile, keyFile string) (Certificate, error) {
 }
 
 // X509KeyPair parses a PEM certificate chain and a PEM private key (PKCS #1,
-// PKCS #8 or SEC 1), and checks that the key belongs to the leaf.
+// PKCS #8 or SEC 1), and checks that the key belongs to the leaf. Its
+// errors say what crypto/tls's say when an input holds no PEM or not the
+// block wanted, in the same words, so code that looks for them still finds
+// them.
 func X509KeyPair(certPEM, keyPEM []byte) (Certificate, error) {
 	var cert Certificate
-	for rest := certPEM; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
+	certTypes := pemBlocks(certPEM, func(b *pem.Block) bool {
+		if b.Type == "CERTIFICATE" {
+			cert.Certificate = append(cert.Certificate, b.Bytes)
 		}
-		if block.Type == "CERTIFICATE" {
-			cert.Certificate = append(cert.Certificate, block.Bytes)
-		}
-	}
+		return false
+	})
 	if len(cert.Certificate) == 0 {
-		return Certificate{}, errors.New("tlsflow: no CERTIFICATE block in the certificate PEM")
+		return Certificate{}, missingPEM("certificate", "CERTIFICATE", certTypes)
 	}
 	var keyDER *pem.Block
-	for rest := keyPEM; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
+	keyTypes := pemBlocks(keyPEM, func(b *pem.Block) bool {
+		if b.Type == "PRIVATE KEY" || strings.HasSuffix(b.Type, " PRIVATE KEY") {
+			keyDER = b
+			return true
 		}
-		if block.Type == "PRIVATE KEY" || block.Type == "RSA PRIVATE KEY" || block.Type == "EC PRIVATE KEY" {
-			keyDER = block
-			break
-		}
-	}
+		return false
+	})
 	if keyDER == nil {
-		return Certificate{}, errors.New("tlsflow: no PRIVATE KEY block in the key PEM")
+		return Certificate{}, missingPEM("key", "PRIVATE KEY", keyTypes)
 	}
 	key, err := parsePrivateKey(keyDER.Bytes)
 	if err != nil {
@@ -143,4 +140,36 @@ func (c *Certificate) leaf() (*x509.Certificate, error) {
 		return nil, errors.New("tlsflow: empty certificate chain")
 	}
 	return x509.ParseCertificate(c.Certificate[0])
+}
+
+// pemBlocks walks the PEM blocks of data until use says stop, and returns
+// the types of those it saw.
+func pemBlocks(data []byte, use func(*pem.Block) bool) []string {
+	var types []string
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			return types
+		}
+		types = append(types, block.Type)
+		if use(block) {
+			return types
+		}
+	}
+}
+
+// missingPEM says that input (certificate or key) holds no block of the
+// type wanted, and what it holds instead: nothing that is PEM, the other
+// input's kind of block (the files given the wrong way round), or others.
+func missingPEM(input, want string, seen []string) error {
+	switch {
+	case len(seen) == 0:
+		return fmt.Errorf("tlsflow: failed to find any PEM data in %s input", input)
+	case input == "certificate" && slices.ContainsFunc(seen, func(t string) bool { return strings.HasSuffix(t, "PRIVATE KEY") }),
+		input == "key" && slices.Contains(seen, "CERTIFICATE"):
+		return fmt.Errorf("tlsflow: failed to find %q PEM block in %s input: it holds %s; the certificate and the key seem to be switched",
+			want, input, strings.Join(seen, ", "))
+	}
+	return fmt.Errorf("tlsflow: failed to find %q PEM block in %s input after skipping PEM blocks of the following types: %v", want, input, seen)
 }

@@ -155,15 +155,18 @@ func (c *Config) ticketKeys(s *serverSessions) *session.Keys {
 
 // versionRangeError explains MinVersion and MaxVersion that leave no
 // version tlsflow implements (lo > hi, as Config.versions resolved them).
+// It starts with crypto/tls's words for the same error, which code written
+// for it may look for.
 func (c *Config) versionRangeError(lo, hi uint16) error {
+	const same = "tls: no supported versions satisfy MinVersion and MaxVersion: "
 	switch {
 	case c.MaxVersion != 0 && c.MaxVersion < VersionTLS12:
-		return fmt.Errorf("MaxVersion is %s: tlsflow implements TLS 1.2 and 1.3; TLS 1.0 and 1.1 are deprecated (RFC 8996)",
+		return fmt.Errorf(same+"MaxVersion is %s, and tlsflow implements TLS 1.2 and 1.3; TLS 1.0 and 1.1 are deprecated (RFC 8996)",
 			VersionName(c.MaxVersion))
 	case hi < maxSupportedVersion:
-		return fmt.Errorf("MinVersion %s is above MaxVersion %s", VersionName(lo), VersionName(hi))
+		return fmt.Errorf(same+"MinVersion %s is above MaxVersion %s", VersionName(lo), VersionName(hi))
 	}
-	return fmt.Errorf("MinVersion %s is above the highest version tlsflow implements (%s)", VersionName(lo), VersionName(hi))
+	return fmt.Errorf(same+"MinVersion %s is above the highest version tlsflow implements (%s)", VersionName(lo), VersionName(hi))
 }
 
 // ownTicketKeys reports whether the application chose this Config's ticket

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,12 @@ func TestAlertErrorValueIdiom(t *testing.T) {
 	var rich *tlsflow.Error
 	if !errors.As(cliErr, &rich) || rich.Received || rich.Step != 3 {
 		t.Errorf("client error %v: *tlsflow.Error %+v; want the alert sent at step 3", cliErr, rich)
+	}
+	// The server's session tickets go out with its first flight, but
+	// they are not a step of the handshake: the alert came after its
+	// Finished (step 7).
+	if !errors.As(srvErr, &rich) || !rich.Received || rich.Step != 7 || rich.Message != "after Finished" {
+		t.Errorf("server error %v: *tlsflow.Error %+v; want the alert received at step 7, after Finished", srvErr, rich)
 	}
 
 	// A configuration error sends no alert: there is none to find.
@@ -112,3 +119,37 @@ func (nopConn) RemoteAddr() net.Addr             { return nil }
 func (nopConn) SetDeadline(time.Time) error      { return nil }
 func (nopConn) SetReadDeadline(time.Time) error  { return nil }
 func (nopConn) SetWriteDeadline(time.Time) error { return nil }
+
+// TestErrorTextsCodeForCryptoTLSLooksFor: where code written for crypto/tls
+// matches error text (a PostgreSQL driver's and a WebSocket library's
+// tests do), tlsflow's errors contain crypto/tls's words for the same
+// failure: a certificate that fails verification, PEM input without the
+// block wanted, a version range with nothing in it.
+func TestErrorTextsCodeForCryptoTLSLooksFor(t *testing.T) {
+	c := sharedCerts()
+	cliErr, _ := handshakePair(t, &tlsflow.Config{RootCAs: c.otherCA.Pool, ServerName: "localhost"},
+		&tlsflow.Config{Certificates: []tlsflow.Certificate{flowCert(c.ecdsa)}})
+	_, badCert := tlsflow.X509KeyPair([]byte("invalid data"), c.ecdsa.KeyPEM())
+	_, badKey := tlsflow.X509KeyPair(c.ecdsa.ChainPEM(), []byte("invalid data"))
+	_, switched := tlsflow.X509KeyPair(c.ecdsa.KeyPEM(), c.ecdsa.ChainPEM())
+	versionErr, _ := handshakePair(t, &tlsflow.Config{RootCAs: c.ca.Pool, ServerName: "localhost", MaxVersion: tlsflow.VersionTLS10},
+		&tlsflow.Config{Certificates: []tlsflow.Certificate{flowCert(c.ecdsa)}})
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"verification", cliErr, "tls: failed to verify certificate: x509:"},
+		{"no PEM in the certificate", badCert, "failed to find any PEM data in certificate input"},
+		{"no PEM in the key", badKey, "failed to find any PEM data in key input"},
+		{"switched", switched, `failed to find "CERTIFICATE" PEM block in certificate input`},
+		{"MaxVersion TLS 1.0", versionErr, "tls: no supported versions"},
+	} {
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: error %v; want it to contain %q", tc.name, tc.err, tc.want)
+		}
+	}
+	if !strings.Contains(switched.Error(), "switched") {
+		t.Errorf("certificate and key given the wrong way round: %v; want it to say so", switched)
+	}
+}

@@ -45,7 +45,7 @@ var alertMeaning = map[alert.Alert]string{
 	alert.CertificateExpired:     "it finds our certificate expired or not yet valid",
 	alert.CertificateUnknown:     "it could not accept our certificate, for a reason it does not say",
 	alert.IllegalParameter:       "a field in our messages was out of range or inconsistent",
-	alert.UnknownCA:              "it does not trust the CA that issued our certificate",
+	alert.UnknownCA:              "it does not trust the CA that issued our certificate (an unknown certificate authority)",
 	alert.AccessDenied:           "it knows who we are and refuses us access",
 	alert.DecodeError:            "it could not decode one of our messages",
 	alert.DecryptError:           "a signature or Finished from us did not verify there",

@@ -52,7 +52,8 @@ func (e *CertificateVerificationError) Error() string {
 	if e.ended != nil {
 		return e.ended.Error() // says where, and includes e.Err
 	}
-	return "certificate verification failed: " + e.Err.Error()
+	// crypto/tls's words, which code written for it may look for.
+	return "tls: failed to verify certificate: " + e.Err.Error()
 }
 
 // Unwrap returns the x509 error and, once a handshake ended with it, the

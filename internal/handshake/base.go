@@ -94,11 +94,18 @@ func (b *base) sendMessage(m wire.Message, step int, lazy bool) error {
 	// it goes out before the client's Finished (RFC 8446 §4.4.1: the
 	// transcript holds handshake messages, and §4.6 lists this one as a
 	// post-handshake message).
-	if !(b.state.Version == suites.VersionTLS13 && m.Type() == wire.TypeNewSessionTicket) {
+	postHandshake := b.state.Version == suites.VersionTLS13 && m.Type() == wire.TypeNewSessionTicket
+	if !postHandshake {
 		b.transcript.Write(raw)
 	}
 	b.out = append(b.out, SendMessage{Data: raw, Lazy: lazy})
+	step0, message0 := b.Progress()
 	b.traceMessage(trace.Sent, m, raw, step)
+	if postHandshake {
+		// Nor does it move the handshake on: an alert that answers our
+		// first flight still comes after our Finished (step 7).
+		b.lastStep, b.lastMessage = step0, message0
+	}
 	return nil
 }
 
