@@ -84,7 +84,7 @@ func binder(s *suites.Suite, early *keys.Schedule13, prefix *keys.Transcript, tr
 		t.SetHash(s.Hash)
 	}
 	t.Write(truncatedHello)
-	binderKey := early.BinderKey(false)
+	binderKey := early.BinderKey(keys.Resumption)
 	return keys.Finished13(s.Hash, binderKey, t.Sum())
 }
 

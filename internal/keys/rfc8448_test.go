@@ -200,7 +200,7 @@ func TestSchedule13MatchesRFC8448Resumption(t *testing.T) {
 	binderTranscript := tr.Clone()
 	binderTranscript.Write(unhex(s4TruncatedClientHello))
 	check(t, "binder hash = Transcript-Hash(Truncate(ClientHello))", binderTranscript.Sum(), s4BinderHash)
-	binderKey := s.BinderKey(false)
+	binderKey := s.BinderKey(keys.Resumption)
 	check(t, "binder_key (res binder)", binderKey, s4BinderKey)
 	check(t, "binder finished_key", keys.FinishedKey(crypto.SHA256, binderKey), s4BinderFinishedKey)
 	binder := keys.Finished13(crypto.SHA256, binderKey, binderTranscript.Sum())

@@ -241,13 +241,29 @@ func (s *Schedule13) Erase() {
 // EarlySecret returns a copy of the early secret.
 func (s *Schedule13) EarlySecret() []byte { return s.current(stageEarly, "EarlySecret") }
 
-// BinderKey is Derive-Secret(early, "ext binder" | "res binder", ""): external
-// for a PSK provisioned outside TLS, resumption for one from a NewSessionTicket.
-// Different labels keep one kind of PSK from being passed off as the other (§4.2.11).
-func (s *Schedule13) BinderKey(external bool) []byte {
+// PSKKind says where a PSK comes from, which decides its binder key.
+type PSKKind uint8
+
+const (
+	// Resumption: a PSK from a NewSessionTicket (RFC 8446 §4.6.1).
+	Resumption PSKKind = iota
+	// External: a PSK provisioned outside TLS, used as it is (RFC 8446 §4.2.11).
+	External
+	// Imported: a PSK derived from an external one by the importer of RFC 9258.
+	Imported
+)
+
+// BinderKey is Derive-Secret(early, "res binder" | "ext binder" | "imp
+// binder", ""), by the PSK's kind (RFC 8446 §7.1, RFC 9258 §5.2). Different
+// labels keep one kind of PSK from being passed off as another: a binder
+// made for an imported PSK does not verify for the same key used directly.
+func (s *Schedule13) BinderKey(kind PSKKind) []byte {
 	label := "res binder"
-	if external {
+	switch kind {
+	case External:
 		label = "ext binder"
+	case Imported:
+		label = "imp binder"
 	}
 	return s.derive(stageEarly, label, emptyHash(s.hash))
 }
@@ -354,6 +370,22 @@ func Finished13(h crypto.Hash, baseKey, transcriptHash []byte) []byte {
 //	HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length)
 func ResumptionPSK(h crypto.Hash, resumptionMaster, ticketNonce []byte) []byte {
 	return ExpandLabel(h, resumptionMaster, "resumption", ticketNonce, h.Size())
+}
+
+// ImportPSK is the importer of RFC 9258 §5.1: the PSK for one target KDF
+// derived from an external PSK epsk, whose own hash is h (SHA-256 when it
+// has none), and the ImportedIdentity it is offered under, encoded:
+//
+//	epskx = HKDF-Extract(0, epsk)
+//	ipskx = HKDF-Expand-Label(epskx, "derived psk", Hash(ImportedIdentity), L)
+//
+// L is the output length of the target KDF's hash, target.
+func ImportPSK(h crypto.Hash, epsk, importedIdentity []byte, target crypto.Hash) []byte {
+	epskx := Extract(h, epsk, nil)
+	defer clear(epskx)
+	id := h.New()
+	id.Write(importedIdentity)
+	return ExpandLabel(h, epskx, "derived psk", id.Sum(nil), target.Size())
 }
 
 // Exporter13 is TLS-Exporter of RFC 8446 §7.5:

@@ -30,6 +30,7 @@ const (
 	sha384Early             = "e64174c689bb335160bd24e716e8b2280fd85bf5277d32840aa09af4872a6bfb91d02569cafaa7f3dddfec54b791287a" // extract $sha384PSK
 	sha384ExtBinder         = "83d8e29c31d62e58b4846cfcc39946d290db51434211a0a09ac15fa0f74e32538d5d0125df25abe9ac9163a99fbcdcf7" // expand $sha384Early "ext binder" $EMPTY 48
 	sha384ResBinder         = "def81d1ce438feb5868129e9132f8ad56c15d81e189a5347176ece5257de5fcbc9a15b48cd051f3aba6a992b374a34ea" // expand $sha384Early "res binder" $EMPTY 48
+	sha384ImpBinder         = "49b34f6e3e840692a0c3e6a0a27b43b42e078a83bca53916e0e2e87bbc3c90c655db39982cbb116347f802b25bfe801f" // expand $sha384Early "imp binder" $EMPTY 48
 	sha384ClientEarly       = "8fcc370b8422359cff92396fad4c690d0ca2c9c6c547cef9235db755a07bf944bfa53990df3e16a79e7ec9cc296cc785" // expand $sha384Early "c e traffic" $sha384TH1 48
 	sha384Handshake         = "6e67beaa33b415610b6b48bc7709f6fca0c7cb63a1b4c4cd8546c4f5a0da663c7623018a07cff71a701b281e00766e9b" // extract $sha384ECDHE $sha384Early
 	sha384ClientHandshake   = "1ee7f68d4c1623ccbfaa878b071fc7df017120f370637f181ffe5d6d4d656aec940d9e9870c813f17a9339ad73a4b0d8" // expand $sha384Handshake "c hs traffic" $sha384TH1 48
@@ -52,8 +53,9 @@ func TestSchedule13SHA384MatchesOpenSSL(t *testing.T) {
 	h := crypto.SHA384
 	s := keys.NewSchedule13(h, unhex(sha384PSK))
 	check(t, "early secret", s.EarlySecret(), sha384Early)
-	check(t, "ext binder_key", s.BinderKey(true), sha384ExtBinder)
-	check(t, "res binder_key", s.BinderKey(false), sha384ResBinder)
+	check(t, "ext binder_key", s.BinderKey(keys.External), sha384ExtBinder)
+	check(t, "res binder_key", s.BinderKey(keys.Resumption), sha384ResBinder)
+	check(t, "imp binder_key", s.BinderKey(keys.Imported), sha384ImpBinder)
 	check(t, "client_early_traffic_secret", s.ClientEarlyTrafficSecret(unhex(sha384TH1)), sha384ClientEarly)
 
 	s.AdvanceToHandshake(unhex(sha384ECDHE))
@@ -100,7 +102,7 @@ func TestSchedule13RefusesOutOfOrderUse(t *testing.T) {
 		{"master secret before AdvanceToMaster", func(s *keys.Schedule13) { s.AdvanceToHandshake(nil); s.MasterSecret() }},
 		{"AdvanceToMaster from the early secret", func(s *keys.Schedule13) { s.AdvanceToMaster() }},
 		{"AdvanceToHandshake twice", func(s *keys.Schedule13) { s.AdvanceToHandshake(nil); s.AdvanceToHandshake(nil) }},
-		{"binder key after AdvanceToHandshake", func(s *keys.Schedule13) { s.AdvanceToHandshake(nil); s.BinderKey(false) }},
+		{"binder key after AdvanceToHandshake", func(s *keys.Schedule13) { s.AdvanceToHandshake(nil); s.BinderKey(keys.Resumption) }},
 		{"early traffic secret after AdvanceToMaster", func(s *keys.Schedule13) {
 			s.AdvanceToHandshake(nil)
 			s.AdvanceToMaster()
@@ -204,5 +206,29 @@ func TestEqual(t *testing.T) {
 				t.Errorf("Equal(%x, %x) = %v, want %v", tt.a, tt.b, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestImportPSKMatchesOpenSSL: the importer of RFC 9258 §5.1, checked
+// against OpenSSL's TLS13-KDF (which has no importer, only the two HKDF
+// steps). The external PSK has no hash of its own, so SHA-256 derives; the
+// target KDF sets the length:
+//
+//	EPSK=000102…1f; ID=0007636c69656e74310003637478030400$KDF   # client1, ctx, 0x0304, KDF
+//	EPSKX=$(openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt mode:EXTRACT_ONLY -kdfopt hexkey:$EPSK TLS13-KDF)
+//	openssl kdf -keylen $L -kdfopt digest:SHA256 -kdfopt mode:EXPAND_ONLY -kdfopt hexkey:$EPSKX \
+//	    -kdfopt 'prefix:tls13 ' -kdfopt 'label:derived psk' -kdfopt hexdata:$(sha256 of ID) TLS13-KDF
+func TestImportPSKMatchesOpenSSL(t *testing.T) {
+	epsk := unhex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	for _, tc := range []struct {
+		kdf    string
+		target crypto.Hash
+		want   string
+	}{
+		{"01", crypto.SHA256, "522d1807e6b56479709decff254cccd5deb145bf6da4d7ab027758229c5f0a3f"},
+		{"02", crypto.SHA384, "e508ed526e67011d3fb4f75e3d1d36d8a8c1ee143f87edbac12da750f714601641806798403373eafbf696ddceb9e409"},
+	} {
+		id := unhex("0007636c69656e74310003637478030400" + tc.kdf)
+		check(t, "ipskx for KDF "+tc.kdf, keys.ImportPSK(crypto.SHA256, epsk, id, tc.target), tc.want)
 	}
 }

@@ -325,5 +325,5 @@ func (p *Peer) binder(psk *PSK, truncatedHello []byte) []byte {
 	}
 	t.Write(truncatedHello)
 	early := keys.NewSchedule13(psk.Hash, psk.Secret)
-	return keys.Finished13(psk.Hash, early.BinderKey(false), t.Sum())
+	return keys.Finished13(psk.Hash, early.BinderKey(keys.Resumption), t.Sum())
 }
