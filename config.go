@@ -289,6 +289,22 @@ type Config struct {
 	// SessionTicketsDisabled turns off session tickets (RFC 5077, RFC 8446
 	// §4.6.1) on both sides. A TLS 1.2 server still resumes by session ID.
 	SessionTicketsDisabled bool
+	// ExternalPSKs are TLS 1.3 pre-shared keys agreed outside TLS (see
+	// ExternalPSK). A client offers them, after a session to resume if it
+	// has one; a client without ServerName (and not InsecureSkipVerify)
+	// accepts only a server that selects one of them, since it has no name
+	// to check a certificate against, and speaks only TLS 1.3. A server
+	// accepts them, and needs no certificate for clients that use them; it
+	// asks no client certificate of a client a PSK authenticates (RFC 8446
+	// §4.3.2), whatever ClientAuth says.
+	ExternalPSKs []ExternalPSK
+	// GetExternalPSK, if set, finds the server's external PSK for an
+	// identity a client offers that ExternalPSKs lacks (a large fleet's
+	// keys in a database): for an imported PSK the identity is its
+	// external_identity, and the PSK returned must have Import set and the
+	// same Context. (nil, nil) means unknown: the identity is ignored. An
+	// error ends the handshake with internal_error.
+	GetExternalPSK func(identity []byte) (*ExternalPSK, error)
 	// ResumptionWithoutECDHE allows TLS 1.3 resumption in psk_ke mode (RFC
 	// 8446 §4.2.9): no fresh (EC)DHE, so resumed handshakes are cheaper, but
 	// whoever later steals the ticket key can decrypt them. Off by default
@@ -397,6 +413,7 @@ func (c *Config) Clone() *Config {
 		Renegotiation:    c.Renegotiation,
 		SessionTicketKey: c.SessionTicketKey, NameToCertificate: c.NameToCertificate,
 		ResumptionWithoutECDHE: c.ResumptionWithoutECDHE, WrapSession: c.WrapSession, UnwrapSession: c.UnwrapSession,
+		ExternalPSKs: c.ExternalPSKs, GetExternalPSK: c.GetExternalPSK,
 		extraClientHelloExtensions: c.extraClientHelloExtensions,
 		sizeLimits:                 c.sizeLimits,
 		sessions:                   c.serverSessions(),

@@ -389,6 +389,10 @@ type ConnectionState struct {
 	// golang.org/x/crypto/ocsp against VerifiedChains.
 	OCSPResponse                []byte
 	SignedCertificateTimestamps [][]byte
+	// ExternalPSKIdentity is the identity of the external PSK that
+	// authenticated both sides (Config.ExternalPSKs; for an imported PSK,
+	// its Identity), or nil when certificates or a resumed session did.
+	ExternalPSKIdentity []byte
 	// HelloRetryRequest: the server asked for a second ClientHello (RFC
 	// 8446 §4.1.4), for a key share in a group the first did not carry.
 	// A server sent one, a client received one.
@@ -439,7 +443,7 @@ func (c *Conn) connectionState(s *handshake.State, complete bool) ConnectionStat
 		CipherSuite: s.CipherSuite, CurveID: CurveID(s.Group), NegotiatedProtocol: s.NegotiatedProtocol,
 		ServerName: s.ServerName, PeerCertificates: s.PeerCertificates, VerifiedChains: s.VerifiedChains,
 		OCSPResponse: s.OCSPResponse, SignedCertificateTimestamps: s.SignedCertificateTimestamps,
-		HelloRetryRequest: s.HelloRetryRequest, NegotiatedProtocolIsMutual: true,
+		HelloRetryRequest: s.HelloRetryRequest, NegotiatedProtocolIsMutual: true, ExternalPSKIdentity: s.ExternalPSKIdentity,
 	}
 	if complete {
 		cs.ekm = exporter(s)

@@ -401,7 +401,12 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 	if c.isClient {
 		hc.ServerName = c.serverName()
 		if hc.ServerName == "" && !cfg.InsecureSkipVerify {
-			return nil, errors.New("set ServerName (the host to verify) or InsecureSkipVerify")
+			if len(cfg.ExternalPSKs) == 0 {
+				return nil, errors.New("set ServerName (the host to verify) or InsecureSkipVerify")
+			}
+			// No name to check a certificate against: only an external
+			// PSK can authenticate the server, and only in TLS 1.3.
+			hc.ExternalPSKOnly, hc.MinVersion = true, VersionTLS13
 		}
 		hc.VerifyPeer = c.verifyServer
 		hc.TrustAnchors = cfg.trustAnchors()
@@ -422,8 +427,9 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 			hc.GetClientCertificate = c.getClientCertificate
 		}
 	} else {
-		if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
-			return nil, errors.New("a server needs Certificates, GetCertificate or GetConfigForClient")
+		if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil &&
+			len(cfg.ExternalPSKs) == 0 && cfg.GetExternalPSK == nil {
+			return nil, errors.New("a server needs Certificates, GetCertificate or GetConfigForClient (or ExternalPSKs)")
 		}
 		hc.VerifyPeer = c.verifyClient
 		hc.TicketsDisabled = cfg.SessionTicketsDisabled
@@ -456,6 +462,9 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 				return nil, err
 			}
 		}
+	}
+	if err := cfg.externalPSKs(hc, c.isClient); err != nil {
+		return nil, err
 	}
 	return hc, nil
 }

@@ -175,7 +175,7 @@ func (c *Client) buildClientHello() (*wire.ClientHello, error) {
 	h.Extensions = append(h.Extensions, c.cfg.ExtraClientHelloExtensions...)
 	if c.offers13() {
 		// pre_shared_key must be the last extension (RFC 8446 §4.2.11).
-		if err := c.offerSession13(h, nil); err != nil {
+		if err := c.offerPSKs13(h, nil); err != nil {
 			return nil, err
 		}
 	}

@@ -4,12 +4,12 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
+	"slices"
 
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/kex"
 	"github.com/tlsflow/tlsflow/internal/keys"
 	"github.com/tlsflow/tlsflow/internal/record"
-	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
@@ -29,10 +29,9 @@ import (
 //	→ send [ChangeCipherSpec] [Certificate CertificateVerify] Finished  [6, 5, 7]
 type client13 struct {
 	secrets13
-	sentCCS        bool             // the compatibility ChangeCipherSpec went out
-	offered        *session.State   // the session offered in pre_shared_key
-	offeredEarly   *keys.Schedule13 // its early secret, for the binder and, if accepted, the handshake
-	resumed        bool
+	sentCCS        bool        // the compatibility ChangeCipherSpec went out
+	offers         []*pskOffer // the pre_shared_key identities offered (psk13.go)
+	psk            *pskOffer   // the one the server selected, if any
 	handshakeWrite record.Cipher
 	certReq        *wire.CertificateRequest13
 	serverKey      crypto.PublicKey
@@ -58,7 +57,7 @@ func (c *Client) addExtensions13(h *wire.ClientHello) error {
 	}
 	h.Extensions.Add(wire.ExtKeyShare, &shares)
 	modes := wire.PSKKeyExchangeModes{pskModeDHE}
-	if c.cfg.PSKWithoutECDHE {
+	if c.cfg.PSKWithoutECDHE || slices.ContainsFunc(c.cfg.ExternalPSKs, func(p *ExternalPSK) bool { return p.WithoutECDHE }) {
 		modes = append(modes, pskModePlain)
 	}
 	h.Extensions.Add(wire.ExtPSKKeyExchangeModes, &modes)
@@ -166,7 +165,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 	// The PSK binder covers the new transcript: recompute it, or drop the
 	// offer if the chosen suite's hash does not fit the session.
 	hello.Extensions = removeExtension(hello.Extensions, wire.ExtPreSharedKey)
-	if err := c.offerSession13(&hello, &c.transcript); err != nil {
+	if err := c.offerPSKs13(&hello, &c.transcript); err != nil {
 		return nil, err
 	}
 	c.note(trace.KindNote, 2, "HelloRetryRequest", "selected_group", suites.GroupName(ks.SelectedGroup))
@@ -254,21 +253,9 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 	c.transcript.KeepBuffer(false)
 	c.received(sh, raw, 2)
 
-	if c.c13.resumed {
-		c.state.DidResume = true
-		c.state.PeerCertificates, c.state.VerifiedChains = c.resumePeer.Certificates, c.resumePeer.VerifiedChains
-		c.state.OCSPResponse, c.state.SignedCertificateTimestamps = c.c13.offered.OCSPResponse, c.c13.offered.SignedCertificateTimestamps
-		c.authenticatedAt, c.verifiedUnder = c.c13.offered.CreatedAt, c.c13.offered.VerifiedUnder
-		c.note(trace.KindNote, 2, "resumption accepted", "version", "TLS 1.3")
-	} else if c.c13.offered != nil {
-		c.note(trace.KindNote, 2, "resumption rejected", "reason", "the server started a full handshake")
+	if err := c.takePSK13(s); err != nil {
+		return nil, err
 	}
-	if c.c13.resumed {
-		c.c13.schedule = c.c13.offeredEarly // made for the binder (RFC 8446 §7.1: one Early Secret per PSK)
-	} else {
-		c.c13.schedule = keys.NewSchedule13(s.Hash, nil)
-	}
-	c.c13.offeredEarly = nil
 	write, read, err := c.handshakeSecrets13(&c.c13.secrets13, secret)
 	if err != nil {
 		return nil, internalError(2, "ServerHello", err)
@@ -280,8 +267,8 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 }
 
 // serverKeyShare13 computes the (EC)DHE secret from the server's share. No
-// share is only right for a PSK resumption in psk_ke mode, which we must
-// have offered; then the secret is nil (zeros in the key schedule).
+// share is only right with a PSK in psk_ke mode, which we must have
+// allowed for it; then the secret is nil (zeros in the key schedule).
 func (c *Client) serverKeyShare13(sh *wire.ServerHello) ([]byte, uint16, error) {
 	var share wire.KeyShareServerHello
 	found, err := sh.Extensions.Decode(wire.ExtKeyShare, &share)
@@ -289,7 +276,7 @@ func (c *Client) serverKeyShare13(sh *wire.ServerHello) ([]byte, uint16, error) 
 		return nil, 0, alert.Errorf(alert.DecodeError, 2, "ServerHello", "key_share: %w", err)
 	}
 	if !found {
-		if c.c13.resumed && c.cfg.PSKWithoutECDHE {
+		if c.c13.psk != nil && c.c13.psk.plainOK {
 			return nil, 0, nil
 		}
 		return nil, 0, alert.Errorf(alert.MissingExtension, 2, "ServerHello", "no key_share, and this client did not agree to psk_ke")
@@ -304,22 +291,6 @@ func (c *Client) serverKeyShare13(sh *wire.ServerHello) ([]byte, uint16, error) 
 		}
 	}
 	return nil, 0, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "server's key share is for %s, for which this client sent none", suites.GroupName(share.Group))
-}
-
-// acceptedPSK13 checks the server's choice of our pre_shared_key offer.
-func (c *Client) acceptedPSK13(sh *wire.ServerHello, s *suites.Suite) error {
-	var sel wire.PreSharedKeyServerHello
-	if _, err := sh.Extensions.Decode(wire.ExtPreSharedKey, &sel); err != nil {
-		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "pre_shared_key: %w", err)
-	}
-	if c.c13.offered == nil || sel.SelectedIdentity != 0 {
-		return alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "the server selected PSK identity %d, which this client did not offer", sel.SelectedIdentity)
-	}
-	if ps := suites.Lookup(c.c13.offered.CipherSuite); ps == nil || ps.Hash != s.Hash {
-		return alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "the server resumed with %s, whose hash does not fit the session", s.Name)
-	}
-	c.c13.resumed = true
-	return nil
 }
 
 // readEncryptedExtensions (step 2): the rest of the server's answers, now encrypted.
@@ -353,7 +324,7 @@ func (c *Client) readEncryptedExtensions(msg []byte) (clientState, error) {
 	if err := c.checkALPN(ee.Extensions, 2, "EncryptedExtensions"); err != nil {
 		return nil, err
 	}
-	if c.c13.resumed {
+	if c.c13.psk != nil {
 		return (*Client).readServerFinished13, nil // the PSK authenticates the server
 	}
 	return (*Client).readCertificateRequestOrCertificate13, nil

@@ -156,6 +156,17 @@ type Config struct {
 	Tickets      *session.Keys
 	WrapTicket   func(*State, *session.State) ([]byte, error)
 	UnwrapTicket func(*State, []byte) (*session.State, error)
+	// ExternalPSKs are the TLS 1.3 external PSKs: a client offers them
+	// (after a session to resume), a server accepts them. LookupExternalPSK,
+	// if set, is the server's lookup for identities not in the list (with
+	// the external_identity of an ImportedIdentity, or the identity as
+	// sent); (nil, nil) means unknown.
+	ExternalPSKs      []*ExternalPSK
+	LookupExternalPSK func(identity []byte) (*ExternalPSK, error)
+	// ExternalPSKOnly: the client has no way to verify a certificate (no
+	// ServerName), so a server that does not select one of its external
+	// PSKs is refused.
+	ExternalPSKOnly bool
 	// PSKWithoutECDHE allows TLS 1.3 resumption in psk_ke mode, without a
 	// fresh (EC)DHE exchange (RFC 8446 §4.2.9): offered by a client, used by
 	// a server when the client offers it.

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/tlsflow/tlsflow/alert"
@@ -20,145 +19,43 @@ import (
 // in pre_shared_key with a binder that proves the client holds it. With
 // psk_dhe_ke a fresh (EC)DHE share still gives forward secrecy.
 
-// offerSession13 adds a cached TLS 1.3 session as pre_shared_key, the last
-// extension, with its binder over the ClientHello so far, if the
-// resumption decision allows it (mayResume). prefix is the transcript
-// before this ClientHello (after a HelloRetryRequest), or nil: the second
-// ClientHello offers again the session the first one did, if the suite the
-// HelloRetryRequest chose has the session's hash.
-func (c *Client) offerSession13(h *wire.ClientHello, prefix *keys.Transcript) error {
-	sess := c.c13.offered
-	if prefix == nil {
-		sess = c.cfg.Session
-		if c.cfg.TicketsDisabled || sess == nil || sess.Version != suites.VersionTLS13 || len(sess.Ticket) == 0 {
-			return nil
-		}
-		peer, why := c.mayResume(sess, suites.VersionTLS13, h.CipherSuites)
-		if why != "" {
-			c.note(trace.KindNote, 1, "resumption not offered", "version", "TLS 1.3", "reason", why)
-			return nil
-		}
-		c.resumePeer = peer
-	}
-	if sess == nil {
+// resumptionOffer13 is the cached TLS 1.3 session as a pre_shared_key
+// identity, if the resumption decision allows offering it (mayResume) with
+// the cipher suites offered; nil otherwise.
+func (c *Client) resumptionOffer13(offered []uint16) *pskOffer {
+	sess := c.cfg.Session
+	if c.cfg.TicketsDisabled || sess == nil || sess.Version != suites.VersionTLS13 || len(sess.Ticket) == 0 {
 		return nil
 	}
+	peer, why := c.mayResume(sess, suites.VersionTLS13, offered)
+	if why != "" {
+		c.note(trace.KindNote, 1, "resumption not offered", "version", "TLS 1.3", "reason", why)
+		return nil
+	}
+	c.resumePeer = peer
 	s := suites.Lookup(sess.CipherSuite)
-	if c.c13.suite != nil && c.c13.suite.Hash != s.Hash {
-		c.c13.offered = nil
-		return nil // the HelloRetryRequest chose a suite this PSK cannot be used with
+	return &pskOffer{identity: sess.Ticket, hash: s.Hash, kind: keys.Resumption, secret: sess.Secret,
+		plainOK: c.cfg.PSKWithoutECDHE, session: sess}
+}
+
+// resumptionCandidate13 is the session a pre_shared_key identity stands
+// for as a ticket of ours, if the resumption decision allows it now
+// (mayResume), with the session's client chain as that decision checked
+// it; else why not.
+func (s *Server) resumptionCandidate13(identity []byte) (*pskOffer, *PeerCertificates, string, error) {
+	if !s.ticketsOn() {
+		return nil, nil, "", nil
 	}
-	age := uint32(c.cfg.now().Sub(sess.ReceivedAt) / time.Millisecond)
-	psk := wire.PreSharedKeyClientHello{
-		Identities: []wire.PSKIdentity{{Identity: sess.Ticket, ObfuscatedTicketAge: age + sess.AgeAdd}},
-		Binders:    [][]byte{make([]byte, s.Hash.Size())},
-	}
-	h.Extensions = replaceExtension(h.Extensions, wire.ExtPreSharedKey, psk)
-	raw, err := h.Marshal()
+	sess, err := s.openTicket(identity, 1)
 	if err != nil {
-		return internalError(1, "ClientHello", err)
+		return nil, nil, "", err
 	}
-	truncated := raw[:len(raw)-psk.BindersLen()]
-	if c.c13.offeredEarly == nil { // after a HelloRetryRequest it is already made
-		c.c13.offeredEarly = keys.NewSchedule13(s.Hash, sess.Secret)
+	verdict, err := s.mayResume(sess, suites.VersionTLS13, s.s13.suite)
+	if err != nil || verdict.reject != "" {
+		return nil, nil, verdict.reject, err
 	}
-	psk.Binders[0] = binder(s, c.c13.offeredEarly, prefix, truncated)
-	h.Extensions = replaceExtension(h.Extensions, wire.ExtPreSharedKey, psk)
-	c.c13.offered = sess
-	if prefix == nil {
-		c.note(trace.KindNote, 1, "resumption offered", "version", "TLS 1.3", "by", "pre_shared_key")
-	}
-	return nil
-}
-
-// binder is the PSK binder: a Finished-style MAC, keyed from the
-// resumption binder_key, over the transcript up to the binders (RFC 8446
-// §4.2.11.2). early is the schedule started with the PSK; the handshake
-// goes on from it if the PSK is accepted.
-func binder(s *suites.Suite, early *keys.Schedule13, prefix *keys.Transcript, truncatedHello []byte) []byte {
-	var t *keys.Transcript
-	if prefix != nil {
-		t = prefix.Clone()
-	} else {
-		t = new(keys.Transcript)
-		t.SetHash(s.Hash)
-	}
-	t.Write(truncatedHello)
-	binderKey := early.BinderKey(keys.Resumption)
-	return keys.Finished13(s.Hash, binderKey, t.Sum())
-}
-
-// psk13 is a PSK the server accepted from pre_shared_key: which identity,
-// its session, the early secret made to check its binder (the handshake
-// goes on from it, RFC 8446 §7.1), psk_ke or psk_dhe_ke, and the session's
-// client chain as the resumption decision checked it.
-type psk13 struct {
-	sess     *session.State
-	identity int
-	early    *keys.Schedule13
-	plain    bool
-	peer     *PeerCertificates
-}
-
-// acceptPSK13 decides on the client's pre_shared_key (into s.s13.psk),
-// anew for each ClientHello: the first identity whose session the
-// resumption decision allows (mayResume) and whose binder verifies. A bad
-// binder is fatal (decrypt_error); an unusable session only means a full
-// handshake. Nothing is recorded in the connection's state until the
-// server flight commits to the resumption.
-func (s *Server) acceptPSK13() error {
-	psk, err := s.findPSK13(s.helloRaw)
-	s.s13.psk = psk
-	return err
-}
-
-func (s *Server) findPSK13(raw []byte) (*psk13, error) {
-	ch := s.hello
-	if !s.ticketsOn() || !ch.Extensions.Has(wire.ExtPreSharedKey) {
-		return nil, nil
-	}
-	var modes wire.PSKKeyExchangeModes
-	if found, err := ch.Extensions.Decode(wire.ExtPSKKeyExchangeModes, &modes); err != nil {
-		return nil, helloError(err, "psk_key_exchange_modes")
-	} else if !found {
-		return nil, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "pre_shared_key without psk_key_exchange_modes (RFC 8446 §4.2.9)")
-	}
-	plain := s.cfg.PSKWithoutECDHE && contains([]uint8(modes), pskModePlain)
-	if !plain && !contains([]uint8(modes), pskModeDHE) {
-		s.note(trace.KindNote, 1, "resumption rejected", "reason", "the client offers psk_ke only; this server requires psk_dhe_ke")
-		return nil, nil
-	}
-	var offered wire.PreSharedKeyClientHello
-	if _, err := ch.Extensions.Decode(wire.ExtPreSharedKey, &offered); err != nil {
-		return nil, helloError(err, "pre_shared_key")
-	}
-	for i, id := range offered.Identities {
-		sess, err := s.openTicket(id.Identity, 1)
-		if err != nil {
-			return nil, err
-		}
-		verdict, err := s.mayResume(sess, suites.VersionTLS13, s.s13.suite)
-		if err != nil {
-			return nil, err
-		}
-		if verdict.reject != "" {
-			s.note(trace.KindNote, 1, "resumption rejected", "identity", strconv.Itoa(i), "reason", verdict.reject)
-			continue
-		}
-		truncated := raw[:len(raw)-offered.BindersLen()]
-		early := keys.NewSchedule13(s.s13.suite.Hash, sess.Secret)
-		want := binder(s.s13.suite, early, s.s13.binderPrefix, truncated)
-		if !keys.Equal(want, offered.Binders[i]) {
-			return nil, alert.Errorf(alert.DecryptError, 1, "ClientHello", "the PSK binder does not verify (RFC 8446 §4.2.11)")
-		}
-		mode := "psk_dhe_ke"
-		if plain {
-			mode = "psk_ke"
-		}
-		s.note(trace.KindNote, 1, "resumption accepted", "identity", strconv.Itoa(i), "mode", mode)
-		return &psk13{sess: sess, identity: i, early: early, plain: plain, peer: verdict.peer}, nil
-	}
-	return nil, nil
+	return &pskOffer{identity: identity, hash: s.s13.suite.Hash, kind: keys.Resumption, secret: sess.Secret,
+		plainOK: s.cfg.PSKWithoutECDHE, session: sess}, verdict.peer, "", nil
 }
 
 // sendNewSessionTicket13 gives the client a ticket after the handshake
@@ -216,14 +113,18 @@ func (s *Server) clientCanResume13() bool {
 
 // issuesTickets13 reports whether this handshake ends with a
 // NewSessionTicket, and so needs the resumption_master_secret.
+// After an external PSK there are none: the PSK is the credential, and a
+// ticket would only be a second copy of it.
 func (s *Server) issuesTickets13() bool {
-	return s.ticketsOn() && s.clientCanResume13()
+	return s.ticketsOn() && s.clientCanResume13() && s.state.ExternalPSKIdentity == nil
 }
 
 // keepsTickets reports whether a client stores NewSessionTickets; if not,
 // the resumption_master_secret is not even derived.
+// Nor after an external PSK: its tickets would resume a session with no
+// server certificate, which no later configuration could check.
 func (b *base) keepsTickets() bool {
-	return b.side == trace.Client && b.cfg.StoreSession != nil && !b.cfg.TicketsDisabled
+	return b.side == trace.Client && b.cfg.StoreSession != nil && !b.cfg.TicketsDisabled && b.state.ExternalPSKIdentity == nil
 }
 
 // readNewSessionTicket13 turns the server's ticket into a session to

@@ -38,9 +38,10 @@ type server13 struct {
 	clientSchemes []uint16 // what we asked the client to sign with
 	handshakeRead record.Cipher
 	app           appCiphers
-	binderPrefix  *keys.Transcript // the transcript before ClientHello2, for its PSK binder
-	psk           *psk13           // the PSK accepted for the current ClientHello, if any
-	ticketsSent   bool             // issued with the server's flight (no client authentication)
+	binderPrefix  *keys.Transcript     // the transcript before ClientHello2, for its PSK binder
+	psk           *psk13               // the PSK accepted for the current ClientHello, if any
+	externals     map[string]*pskOffer // the current ClientHello's identities looked up as external PSKs
+	ticketsSent   bool                 // issued with the server's flight (no client authentication)
 }
 
 // serve13 answers a TLS 1.3 ClientHello: a HelloRetryRequest if no key
@@ -50,7 +51,7 @@ func (s *Server) serve13() (serverState, error) {
 	if !bytes.Equal(ch.CompressionMethods, []byte{0}) {
 		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "TLS 1.3 requires legacy_compression_methods to be exactly [null] (RFC 8446 §4.1.2)")
 	}
-	suite := suites.Choose(s.cfg.CipherSuites, ch.CipherSuites, func(cs *suites.Suite) bool { return cs.Version == suites.VersionTLS13 })
+	suite := s.chooseSuite13()
 	if suite == nil {
 		return nil, alert.Errorf(alert.HandshakeFailure, 2, "ServerHello",
 			"no common TLS 1.3 cipher suite: the client offers %s; this server accepts %s", suiteList(ch.CipherSuites), suiteList(s.enabled13()))
@@ -64,8 +65,11 @@ func (s *Server) serve13() (serverState, error) {
 		s.state.EarlyDataOffered = true
 		s.note(trace.KindNote, 1, "early data rejected", "reason", "this server does not accept 0-RTT data")
 	}
-	if !ch.Extensions.Has(wire.ExtSignatureAlgorithms) {
-		return nil, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "no signature_algorithms (RFC 8446 §9.2)")
+	if !ch.Extensions.Has(wire.ExtSignatureAlgorithms) && !ch.Extensions.Has(wire.ExtPreSharedKey) {
+		// RFC 8446 §9.2: "If not containing a "pre_shared_key" extension,
+		// it MUST contain both a "signature_algorithms" extension and a
+		// "supported_groups" extension."
+		return nil, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "no signature_algorithms and no pre_shared_key (RFC 8446 §9.2)")
 	}
 	if err := s.acceptPSK13(); err != nil {
 		return nil, err
@@ -81,6 +85,22 @@ func (s *Server) serve13() (serverState, error) {
 		return s.sendHelloRetryRequest(group)
 	}
 	return s.sendServerFlight13(share)
+}
+
+// chooseSuite13 picks our best TLS 1.3 suite the client offers, unless
+// the client offers external PSKs of ours and none is for that suite's
+// hash: then the best suite of the first one's hash.
+func (s *Server) chooseSuite13() *suites.Suite {
+	is13 := func(cs *suites.Suite) bool { return cs.Version == suites.VersionTLS13 }
+	best := suites.Choose(s.cfg.CipherSuites, s.hello.CipherSuites, is13)
+	hs := s.externalPSKHashes()
+	if best == nil || len(hs) == 0 || containsHash(hs, best.Hash) {
+		return best
+	}
+	if cs := suites.Choose(s.cfg.CipherSuites, s.hello.CipherSuites, func(cs *suites.Suite) bool { return is13(cs) && cs.Hash == hs[0] }); cs != nil {
+		return cs
+	}
+	return best
 }
 
 func (s *Server) enabled13() []uint16 {
@@ -216,6 +236,7 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 		return nil, err
 	}
 	s.info.HelloRetryRequest = true
+	s.s13.externals = nil // the second ClientHello's identities are looked up anew
 	if err := s.acceptPSK13(); err != nil {
 		return nil, err
 	}
@@ -235,6 +256,10 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	var err error
 	var scheme uint16
 	if psk == nil {
+		if !s.hello.Extensions.Has(wire.ExtSignatureAlgorithms) {
+			return nil, alert.Errorf(alert.MissingExtension, 1, "ClientHello",
+				"no signature_algorithms, and no PSK this server can use (RFC 8446 §9.2)")
+		}
 		if signer, scheme, err = s.chooseSigner13(); err != nil {
 			return nil, err
 		}
@@ -262,10 +287,14 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		// chain become the connection's peer (a PSK offered in a first
 		// ClientHello and dropped in the second leaves nothing behind).
 		sh.Extensions.Add(wire.ExtPreSharedKey, &wire.PreSharedKeyServerHello{SelectedIdentity: uint16(psk.identity)})
-		s.state.DidResume = true
-		s.authenticatedAt = psk.sess.CreatedAt
-		if psk.peer != nil {
-			s.state.PeerCertificates, s.state.VerifiedChains = psk.peer.Certificates, psk.peer.VerifiedChains
+		if sess := psk.offer.session; sess != nil {
+			s.state.DidResume = true
+			s.authenticatedAt = sess.CreatedAt
+			if psk.peer != nil {
+				s.state.PeerCertificates, s.state.VerifiedChains = psk.peer.Certificates, psk.peer.VerifiedChains
+			}
+		} else {
+			s.state.ExternalPSKIdentity = psk.offer.external.Identity
 		}
 	}
 	s.state.ServerRandom = sh.Random[:]
@@ -274,8 +303,8 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	}
 
 	if psk != nil {
-		s.s13.schedule = psk.early // made for the binder (RFC 8446 §7.1: one Early Secret per PSK)
-		psk.early = nil
+		s.s13.schedule = psk.offer.earlySchedule() // made for the binder (RFC 8446 §7.1: one Early Secret per PSK)
+		psk.offer.early = nil
 	} else {
 		s.s13.schedule = keys.NewSchedule13(s.s13.suite.Hash, nil)
 	}

@@ -16,6 +16,10 @@ type State struct {
 	// RequestedCAs are the authorities a server's CertificateRequest named
 	// (client side): the note's "list of accepted certificate authorities".
 	RequestedCAs [][]byte
+	// ExternalPSKIdentity is the identity (for an imported PSK its
+	// external_identity) of the external PSK that authenticated both sides
+	// of a TLS 1.3 handshake, or nil.
+	ExternalPSKIdentity []byte
 	// HelloRetryRequest: the server asked for a second ClientHello (RFC
 	// 8446 §4.1.4); a server sent one, a client received one.
 	HelloRetryRequest bool

@@ -15,6 +15,8 @@
 //	WarningAlerts, KeyUpdates             the connection, between application data records
 //	ChangeCipherSpecs                     the TLS 1.3 engines
 //	EarlyDataSkip                         the server connection, skipping rejected 0-RTT data
+//	PSKIdentities                         the configuration (external PSKs a client offers); the
+//	                                      server, on pre_shared_key (identities past it are not looked up)
 //
 // A peer that exceeds a limit gets the alert named at each field; a
 // configuration that does is refused before the handshake starts.
@@ -63,6 +65,11 @@ type Policy struct {
 	// EarlyDataSkip bounds the bytes of rejected 0-RTT data a server reads
 	// past (RFC 8446 §4.2.10).
 	EarlyDataSkip int
+	// PSKIdentities bounds the identities of a pre_shared_key: a client's
+	// configuration may not offer more; a server looks up no more of a
+	// ClientHello's (each may cost a lookup in the application's store)
+	// and ignores the rest, as unknown PSKs are (RFC 8446 §4.2.11).
+	PSKIdentities int
 }
 
 // HandshakeLimit is the most a handshake message of type msgType may declare
@@ -90,4 +97,5 @@ var Default = Policy{
 	KeyUpdates:         32,
 	ChangeCipherSpecs:  3,
 	EarlyDataSkip:      1 << 14,
+	PSKIdentities:      16,
 }
