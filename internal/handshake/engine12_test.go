@@ -286,7 +286,13 @@ type variant struct {
 	pskOnly bool
 	// clientGroups and serverGroups replace suites.DefaultGroups() if set.
 	clientGroups, serverGroups []uint16
+	// externalPSK gives both sides the same external PSK (TLS 1.3).
+	externalPSK bool
 }
+
+// fuzzExternalPSK is the external PSK of the variants that have one: the
+// same in every run, so a seed's binder verifies in a later one.
+var fuzzExternalPSK = &ExternalPSK{Identity: []byte("fuzzed device"), Key: []byte("a 32-byte key for the PSK tests!")}
 
 var (
 	// ecdhe has every message of a full handshake: ServerKeyExchange,
@@ -354,6 +360,9 @@ func (v variant) configs(t testing.TB) (cli, srv *Config) {
 	srv.ClientAuth = v.clientAuth
 	srv.ClientCANames = [][]byte{f.ca.Cert.RawSubject}
 	srv.VerifyPeer = verifier(f.ca.Pool, x509.ExtKeyUsageClientAuth, "")
+	if v.externalPSK {
+		cli.ExternalPSKs, srv.ExternalPSKs = []*ExternalPSK{fuzzExternalPSK}, []*ExternalPSK{fuzzExternalPSK}
+	}
 	// The ticket keys, and the session ID a server caches, are the same in
 	// every run: a ticket or session ID in a fuzz seed then names a
 	// session of ours in a later run too, and the fuzzer's ClientHellos

@@ -60,6 +60,13 @@ var (
 		version: suites.VersionTLS13, suite: suites.TLS_AES_128_GCM_SHA256,
 		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, clientAuth: RequireAndVerifyClientCert,
 		tickets: true, resume: true, pskOnly: true}
+	// tls13ExternalPSK is authenticated by an external PSK (RFC 8446
+	// §4.2.11) although the server has a certificate and requires the
+	// client's: neither is sent (§4.3.2, §E.7), and no ticket follows.
+	tls13ExternalPSK = variant{name: "TLS 1.3 with an external PSK",
+		version: suites.VersionTLS13, suite: suites.TLS_AES_128_GCM_SHA256,
+		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, clientAuth: RequireAndVerifyClientCert,
+		tickets: true, externalPSK: true}
 )
 
 var realInputs13 = map[string][2][]string{
@@ -82,6 +89,10 @@ var realInputs13 = map[string][2][]string{
 	tls13RetryResumed.name: {
 		{"HelloRetryRequest", "ChangeCipherSpec", "ServerHello", "EncryptedExtensions", "Finished", "NewSessionTicket"},
 		{"ClientHello", "ChangeCipherSpec", "ClientHello", "Finished"},
+	},
+	tls13ExternalPSK.name: {
+		{"ServerHello", "ChangeCipherSpec", "EncryptedExtensions", "Finished"},
+		{"ClientHello", "ChangeCipherSpec", "Finished"},
 	},
 	tls13PSKOnly.name: {
 		{"ServerHello", "ChangeCipherSpec", "EncryptedExtensions", "Finished", "NewSessionTicket"},
@@ -114,6 +125,7 @@ func TestEngines13CompleteARealHandshakeInEachVariant(t *testing.T) {
 		{tls13RetryAuth, suites.GroupP256},
 		{tls13RetryResumed, suites.GroupP256},
 		{tls13PSKOnly, 0}, // psk_ke: no exchange
+		{tls13ExternalPSK, suites.GroupX25519MLKEM768},
 	}
 	for _, tt := range tests {
 		v := tt.v
@@ -158,6 +170,15 @@ func TestEngines13CompleteARealHandshakeInEachVariant(t *testing.T) {
 				t.Error("the application traffic keys do not agree in both directions")
 			}
 			switch {
+			case v.externalPSK:
+				// The PSK authenticates both sides: no certificate, no
+				// request, no ticket (psk13.go).
+				if string(cs.ExternalPSKIdentity) != "fuzzed device" || string(ss.ExternalPSKIdentity) != "fuzzed device" ||
+					len(ss.PeerCertificates)+len(cs.PeerCertificates)+len(cs.RequestedCAs) != 0 || stored != nil {
+					t.Errorf("external PSK: identities %q/%q, %d/%d peer certificates, %d requested CAs, session stored %v; want the PSK alone",
+						cs.ExternalPSKIdentity, ss.ExternalPSKIdentity, len(cs.PeerCertificates), len(ss.PeerCertificates), len(cs.RequestedCAs), stored != nil)
+				}
+				return
 			case v.clientAuth.requires() && !v.resume && (len(ss.PeerCertificates) == 0 || ss.PeerSignatureScheme == 0 || len(cs.RequestedCAs) == 0):
 				t.Errorf("client auth: the server has %d client certificates (signed with %#04x), the client saw %d requested CAs",
 					len(ss.PeerCertificates), ss.PeerSignatureScheme, len(cs.RequestedCAs))

@@ -49,7 +49,7 @@ var (
 	// client auth and a ticket, and resume one: the steps that decide
 	// whether a session may skip authentication, and how long it lives.
 	fuzzResumption12 = []variant{ticketsAuth, resumedAuth, resumedByID}
-	fuzzResumption13 = []variant{tls13RetryAuth, tls13RetryResumed, tls13PSKOnly}
+	fuzzResumption13 = []variant{tls13RetryAuth, tls13RetryResumed, tls13PSKOnly, tls13ExternalPSK}
 )
 
 // fuzzConfigs are v's configurations as the fuzz targets use them: the
@@ -426,4 +426,14 @@ func TestFuzzSeedClientHelloResumesInALaterRun(t *testing.T) {
 			}
 		})
 	}
+	t.Run(tls13ExternalPSK.name, func(t *testing.T) {
+		cli, srv := fuzzConfigs(t, tls13ExternalPSK)
+		seed, _ := newConversation(t, cli, srv).runUntil(t, serverSide, 0)
+		cli, srv = fuzzConfigs(t, tls13ExternalPSK)
+		cv := newConversation(t, cli, srv)
+		cv.runUntil(t, serverSide, 0)
+		if _, err := feed(cv.server, seed); err != nil || cv.server.State().ExternalPSKIdentity == nil {
+			t.Fatalf("the earlier run's ClientHello: err = %v, PSK %q; want its external PSK taken", err, cv.server.State().ExternalPSKIdentity)
+		}
+	})
 }

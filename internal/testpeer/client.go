@@ -295,7 +295,7 @@ func (p *Peer) ClientHandshake13(o *ClientOptions) error {
 		return err
 	}
 	o.Script.mutate(ch)
-	if err := p.bindPSK(ch, o.PSK, o.AlsoPSK); err != nil {
+	if err := p.bindPSK(ch, append([]*PSK{o.PSK, o.AlsoPSK}, o.ManyPSKs...)...); err != nil {
 		return err
 	}
 	p.ClientHello, p.ClientRandom = ch, ch.Random[:]

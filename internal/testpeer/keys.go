@@ -308,6 +308,9 @@ type PSK struct {
 	Secret              []byte
 	Hash                crypto.Hash // of the suite the PSK belongs to
 	ObfuscatedTicketAge uint32
+	// Kind names the binder key: a resumption's (the zero value), an
+	// external PSK's or an imported one's (RFC 9258 §5.2).
+	Kind keys.PSKKind
 }
 
 // Offer returns what offering this ticket takes.
@@ -316,8 +319,9 @@ func (t Ticket13) Offer() *PSK {
 	return &PSK{Identity: t.Ticket, Secret: t.PSK, Hash: suites.Lookup(t.Suite).Hash, ObfuscatedTicketAge: age + t.AgeAdd}
 }
 
-// binder computes a resumption PSK binder (RFC 8446 §4.2.11.2) over the
-// transcript so far and the ClientHello truncated before its binders.
+// binder computes a PSK binder (RFC 8446 §4.2.11.2) with the binder key of
+// psk's kind, over the transcript so far and the ClientHello truncated
+// before its binders.
 func (p *Peer) binder(psk *PSK, truncatedHello []byte) []byte {
 	t := p.Transcript.Clone()
 	if t.Hash() == 0 {
@@ -325,5 +329,5 @@ func (p *Peer) binder(psk *PSK, truncatedHello []byte) []byte {
 	}
 	t.Write(truncatedHello)
 	early := keys.NewSchedule13(psk.Hash, psk.Secret)
-	return keys.Finished13(psk.Hash, early.BinderKey(keys.Resumption), t.Sum())
+	return keys.Finished13(psk.Hash, early.BinderKey(psk.Kind), t.Sum())
 }

@@ -99,6 +99,9 @@ type ClientOptions struct {
 	PSK       *PSK
 	AlsoPSK   *PSK
 	SecondPSK *PSK
+	// ManyPSKs are offered after those, in the first ClientHello (a
+	// flood of identities); the server must not select one of them.
+	ManyPSKs []*PSK
 	// Chain answers a CertificateRequest (an empty chain is an empty
 	// Certificate); a non-empty one is followed by a CertificateVerify
 	// signed by Signer, or holding random bytes without one.
@@ -138,6 +141,13 @@ type ServerOptions struct {
 	HelloRetry bool
 	RetryGroup uint16
 	Cookie     []byte
+	// PSK, if set, is the secret of the TLS 1.3 pre_shared_key identity
+	// SelectedIdentity, which the ServerHello selects: the key schedule
+	// starts from it, and no Certificate or CertificateVerify is sent
+	// unless CertificateWithPSK (a server that authenticates twice).
+	PSK                []byte
+	SelectedIdentity   uint16
+	CertificateWithPSK bool
 	Script
 }
 

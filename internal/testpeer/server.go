@@ -285,6 +285,10 @@ func (p *Peer) ServerHandshake13(o *ServerOptions) error {
 	copy(sh.Random[:], Random(32))
 	sh.Extensions.Add(wire.ExtSupportedVersions, wire.SupportedVersionServer(VersionTLS13))
 	sh.Extensions.Add(wire.ExtKeyShare, wire.KeyShareServerHello{Group: share.Group, KeyExchange: public})
+	if o.PSK != nil {
+		sh.Extensions.Add(wire.ExtPreSharedKey, wire.PreSharedKeyServerHello{SelectedIdentity: o.SelectedIdentity})
+		p.StartSchedule13(o.PSK)
+	}
 	if err := p.sendServerHello(&o.Script, sh); err != nil {
 		return err
 	}
@@ -308,6 +312,19 @@ func (p *Peer) ServerHandshake13(o *ServerOptions) error {
 			return err
 		}
 	}
+	if o.PSK == nil || o.CertificateWithPSK {
+		if err := p.sendServerCertificate13(o); err != nil {
+			return err
+		}
+	}
+	if err := p.sendScripted(&o.Script, &wire.Finished{VerifyData: p.Finished13(false)}); err != nil {
+		return err
+	}
+	return p.finishServer13(o)
+}
+
+// sendServerCertificate13 sends the server's Certificate and CertificateVerify.
+func (p *Peer) sendServerCertificate13(o *ServerOptions) error {
 	var peer wire.SignatureAlgorithms
 	if _, err := p.ClientHello.Extensions.Decode(wire.ExtSignatureAlgorithms, &peer); err != nil {
 		return err
@@ -322,12 +339,11 @@ func (p *Peer) ServerHandshake13(o *ServerOptions) error {
 	cv := &wire.CertificateVerify{}
 	cv.SignatureScheme, cv.Signature = p.sign(o.Signer, o.Chain, peer, true,
 		signature.SignedContent13(signature.ContextServer, p.Transcript.Sum()))
-	if err := p.sendScripted(&o.Script, cv); err != nil {
-		return err
-	}
-	if err := p.sendScripted(&o.Script, &wire.Finished{VerifyData: p.Finished13(false)}); err != nil {
-		return err
-	}
+	return p.sendScripted(&o.Script, cv)
+}
+
+// finishServer13 is the rest of the server's handshake after its Finished.
+func (p *Peer) finishServer13(o *ServerOptions) error {
 	p.AppSecrets13()
 	if err := p.InstallWriteApp13(); err != nil {
 		return err
