@@ -391,7 +391,8 @@ type ConnectionState struct {
 	SignedCertificateTimestamps [][]byte
 	// ExternalPSKIdentity is the identity of the external PSK that
 	// authenticated both sides (Config.ExternalPSKs; for an imported PSK,
-	// its Identity), or nil when certificates or a resumed session did.
+	// its Identity), in this handshake or, when DidResume, in the one that
+	// made the session; nil when certificates did.
 	ExternalPSKIdentity []byte
 	// HelloRetryRequest: the server asked for a second ClientHello (RFC
 	// 8446 §4.1.4), for a key share in a group the first did not carry.

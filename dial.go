@@ -88,10 +88,13 @@ func NewListener(inner net.Listener, config *Config) net.Listener {
 	return &listener{Listener: inner, config: config}
 }
 
-// Listen listens on laddr and returns a TLS listener.
+// Listen listens on laddr and returns a TLS listener. The Config needs a
+// way to authenticate the server: Certificates, GetCertificate,
+// GetConfigForClient, or external PSKs.
 func Listen(network, laddr string, config *Config) (net.Listener, error) {
-	if config == nil || (len(config.Certificates) == 0 && config.GetCertificate == nil) {
-		return nil, errors.New("tlsflow: Listen needs a Config with Certificates or GetCertificate")
+	if config == nil || (len(config.Certificates) == 0 && config.GetCertificate == nil && config.GetConfigForClient == nil &&
+		len(config.ExternalPSKs) == 0 && config.GetExternalPSK == nil) {
+		return nil, errors.New("tlsflow: Listen needs a Config with Certificates, GetCertificate, GetConfigForClient or ExternalPSKs")
 	}
 	l, err := net.Listen(network, laddr)
 	if err != nil {

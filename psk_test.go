@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto"
 	"errors"
+	"io"
+	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -272,4 +274,95 @@ func TestExternalPSKTrace(t *testing.T) {
 	if !strings.Contains(got, "external PSK offered") || !strings.Contains(got, "external PSK accepted") {
 		t.Errorf("client notes %q; want the offer and the acceptance", got)
 	}
+}
+
+// TestExternalPSKSessionsResume: a handshake the PSK authenticated gives a
+// session that resumes while both sides still hold that PSK; the resumed
+// connection names it. A side that no longer holds it does not resume:
+// the client does not offer the session, the server declines it, and a
+// full handshake with another PSK follows.
+func TestExternalPSKSessionsResume(t *testing.T) {
+	other := tlsflow.ExternalPSK{Identity: []byte("device-18"), Key: pskOther}
+	srv := &tlsflow.Config{ExternalPSKs: []tlsflow.ExternalPSK{clientPSK, other}}
+	addr := serveTLS(t, srv, nil)
+	cache := tlsflow.NewLRUClientSessionCache(4)
+	cli := &tlsflow.Config{ExternalPSKs: []tlsflow.ExternalPSK{clientPSK}, ClientSessionCache: cache}
+	for i, want := range []bool{false, true} {
+		st, err := dialNoName(t, addr, cli)
+		if err != nil || st.DidResume != want || string(st.ExternalPSKIdentity) != "device-17" {
+			t.Fatalf("connection %d: %v, resumed %v, identity %q; want resumed %v under device-17", i, err, st.DidResume, st.ExternalPSKIdentity, want)
+		}
+	}
+
+	t.Run("the client dropped the PSK", func(t *testing.T) {
+		st, err := dialNoName(t, addr, &tlsflow.Config{ExternalPSKs: []tlsflow.ExternalPSK{other}, ClientSessionCache: cache})
+		if err != nil || st.DidResume || string(st.ExternalPSKIdentity) != "device-18" {
+			t.Fatalf("%v, resumed %v under %q; want a full handshake with device-18", err, st.DidResume, st.ExternalPSKIdentity)
+		}
+	})
+	t.Run("the server dropped the PSK", func(t *testing.T) {
+		srv2 := srv.Clone() // the same ticket keys: the session opens, and the rule decides
+		srv2.ExternalPSKs = []tlsflow.ExternalPSK{other}
+		addr2 := serveTLS(t, srv2, nil)
+		cache2 := tlsflow.NewLRUClientSessionCache(4)
+		both := &tlsflow.Config{ExternalPSKs: []tlsflow.ExternalPSK{clientPSK, other}, ClientSessionCache: cache2}
+		if _, err := dialNoName(t, addr, both); err != nil { // a session of device-17 from srv, cached...
+			t.Fatal(err)
+		}
+		if s, ok := cache2.Get(addr); ok {
+			cache2.Put(addr2, s) // ...and offered to srv2
+		}
+		st, err := dialNoName(t, addr2, both)
+		if err != nil || st.DidResume || string(st.ExternalPSKIdentity) != "device-18" {
+			t.Fatalf("%v, resumed %v under %q; want the session declined and device-18 used", err, st.DidResume, st.ExternalPSKIdentity)
+		}
+	})
+}
+
+// TestPSKOnlyClientDoesNotResumeACertificateSession: a client that can
+// check only PSKs (no ServerName) shares a session cache with one that
+// skipped certificate verification; the unverified certificate session
+// under the same cache key (the address) is not resumed by it: the PSK
+// authenticates instead.
+func TestPSKOnlyClientDoesNotResumeACertificateSession(t *testing.T) {
+	c := sharedCerts()
+	// SHA-384, the hash of the certificate session's suite: the server
+	// could take either PSK, and the first offered is the session.
+	psk := clientPSK
+	psk.Hash = crypto.SHA384
+	srv := &tlsflow.Config{ExternalPSKs: []tlsflow.ExternalPSK{psk}, Certificates: []tlsflow.Certificate{flowCert(c.ecdsa)}}
+	addr := serveTLS(t, srv, nil)
+	cache := tlsflow.NewLRUClientSessionCache(4)
+	st, err := dialNoName(t, addr, &tlsflow.Config{InsecureSkipVerify: true, ClientSessionCache: cache})
+	if err != nil || st.ExternalPSKIdentity != nil {
+		t.Fatalf("the unverified connection: %v (PSK %q)", err, st.ExternalPSKIdentity)
+	}
+	if _, ok := cache.Get(addr); !ok {
+		t.Fatal("the unverified connection left no session in the cache")
+	}
+	// It trusts the server's CA: without the rule, the session's chain
+	// would verify (and no name could be checked against it).
+	st, err = dialNoName(t, addr, &tlsflow.Config{ExternalPSKs: []tlsflow.ExternalPSK{psk}, ClientSessionCache: cache, RootCAs: c.ca.Pool})
+	if err != nil || st.DidResume || string(st.ExternalPSKIdentity) != "device-17" {
+		t.Fatalf("PSK-only client: %v, resumed %v, identity %q; want a full handshake the PSK authenticates", err, st.DidResume, st.ExternalPSKIdentity)
+	}
+}
+
+// dialNoName connects with cfg as it is (no ServerName taken from the
+// address, as Dial would), reads the server's byte and its tickets, and
+// returns what the client saw.
+func dialNoName(t *testing.T, addr string, cfg *tlsflow.Config) (tlsflow.ConnectionState, error) {
+	t.Helper()
+	raw, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tlsflow.Client(raw, cfg)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(attackTimeout))
+	if err := c.Handshake(); err != nil {
+		return tlsflow.ConnectionState{}, err
+	}
+	_, err = io.ReadFull(c, make([]byte, 1))
+	return c.ConnectionState(), err
 }

@@ -203,6 +203,17 @@ func (s *Server) resolveExternal(identity []byte) (*pskOffer, error) {
 	return &pskOffer{identity: identity, hash: p.hash(), kind: keys.External, secret: p.Key, plainOK: p.WithoutECDHE, external: p}, nil
 }
 
+// stillHasExternal reports whether the server still holds the external
+// PSK of this identity (imported or not), which authenticated a session.
+func (s *Server) stillHasExternal(identity []byte) bool {
+	for _, imported := range []bool{false, true} {
+		if p, err := s.findExternal(identity, imported); err == nil && p != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // findExternal looks up the PSK provisioned for identity, imported or
 // not: in the configuration's list, then through the application's lookup.
 func (s *Server) findExternal(identity []byte, imported bool) (*ExternalPSK, error) {
@@ -353,6 +364,7 @@ func (c *Client) takePSK13(s *suites.Suite) error {
 	case psk.session != nil:
 		sess := psk.session
 		c.state.DidResume = true
+		c.state.ExternalPSKIdentity = sess.ExternalPSKIdentity
 		c.state.PeerCertificates, c.state.VerifiedChains = c.resumePeer.Certificates, c.resumePeer.VerifiedChains
 		c.state.OCSPResponse, c.state.SignedCertificateTimestamps = sess.OCSPResponse, sess.SignedCertificateTimestamps
 		c.authenticatedAt, c.verifiedUnder = sess.CreatedAt, sess.VerifiedUnder

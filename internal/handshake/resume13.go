@@ -80,6 +80,7 @@ func (s *Server) sendNewSessionTicket13(lazy bool) error {
 		Version: suites.VersionTLS13, CipherSuite: suite.ID, CreatedAt: s.authenticatedAt, Lifetime: ticketLifetime,
 		Secret: keys.ResumptionPSK(suite.Hash, s.s13.resumption, nonce), AgeAdd: binary.BigEndian.Uint32(ageAdd[:]),
 		ALPN: s.state.NegotiatedProtocol, ServerName: s.info.ServerName, PeerCertificates: rawChain(s.state.PeerCertificates),
+		ExternalPSKIdentity: s.state.ExternalPSKIdentity,
 	}
 	ticket, err := s.sealTicket(sess)
 	if err != nil && s.cfg.WrapTicket != nil {
@@ -113,18 +114,14 @@ func (s *Server) clientCanResume13() bool {
 
 // issuesTickets13 reports whether this handshake ends with a
 // NewSessionTicket, and so needs the resumption_master_secret.
-// After an external PSK there are none: the PSK is the credential, and a
-// ticket would only be a second copy of it.
 func (s *Server) issuesTickets13() bool {
-	return s.ticketsOn() && s.clientCanResume13() && s.state.ExternalPSKIdentity == nil
+	return s.ticketsOn() && s.clientCanResume13()
 }
 
 // keepsTickets reports whether a client stores NewSessionTickets; if not,
 // the resumption_master_secret is not even derived.
-// Nor after an external PSK: its tickets would resume a session with no
-// server certificate, which no later configuration could check.
 func (b *base) keepsTickets() bool {
-	return b.side == trace.Client && b.cfg.StoreSession != nil && !b.cfg.TicketsDisabled && b.state.ExternalPSKIdentity == nil
+	return b.side == trace.Client && b.cfg.StoreSession != nil && !b.cfg.TicketsDisabled
 }
 
 // readNewSessionTicket13 turns the server's ticket into a session to
@@ -155,7 +152,7 @@ func (c *base) readNewSessionTicket13(k *secrets13, msg []byte) error {
 	c.cfg.StoreSession(&session.State{
 		Version: suites.VersionTLS13, CipherSuite: suite.ID, CreatedAt: c.authenticatedAt, ReceivedAt: now, Lifetime: lifetime,
 		Secret: keys.ResumptionPSK(suite.Hash, k.resumption, nst.Nonce), AgeAdd: nst.AgeAdd,
-		Ticket: nst.Ticket, ALPN: c.state.NegotiatedProtocol, ServerName: c.cfg.ServerName,
+		Ticket: nst.Ticket, ALPN: c.state.NegotiatedProtocol, ServerName: c.cfg.ServerName, ExternalPSKIdentity: c.state.ExternalPSKIdentity,
 		Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains, VerifiedUnder: c.verifiedUnder,
 		OCSPResponse: c.state.OCSPResponse, SignedCertificateTimestamps: c.state.SignedCertificateTimestamps,
 	})

@@ -1,6 +1,8 @@
 package handshake
 
 import (
+	"bytes"
+	"slices"
 	"time"
 
 	"github.com/tlsflow/tlsflow/alert"
@@ -16,7 +18,8 @@ import (
 //
 // A session may be used now, under this configuration, for this name, in
 // this version, with this suite and extended master secret, and with its
-// peer's chain still acceptable. The session lives session.MaxLifetime from
+// peer's chain still acceptable (or, for a session an external PSK
+// authenticated, with that PSK still configured). The session lives session.MaxLifetime from
 // the full handshake that authenticated the peer (CreatedAt), however often
 // its ticket is renewed.
 
@@ -49,7 +52,9 @@ func (s *Server) mayResume(sess *session.State, version uint16, suite *suites.Su
 		// declines all PSK identities with different SNI values, these two
 		// values are always the same"): one rule for both versions.
 		return reject("the session was made for server name " + quoteName(sess.ServerName) + ", this ClientHello asks for " + quoteName(s.info.ServerName))
-	case s.cfg.ClientAuth.requires() && len(sess.PeerCertificates) == 0:
+	case sess.ExternalPSKIdentity != nil && !s.stillHasExternal(sess.ExternalPSKIdentity):
+		return reject("the session was authenticated by external PSK " + printableIdentity(sess.ExternalPSKIdentity) + ", which this server no longer has")
+	case s.cfg.ClientAuth.requires() && len(sess.PeerCertificates) == 0 && sess.ExternalPSKIdentity == nil:
 		return reject("this server now requires a client certificate, and the session has none")
 	}
 	if version == suites.VersionTLS13 {
@@ -118,6 +123,18 @@ func (c *Client) mayResume(sess *session.State, version uint16, offered []uint16
 		return nil, "the session has expired"
 	case sess.ServerName != c.cfg.ServerName:
 		return nil, "the session was made for server name " + quoteName(sess.ServerName)
+	case sess.ExternalPSKIdentity != nil:
+		// An external PSK authenticated the server: the session stands as
+		// long as this configuration still holds that PSK.
+		if !slices.ContainsFunc(c.cfg.ExternalPSKs, func(p *ExternalPSK) bool { return bytes.Equal(p.Identity, sess.ExternalPSKIdentity) }) {
+			return nil, "the session was authenticated by external PSK " + printableIdentity(sess.ExternalPSKIdentity) + ", which this configuration no longer has"
+		}
+		if !offersSuiteFor(sess, version, offered) {
+			return nil, "no cipher suite offered now fits the session's " + suites.Name(sess.CipherSuite)
+		}
+		return &PeerCertificates{}, ""
+	case c.cfg.ExternalPSKOnly:
+		return nil, "the session was authenticated by a certificate, which this client (no server name) cannot check"
 	case len(sess.Certificates) == 0:
 		return nil, "the session has no server certificate"
 	case !offersSuiteFor(sess, version, offered):

@@ -71,6 +71,7 @@ func TestServerResumptionDecision(t *testing.T) {
 		sni     string
 		auth    ClientAuth
 		cas     *x509.CertPool
+		psk     bool   // the server holds fuzzExternalPSK
 		want    string // "" resume, "abort: ..." an alert, else a word of the reason
 	}{
 		{name: "a good session", sess: good12(), ems: true, sni: "a.example"},
@@ -94,6 +95,16 @@ func TestServerResumptionDecision(t *testing.T) {
 			sess: with(func(s *session.State) { s.Version, s.CipherSuite = suites.VersionTLS13, suite13 }), sni: "a.example", want: "hash"},
 		{name: "TLS 1.3, another server name", version: suites.VersionTLS13, suite: suite13,
 			sess: with(func(s *session.State) { s.Version, s.CipherSuite = suites.VersionTLS13, suite13 }), sni: "b.example", want: "server name"},
+		{name: "TLS 1.3, an external PSK's session, the PSK still held, client auth required", version: suites.VersionTLS13, suite: suite13,
+			sess: with(func(s *session.State) {
+				s.Version, s.CipherSuite, s.ExternalPSKIdentity = suites.VersionTLS13, suite13, fuzzExternalPSK.Identity
+			}),
+			sni: "a.example", auth: RequireAndVerifyClientCert, cas: f.ca.Pool, psk: true},
+		{name: "TLS 1.3, an external PSK's session, the PSK gone", version: suites.VersionTLS13, suite: suite13,
+			sess: with(func(s *session.State) {
+				s.Version, s.CipherSuite, s.ExternalPSKIdentity = suites.VersionTLS13, suite13, fuzzExternalPSK.Identity
+			}),
+			sni: "a.example", want: "no longer has"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			version := tc.version
@@ -101,6 +112,9 @@ func TestServerResumptionDecision(t *testing.T) {
 				version = suites.VersionTLS12
 			}
 			s := serverFor(tc.sni, tc.ems, tc.auth, tc.cas)
+			if tc.psk {
+				s.cfg.ExternalPSKs = []*ExternalPSK{fuzzExternalPSK}
+			}
 			verdict, err := s.mayResume(tc.sess, version, suites.Lookup(tc.suite))
 			switch {
 			case strings.HasPrefix(tc.want, "abort: "):
@@ -161,6 +175,8 @@ func TestClientResumptionDecision(t *testing.T) {
 		pool     *x509.CertPool
 		disabled bool      // tickets disabled
 		at       time.Time // the client's clock, if not resumeNow
+		psk      bool      // the client holds fuzzExternalPSK
+		pskOnly  bool      // the client has no server name and only PSKs (Config.ExternalPSKOnly)
 		want     string
 		verifies int // full verifications expected
 	}{
@@ -186,6 +202,15 @@ func TestClientResumptionDecision(t *testing.T) {
 		{name: "made without verification, now strict: verified again", sess: with(func(s *session.State) { s.VerifiedChains, s.VerifiedUnder = nil, nil }),
 			anchors: ours, pool: otherCA.Pool, verifies: 1, want: "does not verify"},
 		{name: "InsecureSkipVerify now: nothing to check", sess: with(func(s *session.State) { s.VerifiedChains, s.VerifiedUnder = nil, nil }), anchors: nil},
+		{name: "an external PSK's session, the PSK still held", sess: with(func(s *session.State) {
+			s.Version, s.CipherSuite, s.ExternalPSKIdentity, s.Certificates, s.VerifiedChains = suites.VersionTLS13, suite13, fuzzExternalPSK.Identity, nil, nil
+		}), version: suites.VersionTLS13, anchors: ours, psk: true},
+		{name: "an external PSK's session, the PSK gone", sess: with(func(s *session.State) {
+			s.Version, s.CipherSuite, s.ExternalPSKIdentity, s.Certificates, s.VerifiedChains = suites.VersionTLS13, suite13, fuzzExternalPSK.Identity, nil, nil
+		}), version: suites.VersionTLS13, anchors: ours, want: "no longer has"},
+		{name: "a certificate's session for a client that can check only PSKs", sess: with(func(s *session.State) {
+			s.ServerName, s.VerifiedChains, s.VerifiedUnder = "", nil, nil
+		}), anchors: ours, pool: f.ca.Pool, psk: true, pskOnly: true, want: "cannot check"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			version, offered, name := tc.version, tc.offered, tc.name2
@@ -201,6 +226,12 @@ func TestClientResumptionDecision(t *testing.T) {
 			verifications := 0
 			c := clientFor(name, tc.anchors, tc.pool, &verifications)
 			c.cfg.TicketsDisabled = tc.disabled
+			if tc.psk {
+				c.cfg.ExternalPSKs = []*ExternalPSK{fuzzExternalPSK}
+			}
+			if tc.pskOnly {
+				c.cfg.ServerName, c.cfg.ExternalPSKOnly = "", true
+			}
 			if !tc.at.IsZero() {
 				c.cfg.Time = func() time.Time { return tc.at }
 			}
@@ -210,7 +241,7 @@ func TestClientResumptionDecision(t *testing.T) {
 				t.Fatalf("not offered (%s); want it offered", why)
 			case tc.want != "" && !strings.Contains(why, tc.want):
 				t.Fatalf("why = %q; want a reason with %q", why, tc.want)
-			case tc.want == "" && (peer == nil || len(peer.Certificates) == 0):
+			case tc.want == "" && (peer == nil || len(peer.Certificates) == 0) && tc.sess.ExternalPSKIdentity == nil:
 				t.Fatal("offered, but with no server chain to report")
 			case verifications != tc.verifies:
 				t.Fatalf("%d full verifications; want %d", verifications, tc.verifies)

@@ -289,6 +289,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		sh.Extensions.Add(wire.ExtPreSharedKey, &wire.PreSharedKeyServerHello{SelectedIdentity: uint16(psk.identity)})
 		if sess := psk.offer.session; sess != nil {
 			s.state.DidResume = true
+			s.state.ExternalPSKIdentity = sess.ExternalPSKIdentity
 			s.authenticatedAt = sess.CreatedAt
 			if psk.peer != nil {
 				s.state.PeerCertificates, s.state.VerifiedChains = psk.peer.Certificates, psk.peer.VerifiedChains

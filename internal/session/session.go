@@ -38,6 +38,9 @@ type State struct {
 	// PeerCertificates is the peer's chain as it was authenticated in the
 	// full handshake (the server's for a client, the client's for a server).
 	PeerCertificates [][]byte
+	// ExternalPSKIdentity names the external PSK that authenticated the
+	// full handshake instead of certificates (TLS 1.3), or is nil.
+	ExternalPSKIdentity []byte
 	// Extra is the application's own data (crypto/tls's SessionState.Extra),
 	// encoded and decoded with the rest.
 	Extra [][]byte
@@ -90,7 +93,7 @@ const maxSessionSize = 1 << 17
 // a 256-byte ALPN protocol): such a session gets no ticket.
 func (s *State) Marshal() ([]byte, error) {
 	// Sized up front: one allocation instead of a growing buffer.
-	size := 2 + 2 + 2 + 1 + len(s.Secret) + 1 + 8 + 8 + 4 + 4 + 1 + len(s.ALPN) + 2 + len(s.ServerName) + 3 + 3
+	size := 2 + 2 + 2 + 1 + len(s.Secret) + 1 + 8 + 8 + 4 + 4 + 1 + len(s.ALPN) + 2 + len(s.ServerName) + 2 + len(s.ExternalPSKIdentity) + 3 + 3
 	for _, c := range s.PeerCertificates {
 		size += 3 + len(c)
 	}
@@ -113,6 +116,7 @@ func (s *State) Marshal() ([]byte, error) {
 	b.AddUint32(s.AgeAdd)
 	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.ALPN)) })
 	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.ServerName)) })
+	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.ExternalPSKIdentity) })
 	addList24(b, s.PeerCertificates)
 	addList24(b, s.Extra)
 	return b.Bytes()
@@ -160,14 +164,14 @@ func Unmarshal(data []byte) (*State, error) {
 	}
 	s := &State{}
 	in := cryptobyte.String(data)
-	var secret, alpn, name cryptobyte.String
+	var secret, alpn, name, pskIdentity cryptobyte.String
 	var ems uint8
 	var created, received uint64
 	var lifetime uint32
 	if !in.ReadUint16(&s.Version) || !in.ReadUint16(&s.CipherSuite) || !in.ReadUint16(&s.Group) ||
 		!in.ReadUint8LengthPrefixed(&secret) || len(secret) == 0 || !in.ReadUint8(&ems) || ems > 1 ||
 		!in.ReadUint64(&created) || !in.ReadUint64(&received) || !in.ReadUint32(&lifetime) || !in.ReadUint32(&s.AgeAdd) ||
-		!in.ReadUint8LengthPrefixed(&alpn) || !in.ReadUint16LengthPrefixed(&name) {
+		!in.ReadUint8LengthPrefixed(&alpn) || !in.ReadUint16LengthPrefixed(&name) || !in.ReadUint16LengthPrefixed(&pskIdentity) {
 		return nil, errSession
 	}
 	var ok bool
@@ -186,5 +190,8 @@ func Unmarshal(data []byte) (*State, error) {
 	s.Lifetime = time.Duration(lifetime) * time.Second
 	s.ALPN = string(alpn)
 	s.ServerName = string(name)
+	if len(pskIdentity) > 0 {
+		s.ExternalPSKIdentity = append([]byte(nil), pskIdentity...)
+	}
 	return s, nil
 }

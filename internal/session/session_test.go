@@ -12,7 +12,7 @@ func sampleState() *State {
 	return &State{Version: 0x0303, CipherSuite: 0xc02b, Group: 0x001d, Secret: bytes.Repeat([]byte{7}, 32),
 		CreatedAt: time.Unix(1_800_000_000, 0), Lifetime: 7 * 24 * time.Hour, AgeAdd: 0xdeadbeef,
 		ALPN: "h2", ServerName: "example.com", PeerCertificates: [][]byte{{1, 2, 3}, {4}},
-		Extra: [][]byte{{9}, {}}, ReceivedAt: time.Unix(1_800_000_100, 0)}
+		Extra: [][]byte{{9}, {}}, ReceivedAt: time.Unix(1_800_000_100, 0), ExternalPSKIdentity: []byte("psk")}
 }
 
 func TestStateRoundTripsThroughMarshal(t *testing.T) {
