@@ -1,11 +1,15 @@
 package main
 
 import (
+	"crypto"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tlsflow/tlsflow"
 )
 
 // settings is one connection's view of the runner's flags. BoringSSL's
@@ -90,22 +94,30 @@ type settings struct {
 	useClientCAList       string // hex DER names, comma-separated, or <NULL> / <EMPTY>
 	expectClientCAList    string
 
-	// credentials are the certificates added with -new-x509-credential, in
-	// preference order; the default one (-cert-file/-key-file before any
-	// -new-x509-credential) comes after them (BoringSSL's SSL_CREDENTIAL
-	// list). -expect-selected-credential names the one the handshake must
-	// use: an index into credentials, or -1 for the default.
+	// credentials are the certificates added with -new-x509-credential and
+	// the PSKs added with -new-psk-credential, in preference order; the
+	// default one (-cert-file/-key-file before any -new-*-credential) comes
+	// after them (BoringSSL's SSL_CREDENTIAL list). -expect-selected-credential
+	// names the one the handshake must use: an index into credentials, or -1
+	// for the default.
 	credentials         []credential
 	expectSelected      int
 	expectSelectedGiven bool
+	expectNoPeerCert    bool
 }
 
-// credential is one -new-x509-credential and the flags that follow it
-// (test_config.cc applies credential flags to the last one added).
+// credential is one -new-x509-credential or -new-psk-credential and the
+// flags that follow it (test_config.cc applies credential flags to the
+// last one added).
 type credential struct {
 	certFile, keyFile string
 	signingPrefs      []int
 	mustMatchIssuer   bool
+	// psk is set for a -new-psk-credential: BoringSSL's PSK credentials
+	// are RFC 9258 importer PSKs (SSL_CREDENTIAL_new_pre_shared_key takes
+	// the external key, its external_identity, the EPSK hash and the
+	// importer context), so the shim's are tlsflow ExternalPSKs with Import.
+	psk *tlsflow.ExternalPSK
 }
 
 // last returns the credential the next credential flag applies to, or nil
@@ -127,6 +139,31 @@ func credentialFlag(hasParam bool, onDefault func(*settings, string) error, onCr
 		}
 		return onDefault(s, p)
 	}}
+}
+
+// pskFlag is a flag of the last -new-psk-credential: BoringSSL's
+// -psk-importer-* flags exist only per credential.
+func pskFlag(name string, hasParam bool, set func(p *tlsflow.ExternalPSK, param string) error) flagSpec {
+	return flagSpec{hasParam: hasParam, set: func(s *settings, param string) error {
+		c := s.last()
+		if c == nil || c.psk == nil {
+			return fmt.Errorf("%s must follow -new-psk-credential", name)
+		}
+		return set(c.psk, param)
+	}}
+}
+
+// base64PSKField is a -psk-importer-* flag whose value is base64, as the
+// runner encodes bytes (runner.go, base64FlagValue).
+func base64PSKField(name string, field func(*tlsflow.ExternalPSK) *[]byte) flagSpec {
+	return pskFlag(name, true, func(p *tlsflow.ExternalPSK, param string) error {
+		b, err := base64.StdEncoding.DecodeString(param)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		*field(p) = b
+		return nil
+	})
 }
 
 // errUnimplemented marks a flag tlsflow (or this shim) cannot honour; the
@@ -222,6 +259,25 @@ var knownFlags = map[string]flagSpec{
 		s.credentials = append(s.credentials, credential{})
 		return nil
 	}},
+	// TLS 1.3 external PSKs: each -new-psk-credential is an imported PSK
+	// (Config.ExternalPSKs on either side) in the same credential list as
+	// the certificates, so -expect-selected-credential counts both kinds.
+	"-new-psk-credential": {set: func(s *settings, _ string) error {
+		s.credentials = append(s.credentials, credential{psk: &tlsflow.ExternalPSK{Import: true}})
+		return nil
+	}},
+	"-psk-importer-key":      base64PSKField("-psk-importer-key", func(p *tlsflow.ExternalPSK) *[]byte { return &p.Key }),
+	"-psk-importer-identity": base64PSKField("-psk-importer-identity", func(p *tlsflow.ExternalPSK) *[]byte { return &p.Identity }),
+	"-psk-importer-context":  base64PSKField("-psk-importer-context", func(p *tlsflow.ExternalPSK) *[]byte { return &p.Context }),
+	"-psk-importer-sha256": pskFlag("-psk-importer-sha256", false, func(p *tlsflow.ExternalPSK, _ string) error {
+		p.Hash = crypto.SHA256
+		return nil
+	}),
+	"-psk-importer-sha384": pskFlag("-psk-importer-sha384", false, func(p *tlsflow.ExternalPSK, _ string) error {
+		p.Hash = crypto.SHA384
+		return nil
+	}),
+	"-expect-no-peer-cert": boolFlag(func(s *settings) *bool { return &s.expectNoPeerCert }),
 	"-expect-selected-credential": {hasParam: true, set: func(s *settings, p string) error {
 		n, err := strconv.Atoi(p)
 		s.expectSelected, s.expectSelectedGiven = n, true
@@ -370,7 +426,7 @@ var unimplementedFlags = map[string]string{
 	"-application-settings": "ALPS", "-expect-peer-application-settings": "ALPS",
 	"-alps-use-new-codepoint": "ALPS", "-defer-alps": "ALPS",
 	"-expect-channel-id": "Channel ID", "-enable-channel-id": "Channel ID", "-send-channel-id": "Channel ID",
-	"-psk": "external PSKs", "-psk-identity": "external PSKs",
+	"-psk": "TLS 1.2 PSK cipher suites (RFC 4279)", "-psk-identity": "TLS 1.2 PSK cipher suites (RFC 4279)",
 	"-srtp-profiles":        "SRTP",
 	"-enable-ocsp-stapling": "OCSP stapling",
 	"-expect-ocsp-response": "OCSP stapling", "-use-ocsp-callback": "OCSP stapling",
@@ -420,7 +476,6 @@ var unimplementedFlags = map[string]string{
 	// Flags new at BoringSSL a0689af29e8e (after the Go-pinned f51d8b099832).
 	"-new-rpk-credential": "raw public keys (RFC 7250)", "-accepted-peer-cert-types": "raw public keys (RFC 7250)",
 	"-available-client-cert-types": "raw public keys (RFC 7250)",
-	"-new-psk-credential":          "external PSKs",
 	"-cnsa1-202603":                "compliance policies", "-cnsa2-202603": "compliance policies",
 	"-cert-properties":              "certificate properties (trust anchor IDs)",
 	"-available-trust-anchors":      "trust anchor IDs",

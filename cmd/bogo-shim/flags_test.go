@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"os"
@@ -337,7 +339,7 @@ func TestPerCredentialFeaturesTlsflowLacksAreUnimplemented(t *testing.T) {
 		}
 	}
 	// Accepted by the parser, refused once the shim knows its role.
-	_, err := loadCredentials([]credential{{certFile: "a", keyFile: "b", mustMatchIssuer: true}}, true, false)
+	_, _, err := loadCredentials([]credential{{certFile: "a", keyFile: "b", mustMatchIssuer: true}}, true, false)
 	var unimpl *errUnimplemented
 	if !errors.As(err, &unimpl) {
 		t.Errorf("loadCredentials(-must-match-issuer, server) = %v, want errUnimplemented", err)
@@ -405,7 +407,7 @@ func TestSigningPrefsApplyToTheirCredential(t *testing.T) {
 		{"with -verify-prefs the second signs with tlsflow's defaults", true,
 			[][]tlsflow.SignatureScheme{{tlsflow.PSSWithSHA384}, defaultSchemes()}},
 	} {
-		certs, err := loadCredentials(creds, true, tt.verifyPrefs)
+		certs, _, err := loadCredentials(creds, true, tt.verifyPrefs)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
@@ -417,7 +419,163 @@ func TestSigningPrefsApplyToTheirCredential(t *testing.T) {
 	}
 	creds[1].signingPrefs = []int{0x0203} // ecdsa_sha1
 	var unimpl *errUnimplemented
-	if _, err := loadCredentials(creds, true, false); !errors.As(err, &unimpl) {
+	if _, _, err := loadCredentials(creds, true, false); !errors.As(err, &unimpl) {
 		t.Errorf("a credential signing with ecdsa_sha1: err = %v, want errUnimplemented", err)
+	}
+}
+
+func TestPSKCredentialFlagsMakeImportedExternalPSKs(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	initial, resume, err := parseFlags([]string{
+		"-new-x509-credential", "-cert-file", "a.pem", "-key-file", "a.key",
+		"-new-psk-credential", "-psk-importer-key", b64("0123456789abcdef0123456789abcdef"),
+		"-psk-importer-identity", b64("psk1"), "-psk-importer-context", b64("context1"), "-psk-importer-sha384",
+		"-on-resume-new-psk-credential", "-on-resume-psk-importer-key", b64("fedcba9876543210fedcba9876543210"),
+		"-on-resume-psk-importer-identity", b64("psk2"), "-on-resume-psk-importer-sha256",
+		"-expect-no-peer-cert", "-expect-selected-credential", "1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(initial.credentials) != 2 || initial.credentials[0].psk != nil || initial.credentials[0].certFile != "a.pem" {
+		t.Fatalf("initial credentials = %+v, want the x509 one, then the PSK", initial.credentials)
+	}
+	want := tlsflow.ExternalPSK{Identity: []byte("psk1"), Key: []byte("0123456789abcdef0123456789abcdef"),
+		Hash: crypto.SHA384, Import: true, Context: []byte("context1")}
+	if got := initial.credentials[1].psk; got == nil || !samePSK(*got, want) {
+		t.Errorf("PSK credential = %+v, want %+v", got, want)
+	}
+	if len(resume.credentials) != 3 || resume.credentials[2].psk == nil ||
+		string(resume.credentials[2].psk.Identity) != "psk2" || resume.credentials[2].psk.Hash != crypto.SHA256 ||
+		resume.credentials[2].psk.Context != nil {
+		t.Errorf("resume credentials = %+v, want a third, psk2 for SHA-256 without a context", resume.credentials)
+	}
+	if !initial.expectNoPeerCert || !resume.expectNoPeerCert {
+		t.Error("-expect-no-peer-cert not recorded")
+	}
+
+	certs, psks, err := loadCredentials(initial.credentials[1:], false, false)
+	if err != nil || certs != nil || len(psks) != 1 || !samePSK(psks[0], want) {
+		t.Errorf("loadCredentials = %v, %+v, %v; want no certificate and the PSK", certs, psks, err)
+	}
+}
+
+func samePSK(a, b tlsflow.ExternalPSK) bool {
+	return bytes.Equal(a.Identity, b.Identity) && bytes.Equal(a.Key, b.Key) && a.Hash == b.Hash &&
+		a.Import == b.Import && bytes.Equal(a.Context, b.Context) && a.WithoutECDHE == b.WithoutECDHE
+}
+
+func TestMisplacedOrIncompletePSKFlagsAreErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"-psk-importer-key", "AAAA"},                                             // no credential
+		{"-new-x509-credential", "-psk-importer-identity", "AAAA"},                // not a PSK credential
+		{"-new-psk-credential", "-psk-importer-context", "not base64!"},           // not base64
+		{"-cert-file", "a.pem", "-psk-importer-sha256"},                           // the default certificate
+		{"-on-resume-new-psk-credential", "-on-initial-psk-importer-key", "AAAA"}, // initial has none
+	} {
+		_, _, err := parseFlags(args)
+		var unimpl *errUnimplemented
+		if err == nil || errors.As(err, &unimpl) {
+			t.Errorf("parseFlags(%q) = %v, want a plain error", args, err)
+		}
+	}
+	full := tlsflow.ExternalPSK{Identity: []byte("id"), Key: bytes.Repeat([]byte{1}, 32), Hash: crypto.SHA256, Import: true}
+	for _, tc := range []struct {
+		name string
+		edit func(*credential)
+	}{
+		{"no key", func(c *credential) { c.psk.Key = nil }},
+		{"no identity", func(c *credential) { c.psk.Identity = nil }},
+		{"no hash", func(c *credential) { c.psk.Hash = 0 }},
+		{"a certificate file", func(c *credential) { c.certFile = "a.pem" }},
+		{"signing preferences", func(c *credential) { c.signingPrefs = []int{0x0804} }},
+	} {
+		p := full
+		c := credential{psk: &p}
+		tc.edit(&c)
+		if _, _, err := loadCredentials([]credential{c}, true, false); err == nil {
+			t.Errorf("%s: loadCredentials accepted the PSK credential", tc.name)
+		}
+	}
+}
+
+func TestSelectedCredentialCountsPSKsAndCertificates(t *testing.T) {
+	creds := []credential{
+		{psk: &tlsflow.ExternalPSK{Identity: []byte("psk1")}},
+		{certFile: "no-such-file.pem"},
+		{psk: &tlsflow.ExternalPSK{Identity: []byte("psk2")}},
+	}
+	for _, tc := range []struct {
+		identity string
+		want     int
+	}{{"psk1", 0}, {"psk2", 2}} {
+		got, err := selectedCredential([]byte(tc.identity), nil, true, creds, "")
+		if err != nil || got != tc.want {
+			t.Errorf("PSK %q: selectedCredential = %d, %v; want %d", tc.identity, got, err, tc.want)
+		}
+	}
+	if _, err := selectedCredential([]byte("psk3"), nil, true, creds, ""); err == nil {
+		t.Error("an unconfigured PSK identity was named")
+	}
+	if _, err := selectedCredential(nil, nil, true, creds, ""); err == nil {
+		t.Error("neither a PSK nor a Certificate sent, yet a credential was named")
+	}
+}
+
+// A BoringSSL client with PSK credentials accepts only a PSK handshake
+// unless -verify-peer; the shim expresses that with tlsflow's rule (no
+// ServerName, no InsecureSkipVerify: PSK only).
+func TestPSKClientAcceptsCertificatesOnlyWithVerifyPeer(t *testing.T) {
+	psk := &tlsflow.ExternalPSK{Identity: []byte("psk1"), Key: bytes.Repeat([]byte{1}, 32), Hash: crypto.SHA256, Import: true}
+	for _, tc := range []struct {
+		name          string
+		s             settings
+		wantInsecure  bool
+		unimplemented bool
+	}{
+		{name: "PSK only", s: settings{credentials: []credential{{psk: psk}}}},
+		{name: "-verify-peer: PSK or certificate", s: settings{verifyPeer: true, credentials: []credential{{psk: psk}}},
+			wantInsecure: true},
+		{name: "no PSK: any certificate, as before", s: settings{}, wantInsecure: true},
+		{name: "PSK only with a server name", s: settings{hostName: "example.com", credentials: []credential{{psk: psk}}},
+			unimplemented: true},
+	} {
+		cfg := new(tlsflow.Config)
+		cache := &watchingCache{inner: tlsflow.NewLRUClientSessionCache(1)}
+		err := configure(cfg, cache, &tc.s, &tc.s, new(observer), nil)
+		var unimpl *errUnimplemented
+		if tc.unimplemented {
+			if !errors.As(err, &unimpl) {
+				t.Errorf("%s: configure = %v, want errUnimplemented", tc.name, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if cfg.InsecureSkipVerify != tc.wantInsecure || cfg.ServerName != "" {
+			t.Errorf("%s: InsecureSkipVerify %v, ServerName %q; want %v and none", tc.name, cfg.InsecureSkipVerify, cfg.ServerName, tc.wantInsecure)
+		}
+		if wantPSKs := len(tc.s.credentials); len(cfg.ExternalPSKs) != wantPSKs {
+			t.Errorf("%s: %d ExternalPSKs, want %d", tc.name, len(cfg.ExternalPSKs), wantPSKs)
+		}
+	}
+}
+
+func TestServerWithOnlyPSKsNeedsNoCertificate(t *testing.T) {
+	psk := &tlsflow.ExternalPSK{Identity: []byte("psk1"), Key: bytes.Repeat([]byte{1}, 32), Hash: crypto.SHA384, Import: true}
+	s := &settings{server: true, credentials: []credential{{psk: psk}}}
+	cfg := new(tlsflow.Config)
+	if err := configure(cfg, &watchingCache{inner: tlsflow.NewLRUClientSessionCache(1)}, s, s, new(observer), nil); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Certificates != nil || len(cfg.ExternalPSKs) != 1 || !samePSK(cfg.ExternalPSKs[0], *psk) {
+		t.Errorf("Certificates %v, ExternalPSKs %+v; want none and the PSK", cfg.Certificates, cfg.ExternalPSKs)
+	}
+	// Without a certificate or PSK (a PAKE credential), still unimplemented.
+	s = &settings{server: true}
+	var unimpl *errUnimplemented
+	if err := configure(new(tlsflow.Config), nil, s, s, new(observer), nil); !errors.As(err, &unimpl) {
+		t.Errorf("a server with nothing: configure = %v, want errUnimplemented", err)
 	}
 }

@@ -288,7 +288,7 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 		}
 		cert = &c
 	}
-	creds, err := loadCredentials(s.credentials, global.server, s.verifyPrefs != nil)
+	creds, psks, err := loadCredentials(s.credentials, global.server, s.verifyPrefs != nil)
 	if err != nil {
 		return err
 	}
@@ -314,6 +314,7 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 	cfg.ServerName = s.hostName
 	cfg.SessionTicketsDisabled = s.noTicket
 	cfg.HandshakeTimeout = -1 // the runner has its own timeouts
+	cfg.ExternalPSKs = psks
 
 	// Versions: the runner speaks in wire values (771 = TLS 1.2).
 	cfg.MinVersion, cfg.MaxVersion = tlsflow.VersionTLS12, tlsflow.VersionTLS13
@@ -377,6 +378,20 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 	// The shim does the same, but with -verify-peer a client still checks
 	// the chain against -trust-cert (not the name: tests use several).
 	cfg.InsecureSkipVerify = true
+	if !global.server && psks != nil && !s.verifyPeer {
+		// A BoringSSL client with PSK credentials accepts only a PSK
+		// handshake unless its verify mode is SSL_VERIFY_PEER (ssl.h,
+		// SSL_CREDENTIAL_new_pre_shared_key); PSK-Client-PSKRequired-* and
+		// PSK-Client-PSKOrCert-* test both. A tlsflow client with
+		// ExternalPSKs does the same when it has no way to check a
+		// certificate: no ServerName and no InsecureSkipVerify. A server
+		// name to send and a PSK-only client cannot both be expressed.
+		if s.hostName != "" {
+			return &errUnimplemented{flag: "-host-name",
+				why: "a client with PSK credentials and a server name that accepts only a PSK handshake (tlsflow's client does so exactly when it has no ServerName)"}
+		}
+		cfg.InsecureSkipVerify = false
+	}
 	verifyPeer, verifyFail := s.verifyPeer, s.verifyFail
 	if s.expectVerifyResult && verifyFail && !verifyPeer {
 		// BoringSSL without SSL_VERIFY_PEER records a failed verification
@@ -416,8 +431,8 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 		case s.requireAny:
 			cfg.ClientAuth = tlsflow.RequireAnyClientCert
 		}
-		if cert == nil && creds == nil {
-			return &errUnimplemented{flag: "-server", why: "a server without a certificate (PSK or PAKE)"}
+		if cert == nil && creds == nil && psks == nil {
+			return &errUnimplemented{flag: "-server", why: "a server without a certificate or PSK (PAKE)"}
 		}
 		// With credentials, tlsflow chooses among Config.Certificates
 		// (the callback below returns none): the credentials in order,
@@ -491,27 +506,56 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 
 // loadCredentials reads the -new-x509-credential certificates, each with
 // its -signing-prefs (signingSchemes), refusing what tlsflow cannot honour
-// per certificate.
-func loadCredentials(list []credential, server, verifyPrefs bool) ([]tlsflow.Certificate, error) {
+// per certificate, and the -new-psk-credential PSKs, each kind in the
+// credentials' order (tlsflow keeps certificates and PSKs apart;
+// selectedCredential maps back).
+func loadCredentials(list []credential, server, verifyPrefs bool) ([]tlsflow.Certificate, []tlsflow.ExternalPSK, error) {
 	var out []tlsflow.Certificate
+	var psks []tlsflow.ExternalPSK
 	for i, c := range list {
+		if c.psk != nil {
+			p, err := pskCredential(i, c)
+			if err != nil {
+				return nil, nil, err
+			}
+			psks = append(psks, p)
+			continue
+		}
 		switch {
 		case c.mustMatchIssuer && server:
-			return nil, &errUnimplemented{flag: "-must-match-issuer",
+			return nil, nil, &errUnimplemented{flag: "-must-match-issuer",
 				why: "a tlsflow server does not choose its certificate by the client's certificate_authorities"}
 		case c.certFile == "" || c.keyFile == "":
-			return nil, fmt.Errorf("-new-x509-credential %d: needs -cert-file and -key-file", i)
+			return nil, nil, fmt.Errorf("-new-x509-credential %d: needs -cert-file and -key-file", i)
 		}
 		cert, err := loadKeyPair("-key-file", c.certFile, c.keyFile)
 		if err != nil {
-			return nil, fmt.Errorf("-new-x509-credential %d: %w", i, err)
+			return nil, nil, fmt.Errorf("-new-x509-credential %d: %w", i, err)
 		}
 		if cert.SupportedSignatureAlgorithms, err = signingSchemes("-signing-prefs", c.signingPrefs, verifyPrefs); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, cert)
 	}
-	return out, nil
+	return out, psks, nil
+}
+
+// pskCredential checks credential i, a -new-psk-credential, and returns
+// its ExternalPSK. BoringSSL refuses a PSK credential without a key,
+// identity or hash; certificate flags have no meaning on one.
+func pskCredential(i int, c credential) (tlsflow.ExternalPSK, error) {
+	p := *c.psk
+	switch {
+	case c.certFile != "" || c.keyFile != "" || c.signingPrefs != nil || c.mustMatchIssuer:
+		return p, fmt.Errorf("-new-psk-credential %d: -cert-file, -key-file, -signing-prefs and -must-match-issuer are for certificates", i)
+	case len(p.Key) == 0:
+		return p, fmt.Errorf("-new-psk-credential %d: needs -psk-importer-key", i)
+	case len(p.Identity) == 0:
+		return p, fmt.Errorf("-new-psk-credential %d: needs -psk-importer-identity", i)
+	case p.Hash == 0:
+		return p, fmt.Errorf("-new-psk-credential %d: needs -psk-importer-sha256 or -psk-importer-sha384", i)
+	}
+	return p, nil
 }
 
 // withDefault is BoringSSL's credential order: the credentials, then the
@@ -524,16 +568,27 @@ func withDefault(creds []tlsflow.Certificate, def *tlsflow.Certificate) []tlsflo
 	return out
 }
 
-// selectedCredential names the certificate a Certificate message we sent
-// (raw, with its header) shows: its index in creds, -1 for the default
-// certificate, as -expect-selected-credential counts.
-func selectedCredential(raw []byte, tls13 bool, creds []credential, def string) (int, error) {
+// selectedCredential names the credential the handshake used, as
+// -expect-selected-credential counts: the external PSK whose identity
+// ConnectionState reports, else the certificate a Certificate message we
+// sent (raw, with its header) shows; its index in creds, -1 for the
+// default certificate. (Two PSK credentials of one identity but different
+// contexts cannot be told apart: the first is named.)
+func selectedCredential(pskIdentity, raw []byte, tls13 bool, creds []credential, def string) (int, error) {
+	if pskIdentity != nil {
+		for i, c := range creds {
+			if c.psk != nil && bytes.Equal(c.psk.Identity, pskIdentity) {
+				return i, nil
+			}
+		}
+		return 0, fmt.Errorf("the external PSK used, %q, is none of the configured ones", pskIdentity)
+	}
 	leaf, err := firstCertificate(raw, tls13)
 	if err != nil {
 		return 0, err
 	}
 	for i, c := range creds {
-		if sameLeaf(c.certFile, leaf) {
+		if c.psk == nil && sameLeaf(c.certFile, leaf) {
 			return i, nil
 		}
 	}
@@ -969,13 +1024,18 @@ func checkHandshake(cs tlsflow.ConnectionState, s *settings, obs *observer, isRe
 		obs.mu.Lock()
 		sent := obs.sentCert
 		obs.mu.Unlock()
-		got, err := selectedCredential(sent, cs.Version == tlsflow.VersionTLS13, s.credentials, s.certFile)
+		got, err := selectedCredential(cs.ExternalPSKIdentity, sent, cs.Version == tlsflow.VersionTLS13, s.credentials, s.certFile)
 		if err != nil {
 			return fmt.Errorf("-expect-selected-credential: %w", err)
 		}
 		if got != s.expectSelected {
 			return fmt.Errorf("selected credential %d, want %d", got, s.expectSelected)
 		}
+	}
+	// BoringSSL's shim checks that no certificate came with a PSK
+	// handshake, and with -expect-no-peer-cert in any handshake.
+	if (s.expectNoPeerCert || cs.ExternalPSKIdentity != nil) && len(cs.PeerCertificates) > 0 {
+		return fmt.Errorf("the peer sent %d certificates, want none (-expect-no-peer-cert or a PSK handshake)", len(cs.PeerCertificates))
 	}
 	if s.expectPeerCert != "" {
 		want, err := readChain(s.expectPeerCert)
