@@ -11,6 +11,7 @@ import (
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/keys"
 	"github.com/tlsflow/tlsflow/internal/testpeer"
+	"github.com/tlsflow/tlsflow/internal/wire"
 )
 
 // Attacks on external PSKs, by a hostile server against a tlsflow client
@@ -141,4 +142,25 @@ func plaintextAlert(t *testing.T, p *testpeer.Peer, flowErr error) {
 	if _, _, err := p.ExpectAlert(); err == nil || !strings.Contains(err.Error(), plain) {
 		t.Errorf("hostile server's flow ended with %v, then reading gave %v; want the client's alert, in plaintext", flowErr, err)
 	}
+}
+
+// TestServerDropsTheKeyShareOfAPSKWithECDHE: the server selects the PSK
+// but sends no key_share, as if in psk_ke, which the client did not allow
+// for it: illegal_parameter (RFC 8446 §4.2.11: the client MUST verify
+// "that a server "key_share" extension is present if required by the
+// ClientHello "psk_key_exchange_modes" extension").
+func TestServerDropsTheKeyShareOfAPSKWithECDHE(t *testing.T) {
+	p, done := hostileServer(t, pskOnlyClient(), nil)
+	flowErr := p.ServerHandshake13(&testpeer.ServerOptions{PSK: pskKey, CipherSuite: tlsflow.TLS_AES_128_GCM_SHA256,
+		Script: testpeer.Script{Mutate: testpeer.MutateType(func(sh *wire.ServerHello) {
+			var kept wire.Extensions
+			for _, e := range sh.Extensions {
+				if e.Type != wire.ExtKeyShare {
+					kept = append(kept, e)
+				}
+			}
+			sh.Extensions = kept
+		})}})
+	wantVictimAlert(t, "client", done, sent(alert.IllegalParameter, 2, "ServerHello", "no key_share"))
+	plaintextAlert(t, p, flowErr)
 }

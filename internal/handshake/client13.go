@@ -276,8 +276,15 @@ func (c *Client) serverKeyShare13(sh *wire.ServerHello) ([]byte, uint16, error) 
 		return nil, 0, alert.Errorf(alert.DecodeError, 2, "ServerHello", "key_share: %w", err)
 	}
 	if !found {
-		if c.c13.psk != nil && c.c13.psk.plainOK {
+		switch {
+		case c.c13.psk != nil && c.c13.psk.plainOK:
 			return nil, 0, nil
+		case c.c13.psk != nil:
+			// RFC 8446 §4.2.11: the client MUST verify "that a server
+			// "key_share" extension is present if required by the
+			// ClientHello "psk_key_exchange_modes" extension", else abort
+			// with illegal_parameter.
+			return nil, 0, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "no key_share with a PSK, and this client did not agree to psk_ke for it")
 		}
 		return nil, 0, alert.Errorf(alert.MissingExtension, 2, "ServerHello", "no key_share, and this client did not agree to psk_ke")
 	}

@@ -97,3 +97,22 @@ func samePSKIdentities(first, second *wire.ClientHello) error {
 	}
 	return nil
 }
+
+// keepsSelectedPSK: a PSK the server selected from the first ClientHello
+// fits the suite the HelloRetryRequest named, so the second must offer it
+// again (RFC 8446 §4.1.2 lets the client remove only "PSKs which are
+// incompatible with the server's indicated cipher suite").
+func keepsSelectedPSK(selected []byte, second *wire.ClientHello) error {
+	if selected == nil {
+		return nil
+	}
+	var b wire.PreSharedKeyClientHello
+	if _, err := second.Extensions.Decode(wire.ExtPreSharedKey, &b); err != nil {
+		return helloError(err, "pre_shared_key")
+	}
+	if !slices.ContainsFunc(b.Identities, func(x wire.PSKIdentity) bool { return bytes.Equal(x.Identity, selected) }) {
+		return alert.Errorf(alert.IllegalParameter, 1, "ClientHello",
+			"the second ClientHello dropped a PSK that fits the chosen cipher suite (RFC 8446 §4.1.2 allows removing only incompatible ones)")
+	}
+	return nil
+}

@@ -217,6 +217,11 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 	if err := checkSecondClientHello(s.hello, ch); err != nil {
 		return nil, err
 	}
+	if psk := s.s13.psk; psk != nil {
+		if err := keepsSelectedPSK(psk.offer.identity, ch); err != nil {
+			return nil, err
+		}
+	}
 	var cookie wire.Cookie
 	if found, err := ch.Extensions.Decode(wire.ExtCookie, &cookie); err != nil {
 		return nil, helloError(err, "cookie")
