@@ -42,6 +42,14 @@ type Conn struct {
 	postMu        sync.Mutex
 	post          handshake.PostHandshake
 	keyUpdateOwed atomic.Bool
+	// certificateRequestOwed: a server's post-handshake CertificateRequest
+	// waits for our answer, owed and made like a KeyUpdate's (pha.go).
+	certificateRequestOwed atomic.Bool
+	// stateMu guards what changes in state after the handshake (the
+	// client's chain after a post-handshake authentication);
+	// phaWaiter is the RequestClientCertificate waiting for the answer.
+	stateMu   sync.Mutex
+	phaWaiter chan error
 
 	engine      handshake.Engine             // during the handshake
 	interrupted atomic.Pointer[interruption] // why HandshakeContext closed the connection
@@ -196,7 +204,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 		// buffer, not a ciphertext copy of all of it, and the key usage
 		// limit is checked as the records go.
 		chunk := b[n:min(len(b), n+writeBatch)]
-		if err := c.answerKeyUpdateLocked(); err != nil {
+		if err := c.answerOwedLocked(); err != nil {
 			c.out.err = err
 			return n, err
 		}
@@ -435,6 +443,8 @@ func (c *Conn) ConnectionState() ConnectionState {
 	if c.state == nil {
 		return c.connectionState(&handshake.State{}, false)
 	}
+	c.stateMu.Lock()
+	defer c.stateMu.Unlock()
 	return c.connectionState(c.state, c.handshakeDone.Load())
 }
 

@@ -274,11 +274,23 @@ func (c *Conn) postHandshake13(msg []byte) error {
 	if wire.HandshakeType(msg[0]) != wire.TypeKeyUpdate {
 		c.postMu.Lock()
 		actions, err := c.post.HandlePostHandshake(msg)
+		owed := c.post.CertificateRequestOwed()
+		done, peer, result := c.post.ClientCertificateResult()
 		c.postMu.Unlock()
 		if err != nil {
 			return err
 		}
-		return c.applyRead(actions)
+		if err := c.applyRead(actions); err != nil {
+			return err
+		}
+		if done {
+			c.clientCertificateAnswered(peer, result)
+		}
+		if owed {
+			c.certificateRequestOwed.Store(true)
+			c.answerOwedIfIdle()
+		}
+		return nil
 	}
 	// Each KeyUpdate costs a key derivation: a stream of them burns our
 	// CPU and protects nothing.
@@ -304,7 +316,7 @@ func (c *Conn) postHandshake13(msg []byte) error {
 	}
 	if owed {
 		c.keyUpdateOwed.Store(true)
-		c.answerKeyUpdateIfIdle()
+		c.answerOwedIfIdle()
 	}
 	return nil
 }

@@ -49,14 +49,24 @@ func (c *Conn) answerKeyUpdateLocked() error {
 	return c.applyLocked(actions)
 }
 
-// answerKeyUpdateIfIdle sends an owed KeyUpdate now if no writer holds
-// c.out; if one does, it sends it before its next record or as it unlocks.
-func (c *Conn) answerKeyUpdateIfIdle() {
+// answerOwedLocked sends what the peer's post-handshake messages left
+// owed: the KeyUpdate it asked for, then the answer to its
+// CertificateRequest (pha.go). c.out is held.
+func (c *Conn) answerOwedLocked() error {
+	if err := c.answerKeyUpdateLocked(); err != nil {
+		return err
+	}
+	return c.answerCertificateRequestLocked()
+}
+
+// answerOwedIfIdle sends owed answers now if no writer holds c.out; if
+// one does, it sends them before its next record or as it unlocks.
+func (c *Conn) answerOwedIfIdle() {
 	if !c.out.TryLock() {
 		return
 	}
 	defer c.unlockOut()
-	if err := c.answerKeyUpdateLocked(); err != nil {
+	if err := c.answerOwedLocked(); err != nil {
 		c.out.err = err
 		return
 	}
@@ -65,14 +75,14 @@ func (c *Conn) answerKeyUpdateIfIdle() {
 	}
 }
 
-// unlockOut releases c.out, and then sends a KeyUpdate the reader found
-// owed while this writer held the lock (the reader only tries the lock:
-// it never waits for a writer). The reader marks the answer owed before
-// it tries, so one of the two always sees it.
+// unlockOut releases c.out, and then sends what the reader found owed
+// while this writer held the lock (the reader only tries the lock: it
+// never waits for a writer). The reader marks an answer owed before it
+// tries, so one of the two always sees it.
 func (c *Conn) unlockOut() {
 	c.out.Unlock()
-	if c.keyUpdateOwed.Load() {
-		c.answerKeyUpdateIfIdle()
+	if c.keyUpdateOwed.Load() || c.certificateRequestOwed.Load() {
+		c.answerOwedIfIdle()
 	}
 }
 

@@ -39,8 +39,13 @@ func (c *Conn) verifyServer(certs []*x509.Certificate) (*handshake.PeerCertifica
 // verifyClient checks a client's chain as ClientAuth says: against
 // ClientCAs, with the clientAuth extended key usage.
 func (c *Conn) verifyClient(certs []*x509.Certificate) (*handshake.PeerCertificates, error) {
+	return c.verifyClientAs(c.config.ClientAuth, certs)
+}
+
+// verifyClientAs checks a client's chain as auth says (a post-handshake
+// request has its own).
+func (c *Conn) verifyClientAs(auth ClientAuthType, certs []*x509.Certificate) (*handshake.PeerCertificates, error) {
 	peer := &handshake.PeerCertificates{Certificates: certs}
-	auth := c.config.ClientAuth
 	if auth == VerifyClientCertIfGiven || auth == RequireAndVerifyClientCert {
 		opts := x509.VerifyOptions{
 			Roots:       c.config.ClientCAs,

@@ -37,6 +37,10 @@ type base struct {
 
 	ccsDropped int // TLS 1.3 compatibility ChangeCipherSpecs dropped
 
+	// pha is post-handshake client authentication (pha13.go), when the
+	// client offered it.
+	pha *pha13
+
 	// authenticatedAt is when the peer was authenticated: now in a full
 	// handshake, the resumed session's CreatedAt in a resumption. Tickets
 	// issued or received carry it, so a session never outlives its
@@ -200,15 +204,21 @@ func (b *base) verifyConnection(step int, message string) error {
 // decode_error ("the length of the message was incorrect", RFC 8446 §6.2);
 // then the value, in constant time, as decrypt_error.
 func (b *base) verifyFinished(fin *wire.Finished, want []byte, peer string) error {
+	return b.verifyFinishedAt(7, fin, want, peer)
+}
+
+// verifyFinishedAt is verifyFinished at a step of the flow other than the
+// handshake's 7 (a post-handshake authentication's Finished, in step 8).
+func (b *base) verifyFinishedAt(step int, fin *wire.Finished, want []byte, peer string) error {
 	if len(fin.VerifyData) != len(want) {
-		return alert.Errorf(alert.DecodeError, 7, "Finished",
+		return alert.Errorf(alert.DecodeError, step, "Finished",
 			"the %s's verify_data is %d bytes, this suite's is %d", peer, len(fin.VerifyData), len(want))
 	}
 	if !keys.Equal(want, fin.VerifyData) {
-		return alert.Errorf(alert.DecryptError, 7, "Finished",
+		return alert.Errorf(alert.DecryptError, step, "Finished",
 			"the %s's verify_data does not match our transcript: the handshake was tampered with, or the keys differ", peer)
 	}
-	b.note(trace.KindVerified, 7, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
+	b.note(trace.KindVerified, step, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
 	return nil
 }
 

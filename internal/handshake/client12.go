@@ -377,7 +377,7 @@ func masterSecret12(b *base, s *suites.Suite, preMaster []byte) []byte {
 // that fits a signature scheme it accepts and, when the server named
 // authorities, a chain issued by one of them. No fit means an empty
 // Certificate message, and the server decides.
-func (c *Client) chooseClientCertificate(certTypes []uint8, schemes []uint16, authorities [][]byte, tls13 bool) (*Certificate, error) {
+func (c *base) chooseClientCertificate(certTypes []uint8, schemes []uint16, authorities [][]byte, tls13 bool) (*Certificate, error) {
 	if c.cfg.GetClientCertificate != nil {
 		cert, err := c.cfg.GetClientCertificate(&CertificateRequestInfo{
 			AcceptableCAs: authorities, SignatureSchemes: schemes, Version: c.state.Version,

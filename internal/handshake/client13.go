@@ -61,6 +61,12 @@ func (c *Client) addExtensions13(h *wire.ClientHello) error {
 		modes = append(modes, pskModePlain)
 	}
 	h.Extensions.Add(wire.ExtPSKKeyExchangeModes, &modes)
+	if len(c.cfg.Certificates) > 0 || c.cfg.GetClientCertificate != nil {
+		// A client with a certificate to show may be asked for it after
+		// the handshake too (RFC 8446 §4.6.2).
+		h.Extensions.AddEmpty(wire.ExtPostHandshakeAuth)
+		c.state.PostHandshakeAuth = true
+	}
 	return nil
 }
 
@@ -477,6 +483,7 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 	}
 	c.out = append(c.out, SetReadCipher{Cipher: app.server}, SetWriteCipher{Cipher: app.client})
 	c.complete = true
+	c.keepForPostHandshakeAuth()
 	return nil, nil
 }
 
@@ -508,15 +515,16 @@ func (c *Client) sendClientCertificate13() error {
 		return alert.Errorf(alert.HandshakeFailure, 5, "CertificateVerify", "no signature scheme the server accepts fits the client key (%s)%s",
 			keyName(signer.Public()), cert.ownSchemes())
 	}
-	return c.sendCertificate13(cert.Chain, nil, signer, scheme, signature.ContextClient, 5)
+	return c.sendCertificate13(nil, cert.Chain, nil, signer, scheme, signature.ContextClient, 5)
 }
 
 // sendCertificate13 sends a chain and the CertificateVerify that proves
 // this side holds its key: a signature over the context string and the
 // transcript so far (RFC 8446 §4.4.2, §4.4.3). leafExts go in the leaf's
-// entry (a server's staple and timestamps).
-func (b *base) sendCertificate13(chain [][]byte, leafExts wire.Extensions, signer crypto.Signer, scheme uint16, context string, step int) error {
-	msg := &wire.Certificate13{}
+// entry (a server's staple and timestamps); requestContext echoes a
+// post-handshake CertificateRequest's (empty in the handshake).
+func (b *base) sendCertificate13(requestContext []byte, chain [][]byte, leafExts wire.Extensions, signer crypto.Signer, scheme uint16, context string, step int) error {
+	msg := &wire.Certificate13{Context: requestContext}
 	for i, der := range chain {
 		e := wire.CertificateEntry{Data: der}
 		if i == 0 {

@@ -246,14 +246,14 @@ func TestClient13RefusesUnexpectedMessageInEachState(t *testing.T) {
 		{"readServerCertificate13", tls13Auth, 4, 3, []string{"Certificate", "ChangeCipherSpec"}},
 		{"readServerCertificateVerify13", tls13Auth, 5, 3, []string{"CertificateVerify", "ChangeCipherSpec"}},
 		{"readServerFinished13", tls13Auth, 6, 7, []string{"Finished", "ChangeCipherSpec"}},
-		{"established", tls13Auth, 7, 8, []string{"KeyUpdate", "NewSessionTicket"}},
+		{"established", tls13Auth, 7, 8, []string{"KeyUpdate", "NewSessionTicket", "CertificateRequest"}}, // the client has a certificate: it offered post_handshake_auth
 		{"retried/readServerHello", tls13Retry, 2, 2, []string{"ServerHello", "ChangeCipherSpec"}},
 		{"retried/readEncryptedExtensions", tls13Retry, 3, 2, []string{"EncryptedExtensions", "ChangeCipherSpec"}},
 		{"resumed/readEncryptedExtensions", tls13Resumed, 2, 2, []string{"EncryptedExtensions", "ChangeCipherSpec"}},
 		{"resumed/readServerFinished13", tls13Resumed, 3, 7, []string{"Finished", "ChangeCipherSpec"}},
-		{"resumed/established", tls13Resumed, 5, 8, []string{"KeyUpdate", "NewSessionTicket"}},
+		{"resumed/established", tls13Resumed, 5, 8, []string{"KeyUpdate", "NewSessionTicket", "CertificateRequest"}}, // the client has a certificate: it offered post_handshake_auth
 		{"retried-auth/readCertificateRequestOrCertificate13", tls13RetryAuth, 4, 3, []string{"Certificate", "CertificateRequest", "ChangeCipherSpec"}},
-		{"retried-auth/established", tls13RetryAuth, 9, 8, []string{"KeyUpdate", "NewSessionTicket"}},
+		{"retried-auth/established", tls13RetryAuth, 9, 8, []string{"KeyUpdate", "NewSessionTicket", "CertificateRequest"}}, // the client has a certificate: it offered post_handshake_auth
 		{"retried-resumed/readServerHello", tls13RetryResumed, 2, 2, []string{"ServerHello", "ChangeCipherSpec"}},
 		{"retried-resumed/readServerFinished13", tls13RetryResumed, 4, 7, []string{"Finished", "ChangeCipherSpec"}},
 		{"psk_ke/readEncryptedExtensions", tls13PSKOnly, 2, 2, []string{"EncryptedExtensions", "ChangeCipherSpec"}},

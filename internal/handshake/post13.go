@@ -1,6 +1,9 @@
 package handshake
 
 import (
+	"crypto/x509"
+	"fmt"
+
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/keys"
 	"github.com/tlsflow/tlsflow/internal/suites"
@@ -33,6 +36,39 @@ type PostHandshake interface {
 	// ApplicationDataSent tells the engine that application data went out
 	// since: the next KeyUpdate request of the peer is answered again.
 	ApplicationDataSent()
+
+	// Post-handshake client authentication (pha13.go). A client's answer
+	// to a server's CertificateRequest is owed like a KeyUpdate's
+	// (CertificateRequestOwed) and made by the writer
+	// (AnswerCertificateRequest). A server starts one with
+	// RequestClientCertificate and learns its outcome from
+	// ClientCertificateResult after each message it handles.
+	CertificateRequestOwed() bool
+	AnswerCertificateRequest() ([]Action, error)
+	RequestClientCertificate(requires bool, verify func([]*x509.Certificate) (*PeerCertificates, error)) ([]Action, error)
+	ClientCertificateResult() (done bool, peer *PeerCertificates, err error)
+}
+
+func (c *Client) AnswerCertificateRequest() ([]Action, error) {
+	return c.answerCertificateRequest13(&c.c13.secrets13)
+}
+
+func (s *Server) AnswerCertificateRequest() ([]Action, error) { return nil, nil }
+
+func (c *Client) RequestClientCertificate(bool, func([]*x509.Certificate) (*PeerCertificates, error)) ([]Action, error) {
+	return nil, fmt.Errorf("only a server requests a client certificate")
+}
+
+func (s *Server) RequestClientCertificate(requires bool, verify func([]*x509.Certificate) (*PeerCertificates, error)) ([]Action, error) {
+	return s.requestClientCertificate13(requires, verify)
+}
+
+func (p *post13) AnswerCertificateRequest() ([]Action, error) {
+	return p.answerCertificateRequest13(&p.k)
+}
+
+func (p *post13) RequestClientCertificate(requires bool, verify func([]*x509.Certificate) (*PeerCertificates, error)) ([]Action, error) {
+	return p.requestClientCertificate13(requires, verify)
 }
 
 func (c *Client) HandlePostHandshake(msg []byte) ([]Action, error) {
@@ -102,14 +138,21 @@ func (p *post13) AnswerKeyUpdate() ([]Action, error) {
 func (b *base) handlePostHandshake(k *secrets13, msg []byte) (_ []Action, err error) {
 	defer catchPanic(&err)
 	isServer := b.side == trace.Server
-	if !isServer && len(msg) > 0 && wire.HandshakeType(msg[0]) == wire.TypeNewSessionTicket && b.state.Version == suites.VersionTLS13 {
-		return nil, b.readNewSessionTicket13(k, msg)
+	if len(msg) > 0 && b.state.Version == suites.VersionTLS13 {
+		switch t := wire.HandshakeType(msg[0]); {
+		case !isServer && t == wire.TypeNewSessionTicket:
+			return nil, b.readNewSessionTicket13(k, msg)
+		case !isServer && t == wire.TypeCertificateRequest:
+			return nil, b.takeCertificateRequest13(msg)
+		case isServer && t != wire.TypeKeyUpdate && b.pha != nil && b.pha.pending:
+			return nil, b.readPostHandshakeAuth13(k, msg)
+		}
 	}
 	return b.postHandshake(k, msg, isServer)
 }
 
-// postHandshake handles a KeyUpdate; anything else after the handshake is
-// unexpected (tlsflow does not offer post-handshake client authentication).
+// postHandshake handles a KeyUpdate; anything else after the handshake that
+// handlePostHandshake did not take is unexpected.
 func (b *base) postHandshake(k *secrets13, msg []byte, isServer bool) ([]Action, error) {
 	if b.state.Version != suites.VersionTLS13 || len(msg) == 0 || wire.HandshakeType(msg[0]) != wire.TypeKeyUpdate {
 		return nil, unexpected(msg, 8, "KeyUpdate")

@@ -65,6 +65,11 @@ func (s *Server) serve13() (serverState, error) {
 		s.state.EarlyDataOffered = true
 		s.note(trace.KindNote, 1, "early data rejected", "reason", "this server does not accept 0-RTT data")
 	}
+	offered, err := ch.Extensions.Empty(wire.ExtPostHandshakeAuth)
+	if err != nil {
+		return nil, alert.Errorf(alert.DecodeError, 1, "ClientHello", "post_handshake_auth: %w", err)
+	}
+	s.state.PostHandshakeAuth = offered
 	if !ch.Extensions.Has(wire.ExtSignatureAlgorithms) && !ch.Extensions.Has(wire.ExtPreSharedKey) {
 		// RFC 8446 §9.2: "If not containing a "pre_shared_key" extension,
 		// it MUST contain both a "signature_algorithms" extension and a
@@ -344,7 +349,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 			}
 		}
 		s.noteCertificateChoice()
-		if err := s.sendCertificate13(s.cert.Chain, s.leafStatus13(), signer, scheme, signature.ContextServer, 3); err != nil {
+		if err := s.sendCertificate13(nil, s.cert.Chain, s.leafStatus13(), signer, scheme, signature.ContextServer, 3); err != nil {
 			return nil, err
 		}
 	}
@@ -508,6 +513,7 @@ func (s *Server) readClientFinished13(msg []byte) (serverState, error) {
 	}
 	s.out = append(s.out, SetReadCipher{Cipher: s.s13.app.client})
 	s.complete = true
+	s.keepForPostHandshakeAuth()
 	if ticketsNow {
 		// With client authentication the tickets carry the client's
 		// chain and wait for its Finished; they go out with our next

@@ -20,6 +20,9 @@ type State struct {
 	// external_identity) of the external PSK that authenticated both sides
 	// of a TLS 1.3 handshake, or nil.
 	ExternalPSKIdentity []byte
+	// PostHandshakeAuth: the client offered post-handshake authentication
+	// (RFC 8446 §4.6.2) in a TLS 1.3 ClientHello.
+	PostHandshakeAuth bool
 	// HelloRetryRequest: the server asked for a second ClientHello (RFC
 	// 8446 §4.1.4); a server sent one, a client received one.
 	HelloRetryRequest bool
