@@ -32,6 +32,7 @@ var words = struct {
 	stepSuffix                       tr // " — step %d"
 	keysSuffix                       tr // " — step %d (keys)"
 	ccs13                            tr // suffix of a TLS 1.3 ChangeCipherSpec
+	ticketInFlight                   tr // suffix of a TLS 1.3 ticket sent with the server's flight
 	connect                          tr // "%s: …" side
 	connectTo                        tr // side, port: the client's line of step 0
 	connectOn                        tr // side, port: the server's
@@ -43,6 +44,7 @@ var words = struct {
 	alert                            tr // arrow, alert name
 	done                             tr // side
 	atStep                           tr // " at step %d"
+	after                            tr // where an error was: after a message
 	handshakeFailed                  tr // side, where
 	connectionEnded                  tr // side, where
 	endAlertSent                     tr // alert
@@ -66,6 +68,7 @@ var words = struct {
 	stepSuffix:       tr{" — step %d", " — Schritt %d"},
 	keysSuffix:       tr{" — step %d (keys)", " — Schritt %d (Schlüssel)"},
 	ccs13:            tr{" — no meaning in TLS 1.3, sent only for middleboxes (RFC 8446 §D.4)", " — ohne Bedeutung in TLS 1.3, nur für Middleboxes gesendet (RFC 8446 §D.4)"},
+	ticketInFlight:   tr{", sent early with the server's flight, for a later resumption (RFC 8446 §4.6.1)", ", früh mit dem Flug des Servers gesendet, für eine spätere Wiederaufnahme (RFC 8446 §4.6.1)"},
 	connect:          tr{"%s: TCP connection open", "%s: TCP-Verbindung steht"},
 	connectTo:        tr{"%s: TCP connection open to port %s", "%s: TCP-Verbindung zu Port %s steht"},
 	connectOn:        tr{"%s: TCP connection accepted on port %s", "%s: TCP-Verbindung auf Port %s angenommen"},
@@ -77,6 +80,7 @@ var words = struct {
 	alert:            tr{"%s alert %s", "%s Alert %s"},
 	done:             tr{"%s: handshake complete", "%s: Handshake abgeschlossen"},
 	atStep:           tr{" at step %d", " in Schritt %d"},
+	after:            tr{"after %s", "nach %s"},
 	handshakeFailed:  tr{"%s: handshake FAILED%s", "%s: Handshake FEHLGESCHLAGEN%s"},
 	connectionEnded:  tr{"%s: connection ended%s", "%s: Verbindung beendet%s"},
 	endAlertSent:     tr{"alert %s sent", "Alert %s gesendet"},
@@ -218,6 +222,12 @@ var fieldLabels = map[string]tr{
 	"identity":               {"PSK identity", "PSK-Identität"},
 	"mode":                   {"mode", "Modus"},
 	"direction":              {"direction", "Richtung"},
+}
+
+// places translates where an error says it was, beyond "after" a message.
+var places = map[string]tr{
+	"application data":                    {"application data", "Anwendungsdaten"},
+	"after Finished and application data": {"after Finished and application data", "nach Finished und Anwendungsdaten"},
 }
 
 // valueWords translates the few field values that are words, not data.

@@ -6,19 +6,22 @@ package trace
 // scheduling, which changes from run to run and can show a reply before
 // the message it answers.
 //
-// Each side's own events keep their order. Between the sides, a message
-// (or ChangeCipherSpec, alert, first application data) that one side
-// received comes after the other side sent it, and the receiver reacts at
-// once: after a side sends something and has done what it does right after
-// (derive keys, complete the handshake), the other side takes over if it
-// can go on. So a flight reads message by message, each followed by the
-// peer's checks of it, and the result is the same for the same two
-// sequences of events. Both TCP connection events (step 0) come first, as
-// the connection exists before any byte crosses it.
+// Each side's own events keep their order, and a side goes on until it
+// waits for the other: its flights stay together, and what it does right
+// after sending something comes with it. Between the sides:
+//   - something one side received comes after the other side sent it;
+//   - the receiver takes each message at once, with what it does about it
+//     (check a signature, derive keys) up to its next step on the wire, so
+//     that a check follows the message it checks;
+//   - a side's failure (its error, and the alert it sends for it) comes
+//     after what the other side sent up to the failure's step: a record
+//     that could not be read was sent before it failed.
 //
-// Events of a single side come back unchanged. A received event without a
-// matching sent one (the other side was not traced, or a man in the middle
-// made the message unreadable) waits for nothing.
+// Both TCP connection events (step 0) come first, as the connection exists
+// before any byte crosses it. The same two sequences of events always give
+// the same order. Events of a single side come back unchanged. A received
+// event without a matching sent one (the other side was not traced, or a
+// man in the middle made the message unreadable) waits for nothing.
 func WireOrder(events []Event) []Event {
 	out := make([]Event, 0, len(events))
 	var lanes [2][]Event
@@ -51,23 +54,11 @@ func WireOrder(events []Event) []Event {
 	cur := 0 // the client speaks first
 	for m.pos[0] < len(lanes[0]) || m.pos[1] < len(lanes[1]) {
 		other := 1 - cur
-		switch {
-		case m.ready(cur):
-			e := m.take(cur)
-			out = append(out, e)
-			if e.Direction != Sent || !isWire(e) {
-				continue
-			}
-			// What the sender does right after sending goes with it.
-			for m.ready(cur) && !isWire(m.next(cur)) {
-				out = append(out, m.take(cur))
-			}
+		if !m.ready(cur) {
 			if m.ready(other) {
 				cur = other
+				continue
 			}
-		case m.ready(other):
-			cur = other
-		default:
 			// Both wait for something the other has not sent: the two
 			// sequences contradict each other (events were lost). Go on
 			// with the one that waits for the earlier event.
@@ -75,7 +66,33 @@ func WireOrder(events []Event) []Event {
 				m.next(other).Time.Before(m.next(cur).Time) {
 				cur = other
 			}
+		}
+		e := m.take(cur)
+		out = append(out, e)
+		k, ok := keyOf(e)
+		if !ok || e.Direction != Sent {
+			continue
+		}
+		// What the sender does right after sending goes with it.
+		for m.ready(cur) && isDoing(m.next(cur)) {
 			out = append(out, m.take(cur))
+		}
+		if !m.ready(other) {
+			continue
+		}
+		if r := m.next(other); r.Direction != Received || r.Kind != k.kind || r.Message != k.message {
+			continue
+		}
+		// The receiver takes it at once, and does what it does about it;
+		// if that is to answer, and the sender's flight is over, the
+		// answer comes next.
+		out = append(out, m.take(other))
+		for m.ready(other) && isDoing(m.next(other)) {
+			out = append(out, m.take(other))
+		}
+		if m.ready(other) && m.next(other).Direction == Sent && isWire(m.next(other)) &&
+			!(m.ready(cur) && m.next(cur).Direction == Sent && isWire(m.next(cur))) {
+			cur = other
 		}
 	}
 	return out
@@ -103,6 +120,18 @@ func isWire(e Event) bool {
 	return false
 }
 
+// isDoing reports whether e is something a side does about what it sent
+// or received: keys, checks, the end of its handshake, an error, a note.
+// Kinds this package does not know (a program's own lines in the
+// timeline) wait for the side's turn.
+func isDoing(e Event) bool {
+	switch e.Kind {
+	case KindKeys, KindVerified, KindHandshakeDone, KindError, KindNote:
+		return true
+	}
+	return false
+}
+
 func laneOf(s Side) int {
 	if s == Server {
 		return 1
@@ -121,18 +150,46 @@ type merger struct {
 func (m *merger) next(l int) Event { return m.lanes[l][m.pos[l]] }
 
 // ready reports whether lane l has an event that may come now: anything
-// but a received event whose sending the other lane has yet to show.
+// but a received event whose sending the other lane has yet to show, or a
+// failure before the other lane sent what it failed on.
 func (m *merger) ready(l int) bool {
 	if m.pos[l] >= len(m.lanes[l]) {
 		return false
 	}
 	e := m.next(l)
+	if step, ok := m.failureStep(l); ok {
+		return !m.sendsPending(1-l, step)
+	}
 	k, ok := keyOf(e)
 	if !ok || e.Direction != Received {
 		return true
 	}
 	n := m.received[l][k] + 1 // this is the n-th such event l received
 	return m.sent[1-l][k] < n || m.emittedSent[1-l][k] >= n
+}
+
+// failureStep says whether lane l's next event is part of a failure (the
+// error, or the alert sent right before it), and the error's step.
+func (m *merger) failureStep(l int) (int, bool) {
+	lane, i := m.lanes[l], m.pos[l]
+	if lane[i].Kind == KindAlert && lane[i].Direction == Sent && i+1 < len(lane) && lane[i+1].Kind == KindError {
+		i++
+	}
+	if lane[i].Kind != KindError || lane[i].Step < 0 {
+		return 0, false
+	}
+	return lane[i].Step, true
+}
+
+// sendsPending reports whether lane l has yet to show something it sent at
+// a step up to step.
+func (m *merger) sendsPending(l, step int) bool {
+	for _, e := range m.lanes[l][m.pos[l]:] {
+		if e.Direction == Sent && isWire(e) && e.Step >= 0 && e.Step <= step {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *merger) take(l int) Event {

@@ -331,7 +331,7 @@ func TestEveryStringHasBothLanguages(t *testing.T) {
 	}
 	check("certificateCount", certificateCount)
 	for name, m := range map[string]map[string]tr{"fieldLabels": fieldLabels, "valueWords": valueWords,
-		"keyLabels": keyLabels, "checks": checks, "notes": notes} {
+		"keyLabels": keyLabels, "checks": checks, "notes": notes, "places": places} {
 		for k, s := range m {
 			check(name+"["+k+"]", s)
 		}

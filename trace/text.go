@@ -51,8 +51,9 @@ type textRenderer struct {
 	// steps 3 and 5 are about: "rsa", "ecdhe" or "" before it is known.
 	kex string
 	// done says which sides completed their handshake: an error after it
-	// ends the connection, not the handshake.
-	done map[Side]bool
+	// ends the connection, not the handshake. finished says which sides
+	// received the peer's Finished.
+	done, finished map[Side]bool
 }
 
 func (r *textRenderer) event(e Event) {
@@ -84,6 +85,9 @@ func (r *textRenderer) event(e Event) {
 // learn notes what later titles and headlines depend on, from every
 // event, shown or not.
 func (r *textRenderer) learn(e Event) {
+	if r.done == nil {
+		r.done, r.finished = map[Side]bool{}, map[Side]bool{}
+	}
 	switch {
 	case e.Kind == KindMessage && e.Message == "ServerHello":
 		suite := e.Field("cipher_suite")
@@ -93,11 +97,15 @@ func (r *textRenderer) learn(e Event) {
 		case strings.Contains(suite, "_ECDHE_"):
 			r.kex = "ecdhe"
 		}
+	case e.Kind == KindMessage && e.Message == "Finished" && e.Direction == Received:
+		r.finished[e.Side] = true
 	case e.Kind == KindHandshakeDone:
-		if r.done == nil {
-			r.done = map[Side]bool{}
-		}
 		r.done[e.Side] = true
+	case e.Kind == KindConnect:
+		// A new connection (the demo's second, resuming one).
+		r.kex = ""
+		delete(r.done, e.Side)
+		delete(r.finished, e.Side)
 	}
 }
 
@@ -110,7 +118,7 @@ func (r *textRenderer) title(e Event) string {
 	var key, title string
 	if e.Version == versionTLS13 {
 		p := phaseOf(e)
-		if p == phaseNone {
+		if p == phaseNone || r.ticketInFlight(e) {
 			return ""
 		}
 		key, title = "1.3 "+string(p), r.say(phaseTitles[p])
@@ -263,7 +271,19 @@ func (r *textRenderer) stepSuffix(e Event) string {
 	if e.Step < 0 || e.Step >= len(stepTitles) {
 		return ""
 	}
+	if r.ticketInFlight(e) {
+		return fmt.Sprintf(r.say(words.stepSuffix), e.Step) + r.say(words.ticketInFlight)
+	}
 	return fmt.Sprintf(r.say(words.stepSuffix), e.Step)
+}
+
+// ticketInFlight reports whether e is a TLS 1.3 NewSessionTicket its
+// server sent with its own flight, before the client's Finished (without
+// client authentication it can): it belongs after the handshake, but
+// travels in the middle of it, and stays where it travelled.
+func (r *textRenderer) ticketInFlight(e Event) bool {
+	return e.Version == versionTLS13 && e.Kind == KindMessage && e.Message == "NewSessionTicket" &&
+		e.Direction == Sent && !r.finished[e.Side]
 }
 
 // connectLine is the headline of step 0, with the port actually used:
@@ -289,7 +309,7 @@ func (r *textRenderer) errorLine(e Event) string {
 	if e.Step >= 0 {
 		where = fmt.Sprintf(r.say(words.atStep), e.Step)
 		if e.Message != "" {
-			where += ", " + e.Message
+			where += ", " + r.place(e.Message)
 		}
 	}
 	end := End(e.Field("ended"))
@@ -308,6 +328,18 @@ func (r *textRenderer) errorLine(e Event) string {
 		return r.paint(ansiRed, s)
 	}
 	return r.paint(ansiRed, fmt.Sprintf(r.say(words.handshakeFailed), side, where)+how)
+}
+
+// place translates where an error says it was: a message name as the RFC
+// spells it, "after" one, or application data.
+func (r *textRenderer) place(m string) string {
+	if t, ok := places[m]; ok {
+		return r.say(t)
+	}
+	if name, ok := strings.CutPrefix(m, "after "); ok {
+		return fmt.Sprintf(r.say(words.after), name)
+	}
+	return m
 }
 
 // ending says in words how e's side saw the end.
