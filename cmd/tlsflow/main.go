@@ -30,7 +30,14 @@ Usage:
   tlsflow bench [flags]              measure tlsflow beside crypto/tls in the same run
 
 Run "tlsflow <command> --help" for the flags of a command, with examples.
+The steps 0–8 are the course note's; docs/FLOW.md says which messages of
+TLS 1.2 and 1.3 each stands for.
 `
+
+// errReported is returned by a command that has already explained its
+// failure: main exits with status 1 and says nothing more, so that each
+// failure is told once.
+var errReported = errors.New("failure reported")
 
 func main() {
 	if len(os.Args) < 2 {
@@ -56,8 +63,11 @@ func main() {
 		fmt.Print(usage)
 		return
 	default:
-		fmt.Fprintf(os.Stderr, "tlsflow: unknown command %q\n\n%s", cmd, usage)
+		fmt.Fprintf(os.Stderr, "%s\ntlsflow: unknown command %q\n", usage, cmd)
 		os.Exit(2)
+	}
+	if errors.Is(err, errReported) {
+		os.Exit(1) // the command has explained the failure
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tlsflow:", err)

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -91,7 +92,7 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 	fs.Var(&o.alpn, "alpn", "application protocols (ALPN), in order of preference; h2 and http/1.1 are served (default h2,http/1.1)")
 	fs.Var(&o.suites, "suites", "cipher suites to enable, comma-separated IANA names (default: tlsflow's; the RSA key exchange only if named)")
 	o.versions.register(fs)
-	o.trace.register(fs, "none")
+	o.trace.register(fs, "none", false) // serve keeps no key log, so no --secrets
 	pos, err := parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -109,6 +110,15 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 		o.alpn = listFlag{"h2", "http/1.1"}
 	}
 
+	// The port first: a busy one is known before keys are made.
+	inner, err := net.Listen("tcp", o.addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return usagef("--addr %s: the port is in use (is a tlsflow serve running already?); choose another with --addr", o.addr)
+	}
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", o.addr, err)
+	}
+	defer inner.Close()
 	tmp, err := os.MkdirTemp("", "tlsflow-serve-")
 	if err != nil {
 		return err
@@ -118,24 +128,22 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-
-	inner, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return err
-	}
-	s := &server{cfg: cfg, out: out, opt: &o, conns: map[*visitor]bool{}, queue: make(chan net.Conn), done: make(chan struct{})}
+	s := &server{cfg: cfg, out: out, opt: &o, files: files, lang: pickLanguage(o.trace.lang),
+		conns: map[*visitor]bool{}, queue: make(chan net.Conn), done: make(chan struct{})}
 	if _, err := rand.Read(s.ticketKey[:]); err != nil {
 		return err
 	}
 	port := inner.Addr().(*net.TCPAddr).Port
 	fmt.Fprintf(out, "Listening on %s — open https://localhost:%d/\n", inner.Addr(), port)
 	if files.ca != "" {
-		fmt.Fprintf(out, "Try:\n  curl --cacert %s https://localhost:%d/\n", files.ca, port)
-		connect := fmt.Sprintf("  tlsflow connect --ca %s --http", files.ca)
+		// Lines that work as printed: with client authentication, the
+		// client certificate serve made goes with them.
+		withCert := ""
 		if files.clientCert != "" {
-			connect += fmt.Sprintf(" --cert %s --key %s", files.clientCert, files.clientKey)
+			withCert = fmt.Sprintf(" --cert %s --key %s", files.clientCert, files.clientKey)
 		}
-		fmt.Fprintf(out, "%s localhost:%d\n", connect, port)
+		fmt.Fprintf(out, "Try:\n  curl --cacert %s%s https://localhost:%d/\n", files.ca, withCert, port)
+		fmt.Fprintf(out, "  tlsflow connect --ca %s%s --http localhost:%d\n", files.ca, withCert, port)
 	}
 	return s.serve(ctx, inner)
 }
@@ -153,6 +161,9 @@ func (o *serveOptions) config(out io.Writer, dir string) (*tlsflow.Config, gener
 	}
 	var err error
 	if cfg.CipherSuites, err = parseSuites(o.suites); err != nil {
+		return nil, files, err
+	}
+	if err := suitesFitVersions(cfg.CipherSuites, o.versions); err != nil {
 		return nil, files, err
 	}
 	for _, p := range o.alpn {
@@ -271,6 +282,8 @@ type server struct {
 	out       io.Writer
 	outMu     sync.Mutex
 	opt       *serveOptions
+	files     generatedFiles
+	lang      language
 	ticketKey [32]byte
 
 	mu    sync.Mutex
@@ -378,8 +391,10 @@ func (s *server) report(v *visitor, err error) {
 	var b bytes.Buffer
 	who := v.Conn.RemoteAddr().String()
 	if err != nil {
-		fmt.Fprintf(&b, "visitor %s: handshake FAILED\n", who)
-		writeDiagnosis(&b, "  ", err)
+		fmt.Fprintln(&b, s.lang.sayf(say{"visitor %s: handshake FAILED", "Besucher %s: Handshake FEHLGESCHLAGEN"}, who))
+		step, msg := lastWireStep(v.log.snapshot())
+		explain(s.lang, &failure{err: err, side: trace.Server, speaker: speakerServe, lastStep: step, lastMsg: msg, connected: true,
+			clientAuth: s.opt.clientAuth, files: s.files}).write(&b, s.lang, "  ")
 	} else {
 		st := v.Conn.ConnectionState()
 		fmt.Fprintf(&b, "visitor %s: %s, %s", who, tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite))
@@ -406,6 +421,17 @@ func (s *server) report(v *visitor, err error) {
 	s.out.Write(b.Bytes())
 }
 
+// lastWireStep is the step and message of the last message that crossed
+// the wire, -1 if none.
+func lastWireStep(events []trace.Event) (int, string) {
+	for i := len(events) - 1; i >= 0; i-- {
+		if e := events[i]; e.Kind == trace.KindMessage && e.Step >= 0 {
+			return e.Step, e.Message
+		}
+	}
+	return -1, ""
+}
+
 // flushTrace renders the visitor's events not yet printed, for --trace.
 func (s *server) flushTrace(b *bytes.Buffer, v *visitor) {
 	if s.opt.trace.format == "none" {
@@ -421,6 +447,9 @@ func (s *server) flushTrace(b *bytes.Buffer, v *visitor) {
 		v.render = s.opt.trace.hook(&v.rendered, false, false)
 	}
 	for _, e := range events {
+		if e.Kind == trace.KindError && s.opt.trace.format == "text" {
+			e.Fields = headlineFields(e.Fields) // the visitor's line explains it
+		}
 		v.render(e)
 	}
 	b.Write(v.rendered.Bytes())
@@ -552,7 +581,7 @@ func (s *server) page(w http.ResponseWriter, r *http.Request) {
 		{"Key exchange group", orNone(curveName(st.CurveID))},
 		{"ALPN", orNone(st.NegotiatedProtocol)},
 		{"Server name (SNI)", orNone(st.ServerName)},
-		{"Session resumed", yesNo(st.DidResume)},
+		{"Session resumed", yesNo(english, st.DidResume)},
 		{"Client certificate", "none"},
 		{"HTTP", r.Proto},
 		{"Your address", v.Conn.RemoteAddr().String()},

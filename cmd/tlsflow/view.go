@@ -74,10 +74,14 @@ func runView(ctx context.Context, args []string, out io.Writer) error {
 		if *flow == "" {
 			*flow = "tls13"
 		}
+		if *flow != "tls12" && *flow != "tls13" {
+			return usagef("unknown --flow %q (want tls12 or tls13)", *flow)
+		}
 		fmt.Fprintf(out, "tlsflow view: running a %s handshake between a tlsflow client and server …\n", *flow)
 		if events, err = liveHandshake(ctx, *flow); err != nil {
 			return err
 		}
+		events = trace.WireOrder(events) // two goroutines traced it
 		what = "a live " + *flow + " handshake"
 	}
 
