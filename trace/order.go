@@ -90,8 +90,7 @@ func WireOrder(events []Event) []Event {
 		for m.ready(other) && isDoing(m.next(other)) {
 			out = append(out, m.take(other))
 		}
-		if m.ready(other) && m.next(other).Direction == Sent && isWire(m.next(other)) &&
-			!(m.ready(cur) && m.next(cur).Direction == Sent && isWire(m.next(cur))) {
+		if m.ready(other) && m.next(other).Direction == Sent && isWire(m.next(other)) && !m.inFlight(cur) {
 			cur = other
 		}
 	}
@@ -166,6 +165,19 @@ func (m *merger) ready(l int) bool {
 	}
 	n := m.received[l][k] + 1 // this is the n-th such event l received
 	return m.sent[1-l][k] < n || m.emittedSent[1-l][k] >= n
+}
+
+// inFlight reports whether lane l's next thing on the wire continues its
+// flight: another handshake message or ChangeCipherSpec it sends. Its
+// application data and alerts do not; what it does meanwhile does not
+// count.
+func (m *merger) inFlight(l int) bool {
+	for _, e := range m.lanes[l][m.pos[l]:] {
+		if isWire(e) {
+			return e.Direction == Sent && (e.Kind == KindMessage || e.Kind == KindChangeCipherSpec)
+		}
+	}
+	return false
 }
 
 // failureStep says whether lane l's next event is part of a failure (the

@@ -81,9 +81,11 @@ func runView(ctx context.Context, args []string, out io.Writer) error {
 		if events, err = liveHandshake(ctx, *flow); err != nil {
 			return err
 		}
-		events = trace.WireOrder(events) // two goroutines traced it
 		what = "a live " + *flow + " handshake"
 	}
+	// A trace of both sides holds two goroutines' events: the diagram
+	// draws them in the order of the wire (one side's stays as it is).
+	events = trace.WireOrder(events)
 
 	handler, err := newViewHandler(events)
 	if err != nil {
