@@ -155,7 +155,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintln(info, l.sayf(say{"\nConnected to %s (%s)", "\nVerbunden mit %s (%s)"}, o.addr, conn.RemoteAddr()))
 	writeState(info, l, conn.ConnectionState(), o.insecure, watch)
 	if o.http {
-		if err := getAndPrint(conn, hostOf(o.addr, cfg.ServerName), info, o.timeout); err != nil {
+		if err := getAndPrint(conn, hostOf(o.addr, cfg.ServerName), info, o.lang, o.timeout); err != nil {
 			conn.Close()
 			return o.failed(stderr, watch, err)
 		}
@@ -189,7 +189,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			"Nicht wiederaufgenommen: der Server hat wieder einen vollständigen Handshake gemacht (er hat kein Ticket ausgegeben oder es nicht angenommen)."}))
 	}
 	if o.http {
-		if err := getAndPrint(again, hostOf(o.addr, cfg.ServerName), info, o.timeout); err != nil {
+		if err := getAndPrint(again, hostOf(o.addr, cfg.ServerName), info, o.lang, o.timeout); err != nil {
 			return o.failed(stderr, watch, err)
 		}
 	}
@@ -263,7 +263,8 @@ func (o *connectOptions) config(info io.Writer) (*tlsflow.Config, func(), error)
 	}
 	closeKeyLog := func() {}
 	if keyLog != nil {
-		fmt.Fprintf(info, "Key log: appending the session secrets to %s (anyone with this file can decrypt the traffic)\n", path)
+		fmt.Fprintln(info, o.lang.sayf(say{"Key log: appending the session secrets to %s (anyone with this file can decrypt the traffic)",
+			"Key-Log: hänge die Sitzungsschlüssel an %s an (wer diese Datei hat, kann den Verkehr entschlüsseln)"}, path))
 		cfg.KeyLogWriter = keyLog
 		closeKeyLog = func() { keyLog.Close() }
 	}
@@ -423,7 +424,7 @@ func yesNo(l language, b bool) string {
 
 // getAndPrint sends GET / over conn and prints the response, its body
 // shortened to maxHTTPBody.
-func getAndPrint(conn *tlsflow.Conn, host string, w io.Writer, timeout time.Duration) error {
+func getAndPrint(conn *tlsflow.Conn, host string, w io.Writer, l language, timeout time.Duration) error {
 	if p := conn.ConnectionState().NegotiatedProtocol; p != "" && p != "http/1.1" {
 		return fmt.Errorf("--http speaks HTTP/1.1, but the server chose %q in ALPN", p)
 	}
@@ -458,7 +459,7 @@ func getAndPrint(conn *tlsflow.Conn, host string, w io.Writer, timeout time.Dura
 	if n == maxHTTPBody {
 		more, _ := io.Copy(io.Discard, io.LimitReader(resp.Body, 16<<20))
 		if more > 0 {
-			fmt.Fprintf(w, "\n… (%d more bytes not shown)", more)
+			fmt.Fprint(w, l.sayf(say{"\n… (%d more bytes not shown)", "\n… (%d weitere Bytes nicht gezeigt)"}, more))
 		}
 	}
 	fmt.Fprintln(w)
@@ -531,13 +532,13 @@ func connectFTP(ctx context.Context, o *connectOptions, cfg *tlsflow.Config, wat
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	logf := func(format string, args ...any) { fmt.Fprintf(info, "ftp "+format+"\n", args...) }
-	fmt.Fprintf(info, "Connecting to %s (FTP, then AUTH TLS) …\n", o.addr)
+	fmt.Fprintln(info, o.lang.sayf(say{"Connecting to %s (FTP, then AUTH TLS) …", "Verbinde mit %s (FTP, dann AUTH TLS) …"}, o.addr))
 	c, err := ftps.Dial(ctx, o.addr, cfg, logf)
 	if err != nil {
 		return o.failed(stderr, watch, err)
 	}
 	defer c.Quit()
-	fmt.Fprintf(info, "\nControl connection protected:\n")
+	fmt.Fprintln(info, o.lang.say(say{"\nControl connection protected:", "\nSteuerverbindung geschützt:"}))
 	watch.certificates.Store(1)
 	writeState(info, o.lang, c.ControlState(), o.insecure, watch)
 	if err := c.Login(o.user, o.pass); err != nil {
@@ -547,7 +548,7 @@ func connectFTP(ctx context.Context, o *connectOptions, cfg *tlsflow.Config, wat
 	if err != nil {
 		return o.failed(stderr, watch, err)
 	}
-	fmt.Fprintf(info, "\nListing of / (over a TLS data connection):\n")
+	fmt.Fprintln(info, o.lang.say(say{"\nListing of / (over a TLS data connection):", "\nInhalt von / (über eine TLS-Datenverbindung):"}))
 	for _, l := range lines {
 		fmt.Fprintln(info, "  "+l)
 	}

@@ -372,7 +372,7 @@ func (d *demo) run() error {
 	}
 	defer ln.Close()
 	d.serverClosed = make(chan struct{}, 4)
-	httpServer := &http.Server{Handler: http.HandlerFunc(hello), ReadHeaderTimeout: 10 * time.Second,
+	httpServer := &http.Server{Handler: hello(d.lang), ReadHeaderTimeout: 10 * time.Second,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context { return context.WithValue(ctx, connKey{}, c) },
 		ConnState: func(_ net.Conn, s http.ConnState) {
 			if s == http.StateClosed {
@@ -592,24 +592,27 @@ func detected(err error) bool {
 
 type connKey struct{}
 
-// hello answers with what the handshake negotiated, as the server saw it.
-func hello(w http.ResponseWriter, r *http.Request) {
-	conn, ok := r.Context().Value(connKey{}).(*tlsflow.Conn)
-	if !ok {
-		http.Error(w, "not a tlsflow connection", http.StatusInternalServerError)
-		return
-	}
-	st := conn.ConnectionState()
-	who := "anonymous client"
-	if len(st.PeerCertificates) > 0 {
-		who = st.PeerCertificates[0].Subject.CommonName
-	}
-	resumed := ""
-	if st.DidResume {
-		resumed = " (resumed session)"
-	}
-	fmt.Fprintf(w, "Hello, %s: you reached this page over %s with %s%s.\n",
-		who, tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite), resumed)
+// hello answers with what the handshake negotiated, as the server saw it,
+// in the demo's language.
+func hello(l language) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, ok := r.Context().Value(connKey{}).(*tlsflow.Conn)
+		if !ok {
+			http.Error(w, "not a tlsflow connection", http.StatusInternalServerError)
+			return
+		}
+		st := conn.ConnectionState()
+		who := l.say(say{"anonymous client", "anonymer Client"})
+		if len(st.PeerCertificates) > 0 {
+			who = st.PeerCertificates[0].Subject.CommonName
+		}
+		resumed := ""
+		if st.DidResume {
+			resumed = l.say(say{" (resumed session)", " (wiederaufgenommene Sitzung)"})
+		}
+		fmt.Fprintln(w, l.sayf(say{"Hello, %s: you reached this page over %s with %s%s.", "Hallo, %s: du hast diese Seite über %s mit %s%s erreicht."},
+			who, tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite), resumed))
+	})
 }
 
 // countingConn counts the bytes written through it.
