@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tlsflow/tlsflow"
+	"github.com/tlsflow/tlsflow/pki"
 )
 
 func TestConnectShowsTheHandshakeAndTheResult(t *testing.T) {
@@ -44,6 +45,31 @@ func TestConnectShowsTheHandshakeAndTheResult(t *testing.T) {
 			wantOutput(t, "connect output", r.stdout, want...)
 		})
 	}
+}
+
+// TestConnectSummarySaysWhatWasSent: to an IP address no server name is
+// sent (RFC 6066 §3), though the certificate is checked against it; the
+// RSA key exchange uses no group, and a TLS 1.3 summary has no extended
+// master secret to speak of.
+func TestConnectSummarySaysWhatWasSent(t *testing.T) {
+	t.Parallel()
+	c := sharedCerts(t)
+	rsa := c.ca.MustServer(pki.RSA2048, "localhost", "127.0.0.1")
+	suites := []uint16{tlsflow.TLS_RSA_WITH_AES_128_GCM_SHA256}
+	addr := startTLSServer(t, &tlsflow.Config{Certificates: []tlsflow.Certificate{{Certificate: rsa.Chain, PrivateKey: rsa.Key}},
+		CipherSuites: suites, MaxVersion: tlsflow.VersionTLS12})
+	r := runCLI(t, nil, "connect", "--ca", c.caFile, "--tls1.2", "--suites", "TLS_RSA_WITH_AES_128_GCM_SHA256", addr)
+	if r.code != 0 {
+		t.Fatalf("connect failed\n%s", r)
+	}
+	wantOutput(t, "connect", r.stdout, `group:\s+none: RSA key transport`,
+		`server name \(SNI\):\s+none sent \(127\.0\.0\.1 is an IP address; the certificate was checked against it\)`)
+
+	r = runCLI(t, nil, "connect", "--ca", c.caFile, "--servername", "localhost", startTLSServer(t, serverConfig(c)))
+	if r.code != 0 {
+		t.Fatalf("connect failed\n%s", r)
+	}
+	wantOutput(t, "connect", r.stdout, `extended master secret \(RFC 7627\): n/a`, `server name \(SNI\):\s+localhost\n`)
 }
 
 func TestConnectHTTPPrintsTheResponse(t *testing.T) {
