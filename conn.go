@@ -83,6 +83,9 @@ type Conn struct {
 		cipher  record.Cipher // the current write protection, for the key usage limit
 		err     error         // sticky: once set, every Write returns it
 		seenApp bool
+		// sentApp: application data has gone out; read without c.out
+		// held (placeAlertAfterHandshake).
+		sentApp atomic.Bool
 		closed  bool // close_notify sent
 		// lazy: what is buffered may wait for the next write (tickets
 		// after a client's Finished, handshake.SendMessage.Lazy).
@@ -192,6 +195,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
+	c.out.sentApp.Store(true)
 	if !c.out.seenApp {
 		c.out.seenApp = true
 		c.emit(trace.Event{Kind: trace.KindApplicationData, Direction: trace.Sent, Step: 8,

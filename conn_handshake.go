@@ -275,13 +275,19 @@ func (c *Conn) sendFatalAlertLocked(a alert.Alert) {
 }
 
 // errorFields are the error event's fields: the whole error, then its
-// parts, so a renderer can show each.
+// parts, so a renderer can show each, and how the connection ended
+// (trace.EndOf), which every renderer takes from there.
 func errorFields(err error) []trace.Field {
 	f := []trace.Field{{Name: "error", Value: err.Error()}}
+	end := trace.EndOf(err)
 	var ae *alert.Error
 	if errors.As(err, &ae) {
 		alertField := ae.Alert.String() + " (sent)"
 		switch {
+		case end == trace.EndClosed:
+			// alert.Error says CloseNotify received, for want of a
+			// better code; no alert came.
+			alertField = "none (the connection just ended)"
 		case ae.Received:
 			alertField = ae.Alert.String() + " (received)"
 		case ae.Local:
@@ -293,7 +299,7 @@ func errorFields(err error) []trace.Field {
 			f = append(f, trace.Field{Name: "fix", Value: ae.Hint})
 		}
 	}
-	return f
+	return append(f, trace.Field{Name: "ended", Value: string(end)})
 }
 
 // placeReceivedAlert says where in the flow an error from below the engine
@@ -307,6 +313,13 @@ func placeReceivedAlert(err error, eng handshake.Engine) {
 	if errors.As(err, &ae) && ae.Step < 0 {
 		if step, msg := eng.Progress(); msg != "" {
 			ae.Step, ae.Message = step, "after "+msg
+		}
+		// In TLS 1.2 nothing but Finished may follow the peer's
+		// ChangeCipherSpec, and it is the first record under the new
+		// keys: a record we could not read there was its Finished.
+		var re *record.Error
+		if ae.Message == "after ChangeCipherSpec" && !ae.Received && errors.As(ae, &re) {
+			ae.Step, ae.Message = 7, "Finished"
 		}
 	}
 }

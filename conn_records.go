@@ -146,6 +146,10 @@ func (c *Conn) recordError(err error, duringHandshake bool) error {
 		// caller to answer in the peer's protocol (RecordHeaderError).
 		return &alert.Error{Alert: re.Alert, Local: true, Step: -1, Reason: re.Error(),
 			Err: &notTLSError{msg: re.Reason, header: re.Header, err: err}}
+	case errors.As(err, &re) && !duringHandshake:
+		// After the handshake every record is step 8's: the engine that
+		// could say more is gone, and has nothing to add.
+		return &alert.Error{Alert: alert.Alert(re.Alert), Step: 8, Reason: re.Error(), Err: err}
 	case errors.As(err, &re):
 		return &alert.Error{Alert: alert.Alert(re.Alert), Step: -1, Reason: re.Error(), Err: err}
 	case errors.Is(err, io.EOF):
@@ -156,7 +160,11 @@ func (c *Conn) recordError(err error, duringHandshake bool) error {
 		return &alert.Error{Alert: alert.CloseNotify, Received: true, Step: 8,
 			Reason: "the peer closed TCP without close_notify: the data may be truncated", Err: io.ErrUnexpectedEOF}
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &alert.Error{Alert: alert.CloseNotify, Received: true, Step: -1,
+		step := -1 // placed by the engine during the handshake
+		if !duringHandshake {
+			step = 8
+		}
+		return &alert.Error{Alert: alert.CloseNotify, Received: true, Step: step,
 			Reason: "the connection ended inside a record", Err: io.ErrUnexpectedEOF}
 	}
 	return err // the network's own error: no alert can be sent over a broken connection
@@ -206,16 +214,32 @@ func (c *Conn) handleAlert(payload []byte, duringHandshake bool) error {
 	e := &alert.Error{Alert: a, Received: true, Step: -1, Reason: "the peer sent a fatal alert"}
 	if !duringHandshake {
 		// During the handshake the engine knows where we were; after it,
-		// an alert before any data is still the peer's verdict on the
-		// handshake (a TLS 1.3 server judges the client certificate after
-		// the client has finished).
-		e.Step, e.Message = 8, "application data"
-		if !c.in.seenApp {
-			e.Step, e.Message = 7, "after Finished"
-		}
+		// see placeAlertAfterHandshake.
+		e.Step, e.Message = c.placeAlertAfterHandshake(a)
 		c.diagnose(e)
 	}
 	return e
+}
+
+// placeAlertAfterHandshake says where a fatal alert that came after our
+// handshake was complete belongs. A peer whose Finished we checked had
+// checked ours before sending it (TLS 1.2 full handshake: the server's
+// Finished comes second; TLS 1.3 and TLS 1.2 resumption: the client's),
+// so its alert is about step 8. The side that sent the last Finished may
+// hear the peer's verdict on it after its own handshake is complete (a
+// TLS 1.3 server judges the client's certificate then): until the peer
+// sends data, an alert is about that Finished (step 7), unless it says a
+// record of ours failed and we have sent data since, which it may be about
+// just as well.
+func (c *Conn) placeAlertAfterHandshake(a alert.Alert) (step int, message string) {
+	sentLastFinished := c.isClient == (c.state.Version == VersionTLS13 || c.state.DidResume)
+	switch {
+	case c.in.seenApp || !sentLastFinished:
+		return 8, "application data"
+	case c.out.sentApp.Load() && (a == alert.BadRecordMAC || a == alert.RecordOverflow):
+		return 8, "after Finished and application data"
+	}
+	return 7, "after Finished"
 }
 
 // handlePostHandshake deals with handshake records after the handshake:

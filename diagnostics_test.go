@@ -653,6 +653,8 @@ func checkErrorEvent(t *testing.T, who string, err error, events *errorEvents) {
 	}
 	alertField := ae.Alert.String() + " (sent)"
 	switch {
+	case trace.EndOf(err) == trace.EndClosed:
+		alertField = "none (the connection just ended)" // not close_notify
 	case ae.Received:
 		alertField = ae.Alert.String() + " (received)"
 	case ae.Local:
@@ -663,6 +665,7 @@ func checkErrorEvent(t *testing.T, who string, err error, events *errorEvents) {
 		"alert": alertField,
 		"cause": ae.Reason,
 		"fix":   ae.Hint,
+		"ended": string(trace.EndOf(err)),
 	}
 	for name, v := range want {
 		if got := e.Field(name); got != v {

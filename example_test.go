@@ -56,7 +56,7 @@ func Example() {
 	}
 	// Output:
 	// TLS_AES_256_GCM_SHA384
-	// Step 0 — TCP connection (HTTPS: port 443)
+	// Step 0 — TCP connection to the server's port (HTTPS: 443 unless the address says otherwise)
 	// Step 1 — ClientHello: the client's algorithms and its random
 	// TLS 1.3 · Key exchange: hellos, key shares, handshake keys (RFC 8446 §4.1)
 	// TLS 1.3 · Server parameters, encrypted from here on (RFC 8446 §4.3)

@@ -626,8 +626,10 @@ func TestManInTheMiddleChangingOneByteFailsTheHandshake(t *testing.T) {
 	}{
 		{
 			name: "ClientHello random, RSA key exchange", configs: rsaKex, dir: clientToServer,
-			flip:       flipHandshakeByte(wire.TypeClientHello, atOffset(randomOffset+5)),
-			wantServer: sent(alert.BadRecordMAC, anyStep, ""), wantCl: receivedAt(alert.BadRecordMAC, 7),
+			flip: flipHandshakeByte(wire.TypeClientHello, atOffset(randomOffset+5)),
+			// The record that fails is the first after the client's
+			// ChangeCipherSpec: its Finished (step 7).
+			wantServer: sent(alert.BadRecordMAC, 7, "Finished"), wantCl: receivedAt(alert.BadRecordMAC, 7),
 		},
 		{
 			name: "ClientHello extended_master_secret made unrecognisable, RSA key exchange", configs: rsaKex, dir: clientToServer,
@@ -638,7 +640,7 @@ func TestManInTheMiddleChangingOneByteFailsTheHandshake(t *testing.T) {
 		{
 			name: "ServerHello random, RSA key exchange", configs: rsaKex, dir: serverToClient,
 			flip:       flipHandshakeByte(wire.TypeServerHello, atOffset(randomOffset)),
-			wantServer: sent(alert.BadRecordMAC, anyStep, ""), wantCl: receivedAt(alert.BadRecordMAC, 7),
+			wantServer: sent(alert.BadRecordMAC, 7, "Finished"), wantCl: receivedAt(alert.BadRecordMAC, 7),
 		},
 		{
 			name: "ServerHello random, ECDHE", configs: ecdhe, dir: serverToClient,
@@ -687,17 +689,65 @@ func TestRecordsAfterTheHandshake(t *testing.T) {
 		if !via.done() {
 			t.Fatal("the man in the middle never changed the record")
 		}
-		checkAlert(t, "server", srvErr, sent(alert.BadRecordMAC, anyStep, ""))
+		// After the handshake it is step 8's data that failed, on
+		// both sides: a TLS 1.2 server checked the client's Finished
+		// before sending its own, so the client knows its handshake was
+		// accepted.
+		checkAlert(t, "server", srvErr, sent(alert.BadRecordMAC, 8, ""))
 		var re *record.Error
 		if !errors.As(srvErr, &re) || !errors.Is(srvErr, record.ErrBadRecordMAC) {
 			t.Errorf("server: record.ErrBadRecordMAC not reachable through %v", srvErr)
 		}
 		_, cliErr := cli.Read(make([]byte, 100))
-		checkAlert(t, "client", cliErr, received(alert.BadRecordMAC))
+		checkAlert(t, "client", cliErr, alertWant{alert: alert.BadRecordMAC, received: true, step: 8, message: "application data"})
 		// The failure is final: the server reads nothing more.
 		if _, err := srv.Read(make([]byte, 1)); err == nil {
 			t.Error("server: Read succeeded after bad_record_mac")
 		}
+	})
+	t.Run("TLS 1.3: forged application data is step 8 at the server; the client cannot tell it from its Finished", func(t *testing.T) {
+		t.Parallel()
+		cliCfg, srvCfg := clientConfig(), serverConfig(sharedCerts().ecdsa)
+		cliCfg.MaxVersion, srvCfg.MaxVersion = tlsflow.VersionTLS13, tlsflow.VersionTLS13
+		// The client's first application_data record carries its
+		// Finished, the second its data.
+		via := newMITM(clientToServer, flipRecordByte(record.ApplicationData, 1, 17))
+		cli, srv := connectedPair(t, cliCfg, srvCfg, via)
+		if _, err := cli.Write([]byte("GET / HTTP/1.1\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		_, srvErr := srv.Read(make([]byte, 100))
+		if !via.done() {
+			t.Fatal("the man in the middle never changed the record")
+		}
+		checkAlert(t, "server", srvErr, sent(alert.BadRecordMAC, 8, ""))
+		// A TLS 1.3 server judges the client's Finished after the
+		// client may have sent data: a record of ours that failed can be
+		// either, and the error says so.
+		_, cliErr := cli.Read(make([]byte, 100))
+		checkAlert(t, "client", cliErr, alertWant{alert: alert.BadRecordMAC, received: true, step: 8,
+			message: "after Finished and application data"})
+	})
+	t.Run("TLS 1.3: an alert after the server's handshake is about step 8", func(t *testing.T) {
+		t.Parallel()
+		cliCfg, srvCfg := clientConfig(), serverConfig(sharedCerts().ecdsa)
+		cliCfg.MaxVersion, srvCfg.MaxVersion = tlsflow.VersionTLS13, tlsflow.VersionTLS13
+		data := make([]byte, 300)
+		via := newMITM(serverToClient, &recordOfLengthFlip{n: record.HeaderLen + len(data) + 1 + 16})
+		cli, srv := connectedPair(t, cliCfg, srvCfg, via)
+		if _, err := srv.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		_, cliErr := io.ReadFull(cli, make([]byte, len(data)))
+		if !via.done() {
+			t.Fatal("the man in the middle never changed the record")
+		}
+		checkAlert(t, "client", cliErr, sent(alert.BadRecordMAC, 8, ""))
+		// The client checked the server's Finished before sending its
+		// own: nothing it says afterwards is about the handshake, even
+		// before it sent any data.
+		_, srvErr := srv.Read(make([]byte, 1))
+		checkAlert(t, "server", srvErr, alertWant{alert: alert.BadRecordMAC, received: true, step: 8, message: "application data"})
 	})
 	t.Run("application data record cut in the middle", func(t *testing.T) {
 		t.Parallel()
@@ -1019,6 +1069,23 @@ func (f *recordFlip) edit(rec []byte) ([]byte, bool) {
 	}
 	if f.seen++; f.seen-1 == f.nth && len(rec)-f.fromEnd >= record.HeaderLen {
 		rec[len(rec)-f.fromEnd] ^= 0xff
+		f.flipped = true
+	}
+	return rec, false
+}
+
+// recordOfLengthFlip XORs 0xff into the last byte of ciphertext of the
+// first application_data record of n bytes, header included.
+type recordOfLengthFlip struct {
+	n       int
+	flipped bool
+}
+
+func (f *recordOfLengthFlip) done() bool { return f.flipped }
+
+func (f *recordOfLengthFlip) edit(rec []byte) ([]byte, bool) {
+	if !f.flipped && record.ContentType(rec[0]) == record.ApplicationData && len(rec) == f.n {
+		rec[len(rec)-17] ^= 0xff
 		f.flipped = true
 	}
 	return rec, false

@@ -26,54 +26,84 @@ func (t tr) in(l language) string {
 
 // words are the sentences of the text renderer; %s and %d as noted.
 var words = struct {
-	client, server tr
-	step           tr // "Step %d — %s"
-	bytes          tr // "%d bytes"
-	stepSuffix     tr // " — step %d"
-	keysSuffix     tr // " — step %d (keys)"
-	ccs13          tr // suffix of a TLS 1.3 ChangeCipherSpec
-	connect        tr // "%s: …" side
-	derives        tr // side, what, key log label
-	derivesBare    tr // side, what
-	verified       tr // side, message
-	because        tr // ": %s" explanation of a check
-	appData        tr // arrow
-	alert          tr // arrow, alert name
-	done           tr // side
-	failed         tr // side
-	failedAt       tr // side, step, message
-	note           tr // side, note
-	secret         tr // label of Event.Secret
-	noSecret       tr // Secrets asked for, but the event has none
-	certificate    tr // "certificate[i]." prefix: "%s %d"
+	client, server                   tr
+	step                             tr // "Step %d — %s"
+	bytes                            tr // "%d bytes"
+	stepSuffix                       tr // " — step %d"
+	keysSuffix                       tr // " — step %d (keys)"
+	ccs13                            tr // suffix of a TLS 1.3 ChangeCipherSpec
+	ticketInFlight                   tr // suffix of a TLS 1.3 ticket sent with the server's flight
+	connect                          tr // "%s: …" side
+	connectTo                        tr // side, port: the client's line of step 0
+	connectOn                        tr // side, port: the server's
+	derives                          tr // side, what, key log label
+	derivesBare                      tr // side, what
+	verified                         tr // side, message
+	because                          tr // ": %s" explanation of a check
+	appData                          tr // arrow
+	alert                            tr // arrow, alert name
+	done                             tr // side
+	atStep                           tr // " at step %d"
+	after                            tr // where an error was: after a message
+	handshakeFailed                  tr // side, where
+	connectionEnded                  tr // side, where
+	endAlertSent                     tr // alert
+	endAlertReceived                 tr // alert, peer
+	endCloseNotify                   tr // peer
+	endClosed                        tr // peer
+	endReset, endRefused, endTimeout tr
+	endNotTLS                        tr // peer
+	endLocal                         tr
+	emsTLS13                         tr // the value of extended_master_secret in TLS 1.3
+	none                             tr // an empty value
+	note                             tr // side, note
+	secret                           tr // label of Event.Secret
+	noSecret                         tr // Secrets asked for, but the event has none
+	certificate                      tr // "certificate[i]." prefix: "%s %d"
 }{
-	client:      tr{"client", "Client"},
-	server:      tr{"server", "Server"},
-	step:        tr{"Step %d — %s", "Schritt %d — %s"},
-	bytes:       tr{"%d bytes", "%d Bytes"},
-	stepSuffix:  tr{" — step %d", " — Schritt %d"},
-	keysSuffix:  tr{" — step %d (keys)", " — Schritt %d (Schlüssel)"},
-	ccs13:       tr{" — no meaning in TLS 1.3, sent only for middleboxes (RFC 8446 §D.4)", " — ohne Bedeutung in TLS 1.3, nur für Middleboxes gesendet (RFC 8446 §D.4)"},
-	connect:     tr{"%s: TCP connection open", "%s: TCP-Verbindung steht"},
-	derives:     tr{"%s derives %s (%s)", "%s leitet %s ab (%s)"},
-	derivesBare: tr{"%s derives %s", "%s leitet %s ab"},
-	verified:    tr{"%s verified %s ✓", "%s hat %s geprüft ✓"},
-	because:     tr{": %s", ": %s"},
-	appData:     tr{"%s application data", "%s Anwendungsdaten"},
-	alert:       tr{"%s alert %s", "%s Alert %s"},
-	done:        tr{"%s: handshake complete", "%s: Handshake abgeschlossen"},
-	failed:      tr{"%s: handshake FAILED", "%s: Handshake FEHLGESCHLAGEN"},
-	failedAt:    tr{"%s: handshake FAILED at step %d, %s", "%s: Handshake FEHLGESCHLAGEN in Schritt %d, %s"},
-	note:        tr{"%s: %s", "%s: %s"},
-	secret:      tr{"secret", "Geheimnis"},
-	noSecret:    tr{"(not in the trace: needs a key log)", "(nicht im Trace: braucht ein Key-Log)"},
-	certificate: tr{"certificate %d %s", "Zertifikat %d %s"},
+	client:           tr{"client", "Client"},
+	server:           tr{"server", "Server"},
+	step:             tr{"Step %d — %s", "Schritt %d — %s"},
+	bytes:            tr{"%d bytes", "%d Bytes"},
+	stepSuffix:       tr{" — step %d", " — Schritt %d"},
+	keysSuffix:       tr{" — step %d (keys)", " — Schritt %d (Schlüssel)"},
+	ccs13:            tr{" — no meaning in TLS 1.3, sent only for middleboxes (RFC 8446 §D.4)", " — ohne Bedeutung in TLS 1.3, nur für Middleboxes gesendet (RFC 8446 §D.4)"},
+	ticketInFlight:   tr{", sent early with the server's flight, for a later resumption (RFC 8446 §4.6.1)", ", früh mit dem Flug des Servers gesendet, für eine spätere Wiederaufnahme (RFC 8446 §4.6.1)"},
+	connect:          tr{"%s: TCP connection open", "%s: TCP-Verbindung steht"},
+	connectTo:        tr{"%s: TCP connection open to port %s", "%s: TCP-Verbindung zu Port %s steht"},
+	connectOn:        tr{"%s: TCP connection accepted on port %s", "%s: TCP-Verbindung auf Port %s angenommen"},
+	derives:          tr{"%s derives %s (%s)", "%s leitet %s ab (%s)"},
+	derivesBare:      tr{"%s derives %s", "%s leitet %s ab"},
+	verified:         tr{"%s verified %s ✓", "%s hat %s geprüft ✓"},
+	because:          tr{": %s", ": %s"},
+	appData:          tr{"%s application data", "%s Anwendungsdaten"},
+	alert:            tr{"%s alert %s", "%s Alert %s"},
+	done:             tr{"%s: handshake complete", "%s: Handshake abgeschlossen"},
+	atStep:           tr{" at step %d", " in Schritt %d"},
+	after:            tr{"after %s", "nach %s"},
+	handshakeFailed:  tr{"%s: handshake FAILED%s", "%s: Handshake FEHLGESCHLAGEN%s"},
+	connectionEnded:  tr{"%s: connection ended%s", "%s: Verbindung beendet%s"},
+	endAlertSent:     tr{"alert %s sent", "Alert %s gesendet"},
+	endAlertReceived: tr{"alert %s received from the %s", "Alert %s vom %s empfangen"},
+	endCloseNotify:   tr{"the %s gave up with close_notify", "der %s hat mit close_notify aufgegeben"},
+	endClosed:        tr{"the %s closed TCP without an alert", "der %s hat TCP ohne Alert geschlossen"},
+	endReset:         tr{"the TCP connection was reset", "die TCP-Verbindung wurde zurückgesetzt (Reset)"},
+	endRefused:       tr{"the TCP connection was refused", "die TCP-Verbindung wurde abgelehnt"},
+	endTimeout:       tr{"no answer in time", "keine Antwort in der vorgesehenen Zeit"},
+	endNotTLS:        tr{"the %s does not speak TLS", "der %s spricht kein TLS"},
+	endLocal:         tr{"nothing was sent", "nichts wurde gesendet"},
+	emsTLS13:         tr{"n/a (TLS 1.3 always binds the keys to the whole handshake)", "entfällt (TLS 1.3 bindet die Schlüssel immer an den ganzen Handshake)"},
+	none:             tr{"(none)", "(keine)"},
+	note:             tr{"%s: %s", "%s: %s"},
+	secret:           tr{"secret", "Geheimnis"},
+	noSecret:         tr{"(not in the trace: needs a key log)", "(nicht im Trace: braucht ein Key-Log)"},
+	certificate:      tr{"certificate %d %s", "Zertifikat %d %s"},
 }
 
 // stepTitles are the course note's steps of a TLS 1.2 handshake.
 var stepTitles = [...]tr{
-	0: {"TCP connection (HTTPS: port 443)",
-		"TCP-Verbindung (HTTPS: Port 443)"},
+	0: {"TCP connection to the server's port (HTTPS: 443 unless the address says otherwise)",
+		"TCP-Verbindung zum Port des Servers (HTTPS: 443, wenn die Adresse keinen anderen nennt)"},
 	1: {"ClientHello: the client's algorithms and its random",
 		"ClientHello: die Algorithmen des Clients und seine Zufallszahl"},
 	2: {"ServerHello: the server picks the strongest cipher suite both support and sends its random",
@@ -82,8 +112,8 @@ var stepTitles = [...]tr{
 		"Certificate: die X.509-Zertifikatskette des Servers; mit Client-Authentifizierung auch CertificateRequest mit den akzeptierten Zertifizierungsstellen"},
 	4: {"ServerHelloDone: the server has said all it has to say",
 		"ServerHelloDone: der Server hat alles gesagt"},
-	5: {"ClientKeyExchange: the client checks the server certificate and sends the pre-master secret; both derive the keys from the two randoms and the pre-master secret",
-		"ClientKeyExchange: der Client prüft das Server-Zertifikat und sendet das Pre-Master-Secret; beide leiten die Schlüssel aus den zwei Zufallszahlen und dem Pre-Master-Secret ab"},
+	5: {"ClientKeyExchange: the client sends its part of the key exchange; both derive the keys from the two randoms and the pre-master secret; with client authentication also the client's Certificate and CertificateVerify",
+		"ClientKeyExchange: der Client sendet seinen Teil des Schlüsselaustauschs; beide leiten die Schlüssel aus den zwei Zufallszahlen und dem Pre-Master-Secret ab; mit Client-Authentifizierung auch Certificate und CertificateVerify des Clients"},
 	6: {"ChangeCipherSpec: from here on records are protected",
 		"ChangeCipherSpec: ab hier sind die Records geschützt"},
 	7: {"Finished: a MAC over the whole handshake, which detects a man in the middle",
@@ -91,6 +121,21 @@ var stepTitles = [...]tr{
 	8: {"Application protocols over the protected connection",
 		"Anwendungsprotokolle über die geschützte Verbindung"},
 }
+
+// Steps 3 and 5 as the key exchange of the suite makes them: the course
+// note's classic RSA key exchange, where the client encrypts the
+// pre-master secret to the server's key, or ECDHE, where both sides send
+// a key share and the server signs its own.
+var (
+	step3RSA = tr{"Certificate: the server's X.509 chain, whose RSA key the client will encrypt the pre-master secret to; with client authentication also CertificateRequest with the accepted CAs",
+		"Certificate: die X.509-Zertifikatskette des Servers, mit deren RSA-Schlüssel der Client das Pre-Master-Secret verschlüsseln wird; mit Client-Authentifizierung auch CertificateRequest mit den akzeptierten Zertifizierungsstellen"}
+	step3ECDHE = tr{"Certificate and ServerKeyExchange: the server's X.509 chain, and its ECDHE key share signed with the certificate's key; with client authentication also CertificateRequest with the accepted CAs",
+		"Certificate und ServerKeyExchange: die X.509-Zertifikatskette des Servers und sein ECDHE-Schlüsselanteil, signiert mit dem Schlüssel des Zertifikats; mit Client-Authentifizierung auch CertificateRequest mit den akzeptierten Zertifizierungsstellen"}
+	step5RSA = tr{"ClientKeyExchange: the client sends the pre-master secret, encrypted to the server's RSA key; both derive the keys from the two randoms and the pre-master secret; with client authentication also the client's Certificate and CertificateVerify",
+		"ClientKeyExchange: der Client sendet das Pre-Master-Secret, verschlüsselt mit dem RSA-Schlüssel des Servers; beide leiten die Schlüssel aus den zwei Zufallszahlen und dem Pre-Master-Secret ab; mit Client-Authentifizierung auch Certificate und CertificateVerify des Clients"}
+	step5ECDHE = tr{"ClientKeyExchange: the client sends its ECDHE key share; from the two key shares both compute the pre-master secret, then the keys from it and the two randoms; with client authentication also the client's Certificate and CertificateVerify",
+		"ClientKeyExchange: der Client sendet seinen ECDHE-Schlüsselanteil; aus den zwei Schlüsselanteilen berechnen beide das Pre-Master-Secret, daraus und aus den zwei Zufallszahlen die Schlüssel; mit Client-Authentifizierung auch Certificate und CertificateVerify des Clients"}
+)
 
 // phase is a part of the TLS 1.3 flow (RFC 8446 §2, Figure 1).
 type phase string
@@ -177,6 +222,12 @@ var fieldLabels = map[string]tr{
 	"identity":               {"PSK identity", "PSK-Identität"},
 	"mode":                   {"mode", "Modus"},
 	"direction":              {"direction", "Richtung"},
+}
+
+// places translates where an error says it was, beyond "after" a message.
+var places = map[string]tr{
+	"application data":                    {"application data", "Anwendungsdaten"},
+	"after Finished and application data": {"after Finished and application data", "nach Finished und Anwendungsdaten"},
 }
 
 // valueWords translates the few field values that are words, not data.

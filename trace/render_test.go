@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -45,14 +46,14 @@ func render(events []Event, opt Options) string {
 }
 
 // TestTextMatchesGolden renders the recorded TLS 1.2 and TLS 1.3
-// handshakes in English and German, as the demo shows them (each message
-// once, with secrets).
+// handshakes in English and German, as the demo shows them (in wire order,
+// each message once, with secrets).
 func TestTextMatchesGolden(t *testing.T) {
 	for _, fx := range fixtures {
 		for _, lang := range []string{"en", "de"} {
 			name := fx + "." + lang + ".golden"
 			t.Run(name, func(t *testing.T) {
-				got := render(readFixture(t, fx), Options{Lang: lang, SentOnly: true, Secrets: true})
+				got := render(WireOrder(readFixture(t, fx)), Options{Lang: lang, SentOnly: true, Secrets: true})
 				path := filepath.Join("testdata", name)
 				if *update {
 					if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
@@ -89,20 +90,100 @@ func firstDiff(got, want string) string {
 	return "(no line differs)"
 }
 
-// TestTLS12IsGroupedByTheNotesSteps checks that a TLS 1.2 trace walks the
-// note's step titles 0–8 in order, in both languages.
+// TestTLS12IsGroupedByTheNotesSteps checks that a TLS 1.2 trace in wire
+// order reads as the note's flow, 0 1 2 3 4 5 6 7 6 7 8: a title comes
+// back only where the wire does (each side's ChangeCipherSpec and
+// Finished), in both languages.
 func TestTLS12IsGroupedByTheNotesSteps(t *testing.T) {
-	events := readFixture(t, "tls12")
-	for _, lang := range []language{english, german} {
-		text := render(events, Options{Lang: []string{"en", "de"}[lang], SentOnly: true})
-		last := -1
-		for step := range stepTitles {
-			title := fmt.Sprintf(words.step.in(lang), step, stepTitles[step].in(lang))
-			i := strings.Index(text[last+1:], "\n"+title+"\n")
-			if i < 0 {
-				t.Fatalf("lang %d: no title %q after position %d:\n%s", lang, title, last, text)
+	events := WireOrder(readFixture(t, "tls12"))
+	for _, lang := range []string{"en", "de"} {
+		text := render(events, Options{Lang: lang, SentOnly: true})
+		if got, want := stepTitleSequence(text), "0 1 2 3 4 5 6 7 6 7 8"; got != want {
+			t.Errorf("%s: step titles %s, want %s:\n%s", lang, got, want, text)
+		}
+	}
+}
+
+// stepTitleSequence lists the numbers of the "Step n —" titles of a text
+// trace, in order.
+func stepTitleSequence(text string) string {
+	var steps []string
+	for _, m := range regexp.MustCompile(`(?m)^(?:Step|Schritt) (\d) — `).FindAllStringSubmatch(text, -1) {
+		steps = append(steps, m[1])
+	}
+	return strings.Join(steps, " ")
+}
+
+// TestWireOrderDoesNotDependOnScheduling interleaves the two sides of the
+// recordings at random, as two goroutines sharing a hook would, and gets
+// the same order back every time; without WireOrder the same trace shows
+// steps out of order.
+func TestWireOrderDoesNotDependOnScheduling(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, fx := range fixtures {
+		events := readFixture(t, fx)
+		want := WireOrder(events)
+		if len(want) != len(events) {
+			t.Fatalf("%s: WireOrder returned %d events of %d", fx, len(want), len(events))
+		}
+		var lanes [2][]Event
+		for _, e := range events {
+			lanes[laneOf(e.Side)] = append(lanes[laneOf(e.Side)], e)
+		}
+		for run := 0; run < 20; run++ {
+			shuffled := make([]Event, 0, len(events))
+			i, j := 0, 0
+			for i < len(lanes[0]) || j < len(lanes[1]) {
+				if j == len(lanes[1]) || i < len(lanes[0]) && rng.IntN(2) == 0 {
+					shuffled, i = append(shuffled, lanes[0][i]), i+1
+				} else {
+					shuffled, j = append(shuffled, lanes[1][j]), j+1
+				}
 			}
-			last += 1 + i
+			got := WireOrder(shuffled)
+			for k := range want {
+				if got[k].Side != want[k].Side || got[k].Kind != want[k].Kind || got[k].Message != want[k].Message || !got[k].Time.Equal(want[k].Time) {
+					t.Fatalf("%s run %d: event %d is %s %s %s, want %s %s %s", fx, run, k,
+						got[k].Side, got[k].Kind, got[k].Message, want[k].Side, want[k].Kind, want[k].Message)
+				}
+			}
+		}
+		if fx == "tls12" {
+			// A server that ran ahead (its whole flight, then its checks of
+			// the client's) is what the demo used to print as is.
+			ahead := append(append([]Event(nil), lanes[1][:8]...), lanes[0]...)
+			ahead = append(ahead, lanes[1][8:]...)
+			if got := stepTitleSequence(render(ahead, Options{Lang: "en", SentOnly: true})); got == "0 1 2 3 4 5 6 7 6 7 8" {
+				t.Errorf("the unordered trace already reads as the note's flow; the test proves nothing")
+			}
+		}
+	}
+}
+
+// TestWireOrderPutsEachReplyAfterItsMessage: nothing a side received
+// comes before the other side sent it.
+func TestWireOrderPutsEachReplyAfterItsMessage(t *testing.T) {
+	for _, fx := range fixtures {
+		sent := map[string]int{}
+		received := map[string]int{}
+		for i, e := range WireOrder(readFixture(t, fx)) {
+			k, ok := keyOf(e)
+			if !ok {
+				continue
+			}
+			key := fmt.Sprint(e.Side, k)
+			if e.Direction == Sent {
+				sent[key]++
+				continue
+			}
+			peer := Client
+			if e.Side == Client {
+				peer = Server
+			}
+			received[key]++
+			if sent[fmt.Sprint(peer, k)] < received[key] {
+				t.Errorf("%s: event %d, %s received %s %q before the %s sent it", fx, i, e.Side, e.Kind, e.Message, peer)
+			}
 		}
 	}
 }
@@ -242,12 +323,15 @@ func TestEveryStringHasBothLanguages(t *testing.T) {
 	for i, s := range stepTitles {
 		check(fmt.Sprint("stepTitles[", i, "]"), s)
 	}
+	for i, s := range []tr{step3RSA, step3ECDHE, step5RSA, step5ECDHE} {
+		check(fmt.Sprint("step 3 and 5 by key exchange ", i), s)
+	}
 	for _, p := range []phase{phaseKeyExchange, phaseParameters, phaseAuth, phaseData, phasePost} {
 		check("phaseTitles "+string(p), phaseTitles[p])
 	}
 	check("certificateCount", certificateCount)
 	for name, m := range map[string]map[string]tr{"fieldLabels": fieldLabels, "valueWords": valueWords,
-		"keyLabels": keyLabels, "checks": checks, "notes": notes} {
+		"keyLabels": keyLabels, "checks": checks, "notes": notes, "places": places} {
 		for k, s := range m {
 			check(name+"["+k+"]", s)
 		}
@@ -302,6 +386,122 @@ func TestEventsRenderedReadably(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("output lacks %q:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
+// TestStepZeroSaysThePortUsed: the connection of the recording went to a
+// random port, not HTTPS's 443, and step 0 says which.
+func TestStepZeroSaysThePortUsed(t *testing.T) {
+	events := WireOrder(readFixture(t, "tls12"))
+	_, port, _ := strings.Cut(events[0].Field("remote"), ":")
+	for lang, want := range map[string]string{
+		"en": "client: TCP connection open to port " + port + "\n",
+		"de": "Client: TCP-Verbindung zu Port " + port + " steht\n",
+	} {
+		text := render(events[:2], Options{Lang: lang})
+		if !strings.Contains(text, want) || strings.Contains(text, "port 443)") || strings.Contains(text, "Port 443)") {
+			t.Errorf("%s: step 0 does not say the port %s:\n%s", lang, port, text)
+		}
+	}
+}
+
+// TestStepTitlesFollowTheKeyExchange: with ECDHE the client sends a key
+// share, not the pre-master secret, and the server signs its own.
+func TestStepTitlesFollowTheKeyExchange(t *testing.T) {
+	hello := func(suite string) Event {
+		return Event{Side: Server, Kind: KindMessage, Direction: Sent, Step: 2, Version: 0x0303, Message: "ServerHello",
+			Fields: []Field{{"cipher_suite", suite}}}
+	}
+	cke := Event{Side: Client, Kind: KindMessage, Direction: Sent, Step: 5, Version: 0x0303, Message: "ClientKeyExchange"}
+	cert := Event{Side: Server, Kind: KindMessage, Direction: Sent, Step: 3, Version: 0x0303, Message: "Certificate"}
+	for _, tc := range []struct {
+		suite string
+		want  []string
+		not   []string
+	}{
+		{"TLS_RSA_WITH_AES_128_GCM_SHA256", []string{"Step 3 — Certificate: the server's X.509 chain, whose RSA key",
+			"Step 5 — ClientKeyExchange: the client sends the pre-master secret, encrypted to the server's RSA key"}, []string{"key share"}},
+		{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", []string{"Step 3 — Certificate and ServerKeyExchange: ", "ECDHE key share signed",
+			"Step 5 — ClientKeyExchange: the client sends its ECDHE key share"}, []string{"sends the pre-master secret"}},
+	} {
+		text := render([]Event{hello(tc.suite), cert, cke}, Options{Lang: "en"})
+		for _, w := range tc.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: lacks %q:\n%s", tc.suite, w, text)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(text, n) {
+				t.Errorf("%s: says %q:\n%s", tc.suite, n, text)
+			}
+		}
+	}
+}
+
+// TestSummariesSayWhatApplies: TLS 1.3 has no extended_master_secret
+// extension, and an empty list says so instead of leaving a blank.
+func TestSummariesSayWhatApplies(t *testing.T) {
+	done := func(v uint16) Event {
+		return Event{Side: Client, Kind: KindHandshakeDone, Direction: Local, Step: 7, Version: v,
+			Fields: []Field{{"extended_master_secret", "false"}}}
+	}
+	nst := Event{Side: Server, Kind: KindMessage, Direction: Sent, Step: 8, Version: 0x0304, Message: "NewSessionTicket",
+		Fields: []Field{{"ticket_nonce", "00"}, {"extensions", ""}}}
+	for _, tc := range []struct {
+		e          Event
+		lang, want string
+	}{
+		{done(0x0304), "en", "extended master secret (RFC 7627): n/a (TLS 1.3"},
+		{done(0x0304), "de", "Extended Master Secret (RFC 7627): entfällt"},
+		{done(0x0303), "en", "extended master secret (RFC 7627): no\n"},
+		{nst, "en", "extensions:   (none)\n"},
+		{nst, "de", "Erweiterungen: (keine)\n"},
+	} {
+		if got := render([]Event{tc.e}, Options{Lang: tc.lang}); !strings.Contains(got, tc.want) {
+			t.Errorf("%s %s: lacks %q:\n%s", tc.lang, tc.e.Kind, tc.want, got)
+		}
+	}
+}
+
+// TestErrorHeadlines: an error says its step once, how it ended (EndOf),
+// and after the handshake that the connection ended, not the handshake.
+func TestErrorHeadlines(t *testing.T) {
+	errEvent := func(side Side, step int, msg string, v uint16, fields ...Field) Event {
+		return Event{Side: side, Kind: KindError, Direction: Local, Step: step, Version: v, Message: msg, Fields: fields}
+	}
+	done := Event{Side: Server, Kind: KindHandshakeDone, Direction: Local, Step: 7, Version: 0x0304}
+	for _, tc := range []struct {
+		name   string
+		events []Event
+		want   string
+		not    []string
+	}{
+		{"TLS 1.3 says the step once", []Event{errEvent(Client, 7, "after Finished", 0x0304,
+			Field{"alert", "bad_record_mac (received)"}, Field{"ended", "alert_received"}, Field{"cause", "c"})},
+			"client: handshake FAILED at step 7, after Finished: alert bad_record_mac received from the server\n", []string{"— step 7"}},
+		{"an alert sent", []Event{errEvent(Server, 5, "CertificateVerify", 0x0303,
+			Field{"error", "e"}, Field{"alert", "decrypt_error (sent)"}, Field{"ended", "alert_sent"}, Field{"cause", "c"}, Field{"fix", "f"})},
+			"server: handshake FAILED at step 5, CertificateVerify: alert decrypt_error sent\n      cause: c\n      fix:   f\n", []string{"error:", "alert:"}},
+		{"closed without an alert is no close_notify", []Event{errEvent(Client, 1, "after ClientHello", 0,
+			Field{"alert", "none (the connection just ended)"}, Field{"ended", "closed"})},
+			"client: handshake FAILED at step 1, after ClientHello: the server closed TCP without an alert\n", []string{"close_notify"}},
+		{"after the handshake the connection ends", []Event{done, errEvent(Server, 8, "", 0x0304,
+			Field{"alert", "none (the connection just ended)"}, Field{"ended", "closed"})},
+			"server: connection ended at step 8: the client closed TCP without an alert\n", []string{"handshake FAILED"}},
+		{"a reset", []Event{errEvent(Client, -1, "", 0, Field{"error", "read: connection reset by peer"}, Field{"ended", "reset"})},
+			"client: handshake FAILED: the TCP connection was reset\n", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := render(tc.events, Options{Lang: "en"})
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("lacks %q:\n%s", tc.want, got)
+			}
+			for _, n := range tc.not {
+				if strings.Contains(got, n) {
+					t.Errorf("says %q:\n%s", n, got)
 				}
 			}
 		})

@@ -3,6 +3,7 @@ package trace
 import (
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,13 @@ import (
 //     with a title line whenever the step changes.
 //   - TLS 1.3: grouped under the parts of RFC 8446 Figure 1, each event
 //     saying which of the note's steps it takes over ("Finished — step 7").
+//
+// In both, the titles follow the wire: only what crosses it (the TCP
+// connection, messages, ChangeCipherSpec, application data) opens a step.
+// What a side does about it (derive keys, check a signature, complete or
+// fail the handshake) stays under the step of the last thing that crossed,
+// so a title comes back only where the wire does: in TLS 1.2 each side
+// sends its own ChangeCipherSpec and Finished.
 
 const versionTLS13 = 0x0304
 
@@ -39,14 +47,22 @@ type textRenderer struct {
 	opt     Options
 	lang    language
 	section string // the step or phase whose title was written last
+	// kex is the TLS 1.2 key exchange of the suite in ServerHello, which
+	// steps 3 and 5 are about: "rsa", "ecdhe" or "" before it is known.
+	kex string
+	// done says which sides completed their handshake: an error after it
+	// ends the connection, not the handshake. finished says which sides
+	// received the peer's Finished.
+	done, finished map[Side]bool
 }
 
 func (r *textRenderer) event(e Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.learn(e)
 	if r.opt.skip(e) {
 		return
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	var b strings.Builder
 	if title := r.title(e); title != "" {
 		b.WriteString("\n" + r.paint(ansiBold, title) + "\n")
@@ -66,13 +82,43 @@ func (r *textRenderer) event(e Event) {
 	io.WriteString(r.w, b.String())
 }
 
+// learn notes what later titles and headlines depend on, from every
+// event, shown or not.
+func (r *textRenderer) learn(e Event) {
+	if r.done == nil {
+		r.done, r.finished = map[Side]bool{}, map[Side]bool{}
+	}
+	switch {
+	case e.Kind == KindMessage && e.Message == "ServerHello":
+		suite := e.Field("cipher_suite")
+		switch {
+		case strings.HasPrefix(suite, "TLS_RSA_"):
+			r.kex = "rsa"
+		case strings.Contains(suite, "_ECDHE_"):
+			r.kex = "ecdhe"
+		}
+	case e.Kind == KindMessage && e.Message == "Finished" && e.Direction == Received:
+		r.finished[e.Side] = true
+	case e.Kind == KindHandshakeDone:
+		r.done[e.Side] = true
+	case e.Kind == KindConnect:
+		// A new connection (the demo's second, resuming one).
+		r.kex = ""
+		delete(r.done, e.Side)
+		delete(r.finished, e.Side)
+	}
+}
+
 // title returns the step or phase title to write before e, if e starts a
 // new one.
 func (r *textRenderer) title(e Event) string {
+	if r.section != "" && !crossesWire(e) {
+		return "" // a side's own doing stays under the step it answers
+	}
 	var key, title string
 	if e.Version == versionTLS13 {
 		p := phaseOf(e)
-		if p == phaseNone {
+		if p == phaseNone || r.ticketInFlight(e) {
 			return ""
 		}
 		key, title = "1.3 "+string(p), r.say(phaseTitles[p])
@@ -81,13 +127,41 @@ func (r *textRenderer) title(e Event) string {
 			return ""
 		}
 		key = "1.2 step " + strconv.Itoa(e.Step)
-		title = fmt.Sprintf(r.say(words.step), e.Step, r.say(stepTitles[e.Step]))
+		title = fmt.Sprintf(r.say(words.step), e.Step, r.say(r.stepTitle(e.Step)))
 	}
 	if key == r.section {
 		return ""
 	}
 	r.section = key
 	return title
+}
+
+// crossesWire reports whether e is something that went over the wire, or
+// the TCP connection itself: what opens a step.
+func crossesWire(e Event) bool {
+	switch e.Kind {
+	case KindConnect, KindMessage, KindChangeCipherSpec, KindApplicationData:
+		return true
+	case KindNote:
+		return e.Message == "HelloRetryRequest"
+	}
+	return false
+}
+
+// stepTitle is the note's title of a TLS 1.2 step; steps 3 and 5 say what
+// the key exchange of the suite makes of them.
+func (r *textRenderer) stepTitle(step int) tr {
+	switch {
+	case step == 3 && r.kex == "rsa":
+		return step3RSA
+	case step == 3 && r.kex == "ecdhe":
+		return step3ECDHE
+	case step == 5 && r.kex == "rsa":
+		return step5RSA
+	case step == 5 && r.kex == "ecdhe":
+		return step5ECDHE
+	}
+	return stepTitles[step]
 }
 
 // phaseOf places a TLS 1.3 event in RFC 8446 Figure 1. Checks belong to
@@ -132,7 +206,7 @@ func (r *textRenderer) headline(e Event) string {
 	var s string
 	switch e.Kind {
 	case KindConnect:
-		s = fmt.Sprintf(r.say(words.connect), side)
+		s = r.connectLine(e)
 	case KindMessage, KindChangeCipherSpec:
 		name := e.Message
 		if e.Kind == KindChangeCipherSpec {
@@ -164,12 +238,7 @@ func (r *textRenderer) headline(e Event) string {
 	case KindHandshakeDone:
 		s = fmt.Sprintf(r.say(words.done), side)
 	case KindError:
-		if e.Step >= 0 && e.Message != "" {
-			s = fmt.Sprintf(r.say(words.failedAt), side, e.Step, e.Message)
-		} else {
-			s = fmt.Sprintf(r.say(words.failed), side)
-		}
-		s = r.paint(ansiRed, s)
+		s = r.errorLine(e)
 	default: // KindNote and kinds added later
 		what := e.Message
 		if t, ok := notes[e.Message]; ok {
@@ -186,8 +255,8 @@ func (r *textRenderer) headline(e Event) string {
 // stepSuffix says which step of the note a TLS 1.3 event takes over.
 func (r *textRenderer) stepSuffix(e Event) string {
 	switch e.Kind {
-	case KindHandshakeDone:
-		return ""
+	case KindHandshakeDone, KindError:
+		return "" // an error says its step itself
 	case KindChangeCipherSpec:
 		return r.say(words.ccs13)
 	case KindKeys:
@@ -202,20 +271,140 @@ func (r *textRenderer) stepSuffix(e Event) string {
 	if e.Step < 0 || e.Step >= len(stepTitles) {
 		return ""
 	}
+	if r.ticketInFlight(e) {
+		return fmt.Sprintf(r.say(words.stepSuffix), e.Step) + r.say(words.ticketInFlight)
+	}
 	return fmt.Sprintf(r.say(words.stepSuffix), e.Step)
 }
 
-// fields writes the decoded fields, labels aligned.
+// ticketInFlight reports whether e is a TLS 1.3 NewSessionTicket its
+// server sent with its own flight, before the client's Finished (without
+// client authentication it can): it belongs after the handshake, but
+// travels in the middle of it, and stays where it travelled.
+func (r *textRenderer) ticketInFlight(e Event) bool {
+	return e.Version == versionTLS13 && e.Kind == KindMessage && e.Message == "NewSessionTicket" &&
+		e.Direction == Sent && !r.finished[e.Side]
+}
+
+// connectLine is the headline of step 0, with the port actually used:
+// the client's remote port, the server's local one.
+func (r *textRenderer) connectLine(e Event) string {
+	side := r.side(e.Side)
+	addr, line := e.Field("remote"), words.connectTo
+	if e.Side == Server {
+		addr, line = e.Field("local"), words.connectOn
+	}
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		return fmt.Sprintf(r.say(line), side, port)
+	}
+	return fmt.Sprintf(r.say(words.connect), side)
+}
+
+// errorLine is the headline of an error event: where, and how it ended
+// (EndOf's classification). After the handshake it is the connection
+// that ended, and a peer that closed it is no failure of ours.
+func (r *textRenderer) errorLine(e Event) string {
+	side := r.side(e.Side)
+	where := ""
+	if e.Step >= 0 {
+		where = fmt.Sprintf(r.say(words.atStep), e.Step)
+		if e.Message != "" {
+			where += ", " + r.place(e.Message)
+		}
+	}
+	end := End(e.Field("ended"))
+	if end == "" {
+		end = EndOf(e.Err)
+	}
+	how := r.ending(e, end)
+	if how != "" {
+		how = ": " + how
+	}
+	if r.done[e.Side] || e.Step == 8 {
+		s := fmt.Sprintf(r.say(words.connectionEnded), side, where) + how
+		if end == EndClosed || end == EndCloseNotify {
+			return s
+		}
+		return r.paint(ansiRed, s)
+	}
+	return r.paint(ansiRed, fmt.Sprintf(r.say(words.handshakeFailed), side, where)+how)
+}
+
+// place translates where an error says it was: a message name as the RFC
+// spells it, "after" one, or application data.
+func (r *textRenderer) place(m string) string {
+	if t, ok := places[m]; ok {
+		return r.say(t)
+	}
+	if name, ok := strings.CutPrefix(m, "after "); ok {
+		return fmt.Sprintf(r.say(words.after), name)
+	}
+	return m
+}
+
+// ending says in words how e's side saw the end.
+func (r *textRenderer) ending(e Event, end End) string {
+	peer := Client
+	if e.Side == Client {
+		peer = Server
+	}
+	name, _, _ := strings.Cut(e.Field("alert"), " (")
+	switch end {
+	case EndAlertSent:
+		return fmt.Sprintf(r.say(words.endAlertSent), name)
+	case EndAlertReceived:
+		return fmt.Sprintf(r.say(words.endAlertReceived), name, r.side(peer))
+	case EndCloseNotify:
+		return fmt.Sprintf(r.say(words.endCloseNotify), r.side(peer))
+	case EndClosed:
+		return fmt.Sprintf(r.say(words.endClosed), r.side(peer))
+	case EndReset:
+		return r.say(words.endReset)
+	case EndRefused:
+		return r.say(words.endRefused)
+	case EndTimeout:
+		return r.say(words.endTimeout)
+	case EndNotTLS:
+		return fmt.Sprintf(r.say(words.endNotTLS), r.side(peer))
+	case EndLocal:
+		return r.say(words.endLocal)
+	}
+	return ""
+}
+
+// fields writes the decoded fields, labels aligned. An error's headline
+// already says how it ended; of its fields only the cause and the fix
+// follow (or the error itself when there is no cause).
 func (r *textRenderer) fields(b *strings.Builder, e Event) {
-	labels := make([]string, len(e.Fields))
+	shown := e.Fields
+	if e.Kind == KindError {
+		shown = nil
+		hasCause := e.Field("cause") != ""
+		for _, f := range e.Fields {
+			switch f.Name {
+			case "alert", "ended":
+				continue
+			case "error":
+				if hasCause {
+					continue
+				}
+			}
+			shown = append(shown, f)
+		}
+	}
+	labels := make([]string, len(shown))
 	width := 0
-	for i, f := range e.Fields {
+	for i, f := range shown {
 		labels[i] = r.label(f.Name)
 		width = max(width, utf8.RuneCountInString(labels[i]))
 	}
-	for i, f := range e.Fields {
+	for i, f := range shown {
 		pad := strings.Repeat(" ", width-utf8.RuneCountInString(labels[i]))
-		fmt.Fprintf(b, "      %s:%s %s\n", labels[i], pad, r.value(f.Value))
+		v := r.value(f.Value)
+		if e.Kind == KindHandshakeDone && e.Version == versionTLS13 && f.Name == "extended_master_secret" {
+			v = r.say(words.emsTLS13) // RFC 8446 has no such extension: its key schedule always covers the transcript
+		}
+		fmt.Fprintf(b, "      %s:%s %s\n", labels[i], pad, v)
 	}
 }
 
@@ -237,6 +426,9 @@ func (r *textRenderer) label(name string) string {
 
 // value translates the few values that are words and shortens long hex.
 func (r *textRenderer) value(v string) string {
+	if v == "" {
+		return r.say(words.none) // a list with nothing in it, such as no extensions
+	}
 	if t, ok := valueWords[v]; ok {
 		return r.say(t)
 	}

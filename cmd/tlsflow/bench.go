@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -33,8 +34,6 @@ see docs/PERFORMANCE.md.
 Examples:
   tlsflow bench                 every case, 300 handshakes each
   tlsflow bench --n 50          a quick look
-
-Flags:
 `
 
 // benchStack is one TLS implementation under measurement.
@@ -76,8 +75,15 @@ var benchCases = []benchCase{
 func runBench(args []string, out io.Writer) error {
 	fs := newFlagSet("bench", benchHelp, out)
 	n := fs.Int("n", 300, "handshakes per case and stack")
-	if _, err := parseFlags(fs, args); err != nil {
+	pos, err := parseFlags(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
 		return err
+	}
+	if len(pos) > 0 {
+		return usagef("bench takes no arguments (got %q); --n sets the handshakes per case", pos)
 	}
 	if *n < 1 {
 		return usagef("--n must be at least 1")

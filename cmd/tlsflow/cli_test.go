@@ -206,7 +206,7 @@ func serverConfig(c *testCerts) *tlsflow.Config {
 
 func TestEveryCommandHasHelpWithExamples(t *testing.T) {
 	t.Parallel()
-	for _, cmd := range []string{"demo", "connect", "serve"} {
+	for _, cmd := range []string{"demo", "connect", "serve", "view", "bench"} {
 		for _, flag := range []string{"--help", "-h"} {
 			t.Run(cmd+flag, func(t *testing.T) {
 				t.Parallel()
@@ -255,6 +255,15 @@ func TestMistakesOnTheCommandLineExitWithStatus2(t *testing.T) {
 		{"tamper with two connections", []string{"demo", "--flow", "resume", "--tamper", "ClientHello"}, "one connection"},
 		{"serve with an argument", []string{"serve", "extra"}, "takes no arguments"},
 		{"serve client-auth", []string{"serve", "--client-auth", "maybe"}, `--client-auth "maybe"`},
+		{"TLS 1.3 with only TLS 1.2 suites", []string{"connect", "--tls1.3", "--suites", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "127.0.0.1:1"},
+			"--suites names no TLS 1.3 suite"},
+		{"TLS 1.2 with only TLS 1.3 suites", []string{"serve", "--tls1.2", "--suites", "TLS_AES_128_GCM_SHA256"}, "--suites names no TLS 1.2 suite"},
+		{"unknown language", []string{"demo", "--lang", "fr"}, `--lang "fr": want en or de`},
+		{"unknown language for connect", []string{"connect", "--lang", "xx", "127.0.0.1:1"}, `--lang "xx"`},
+		{"secrets without a key log", []string{"connect", "--secrets", "127.0.0.1:1"}, "--secrets shows the secrets the key log gets"},
+		{"view of an unknown flow", []string{"view", "--addr", "127.0.0.1:0", "--flow", "tls11"}, `unknown --flow "tls11"`},
+		{"bench with an argument", []string{"bench", "extra"}, "bench takes no arguments"},
+		{"serve on a port in use", []string{"serve", "--addr", busyPort(t)}, "the port is in use"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,7 +275,63 @@ func TestMistakesOnTheCommandLineExitWithStatus2(t *testing.T) {
 			if !strings.Contains(r.stderr+r.stdout, tt.want) {
 				t.Fatalf("output lacks %q\n%s", tt.want, r)
 			}
+			// Refused before anything happens: no key made, no
+			// connection announced, no help above the error, which is
+			// the only line (the last, after the list of commands).
+			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+			if tt.name != "no command" && (r.stdout != "" || !strings.Contains(lines[len(lines)-1], tt.want) ||
+				tt.name != "unknown command" && len(lines) != 1) {
+				t.Errorf("the mistake is not the only thing printed:\n%s", r)
+			}
 		})
+	}
+}
+
+// busyPort returns an address something listens on until the test ends.
+func busyPort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln.Addr().String()
+}
+
+// TestHelpMentionsOnlyFlagsThatExist: every --flag in a command's help is
+// one of its flags, or, in an example line of another command, that
+// command's (curl's own are curl's business).
+func TestHelpMentionsOnlyFlagsThatExist(t *testing.T) {
+	t.Parallel()
+	commands := []string{"demo", "connect", "serve", "view", "bench"}
+	defined := map[string]map[string]bool{}
+	helps := map[string]string{}
+	for _, cmd := range commands {
+		r := runCLI(t, nil, cmd, "--help")
+		helps[cmd] = r.stdout
+		_, flags, ok := strings.Cut(r.stdout, "\nFlags:\n")
+		if !ok {
+			t.Fatalf("tlsflow %s --help has no Flags section:\n%s", cmd, r.stdout)
+		}
+		defined[cmd] = map[string]bool{"help": true}
+		for _, m := range regexp.MustCompile(`(?m)^  -(\S+)`).FindAllStringSubmatch(flags, -1) {
+			defined[cmd][m[1]] = true
+		}
+	}
+	flag := regexp.MustCompile(`(?:^|[\s(])--([a-z0-9.-]*[a-z0-9])`)
+	for _, cmd := range commands {
+		for line := range strings.Lines(helps[cmd]) { // the flags' own words too
+			of := cmd
+			if m := regexp.MustCompile(`\btlsflow ([a-z]+)\b`).FindStringSubmatch(line); m != nil && defined[m[1]] != nil {
+				of = m[1]
+			} else if f := strings.Fields(line); len(f) > 0 && f[0] == "curl" {
+				continue
+			}
+			for _, m := range flag.FindAllStringSubmatch(line, -1) {
+				if !defined[of][m[1]] {
+					t.Errorf("tlsflow %s --help mentions --%s, which tlsflow %s does not have: %q", cmd, m[1], of, strings.TrimSpace(line))
+				}
+			}
+		}
 	}
 }
 

@@ -9,10 +9,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tlsflow/tlsflow"
 	"github.com/tlsflow/tlsflow/ftps"
@@ -60,6 +63,7 @@ type connectOptions struct {
 	alpn       listFlag
 	insecure   bool
 	trace      traceFlags
+	lang       language
 	keyLog     string
 	http       bool
 	reconnect  bool
@@ -80,7 +84,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Var(&o.groups, "groups", "key exchange groups in order of preference: X25519MLKEM768, x25519, secp256r1, secp384r1")
 	fs.Var(&o.alpn, "alpn", "application protocols to offer (ALPN), comma-separated, e.g. h2,http/1.1")
 	fs.BoolVar(&o.insecure, "insecure", false, "accept any server certificate (for tests: anyone in the middle can then read along)")
-	o.trace.register(fs, "text")
+	o.trace.register(fs, "text", true)
 	fs.StringVar(&o.keyLog, "keylog", "", "append the session secrets to this file in the NSS key log format (default: $SSLKEYLOGFILE)")
 	fs.BoolVar(&o.http, "http", false, "send GET / over the connection and print the response")
 	fs.BoolVar(&o.reconnect, "reconnect", false, "connect a second time, resuming the first session")
@@ -101,6 +105,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := o.trace.check(); err != nil {
 		return err
 	}
+	o.lang = pickLanguage(o.trace.lang)
 	switch o.starttls {
 	case "":
 	case "ftp":
@@ -123,61 +128,69 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer closeKeyLog()
-	var watch connWatch
+	watch := &connWatch{lastStep: -1}
 	render := o.trace.hook(stdout, trace.ColorAuto(stdout), false)
 	cfg.Trace = func(e trace.Event) {
 		watch.see(e)
-		if render != nil {
-			render(e)
+		if render == nil {
+			return
 		}
+		if e.Kind == trace.KindError && o.trace.format == "text" {
+			// The headline only: the diagnosis below explains it, once.
+			e.Fields = headlineFields(e.Fields)
+		}
+		render(e)
 	}
 
 	if o.starttls == "ftp" {
-		return connectFTP(ctx, &o, cfg, info, stderr)
+		return connectFTP(ctx, &o, cfg, watch, info, stderr)
 	}
 
-	fmt.Fprintf(info, "Connecting to %s …\n", o.addr)
+	l := o.lang
+	fmt.Fprintln(info, l.sayf(say{"Connecting to %s …", "Verbinde mit %s …"}, o.addr))
 	conn, err := o.dial(ctx, cfg)
 	if err != nil {
-		return o.failed(stderr, err)
+		return o.failed(stderr, watch, err)
 	}
-	fmt.Fprintf(info, "\nConnected to %s (%s)\n", o.addr, conn.RemoteAddr())
-	writeState(info, conn.ConnectionState(), o.insecure, watch.certificates.Load() > 0)
+	fmt.Fprintln(info, l.sayf(say{"\nConnected to %s (%s)", "\nVerbunden mit %s (%s)"}, o.addr, conn.RemoteAddr()))
+	writeState(info, l, conn.ConnectionState(), o.insecure, watch)
 	if o.http {
-		if err := getAndPrint(conn, hostOf(o.addr, cfg.ServerName), info, o.timeout); err != nil {
+		if err := getAndPrint(conn, hostOf(o.addr, cfg.ServerName), info, o.lang, o.timeout); err != nil {
 			conn.Close()
-			return o.failed(stderr, err)
+			return o.failed(stderr, watch, err)
 		}
 	} else if err := settle(conn, cfg, o.reconnect, watch.certificateRequests.Load() > 0); err != nil {
 		conn.Close()
-		return o.failed(stderr, err)
+		return o.failed(stderr, watch, err)
 	}
 	conn.Close()
 	if !o.reconnect {
 		return nil
 	}
 
-	fmt.Fprintf(info, "\nConnecting again to show resumption …\n")
+	fmt.Fprintln(info, l.say(say{"\nConnecting again to show resumption …", "\nVerbinde erneut, um die Wiederaufnahme zu zeigen …"}))
 	watch.certificates.Store(0)
 	again, err := o.dial(ctx, cfg)
 	if err != nil {
-		return o.failed(stderr, err)
+		return o.failed(stderr, watch, err)
 	}
 	defer again.Close()
 	st := again.ConnectionState()
-	fmt.Fprintf(info, "\nConnected again to %s\n", o.addr)
-	writeState(info, st, o.insecure, watch.certificates.Load() > 0)
+	fmt.Fprintln(info, l.sayf(say{"\nConnected again to %s", "\nErneut verbunden mit %s"}, o.addr))
+	writeState(info, l, st, o.insecure, watch)
 	switch {
 	case st.DidResume && watch.certificates.Load() == 0:
-		fmt.Fprintln(info, "Resumed: the server sent no Certificate and signed nothing; the secret of the first session proved both sides.")
+		fmt.Fprintln(info, l.say(say{"Resumed: the server sent no Certificate and signed nothing; the secret of the first session proved both sides.",
+			"Wiederaufgenommen: der Server hat kein Certificate gesendet und nichts signiert; das Geheimnis der ersten Sitzung hat beide Seiten ausgewiesen."}))
 	case st.DidResume:
-		fmt.Fprintln(info, "Resumed.")
+		fmt.Fprintln(info, l.say(say{"Resumed.", "Wiederaufgenommen."}))
 	default:
-		fmt.Fprintln(info, "Not resumed: the server ran a full handshake again (it issued no ticket, or did not accept it).")
+		fmt.Fprintln(info, l.say(say{"Not resumed: the server ran a full handshake again (it issued no ticket, or did not accept it).",
+			"Nicht wiederaufgenommen: der Server hat wieder einen vollständigen Handshake gemacht (er hat kein Ticket ausgegeben oder es nicht angenommen)."}))
 	}
 	if o.http {
-		if err := getAndPrint(again, hostOf(o.addr, cfg.ServerName), info, o.timeout); err != nil {
-			return o.failed(stderr, err)
+		if err := getAndPrint(again, hostOf(o.addr, cfg.ServerName), info, o.lang, o.timeout); err != nil {
+			return o.failed(stderr, watch, err)
 		}
 	}
 	return nil
@@ -217,6 +230,9 @@ func (o *connectOptions) config(info io.Writer) (*tlsflow.Config, func(), error)
 	if cfg.CipherSuites, err = parseSuites(o.suites); err != nil {
 		return nil, nil, err
 	}
+	if err := suitesFitVersions(cfg.CipherSuites, o.versions); err != nil {
+		return nil, nil, err
+	}
 	if cfg.CurvePreferences, err = parseGroups(o.groups); err != nil {
 		return nil, nil, err
 	}
@@ -238,13 +254,17 @@ func (o *connectOptions) config(info io.Writer) (*tlsflow.Config, func(), error)
 	// A cache, also without --reconnect: a stored ticket tells settle
 	// that a TLS 1.3 server is content with the handshake.
 	cfg.ClientSessionCache = &notifyingCache{ClientSessionCache: tlsflow.NewLRUClientSessionCache(4), put: make(chan struct{}, 1)}
+	if o.trace.secrets && o.keyLog == "" && os.Getenv("SSLKEYLOGFILE") == "" {
+		return nil, nil, usagef("--secrets shows the secrets the key log gets: give --keylog FILE (or set SSLKEYLOGFILE)")
+	}
 	keyLog, path, err := openKeyLog(o.keyLog)
 	if err != nil {
 		return nil, nil, err
 	}
 	closeKeyLog := func() {}
 	if keyLog != nil {
-		fmt.Fprintf(info, "Key log: appending the session secrets to %s (anyone with this file can decrypt the traffic)\n", path)
+		fmt.Fprintln(info, o.lang.sayf(say{"Key log: appending the session secrets to %s (anyone with this file can decrypt the traffic)",
+			"Key-Log: hänge die Sitzungsschlüssel an %s an (wer diese Datei hat, kann den Verkehr entschlüsseln)"}, path))
 		cfg.KeyLogWriter = keyLog
 		closeKeyLog = func() { keyLog.Close() }
 	}
@@ -262,95 +282,149 @@ func (o *connectOptions) dial(ctx context.Context, cfg *tlsflow.Config) (*tlsflo
 	return c.(*tlsflow.Conn), nil
 }
 
-// failed explains err on stderr and returns the one-line error main prints.
-func (o *connectOptions) failed(stderr io.Writer, err error) error {
-	fmt.Fprintf(stderr, "\nConnection to %s failed:\n", o.addr)
-	writeDiagnosis(stderr, "  ", err)
-	var ae *tlsflow.Error
-	if errors.As(err, &ae) && ae.Step >= 0 {
-		return fmt.Errorf("connect %s: failed at step %d (%s)", o.addr, ae.Step, alertWords(ae))
-	}
-	return fmt.Errorf("connect %s: %w", o.addr, err)
+// failed explains err on stderr, once, and tells main it has.
+func (o *connectOptions) failed(stderr io.Writer, w *connWatch, err error) error {
+	fmt.Fprintln(stderr, o.lang.sayf(say{"\nConnection to %s failed:", "\nVerbindung zu %s gescheitert:"}, o.addr))
+	explain(o.lang, o.failure(w, err)).write(stderr, o.lang, "  ")
+	return errReported
 }
 
-func alertWords(ae *tlsflow.Error) string {
-	switch {
-	case ae.Local:
-		return "no alert"
-	case ae.Received:
-		return "alert " + ae.Alert.String() + " received"
+// failure is err with what connect knows around it.
+func (o *connectOptions) failure(w *connWatch, err error) *failure {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f := &failure{err: err, side: trace.Client, speaker: speakerConnect, lastStep: w.lastStep, lastMsg: w.lastMsg,
+		connected: w.connected, addr: o.addr, serverName: o.serverName, caGiven: o.caFile != "", certGiven: o.certFile != "",
+		timeout: o.timeout, requestedCAs: w.requestedCAs, askedForCert: w.certificateRequests.Load() > 0, sniSent: w.sni != "",
+		versionsPinned: o.versions.tls12 || o.versions.tls13}
+	if len(o.suites) > 0 {
+		f.rsaOnly = true
+		for _, n := range o.suites {
+			if id, ok := suiteByName(n); !ok || !strings.HasPrefix(tlsflow.CipherSuiteName(id), "TLS_RSA_") {
+				f.rsaOnly = false
+			}
+		}
 	}
-	return "alert " + ae.Alert.String() + " sent"
+	return f
 }
 
 // connWatch notices, from the trace, what the state does not say: whether
 // the server sent a Certificate (a resumed handshake has none) and asked
-// for ours.
-type connWatch struct{ certificates, certificateRequests atomic.Int32 }
+// for ours, whether we sent a server name, and where on the wire the
+// connection last was (a timeout or a reset does not say).
+type connWatch struct {
+	certificates, certificateRequests atomic.Int32
+
+	mu           sync.Mutex
+	connected    bool
+	lastStep     int
+	lastMsg      string
+	sni          string
+	requestedCAs string
+}
 
 func (w *connWatch) see(e trace.Event) {
-	if e.Kind != trace.KindMessage || e.Direction != trace.Received || e.Side != trace.Client {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch e.Kind {
+	case trace.KindConnect:
+		w.connected, w.lastStep = true, 0
+	case trace.KindMessage, trace.KindChangeCipherSpec:
+		if e.Step >= 0 {
+			w.lastStep, w.lastMsg = e.Step, e.Message
+		}
+	}
+	if e.Kind != trace.KindMessage || e.Side != trace.Client {
 		return
 	}
-	switch e.Message {
-	case "Certificate":
+	switch {
+	case e.Direction == trace.Sent && e.Message == "ClientHello":
+		w.sni = e.Field("server_name")
+	case e.Direction != trace.Received:
+	case e.Message == "Certificate":
 		w.certificates.Add(1)
-	case "CertificateRequest":
+	case e.Message == "CertificateRequest":
 		w.certificateRequests.Add(1)
+		w.requestedCAs = e.Field("certificate_authorities")
 	}
 }
 
 // writeState prints what the handshake negotiated and who the server is.
-func writeState(w io.Writer, st tlsflow.ConnectionState, insecure, sawCertificate bool) {
-	row := func(label, value string) { fmt.Fprintf(w, "  %-19s %s\n", label+":", value) }
-	row("version", tlsflow.VersionName(st.Version))
-	row("cipher suite", tlsflow.CipherSuiteName(st.CipherSuite))
-	if st.CurveID != 0 {
-		row("group", st.CurveID.String())
-	} else {
-		row("group", "none (no key exchange)")
+func writeState(w io.Writer, l language, st tlsflow.ConnectionState, insecure bool, watch *connWatch) {
+	row := func(label say, value string) {
+		lab := l.say(label) + ":"
+		fmt.Fprintf(w, "  %s%s %s\n", lab, strings.Repeat(" ", max(0, 21-utf8.RuneCountInString(lab))), value)
 	}
+	watch.mu.Lock()
+	sni := watch.sni
+	watch.mu.Unlock()
+	sawCertificate := watch.certificates.Load() > 0
+	row(say{"version", "Version"}, tlsflow.VersionName(st.Version))
+	row(say{"cipher suite", "Cipher-Suite"}, tlsflow.CipherSuiteName(st.CipherSuite))
+	row(say{"group", "Gruppe"}, groupWords(l, st))
 	alpn := st.NegotiatedProtocol
 	if alpn == "" {
-		alpn = "none"
+		alpn = l.say(say{"none", "keines"})
 	}
-	row("ALPN", alpn)
-	if st.ServerName != "" {
-		row("server name (SNI)", st.ServerName)
+	row(say{"ALPN", "ALPN"}, alpn)
+	switch {
+	case sni != "":
+		row(say{"server name (SNI)", "Servername (SNI)"}, sni)
+	case st.ServerName != "":
+		// Dial checks the certificate against an IP address, but an IP
+		// address is never sent as a server name (RFC 6066 §3).
+		row(say{"server name (SNI)", "Servername (SNI)"}, l.sayf(say{"none sent (%s is an IP address; the certificate was checked against it)",
+			"keiner gesendet (%s ist eine IP-Adresse; das Zertifikat wurde darauf geprüft)"}, st.ServerName))
 	}
-	row("resumed", yesNo(st.DidResume))
+	row(say{"resumed", "wiederaufgenommen"}, yesNo(l, st.DidResume))
 	if len(st.PeerCertificates) > 0 {
 		leaf := st.PeerCertificates[0]
 		subject := leaf.Subject.String()
 		if !sawCertificate && st.DidResume {
-			subject += " (known from the first session, not sent again)"
+			subject += l.say(say{" (known from the first session, not sent again)", " (aus der ersten Sitzung bekannt, nicht erneut gesendet)"})
 		}
-		row("server certificate", subject)
-		row("issued by", leaf.Issuer.String())
-		row("valid until", leaf.NotAfter.UTC().Format(time.RFC3339))
-		row("SHA-256", fingerprint(leaf.Raw))
+		row(say{"server certificate", "Server-Zertifikat"}, subject)
+		row(say{"issued by", "ausgestellt von"}, leaf.Issuer.String())
+		row(say{"valid until", "gültig bis"}, leaf.NotAfter.UTC().Format(time.RFC3339))
+		row(say{"SHA-256", "SHA-256"}, fingerprint(leaf.Raw))
 	}
 	switch {
 	case insecure:
-		row("verified", "NO: --insecure accepts any certificate")
+		row(say{"verified", "geprüft"}, l.say(say{"NO: --insecure accepts any certificate", "NEIN: --insecure akzeptiert jedes Zertifikat"}))
 	case len(st.VerifiedChains) > 0:
 		chain := st.VerifiedChains[0]
-		row("verified", "yes, up to "+chain[len(chain)-1].Subject.String())
+		row(say{"verified", "geprüft"}, l.sayf(say{"yes, up to %s", "ja, bis %s"}, chain[len(chain)-1].Subject.String()))
 	case st.DidResume:
-		row("verified", "yes, in the first session")
+		row(say{"verified", "geprüft"}, l.say(say{"yes, in the first session", "ja, in der ersten Sitzung"}))
 	}
 }
 
-func yesNo(b bool) string {
-	if b {
-		return "yes"
+// groupWords says which group the key exchange used, or why there was
+// none: the RSA key exchange transports the pre-master secret, and TLS 1.2
+// resumption exchanges no key.
+func groupWords(l language, st tlsflow.ConnectionState) string {
+	switch {
+	case st.CurveID != 0:
+		return st.CurveID.String()
+	case st.Version == tlsflow.VersionTLS12 && st.DidResume:
+		return l.say(say{"none: a resumed TLS 1.2 session exchanges no new key", "keine: eine wiederaufgenommene TLS-1.2-Sitzung tauscht keinen neuen Schlüssel aus"})
+	case strings.HasPrefix(tlsflow.CipherSuiteName(st.CipherSuite), "TLS_RSA_"):
+		return l.say(say{"none: RSA key transport (the client encrypted the pre-master secret to the server's key; no forward secrecy)",
+			"keine: RSA-Schlüsseltransport (der Client hat das Pre-Master-Secret mit dem Schlüssel des Servers verschlüsselt; keine Forward Secrecy)"})
 	}
-	return "no"
+	return l.say(say{"none: the pre-shared key alone (no (EC)DHE)", "keine: nur der Pre-Shared Key (kein (EC)DHE)"})
+}
+
+func yesNo(l language, b bool) string {
+	if b {
+		return l.say(say{"yes", "ja"})
+	}
+	return l.say(say{"no", "nein"})
 }
 
 // getAndPrint sends GET / over conn and prints the response, its body
 // shortened to maxHTTPBody.
-func getAndPrint(conn *tlsflow.Conn, host string, w io.Writer, timeout time.Duration) error {
+func getAndPrint(conn *tlsflow.Conn, host string, w io.Writer, l language, timeout time.Duration) error {
 	if p := conn.ConnectionState().NegotiatedProtocol; p != "" && p != "http/1.1" {
 		return fmt.Errorf("--http speaks HTTP/1.1, but the server chose %q in ALPN", p)
 	}
@@ -385,7 +459,7 @@ func getAndPrint(conn *tlsflow.Conn, host string, w io.Writer, timeout time.Dura
 	if n == maxHTTPBody {
 		more, _ := io.Copy(io.Discard, io.LimitReader(resp.Body, 16<<20))
 		if more > 0 {
-			fmt.Fprintf(w, "\n… (%d more bytes not shown)", more)
+			fmt.Fprint(w, l.sayf(say{"\n… (%d more bytes not shown)", "\n… (%d weitere Bytes nicht gezeigt)"}, more))
 		}
 	}
 	fmt.Fprintln(w)
@@ -454,26 +528,27 @@ func settle(conn *tlsflow.Conn, cfg *tlsflow.Config, wantTicket, certificateAske
 // connectFTP runs --starttls ftp: FTP in plaintext up to AUTH TLS, the
 // handshake, an anonymous (or --user) login and a listing of /, whose data
 // connection resumes the control connection's session.
-func connectFTP(ctx context.Context, o *connectOptions, cfg *tlsflow.Config, info, stderr io.Writer) error {
+func connectFTP(ctx context.Context, o *connectOptions, cfg *tlsflow.Config, watch *connWatch, info, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	logf := func(format string, args ...any) { fmt.Fprintf(info, "ftp "+format+"\n", args...) }
-	fmt.Fprintf(info, "Connecting to %s (FTP, then AUTH TLS) …\n", o.addr)
+	fmt.Fprintln(info, o.lang.sayf(say{"Connecting to %s (FTP, then AUTH TLS) …", "Verbinde mit %s (FTP, dann AUTH TLS) …"}, o.addr))
 	c, err := ftps.Dial(ctx, o.addr, cfg, logf)
 	if err != nil {
-		return o.failed(stderr, err)
+		return o.failed(stderr, watch, err)
 	}
 	defer c.Quit()
-	fmt.Fprintf(info, "\nControl connection protected:\n")
-	writeState(info, c.ControlState(), o.insecure, true)
+	fmt.Fprintln(info, o.lang.say(say{"\nControl connection protected:", "\nSteuerverbindung geschützt:"}))
+	watch.certificates.Store(1)
+	writeState(info, o.lang, c.ControlState(), o.insecure, watch)
 	if err := c.Login(o.user, o.pass); err != nil {
-		return o.failed(stderr, err)
+		return o.failed(stderr, watch, err)
 	}
 	lines, err := c.List("/")
 	if err != nil {
-		return o.failed(stderr, err)
+		return o.failed(stderr, watch, err)
 	}
-	fmt.Fprintf(info, "\nListing of / (over a TLS data connection):\n")
+	fmt.Fprintln(info, o.lang.say(say{"\nListing of / (over a TLS data connection):", "\nInhalt von / (über eine TLS-Datenverbindung):"}))
 	for _, l := range lines {
 		fmt.Fprintln(info, "  "+l)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tlsflow/tlsflow"
+	"github.com/tlsflow/tlsflow/pki"
 )
 
 func TestConnectShowsTheHandshakeAndTheResult(t *testing.T) {
@@ -44,6 +45,31 @@ func TestConnectShowsTheHandshakeAndTheResult(t *testing.T) {
 			wantOutput(t, "connect output", r.stdout, want...)
 		})
 	}
+}
+
+// TestConnectSummarySaysWhatWasSent: to an IP address no server name is
+// sent (RFC 6066 §3), though the certificate is checked against it; the
+// RSA key exchange uses no group, and a TLS 1.3 summary has no extended
+// master secret to speak of.
+func TestConnectSummarySaysWhatWasSent(t *testing.T) {
+	t.Parallel()
+	c := sharedCerts(t)
+	rsa := c.ca.MustServer(pki.RSA2048, "localhost", "127.0.0.1")
+	suites := []uint16{tlsflow.TLS_RSA_WITH_AES_128_GCM_SHA256}
+	addr := startTLSServer(t, &tlsflow.Config{Certificates: []tlsflow.Certificate{{Certificate: rsa.Chain, PrivateKey: rsa.Key}},
+		CipherSuites: suites, MaxVersion: tlsflow.VersionTLS12})
+	r := runCLI(t, nil, "connect", "--ca", c.caFile, "--tls1.2", "--suites", "TLS_RSA_WITH_AES_128_GCM_SHA256", addr)
+	if r.code != 0 {
+		t.Fatalf("connect failed\n%s", r)
+	}
+	wantOutput(t, "connect", r.stdout, `group:\s+none: RSA key transport`,
+		`server name \(SNI\):\s+none sent \(127\.0\.0\.1 is an IP address; the certificate was checked against it\)`)
+
+	r = runCLI(t, nil, "connect", "--ca", c.caFile, "--servername", "localhost", startTLSServer(t, serverConfig(c)))
+	if r.code != 0 {
+		t.Fatalf("connect failed\n%s", r)
+	}
+	wantOutput(t, "connect", r.stdout, `extended master secret \(RFC 7627\): n/a`, `server name \(SNI\):\s+localhost\n`)
 }
 
 func TestConnectHTTPPrintsTheResponse(t *testing.T) {
@@ -82,6 +108,10 @@ func TestConnectReconnectShowsResumption(t *testing.T) {
 	}
 }
 
+// TestConnectFailingExitsWithTheDiagnosis: each way a connection fails is
+// told once (no "tlsflow: … tlsflow:" line after it), with the step, how
+// it ended (a peer that closed TCP sent no close_notify), the cause in
+// words and a fix that names connect's flags.
 func TestConnectFailingExitsWithTheDiagnosis(t *testing.T) {
 	t.Parallel()
 	c := sharedCerts(t)
@@ -92,12 +122,34 @@ func TestConnectFailingExitsWithTheDiagnosis(t *testing.T) {
 		want []string
 	}{
 		{"server certificate from a CA not trusted", []string{"--ca", c.otherCAFile, addr},
-			[]string{`step:  3, Certificate`, `alert: unknown_ca \(sent to the peer\)`, `cause: .*unknown authority`, `fix:   add the CA`,
-				`tlsflow: connect .*: failed at step 3 \(alert unknown_ca sent\)`}},
+			[]string{`step:  3, Certificate`, `alert: unknown_ca \(sent to the server\)`, `cause: the server certificate does not lead to a CA this client trusts`,
+				`fix:   trust the CA that issued it with --ca FILE`}},
 		{"server name the certificate lacks", []string{"--ca", c.caFile, "--servername", "example.com", addr},
-			[]string{`step:  3, Certificate`, `alert: bad_certificate|alert: certificate_unknown`, `example.com`}},
+			[]string{`step:  3, Certificate`, `alert: (bad_certificate|certificate_unknown) \(sent to the server\)`,
+				`cause: the server certificate is for localhost, 127.0.0.1, not for example.com`, `fix:   connect with --servername set to a name the certificate covers`}},
 		{"nobody listening", []string{"--ca", c.caFile, closedPort(t)},
-			[]string{`connection refused`}},
+			[]string{`step:  0, TCP`, `alert: none: there was no TCP connection`, `cause: nothing accepts TCP connections at 127\.0\.0\.1:\d+ \(connection refused\)`,
+				`fix:   check the host and the port`}},
+		{"the server closes TCP after the ClientHello", []string{rawServer(t, func(net.Conn) {})},
+			[]string{`step:  1, after ClientHello`, `alert: none: the server closed TCP without one`,
+				`cause: the server closed the TCP connection without a TLS alert`, `fix:   the server refused our ClientHello without saying why: .*?--tls1\.2.*?--servername.*?; we sent no server name \(SNI\), since the address is an IP address`}},
+		{"the server resets the connection", []string{rawServer(t, func(c net.Conn) { c.(*net.TCPConn).SetLinger(0) })},
+			[]string{`step:  1, after ClientHello`, `alert: none: the TCP connection was reset`, `cause: the TCP connection was reset \(RST\)`, `fix:   the server refused our ClientHello`}},
+		{"the server answers with random bytes", []string{rawServer(t, func(c net.Conn) { c.Write([]byte{0x9c, 0xa9, 0x3f, 0x76, 0xcf, 1, 2}) })},
+			[]string{`step:  1, after ClientHello`, `alert: none: a peer that does not speak TLS would not read one`,
+				`cause: the server sent bytes that are not a TLS record \(9c a9 3f 76 cf\)`, `fix:   another binary protocol answers on this port`}},
+		{"the server speaks SSH", []string{rawServer(t, func(c net.Conn) { io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n") })},
+			[]string{`cause: the server speaks SSH \("SSH-2"…\), not TLS`, `fix:   this is an SSH port`}},
+		{"the server speaks plain HTTP", []string{rawServer(t, func(c net.Conn) { io.WriteString(c, "HTTP/1.1 400 Bad Request\r\n\r\n") })},
+			[]string{`cause: the server answered in plain HTTP \("HTTP/"…\), not TLS`, `fix:   this port speaks HTTP without TLS`}},
+		{"the server does not answer", []string{"--timeout", "500ms", rawServer(t, func(net.Conn) { time.Sleep(2 * time.Second) })},
+			[]string{`step:  1, after ClientHello`, `alert: none: no answer came`, `cause: the server sent no answer within 500ms`,
+				`fix:   a TLS server answers ClientHello at once: .*--timeout waits longer`}},
+		{"a malformed ServerHello", []string{rawServer(t, func(c net.Conn) {
+			c.Write([]byte{22, 3, 3, 0, 8, 2, 0, 0, 4, 3, 3, 0, 0}) // a ServerHello of four bytes
+		})},
+			[]string{`step:  2, ServerHello`, `alert: decode_error \(sent to the server\)`, `cause: a ServerHello from the server breaks the protocol \(decode_error\)`,
+				`fix:   the server is not a conformant TLS implementation, or something on the way changed the bytes`, `detail \(tlsflow's words\): `}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,11 +158,41 @@ func TestConnectFailingExitsWithTheDiagnosis(t *testing.T) {
 			if r.code != 1 {
 				t.Fatalf("want exit status 1\n%s", r)
 			}
-			for _, w := range tt.want {
-				wantOutput(t, "stderr", r.stderr, w)
+			wantOutput(t, "stderr", r.stderr, append([]string{`Connection to \S+ failed:\n`}, tt.want...)...)
+			if strings.Contains(r.stderr, "tlsflow:") || strings.Count(r.stderr, "cause:") != 1 {
+				t.Errorf("the failure is not told exactly once:\n%s", r)
 			}
 		})
 	}
+	// With the trace, the failure shows as one headline in it, then the
+	// diagnosis, once.
+	r := runCLI(t, nil, "connect", rawServer(t, func(net.Conn) {}))
+	wantOutput(t, "connect", r.stdout, `(?m)^  client: handshake FAILED at step 1, after ClientHello: the server closed TCP without an alert\n\z`)
+	if strings.Contains(r.stdout, "close_notify") || strings.Count(r.stdout+r.stderr, "cause") != 1 {
+		t.Errorf("a server that just closed TCP is shown with close_notify, or the failure is told more than once:\n%s", r)
+	}
+}
+
+// rawServer accepts one connection on loopback, reads the ClientHello and
+// answers with answer, then closes; it returns the address.
+func rawServer(t *testing.T, answer func(net.Conn)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Read(make([]byte, 8192))
+		answer(c)
+		time.Sleep(100 * time.Millisecond) // let the client read it before the close
+	}()
+	return ln.Addr().String()
 }
 
 // closedPort returns an address where nothing listens.
@@ -166,7 +248,8 @@ func TestConnectWithAClientCertificate(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("connect without the certificate the server requires: want exit status 1\n%s", r)
 	}
-	wantOutput(t, "stderr", r.stderr, `alert: certificate_required \(received from the peer\)`)
+	wantOutput(t, "stderr", r.stderr, `alert: certificate_required \(received from the server\)`,
+		`fix:   the server wants a client certificate: give one with --cert and --key \(it accepts certificates from: .*tlsflow cmd test CA`)
 }
 
 func TestConnectJSONTraceIsOneEventPerLine(t *testing.T) {
@@ -250,12 +333,11 @@ func TestConnectShowsSecretsOnlyWithAKeyLog(t *testing.T) {
 	if !strings.Contains(r.stdout, m[1]) {
 		t.Errorf("the trace does not show the client traffic secret %s:\n%s", m[1], r.stdout)
 	}
+	// Without a key log there is nothing to show: a mistake on the
+	// command line, refused before connecting.
 	r = runCLI(t, nil, "connect", "--ca", c.caFile, "--lang", "en", "--secrets", addr)
-	if r.code != 0 {
-		t.Fatalf("connect --secrets without a key log failed\n%s", r)
-	}
-	if regexp.MustCompile(`(?i)secret:\s+[0-9a-f]{32}`).MatchString(r.stdout) || !strings.Contains(r.stdout, "needs a key log") {
-		t.Errorf("without a key log the trace must show no secret, only that one is needed:\n%s", r.stdout)
+	if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "--secrets shows the secrets the key log gets: give --keylog FILE") {
+		t.Errorf("connect --secrets without a key log: want exit status 2 and the reason, before connecting\n%s", r)
 	}
 }
 

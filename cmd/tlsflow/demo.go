@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,8 +26,9 @@ const demoHelp = `Usage: tlsflow demo [flags]
 
 Runs a tlsflow server and client in one process over loopback TCP, with a
 certificate authority and certificates made at start, and prints each step
-of the handshake (0–8) with its messages and their key fields. Then it sends
-an HTTP GET over the TLS connection (step 8).
+of the handshake (0–8) with its messages and their key fields, in the order
+they cross the wire. Then it sends an HTTP GET over the TLS connection
+(step 8). docs/FLOW.md maps the steps to the messages of TLS 1.2 and 1.3.
 
 Flows (--flow):
   seed         the course note's flow, the default: TLS 1.2, the RSA key exchange
@@ -108,7 +111,8 @@ func runDemo(args []string, out io.Writer) error {
 	flowName := fs.String("flow", "seed", "which handshake: seed, tls12, tls13, resume or client-auth")
 	suiteName := fs.String("suite", "", "TLS 1.2 key exchange of seed and tls12: rsa, ecdhe-rsa or ecdhe-ecdsa")
 	hexDump := fs.Bool("hex", false, "add a hex dump of every handshake message")
-	langTag := fs.String("lang", "", "language: en or de (default: from LC_ALL, LC_MESSAGES, LANG)")
+	var langTag string
+	registerLang(fs, &langTag)
 	tamper := fs.String("tamper", "", "message a man in the middle changes: "+strings.Join(tamperNames, ", "))
 	pos, err := parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -120,10 +124,13 @@ func runDemo(args []string, out io.Writer) error {
 	if len(pos) > 0 {
 		return usagef("demo takes no arguments (got %q)", pos)
 	}
+	if err := checkLang(langTag); err != nil {
+		return err
+	}
 	flowGiven := false
 	fs.Visit(func(f *flag.Flag) { flowGiven = flowGiven || f.Name == "flow" })
 
-	d := &demo{lang: pickLanguage(*langTag), serverFailed: make(chan struct{})}
+	d := &demo{lang: pickLanguage(langTag), errs: map[trace.Side]error{}}
 	if d.tamper = *tamper; d.tamper != "" {
 		var ok bool
 		if d.tamper, ok = canonicalTamper(*tamper); !ok {
@@ -146,11 +153,15 @@ func runDemo(args []string, out io.Writer) error {
 		}
 	}
 
-	color := trace.ColorAuto(out) // before out is wrapped: is it a terminal?
-	d.out = &lockedWriter{w: out} // the server's goroutines trace too
-	d.render = trace.NewRenderer(d.out, trace.Options{Format: trace.FormatText, Lang: *langTag, Hex: *hexDump, SentOnly: true, Color: color})
+	d.out = out
+	d.render = trace.NewRenderer(out, trace.Options{Format: trace.FormatText, Lang: langTag, Hex: *hexDump, SentOnly: true, Color: trace.ColorAuto(out)})
 	return d.run()
 }
+
+// kindDemo marks the demo's own lines in a connection's timeline ("GET /
+// over the TLS connection"): an event of the side that says it, so that
+// trace.WireOrder puts it where that side was.
+const kindDemo trace.Kind = "tlsflow-demo"
 
 // demo is one run of the demo command.
 type demo struct {
@@ -160,15 +171,19 @@ type demo struct {
 	suite  string // key of demoSuites, for TLS 1.2 flows
 	tamper string
 	plan   *flipPlan
+	mitm   *mitm
 	render trace.Hook
 
 	ca             *pki.Authority
 	server, client *pki.Leaf
 
-	mu           sync.Mutex
-	errs         map[trace.Side]error // the first error each side traced
-	serverFailed chan struct{}        // closed when the server traced an error
-	serverCerts  atomic.Int32         // Certificate messages the server sent on this connection
+	mu          sync.Mutex
+	events      []trace.Event        // the connection's, both sides, as the goroutines delivered them
+	errs        map[trace.Side]error // the first error each side traced
+	serverCerts atomic.Int32         // Certificate messages the server sent on this connection
+	// serverClosed gets a value each time net/http has closed a server
+	// connection: its last events are in by then.
+	serverClosed chan struct{}
 }
 
 func (d *demo) pickSuite(name string) error {
@@ -199,26 +214,26 @@ func (d *demo) println(s say, args ...any) { fmt.Fprintln(d.out, d.lang.sayf(s, 
 func (d *demo) suiteID() uint16            { return demoSuites[d.suite].id }
 func (d *demo) rsaKeyExchange() bool       { return d.suite == "rsa" }
 
-// see is the Config's trace hook: it renders each event and remembers what
-// the report needs.
+// see is the Config's trace hook of both sides: it keeps each event for
+// the connection's timeline, and what the report needs.
 func (d *demo) see(e trace.Event) {
-	d.render(e)
+	e.Raw = bytes.Clone(e.Raw) // the hook must not keep the caller's buffer
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.events = append(d.events, e)
 	switch {
-	case e.Kind == trace.KindError:
-		d.mu.Lock()
-		if d.errs == nil {
-			d.errs = map[trace.Side]error{}
-		}
-		if _, seen := d.errs[e.Side]; !seen && e.Err != nil {
+	case e.Kind == trace.KindError && e.Err != nil:
+		if _, seen := d.errs[e.Side]; !seen {
 			d.errs[e.Side] = e.Err
-			if e.Side == trace.Server {
-				close(d.serverFailed)
-			}
 		}
-		d.mu.Unlock()
 	case e.Kind == trace.KindMessage && e.Message == "Certificate" && e.Side == trace.Server && e.Direction == trace.Sent:
 		d.serverCerts.Add(1)
 	}
+}
+
+// line adds a line of the demo's own to the timeline, said by side.
+func (d *demo) line(side trace.Side, s say, args ...any) {
+	d.see(trace.Event{Side: side, Kind: kindDemo, Direction: trace.Local, Step: -1, Message: d.lang.sayf(s, args...)})
 }
 
 func (d *demo) errorOf(side trace.Side) error {
@@ -227,12 +242,101 @@ func (d *demo) errorOf(side trace.Side) error {
 	return d.errs[side]
 }
 
+// flushTimeline prints the connection's events in wire order, whatever
+// order the client's and the server's goroutines delivered them in. An
+// error shows as its headline: the report after explains it.
+func (d *demo) flushTimeline() {
+	d.mu.Lock()
+	events := d.events
+	d.events = nil
+	d.mu.Unlock()
+	events = trace.WireOrder(events)
+	if d.mitm != nil {
+		events = d.markTampered(events)
+	}
+	for _, e := range events {
+		switch e.Kind {
+		case kindDemo:
+			fmt.Fprintln(d.out, e.Message)
+		case trace.KindError:
+			e.Fields = headlineFields(e.Fields)
+			d.render(e)
+		default:
+			d.render(e)
+		}
+	}
+}
+
+// headlineFields keeps of an error event's fields those its headline is
+// made of (how it ended), dropping the cause and fix a diagnosis explains.
+func headlineFields(fields []trace.Field) []trace.Field {
+	var keep []trace.Field
+	for _, f := range fields {
+		if f.Name == "alert" || f.Name == "ended" {
+			keep = append(keep, f)
+		}
+	}
+	return keep
+}
+
+// markTampered puts the man in the middle's report after the message he
+// changed, as its sender sent it.
+func (d *demo) markTampered(events []trace.Event) []trace.Event {
+	note := d.mitm.Changed()
+	if note == "" {
+		return events
+	}
+	mark := trace.Event{Kind: kindDemo, Message: d.lang.sayf(say{"  >>> the man in the middle changed %s", "  >>> der Man-in-the-Middle hat verändert: %s"}, note)}
+	at := tamperedIndex(events, d.plan)
+	if at < 0 {
+		at = len(events) - 1
+		for i, e := range events {
+			if e.Kind == trace.KindError || e.Kind == trace.KindAlert {
+				at = i - 1
+				break
+			}
+		}
+	}
+	return slices.Insert(events, at+1, mark)
+}
+
+// tamperedIndex finds the event of the message plan changes, as sent.
+func tamperedIndex(events []trace.Event, plan *flipPlan) int {
+	sender := trace.Client
+	if plan.dir == serverToClient {
+		sender = trace.Server
+	}
+	afterCCS := false
+	for i, e := range events {
+		if e.Side != sender || e.Direction != trace.Sent {
+			continue
+		}
+		switch {
+		case e.Kind == trace.KindChangeCipherSpec:
+			afterCCS = true
+		case plan.kind == flipMessage && e.Kind == trace.KindMessage && e.Message == messageName(plan.msgType):
+			return i
+		case (plan.kind == flipAfterCCS || plan.kind == flipEncrypted) && afterCCS && e.Kind == trace.KindMessage:
+			return i // the first message protected with the new keys
+		case plan.kind == flipAppData && e.Kind == trace.KindApplicationData:
+			return i
+		}
+	}
+	return -1
+}
+
 func (d *demo) run() error {
 	title := d.say(d.flow.title)
 	if !d.flow.tls13 {
 		title = fmt.Sprintf(title, tlsflow.CipherSuiteName(d.suiteID()))
 	}
 	fmt.Fprintf(d.out, "tlsflow demo: %s\n", title)
+	if !d.flow.tls13 && d.rsaKeyExchange() {
+		d.println(say{"This is the course note's classic flow: the RSA key exchange, where the client encrypts the pre-master secret to the server's certificate key. It has no forward secrecy: whoever obtains that key later can decrypt a recording of this connection. Modern peers use ECDHE (--suite ecdhe-rsa) or TLS 1.3 (--flow tls13).",
+			"Das ist der klassische Ablauf der Kursnotiz: der RSA-Schlüsselaustausch, bei dem der Client das Pre-Master-Secret mit dem Schlüssel des Server-Zertifikats verschlüsselt. Er hat keine Forward Secrecy: wer diesen Schlüssel später erlangt, kann einen Mitschnitt dieser Verbindung entschlüsseln. Heutige Gegenstellen nutzen ECDHE (--suite ecdhe-rsa) oder TLS 1.3 (--flow tls13)."})
+	}
+	d.println(say{"The steps are the course note's (docs/FLOW.md maps them to the messages of TLS 1.2 and 1.3).",
+		"Die Schritte sind die der Kursnotiz (docs/FLOW.md ordnet ihnen die Nachrichten von TLS 1.2 und 1.3 zu)."})
 	if err := d.makeCertificates(); err != nil {
 		return err
 	}
@@ -267,16 +371,19 @@ func (d *demo) run() error {
 		return err
 	}
 	defer ln.Close()
-	httpServer := &http.Server{Handler: http.HandlerFunc(hello), ReadHeaderTimeout: 10 * time.Second,
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context { return context.WithValue(ctx, connKey{}, c) }}
+	d.serverClosed = make(chan struct{}, 4)
+	httpServer := &http.Server{Handler: hello(d.lang), ReadHeaderTimeout: 10 * time.Second,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context { return context.WithValue(ctx, connKey{}, c) },
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			if s == http.StateClosed {
+				select {
+				case d.serverClosed <- struct{}{}:
+				default:
+				}
+			}
+		}}
 	go httpServer.Serve(ln)
 	defer httpServer.Close()
-	// Let the server finish tracing (its close_notify) before returning.
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		httpServer.Shutdown(ctx)
-	}()
 
 	switch {
 	case d.plan != nil:
@@ -318,10 +425,32 @@ func (d *demo) makeCertificates() error {
 	return nil
 }
 
-// exchange connects to addr, runs the handshake, sends GET / and prints the
-// answer. afterHandshake, if set, learns how many bytes the client had
-// written by the end of its handshake.
+// exchange runs one connection: the handshake, GET / and the answer, and
+// prints its timeline once both sides are done with it. afterHandshake, if
+// set, learns how many bytes the client had written by the end of its
+// handshake. A failed handshake is explained here, unless the man in the
+// middle caused it (runTampered reports that).
 func (d *demo) exchange(addr string, cfg *tlsflow.Config, afterHandshake func(written int64)) (tlsflow.ConnectionState, error) {
+	st, err := d.converse(addr, cfg, afterHandshake)
+	if err == nil || d.errorOf(trace.Client) != nil {
+		// The server's last events (its close_notify, its error) come
+		// before net/http closes the connection.
+		select {
+		case <-d.serverClosed:
+		case <-time.After(3 * time.Second):
+		}
+	}
+	d.flushTimeline()
+	if err != nil && d.plan == nil {
+		d.println(say{"\nThe connection failed:", "\nDie Verbindung ist gescheitert:"})
+		explain(d.lang, &failure{err: err, side: trace.Client, speaker: speakerDemo, lastStep: -1, addr: addr}).write(d.out, d.lang, "  ")
+		return st, errReported
+	}
+	return st, err
+}
+
+// converse is the client's part of exchange.
+func (d *demo) converse(addr string, cfg *tlsflow.Config, afterHandshake func(written int64)) (tlsflow.ConnectionState, error) {
 	raw, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
 		return tlsflow.ConnectionState{}, err
@@ -331,12 +460,12 @@ func (d *demo) exchange(addr string, cfg *tlsflow.Config, afterHandshake func(wr
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
 	if err := conn.Handshake(); err != nil {
-		return conn.ConnectionState(), fmt.Errorf("handshake failed: %w", err)
+		return conn.ConnectionState(), err
 	}
 	if afterHandshake != nil {
 		afterHandshake(counted.written.Load())
 	}
-	d.println(say{"\nClient: GET / over the TLS connection", "\nClient: GET / über die TLS-Verbindung"})
+	d.line(trace.Client, say{"\nClient: GET / over the TLS connection", "\nClient: GET / über die TLS-Verbindung"})
 	if _, err := io.WriteString(conn, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"); err != nil {
 		return conn.ConnectionState(), err
 	}
@@ -349,7 +478,10 @@ func (d *demo) exchange(addr string, cfg *tlsflow.Config, afterHandshake func(wr
 	if err != nil {
 		return conn.ConnectionState(), err
 	}
-	d.println(say{"\nServer answered: %s\n%s", "\nDer Server antwortet: %s\n%s"}, resp.Status, strings.TrimSpace(string(body)))
+	d.line(trace.Client, say{"\nServer answered: %s\n%s\n", "\nDer Server antwortet: %s\n%s\n"}, resp.Status, strings.TrimSpace(string(body)))
+	// The server closes after its answer (Connection: close): read its
+	// close_notify before sending ours, so the two come in one order.
+	io.Copy(io.Discard, conn)
 	return conn.ConnectionState(), nil
 }
 
@@ -385,13 +517,12 @@ func (d *demo) runResumption(addr string, cfg *tlsflow.Config) error {
 // runTampered runs the exchange through the man in the middle and
 // reports which side noticed the change, where and why.
 func (d *demo) runTampered(serverAddr string, cfg *tlsflow.Config) error {
-	m, err := startMITM(serverAddr, d.plan, func(note string) {
-		d.println(say{"\n>>> Man in the middle changed %s", "\n>>> Man-in-the-Middle hat verändert: %s"}, note)
-	})
+	m, err := startMITM(serverAddr, d.plan, func(string) {})
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	d.mitm = m
 	d.println(say{"A man in the middle relays the connection (--flow %s) and will change one byte of %s.",
 		"Ein Man-in-the-Middle leitet die Verbindung weiter (--flow %s) und wird ein Byte von %s verändern."}, d.flow.name, d.tamper)
 
@@ -400,13 +531,6 @@ func (d *demo) runTampered(serverAddr string, cfg *tlsflow.Config) error {
 		arm = m.armAppData
 	}
 	_, clientErr := d.exchange(m.Addr(), cfg, arm)
-	if clientErr != nil {
-		// The server may still be reading the client's alert.
-		select {
-		case <-d.serverFailed:
-		case <-time.After(3 * time.Second):
-		}
-	}
 	serverErr := d.errorOf(trace.Server)
 	if ce := d.errorOf(trace.Client); ce != nil {
 		clientErr = ce // the traced error, without the demo's prefix
@@ -445,7 +569,7 @@ func (d *demo) runTampered(serverAddr string, cfg *tlsflow.Config) error {
 		} else {
 			d.println(say{"The %s was told:", "Der %s erfuhr es:"}, name)
 		}
-		writeDiagnosisIn(d.out, d.lang, "    ", s.err)
+		explain(d.lang, &failure{err: s.err, side: s.side, speaker: speakerDemo, lastStep: -1}).write(d.out, d.lang, "    ")
 	}
 	d.println(say{"Why: %s", "Warum: %s"}, d.say(d.why()))
 	return nil
@@ -468,24 +592,27 @@ func detected(err error) bool {
 
 type connKey struct{}
 
-// hello answers with what the handshake negotiated, as the server saw it.
-func hello(w http.ResponseWriter, r *http.Request) {
-	conn, ok := r.Context().Value(connKey{}).(*tlsflow.Conn)
-	if !ok {
-		http.Error(w, "not a tlsflow connection", http.StatusInternalServerError)
-		return
-	}
-	st := conn.ConnectionState()
-	who := "anonymous client"
-	if len(st.PeerCertificates) > 0 {
-		who = st.PeerCertificates[0].Subject.CommonName
-	}
-	resumed := ""
-	if st.DidResume {
-		resumed = " (resumed session)"
-	}
-	fmt.Fprintf(w, "Hello, %s: you reached this page over %s with %s%s.\n",
-		who, tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite), resumed)
+// hello answers with what the handshake negotiated, as the server saw it,
+// in the demo's language.
+func hello(l language) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, ok := r.Context().Value(connKey{}).(*tlsflow.Conn)
+		if !ok {
+			http.Error(w, "not a tlsflow connection", http.StatusInternalServerError)
+			return
+		}
+		st := conn.ConnectionState()
+		who := l.say(say{"anonymous client", "anonymer Client"})
+		if len(st.PeerCertificates) > 0 {
+			who = st.PeerCertificates[0].Subject.CommonName
+		}
+		resumed := ""
+		if st.DidResume {
+			resumed = l.say(say{" (resumed session)", " (wiederaufgenommene Sitzung)"})
+		}
+		fmt.Fprintln(w, l.sayf(say{"Hello, %s: you reached this page over %s with %s%s.", "Hallo, %s: du hast diese Seite über %s mit %s%s erreicht."},
+			who, tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite), resumed))
+	})
 }
 
 // countingConn counts the bytes written through it.
@@ -498,16 +625,4 @@ func (c *countingConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	c.written.Add(int64(n))
 	return n, err
-}
-
-// lockedWriter lets the client, the server and the demo print to one writer.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,14 +30,18 @@ func usagef(format string, args ...any) error {
 }
 
 // newFlagSet returns a flag set that writes its help (the command's text,
-// then the flags) to out and reports mistakes as errors, not exits.
+// then the flags) to out when asked for it, and reports mistakes as
+// errors, not exits: the help is not printed for a mistake, which main
+// reports with a pointer to --help.
 func newFlagSet(name, help string, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(out)
+	fs.SetOutput(io.Discard) // the flag package's own messages: parseFlags returns them
 	fs.Usage = func() {
 		fmt.Fprint(out, help)
 		fmt.Fprintln(out, "\nFlags:")
+		fs.SetOutput(out)
 		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
 	return fs
 }
@@ -44,15 +49,20 @@ func newFlagSet(name, help string, out io.Writer) *flag.FlagSet {
 // parseFlags parses args, allowing flags after positional arguments
 // ("connect example.com:443 --http"), which the flag package alone stops
 // at. It returns the positional arguments. flag.ErrHelp means the help was
-// printed: the caller returns nil so the exit status is 0.
+// printed: the caller returns nil so the exit status is 0. A mistake is a
+// usageError that names the command's --help.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
+	help := fs.Usage
+	fs.Usage = func() {} // the flag package would print it for a mistake too
+	defer func() { fs.Usage = help }()
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				help()
 				return nil, err
 			}
-			return nil, &usageError{err.Error()}
+			return nil, usagef("%v (tlsflow %s --help lists the flags)", err, fs.Name())
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -147,6 +157,36 @@ func parseGroups(names []string) ([]tlsflow.CurveID, error) {
 	return ids, nil
 }
 
+// suitesFitVersions refuses --suites that leave a version pinned with
+// --tls1.2 or --tls1.3 without a suite: the handshake could not start.
+func suitesFitVersions(ids []uint16, v versionFlags) error {
+	if len(ids) == 0 || !v.tls12 && !v.tls13 {
+		return nil
+	}
+	want := uint16(tlsflow.VersionTLS12)
+	if v.tls13 {
+		want = tlsflow.VersionTLS13
+	}
+	for _, s := range implementedSuites() {
+		if slices.Contains(ids, s.ID) && slices.Contains(s.SupportedVersions, want) {
+			return nil
+		}
+	}
+	return usagef("--suites names no %s suite, and %s allows no other version: add one (%s), or leave out %s",
+		tlsflow.VersionName(want), map[bool]string{true: "--tls1.3", false: "--tls1.2"}[v.tls13],
+		strings.Join(suiteNamesFor(want), ", "), map[bool]string{true: "--tls1.3", false: "--tls1.2"}[v.tls13])
+}
+
+func suiteNamesFor(version uint16) []string {
+	var names []string
+	for _, s := range implementedSuites() {
+		if slices.Contains(s.SupportedVersions, version) {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
 // versionFlags are --tls1.2 and --tls1.3: pin the handshake to one version.
 type versionFlags struct{ tls12, tls13 bool }
 
@@ -175,11 +215,15 @@ type traceFlags struct {
 	secrets bool
 }
 
-func (t *traceFlags) register(fs *flag.FlagSet, defaultFormat string) {
+// register adds the trace flags; withSecrets adds --secrets, for a
+// command that can have a key log.
+func (t *traceFlags) register(fs *flag.FlagSet, defaultFormat string, withSecrets bool) {
 	fs.StringVar(&t.format, "trace", defaultFormat, "how to show each handshake: text, json (one event per line) or none")
-	fs.StringVar(&t.lang, "lang", "", "language of the text trace: en or de (default: from LC_ALL, LC_MESSAGES, LANG)")
+	registerLang(fs, &t.lang)
 	fs.BoolVar(&t.hex, "hex", false, "add a hex dump of every message to the text trace (raw bytes in JSON)")
-	fs.BoolVar(&t.secrets, "secrets", false, "show the derived secrets in the trace (only with a key log: --keylog or SSLKEYLOGFILE)")
+	if withSecrets {
+		fs.BoolVar(&t.secrets, "secrets", false, "show the derived secrets in the trace (only with a key log: --keylog or SSLKEYLOGFILE)")
+	}
 }
 
 func (t *traceFlags) check() error {
@@ -188,12 +232,22 @@ func (t *traceFlags) check() error {
 	default:
 		return usagef("--trace %q: want text, json or none", t.format)
 	}
+	return checkLang(t.lang)
+}
+
+// registerLang adds --lang.
+func registerLang(fs *flag.FlagSet, lang *string) {
+	fs.StringVar(lang, "lang", "", "language: en or de (default: from LC_ALL, LC_MESSAGES, LANG)")
+}
+
+// checkLang refuses a --lang that is neither English nor German, rather
+// than fall back to English without a word.
+func checkLang(lang string) error {
 	switch {
-	case t.lang == "", strings.HasPrefix(t.lang, "en"), strings.HasPrefix(t.lang, "de"):
-	default:
-		return usagef("--lang %q: want en or de", t.lang)
+	case lang == "", strings.HasPrefix(lang, "en"), strings.HasPrefix(lang, "de"):
+		return nil
 	}
-	return nil
+	return usagef("--lang %q: want en or de", lang)
 }
 
 // hook returns the trace hook writing to w, or nil for --trace none.

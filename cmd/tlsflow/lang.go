@@ -1,12 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"strconv"
+	"strings"
 
-	"github.com/tlsflow/tlsflow"
 	"github.com/tlsflow/tlsflow/trace"
 )
 
@@ -40,55 +37,17 @@ func (l language) say(s say) string {
 
 func (l language) sayf(s say, args ...any) string { return fmt.Sprintf(l.say(s), args...) }
 
-var diagnosisWords = struct {
-	step, alert, cause, fix, errorLabel, local, received, sent say
-}{
-	step:       say{"step: ", "Schritt:"},
-	alert:      say{"alert:", "Alert:  "},
-	cause:      say{"cause:", "Ursache:"},
-	fix:        say{"fix:  ", "Abhilfe:"},
-	errorLabel: say{"error:", "Fehler: "},
-	local:      say{"none (a local failure, nothing went over the wire)", "keiner (ein lokaler Fehler, nichts ging über die Leitung)"},
-	received:   say{"%s (received from the peer)", "%s (von der Gegenseite empfangen)"},
-	sent:       say{"%s (sent to the peer)", "%s (an die Gegenseite gesendet)"},
-}
-
-// writeDiagnosis explains a failed handshake: where it failed, the alert,
-// the cause and what to change, each on its own line. The cause and the
-// fix come from the error, in English.
-func writeDiagnosis(w io.Writer, indent string, err error) { writeDiagnosisIn(w, english, indent, err) }
-
-func writeDiagnosisIn(w io.Writer, l language, indent string, err error) {
-	dw := diagnosisWords
-	var ae *tlsflow.Error
-	if !errors.As(err, &ae) {
-		fmt.Fprintf(w, "%s%s %v\n", indent, l.say(dw.errorLabel), err)
-		return
+// place translates where an error says it was: a message name as the RFC
+// spells it, "after" one, or application data.
+func (l language) place(m string) string {
+	switch m {
+	case "application data":
+		return l.say(say{"application data", "Anwendungsdaten"})
+	case "after Finished and application data":
+		return l.say(say{"after Finished and application data", "nach Finished und Anwendungsdaten"})
 	}
-	where := "—"
-	if ae.Step >= 0 {
-		where = strconv.Itoa(ae.Step)
+	if name, ok := strings.CutPrefix(m, "after "); ok {
+		return l.sayf(say{"after %s", "nach %s"}, name)
 	}
-	if ae.Message != "" {
-		where += ", " + ae.Message
-	}
-	fmt.Fprintf(w, "%s%s %s\n", indent, l.say(dw.step), where)
-	switch {
-	case ae.Local:
-		fmt.Fprintf(w, "%s%s %s\n", indent, l.say(dw.alert), l.say(dw.local))
-	case ae.Received:
-		fmt.Fprintf(w, "%s%s %s\n", indent, l.say(dw.alert), l.sayf(dw.received, ae.Alert))
-	default:
-		fmt.Fprintf(w, "%s%s %s\n", indent, l.say(dw.alert), l.sayf(dw.sent, ae.Alert))
-	}
-	cause := ae.Reason
-	if cause == "" && ae.Err != nil {
-		cause = ae.Err.Error()
-	}
-	if cause != "" {
-		fmt.Fprintf(w, "%s%s %s\n", indent, l.say(dw.cause), cause)
-	}
-	if ae.Hint != "" {
-		fmt.Fprintf(w, "%s%s %s\n", indent, l.say(dw.fix), ae.Hint)
-	}
+	return m
 }

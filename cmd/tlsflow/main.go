@@ -20,7 +20,11 @@ import (
 	"syscall"
 )
 
-const usage = `tlsflow shows every step of a TLS handshake.
+// usage is the list of commands, in the language of the environment
+// (LC_ALL, LC_MESSAGES, LANG): no command has chosen a --lang yet.
+var usage = say{usageEnglish, usageGerman}
+
+const usageEnglish = `tlsflow shows every step of a TLS handshake.
 
 Usage:
   tlsflow demo [flags]               run a client and a server on loopback and print the flow, steps 0–8
@@ -30,11 +34,32 @@ Usage:
   tlsflow bench [flags]              measure tlsflow beside crypto/tls in the same run
 
 Run "tlsflow <command> --help" for the flags of a command, with examples.
+The steps 0–8 are the course note's; docs/FLOW.md says which messages of
+TLS 1.2 and 1.3 each stands for.
 `
+
+const usageGerman = `tlsflow zeigt jeden Schritt eines TLS-Handshakes.
+
+Aufruf:
+  tlsflow demo [Flags]               Client und Server über Loopback, der Ablauf in den Schritten 0–8
+  tlsflow connect [Flags] host:port  mit einem TLS-Server verbinden und den Handshake zeigen
+  tlsflow serve [Flags]              ein TLS-Server, dessen Seite jedem Besucher seinen Handshake zeigt
+  tlsflow view [Flags] [DATEI.jsonl] einen Handshake (aufgezeichnet oder live) als Diagramm im Browser zeigen
+  tlsflow bench [Flags]              tlsflow neben crypto/tls im selben Lauf messen
+
+"tlsflow <Befehl> --help" nennt die Flags eines Befehls, mit Beispielen.
+Die Schritte 0–8 sind die der Kursnotiz; docs/FLOW.md sagt, für welche
+Nachrichten von TLS 1.2 und 1.3 jeder steht.
+`
+
+// errReported is returned by a command that has already explained its
+// failure: main exits with status 1 and says nothing more, so that each
+// failure is told once.
+var errReported = errors.New("failure reported")
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
+		fmt.Fprint(os.Stderr, pickLanguage("").say(usage))
 		os.Exit(2)
 	}
 	// Ctrl-C ends serve (and a connect) cleanly, running deferred cleanups.
@@ -53,11 +78,14 @@ func main() {
 	case "bench":
 		err = runBench(args, os.Stdout)
 	case "help", "-h", "--help":
-		fmt.Print(usage)
+		fmt.Print(pickLanguage("").say(usage))
 		return
 	default:
-		fmt.Fprintf(os.Stderr, "tlsflow: unknown command %q\n\n%s", cmd, usage)
+		fmt.Fprintf(os.Stderr, "%s\ntlsflow: unknown command %q\n", pickLanguage("").say(usage), cmd)
 		os.Exit(2)
+	}
+	if errors.Is(err, errReported) {
+		os.Exit(1) // the command has explained the failure
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tlsflow:", err)

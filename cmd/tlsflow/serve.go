@@ -17,7 +17,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/http2"
 
@@ -77,6 +79,7 @@ type serveOptions struct {
 	suites     listFlag
 	versions   versionFlags
 	trace      traceFlags
+	lang       language
 }
 
 func runServe(ctx context.Context, args []string, out io.Writer) error {
@@ -91,7 +94,7 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 	fs.Var(&o.alpn, "alpn", "application protocols (ALPN), in order of preference; h2 and http/1.1 are served (default h2,http/1.1)")
 	fs.Var(&o.suites, "suites", "cipher suites to enable, comma-separated IANA names (default: tlsflow's; the RSA key exchange only if named)")
 	o.versions.register(fs)
-	o.trace.register(fs, "none")
+	o.trace.register(fs, "none", false) // serve keeps no key log, so no --secrets
 	pos, err := parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -105,10 +108,21 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 	if err := o.trace.check(); err != nil {
 		return err
 	}
+	o.lang = pickLanguage(o.trace.lang)
+	l := o.lang
 	if len(o.alpn) == 0 {
 		o.alpn = listFlag{"h2", "http/1.1"}
 	}
 
+	// The port first: a busy one is known before keys are made.
+	inner, err := net.Listen("tcp", o.addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return usagef("--addr %s: the port is in use (is a tlsflow serve running already?); choose another with --addr", o.addr)
+	}
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", o.addr, err)
+	}
+	defer inner.Close()
 	tmp, err := os.MkdirTemp("", "tlsflow-serve-")
 	if err != nil {
 		return err
@@ -118,24 +132,23 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-
-	inner, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return err
-	}
-	s := &server{cfg: cfg, out: out, opt: &o, conns: map[*visitor]bool{}, queue: make(chan net.Conn), done: make(chan struct{})}
+	s := &server{cfg: cfg, out: out, opt: &o, files: files, lang: l,
+		conns: map[*visitor]bool{}, queue: make(chan net.Conn), done: make(chan struct{})}
 	if _, err := rand.Read(s.ticketKey[:]); err != nil {
 		return err
 	}
 	port := inner.Addr().(*net.TCPAddr).Port
-	fmt.Fprintf(out, "Listening on %s — open https://localhost:%d/\n", inner.Addr(), port)
+	fmt.Fprintln(out, l.sayf(say{"Listening on %s — open https://localhost:%d/", "Lausche auf %s — https://localhost:%d/ öffnen"}, inner.Addr(), port))
 	if files.ca != "" {
-		fmt.Fprintf(out, "Try:\n  curl --cacert %s https://localhost:%d/\n", files.ca, port)
-		connect := fmt.Sprintf("  tlsflow connect --ca %s --http", files.ca)
+		// Lines that work as printed: with client authentication, the
+		// client certificate serve made goes with them.
+		withCert := ""
 		if files.clientCert != "" {
-			connect += fmt.Sprintf(" --cert %s --key %s", files.clientCert, files.clientKey)
+			withCert = fmt.Sprintf(" --cert %s --key %s", files.clientCert, files.clientKey)
 		}
-		fmt.Fprintf(out, "%s localhost:%d\n", connect, port)
+		fmt.Fprintln(out, l.say(say{"Try:", "Zum Ausprobieren:"}))
+		fmt.Fprintf(out, "  curl --cacert %s%s https://localhost:%d/\n", files.ca, withCert, port)
+		fmt.Fprintf(out, "  tlsflow connect --ca %s%s --http localhost:%d\n", files.ca, withCert, port)
 	}
 	return s.serve(ctx, inner)
 }
@@ -153,6 +166,9 @@ func (o *serveOptions) config(out io.Writer, dir string) (*tlsflow.Config, gener
 	}
 	var err error
 	if cfg.CipherSuites, err = parseSuites(o.suites); err != nil {
+		return nil, files, err
+	}
+	if err := suitesFitVersions(cfg.CipherSuites, o.versions); err != nil {
 		return nil, files, err
 	}
 	for _, p := range o.alpn {
@@ -188,9 +204,9 @@ func (o *serveOptions) config(out io.Writer, dir string) (*tlsflow.Config, gener
 		if err := os.WriteFile(files.ca, ca.CertPEM(), 0o644); err != nil {
 			return nil, files, err
 		}
-		fmt.Fprintf(out, "CA for clients to trust: %s\n", files.ca)
+		fmt.Fprintln(out, o.lang.sayf(say{"CA for clients to trust: %s", "Zertifizierungsstelle, der Clients vertrauen sollen: %s"}, files.ca))
 		if cfg.ClientAuth != tlsflow.NoClientCert && cfg.ClientCAs == nil {
-			if files.clientCert, files.clientKey, err = issueClientCertificate(out, ca, dir); err != nil {
+			if files.clientCert, files.clientKey, err = issueClientCertificate(out, o.lang, ca, dir); err != nil {
 				return nil, files, err
 			}
 			cfg.ClientCAs = ca.Pool
@@ -198,9 +214,9 @@ func (o *serveOptions) config(out io.Writer, dir string) (*tlsflow.Config, gener
 	} else {
 		leaf, _ := x509.ParseCertificate(cert.Certificate[0])
 		if leaf != nil {
-			fmt.Fprintf(out, "Server certificate: %s\n", leaf.Subject)
+			fmt.Fprintln(out, o.lang.sayf(say{"Server certificate: %s", "Server-Zertifikat: %s"}, leaf.Subject))
 		}
-		fmt.Fprintf(out, "SHA-256 fingerprint: %s\n", fingerprint(cert.Certificate[0]))
+		fmt.Fprintln(out, o.lang.sayf(say{"SHA-256 fingerprint: %s", "SHA-256-Fingerabdruck: %s"}, fingerprint(cert.Certificate[0])))
 	}
 	if cfg.ClientAuth != tlsflow.NoClientCert && cfg.ClientCAs == nil {
 		return nil, files, usagef("--client-auth %s with your own --cert needs --client-ca: the CAs whose client certificates to accept", o.clientAuth)
@@ -223,7 +239,8 @@ func (o *serveOptions) makeCertificate(out io.Writer) (*tlsflow.Certificate, *pk
 	if host, err := os.Hostname(); err == nil && host != "" && host != "localhost" {
 		names = append(names, host)
 	}
-	fmt.Fprintf(out, "Making a CA and a server certificate for %s (key pair: %s …)\n", strings.Join(names, ", "), kt)
+	fmt.Fprintln(out, o.lang.sayf(say{"Making a CA and a server certificate for %s (key pair: %s …)",
+		"Erzeuge eine Zertifizierungsstelle und ein Server-Zertifikat für %s (Schlüsselpaar: %s …)"}, strings.Join(names, ", "), kt))
 	ca, err := pki.NewCA("tlsflow serve CA", pki.ECDSAP256)
 	if err != nil {
 		return nil, nil, err
@@ -241,13 +258,15 @@ func (o *serveOptions) makeCertificate(out io.Writer) (*tlsflow.Certificate, *pk
 	if err != nil {
 		return nil, nil, err
 	}
-	fmt.Fprintf(out, "Server certificate: %s, valid until %s\n", leaf.Cert.Subject, leaf.Cert.NotAfter.UTC().Format(time.RFC3339))
-	fmt.Fprintf(out, "SHA-256 fingerprint: %s\n", fingerprint(leaf.Chain[0]))
+	fmt.Fprintln(out, o.lang.sayf(say{"Server certificate: %s, valid until %s", "Server-Zertifikat: %s, gültig bis %s"},
+		leaf.Cert.Subject, leaf.Cert.NotAfter.UTC().Format(time.RFC3339)))
+	fmt.Fprintln(out, o.lang.sayf(say{"SHA-256 fingerprint: %s", "SHA-256-Fingerabdruck: %s"}, fingerprint(leaf.Chain[0])))
 	return &tlsflow.Certificate{Certificate: leaf.Chain, PrivateKey: leaf.Key, Leaf: leaf.Cert}, ca, nil
 }
 
-func issueClientCertificate(out io.Writer, ca *pki.Authority, dir string) (certFile, keyFile string, err error) {
-	fmt.Fprintf(out, "Making a client certificate for trying client authentication (generating an ECDSA P-256 key …)\n")
+func issueClientCertificate(out io.Writer, l language, ca *pki.Authority, dir string) (certFile, keyFile string, err error) {
+	fmt.Fprintln(out, l.say(say{"Making a client certificate for trying client authentication (generating an ECDSA P-256 key …)",
+		"Erzeuge ein Client-Zertifikat zum Ausprobieren der Client-Authentifizierung (erzeuge einen ECDSA-P-256-Schlüssel …)"}))
 	leaf, err := ca.Client(pki.ECDSAP256, "tlsflow serve visitor")
 	if err != nil {
 		return "", "", err
@@ -259,7 +278,7 @@ func issueClientCertificate(out io.Writer, ca *pki.Authority, dir string) (certF
 	if err := os.WriteFile(keyFile, leaf.KeyPEM(), 0o600); err != nil {
 		return "", "", err
 	}
-	fmt.Fprintf(out, "Client certificate: %s, key %s\n", certFile, keyFile)
+	fmt.Fprintln(out, l.sayf(say{"Client certificate: %s, key %s", "Client-Zertifikat: %s, Schlüssel %s"}, certFile, keyFile))
 	return certFile, keyFile, nil
 }
 
@@ -271,6 +290,8 @@ type server struct {
 	out       io.Writer
 	outMu     sync.Mutex
 	opt       *serveOptions
+	files     generatedFiles
+	lang      language
 	ticketKey [32]byte
 
 	mu    sync.Mutex
@@ -326,7 +347,7 @@ func (s *server) serve(ctx context.Context, inner net.Listener) error {
 	}
 	s.wg.Wait()
 	if ctx.Err() != nil {
-		fmt.Fprintln(s.out, "Stopped.")
+		fmt.Fprintln(s.out, s.lang.say(say{"Stopped.", "Beendet."}))
 		return nil
 	}
 	return err
@@ -378,11 +399,13 @@ func (s *server) report(v *visitor, err error) {
 	var b bytes.Buffer
 	who := v.Conn.RemoteAddr().String()
 	if err != nil {
-		fmt.Fprintf(&b, "visitor %s: handshake FAILED\n", who)
-		writeDiagnosis(&b, "  ", err)
+		fmt.Fprintln(&b, s.lang.sayf(say{"visitor %s: handshake FAILED", "Besucher %s: Handshake FEHLGESCHLAGEN"}, who))
+		step, msg := lastWireStep(v.log.snapshot())
+		explain(s.lang, &failure{err: err, side: trace.Server, speaker: speakerServe, lastStep: step, lastMsg: msg, connected: true,
+			clientAuth: s.opt.clientAuth, files: s.files}).write(&b, s.lang, "  ")
 	} else {
 		st := v.Conn.ConnectionState()
-		fmt.Fprintf(&b, "visitor %s: %s, %s", who, tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite))
+		b.WriteString(s.lang.sayf(say{"visitor %s: %s, %s", "Besucher %s: %s, %s"}, who, tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite)))
 		if st.CurveID != 0 {
 			fmt.Fprintf(&b, ", %s", st.CurveID)
 		}
@@ -396,7 +419,7 @@ func (s *server) report(v *visitor, err error) {
 			b.WriteString(", resumed")
 		}
 		if len(st.PeerCertificates) > 0 {
-			fmt.Fprintf(&b, ", client %s", st.PeerCertificates[0].Subject)
+			b.WriteString(s.lang.sayf(say{", client %s", ", Client %s"}, st.PeerCertificates[0].Subject))
 		}
 		b.WriteString("\n")
 	}
@@ -404,6 +427,17 @@ func (s *server) report(v *visitor, err error) {
 	s.outMu.Lock()
 	defer s.outMu.Unlock()
 	s.out.Write(b.Bytes())
+}
+
+// lastWireStep is the step and message of the last message that crossed
+// the wire, -1 if none.
+func lastWireStep(events []trace.Event) (int, string) {
+	for i := len(events) - 1; i >= 0; i-- {
+		if e := events[i]; e.Kind == trace.KindMessage && e.Step >= 0 {
+			return e.Step, e.Message
+		}
+	}
+	return -1, ""
 }
 
 // flushTrace renders the visitor's events not yet printed, for --trace.
@@ -421,6 +455,9 @@ func (s *server) flushTrace(b *bytes.Buffer, v *visitor) {
 		v.render = s.opt.trace.hook(&v.rendered, false, false)
 	}
 	for _, e := range events {
+		if e.Kind == trace.KindError && s.opt.trace.format == "text" {
+			e.Fields = headlineFields(e.Fields) // the visitor's line explains it
+		}
 		v.render(e)
 	}
 	b.Write(v.rendered.Bytes())
@@ -530,12 +567,14 @@ func (q *connQueue) Accept() (net.Conn, error) {
 func (q *connQueue) Close() error   { return nil }
 func (q *connQueue) Addr() net.Addr { return q.addr }
 
-// pageData is what the page shows.
+// pageData is what the page shows, in the language of --lang.
 type pageData struct {
-	Rows     [][2]string
-	Messages []string
-	Trace    string
-	Dropped  int
+	Lang                                       string // "en" or "de", for <html lang>
+	Title, MessagesHeading, TraceHeading, Kept string
+	Rows                                       [][2]string
+	Messages                                   []string
+	Trace                                      string
+	Dropped                                    int
 }
 
 // page answers every request with the visitor's handshake.
@@ -546,24 +585,38 @@ func (s *server) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := v.Conn.ConnectionState()
-	d := pageData{Rows: [][2]string{
-		{"Protocol version", tlsflow.VersionName(st.Version)},
-		{"Cipher suite", tlsflow.CipherSuiteName(st.CipherSuite)},
-		{"Key exchange group", orNone(curveName(st.CurveID))},
-		{"ALPN", orNone(st.NegotiatedProtocol)},
-		{"Server name (SNI)", orNone(st.ServerName)},
-		{"Session resumed", yesNo(st.DidResume)},
-		{"Client certificate", "none"},
-		{"HTTP", r.Proto},
-		{"Your address", v.Conn.RemoteAddr().String()},
-	}}
-	if len(st.PeerCertificates) > 0 {
-		d.Rows[6][1] = st.PeerCertificates[0].Subject.String()
+	l := s.lang
+	none := l.say(say{"none", "keine"})
+	orNone := func(v string) string {
+		if v == "" {
+			return none
+		}
+		return v
 	}
+	clientCert := none
+	if len(st.PeerCertificates) > 0 {
+		clientCert = st.PeerCertificates[0].Subject.String()
+	}
+	d := pageData{Lang: trace.ResolveLang(s.opt.trace.lang),
+		Title:           l.say(say{"Your TLS handshake with tlsflow", "Dein TLS-Handshake mit tlsflow"}),
+		MessagesHeading: l.say(say{"Handshake messages", "Handshake-Nachrichten"}),
+		TraceHeading:    l.say(say{"The handshake as the server saw it", "Der Handshake, wie der Server ihn sah"}),
+		Rows: [][2]string{
+			{l.say(say{"Protocol version", "Protokollversion"}), tlsflow.VersionName(st.Version)},
+			{l.say(say{"Cipher suite", "Cipher-Suite"}), tlsflow.CipherSuiteName(st.CipherSuite)},
+			{l.say(say{"Key exchange group", "Gruppe des Schlüsselaustauschs"}), orNone(curveName(st.CurveID))},
+			{"ALPN", orNone(st.NegotiatedProtocol)},
+			{l.say(say{"Server name (SNI)", "Servername (SNI)"}), orNone(st.ServerName)},
+			{l.say(say{"Session resumed", "Sitzung wiederaufgenommen"}), yesNo(l, st.DidResume)},
+			{l.say(say{"Client certificate", "Client-Zertifikat"}), clientCert},
+			{"HTTP", r.Proto},
+			{l.say(say{"Your address", "Deine Adresse"}), v.Conn.RemoteAddr().String()},
+		}}
 	events := v.log.snapshot()
 	v.log.mu.Lock()
 	d.Dropped = v.log.dropped
 	v.log.mu.Unlock()
+	d.Kept = l.sayf(say{"(%d later events not kept)", "(%d spätere Ereignisse nicht aufbewahrt)"}, d.Dropped)
 	for _, e := range events {
 		if e.Kind != trace.KindMessage && e.Kind != trace.KindChangeCipherSpec {
 			continue
@@ -572,11 +625,11 @@ func (s *server) page(w http.ResponseWriter, r *http.Request) {
 		if e.Kind == trace.KindChangeCipherSpec {
 			name = "ChangeCipherSpec"
 		}
-		arrow := "client → server"
+		arrow := l.say(say{"client → server", "Client → Server"})
 		if e.Direction == trace.Sent {
-			arrow = "server → client"
+			arrow = l.say(say{"server → client", "Server → Client"})
 		}
-		line := fmt.Sprintf("step %d  %s  %s", e.Step, arrow, name)
+		line := l.sayf(say{"step %d  %s  %s", "Schritt %d  %s  %s"}, e.Step, arrow, name)
 		if e.Step < 0 {
 			line = fmt.Sprintf("        %s  %s", arrow, name)
 		}
@@ -608,35 +661,29 @@ func curveName(c tlsflow.CurveID) string {
 	return c.String()
 }
 
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}
-
 func writePlainPage(w io.Writer, d *pageData) {
-	fmt.Fprintln(w, "Your TLS handshake with tlsflow")
+	fmt.Fprintln(w, d.Title)
 	fmt.Fprintln(w)
 	for _, r := range d.Rows {
-		fmt.Fprintf(w, "%-20s %s\n", r[0]+":", r[1])
+		label := r[0] + ":"
+		fmt.Fprintf(w, "%s%s %s\n", label, strings.Repeat(" ", max(0, 20-utf8.RuneCountInString(label))), r[1])
 	}
-	fmt.Fprintln(w, "\nHandshake messages:")
+	fmt.Fprintf(w, "\n%s:\n", d.MessagesHeading)
 	for _, m := range d.Messages {
 		fmt.Fprintln(w, "  "+m)
 	}
-	fmt.Fprintln(w, "\nThe handshake as the server saw it:")
+	fmt.Fprintf(w, "\n%s:\n", d.TraceHeading)
 	fmt.Fprint(w, d.Trace)
 	if d.Dropped > 0 {
-		fmt.Fprintf(w, "(%d later events not kept)\n", d.Dropped)
+		fmt.Fprintln(w, d.Kept)
 	}
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
-<html lang="en">
+<html lang="{{.Lang}}">
 <head>
 <meta charset="utf-8">
-<title>Your TLS handshake with tlsflow</title>
+<title>{{.Title}}</title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; }
 th { text-align: left; padding-right: 1em; }
@@ -644,17 +691,17 @@ pre { background: #f4f4f4; padding: 1em; overflow-x: auto; }
 </style>
 </head>
 <body>
-<h1>Your TLS handshake with tlsflow</h1>
+<h1>{{.Title}}</h1>
 <table>
 {{range .Rows}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>
 {{end}}</table>
-<h2>Handshake messages</h2>
+<h2>{{.MessagesHeading}}</h2>
 <ol>
 {{range .Messages}}<li><code>{{.}}</code></li>
 {{end}}</ol>
-<h2>The handshake as the server saw it</h2>
+<h2>{{.TraceHeading}}</h2>
 <pre>{{.Trace}}</pre>
-{{if .Dropped}}<p>({{.Dropped}} later events not kept)</p>{{end}}
+{{if .Dropped}}<p>{{.Kept}}</p>{{end}}
 </body>
 </html>
 `))

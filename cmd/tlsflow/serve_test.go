@@ -279,3 +279,50 @@ func TestAcceptHeaderChoosesThePage(t *testing.T) {
 		}
 	}
 }
+
+// TestServeTellsHowEachVisitorLeft: a curl that closes an HTTP/2
+// connection without close_notify has not failed a handshake; a curl that
+// does not trust the CA, and a plain HTTP request, are told with their
+// cause and a fix that names what to give curl.
+func TestServeTellsHowEachVisitorLeft(t *testing.T) {
+	t.Parallel()
+	curl := requirePeer(t, "curl")
+	s := startServe(t, "--key-type", "ecdsa", "--trace", "text")
+	url := "https://localhost:" + s.port + "/"
+	resolve := "localhost:" + s.port + ":127.0.0.1"
+
+	out, err := exec.Command(curl, "-sS", "--max-time", "10", "--http2", "--cacert", s.caFile, "--resolve", resolve, "-o", "/dev/null", url).CombinedOutput()
+	if err != nil {
+		t.Fatalf("curl --http2: %v\n%s", err, out)
+	}
+	s.waitFor(t, `visitor 127\.0\.0\.1:\d+: TLS 1\.3, .*ALPN h2`)
+	s.waitFor(t, `(?s)TLS 1\.3 · Application data\n.*server → client alert close_notify|server: connection ended at step 8`)
+	if m := regexp.MustCompile(`(?m)^.*handshake FAILED.*$`).FindString(s.output()); m != "" {
+		t.Fatalf("a completed HTTP/2 visit is shown as a failed handshake: %q\n%s", m, s.output())
+	}
+
+	exec.Command(curl, "-sS", "--max-time", "10", "--resolve", resolve, "-o", "/dev/null", url).Run()
+	s.waitFor(t, `visitor 127\.0\.0\.1:\d+: handshake FAILED\n  step:  \d, [^\n]+\n  alert: [^\n]+\n  cause: [^\n]+\n  fix:   [^\n]*curl --cacert `+regexp.QuoteMeta(s.caFile))
+
+	exec.Command(curl, "-sS", "--max-time", "10", "-o", "/dev/null", "http://127.0.0.1:"+s.port+"/").Run()
+	s.waitFor(t, `visitor 127\.0\.0\.1:\d+: handshake FAILED\n  step:  1, ClientHello\n  alert: none: a peer that does not speak TLS would not read one\n`+
+		`  cause: the client sent a plain HTTP request \("GET /"…\) to this TLS port\n  fix:   open https://…, not http://…\n`)
+}
+
+// TestServeClientAuthPrintsLinesThatWork runs the curl line serve prints
+// with --client-auth require, as printed.
+func TestServeClientAuthPrintsLinesThatWork(t *testing.T) {
+	t.Parallel()
+	curl := requirePeer(t, "curl")
+	s := startServe(t, "--client-auth", "require", "--key-type", "ecdsa")
+	line := s.waitFor(t, `\n  (curl [^\n]+)\n`)[1]
+	if !strings.Contains(line, "--cert "+s.clientCert) || !strings.Contains(line, "--key "+s.clientKey) {
+		t.Fatalf("the curl line lacks the client certificate serve made: %s", line)
+	}
+	args := append(strings.Fields(line)[1:], "-sS", "--max-time", "10", "-H", "Accept: text/plain")
+	out, err := exec.Command(curl, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s\n--- serve:\n%s", line, err, out, s.output())
+	}
+	wantOutput(t, "page", string(out), `Client certificate:\s+CN=tlsflow serve visitor`)
+}

@@ -74,12 +74,18 @@ func runView(ctx context.Context, args []string, out io.Writer) error {
 		if *flow == "" {
 			*flow = "tls13"
 		}
+		if *flow != "tls12" && *flow != "tls13" {
+			return usagef("unknown --flow %q (want tls12 or tls13)", *flow)
+		}
 		fmt.Fprintf(out, "tlsflow view: running a %s handshake between a tlsflow client and server …\n", *flow)
 		if events, err = liveHandshake(ctx, *flow); err != nil {
 			return err
 		}
 		what = "a live " + *flow + " handshake"
 	}
+	// A trace of both sides holds two goroutines' events: the diagram
+	// draws them in the order of the wire (one side's stays as it is).
+	events = trace.WireOrder(events)
 
 	handler, err := newViewHandler(events)
 	if err != nil {

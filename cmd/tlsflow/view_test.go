@@ -215,8 +215,8 @@ func TestViewPageDrawsTheHandshakeAndShowsAClickedMessage(t *testing.T) {
 	for _, tc := range []struct {
 		fixture string
 		arrows  []string // "from: label", top to bottom
-		click   int      // event index of the message clicked
-		hash    int      // event index selected through the address
+		click   string   // "side Message" of the message clicked, as sent
+		hash    string   // the message selected through the address
 	}{
 		{fixture12, []string{
 			"client: ClientHello — step 1", "server: ServerHello — step 2", "server: Certificate — step 3",
@@ -226,7 +226,7 @@ func TestViewPageDrawsTheHandshakeAndShowsAClickedMessage(t *testing.T) {
 			"server: NewSessionTicket — step 7", "server: ChangeCipherSpec — step 6", "server: Finished — step 7",
 			"client: application data — step 8", "server: application data — step 8",
 			"server: Alert: close_notify", "client: Alert: close_notify",
-		}, 2, 14}, // ClientHello; ClientKeyExchange
+		}, "client ClientHello", "client ClientKeyExchange"},
 		{fixture13, []string{
 			"client: ClientHello — step 1", "server: ServerHello — step 2", "server: ChangeCipherSpec — step 6",
 			"server: EncryptedExtensions — step 2", "server: CertificateRequest — step 3",
@@ -234,10 +234,12 @@ func TestViewPageDrawsTheHandshakeAndShowsAClickedMessage(t *testing.T) {
 			"client: ChangeCipherSpec — step 6", "client: Certificate — step 5", "client: CertificateVerify — step 5",
 			"client: Finished — step 7", "server: NewSessionTicket — step 8", "client: application data — step 8",
 			"server: application data — step 8", "server: Alert: close_notify", "client: Alert: close_notify",
-		}, 10, 33}, // the server's Certificate; the client's Finished
+		}, "server Certificate", "client Finished"},
 	} {
 		t.Run(filepath.Base(tc.fixture), func(t *testing.T) {
-			events := mustRecording(t, tc.fixture)
+			// Both sides' events, drawn in the order of the wire.
+			events := trace.WireOrder(mustRecording(t, tc.fixture))
+			click, hash := sentIndex(t, events, tc.click), sentIndex(t, events, tc.hash)
 			url := startViewCommand(t, tc.fixture)
 			page := browser.open(t, url)
 			page.waitFor(t, `document.body.dataset.ready === "true"`)
@@ -259,14 +261,26 @@ func TestViewPageDrawsTheHandshakeAndShowsAClickedMessage(t *testing.T) {
 			if len(fields) != 0 {
 				t.Fatalf("the panel shows fields before any click: %q", fields)
 			}
-			page.click(t, fmt.Sprintf(`[data-msg="%d"]`, tc.click))
-			page.checkPanelShows(t, events, tc.click)
+			page.click(t, fmt.Sprintf(`[data-msg="%d"]`, click))
+			page.checkPanelShows(t, events, click)
 
-			page.eval(t, fmt.Sprintf(`location.hash = "#select=%d"`, tc.hash), nil)
-			page.waitFor(t, fmt.Sprintf(`document.querySelector('[data-msg="%d"]').classList.contains("selected")`, tc.hash))
-			page.checkPanelShows(t, events, tc.hash)
+			page.eval(t, fmt.Sprintf(`location.hash = "#select=%d"`, hash), nil)
+			page.waitFor(t, fmt.Sprintf(`document.querySelector('[data-msg="%d"]').classList.contains("selected")`, hash))
+			page.checkPanelShows(t, events, hash)
 		})
 	}
+}
+
+// sentIndex finds the event of "side Message", as sent.
+func sentIndex(t *testing.T, events []trace.Event, what string) int {
+	t.Helper()
+	for i, e := range events {
+		if e.Kind == trace.KindMessage && e.Direction == trace.Sent && string(e.Side)+" "+e.Message == what {
+			return i
+		}
+	}
+	t.Fatalf("no %s sent in the recording", what)
+	return -1
 }
 
 func tlsVersionName(events []trace.Event) string {
@@ -298,12 +312,18 @@ func (p *cdpPage) checkPanelShows(t *testing.T, events []trace.Event, i int) {
 	if !slices.Equal(fields, want) {
 		t.Errorf("after selecting event %d (%s) the panel's fields are\n %q\nwant\n %q", i, e.Message, fields, want)
 	}
-	firstLine := fmt.Sprintf("0000  % x", e.Raw[:min(16, len(e.Raw))])
+	// 16 bytes a line, or 8 where the panel is narrower than that with
+	// the ASCII column (TestViewFitsTheWindow).
+	n := 16
+	if line, _, _ := strings.Cut(dump, "\n"); len(e.Raw) > 8 && !strings.HasPrefix(line, fmt.Sprintf("0000  % x", e.Raw[:min(16, len(e.Raw))])) {
+		n = 8
+	}
+	firstLine := fmt.Sprintf("0000  % x", e.Raw[:min(n, len(e.Raw))])
 	if line, _, _ := strings.Cut(dump, "\n"); !strings.HasPrefix(line, firstLine) {
 		t.Errorf("after selecting event %d (%s) the panel's bytes begin %q, want %q", i, e.Message, line, firstLine)
 	}
-	if lines := strings.Count(dump, "\n") + 1; lines != (len(e.Raw)+15)/16 {
-		t.Errorf("the hex dump of event %d has %d lines for %d bytes", i, lines, len(e.Raw))
+	if lines := strings.Count(dump, "\n") + 1; lines != (len(e.Raw)+n-1)/n {
+		t.Errorf("the hex dump of event %d has %d lines for %d bytes at %d a line", i, lines, len(e.Raw), n)
 	}
 }
 
@@ -639,5 +659,135 @@ func (p *cdpPage) click(t *testing.T, selector string) {
 	for _, typ := range []string{"mousePressed", "mouseReleased"} {
 		p.b.must(t, p.session, "Input.dispatchMouseEvent",
 			map[string]any{"type": typ, "x": at.X, "y": at.Y, "button": "left", "clickCount": 1}, nil)
+	}
+}
+
+// TestViewFitsTheWindow opens the page at 1400 and 1000 px wide, as
+// screenshots (kept in $TLSFLOW_SCREENSHOTS if set) would show it: the hex
+// dump's ASCII column is visible without scrolling sideways, the page does
+// not scroll sideways, and no name in the fields (TLS_CHACHA20_POLY1305_SHA256)
+// is broken in the middle where it would fit on a line of its own.
+func TestViewFitsTheWindow(t *testing.T) {
+	browser := startChromium(t)
+	events := trace.WireOrder(mustRecording(t, fixture13))
+	hello := sentIndex(t, events, "client ClientHello")
+	url := startViewCommand(t, fixture13)
+	dir := os.Getenv("TLSFLOW_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	for _, width := range []int{1400, 1000} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			page := browser.open(t, url)
+			browser.must(t, page.session, "Emulation.setDeviceMetricsOverride",
+				map[string]any{"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": false}, nil)
+			page.waitFor(t, `document.body.dataset.ready === "true"`)
+			page.eval(t, fmt.Sprintf(`location.hash = "#select=%d"`, hello), nil)
+			page.waitFor(t, `document.getElementById("bytes")`)
+			page.eval(t, `document.getElementById("bytes").scrollIntoView({block: "center"})`, nil)
+
+			var shot struct {
+				Data []byte `json:"data"`
+			}
+			browser.must(t, page.session, "Page.captureScreenshot", map[string]any{"format": "png"}, &shot)
+			file := filepath.Join(dir, fmt.Sprintf("view-%d.png", width))
+			if err := os.WriteFile(file, shot.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("screenshot: %s", file)
+
+			var m struct {
+				DumpScroll, DumpClient, PageScroll, Window int
+				Broken                                     []string
+				FirstLine                                  string
+			}
+			page.eval(t, `(() => {
+				const pre = document.getElementById("bytes");
+				const broken = [];
+				for (const td of document.querySelectorAll("#fields td")) {
+					const node = td.firstChild;
+					if (!node || node.nodeType !== Node.TEXT_NODE) continue;
+					const cs = getComputedStyle(td);
+					const room = td.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+					for (const w of node.data.matchAll(/[^\s,]+/g)) {
+						const r = document.createRange();
+						r.setStart(node, w.index);
+						r.setEnd(node, w.index + w[0].length);
+						const lines = new Set(Array.from(r.getClientRects()).filter(x => x.width > 0).map(x => Math.round(x.top)));
+						// A word that would fit on a line of its own must not break.
+						const probe = document.createElement("span");
+						probe.style.whiteSpace = "nowrap";
+						probe.textContent = w[0];
+						td.append(probe);
+						const natural = probe.getBoundingClientRect().width;
+						probe.remove();
+						if (lines.size > 1 && natural <= room) broken.push(w[0]);
+					}
+				}
+				return {DumpScroll: pre.scrollWidth, DumpClient: pre.clientWidth, FirstLine: pre.textContent.split("\n")[0],
+					PageScroll: document.documentElement.scrollWidth, Window: window.innerWidth, Broken: broken};
+			})()`, &m)
+			if m.DumpScroll > m.DumpClient {
+				t.Errorf("at %d px the hex dump scrolls sideways: %d px of content in %d px (screenshot %s)", width, m.DumpScroll, m.DumpClient, file)
+			}
+			if m.PageScroll > m.Window {
+				t.Errorf("at %d px the page scrolls sideways: %d px wide (screenshot %s)", width, m.PageScroll, file)
+			}
+			if width == 1400 && !strings.HasPrefix(m.FirstLine, fmt.Sprintf("0000  % x  ", events[hello].Raw[:16])) {
+				t.Errorf("at 1400 px the hex dump does not show 16 bytes a line: %q", m.FirstLine)
+			}
+			if len(m.Broken) > 0 {
+				t.Errorf("at %d px these words break in the middle: %q (screenshot %s)", width, m.Broken, file)
+			}
+		})
+	}
+}
+
+// TestViewTellsHowTheConnectionEnded: an error is drawn with its step and
+// the ending every renderer takes from the "ended" field: a server that
+// closed TCP sent no close_notify, and after the handshake it is the
+// connection that ended, not the handshake that failed.
+func TestViewTellsHowTheConnectionEnded(t *testing.T) {
+	browser := startChromium(t)
+	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		events  []trace.Event
+		note    string
+		summary string
+	}{
+		{"the server closed TCP after the ClientHello", []trace.Event{
+			{Time: at, Side: trace.Client, Kind: trace.KindMessage, Direction: trace.Sent, Step: 1, Message: "ClientHello"},
+			{Time: at, Side: trace.Client, Kind: trace.KindError, Direction: trace.Local, Step: 1, Message: "after ClientHello",
+				Fields: []trace.Field{{Name: "alert", Value: "none (the connection just ended)"}, {Name: "ended", Value: "closed"}}},
+		}, "✗ handshake failed at step 1, after ClientHello: the server closed TCP without an alert",
+			"client: handshake failed at step 1, after ClientHello: the server closed TCP without an alert"},
+		{"the client closed TCP after HTTP/2", []trace.Event{
+			{Time: at, Side: trace.Server, Kind: trace.KindHandshakeDone, Direction: trace.Local, Step: 7, Version: 0x0304},
+			{Time: at, Side: trace.Server, Kind: trace.KindError, Direction: trace.Local, Step: 8, Version: 0x0304,
+				Fields: []trace.Field{{Name: "alert", Value: "none (the connection just ended)"}, {Name: "ended", Value: "closed"}}},
+		}, "✗ connection ended at step 8: the client closed TCP without an alert",
+			"server: connection ended at step 8: the client closed TCP without an alert"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rec bytes.Buffer
+			hook := trace.NewRenderer(&rec, trace.Options{Format: trace.FormatJSON})
+			for _, e := range tc.events {
+				hook(e)
+			}
+			file := filepath.Join(t.TempDir(), "failed.jsonl")
+			if err := os.WriteFile(file, rec.Bytes(), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			page := browser.open(t, startViewCommand(t, file))
+			page.waitFor(t, `document.body.dataset.ready === "true"`)
+			var notes []string
+			var summary string
+			page.eval(t, `Array.from(document.querySelectorAll(".note.error text"), n => n.textContent)`, &notes)
+			page.eval(t, `document.getElementById("summary").textContent`, &summary)
+			if len(notes) != 1 || notes[0] != tc.note || summary != tc.summary {
+				t.Errorf("the page says %q and %q; want %q and %q", notes, summary, tc.note, tc.summary)
+			}
+		})
 	}
 }

@@ -62,7 +62,7 @@ func (b *base) dropChangeCipherSpec() error {
 }
 
 // Progress returns the step and name of the last handshake message sent
-// or received.
+// or received, or of the peer's TLS 1.2 ChangeCipherSpec.
 func (b *base) Progress() (step int, message string) { return b.lastStep, b.lastMessage }
 
 func (b *base) Complete() bool { return b.complete }
@@ -125,6 +125,14 @@ func (b *base) finished12(verifyData []byte) {
 	if b.state.TLSUnique == nil {
 		b.state.TLSUnique = bytes.Clone(verifyData)
 	}
+}
+
+// receivedChangeCipherSpec traces the peer's TLS 1.2 ChangeCipherSpec and
+// counts it as progress: what fails after it (the record that should hold
+// the peer's Finished) failed after step 6, not after the last message.
+func (b *base) receivedChangeCipherSpec() {
+	b.lastStep, b.lastMessage = 6, "ChangeCipherSpec"
+	b.emit(trace.Event{Kind: trace.KindChangeCipherSpec, Direction: trace.Received, Step: 6, Message: "ChangeCipherSpec"})
 }
 
 func (b *base) sendChangeCipherSpec() {

@@ -437,7 +437,7 @@ func (c *Client) readServerChangeCipherSpec(msg []byte) (clientState, error) {
 	if msg != nil {
 		return nil, unexpected(msg, 6, "ChangeCipherSpec")
 	}
-	c.emit(trace.Event{Kind: trace.KindChangeCipherSpec, Direction: trace.Received, Step: 6, Message: "ChangeCipherSpec"})
+	c.receivedChangeCipherSpec()
 	c.out = append(c.out, SetReadCipher{Cipher: c.c12.serverWrite})
 	return (*Client).readServerFinished, nil
 }

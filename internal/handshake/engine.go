@@ -53,7 +53,8 @@ type Engine interface {
 	Complete() bool
 	// State returns what has been negotiated so far.
 	State() *State
-	// Progress returns the step and name of the last message sent or received.
+	// Progress returns the step and name of the last message sent or
+	// received (the peer's TLS 1.2 ChangeCipherSpec counts).
 	Progress() (step int, message string)
 	// Abort returns what must go out before a fatal alert of ours, wherever
 	// the failure was found (engine, record layer): for a TLS 1.3 client the

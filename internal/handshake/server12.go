@@ -379,7 +379,7 @@ func (s *Server) readClientChangeCipherSpec(msg []byte) (serverState, error) {
 	if msg != nil {
 		return nil, unexpected(msg, 6, "ChangeCipherSpec")
 	}
-	s.emit(trace.Event{Kind: trace.KindChangeCipherSpec, Direction: trace.Received, Step: 6, Message: "ChangeCipherSpec"})
+	s.receivedChangeCipherSpec()
 	s.out = append(s.out, SetReadCipher{Cipher: s.s12.clientWrite})
 	return (*Server).readClientFinished, nil
 }

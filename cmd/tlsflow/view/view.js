@@ -8,6 +8,7 @@ const TOP = 56, ARROW_ROW = 36, NOTE_ROW = 22;
 
 let events = [];
 const rows = new Map(); // event index → its <g>
+const finished = new Set(); // sides whose handshake completed
 
 // shown says whether event e gets a row, and which: an arrow for what went
 // over the wire, a note for what a side found out on its own. A recording
@@ -36,10 +37,37 @@ function label(e) {
   case "connect": name = "TCP connected"; break;
   case "verified": name = "✓ " + e.message + " verified"; break;
   case "handshake_done": name = "handshake done"; break;
-  case "error": name = "✗ " + (e.error || "error"); break;
+  case "error": return "✗ " + failure(e);
   default: name = e.message || e.kind;
   }
   return e.step >= 0 ? name + " — step " + e.step : name;
+}
+
+function field(e, name) {
+  return ((e.fields || []).find(f => f.name === name) || {}).value || "";
+}
+
+// failure says where an error event's side failed and how the connection
+// ended, from the "ended" field (trace.EndOf, the classification every
+// renderer uses): after the handshake it is the connection that ended.
+function failure(e) {
+  const after = e.step === 8 || finished.has(e.side);
+  let s = after ? "connection ended" : "handshake failed";
+  if (e.step >= 0) s += " at step " + e.step + (e.message ? ", " + e.message : "");
+  const peer = e.side === "client" ? "server" : "client";
+  const alert = field(e, "alert").split(" (")[0];
+  const how = {
+    alert_sent: "alert " + alert + " sent",
+    alert_received: "alert " + alert + " received from the " + peer,
+    close_notify: "the " + peer + " gave up with close_notify",
+    closed: "the " + peer + " closed TCP without an alert",
+    reset: "the TCP connection was reset",
+    refused: "the TCP connection was refused",
+    timeout: "no answer in time",
+    not_tls: "the " + peer + " does not speak TLS",
+    local: "nothing was sent",
+  }[field(e, "ended")];
+  return s + ": " + (how || e.error || "error");
 }
 
 function el(name, attrs, text) {
@@ -153,8 +181,8 @@ function select(i) {
   if (e.raw) {
     const pre = document.createElement("pre");
     pre.id = "bytes";
-    pre.textContent = hexdump(e.raw);
     panel.append(heading("Bytes"), pre);
+    pre.textContent = hexdump(e.raw, bytesPerLine(pre));
   }
 }
 
@@ -168,25 +196,41 @@ function versionName(v) {
   return { 0x0303: "TLS 1.2", 0x0304: "TLS 1.3" }[v] || "0x" + v.toString(16).padStart(4, "0");
 }
 
-// hexdump writes raw (lowercase hex) as 16 bytes a line: offset, bytes, ASCII.
-function hexdump(raw) {
+// hexdump writes raw (lowercase hex) as n bytes a line: offset, bytes, ASCII.
+function hexdump(raw, n) {
   const lines = [];
-  for (let off = 0; off < raw.length; off += 32) {
-    const bytes = raw.slice(off, off + 32).match(/../g);
+  for (let off = 0; off < raw.length; off += 2 * n) {
+    const bytes = raw.slice(off, off + 2 * n).match(/../g);
     const ascii = bytes.map(b => {
       const c = parseInt(b, 16);
       return c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : ".";
     }).join("");
-    lines.push((off / 2).toString(16).padStart(4, "0") + "  " + bytes.join(" ").padEnd(47) + "  " + ascii);
+    lines.push((off / 2).toString(16).padStart(4, "0") + "  " + bytes.join(" ").padEnd(3 * n - 1) + "  " + ascii);
   }
   return lines.join("\n");
+}
+
+// bytesPerLine is 16, as hexdump -C shows them, when a whole line with its
+// ASCII column fits in pre; else 8, so the ASCII column is never off to
+// the side, out of sight.
+function bytesPerLine(pre) {
+  const probe = document.createElement("span");
+  probe.className = "probe";
+  probe.textContent = "0".repeat(100);
+  pre.append(probe);
+  const ch = probe.getBoundingClientRect().width / 100;
+  probe.remove();
+  const style = getComputedStyle(pre);
+  const room = pre.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const width = n => (4 + 2 + 3 * n - 1 + 2 + n) * ch;
+  return width(16) <= room ? 16 : 8;
 }
 
 function summarize() {
   const summary = document.getElementById("summary");
   const failed = events.find(e => e.kind === "error");
   if (failed) {
-    summary.textContent = "handshake failed: " + failed.error;
+    summary.textContent = failed.side + ": " + failure(failed);
     summary.className = "failed";
     return;
   }
@@ -213,6 +257,7 @@ async function main() {
     document.getElementById("summary").textContent = "cannot load the events: " + err.message;
     return;
   }
+  for (const e of events) if (e.kind === "handshake_done") finished.add(e.side);
   summarize();
   draw();
   document.body.dataset.ready = "true";
