@@ -310,6 +310,13 @@ type Config struct {
 	// whoever later steals the ticket key can decrypt them. Off by default
 	// (psk_dhe_ke only). A client offers psk_ke; a server uses it when offered.
 	ResumptionWithoutECDHE bool
+	// MaxEarlyData, on a server, lets clients resuming its TLS 1.3 sessions
+	// send that many bytes of 0-RTT data before the handshake completes
+	// (RFC 8446 §2.3, §4.2.10): its tickets say so, and a connection whose
+	// application calls ReadEarlyData reads it. 0 (the default) turns 0-RTT
+	// off. At most 64 KiB (the limits policy). Early data can be replayed:
+	// see ReadEarlyData for what tlsflow guards and what it cannot.
+	MaxEarlyData uint32
 	// WrapSession, if set, makes a server's session tickets instead of
 	// tlsflow's sealing (a fleet's shared store, a ticket format of its
 	// own), as in crypto/tls: it must serialize the session with
@@ -413,7 +420,7 @@ func (c *Config) Clone() *Config {
 		Renegotiation:    c.Renegotiation,
 		SessionTicketKey: c.SessionTicketKey, NameToCertificate: c.NameToCertificate,
 		ResumptionWithoutECDHE: c.ResumptionWithoutECDHE, WrapSession: c.WrapSession, UnwrapSession: c.UnwrapSession,
-		ExternalPSKs: c.ExternalPSKs, GetExternalPSK: c.GetExternalPSK,
+		ExternalPSKs: c.ExternalPSKs, GetExternalPSK: c.GetExternalPSK, MaxEarlyData: c.MaxEarlyData,
 		extraClientHelloExtensions: c.extraClientHelloExtensions,
 		sizeLimits:                 c.sizeLimits,
 		sessions:                   c.serverSessions(),

@@ -77,7 +77,9 @@ type Conn struct {
 		// keyUpdates counts KeyUpdates since the last application data.
 		keyUpdates int
 	}
-	out struct {
+	// early is the connection's 0-RTT state (earlydata.go).
+	early earlyState
+	out   struct {
 		sync.Mutex
 		w       *record.Writer
 		cipher  record.Cipher // the current write protection, for the key usage limit
@@ -181,8 +183,10 @@ func (c *Conn) releaseInputLocked() {
 
 // Write writes application data (step 8), running the handshake first if needed.
 func (c *Conn) Write(b []byte) (int, error) {
-	if err := c.Handshake(); err != nil {
-		return 0, err
+	if !c.early.halfRTT.Load() {
+		if err := c.Handshake(); err != nil {
+			return 0, err
+		}
 	}
 	c.out.Lock()
 	defer c.unlockOut()
@@ -318,13 +322,24 @@ func (c *Conn) Handshake() error { return c.HandshakeContext(context.Background(
 // hold it. The certificate callbacks see ctx (ClientHelloInfo.Context,
 // CertificateRequestInfo.Context).
 func (c *Conn) HandshakeContext(ctx context.Context) error {
+	_, err := c.handshakeTo(ctx, false)
+	return err
+}
+
+// handshakeTo runs the handshake, or goes on with one paused for 0-RTT.
+// With early, it stops at the next 0-RTT point instead of completing
+// (earlydata.go): paused is then true.
+func (c *Conn) handshakeTo(ctx context.Context, early bool) (paused bool, err error) {
 	if c.handshakeDone.Load() {
-		return nil
+		return false, nil
 	}
 	c.handshakeMu.Lock()
 	defer c.handshakeMu.Unlock()
 	if c.handshakeErr != nil || c.handshakeDone.Load() {
-		return c.handshakeErr
+		return false, c.handshakeErr
+	}
+	if early && c.isClient && c.engine != nil {
+		return true, nil // the client's one 0-RTT point is after its ClientHello
 	}
 	if t := c.config.handshakeTimeout(c.isClient); t > 0 {
 		var cancel context.CancelFunc
@@ -346,12 +361,17 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		defer func() { close(stop); <-done }()
 	}
 	c.handshakeCtx = ctx
-	c.handshakeErr = c.runHandshake()
+	c.early.stop, c.early.want = early, c.early.want || early
+	err = c.runHandshake()
 	c.handshakeCtx = nil
+	if err == errEarlyPause {
+		return true, nil
+	}
+	c.handshakeErr = err
 	if c.handshakeErr == nil {
 		c.handshakeDone.Store(true)
 	}
-	return c.handshakeErr
+	return false, c.handshakeErr
 }
 
 type interruption struct{ err error }
@@ -410,6 +430,10 @@ type ConnectionState struct {
 	// 8446 §4.1.4), for a key share in a group the first did not carry.
 	// A server sent one, a client received one.
 	HelloRetryRequest bool
+	// EarlyDataAccepted: the server read the client's 0-RTT data (RFC 8446
+	// §4.2.10; Conn.WriteEarlyData, Conn.ReadEarlyData). A client whose
+	// early data was not accepted may send it again with Write.
+	EarlyDataAccepted bool
 
 	// NegotiatedProtocolIsMutual is always true, as in crypto/tls.
 	//
@@ -459,6 +483,7 @@ func (c *Conn) connectionState(s *handshake.State, complete bool) ConnectionStat
 		ServerName: s.ServerName, PeerCertificates: s.PeerCertificates, VerifiedChains: s.VerifiedChains,
 		OCSPResponse: s.OCSPResponse, SignedCertificateTimestamps: s.SignedCertificateTimestamps,
 		HelloRetryRequest: s.HelloRetryRequest, NegotiatedProtocolIsMutual: true, ExternalPSKIdentity: s.ExternalPSKIdentity,
+		EarlyDataAccepted: s.EarlyDataAccepted,
 	}
 	if complete {
 		cs.ekm = exporter(s)

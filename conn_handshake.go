@@ -16,38 +16,37 @@ import (
 )
 
 // runHandshake feeds the engine: its actions go to the record layer, the
-// records that arrive go to the engine, until it is complete or fails.
-// c.handshakeMu is held.
+// records that arrive go to the engine, until it is complete or fails, or
+// stops at a 0-RTT point (errEarlyPause, the engine kept in c.engine to go
+// on with). c.handshakeMu is held.
 func (c *Conn) runHandshake() error {
-	c.emitConnect()
-	hc, err := c.handshakeConfig()
-	if err != nil {
-		// Nothing has been sent: a configuration error is not the peer's
-		// business, so no alert goes out.
-		err := &alert.Error{Alert: alert.InternalError, Local: true, Step: 0, Reason: "configuration: " + err.Error(), Err: err}
-		c.out.Lock()
-		c.out.err = err
-		c.out.Unlock()
-		return c.handshakeFailed(err)
-	}
-	var eng handshake.Engine
-	if c.isClient {
-		eng = handshake.NewClient(hc)
+	eng := c.engine
+	var actions []handshake.Action
+	var err error
+	if eng == nil {
+		if eng, err = c.newEngine(); err != nil {
+			return c.handshakeFailed(err)
+		}
+		c.engine = eng
+		c.in.Lock()
+		// The first ClientHello goes in a record marked TLS 1.0, the version
+		// old middleboxes expect (RFC 8446 §5.1); every later record says TLS 1.2.
+		if c.isClient {
+			c.out.w.SetVersion(0x0301)
+		}
+		// No application data belongs in the handshake, not even an empty record.
+		c.in.r.RefuseEmptyApplicationData(true)
+		actions, err = eng.Start()
 	} else {
-		eng = handshake.NewServer(hc)
+		c.in.Lock()
+		c.early.resume()
 	}
-	c.engine = eng
-	defer func() { c.engine = nil }()
-	c.in.Lock()
 	defer c.in.Unlock()
-	// The first ClientHello goes in a record marked TLS 1.0, the version
-	// old middleboxes expect (RFC 8446 §5.1); every later record says TLS 1.2.
-	if c.isClient {
-		c.out.w.SetVersion(0x0301)
-	}
-	// No application data belongs in the handshake, not even an empty record.
-	c.in.r.RefuseEmptyApplicationData(true)
-	actions, err := eng.Start()
+	defer func() {
+		if !c.early.paused {
+			c.engine = nil
+		}
+	}()
 	for {
 		if len(actions) > 0 {
 			if applyErr := c.apply(actions); err == nil {
@@ -63,17 +62,26 @@ func (c *Conn) runHandshake() error {
 			c.in.r.SetVersion(0x0303)
 			c.in.version = v
 		}
-		if !c.isClient && eng.State().EarlyDataOffered && !c.in.earlyArmed {
-			// Our tickets never allow early data (max_early_data_size 0),
-			// so what a client sends comes from elsewhere; one full
-			// record's worth is skipped, as BoringSSL does.
-			c.in.earlyArmed, c.in.earlySkip = true, c.config.limitPolicy().EarlyDataSkip
+		if st := eng.State(); !c.isClient && st.EarlyDataOffered && !st.EarlyDataAccepted && !c.in.earlyArmed {
+			// Early data we do not read is skipped, as much as our
+			// tickets allow, or one full record's worth (as BoringSSL
+			// does) when they allow none (RFC 8446 §4.2.10).
+			c.in.earlyArmed, c.in.earlySkip = true, max(c.config.limitPolicy().EarlyDataSkip, int(c.config.MaxEarlyData))
 		}
 		if err != nil {
 			return c.handshakeFailed(err)
 		}
 		if eng.Complete() {
 			break
+		}
+		if c.early.stop && c.early.point(c.isClient) {
+			if !c.isClient {
+				if err := c.flushLocked(); err != nil {
+					return c.handshakeFailed(err)
+				}
+			}
+			c.early.pause(c.isClient)
+			return errEarlyPause
 		}
 		actions, err = c.nextHandshakeInput(eng)
 		placeReceivedAlert(err, eng)
@@ -108,6 +116,25 @@ func (c *Conn) runHandshake() error {
 	return nil
 }
 
+// newEngine makes this side's engine from the Config. A configuration
+// error is not the peer's business: nothing has been sent, and no alert
+// goes out.
+func (c *Conn) newEngine() (handshake.Engine, error) {
+	c.emitConnect()
+	hc, err := c.handshakeConfig()
+	if err != nil {
+		err := &alert.Error{Alert: alert.InternalError, Local: true, Step: 0, Reason: "configuration: " + err.Error(), Err: err}
+		c.out.Lock()
+		c.out.err = err
+		c.out.Unlock()
+		return nil, err
+	}
+	if c.isClient {
+		return handshake.NewClient(hc), nil
+	}
+	return handshake.NewServer(hc), nil
+}
+
 // nextHandshakeInput reads until the engine has something to consume and
 // hands it over. c.in is held.
 func (c *Conn) nextHandshakeInput(eng handshake.Engine) ([]handshake.Action, error) {
@@ -130,6 +157,10 @@ func (c *Conn) nextHandshakeInput(eng handshake.Engine) ([]handshake.Action, err
 		case record.ChangeCipherSpec:
 			ccs = true
 			return nil
+		case record.ApplicationData:
+			if c.early.reading {
+				return c.takeEarlyData(payload)
+			}
 		}
 		return alert.Errorf(alert.UnexpectedMessage, -1, "", "unexpected %s record during the handshake", typ)
 	})
@@ -209,18 +240,33 @@ func (c *Conn) applyLocked(actions []handshake.Action) error {
 			pending = append(pending, a.Data...)
 		case handshake.SendChangeCipherSpec:
 			if err = flushMessages(); err == nil {
+				c.out.w.SetVersion(0x0303) // only a first ClientHello says TLS 1.0; a CCS follows it with 0-RTT
 				err = c.out.w.WriteChangeCipherSpec()
 			}
 		case handshake.SetWriteCipher:
 			if err = flushMessages(); err == nil {
 				c.out.w.SetCipher(a.Cipher)
 				c.out.cipher = a.Cipher
+				c.early.open = false
 			}
 		case handshake.SetReadCipher:
 			if !c.in.hs.Empty() {
 				return alert.Errorf(alert.UnexpectedMessage, -1, "", "a handshake message spans a change of keys")
 			}
 			c.in.r.SetCipher(a.Cipher)
+			c.early.endReading()
+		case handshake.OpenEarlyData:
+			if err = flushMessages(); err == nil {
+				c.out.w.SetCipher(a.Cipher)
+				c.out.cipher = a.Cipher
+				c.early.open, c.early.max = true, a.Max
+			}
+		case handshake.AcceptEarlyData:
+			if !c.in.hs.Empty() {
+				return alert.Errorf(alert.UnexpectedMessage, -1, "", "a handshake message spans a change of keys")
+			}
+			c.in.r.SetCipher(a.Cipher)
+			c.early.reading, c.early.max = true, a.Max
 		}
 		if err != nil {
 			c.out.err = err
@@ -397,6 +443,7 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		PSKWithoutECDHE:  cfg.ResumptionWithoutECDHE,
 		ParseCertificate: parsedCertificates.parse,
 		Limits:           cfg.limitPolicy(),
+		EarlyData:        c.early.want,
 	}
 	if cfg.KeyLogWriter != nil {
 		hc.KeyLog = cfg.writeKeyLog
@@ -448,9 +495,15 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		hc.TicketsDisabled = cfg.SessionTicketsDisabled
 		sessions := cfg.serverSessions()
 		hc.Tickets, hc.SessionCache = cfg.ticketKeys(sessions), sessions.cache
+		if cfg.MaxEarlyData > 0 {
+			if int(cfg.MaxEarlyData) > hc.Limits.EarlyData {
+				return nil, fmt.Errorf("MaxEarlyData %d is over the limit of %d", cfg.MaxEarlyData, hc.Limits.EarlyData)
+			}
+			hc.MaxEarlyData, hc.Replay = cfg.MaxEarlyData, sessions.replayWindow(hc.Limits)
+		}
 		if cfg.WrapSession != nil {
 			hc.WrapTicket = func(s *handshake.State, sess *session.State) ([]byte, error) {
-				return cfg.WrapSession(c.connectionState(s, false), &SessionState{Extra: sess.Extra, state: sess})
+				return cfg.WrapSession(c.connectionState(s, false), newSessionState(sess))
 			}
 		}
 		if cfg.UnwrapSession != nil {
@@ -581,6 +634,9 @@ func (c *Conn) configForClient(info *handshake.ClientHelloInfo) (*handshake.Conf
 	if !cfg.ownTicketKeys() {
 		sessions := original.serverSessions()
 		hc.Tickets, hc.SessionCache = original.ticketKeys(sessions), sessions.cache
+		if hc.Replay != nil {
+			hc.Replay = sessions.replayWindow(hc.Limits) // one memory for the tickets' one key
+		}
 	}
 	return hc, nil
 }

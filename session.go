@@ -2,6 +2,7 @@ package tlsflow
 
 import (
 	"errors"
+	"sync"
 	"sync/atomic"
 
 	"github.com/tlsflow/tlsflow/alert"
@@ -107,6 +108,10 @@ const serverSessionCacheSize = 1024
 type serverSessions struct {
 	tickets *session.Keys
 	cache   *session.Cache
+	// replay remembers the ClientHellos whose 0-RTT data was read, made
+	// on first use (earlydata.go).
+	replayOnce sync.Once
+	replay     *session.ReplayWindow
 	// keysSet says SetSessionTicketKeys chose the keys: they take
 	// precedence over Config.SessionTicketKey.
 	keysSet atomic.Bool

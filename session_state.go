@@ -18,7 +18,10 @@ type SessionState struct {
 	// Extra is the application's own data: ignored by tlsflow, encoded by
 	// Bytes and decoded by ParseSessionState.
 	Extra [][]byte
-	// EarlyData is always false: tlsflow does not accept 0-RTT data.
+	// EarlyData says the session's ticket allows 0-RTT data (a server's
+	// Config.MaxEarlyData when it was issued). Setting it to false takes
+	// that away: a server's WrapSession may refuse 0-RTT for a session, a
+	// client's stored session will not be used for WriteEarlyData.
 	EarlyData bool
 
 	state *session.State
@@ -46,16 +49,23 @@ func ParseSessionState(data []byte) (*SessionState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tlsflow: ParseSessionState: %w", err)
 	}
-	return &SessionState{Extra: st.Extra, state: st}, nil
+	return newSessionState(st), nil
 }
 
-// sessionState is the session with the current Extra.
+func newSessionState(st *session.State) *SessionState {
+	return &SessionState{Extra: st.Extra, EarlyData: st.MaxEarlyData > 0, state: st}
+}
+
+// sessionState is the session with the current Extra (and EarlyData).
 func (s *SessionState) sessionState() *session.State {
 	if s == nil || s.state == nil {
 		return nil
 	}
 	st := *s.state
 	st.Extra = s.Extra
+	if !s.EarlyData {
+		st.MaxEarlyData = 0
+	}
 	return &st
 }
 
@@ -70,7 +80,7 @@ func (cs *ClientSessionState) ResumptionState() (ticket []byte, state *SessionSt
 	if len(cs.state.Ticket) == 0 {
 		return nil, nil, errors.New("tlsflow: this session is resumed by session ID, not by a ticket, and cannot be moved")
 	}
-	return cs.state.Ticket, &SessionState{Extra: cs.state.Extra, state: cs.state}, nil
+	return cs.state.Ticket, newSessionState(cs.state), nil
 }
 
 // NewResumptionState makes a client session from a ticket and its state,
@@ -117,7 +127,7 @@ func (c *Config) DecryptTicket(identity []byte, cs ConnectionState) (*SessionSta
 	if st == nil {
 		return nil, nil
 	}
-	return &SessionState{Extra: st.Extra, state: st}, nil
+	return newSessionState(st), nil
 }
 
 func rawChain(certs []*x509.Certificate) [][]byte {

@@ -284,6 +284,13 @@ var notes = map[string]tr{
 	"resumption accepted": {"session resumption accepted", "Wiederaufnahme der Sitzung angenommen"},
 	"resumption rejected": {"session resumption rejected", "Wiederaufnahme der Sitzung abgelehnt"},
 	"early data rejected": {"early data (0-RTT) rejected", "frühe Daten (0-RTT) abgelehnt"},
+	"early data offered": {"early data (0-RTT) offered: replayable, send only what is safe to repeat",
+		"frühe Daten (0-RTT) angeboten: wiederholbar, nur senden, was gefahrlos wiederholt werden kann"},
+	"early data not offered": {"early data (0-RTT) not offered", "frühe Daten (0-RTT) nicht angeboten"},
+	"early data accepted": {"early data (0-RTT) accepted: read before the handshake is complete, possibly a replay",
+		"frühe Daten (0-RTT) angenommen: vor Abschluss des Handshakes gelesen, womöglich eine Wiederholung"},
+	"early data": {"early data (0-RTT), replayable: an attacker can send a copy again",
+		"frühe Daten (0-RTT), wiederholbar: ein Angreifer kann eine Kopie erneut senden"},
 	"HelloRetryRequest": {"HelloRetryRequest: the server asks for a key share of another group",
 		"HelloRetryRequest: der Server verlangt einen Schlüsselanteil einer anderen Gruppe"},
 }

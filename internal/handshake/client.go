@@ -52,6 +52,15 @@ func (c *Client) Start() (_ []Action, err error) {
 	if err := c.send(hello, 1); err != nil {
 		return nil, err
 	}
+	if c.c13.early != nil {
+		raw, err := hello.Marshal()
+		if err != nil {
+			return nil, internalError(1, "ClientHello", err)
+		}
+		if err := c.openEarlyData13(raw); err != nil {
+			return nil, err
+		}
+	}
 	return c.take(), nil
 }
 

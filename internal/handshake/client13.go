@@ -35,6 +35,7 @@ type client13 struct {
 	handshakeWrite record.Cipher
 	certReq        *wire.CertificateRequest13
 	serverKey      crypto.PublicKey
+	early          *early13 // our 0-RTT attempt, if any (early13.go)
 }
 
 // addExtensions13 adds what a TLS 1.3 offer needs: the versions, key
@@ -177,6 +178,11 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 	c.note(trace.KindNote, 2, "HelloRetryRequest", "selected_group", suites.GroupName(ks.SelectedGroup))
 	c.hello = &hello
 	c.sendCompatCCS13() // before the second flight (RFC 8446 Appendix D.4)
+	if e := c.c13.early; e != nil {
+		// The early data is lost; the second ClientHello goes in the clear.
+		c.rejectEarlyData13("the server sent a HelloRetryRequest (RFC 8446 §4.1.2)")
+		c.out = append(c.out, SetWriteCipher{Cipher: record.Plaintext(false)})
+	}
 	if err := c.send(&hello, 1); err != nil {
 		return nil, err
 	}
@@ -268,7 +274,8 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 	}
 	// Our writes switch to the handshake key now, not at our Finished: an
 	// alert about the server's flight must go encrypted (RFC 8446 §A.1).
-	c.out = append(c.out, SetReadCipher{Cipher: read}, SetWriteCipher{Cipher: write})
+	c.out = append(c.out, SetReadCipher{Cipher: read})
+	c.out = append(c.out, c.earlyDataAfterServerHello13(write)...)
 	return (*Client).readEncryptedExtensions, nil
 }
 
@@ -337,6 +344,11 @@ func (c *Client) readEncryptedExtensions(msg []byte) (clientState, error) {
 	if err := c.checkALPN(ee.Extensions, 2, "EncryptedExtensions"); err != nil {
 		return nil, err
 	}
+	switchKeys, err := c.earlyDataInEncryptedExtensions13(ee)
+	if err != nil {
+		return nil, err
+	}
+	c.out = append(c.out, switchKeys...)
 	if c.c13.psk != nil {
 		return (*Client).readServerFinished13, nil // the PSK authenticates the server
 	}
@@ -468,6 +480,9 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 		return nil, err
 	}
 
+	if err := c.sendEndOfEarlyData13(); err != nil {
+		return nil, err
+	}
 	c.sendCompatCCS13()
 	if c.c13.certReq != nil {
 		if err := c.sendClientCertificate13(); err != nil {

@@ -171,6 +171,15 @@ type Config struct {
 	// fresh (EC)DHE exchange (RFC 8446 §4.2.9): offered by a client, used by
 	// a server when the client offers it.
 	PSKWithoutECDHE bool
+	// EarlyData: a client offers 0-RTT with its session when the session
+	// allows it (the application has data it declared safe to replay); a
+	// server reads 0-RTT when the rules allow (the application reads it
+	// apart from 1-RTT data). MaxEarlyData is the max_early_data_size a
+	// server's tickets carry (0: none); Replay, its memory of the
+	// ClientHellos whose early data it read (no 0-RTT without one).
+	EarlyData    bool
+	MaxEarlyData uint32
+	Replay       *session.ReplayWindow
 	// SessionCache keeps the server's TLS 1.2 sessions by session ID, or nil.
 	SessionCache *session.Cache
 

@@ -34,6 +34,24 @@ type SetWriteCipher struct{ Cipher record.Cipher }
 // (RFC 8446 §5.1: handshake messages must not span a key change).
 type SetReadCipher struct{ Cipher record.Cipher }
 
+// OpenEarlyData (client): the ClientHello that offers 0-RTT is out; the
+// records written next carry early data under Cipher, at most Max bytes,
+// until the next SetWriteCipher.
+type OpenEarlyData struct {
+	Cipher record.Cipher
+	Max    int
+}
+
+// AcceptEarlyData (server): the records read next are the client's early
+// data under Cipher (application data, at most Max bytes, then its
+// EndOfEarlyData), until the next SetReadCipher.
+type AcceptEarlyData struct {
+	Cipher record.Cipher
+	Max    int
+}
+
+func (OpenEarlyData) action()        {}
+func (AcceptEarlyData) action()      {}
 func (SendMessage) action()          {}
 func (SendChangeCipherSpec) action() {}
 func (SetWriteCipher) action()       {}

@@ -257,6 +257,7 @@ func (c *Client) offerPSKs13(h *wire.ClientHello, prefix *keys.Transcript) error
 			return internalError(1, "ClientHello", err)
 		}
 		c.c13.offers = append(c.c13.offers, ext...)
+		c.offerEarlyData13(h)
 	} else {
 		kept := c.c13.offers[:0]
 		for _, o := range c.c13.offers {
@@ -389,6 +390,10 @@ type psk13 struct {
 	identity int
 	plain    bool
 	peer     *PeerCertificates
+	// binder and obfuscatedAge are the identity's, for the 0-RTT replay
+	// and freshness checks (early13.go).
+	binder        []byte
+	obfuscatedAge uint32
 }
 
 // acceptPSK13 decides on the client's pre_shared_key (into s.s13.psk),
@@ -460,7 +465,7 @@ func (s *Server) selectPSK13(raw []byte) (*psk13, error) {
 			s.note(trace.KindNote, 1, "external PSK accepted", "identity", printableIdentity(cand.external.Identity),
 				"kind", pskKindName(cand.kind), "mode", mode)
 		}
-		return &psk13{offer: cand, identity: i, plain: plain, peer: peer}, nil
+		return &psk13{offer: cand, identity: i, plain: plain, peer: peer, binder: offered.Binders[i], obfuscatedAge: id.ObfuscatedTicketAge}, nil
 	}
 	return nil, nil
 }

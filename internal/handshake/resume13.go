@@ -81,6 +81,8 @@ func (s *Server) sendNewSessionTicket13(lazy bool) error {
 		Secret: keys.ResumptionPSK(suite.Hash, s.s13.resumption, nonce), AgeAdd: binary.BigEndian.Uint32(ageAdd[:]),
 		ALPN: s.state.NegotiatedProtocol, ServerName: s.info.ServerName, PeerCertificates: rawChain(s.state.PeerCertificates),
 		ExternalPSKIdentity: s.state.ExternalPSKIdentity,
+		ReceivedAt:          now, // issued: the 0-RTT freshness check counts the age from here
+		MaxEarlyData:        s.cfg.MaxEarlyData,
 	}
 	ticket, err := s.sealTicket(sess)
 	if err != nil && s.cfg.WrapTicket != nil {
@@ -97,7 +99,11 @@ func (s *Server) sendNewSessionTicket13(lazy bool) error {
 	if lifetime == 0 {
 		return nil // a ticket of no lifetime "indicates that the ticket should be discarded immediately"
 	}
-	return s.sendMessage(&wire.NewSessionTicket13{Lifetime: lifetime, AgeAdd: sess.AgeAdd, Nonce: nonce, Ticket: ticket}, 8, lazy)
+	nst := &wire.NewSessionTicket13{Lifetime: lifetime, AgeAdd: sess.AgeAdd, Nonce: nonce, Ticket: ticket}
+	if sess.MaxEarlyData > 0 {
+		nst.Extensions.Add(wire.ExtEarlyData, &wire.EarlyDataIndication{MaxEarlyDataSize: sess.MaxEarlyData, InNewSessionTicket: true})
+	}
+	return s.sendMessage(nst, 8, lazy)
 }
 
 // clientCanResume13 reports whether the client offered a PSK key exchange
@@ -147,10 +153,15 @@ func (c *base) readNewSessionTicket13(k *secrets13, msg []byte) error {
 			fmt.Sprintf("a ticket of %d bytes, over the limit of %d: not kept", len(nst.Ticket), max))
 		return nil
 	}
+	var early wire.EarlyDataIndication
+	if found, err := nst.Extensions.Decode(wire.ExtEarlyData, &early); err != nil || (found && !early.InNewSessionTicket) {
+		return alert.Errorf(alert.DecodeError, 8, "NewSessionTicket", "early_data: max_early_data_size expected (RFC 8446 §4.2.10)")
+	}
 	suite := k.suite
 	now := c.cfg.now()
 	c.cfg.StoreSession(&session.State{
-		Version: suites.VersionTLS13, CipherSuite: suite.ID, CreatedAt: c.authenticatedAt, ReceivedAt: now, Lifetime: lifetime,
+		MaxEarlyData: early.MaxEarlyDataSize,
+		Version:      suites.VersionTLS13, CipherSuite: suite.ID, CreatedAt: c.authenticatedAt, ReceivedAt: now, Lifetime: lifetime,
 		Secret: keys.ResumptionPSK(suite.Hash, k.resumption, nst.Nonce), AgeAdd: nst.AgeAdd,
 		Ticket: nst.Ticket, ALPN: c.state.NegotiatedProtocol, ServerName: c.cfg.ServerName, ExternalPSKIdentity: c.state.ExternalPSKIdentity,
 		Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains, VerifiedUnder: c.verifiedUnder,

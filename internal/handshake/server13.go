@@ -59,12 +59,9 @@ func (s *Server) serve13() (serverState, error) {
 	s.s13.suite = suite
 	s.state.CipherSuite = suite.ID
 	s.transcript.SetHash(suite.Hash)
-	if ch.Extensions.Has(wire.ExtEarlyData) {
-		// We never accept 0-RTT: EncryptedExtensions will not echo
-		// early_data, and the connection skips the early records.
-		s.state.EarlyDataOffered = true
-		s.note(trace.KindNote, 1, "early data rejected", "reason", "this server does not accept 0-RTT data")
-	}
+	// Whether the early data is read is decided with the server flight
+	// (early13.go); if not, the connection skips its records.
+	s.state.EarlyDataOffered = ch.Extensions.Has(wire.ExtEarlyData)
 	offered, err := ch.Extensions.Empty(wire.ExtPostHandshakeAuth)
 	if err != nil {
 		return nil, alert.Errorf(alert.DecodeError, 1, "ClientHello", "post_handshake_auth: %w", err)
@@ -309,6 +306,10 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		}
 	}
 	s.state.ServerRandom = sh.Random[:]
+	early, err := s.acceptEarlyData13()
+	if err != nil {
+		return nil, err
+	}
 	if err := s.send(sh, 2); err != nil {
 		return nil, err
 	}
@@ -325,9 +326,17 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	}
 	s.s13.handshakeRead = read
 	s.sendCompatCCS()
-	s.out = append(s.out, SetWriteCipher{Cipher: write}, SetReadCipher{Cipher: read})
+	s.out = append(s.out, SetWriteCipher{Cipher: write})
+	if early != nil {
+		s.out = append(s.out, early) // the client's early data first, then EndOfEarlyData
+	} else {
+		s.out = append(s.out, SetReadCipher{Cipher: read})
+	}
 
 	ee := &wire.EncryptedExtensions{}
+	if early != nil {
+		ee.Extensions.AddEmpty(wire.ExtEarlyData)
+	}
 	if s.state.NegotiatedProtocol != "" {
 		alpn := wire.ALPN{s.state.NegotiatedProtocol}
 		ee.Extensions.Add(wire.ExtALPN, &alpn)
@@ -366,6 +375,9 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	s.out = append(s.out, SetWriteCipher{Cipher: app.server})
 	if s.s13.certReq != nil {
 		return (*Server).readClientCertificate13, nil
+	}
+	if early != nil {
+		return (*Server).readEndOfEarlyData13, nil // tickets after the client's Finished
 	}
 	if s.issuesTickets13() {
 		// "A server which does not request client authentication MAY

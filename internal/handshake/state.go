@@ -26,9 +26,12 @@ type State struct {
 	// HelloRetryRequest: the server asked for a second ClientHello (RFC
 	// 8446 §4.1.4); a server sent one, a client received one.
 	HelloRetryRequest bool
-	// EarlyDataOffered: the TLS 1.3 ClientHello announced 0-RTT data, which
-	// this server does not accept; its records are to be skipped (RFC 8446 §4.2.10).
-	EarlyDataOffered bool
+	// EarlyDataOffered: the TLS 1.3 ClientHello announced 0-RTT data; a
+	// server that does not accept it skips its records (RFC 8446 §4.2.10).
+	// EarlyDataAccepted: the server reads it (early_data in
+	// EncryptedExtensions).
+	EarlyDataOffered  bool
+	EarlyDataAccepted bool
 	// OCSPResponse and SignedCertificateTimestamps are what a server
 	// stapled to its certificate (client side).
 	OCSPResponse                []byte

@@ -17,6 +17,9 @@
 //	EarlyDataSkip                         the server connection, skipping rejected 0-RTT data
 //	PSKIdentities                         the configuration (external PSKs a client offers); the
 //	                                      server, on pre_shared_key (identities past it are not looked up)
+//	EarlyData                             the configuration (Config.MaxEarlyData); the client, on a
+//	                                      ticket's max_early_data_size
+//	ReplayBinders                         the server's 0-RTT replay memory (session.ReplayWindow)
 //
 // A peer that exceeds a limit gets the alert named at each field; a
 // configuration that does is refused before the handshake starts.
@@ -70,6 +73,16 @@ type Policy struct {
 	// ClientHello's (each may cost a lookup in the application's store)
 	// and ignores the rest, as unknown PSKs are (RFC 8446 §4.2.11).
 	PSKIdentities int
+	// EarlyData bounds the 0-RTT data one connection carries: a server's
+	// MaxEarlyData may not exceed it (what it accepts is buffered until
+	// read), and a client takes a ticket's max_early_data_size as at most
+	// this much. Rejected 0-RTT is skipped up to the larger of this and
+	// EarlyDataSkip.
+	EarlyData int
+	// ReplayBinders bounds the ClientHellos a server remembers to refuse
+	// their 0-RTT data a second time (RFC 8446 §8.2); when full, 0-RTT is
+	// refused, not a binder forgotten.
+	ReplayBinders int
 }
 
 // HandshakeLimit is the most a handshake message of type msgType may declare
@@ -98,4 +111,6 @@ var Default = Policy{
 	ChangeCipherSpecs:  3,
 	EarlyDataSkip:      1 << 14,
 	PSKIdentities:      16,
+	EarlyData:          1 << 16,
+	ReplayBinders:      1 << 16,
 }

@@ -45,8 +45,13 @@ type State struct {
 	// encoded and decoded with the rest.
 	Extra [][]byte
 	// ReceivedAt is when a client received its ticket (the start of the
-	// ticket's Lifetime, and of a TLS 1.3 ticket's age).
+	// ticket's Lifetime, and of a TLS 1.3 ticket's age); in a server's
+	// TLS 1.3 ticket, when it was issued, which the 0-RTT freshness check
+	// compares the client's ticket age with (RFC 8446 §8.3). Milliseconds.
 	ReceivedAt time.Time
+	// MaxEarlyData is the 0-RTT data a TLS 1.3 ticket allows on its
+	// resumption (RFC 8446 §4.2.10, max_early_data_size); 0 allows none.
+	MaxEarlyData uint32
 
 	// Client side only, never encoded into a ticket:
 	Ticket []byte // the opaque ticket to offer
@@ -93,7 +98,7 @@ const maxSessionSize = 1 << 17
 // a 256-byte ALPN protocol): such a session gets no ticket.
 func (s *State) Marshal() ([]byte, error) {
 	// Sized up front: one allocation instead of a growing buffer.
-	size := 2 + 2 + 2 + 1 + len(s.Secret) + 1 + 8 + 8 + 4 + 4 + 1 + len(s.ALPN) + 2 + len(s.ServerName) + 2 + len(s.ExternalPSKIdentity) + 3 + 3
+	size := 2 + 2 + 2 + 1 + len(s.Secret) + 1 + 8 + 8 + 4 + 4 + 4 + 1 + len(s.ALPN) + 2 + len(s.ServerName) + 2 + len(s.ExternalPSKIdentity) + 3 + 3
 	for _, c := range s.PeerCertificates {
 		size += 3 + len(c)
 	}
@@ -111,9 +116,10 @@ func (s *State) Marshal() ([]byte, error) {
 		b.AddUint8(0)
 	}
 	b.AddUint64(uint64(s.CreatedAt.Unix()))
-	b.AddUint64(unixOrZero(s.ReceivedAt))
+	b.AddUint64(unixMilliOrZero(s.ReceivedAt))
 	b.AddUint32(uint32(s.Lifetime / time.Second))
 	b.AddUint32(s.AgeAdd)
+	b.AddUint32(s.MaxEarlyData)
 	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.ALPN)) })
 	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.ServerName)) })
 	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.ExternalPSKIdentity) })
@@ -148,11 +154,11 @@ func readList24(in *cryptobyte.String, nonEmpty bool) ([][]byte, bool) {
 	return out, true
 }
 
-func unixOrZero(t time.Time) uint64 {
+func unixMilliOrZero(t time.Time) uint64 {
 	if t.IsZero() {
 		return 0
 	}
-	return uint64(t.Unix())
+	return uint64(t.UnixMilli())
 }
 
 var errSession = errors.New("session: malformed session state")
@@ -170,7 +176,7 @@ func Unmarshal(data []byte) (*State, error) {
 	var lifetime uint32
 	if !in.ReadUint16(&s.Version) || !in.ReadUint16(&s.CipherSuite) || !in.ReadUint16(&s.Group) ||
 		!in.ReadUint8LengthPrefixed(&secret) || len(secret) == 0 || !in.ReadUint8(&ems) || ems > 1 ||
-		!in.ReadUint64(&created) || !in.ReadUint64(&received) || !in.ReadUint32(&lifetime) || !in.ReadUint32(&s.AgeAdd) ||
+		!in.ReadUint64(&created) || !in.ReadUint64(&received) || !in.ReadUint32(&lifetime) || !in.ReadUint32(&s.AgeAdd) || !in.ReadUint32(&s.MaxEarlyData) ||
 		!in.ReadUint8LengthPrefixed(&alpn) || !in.ReadUint16LengthPrefixed(&name) || !in.ReadUint16LengthPrefixed(&pskIdentity) {
 		return nil, errSession
 	}
@@ -182,7 +188,7 @@ func Unmarshal(data []byte) (*State, error) {
 		return nil, errSession
 	}
 	if received != 0 {
-		s.ReceivedAt = time.Unix(int64(received), 0)
+		s.ReceivedAt = time.UnixMilli(int64(received))
 	}
 	s.Secret = append([]byte(nil), secret...)
 	s.ExtendedMaster = ems == 1

@@ -1,0 +1,130 @@
+package tlsflow_test
+
+import (
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/tlsflow/tlsflow"
+	"github.com/tlsflow/tlsflow/internal/testpeer"
+)
+
+// earlyConfigs are a tlsflow client with a session cache and a tlsflow
+// server whose tickets allow 1 KiB of 0-RTT data.
+func earlyConfigs() (cli, srv *tlsflow.Config) {
+	cli = clientConfig13()
+	cli.ClientSessionCache = tlsflow.NewLRUClientSessionCache(4)
+	srv = serverConfig13(sharedCerts().ecdsa)
+	srv.MaxEarlyData = 1024
+	return cli, srv
+}
+
+// earlyResult is what one 0-RTT attempt did on both sides.
+type earlyResult struct {
+	writeErr       error  // the client's WriteEarlyData
+	early          []byte // what the server's ReadEarlyData returned
+	readErr        error  // ReadEarlyData's error other than io.EOF
+	cliErr, srvErr error  // the handshakes
+	cs, ss         tlsflow.ConnectionState
+	oneRTT         []byte // what the server then Read
+	halfRTT        []byte // what the client read of the server's 0.5-RTT answer
+}
+
+// earlyRound connects once: the client writes early (if it can; else it
+// sends early with Write once the handshake is done), then late; the
+// server reads early data, answers it before the handshake completes, and
+// then reads the 1-RTT data.
+func earlyRound(t *testing.T, cli, srv *tlsflow.Config, early, late string) earlyResult {
+	t.Helper()
+	a, b := testpeer.Loopback(t, 10*time.Second)
+	var r earlyResult
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		server := tlsflow.Server(b, srv)
+		defer server.Close()
+		buf := make([]byte, 4096)
+		for {
+			n, err := server.ReadEarlyData(buf)
+			r.early = append(r.early, buf[:n]...)
+			if err != nil {
+				if err != io.EOF {
+					r.readErr = err
+					return
+				}
+				break
+			}
+		}
+		if len(r.early) > 0 {
+			if _, err := server.Write([]byte("0.5-RTT:" + string(r.early))); err != nil {
+				r.readErr = err
+				return
+			}
+		}
+		if r.srvErr = server.Handshake(); r.srvErr != nil {
+			return
+		}
+		r.ss = server.ConnectionState()
+		want := len(late)
+		if !r.ss.EarlyDataAccepted {
+			want += len(early)
+		}
+		got := make([]byte, want)
+		if _, err := io.ReadFull(server, got); err != nil {
+			r.srvErr = err
+			return
+		}
+		r.oneRTT = got
+		server.Write([]byte("done"))
+	}()
+	client := tlsflow.Client(a, cli)
+	defer client.Close()
+	_, r.writeErr = client.WriteEarlyData([]byte(early))
+	if r.cliErr = client.Handshake(); r.cliErr == nil {
+		r.cs = client.ConnectionState()
+		if !r.cs.EarlyDataAccepted {
+			client.Write([]byte(early)) // the application resends what was not read
+		} else {
+			got := make([]byte, len("0.5-RTT:")+len(early))
+			if _, err := io.ReadFull(client, got); err == nil {
+				r.halfRTT = got
+			}
+		}
+		client.Write([]byte(late))
+		end := make([]byte, 4)
+		io.ReadFull(client, end)
+	}
+	<-done
+	return r
+}
+
+// TestEarlyDataAcceptedOnResumption: the first connection gets a ticket
+// that allows 0-RTT (WriteEarlyData says there is no session yet: nothing
+// is sent early, and the data goes after the handshake); the second sends
+// its request as early data, which the server reads before the handshake
+// completes and answers with 0.5-RTT data; 1-RTT data follows apart.
+func TestEarlyDataAcceptedOnResumption(t *testing.T) {
+	cli, srv := earlyConfigs()
+	first := earlyRound(t, cli, srv, "GET /a", " then more")
+	if !errors.Is(first.writeErr, tlsflow.ErrNoEarlyData) {
+		t.Fatalf("first connection: WriteEarlyData = %v, want ErrNoEarlyData", first.writeErr)
+	}
+	if first.cliErr != nil || first.srvErr != nil || first.readErr != nil {
+		t.Fatalf("first connection: client %v, server %v, read %v", first.cliErr, first.srvErr, first.readErr)
+	}
+	if first.cs.EarlyDataAccepted || len(first.early) != 0 || string(first.oneRTT) != "GET /a then more" {
+		t.Fatalf("first connection: accepted %v, early %q, 1-RTT %q", first.cs.EarlyDataAccepted, first.early, first.oneRTT)
+	}
+
+	second := earlyRound(t, cli, srv, "GET /b", " then more")
+	if second.writeErr != nil || second.cliErr != nil || second.srvErr != nil || second.readErr != nil {
+		t.Fatalf("second connection: write %v, client %v, server %v, read %v", second.writeErr, second.cliErr, second.srvErr, second.readErr)
+	}
+	if !second.cs.DidResume || !second.cs.EarlyDataAccepted || !second.ss.EarlyDataAccepted {
+		t.Fatalf("second connection: resumed %v, accepted client %v server %v", second.cs.DidResume, second.cs.EarlyDataAccepted, second.ss.EarlyDataAccepted)
+	}
+	if string(second.early) != "GET /b" || string(second.oneRTT) != " then more" || string(second.halfRTT) != "0.5-RTT:GET /b" {
+		t.Fatalf("second connection: early %q, 1-RTT %q, 0.5-RTT %q", second.early, second.oneRTT, second.halfRTT)
+	}
+}
