@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/tlsflow/tlsflow/internal/kex"
+	"github.com/tlsflow/tlsflow/internal/keys"
+	"github.com/tlsflow/tlsflow/internal/record"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
@@ -295,11 +297,18 @@ func (p *Peer) ClientHandshake13(o *ClientOptions) error {
 		return err
 	}
 	o.Script.mutate(ch)
+	if len(o.EarlyData) > 0 {
+		SetExtension(ch, wire.ExtEarlyData, wire.EarlyDataIndication{})
+	}
 	if err := p.bindPSK(ch, append([]*PSK{o.PSK, o.AlsoPSK}, o.ManyPSKs...)...); err != nil {
 		return err
 	}
 	p.ClientHello, p.ClientRandom = ch, ch.Random[:]
 	if err := p.emit(&o.Script, ch); err != nil {
+		return err
+	}
+	early, err := p.sendEarlyData13(o, ch)
+	if err != nil {
 		return err
 	}
 	msg, err := p.next(false)
@@ -357,9 +366,11 @@ func (p *Peer) ClientHandshake13(o *ClientOptions) error {
 	if err := p.HandshakeKeys13(shared); err != nil {
 		return err
 	}
-	if err := p.Expect(new(wire.EncryptedExtensions)); err != nil {
+	ee := new(wire.EncryptedExtensions)
+	if err := p.Expect(ee); err != nil {
 		return err
 	}
+	p.EarlyDataAccepted = ee.Extensions.Has(wire.ExtEarlyData)
 	var req *wire.CertificateRequest13
 	if !p.DidResume {
 		msg, err := p.Next()
@@ -397,6 +408,14 @@ func (p *Peer) ClientHandshake13(o *ClientOptions) error {
 	if err := p.InstallReadApp13(); err != nil {
 		return err
 	}
+	if p.EarlyDataAccepted && early != nil {
+		handshakeKey := p.write
+		p.write = early
+		if err := p.sendScripted(&o.Script, &wire.EndOfEarlyData{}); err != nil {
+			return err
+		}
+		p.write = handshakeKey
+	}
 	if req != nil {
 		var schemes wire.SignatureAlgorithms
 		if _, err := req.Extensions.Decode(wire.ExtSignatureAlgorithms, &schemes); err != nil {
@@ -415,6 +434,45 @@ func (p *Peer) ClientHandshake13(o *ClientOptions) error {
 	}
 	p.Complete = true
 	return nil
+}
+
+// sendEarlyData13 sends o.EarlyData after the ClientHello ch, each a
+// record under the client_early_traffic_secret of o.PSK with the suite
+// o.EarlySuite, and returns that protection (nil without early data).
+func (p *Peer) sendEarlyData13(o *ClientOptions, ch *wire.ClientHello) (record.Cipher, error) {
+	if len(o.EarlyData) == 0 {
+		return nil, nil
+	}
+	if o.PSK == nil {
+		return nil, fmt.Errorf("testpeer: early data needs a PSK")
+	}
+	raw, err := ch.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	t := new(keys.Transcript)
+	t.SetHash(o.PSK.Hash)
+	t.Write(raw)
+	secret := keys.NewSchedule13(o.PSK.Hash, o.PSK.Secret).ClientEarlyTrafficSecret(t.Sum())
+	suite := suites.Lookup(o.EarlySuite)
+	if suite == nil {
+		return nil, fmt.Errorf("testpeer: early data needs EarlySuite")
+	}
+	key, iv := keys.TrafficKey(suite.Hash, secret, suite.KeyLen())
+	aead, err := suite.NewAEAD(key)
+	if err != nil {
+		return nil, err
+	}
+	early := record.NewAEAD13(aead, iv, 0)
+	plain := p.write
+	p.write = early
+	defer func() { p.write = plain }()
+	for _, data := range o.EarlyData {
+		if err := p.SendRecord(record.ApplicationData, data); err != nil {
+			return nil, err
+		}
+	}
+	return early, nil
 }
 
 // retry13 answers a HelloRetryRequest with the second ClientHello (RFC

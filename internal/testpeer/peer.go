@@ -102,6 +102,9 @@ type Peer struct {
 	CertRequested    bool     // the server asked for a client certificate
 	DidResume        bool
 	ExtendedMaster   bool
+	// EarlyDataAccepted: the server's EncryptedExtensions accepted our
+	// 0-RTT data (ClientOptions.EarlyData).
+	EarlyDataAccepted bool
 
 	k12 keys12
 	k13 keys13

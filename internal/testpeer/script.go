@@ -111,6 +111,13 @@ type ClientOptions struct {
 	// HelloRetryRequest (already updated as RFC 8446 §4.1.2 says) before
 	// its PSK binder is computed.
 	SecondHello func(ch *wire.ClientHello)
+	// EarlyData, with PSK (a ticket of the server's suite EarlySuite),
+	// offers early_data and sends these records of 0-RTT data right after
+	// the ClientHello, under the client_early_traffic_secret (RFC 8446
+	// §7.1); if the server accepts, EndOfEarlyData goes before Finished
+	// under the same key (Peer.EarlyDataAccepted).
+	EarlyData  [][]byte
+	EarlySuite uint16
 	Script
 }
 
