@@ -175,6 +175,10 @@ func (cv *conversation) setCiphers(s side, actions []Action) {
 			cv.read[s] = a.Cipher
 		case SetWriteCipher:
 			cv.write[s] = a.Cipher
+		case OpenEarlyData:
+			cv.write[s] = a.Cipher
+		case AcceptEarlyData:
+			cv.read[s] = a.Cipher
 		}
 	}
 }
@@ -288,6 +292,9 @@ type variant struct {
 	clientGroups, serverGroups []uint16
 	// externalPSK gives both sides the same external PSK (TLS 1.3).
 	externalPSK bool
+	// earlyData: the server's tickets allow 0-RTT, and both sides want it
+	// (the client offers it with the resumed session, the server reads it).
+	earlyData bool
 }
 
 // fuzzExternalPSK is the external PSK of the variants that have one: the
@@ -363,6 +370,11 @@ func (v variant) configs(t testing.TB) (cli, srv *Config) {
 	if v.externalPSK {
 		cli.ExternalPSKs, srv.ExternalPSKs = []*ExternalPSK{fuzzExternalPSK}, []*ExternalPSK{fuzzExternalPSK}
 	}
+	if v.earlyData {
+		cli.EarlyData, srv.EarlyData = true, true
+		srv.MaxEarlyData = 1024
+		srv.Replay = &session.ReplayWindow{Window: 10 * time.Second, Max: 16} // a fresh memory per run
+	}
 	// The ticket keys, and the session ID a server caches, are the same in
 	// every run: a ticket or session ID in a fuzz seed then names a
 	// session of ours in a later run too, and the fuzzer's ClientHellos
@@ -383,7 +395,8 @@ func (v variant) configs(t testing.TB) (cli, srv *Config) {
 		first.resume = false
 		c1, s1 := first.configs(t)
 		s1.Tickets, s1.SessionCache = srv.Tickets, srv.SessionCache
-		s1.Rand = fixedRand() // the session ID it caches
+		s1.Rand = fixedRand()              // the session ID it caches
+		s1.MaxEarlyData = srv.MaxEarlyData // a ticket that allows 0-RTT
 		c1.StoreSession = func(s *session.State) { cli.Session = s }
 		newConversation(t, c1, s1).runToEnd(t)
 		if cli.Session == nil || len(cli.Session.Ticket) == 0 && len(cli.Session.SessionID) == 0 {

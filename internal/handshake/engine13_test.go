@@ -67,6 +67,12 @@ var (
 		version: suites.VersionTLS13, suite: suites.TLS_AES_128_GCM_SHA256,
 		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, clientAuth: RequireAndVerifyClientCert,
 		tickets: true, externalPSK: true}
+	// tls13EarlyData resumes with 0-RTT (RFC 8446 §2.3): early data right
+	// after the ClientHello, accepted, and EndOfEarlyData before the
+	// client's Finished switches to the handshake key.
+	tls13EarlyData = variant{name: "TLS 1.3 resumption with 0-RTT early data",
+		version: suites.VersionTLS13, suite: suites.TLS_AES_128_GCM_SHA256,
+		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, tickets: true, resume: true, earlyData: true}
 )
 
 var realInputs13 = map[string][2][]string{
@@ -89,6 +95,10 @@ var realInputs13 = map[string][2][]string{
 	tls13RetryResumed.name: {
 		{"HelloRetryRequest", "ChangeCipherSpec", "ServerHello", "EncryptedExtensions", "Finished", "NewSessionTicket"},
 		{"ClientHello", "ChangeCipherSpec", "ClientHello", "Finished"},
+	},
+	tls13EarlyData.name: {
+		{"ServerHello", "ChangeCipherSpec", "EncryptedExtensions", "Finished", "NewSessionTicket"},
+		{"ClientHello", "ChangeCipherSpec", "EndOfEarlyData", "Finished"},
 	},
 	tls13ExternalPSK.name: {
 		{"ServerHello", "ChangeCipherSpec", "EncryptedExtensions", "Finished", "NewSessionTicket"},
@@ -126,6 +136,7 @@ func TestEngines13CompleteARealHandshakeInEachVariant(t *testing.T) {
 		{tls13RetryResumed, suites.GroupP256},
 		{tls13PSKOnly, 0}, // psk_ke: no exchange
 		{tls13ExternalPSK, suites.GroupX25519MLKEM768},
+		{tls13EarlyData, suites.GroupX25519MLKEM768},
 	}
 	for _, tt := range tests {
 		v := tt.v
@@ -168,6 +179,9 @@ func TestEngines13CompleteARealHandshakeInEachVariant(t *testing.T) {
 			}
 			if !keysAgree(cv.write[clientSide], cv.read[serverSide]) || !keysAgree(cv.write[serverSide], cv.read[clientSide]) {
 				t.Error("the application traffic keys do not agree in both directions")
+			}
+			if cs.EarlyDataAccepted != v.earlyData || ss.EarlyDataAccepted != v.earlyData {
+				t.Errorf("early data accepted: client %v, server %v; want %v", cs.EarlyDataAccepted, ss.EarlyDataAccepted, v.earlyData)
 			}
 			switch {
 			case v.externalPSK:

@@ -49,7 +49,7 @@ var (
 	// client auth and a ticket, and resume one: the steps that decide
 	// whether a session may skip authentication, and how long it lives.
 	fuzzResumption12 = []variant{ticketsAuth, resumedAuth, resumedByID}
-	fuzzResumption13 = []variant{tls13RetryAuth, tls13RetryResumed, tls13PSKOnly, tls13ExternalPSK}
+	fuzzResumption13 = []variant{tls13RetryAuth, tls13RetryResumed, tls13PSKOnly, tls13ExternalPSK, tls13EarlyData}
 )
 
 // fuzzConfigs are v's configurations as the fuzz targets use them: the
