@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tlsflow/tlsflow"
 	"github.com/tlsflow/tlsflow/alert"
@@ -289,5 +290,32 @@ func TestEarlyDataOfAStaleClientHelloIsNotRead(t *testing.T) {
 	}
 	if !notes.has("the ClientHello is not fresh") {
 		t.Errorf("no note on freshness; notes: %q", notes.notes)
+	}
+}
+
+// TestTrickledEarlyDataIsBoundedByTheHandshakeTimeout: a client that
+// sends its early data a byte at a time, slowly, cannot hold the server
+// past Config.HandshakeTimeout, which counts from the handshake's start
+// across ReadEarlyData's pauses (each of which alone is short).
+func TestTrickledEarlyDataIsBoundedByTheHandshakeTimeout(t *testing.T) {
+	cfg := earlyServerConfig(new(traceNotes))
+	ticket := earlyTicket(t, cfg, "http/1.1")
+	slow := cfg.Clone()
+	slow.HandshakeTimeout = 500 * time.Millisecond
+	var got []byte
+	p, done := hostileClient(t, slow, readEarlyVictim(&got))
+	o := earlyOptions(ticket, "http/1.1")
+	for range 20 {
+		o.EarlyData = append(o.EarlyData, []byte("x"))
+	}
+	o.EarlyDataPace = 100 * time.Millisecond // 2 s in all, each gap far below the timeout
+	start := time.Now()
+	go p.ClientHandshake13(o)
+	verr := victimErr(t, done)
+	if elapsed := time.Since(start); verr == nil || elapsed > 1500*time.Millisecond {
+		t.Fatalf("the server ended after %v with %v; want a timeout near 500ms", elapsed, verr)
+	}
+	if !strings.Contains(verr.Error(), "timed out") {
+		t.Errorf("the server's error %q does not say it timed out", verr)
 	}
 }

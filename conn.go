@@ -56,6 +56,9 @@ type Conn struct {
 	// handshakeCtx is the context of the handshake under way, for
 	// ClientHelloInfo.Context and CertificateRequestInfo.Context.
 	handshakeCtx context.Context
+	// handshakeStart is when the handshake began: Config.HandshakeTimeout
+	// bounds it from there, across its 0-RTT pauses.
+	handshakeStart time.Time
 
 	// sessions are the client's sessions this connection offered and
 	// stored, so that a fatal alert can take them out of the cache.
@@ -319,7 +322,8 @@ func (c *Conn) Handshake() error { return c.HandshakeContext(context.Background(
 // handshake completes, the connection is closed and the handshake fails
 // with an error that wraps ctx.Err(). A server's handshake is also bounded
 // by Config.HandshakeTimeout (10 s by default), so a stalling client cannot
-// hold it. The certificate callbacks see ctx (ClientHelloInfo.Context,
+// hold it; the time counts from the handshake's start, 0-RTT pauses
+// (ReadEarlyData) included. The certificate callbacks see ctx (ClientHelloInfo.Context,
 // CertificateRequestInfo.Context).
 func (c *Conn) HandshakeContext(ctx context.Context) error {
 	_, err := c.handshakeTo(ctx, false)
@@ -342,8 +346,11 @@ func (c *Conn) handshakeTo(ctx context.Context, early bool) (paused bool, err er
 		return true, nil // the client's one 0-RTT point is after its ClientHello
 	}
 	if t := c.config.handshakeTimeout(c.isClient); t > 0 {
+		if c.handshakeStart.IsZero() {
+			c.handshakeStart = time.Now()
+		}
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t)
+		ctx, cancel = context.WithDeadline(ctx, c.handshakeStart.Add(t))
 		defer cancel()
 	}
 	if ctx.Done() != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"fmt"
+	"time"
 
 	"github.com/tlsflow/tlsflow/internal/kex"
 	"github.com/tlsflow/tlsflow/internal/keys"
@@ -467,7 +468,10 @@ func (p *Peer) sendEarlyData13(o *ClientOptions, ch *wire.ClientHello) (record.C
 	plain := p.write
 	p.write = early
 	defer func() { p.write = plain }()
-	for _, data := range o.EarlyData {
+	for i, data := range o.EarlyData {
+		if i > 0 {
+			time.Sleep(o.EarlyDataPace)
+		}
 		if err := p.SendRecord(record.ApplicationData, data); err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package testpeer
 import (
 	"crypto"
 	"crypto/x509"
+	"time"
 
 	"github.com/tlsflow/tlsflow/internal/wire"
 )
@@ -118,6 +119,9 @@ type ClientOptions struct {
 	// under the same key (Peer.EarlyDataAccepted).
 	EarlyData  [][]byte
 	EarlySuite uint16
+	// EarlyDataPace, if set, is the pause before each record of EarlyData
+	// after the first (a client that trickles its early data).
+	EarlyDataPace time.Duration
 	Script
 }
 
