@@ -3,11 +3,13 @@ package tlsflow_test
 import (
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tlsflow/tlsflow"
 	"github.com/tlsflow/tlsflow/internal/testpeer"
+	"github.com/tlsflow/tlsflow/trace"
 )
 
 // earlyConfigs are a tlsflow client with a session cache and a tlsflow
@@ -126,5 +128,39 @@ func TestEarlyDataAcceptedOnResumption(t *testing.T) {
 	}
 	if string(second.early) != "GET /b" || string(second.oneRTT) != " then more" || string(second.halfRTT) != "0.5-RTT:GET /b" {
 		t.Fatalf("second connection: early %q, 1-RTT %q, 0.5-RTT %q", second.early, second.oneRTT, second.halfRTT)
+	}
+}
+
+// TestEarlyDataHasItsOwnStepInTheTrace: both sides' traces head the early
+// data with a title of its own that says it can be replayed, in English
+// and in German.
+func TestEarlyDataHasItsOwnStepInTheTrace(t *testing.T) {
+	for _, tc := range []struct{ lang, title, warning string }{
+		{"en", "0-RTT · Early data", "replayable"},
+		{"de", "0-RTT · Frühe Daten", "wiederholbar"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			cli, srv := earlyConfigs()
+			earlyRound(t, cli, srv, "GET /a", "")
+			var cliOut, srvOut strings.Builder
+			cli.Trace = trace.NewRenderer(&cliOut, trace.Options{Lang: tc.lang})
+			srv.Trace = trace.NewRenderer(&srvOut, trace.Options{Lang: tc.lang})
+			if r := earlyRound(t, cli, srv, "GET /b", ""); !r.cs.EarlyDataAccepted {
+				t.Fatal("early data not accepted")
+			}
+			for side, out := range map[string]string{"client": cliOut.String(), "server": srvOut.String()} {
+				i := strings.Index(out, tc.title)
+				if i < 0 {
+					t.Fatalf("%s trace has no %q title:\n%s", side, tc.title, out)
+				}
+				section := out[i:]
+				if end := strings.Index(section[1:], "\n\n"); end > 0 {
+					section = section[:end+1]
+				}
+				if !strings.Contains(section, tc.warning) || !strings.Contains(section, "6") {
+					t.Errorf("%s trace's early data step lacks the warning %q or the length:\n%s", side, tc.warning, section)
+				}
+			}
+		})
 	}
 }

@@ -149,6 +149,11 @@ const (
 	phasePost        phase = "post_handshake"
 )
 
+// earlyDataTitle heads 0-RTT data (RFC 8446 §2.3), which the course note's
+// flow does not have.
+var earlyDataTitle = tr{"0-RTT · Early data: application data sent right behind the ClientHello, under a key from the resumed session (RFC 8446 §2.3); replayable, and not forward secret",
+	"0-RTT · Frühe Daten: Anwendungsdaten direkt hinter dem ClientHello, mit einem Schlüssel aus der wiederaufgenommenen Sitzung (RFC 8446 §2.3); wiederholbar und ohne Forward Secrecy"}
+
 var phaseTitles = map[phase]tr{
 	phaseKeyExchange: {"TLS 1.3 · Key exchange: hellos, key shares, handshake keys (RFC 8446 §4.1)",
 		"TLS 1.3 · Schlüsselaustausch: Hellos, Schlüsselanteile, Handshake-Schlüssel (RFC 8446 §4.1)"},

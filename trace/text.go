@@ -116,7 +116,9 @@ func (r *textRenderer) title(e Event) string {
 		return "" // a side's own doing stays under the step it answers
 	}
 	var key, title string
-	if e.Version == versionTLS13 {
+	if isEarlyData(e) {
+		key, title = "0-RTT", r.say(earlyDataTitle)
+	} else if e.Version == versionTLS13 {
 		p := phaseOf(e)
 		if p == phaseNone || r.ticketInFlight(e) {
 			return ""
@@ -143,10 +145,14 @@ func crossesWire(e Event) bool {
 	case KindConnect, KindMessage, KindChangeCipherSpec, KindApplicationData:
 		return true
 	case KindNote:
-		return e.Message == "HelloRetryRequest"
+		return e.Message == "HelloRetryRequest" || isEarlyData(e)
 	}
 	return false
 }
+
+// isEarlyData reports whether e is 0-RTT data sent or received: a step of
+// its own, between the ClientHello and the server's answer.
+func isEarlyData(e Event) bool { return e.Kind == KindNote && e.Message == "early data" }
 
 // stepTitle is the note's title of a TLS 1.2 step; steps 3 and 5 say what
 // the key exchange of the suite makes of them.
