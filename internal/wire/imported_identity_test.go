@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 )
 
@@ -41,4 +42,29 @@ func TestImportedIdentityRefuses(t *testing.T) {
 			t.Errorf("Unmarshal(%x) = %+v, want an error", raw, id)
 		}
 	}
+}
+
+// FuzzImportedIdentity: a server parses every identity a client offers as
+// an ImportedIdentity first (RFC 9258 §5.1): Unmarshal never panics, and
+// what it accepts marshals back to the input and parses to an equal value.
+func FuzzImportedIdentity(f *testing.F) {
+	f.Add([]byte{0, 7, 'c', 'l', 'i', 'e', 'n', 't', '1', 0, 3, 'c', 't', 'x', 0x03, 0x04, 0x00, 0x02})
+	f.Add([]byte("a ticket, not an imported identity"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var id ImportedIdentity
+		if err := id.Unmarshal(in); err != nil {
+			return
+		}
+		out, err := id.Marshal()
+		if err != nil {
+			t.Fatalf("Marshal of what Unmarshal accepted (%x): %v", in, err)
+		}
+		if !bytes.Equal(out, in) {
+			t.Fatalf("Marshal(Unmarshal(x)) != x:\n  in %x\n out %x", in, out)
+		}
+		var back ImportedIdentity
+		if err := back.Unmarshal(out); err != nil || !reflect.DeepEqual(id, back) {
+			t.Fatalf("re-Unmarshal: %+v, %v; want %+v", back, err, id)
+		}
+	})
 }
