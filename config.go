@@ -229,6 +229,11 @@ type Config struct {
 	ServerName string
 	// InsecureSkipVerify accepts any server certificate. For tests only.
 	InsecureSkipVerify bool
+	// OCSP is what a client does with the OCSP response a server staples
+	// (OCSPUnchecked, the default, as crypto/tls; OCSPVerifyIfStapled;
+	// OCSPRequire). A must-staple certificate (RFC 7633) needs a staple
+	// that verifies whatever it says.
+	OCSP OCSPPolicy
 
 	// ClientAuth is the server's client certificate policy.
 	ClientAuth ClientAuthType
@@ -420,7 +425,7 @@ func (c *Config) Clone() *Config {
 		Renegotiation:    c.Renegotiation,
 		SessionTicketKey: c.SessionTicketKey, NameToCertificate: c.NameToCertificate,
 		ResumptionWithoutECDHE: c.ResumptionWithoutECDHE, WrapSession: c.WrapSession, UnwrapSession: c.UnwrapSession,
-		ExternalPSKs: c.ExternalPSKs, GetExternalPSK: c.GetExternalPSK, MaxEarlyData: c.MaxEarlyData,
+		ExternalPSKs: c.ExternalPSKs, GetExternalPSK: c.GetExternalPSK, MaxEarlyData: c.MaxEarlyData, OCSP: c.OCSP,
 		extraClientHelloExtensions: c.extraClientHelloExtensions,
 		sizeLimits:                 c.sizeLimits,
 		sessions:                   c.serverSessions(),

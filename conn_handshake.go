@@ -469,6 +469,7 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 			hc.ExternalPSKOnly, hc.MinVersion = true, VersionTLS13
 		}
 		hc.VerifyPeer = c.verifyServer
+		hc.CheckStaple = c.checkStaple
 		hc.TrustAnchors = cfg.trustAnchors()
 		hc.TicketsDisabled = cfg.SessionTicketsDisabled
 		hc.ExtraClientHelloExtensions = cfg.extraClientHelloExtensions

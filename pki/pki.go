@@ -23,6 +23,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -95,6 +96,9 @@ type LeafOptions struct {
 	// CommonName defaults to the first DNS name, else the first IP, else
 	// "tlsflow test leaf".
 	CommonName string
+	// MustStaple adds RFC 7633's TLS feature extension with
+	// status_request: a client must get a verified OCSP staple with it.
+	MustStaple bool
 }
 
 // caValidity is long enough for any test run or demo session.
@@ -177,6 +181,11 @@ func (a *Authority) Issue(opts LeafOptions) (*Leaf, error) {
 	}
 	if tmpl.ExtKeyUsage == nil {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	}
+	if opts.MustStaple {
+		// TLSFeature ::= SEQUENCE OF INTEGER, with status_request (5).
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{
+			Id: asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 24}, Value: []byte{0x30, 0x03, 0x02, 0x01, 0x05}})
 	}
 	if opts.KeyType == RSA2048 {
 		// The TLS 1.2 RSA key exchange encrypts to this key; OpenSSL

@@ -279,6 +279,8 @@ var checks = map[string]tr{
 		"die Signatur über den bisherigen Handshake passt zum Schlüssel im Zertifikat"},
 	"ServerKeyExchange": {"the signature over both randoms and the key share matches the certificate's key",
 		"die Signatur über beide Zufallszahlen und den Schlüsselanteil passt zum Schlüssel im Zertifikat"},
+	"OCSP staple": {"the certificate authority's OCSP response for the server's certificate: signed by it, fresh, status good",
+		"die OCSP-Antwort der Zertifizierungsstelle zum Serverzertifikat: von ihr signiert, aktuell, Status gut"},
 	"Finished": {"the MAC matches, nobody altered the handshake (no man in the middle)",
 		"die Prüfsequenz stimmt, niemand hat den Handshake verändert (kein Man-in-the-Middle)"},
 }

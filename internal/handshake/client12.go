@@ -181,6 +181,9 @@ func (c *Client) readServerCertificate(msg []byte) (clientState, error) {
 	if c.c12.statusPromised {
 		return c.readCertificateStatus12(next), nil
 	}
+	if err := c.checkStaple(3, "Certificate"); err != nil {
+		return nil, err // no staple coming: one the policy requires is missing
+	}
 	return next, nil
 }
 

@@ -405,6 +405,9 @@ func (c *Client) readServerCertificate13(msg []byte) (clientState, error) {
 		return nil, err
 	}
 	c.c13.serverKey = key
+	if err := c.checkStaple(3, "Certificate"); err != nil {
+		return nil, err
+	}
 	c.authenticatedAt, c.verifiedUnder = c.cfg.now(), c.chainTrust()
 	return (*Client).readServerCertificateVerify13, nil
 }

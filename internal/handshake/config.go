@@ -139,6 +139,11 @@ type Config struct {
 	// A session remembers it, so that resuming under the same anchors needs
 	// no new chain verification, and under others does (Client.mayResume).
 	TrustAnchors any
+	// CheckStaple, if set, judges a server's stapled OCSP response (nil if
+	// none came) for its verified chain (client; RFC 6066 §8, RFC 7633),
+	// and says whether it checked one. An *alert.Error is sent as it is;
+	// any other error is bad_certificate_status_response.
+	CheckStaple func(peer *PeerCertificates, staple []byte) (checked bool, err error)
 	// VerifyConnection, if set, may veto the connection once the peer is known.
 	VerifyConnection func(*State) error
 

@@ -1,6 +1,8 @@
 package handshake
 
 import (
+	"errors"
+
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/trace"
@@ -12,8 +14,9 @@ import (
 // staple in a CertificateStatus message after Certificate (acknowledged by
 // an empty status_request in ServerHello) and the timestamps in ServerHello,
 // in TLS 1.3 both as extensions of the leaf's CertificateEntry (RFC 8446
-// §4.4.2.1). The client keeps what it got in State; checking a staple is
-// the application's business here (ConnectionState.OCSPResponse).
+// §4.4.2.1). The client keeps what it got in State, and hands it with the
+// verified chain to Config.CheckStaple (the connection's OCSP policy) as
+// soon as it knows whether a staple comes.
 
 // requestStatus adds the client's requests to a ClientHello.
 func requestStatus(h *wire.ClientHello) {
@@ -105,8 +108,34 @@ func (c *Client) readCertificateStatus12(next clientState) clientState {
 		}
 		c.received(cs, msg, 3)
 		c.state.OCSPResponse = cs.OCSPResponse
+		if err := c.checkStaple(3, "CertificateStatus"); err != nil {
+			return nil, err
+		}
 		return next, nil
 	}
+}
+
+// checkStaple hands the server's staple (or its absence) and chain to the
+// connection's OCSP policy, if it has one. message names where a failure
+// is reported: the CertificateStatus, or the Certificate no staple followed.
+func (c *Client) checkStaple(step int, message string) error {
+	if c.cfg.CheckStaple == nil {
+		return nil
+	}
+	peer := &PeerCertificates{Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains}
+	checked, err := c.cfg.CheckStaple(peer, c.state.OCSPResponse)
+	if err != nil {
+		var ae *alert.Error
+		if errors.As(err, &ae) {
+			ae.Step, ae.Message = step, message
+			return ae
+		}
+		return alert.Errorf(alert.BadCertificateStatusResponse, step, message, "%w", err)
+	}
+	if checked {
+		c.note(trace.KindVerified, step, "OCSP staple")
+	}
+	return nil
 }
 
 // readLeafStatus13 reads the staple and timestamps from the server's TLS
