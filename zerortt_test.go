@@ -164,3 +164,24 @@ func TestEarlyDataHasItsOwnStepInTheTrace(t *testing.T) {
 		})
 	}
 }
+
+// TestEarlyDataAfterHelloRetryRequestIsResent: the server wants another
+// key share, so the early data is lost (RFC 8446 §4.1.2); the session is
+// resumed all the same, the client's second flight goes under the
+// handshake key, and the application resends what was not read.
+func TestEarlyDataAfterHelloRetryRequestIsResent(t *testing.T) {
+	cli, srv := earlyConfigs()
+	earlyRound(t, cli, srv, "GET /a", "")
+	cli.CurvePreferences = []tlsflow.CurveID{tlsflow.X25519, tlsflow.CurveP256}
+	srv.CurvePreferences = []tlsflow.CurveID{tlsflow.CurveP256}
+	r := earlyRound(t, cli, srv, "GET /b", " then more")
+	if r.writeErr != nil || r.cliErr != nil || r.srvErr != nil || r.readErr != nil {
+		t.Fatalf("write %v, client %v, server %v, read %v", r.writeErr, r.cliErr, r.srvErr, r.readErr)
+	}
+	if !r.cs.HelloRetryRequest || !r.cs.DidResume || r.cs.EarlyDataAccepted || r.ss.EarlyDataAccepted {
+		t.Fatalf("HelloRetryRequest %v, resumed %v, accepted %v/%v", r.cs.HelloRetryRequest, r.cs.DidResume, r.cs.EarlyDataAccepted, r.ss.EarlyDataAccepted)
+	}
+	if len(r.early) != 0 || string(r.oneRTT) != "GET /b then more" {
+		t.Fatalf("early %q, 1-RTT %q", r.early, r.oneRTT)
+	}
+}

@@ -92,7 +92,7 @@ func (c *Client) openEarlyData13(raw []byte) error {
 // it if it accepts); rejected, they switch to the handshake key now.
 func (c *Client) earlyDataAfterServerHello13(write record.Cipher) []Action {
 	e := c.c13.early
-	if e == nil {
+	if e == nil || e.rejected { // rejected: a HelloRetryRequest came first
 		return []Action{SetWriteCipher{Cipher: write}}
 	}
 	if c.c13.psk == nil || c.c13.psk != c.c13.offers[0] {

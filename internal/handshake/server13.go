@@ -173,6 +173,9 @@ func (s *Server) sendHelloRetryRequest(group uint16) (serverState, error) {
 	cookie := wire.Cookie(s.s13.cookie)
 	hrr.Extensions.Add(wire.ExtCookie, &cookie)
 	s.transcript.ReplaceWithMessageHash()
+	if s.state.EarlyDataOffered {
+		s.note(trace.KindNote, 1, "early data rejected", "reason", "a HelloRetryRequest: early data is not permitted after it (RFC 8446 §4.1.2)")
+	}
 	s.note(trace.KindNote, 2, "HelloRetryRequest", "selected_group", suites.GroupName(group),
 		"reason", "the client sent no key share for a group this server accepts")
 	if err := s.send(hrr, 2); err != nil {
