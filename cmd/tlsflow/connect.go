@@ -34,6 +34,12 @@ With --http it also sends GET / over the connection and prints the response;
 with --reconnect it connects a second time and shows the session resumed: no
 Certificate, no signature, the first session's secret proves both sides.
 
+With --psk-identity and --psk it offers an external pre-shared key (TLS 1.3,
+SHA-256, as openssl s_client -psk): a server holding the same key selects it,
+and the key authenticates both sides; no certificate is sent. Then connect
+accepts only a server that selects the key, unless --servername, --ca or
+--insecure allows a certificate instead.
+
 Examples:
   tlsflow connect example.com
   tlsflow connect --http example.com:443
@@ -46,6 +52,7 @@ Examples:
   tlsflow connect --lang de --hex example.com:443
   tlsflow connect --keylog keys.log example.com:443    (or SSLKEYLOGFILE=keys.log) for Wireshark
   tlsflow connect --starttls ftp ftp.example.org       AUTH TLS, anonymous login, LIST /
+  tlsflow connect --psk-identity device-17 --psk "$(cat psk.hex)" localhost:8443   (openssl rand -hex 32 > psk.hex)
 `
 
 // maxHTTPBody bounds what --http prints of a response body.
@@ -62,6 +69,8 @@ type connectOptions struct {
 	groups     listFlag
 	alpn       listFlag
 	insecure   bool
+	psk        pskFlags
+	pskOnly    bool // an external PSK, and no way to check a certificate
 	trace      traceFlags
 	lang       language
 	keyLog     string
@@ -84,6 +93,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Var(&o.groups, "groups", "key exchange groups in order of preference: X25519MLKEM768, x25519, secp256r1, secp384r1")
 	fs.Var(&o.alpn, "alpn", "application protocols to offer (ALPN), comma-separated, e.g. h2,http/1.1")
 	fs.BoolVar(&o.insecure, "insecure", false, "accept any server certificate (for tests: anyone in the middle can then read along)")
+	o.psk.register(fs)
 	o.trace.register(fs, "text", true)
 	fs.StringVar(&o.keyLog, "keylog", "", "append the session secrets to this file in the NSS key log format (default: $SSLKEYLOGFILE)")
 	fs.BoolVar(&o.http, "http", false, "send GET / over the connection and print the response")
@@ -236,6 +246,16 @@ func (o *connectOptions) config(info io.Writer) (*tlsflow.Config, func(), error)
 	if cfg.CurvePreferences, err = parseGroups(o.groups); err != nil {
 		return nil, nil, err
 	}
+	psk, err := o.psk.externalPSK(o.lang, o.versions, cfg.CipherSuites)
+	if err != nil {
+		return nil, nil, err
+	}
+	if psk != nil {
+		cfg.ExternalPSKs = []tlsflow.ExternalPSK{*psk}
+		// Without a name or CAs to check a certificate with, only the
+		// key can authenticate the server: dial sends no server name.
+		o.pskOnly = o.serverName == "" && o.caFile == "" && !o.insecure
+	}
 	if o.caFile != "" {
 		if cfg.RootCAs, err = loadCertPool(o.caFile); err != nil {
 			return nil, nil, fmt.Errorf("--ca: %w", err)
@@ -274,6 +294,20 @@ func (o *connectOptions) config(info io.Writer) (*tlsflow.Config, func(), error)
 func (o *connectOptions) dial(ctx context.Context, cfg *tlsflow.Config) (*tlsflow.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
+	if o.pskOnly {
+		// The Dialer would take the host for ServerName; a client
+		// without one accepts only an external PSK.
+		raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", o.addr)
+		if err != nil {
+			return nil, err
+		}
+		c := tlsflow.Client(raw, cfg)
+		if err := c.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		return c, nil
+	}
 	d := tlsflow.Dialer{NetDialer: &net.Dialer{}, Config: cfg}
 	c, err := d.DialContext(ctx, "tcp", o.addr)
 	if err != nil {
@@ -296,7 +330,7 @@ func (o *connectOptions) failure(w *connWatch, err error) *failure {
 	f := &failure{err: err, side: trace.Client, speaker: speakerConnect, lastStep: w.lastStep, lastMsg: w.lastMsg,
 		connected: w.connected, addr: o.addr, serverName: o.serverName, caGiven: o.caFile != "", certGiven: o.certFile != "",
 		timeout: o.timeout, requestedCAs: w.requestedCAs, askedForCert: w.certificateRequests.Load() > 0, sniSent: w.sni != "",
-		versionsPinned: o.versions.tls12 || o.versions.tls13}
+		versionsPinned: o.versions.tls12 || o.versions.tls13, pskIdentity: o.psk.identity, pskOnly: o.pskOnly}
 	if len(o.suites) > 0 {
 		f.rsaOnly = true
 		for _, n := range o.suites {
@@ -377,6 +411,9 @@ func writeState(w io.Writer, l language, st tlsflow.ConnectionState, insecure bo
 			"keiner gesendet (%s ist eine IP-Adresse; das Zertifikat wurde darauf geprüft)"}, st.ServerName))
 	}
 	row(say{"resumed", "wiederaufgenommen"}, yesNo(l, st.DidResume))
+	if len(st.ExternalPSKIdentity) > 0 {
+		row(say{"authentication", "Authentifizierung"}, pskWords(l, st.ExternalPSKIdentity, st.DidResume))
+	}
 	if len(st.PeerCertificates) > 0 {
 		leaf := st.PeerCertificates[0]
 		subject := leaf.Subject.String()
@@ -389,6 +426,9 @@ func writeState(w io.Writer, l language, st tlsflow.ConnectionState, insecure bo
 		row(say{"SHA-256", "SHA-256"}, fingerprint(leaf.Raw))
 	}
 	switch {
+	case len(st.ExternalPSKIdentity) > 0 && !st.DidResume:
+		// The server's Finished is keyed from the PSK (RFC 8446 §7.1).
+		row(say{"verified", "geprüft"}, l.say(say{"yes: the server's Finished proves it holds the key", "ja: das Finished des Servers beweist, dass er den Schlüssel hat"}))
 	case insecure:
 		row(say{"verified", "geprüft"}, l.say(say{"NO: --insecure accepts any certificate", "NEIN: --insecure akzeptiert jedes Zertifikat"}))
 	case len(st.VerifiedChains) > 0:

@@ -42,6 +42,12 @@ SHA-256 fingerprint, and writes the CA to a file for clients to trust
 (removed when the server stops). With --client-auth and no --client-ca it
 also issues a client certificate from that CA to try client authentication.
 
+With --psk-identity and --psk it also holds an external pre-shared key
+(TLS 1.3, SHA-256, as openssl s_server -psk): a client offering the same key
+is authenticated by it, and no certificate is sent either way. Given alone,
+without --cert and --key, the key is all the server has: no certificate is
+made, and only clients with the key get in.
+
 The page is HTML, or plain text when the request's Accept header prefers
 text/plain.
 
@@ -52,6 +58,7 @@ Examples:
   tlsflow serve --client-auth require             and connect with the client certificate it prints
   tlsflow serve --client-auth request --client-ca clients-ca.pem
   tlsflow serve --alpn http/1.1 --tls1.2 --lang de
+  tlsflow serve --psk-identity device-17 --psk "$(cat psk.hex)"   (openssl rand -hex 32 > psk.hex)
   curl --cacert <CA file> https://localhost:8443/
   curl --cacert <CA file> -H 'Accept: text/plain' https://localhost:8443/
   tlsflow connect --ca <CA file> --http localhost:8443
@@ -78,6 +85,8 @@ type serveOptions struct {
 	alpn       listFlag
 	suites     listFlag
 	versions   versionFlags
+	psk        pskFlags
+	pskOnly    bool // --psk without --cert and --key: no certificate at all
 	trace      traceFlags
 	lang       language
 }
@@ -94,6 +103,7 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 	fs.Var(&o.alpn, "alpn", "application protocols (ALPN), in order of preference; h2 and http/1.1 are served (default h2,http/1.1)")
 	fs.Var(&o.suites, "suites", "cipher suites to enable, comma-separated IANA names (default: tlsflow's; the RSA key exchange only if named)")
 	o.versions.register(fs)
+	o.psk.register(fs)
 	o.trace.register(fs, "none", false) // serve keeps no key log, so no --secrets
 	pos, err := parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -150,6 +160,13 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "  curl --cacert %s%s https://localhost:%d/\n", files.ca, withCert, port)
 		fmt.Fprintf(out, "  tlsflow connect --ca %s%s --http localhost:%d\n", files.ca, withCert, port)
 	}
+	if o.psk.identity != "" {
+		// The key stays off the screen: these lines take it from $PSK.
+		id := shellQuote(o.psk.identity)
+		fmt.Fprintln(out, l.say(say{"Try, with the hex key of --psk in PSK:", "Zum Ausprobieren, mit dem Hex-Schlüssel von --psk in PSK:"}))
+		fmt.Fprintf(out, "  tlsflow connect --psk-identity %s --psk \"$PSK\" --http localhost:%d\n", id, port)
+		fmt.Fprintf(out, "  openssl s_client -psk_identity %s -psk \"$PSK\" -connect localhost:%d\n", id, port)
+	}
 	return s.serve(ctx, inner)
 }
 
@@ -189,6 +206,25 @@ func (o *serveOptions) config(out io.Writer, dir string) (*tlsflow.Config, gener
 		if cfg.ClientCAs, err = loadCertPool(o.clientCA); err != nil {
 			return nil, files, fmt.Errorf("--client-ca: %w", err)
 		}
+	}
+	psk, err := o.psk.externalPSK(o.lang, o.versions, cfg.CipherSuites)
+	if err != nil {
+		return nil, files, err
+	}
+	if psk != nil {
+		cfg.ExternalPSKs = []tlsflow.ExternalPSK{*psk}
+		o.pskOnly = o.certFile == "" && o.keyFile == ""
+		// RFC 8446 §4.3.2: a server authenticating with a PSK sends no
+		// CertificateRequest in the handshake.
+		if o.pskOnly && cfg.ClientAuth != tlsflow.NoClientCert {
+			return nil, files, usageSay(o.lang, say{"--client-auth asks for a client certificate in a certificate handshake, and with --psk alone there is none: add --cert and --key, or leave --client-auth out",
+				"--client-auth verlangt ein Client-Zertifikat in einem Handshake mit Zertifikat, und mit --psk allein gibt es keinen: --cert und --key angeben oder --client-auth weglassen"})
+		}
+		fmt.Fprintln(out, o.lang.sayf(say{"External pre-shared key (PSK): identity %q, used with SHA-256", "Externer Pre-Shared Key (PSK): Identität %q, mit SHA-256"}, psk.Identity))
+	}
+	if o.pskOnly {
+		fmt.Fprintln(out, o.lang.say(say{"No certificate: only clients holding the key get in.", "Kein Zertifikat: nur Clients mit dem Schlüssel kommen herein."}))
+		return cfg, files, nil
 	}
 
 	cert, err := loadKeyPair(o.certFile, o.keyFile)
@@ -402,7 +438,7 @@ func (s *server) report(v *visitor, err error) {
 		fmt.Fprintln(&b, s.lang.sayf(say{"visitor %s: handshake FAILED", "Besucher %s: Handshake FEHLGESCHLAGEN"}, who))
 		step, msg := lastWireStep(v.log.snapshot())
 		explain(s.lang, &failure{err: err, side: trace.Server, speaker: speakerServe, lastStep: step, lastMsg: msg, connected: true,
-			clientAuth: s.opt.clientAuth, files: s.files}).write(&b, s.lang, "  ")
+			clientAuth: s.opt.clientAuth, files: s.files, pskIdentity: s.opt.psk.identity, pskOnly: s.opt.pskOnly}).write(&b, s.lang, "  ")
 	} else {
 		st := v.Conn.ConnectionState()
 		b.WriteString(s.lang.sayf(say{"visitor %s: %s, %s", "Besucher %s: %s, %s"}, who, tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite)))
@@ -416,7 +452,10 @@ func (s *server) report(v *visitor, err error) {
 			fmt.Fprintf(&b, ", SNI %s", st.ServerName)
 		}
 		if st.DidResume {
-			b.WriteString(", resumed")
+			b.WriteString(s.lang.say(say{", resumed", ", wiederaufgenommen"}))
+		}
+		if len(st.ExternalPSKIdentity) > 0 {
+			fmt.Fprintf(&b, ", PSK %q", st.ExternalPSKIdentity)
 		}
 		if len(st.PeerCertificates) > 0 {
 			b.WriteString(s.lang.sayf(say{", client %s", ", Client %s"}, st.PeerCertificates[0].Subject))
@@ -608,10 +647,19 @@ func (s *server) page(w http.ResponseWriter, r *http.Request) {
 			{"ALPN", orNone(st.NegotiatedProtocol)},
 			{l.say(say{"Server name (SNI)", "Servername (SNI)"}), orNone(st.ServerName)},
 			{l.say(say{"Session resumed", "Sitzung wiederaufgenommen"}), yesNo(l, st.DidResume)},
-			{l.say(say{"Client certificate", "Client-Zertifikat"}), clientCert},
-			{"HTTP", r.Proto},
-			{l.say(say{"Your address", "Deine Adresse"}), v.Conn.RemoteAddr().String()},
 		}}
+	if s.opt.psk.identity != "" {
+		auth := l.say(say{"the server certificate (no pre-shared key)", "das Server-Zertifikat (kein Pre-Shared Key)"})
+		if len(st.ExternalPSKIdentity) > 0 {
+			auth = pskWords(l, st.ExternalPSKIdentity, st.DidResume)
+		}
+		d.Rows = append(d.Rows, [2]string{l.say(say{"Authentication", "Authentifizierung"}), auth})
+	}
+	d.Rows = append(d.Rows, [][2]string{
+		{l.say(say{"Client certificate", "Client-Zertifikat"}), clientCert},
+		{"HTTP", r.Proto},
+		{l.say(say{"Your address", "Deine Adresse"}), v.Conn.RemoteAddr().String()},
+	}...)
 	events := v.log.snapshot()
 	v.log.mu.Lock()
 	d.Dropped = v.log.dropped
@@ -652,6 +700,14 @@ func (s *server) page(w http.ResponseWriter, r *http.Request) {
 	if err := pageTemplate.Execute(w, &d); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}
+}
+
+// shellQuote quotes s for a POSIX shell, if it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+=:,/@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func curveName(c tlsflow.CurveID) string {
