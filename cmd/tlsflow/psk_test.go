@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The external PSK of these tests, as --psk takes it; another key under
@@ -135,6 +138,48 @@ func TestServeWithAPSKAndACertificate(t *testing.T) {
 	}
 	wantOutput(t, "connect with the CA", r.stdout, `server certificate:\s+CN=localhost`,
 		`<th>Authentication</th><td>the server certificate \(no pre-shared key\)</td>`)
+}
+
+// TestConnectExternalPSKAgainstOpenSSL: connect with --psk-identity and
+// --psk at `openssl s_server -psk_identity -psk -nocert -tls1_3 -www`,
+// which knows the key and has no certificate; and serve with the same
+// flags answering `openssl s_client -psk_identity -psk`.
+func TestConnectExternalPSKAgainstOpenSSL(t *testing.T) {
+	t.Parallel()
+	openssl := requirePeer(t, "openssl")
+	t.Run("connect/openssl-s_server", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		args := []string{"-psk_identity", "device-17", "-psk", testPSKHex, "-nocert", "-tls1_3", "-www", "-naccept", "1"}
+		addr, output := startOpenSSLServer(t, ctx, openssl, args...)
+		r := runCLI(t, nil, append([]string{"connect", "--http"}, append(testPSKFlags, addr)...)...)
+		if r.code != 0 {
+			t.Fatalf("connect to openssl s_server %s failed\n%s\n--- openssl:\n%s", strings.Join(args, " "), r, output())
+		}
+		wantOutput(t, "connect", r.stdout, `client: external PSK accepted`, `version:\s+TLS 1\.3\n`, `cipher suite:\s+TLS_\w+_SHA256\n`,
+			`authentication:\s+external pre-shared key \(PSK\) "device-17"\n`, `< HTTP/1\.0 200 ok`, `s_server`)
+		if strings.Contains(r.stdout, "server → client Certificate") {
+			t.Errorf("s_server -nocert sent a Certificate:\n%s", r.stdout)
+		}
+	})
+	t.Run("openssl-s_client/serve", func(t *testing.T) {
+		t.Parallel()
+		s := startServe(t, testPSKFlags...)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		args := []string{"s_client", "-psk_identity", "device-17", "-psk", testPSKHex, "-connect", s.addr, "-ign_eof", "-nocommands"}
+		cmd := exec.CommandContext(ctx, openssl, args...)
+		cmd.Stdin = strings.NewReader("GET / HTTP/1.1\r\nHost: localhost\r\nAccept: text/plain\r\nConnection: close\r\n\r\n")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl %s: %v\n%s\n--- serve:\n%s", strings.Join(args, " "), err, out, s.output())
+		}
+		wantOutput(t, "openssl s_client", string(out), `no peer certificate available`, `Reused, TLSv1\.3, Cipher is TLS_\w+_SHA256`,
+			`HTTP/1\.1 200 OK`, `Protocol version:\s+TLS 1\.3`, `Authentication:\s+external pre-shared key \(PSK\) "device-17"`,
+			`server: external PSK accepted`)
+		s.waitFor(t, `visitor 127\.0\.0\.1:\d+: TLS 1\.3, TLS_\w+_SHA256, \w+, PSK "device-17"\n`)
+	})
 }
 
 // pskUsageMistakes are the ways --psk-identity and --psk can be wrong; each
