@@ -38,10 +38,10 @@ func withConnContext(srv *http.Server) {
 // RequestClientCertificate asks the client that sent r for a certificate
 // after the handshake, for a resource that needs one: TLS 1.3
 // post-handshake authentication (RFC 8446 §4.6.2), run on r's connection by
-// tlsflow.Conn.RequestClientCertificate with r's context, auth saying what
-// the answer must be (RequireAndVerifyClientCert: a chain from
-// Config.ClientCAs; see that method). r must come from a server run by
-// Serve (or ServeTLS, ListenAndServe, ListenAndServeTLS).
+// tlsflow.Conn.RequestClientCertificate, auth saying what the answer must
+// be (RequireAndVerifyClientCert: a chain from Config.ClientCAs; see that
+// method). r must come from a server run by Serve (or ServeTLS,
+// ListenAndServe, ListenAndServeTLS).
 //
 // On success r.TLS has the chain the client proved it holds
 // (PeerCertificates, and VerifiedChains when verified), and so do the
@@ -50,17 +50,21 @@ func withConnContext(srv *http.Server) {
 // asked again. A client required to send one that sends none gives
 // tlsflow.ErrNoClientCertificate and the connection goes on (answer 403,
 // say); a chain that fails verification ends the connection with an
-// alert, as in a handshake.
+// alert, as in a handshake, and that alert's error is returned.
 //
 // The exchange needs a client that offered it (tlsflow's with a
 // certificate configured, curl built with OpenSSL, openssl s_client
-// -enable_pha; browsers hardly ever),
-// TLS 1.3, and HTTP/1.1: a request over HTTP/2 gives
-// ErrHTTP2PostHandshakeAuth, and nothing is sent. Read the request body
-// first: the client's answer comes after the body's bytes, which the
-// connection does not skip. A client that offered and then never answers
-// is bounded by r's context only; give it a deadline (r.WithContext) to
-// bound the wait, after which the connection is closed.
+// -enable_pha; browsers hardly ever), TLS 1.3, and HTTP/1.1: a request
+// over HTTP/2 gives ErrHTTP2PostHandshakeAuth, and nothing is sent. Read
+// the request body first: the client's answer comes after the body's
+// bytes, which the connection does not skip.
+//
+// The wait ends with the answer, with the connection, or at the deadline
+// of r's context if it has one, which closes the connection (give it one
+// with r.WithContext: a client that offered and never answers is waited
+// for as long as it keeps the connection open). The context's
+// cancellation does not end the wait: net/http cancels it when the
+// connection fails, and the failure is what to return.
 func RequestClientCertificate(r *http.Request, auth tlsflow.ClientAuthType) error {
 	c, ok := r.Context().Value(connKey{}).(*Conn)
 	if !ok {
@@ -70,7 +74,13 @@ func RequestClientCertificate(r *http.Request, auth tlsflow.ClientAuthType) erro
 		return ErrHTTP2PostHandshakeAuth
 	}
 	if !accepts(auth, c.Conn.ConnectionState()) {
-		if err := c.Conn.RequestClientCertificate(r.Context(), auth); err != nil {
+		ctx := context.WithoutCancel(r.Context())
+		if deadline, ok := r.Context().Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, deadline)
+			defer cancel()
+		}
+		if err := c.Conn.RequestClientCertificate(ctx, auth); err != nil {
 			return err
 		}
 	}

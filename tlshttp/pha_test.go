@@ -1,14 +1,17 @@
 package tlshttp_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tlsflow/tlsflow"
+	"github.com/tlsflow/tlsflow/pki"
 	"github.com/tlsflow/tlsflow/tlshttp"
 	"github.com/tlsflow/tlsflow/trace"
 )
@@ -17,10 +20,10 @@ import (
 // verified client certificate after the handshake (none is asked in it)
 // and answers with its subject: 403 when the client has none to show, 505
 // over HTTP/2. requests counts the post-handshake CertificateRequests the
-// server sent.
-func phaServer(t *testing.T) (ts *testServer, requests *atomic.Int32) {
+// server sent; errs has RequestClientCertificate's errors.
+func phaServer(t *testing.T) (ts *testServer, requests *atomic.Int32, errs chan error) {
 	t.Helper()
-	requests = new(atomic.Int32)
+	requests, errs = new(atomic.Int32), make(chan error, 10)
 	cfg := serverConfig()
 	cfg.ClientCAs = caPool()
 	cfg.Trace = func(e trace.Event) {
@@ -32,6 +35,9 @@ func phaServer(t *testing.T) (ts *testServer, requests *atomic.Int32) {
 	mux.Handle("/", stateHandler())
 	mux.HandleFunc("/secret", func(w http.ResponseWriter, r *http.Request) {
 		err := tlshttp.RequestClientCertificate(r, tlsflow.RequireAndVerifyClientCert)
+		if err != nil {
+			errs <- err
+		}
 		switch {
 		case errors.Is(err, tlshttp.ErrHTTP2PostHandshakeAuth):
 			http.Error(w, err.Error(), http.StatusHTTPVersionNotSupported)
@@ -41,7 +47,7 @@ func phaServer(t *testing.T) (ts *testServer, requests *atomic.Int32) {
 			fmt.Fprintf(w, "hello %s, %d verified chain(s)\n", r.TLS.PeerCertificates[0].Subject.CommonName, len(r.TLS.VerifiedChains))
 		}
 	})
-	return startServer(t, cfg, mux, nil), requests
+	return startServer(t, cfg, mux, nil), requests, errs
 }
 
 // TestRequestClientCertificateOverHTTP1: a page that needs a certificate
@@ -49,7 +55,7 @@ func phaServer(t *testing.T) (ts *testServer, requests *atomic.Int32) {
 // the CA in ClientCAs, reaches the handler verified; later requests on the
 // same connection have it in r.TLS and are not asked again.
 func TestRequestClientCertificateOverHTTP1(t *testing.T) {
-	ts, requests := phaServer(t)
+	ts, requests, _ := phaServer(t)
 	var dials dialCounter
 	tr := newTransport(&tlsflow.Config{Certificates: []tlsflow.Certificate{flowCert(sharedCerts().client)}, NextProtos: []string{"http/1.1"}}, &dials)
 	defer tr.CloseIdleConnections()
@@ -78,7 +84,7 @@ func TestRequestClientCertificateOverHTTP1(t *testing.T) {
 // goes on; a client without any certificate source does not offer
 // post-handshake authentication and is not asked.
 func TestRequestClientCertificateWithoutOne(t *testing.T) {
-	ts, requests := phaServer(t)
+	ts, requests, _ := phaServer(t)
 	none := func(*tlsflow.CertificateRequestInfo) (*tlsflow.Certificate, error) {
 		return &tlsflow.Certificate{}, nil
 	}
@@ -109,7 +115,7 @@ func TestRequestClientCertificateWithoutOne(t *testing.T) {
 // exchange (RFC 8740), so a request over it gets ErrHTTP2PostHandshakeAuth
 // and nothing goes to the client, though it offered.
 func TestRequestClientCertificateRefusedOverHTTP2(t *testing.T) {
-	ts, requests := phaServer(t)
+	ts, requests, _ := phaServer(t)
 	tr := newTransport(&tlsflow.Config{Certificates: []tlsflow.Certificate{flowCert(sharedCerts().client)}}, nil)
 	defer tr.CloseIdleConnections()
 	resp, body := get(t, &http.Client{Transport: tr}, ts.url+"/secret")
@@ -127,5 +133,27 @@ func TestRequestClientCertificateNeedsTlshttp(t *testing.T) {
 	r, _ := http.NewRequest(http.MethodGet, "https://example.com/", nil)
 	if err := tlshttp.RequestClientCertificate(r, tlsflow.RequestClientCert); err == nil || !strings.Contains(err.Error(), "served by tlshttp") {
 		t.Errorf("RequestClientCertificate on a request not from tlshttp: %v; want an error saying so", err)
+	}
+}
+
+// TestRequestClientCertificateFromAnotherCA: a chain from a CA the server
+// does not trust ends the connection with unknown_ca, and the handler gets
+// that alert, not the cancellation net/http gives the request of a failed
+// connection.
+func TestRequestClientCertificateFromAnotherCA(t *testing.T) {
+	ts, _, errs := phaServer(t)
+	other := pki.MustNewCA("some other CA", pki.ECDSAP256).MustClient(pki.ECDSAP256, "stranger")
+	tr := newTransport(&tlsflow.Config{Certificates: []tlsflow.Certificate{flowCert(other)}, NextProtos: []string{"http/1.1"}}, nil)
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.url+"/secret", nil)
+	if resp, err := (&http.Client{Transport: tr}).Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("GET /secret with a stranger's certificate: %s; want the connection ended", resp.Status)
+	}
+	var sent tlsflow.AlertError
+	if err := <-errs; !errors.As(err, &sent) || sent != tlsflow.AlertError(48) {
+		t.Fatalf("RequestClientCertificate: %v; want the unknown_ca alert it sent", err)
 	}
 }
