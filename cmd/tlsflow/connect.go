@@ -30,7 +30,10 @@ defaults to 443 (21 with --starttls ftp). Exits with status 1 if the
 connection or the handshake fails, saying at which step, with which alert,
 why, and what to change.
 
-With --http it also sends GET / over the connection and prints the response;
+With --http it also sends GET / (or --path) over the connection and prints
+the response, and what the server asked after the handshake: with --cert and
+--key connect offers post-handshake authentication, and a server may ask for
+the certificate only when a path needs it (tlsflow serve --post-handshake-auth);
 with --reconnect it connects a second time and shows the session resumed: no
 Certificate, no signature, the first session's secret proves both sides.
 
@@ -75,6 +78,7 @@ type connectOptions struct {
 	lang       language
 	keyLog     string
 	http       bool
+	path       string
 	reconnect  bool
 	starttls   string
 	user, pass string
@@ -97,6 +101,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	o.trace.register(fs, "text", true)
 	fs.StringVar(&o.keyLog, "keylog", "", "append the session secrets to this file in the NSS key log format (default: $SSLKEYLOGFILE)")
 	fs.BoolVar(&o.http, "http", false, "send GET / over the connection and print the response")
+	fs.StringVar(&o.path, "path", "/", "with --http: the path to GET")
 	fs.BoolVar(&o.reconnect, "reconnect", false, "connect a second time, resuming the first session")
 	fs.StringVar(&o.starttls, "starttls", "", `upgrade a plaintext protocol first: "ftp" (AUTH TLS, log in, list /)`)
 	fs.StringVar(&o.user, "user", "anonymous", "with --starttls ftp: the user name")
@@ -116,6 +121,14 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	o.lang = pickLanguage(o.trace.lang)
+	if o.path != "/" {
+		if !o.http {
+			return usageSay(o.lang, say{"--path names what --http gets: add --http", "--path nennt, was --http abruft: --http angeben"})
+		}
+		if err := checkPath(o.lang, "--path", o.path); err != nil {
+			return err
+		}
+	}
 	switch o.starttls {
 	case "":
 	case "ftp":
@@ -165,7 +178,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintln(info, l.sayf(say{"\nConnected to %s (%s)", "\nVerbunden mit %s (%s)"}, o.addr, conn.RemoteAddr()))
 	writeState(info, l, conn.ConnectionState(), o.insecure, watch)
 	if o.http {
-		if err := getAndPrint(conn, hostOf(o.addr, cfg.ServerName), info, o.lang, o.timeout); err != nil {
+		if err := o.getAndPrint(conn, hostOf(o.addr, cfg.ServerName), info, watch); err != nil {
 			conn.Close()
 			return o.failed(stderr, watch, err)
 		}
@@ -199,7 +212,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			"Nicht wiederaufgenommen: der Server hat wieder einen vollständigen Handshake gemacht (er hat kein Ticket ausgegeben oder es nicht angenommen)."}))
 	}
 	if o.http {
-		if err := getAndPrint(again, hostOf(o.addr, cfg.ServerName), info, o.lang, o.timeout); err != nil {
+		if err := o.getAndPrint(again, hostOf(o.addr, cfg.ServerName), info, watch); err != nil {
 			return o.failed(stderr, watch, err)
 		}
 	}
@@ -348,13 +361,15 @@ func (o *connectOptions) failure(w *connWatch, err error) *failure {
 // connection last was (a timeout or a reset does not say).
 type connWatch struct {
 	certificates, certificateRequests atomic.Int32
+	postHandshakeRequests             atomic.Int32 // CertificateRequests after the handshake (RFC 8446 §4.6.2)
 
-	mu           sync.Mutex
-	connected    bool
-	lastStep     int
-	lastMsg      string
-	sni          string
-	requestedCAs string
+	mu                sync.Mutex
+	connected         bool
+	lastStep          int
+	lastMsg           string
+	sni               string
+	requestedCAs      string
+	postHandshakeSent string // the subject of our certificate in the last post-handshake answer, "" for none
 }
 
 func (w *connWatch) see(e trace.Event) {
@@ -374,21 +389,29 @@ func (w *connWatch) see(e trace.Event) {
 	switch {
 	case e.Direction == trace.Sent && e.Message == "ClientHello":
 		w.sni = e.Field("server_name")
+	case e.Direction == trace.Sent && e.Message == "Certificate" && e.Step == 8:
+		w.postHandshakeSent = e.Field("certificate[0].subject")
 	case e.Direction != trace.Received:
 	case e.Message == "Certificate":
 		w.certificates.Add(1)
 	case e.Message == "CertificateRequest":
 		w.certificateRequests.Add(1)
 		w.requestedCAs = e.Field("certificate_authorities")
+		if e.Step == 8 {
+			w.postHandshakeRequests.Add(1)
+		}
 	}
+}
+
+// writeRow prints one line of a summary: a label and its value, aligned.
+func writeRow(w io.Writer, l language, label say, value string) {
+	lab := l.say(label) + ":"
+	fmt.Fprintf(w, "  %s%s %s\n", lab, strings.Repeat(" ", max(0, 21-utf8.RuneCountInString(lab))), value)
 }
 
 // writeState prints what the handshake negotiated and who the server is.
 func writeState(w io.Writer, l language, st tlsflow.ConnectionState, insecure bool, watch *connWatch) {
-	row := func(label say, value string) {
-		lab := l.say(label) + ":"
-		fmt.Fprintf(w, "  %s%s %s\n", lab, strings.Repeat(" ", max(0, 21-utf8.RuneCountInString(lab))), value)
-	}
+	row := func(label say, value string) { writeRow(w, l, label, value) }
 	watch.mu.Lock()
 	sni := watch.sni
 	watch.mu.Unlock()
@@ -462,16 +485,19 @@ func yesNo(l language, b bool) string {
 	return l.say(say{"no", "nein"})
 }
 
-// getAndPrint sends GET / over conn and prints the response, its body
-// shortened to maxHTTPBody.
-func getAndPrint(conn *tlsflow.Conn, host string, w io.Writer, l language, timeout time.Duration) error {
+// getAndPrint sends GET --path over conn and prints the response, its body
+// shortened to maxHTTPBody, then what the server asked of us after the
+// handshake while it answered.
+func (o *connectOptions) getAndPrint(conn *tlsflow.Conn, host string, w io.Writer, watch *connWatch) error {
 	if p := conn.ConnectionState().NegotiatedProtocol; p != "" && p != "http/1.1" {
 		return fmt.Errorf("--http speaks HTTP/1.1, but the server chose %q in ALPN", p)
 	}
-	conn.SetDeadline(time.Now().Add(timeout))
+	l := o.lang
+	conn.SetDeadline(time.Now().Add(o.timeout))
 	defer conn.SetDeadline(time.Time{})
-	req := "GET / HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: tlsflow\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-	fmt.Fprintf(w, "\n> GET / HTTP/1.1\n> Host: %s\n", host)
+	asked := watch.postHandshakeRequests.Load()
+	req := "GET " + o.path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: tlsflow\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+	fmt.Fprintf(w, "\n> GET %s HTTP/1.1\n> Host: %s\n", o.path, host)
 	if _, err := io.WriteString(conn, req); err != nil {
 		return err
 	}
@@ -503,6 +529,18 @@ func getAndPrint(conn *tlsflow.Conn, host string, w io.Writer, l language, timeo
 		}
 	}
 	fmt.Fprintln(w)
+	if watch.postHandshakeRequests.Load() > asked {
+		watch.mu.Lock()
+		sent := watch.postHandshakeSent
+		watch.mu.Unlock()
+		answer := l.say(say{"we had no certificate for it and sent none (--cert and --key give one)", "wir hatten keines dafür und haben keines gesendet (--cert und --key geben eines)"})
+		if sent != "" {
+			answer = l.sayf(say{"we sent %s and proved we hold its key", "wir haben %s gesendet und bewiesen, dass wir seinen Schlüssel haben"}, sent)
+		}
+		fmt.Fprintln(w)
+		writeRow(w, l, say{"after the handshake", "nach dem Handshake"}, l.sayf(say{"the server asked for our certificate (post-handshake CertificateRequest, RFC 8446 §4.6.2); %s",
+			"der Server hat um unser Zertifikat gebeten (CertificateRequest nach dem Handshake, RFC 8446 §4.6.2); %s"}, answer))
+	}
 	return nil
 }
 

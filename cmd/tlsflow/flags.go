@@ -286,6 +286,17 @@ func pskWords(l language, identity []byte, resumed bool) string {
 	return l.sayf(say{"external pre-shared key (PSK) %q", "externer Pre-Shared Key (PSK) %q"}, identity)
 }
 
+// checkPath refuses a flag's URL path that an HTTP request line cannot
+// carry as it is: it must begin with "/" and hold no space or control
+// character (RFC 9112 §3.2).
+func checkPath(l language, flagName, path string) error {
+	if !strings.HasPrefix(path, "/") || strings.IndexFunc(path, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return usageSay(l, say{"%s %q: want a path such as /secret, beginning with / and without spaces",
+			"%s %q: erwartet wird ein Pfad wie /secret, der mit / beginnt und keine Leerzeichen enthält"}, flagName, path)
+	}
+	return nil
+}
+
 // traceFlags choose how the handshake is shown.
 type traceFlags struct {
 	format  string
