@@ -20,6 +20,12 @@
 // error rather than dropped. Serve takes a *tlsflow.Config for everything
 // else tlsflow has (Trace, SignatureSchemes, ...).
 //
+// A handler that needs a client certificate the handshake did not ask for
+// calls RequestClientCertificate(r, auth): TLS 1.3 post-handshake
+// authentication on the request's connection, after which r.TLS has the
+// chain. It works over HTTP/1.1 only; HTTP/2 forbids it (RFC 8740), and
+// such a request gets ErrHTTP2PostHandshakeAuth.
+//
 // HTTP/2 and the RSA key exchange: RFC 9113 §9.2.2 forbids HTTP/2 over
 // TLS 1.2 without an ephemeral key exchange, and browsers refuse it.
 // tlsflow's server, which in TLS 1.2 chooses ALPN after the suite, never

@@ -2,13 +2,16 @@ package tlshttp_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"time"
 
 	"github.com/tlsflow/tlsflow"
+	"github.com/tlsflow/tlsflow/pki"
 	"github.com/tlsflow/tlsflow/tlshttp"
 )
 
@@ -47,4 +50,60 @@ func ExampleListenAndServeTLS() {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	fmt.Printf("%s%s with %s\n", body, resp.Proto, tlsflow.CipherSuiteName(resp.TLS.CipherSuite))
+}
+
+// A page that needs a client certificate, which is asked for only when the
+// page is requested: TLS 1.3 post-handshake authentication, over HTTP/1.1
+// (HTTP/2 forbids it). The handshake asks for no certificate; the
+// client, having one, offers to show it later.
+func ExampleRequestClientCertificate() {
+	ca := pki.MustNewCA("example CA", pki.ECDSAP256)
+	serverLeaf := ca.MustServer(pki.ECDSAP256, "127.0.0.1")
+	clientLeaf := ca.MustClient(pki.ECDSAP256, "alice")
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "a page for everyone")
+	})
+	mux.HandleFunc("/secret", func(w http.ResponseWriter, r *http.Request) {
+		err := tlshttp.RequestClientCertificate(r, tlsflow.RequireAndVerifyClientCert)
+		switch {
+		case errors.Is(err, tlshttp.ErrHTTP2PostHandshakeAuth):
+			http.Error(w, "ask again over HTTP/1.1", http.StatusHTTPVersionNotSupported)
+		case err != nil:
+			http.Error(w, "this page needs a client certificate", http.StatusForbidden)
+		default:
+			fmt.Fprintf(w, "hello %s\n", r.TLS.PeerCertificates[0].Subject.CommonName)
+		}
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux}
+	go tlshttp.Serve(srv, ln, &tlsflow.Config{
+		Certificates: []tlsflow.Certificate{{Certificate: serverLeaf.Chain, PrivateKey: serverLeaf.Key}},
+		ClientCAs:    ca.Pool, // verifies the certificate asked for after the handshake
+	})
+	defer srv.Close()
+
+	tr := tlshttp.NewTransport(&tlsflow.Config{
+		RootCAs:      ca.Pool,
+		Certificates: []tlsflow.Certificate{{Certificate: clientLeaf.Chain, PrivateKey: clientLeaf.Key}},
+		NextProtos:   []string{"http/1.1"},
+	})
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	for _, path := range []string{"/", "/secret"} {
+		resp, err := client.Get("https://" + ln.Addr().String() + path)
+		if err != nil {
+			log.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Printf("%s %s: %s", path, resp.Status, body)
+	}
+	// Output:
+	// / 200 OK: a page for everyone
+	// /secret 200 OK: hello alice
 }

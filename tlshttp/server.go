@@ -41,7 +41,9 @@ import (
 // one internal request, whose handler is the HTTP/2 server. srv's ConnState
 // hook therefore sees an HTTP/2 connection as that stand-in (new, active
 // for its whole life, closed) and, from x/net/http2, as the real *Conn
-// (active, idle); both are *Conn with the same tlsflow connection.
+// (active, idle); both are *Conn with the same tlsflow connection. Serve
+// also wraps srv.ConnContext (which still runs, after it) so that each
+// request knows its connection: RequestClientCertificate finds it there.
 //
 // A plain HTTP request to the port is answered "400 Bad Request" in plain
 // text, as net/http does, and the connection closed. Handshake errors are
@@ -154,6 +156,7 @@ func serverFor(srv *http.Server) (*server, error) {
 	}
 	srv.RegisterOnShutdown(func() { s.h2Hooks.Shutdown(context.Background()) })
 	srv.Handler = s
+	withConnContext(srv)
 	return s, nil
 }
 

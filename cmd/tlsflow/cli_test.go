@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -265,6 +266,7 @@ func TestMistakesOnTheCommandLineExitWithStatus2(t *testing.T) {
 		{"bench with an argument", []string{"bench", "extra"}, "bench takes no arguments"},
 		{"serve on a port in use", []string{"serve", "--addr", busyPort(t)}, "the port is in use"},
 	}
+	tests = append(append(tests, pskUsageMistakes...), phaUsageMistakes...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -282,6 +284,9 @@ func TestMistakesOnTheCommandLineExitWithStatus2(t *testing.T) {
 			if tt.name != "no command" && (r.stdout != "" || !strings.Contains(lines[len(lines)-1], tt.want) ||
 				tt.name != "unknown command" && len(lines) != 1) {
 				t.Errorf("the mistake is not the only thing printed:\n%s", r)
+			}
+			if i := slices.Index(tt.args, "--psk"); i >= 0 && len(tt.args[i+1]) >= 32 && strings.Contains(r.stderr, tt.args[i+1][2:]) {
+				t.Errorf("the refusal repeats the key:\n%s", r)
 			}
 		})
 	}

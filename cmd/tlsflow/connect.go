@@ -30,9 +30,18 @@ defaults to 443 (21 with --starttls ftp). Exits with status 1 if the
 connection or the handshake fails, saying at which step, with which alert,
 why, and what to change.
 
-With --http it also sends GET / over the connection and prints the response;
+With --http it also sends GET / (or --path) over the connection and prints
+the response, and what the server asked after the handshake: with --cert and
+--key connect offers post-handshake authentication, and a server may ask for
+the certificate only when a path needs it (tlsflow serve --post-handshake-auth);
 with --reconnect it connects a second time and shows the session resumed: no
 Certificate, no signature, the first session's secret proves both sides.
+
+With --psk-identity and --psk it offers an external pre-shared key (TLS 1.3,
+SHA-256, as openssl s_client -psk): a server holding the same key selects it,
+and the key authenticates both sides; no certificate is sent. Then connect
+accepts only a server that selects the key, unless --servername, --ca or
+--insecure allows a certificate instead.
 
 Examples:
   tlsflow connect example.com
@@ -46,6 +55,7 @@ Examples:
   tlsflow connect --lang de --hex example.com:443
   tlsflow connect --keylog keys.log example.com:443    (or SSLKEYLOGFILE=keys.log) for Wireshark
   tlsflow connect --starttls ftp ftp.example.org       AUTH TLS, anonymous login, LIST /
+  tlsflow connect --psk-identity device-17 --psk "$(cat psk.hex)" localhost:8443   (openssl rand -hex 32 > psk.hex)
 `
 
 // maxHTTPBody bounds what --http prints of a response body.
@@ -62,10 +72,13 @@ type connectOptions struct {
 	groups     listFlag
 	alpn       listFlag
 	insecure   bool
+	psk        pskFlags
+	pskOnly    bool // an external PSK, and no way to check a certificate
 	trace      traceFlags
 	lang       language
 	keyLog     string
 	http       bool
+	path       string
 	reconnect  bool
 	starttls   string
 	user, pass string
@@ -84,9 +97,11 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Var(&o.groups, "groups", "key exchange groups in order of preference: X25519MLKEM768, x25519, secp256r1, secp384r1")
 	fs.Var(&o.alpn, "alpn", "application protocols to offer (ALPN), comma-separated, e.g. h2,http/1.1")
 	fs.BoolVar(&o.insecure, "insecure", false, "accept any server certificate (for tests: anyone in the middle can then read along)")
+	o.psk.register(fs)
 	o.trace.register(fs, "text", true)
 	fs.StringVar(&o.keyLog, "keylog", "", "append the session secrets to this file in the NSS key log format (default: $SSLKEYLOGFILE)")
 	fs.BoolVar(&o.http, "http", false, "send GET / over the connection and print the response")
+	fs.StringVar(&o.path, "path", "/", "with --http: the path to GET")
 	fs.BoolVar(&o.reconnect, "reconnect", false, "connect a second time, resuming the first session")
 	fs.StringVar(&o.starttls, "starttls", "", `upgrade a plaintext protocol first: "ftp" (AUTH TLS, log in, list /)`)
 	fs.StringVar(&o.user, "user", "anonymous", "with --starttls ftp: the user name")
@@ -106,6 +121,14 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	o.lang = pickLanguage(o.trace.lang)
+	if o.path != "/" {
+		if !o.http {
+			return usageSay(o.lang, say{"--path names what --http gets: add --http", "--path nennt, was --http abruft: --http angeben"})
+		}
+		if err := checkPath(o.lang, "--path", o.path); err != nil {
+			return err
+		}
+	}
 	switch o.starttls {
 	case "":
 	case "ftp":
@@ -155,7 +178,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintln(info, l.sayf(say{"\nConnected to %s (%s)", "\nVerbunden mit %s (%s)"}, o.addr, conn.RemoteAddr()))
 	writeState(info, l, conn.ConnectionState(), o.insecure, watch)
 	if o.http {
-		if err := getAndPrint(conn, hostOf(o.addr, cfg.ServerName), info, o.lang, o.timeout); err != nil {
+		if err := o.getAndPrint(conn, hostOf(o.addr, cfg.ServerName), info, watch); err != nil {
 			conn.Close()
 			return o.failed(stderr, watch, err)
 		}
@@ -189,7 +212,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			"Nicht wiederaufgenommen: der Server hat wieder einen vollständigen Handshake gemacht (er hat kein Ticket ausgegeben oder es nicht angenommen)."}))
 	}
 	if o.http {
-		if err := getAndPrint(again, hostOf(o.addr, cfg.ServerName), info, o.lang, o.timeout); err != nil {
+		if err := o.getAndPrint(again, hostOf(o.addr, cfg.ServerName), info, watch); err != nil {
 			return o.failed(stderr, watch, err)
 		}
 	}
@@ -236,6 +259,16 @@ func (o *connectOptions) config(info io.Writer) (*tlsflow.Config, func(), error)
 	if cfg.CurvePreferences, err = parseGroups(o.groups); err != nil {
 		return nil, nil, err
 	}
+	psk, err := o.psk.externalPSK(o.lang, o.versions, cfg.CipherSuites)
+	if err != nil {
+		return nil, nil, err
+	}
+	if psk != nil {
+		cfg.ExternalPSKs = []tlsflow.ExternalPSK{*psk}
+		// Without a name or CAs to check a certificate with, only the
+		// key can authenticate the server: dial sends no server name.
+		o.pskOnly = o.serverName == "" && o.caFile == "" && !o.insecure
+	}
 	if o.caFile != "" {
 		if cfg.RootCAs, err = loadCertPool(o.caFile); err != nil {
 			return nil, nil, fmt.Errorf("--ca: %w", err)
@@ -274,6 +307,20 @@ func (o *connectOptions) config(info io.Writer) (*tlsflow.Config, func(), error)
 func (o *connectOptions) dial(ctx context.Context, cfg *tlsflow.Config) (*tlsflow.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
+	if o.pskOnly {
+		// The Dialer would take the host for ServerName; a client
+		// without one accepts only an external PSK.
+		raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", o.addr)
+		if err != nil {
+			return nil, err
+		}
+		c := tlsflow.Client(raw, cfg)
+		if err := c.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		return c, nil
+	}
 	d := tlsflow.Dialer{NetDialer: &net.Dialer{}, Config: cfg}
 	c, err := d.DialContext(ctx, "tcp", o.addr)
 	if err != nil {
@@ -296,7 +343,7 @@ func (o *connectOptions) failure(w *connWatch, err error) *failure {
 	f := &failure{err: err, side: trace.Client, speaker: speakerConnect, lastStep: w.lastStep, lastMsg: w.lastMsg,
 		connected: w.connected, addr: o.addr, serverName: o.serverName, caGiven: o.caFile != "", certGiven: o.certFile != "",
 		timeout: o.timeout, requestedCAs: w.requestedCAs, askedForCert: w.certificateRequests.Load() > 0, sniSent: w.sni != "",
-		versionsPinned: o.versions.tls12 || o.versions.tls13}
+		versionsPinned: o.versions.tls12 || o.versions.tls13, pskIdentity: o.psk.identity, pskOnly: o.pskOnly}
 	if len(o.suites) > 0 {
 		f.rsaOnly = true
 		for _, n := range o.suites {
@@ -314,13 +361,15 @@ func (o *connectOptions) failure(w *connWatch, err error) *failure {
 // connection last was (a timeout or a reset does not say).
 type connWatch struct {
 	certificates, certificateRequests atomic.Int32
+	postHandshakeRequests             atomic.Int32 // CertificateRequests after the handshake (RFC 8446 §4.6.2)
 
-	mu           sync.Mutex
-	connected    bool
-	lastStep     int
-	lastMsg      string
-	sni          string
-	requestedCAs string
+	mu                sync.Mutex
+	connected         bool
+	lastStep          int
+	lastMsg           string
+	sni               string
+	requestedCAs      string
+	postHandshakeSent string // the subject of our certificate in the last post-handshake answer, "" for none
 }
 
 func (w *connWatch) see(e trace.Event) {
@@ -340,21 +389,29 @@ func (w *connWatch) see(e trace.Event) {
 	switch {
 	case e.Direction == trace.Sent && e.Message == "ClientHello":
 		w.sni = e.Field("server_name")
+	case e.Direction == trace.Sent && e.Message == "Certificate" && e.Step == 8:
+		w.postHandshakeSent = e.Field("certificate[0].subject")
 	case e.Direction != trace.Received:
 	case e.Message == "Certificate":
 		w.certificates.Add(1)
 	case e.Message == "CertificateRequest":
 		w.certificateRequests.Add(1)
 		w.requestedCAs = e.Field("certificate_authorities")
+		if e.Step == 8 {
+			w.postHandshakeRequests.Add(1)
+		}
 	}
+}
+
+// writeRow prints one line of a summary: a label and its value, aligned.
+func writeRow(w io.Writer, l language, label say, value string) {
+	lab := l.say(label) + ":"
+	fmt.Fprintf(w, "  %s%s %s\n", lab, strings.Repeat(" ", max(0, 21-utf8.RuneCountInString(lab))), value)
 }
 
 // writeState prints what the handshake negotiated and who the server is.
 func writeState(w io.Writer, l language, st tlsflow.ConnectionState, insecure bool, watch *connWatch) {
-	row := func(label say, value string) {
-		lab := l.say(label) + ":"
-		fmt.Fprintf(w, "  %s%s %s\n", lab, strings.Repeat(" ", max(0, 21-utf8.RuneCountInString(lab))), value)
-	}
+	row := func(label say, value string) { writeRow(w, l, label, value) }
 	watch.mu.Lock()
 	sni := watch.sni
 	watch.mu.Unlock()
@@ -377,6 +434,9 @@ func writeState(w io.Writer, l language, st tlsflow.ConnectionState, insecure bo
 			"keiner gesendet (%s ist eine IP-Adresse; das Zertifikat wurde darauf geprüft)"}, st.ServerName))
 	}
 	row(say{"resumed", "wiederaufgenommen"}, yesNo(l, st.DidResume))
+	if len(st.ExternalPSKIdentity) > 0 {
+		row(say{"authentication", "Authentifizierung"}, pskWords(l, st.ExternalPSKIdentity, st.DidResume))
+	}
 	if len(st.PeerCertificates) > 0 {
 		leaf := st.PeerCertificates[0]
 		subject := leaf.Subject.String()
@@ -389,6 +449,9 @@ func writeState(w io.Writer, l language, st tlsflow.ConnectionState, insecure bo
 		row(say{"SHA-256", "SHA-256"}, fingerprint(leaf.Raw))
 	}
 	switch {
+	case len(st.ExternalPSKIdentity) > 0 && !st.DidResume:
+		// The server's Finished is keyed from the PSK (RFC 8446 §7.1).
+		row(say{"verified", "geprüft"}, l.say(say{"yes: the server's Finished proves it holds the key", "ja: das Finished des Servers beweist, dass er den Schlüssel hat"}))
 	case insecure:
 		row(say{"verified", "geprüft"}, l.say(say{"NO: --insecure accepts any certificate", "NEIN: --insecure akzeptiert jedes Zertifikat"}))
 	case len(st.VerifiedChains) > 0:
@@ -422,16 +485,19 @@ func yesNo(l language, b bool) string {
 	return l.say(say{"no", "nein"})
 }
 
-// getAndPrint sends GET / over conn and prints the response, its body
-// shortened to maxHTTPBody.
-func getAndPrint(conn *tlsflow.Conn, host string, w io.Writer, l language, timeout time.Duration) error {
+// getAndPrint sends GET --path over conn and prints the response, its body
+// shortened to maxHTTPBody, then what the server asked of us after the
+// handshake while it answered.
+func (o *connectOptions) getAndPrint(conn *tlsflow.Conn, host string, w io.Writer, watch *connWatch) error {
 	if p := conn.ConnectionState().NegotiatedProtocol; p != "" && p != "http/1.1" {
 		return fmt.Errorf("--http speaks HTTP/1.1, but the server chose %q in ALPN", p)
 	}
-	conn.SetDeadline(time.Now().Add(timeout))
+	l := o.lang
+	conn.SetDeadline(time.Now().Add(o.timeout))
 	defer conn.SetDeadline(time.Time{})
-	req := "GET / HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: tlsflow\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-	fmt.Fprintf(w, "\n> GET / HTTP/1.1\n> Host: %s\n", host)
+	asked := watch.postHandshakeRequests.Load()
+	req := "GET " + o.path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: tlsflow\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+	fmt.Fprintf(w, "\n> GET %s HTTP/1.1\n> Host: %s\n", o.path, host)
 	if _, err := io.WriteString(conn, req); err != nil {
 		return err
 	}
@@ -463,6 +529,18 @@ func getAndPrint(conn *tlsflow.Conn, host string, w io.Writer, l language, timeo
 		}
 	}
 	fmt.Fprintln(w)
+	if watch.postHandshakeRequests.Load() > asked {
+		watch.mu.Lock()
+		sent := watch.postHandshakeSent
+		watch.mu.Unlock()
+		answer := l.say(say{"we had no certificate for it and sent none (--cert and --key give one)", "wir hatten keines dafür und haben keines gesendet (--cert und --key geben eines)"})
+		if sent != "" {
+			answer = l.sayf(say{"we sent %s and proved we hold its key", "wir haben %s gesendet und bewiesen, dass wir seinen Schlüssel haben"}, sent)
+		}
+		fmt.Fprintln(w)
+		writeRow(w, l, say{"after the handshake", "nach dem Handshake"}, l.sayf(say{"the server asked for our certificate (post-handshake CertificateRequest, RFC 8446 §4.6.2); %s",
+			"der Server hat um unser Zertifikat gebeten (CertificateRequest nach dem Handshake, RFC 8446 §4.6.2); %s"}, answer))
+	}
 	return nil
 }
 

@@ -53,6 +53,10 @@ type failure struct {
 	askedForCert   bool   // the server sent CertificateRequest
 	sniSent        bool
 	versionsPinned bool // --tls1.2 or --tls1.3
+	// --psk-identity of either command ("" without --psk); pskOnly: the
+	// client can check nothing else, or the server holds no certificate.
+	pskIdentity string
+	pskOnly     bool
 	// serve's settings.
 	clientAuth string         // none, request, require
 	files      generatedFiles // what serve made for clients
@@ -396,6 +400,21 @@ func (e *explanation) sentAlert() {
 	peer := e.peerName()
 	mitm := e.mitmFix()
 	switch {
+	case e.f.side == trace.Client && e.f.pskOnly && e.ae.Alert == tlsflow.AlertError(40) && e.ae.Message == "ServerHello": // handshake_failure
+		e.cause = e.say(say{"the server did not select our pre-shared key %q, and without --servername or --ca connect has no way to check a certificate instead",
+			"der Server hat unseren Pre-Shared Key %q nicht gewählt, und ohne --servername oder --ca kann connect stattdessen kein Zertifikat prüfen"}, e.f.pskIdentity)
+		e.fix = e.say(say{"check that the server holds this --psk-identity with the same key and allows a SHA-256 suite (TLS_AES_128_GCM_SHA256); to accept its certificate instead, add --ca (and --servername)",
+			"prüfen, dass der Server diese --psk-identity mit demselben Schlüssel hat und eine SHA-256-Suite (TLS_AES_128_GCM_SHA256) erlaubt; um stattdessen sein Zertifikat anzunehmen, --ca (und --servername) angeben"})
+	case e.f.side == trace.Server && e.f.pskOnly && e.ae.Alert == tlsflow.AlertError(40) && e.ae.Message == "Certificate":
+		e.cause = e.say(say{"the client offered no pre-shared key this server holds, and with --psk alone the server has no certificate to show instead",
+			"der Client hat keinen Pre-Shared Key angeboten, den dieser Server hat, und mit --psk allein hat der Server kein Zertifikat, das er stattdessen zeigen könnte"})
+		e.fix = e.say(say{"connect with the identity %q and the same key (tlsflow connect --psk-identity, openssl s_client -psk_identity and -psk), or give serve a certificate too (--cert and --key)",
+			"mit der Identität %q und demselben Schlüssel verbinden (tlsflow connect --psk-identity, openssl s_client -psk_identity und -psk) oder serve zusätzlich ein Zertifikat geben (--cert und --key)"}, e.f.pskIdentity)
+	case e.f.side == trace.Server && e.f.pskIdentity != "" && e.ae.Alert == tlsflow.AlertError(51) && e.ae.Message == "ClientHello": // decrypt_error
+		// RFC 8446 §4.2.11: the binder is a MAC with a key from the PSK.
+		e.cause = e.say(say{"the client's PSK binder does not verify: it holds another key under the identity it offered",
+			"der PSK-Binder des Clients stimmt nicht: er hat unter der angebotenen Identität einen anderen Schlüssel"})
+		e.fix = e.say(say{"give the client the key of --psk", "dem Client den Schlüssel von --psk geben"})
 	case e.ae.Alert == tlsflow.AlertError(20): // bad_record_mac: a record failed authentication
 		e.cause = e.say(say{"a record from the %s failed its authentication tag: it was changed on the way, or the two sides derived different keys because the handshake was changed",
 			"ein Record vom %s hat die Authentifizierung (das Tag) nicht bestanden: er wurde unterwegs verändert, oder die Seiten haben verschiedene Schlüssel abgeleitet, weil der Handshake verändert wurde"}, peer)
@@ -489,11 +508,18 @@ func (e *explanation) receivedAlert() {
 	switch a := uint8(e.ae.Alert); {
 	case e.f.speaker == speakerDemo:
 		e.fix = e.mitmFix()
+	case e.f.side == trace.Client && a == 51 && e.f.pskIdentity != "" && e.step <= 2:
+		// Our binder is the only MAC the server has seen of ours yet.
+		e.fix = e.say(say{"the server holds another key under --psk-identity %q: the binder made with our --psk does not verify there; both sides need the same key",
+			"der Server hat unter --psk-identity %q einen anderen Schlüssel: der mit unserem --psk gebildete Binder stimmt dort nicht; beide Seiten brauchen denselben Schlüssel"}, e.f.pskIdentity)
 	case a == 20 || a == 51: // bad_record_mac, decrypt_error
 		e.fix = e.mitmFix()
 	case e.f.side == trace.Client && (a == 116 || a == 42 || a == 43 || a == 45 || a == 46 || a == 48 || a == 49 ||
 		a == 40 && e.f.askedForCert):
 		e.fix = e.clientCertRefusedFix(a)
+	case e.f.side == trace.Client && a == 40 && e.step <= 2 && e.f.pskIdentity != "":
+		e.fix = e.say(say{"the server took neither our pre-shared key nor anything else we offered: check that it knows --psk-identity %q, with the same key, and allows a SHA-256 suite (TLS_AES_128_GCM_SHA256)",
+			"der Server hat weder unseren Pre-Shared Key noch sonst etwas Angebotenes genommen: prüfen, dass er --psk-identity %q mit demselben Schlüssel kennt und eine SHA-256-Suite (TLS_AES_128_GCM_SHA256) erlaubt"}, e.f.pskIdentity)
 	case e.f.side == trace.Client && a == 40 && e.step <= 2:
 		if e.f.rsaOnly {
 			e.fix = e.say(say{"--suites offers only the RSA key exchange, which servers rarely enable (it has no forward secrecy): add ECDHE suites, or leave --suites out",
@@ -571,7 +597,7 @@ var alertMeanings = map[uint8]say{
 	48:  {"it does not trust the CA that issued our certificate", "sie vertraut der Zertifizierungsstelle nicht, die unser Zertifikat ausgestellt hat"},
 	49:  {"it knows who we are and refuses us access", "sie weiß, wer wir sind, und verweigert den Zugang"},
 	50:  {"it could not decode one of our messages", "sie konnte eine unserer Nachrichten nicht dekodieren"},
-	51:  {"a signature or Finished from us did not verify there", "eine Signatur oder ein Finished von uns hat sich dort nicht bestätigt"},
+	51:  {"a signature, Finished or PSK binder from us did not verify there", "eine Signatur, ein Finished oder ein PSK-Binder von uns hat sich dort nicht bestätigt"},
 	70:  {"it supports none of the protocol versions we offered", "sie unterstützt keine der angebotenen Protokollversionen"},
 	71:  {"our parameters are too weak for it", "unsere Parameter sind ihr zu schwach"},
 	80:  {"it failed for a reason of its own", "sie ist aus einem eigenen Grund gescheitert"},

@@ -5,8 +5,10 @@ package main
 // certificate and CA files, the trace options and the key log.
 
 import (
+	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,6 +29,12 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error {
 	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// usageSay is a mistake on the command line told in the command's
+// language, for checks that run once --lang is known.
+func usageSay(l language, s say, args ...any) error {
+	return &usageError{l.sayf(s, args...)}
 }
 
 // newFlagSet returns a flag set that writes its help (the command's text,
@@ -203,6 +211,88 @@ func (v *versionFlags) apply(cfg *tlsflow.Config) error {
 		cfg.MinVersion, cfg.MaxVersion = tlsflow.VersionTLS12, tlsflow.VersionTLS12
 	case v.tls13:
 		cfg.MinVersion, cfg.MaxVersion = tlsflow.VersionTLS13, tlsflow.VersionTLS13
+	}
+	return nil
+}
+
+// pskFlags are --psk-identity and --psk: an external TLS 1.3 pre-shared
+// key (RFC 8446 §4.2.11), used with SHA-256 as OpenSSL's -psk and GnuTLS's
+// PSK credentials are by default.
+type pskFlags struct{ identity, key string }
+
+// Bounds on --psk: the library's floor (RFC 9257 §6: at least 128 bits of
+// entropy), and a ceiling that only refuses nonsense. OpenSSL's -psk takes
+// at most 512 bytes as well; past 32 bytes a SHA-256 key gains nothing,
+// since the key schedule's HKDF-Extract condenses it to one hash.
+const (
+	minPSKBytes = 16
+	maxPSKBytes = 512
+)
+
+func (p *pskFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.identity, "psk-identity", "", "identity of an external pre-shared key (TLS 1.3), sent in the clear; goes with --psk")
+	fs.StringVar(&p.key, "psk", "", "the external pre-shared key in hex, 16 to 512 bytes, used with SHA-256 (as openssl's -psk); goes with --psk-identity")
+}
+
+// externalPSK checks the flags against the versions and suites allowed,
+// and returns the PSK, or nil when neither flag is given. The key never
+// appears in a message.
+func (p *pskFlags) externalPSK(l language, v versionFlags, suites []uint16) (*tlsflow.ExternalPSK, error) {
+	switch {
+	case p.identity == "" && p.key == "":
+		return nil, nil
+	case p.identity == "" || p.key == "":
+		return nil, usageSay(l, say{"--psk-identity and --psk go together: the name of the pre-shared key and the key",
+			"--psk-identity und --psk gehören zusammen: der Name des Pre-Shared Keys und der Schlüssel"})
+	case len(p.identity) > 1<<16-1:
+		return nil, usageSay(l, say{"--psk-identity has %d bytes; a PSK identity has at most 65535 (RFC 8446 §4.2.11)",
+			"--psk-identity hat %d Bytes; eine PSK-Identität hat höchstens 65535 (RFC 8446 §4.2.11)"}, len(p.identity))
+	}
+	for i, c := range []rune(p.key) {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return nil, usageSay(l, say{"--psk must be hex digits (0-9, a-f), as openssl's -psk; character %d is not one",
+				"--psk muss aus Hex-Ziffern (0-9, a-f) bestehen, wie bei -psk von openssl; Zeichen %d ist keine"}, i+1)
+		}
+	}
+	if len(p.key)%2 != 0 {
+		return nil, usageSay(l, say{"--psk has %d hex digits, an odd number: each byte takes two",
+			"--psk hat %d Hex-Ziffern, eine ungerade Zahl: jedes Byte braucht zwei"}, len(p.key))
+	}
+	key, _ := hex.DecodeString(p.key)
+	switch n := len(key); {
+	case n < minPSKBytes:
+		return nil, usageSay(l, say{"--psk is %d bytes long; use at least %d random bytes (%d hex digits, RFC 9257 §6), e.g. from openssl rand -hex 32",
+			"--psk ist %d Bytes lang; mindestens %d zufällige Bytes nehmen (%d Hex-Ziffern, RFC 9257 §6), etwa von openssl rand -hex 32"}, n, minPSKBytes, 2*minPSKBytes)
+	case n > maxPSKBytes:
+		return nil, usageSay(l, say{"--psk is %d bytes long; at most %d are taken (a SHA-256 key gains nothing past 32)",
+			"--psk ist %d Bytes lang; höchstens %d werden angenommen (ein SHA-256-Schlüssel gewinnt über 32 hinaus nichts)"}, n, maxPSKBytes)
+	}
+	if v.tls12 {
+		return nil, usageSay(l, say{"--psk needs TLS 1.3 (tlsflow has no TLS 1.2 PSK cipher suites), and --tls1.2 allows only TLS 1.2",
+			"--psk braucht TLS 1.3 (tlsflow hat keine PSK-Cipher-Suites für TLS 1.2), und --tls1.2 lässt nur TLS 1.2 zu"})
+	}
+	if len(suites) > 0 && !slices.Contains(suites, tlsflow.TLS_AES_128_GCM_SHA256) && !slices.Contains(suites, tlsflow.TLS_CHACHA20_POLY1305_SHA256) {
+		return nil, usageSay(l, say{"--psk is a SHA-256 key, and --suites names no TLS 1.3 suite of SHA-256: add TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256",
+			"--psk ist ein SHA-256-Schlüssel, und --suites nennt keine TLS-1.3-Suite mit SHA-256: TLS_AES_128_GCM_SHA256 oder TLS_CHACHA20_POLY1305_SHA256 hinzufügen"})
+	}
+	return &tlsflow.ExternalPSK{Identity: []byte(p.identity), Key: key, Hash: crypto.SHA256}, nil
+}
+
+// pskWords names an external PSK by its identity, for the summaries.
+func pskWords(l language, identity []byte, resumed bool) string {
+	if resumed {
+		return l.sayf(say{"a session the external pre-shared key (PSK) %q authenticated, resumed", "eine Sitzung, die der externe Pre-Shared Key (PSK) %q ausgewiesen hat, wiederaufgenommen"}, identity)
+	}
+	return l.sayf(say{"external pre-shared key (PSK) %q", "externer Pre-Shared Key (PSK) %q"}, identity)
+}
+
+// checkPath refuses a flag's URL path that an HTTP request line cannot
+// carry as it is: it must begin with "/" and hold no space or control
+// character (RFC 9112 §3.2).
+func checkPath(l language, flagName, path string) error {
+	if !strings.HasPrefix(path, "/") || strings.IndexFunc(path, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return usageSay(l, say{"%s %q: want a path such as /secret, beginning with / and without spaces",
+			"%s %q: erwartet wird ein Pfad wie /secret, der mit / beginnt und keine Leerzeichen enthält"}, flagName, path)
 	}
 	return nil
 }

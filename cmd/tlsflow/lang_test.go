@@ -12,6 +12,7 @@ import (
 	"net"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -215,8 +216,11 @@ func TestGermanIsWhole(t *testing.T) {
 	}
 	// connect's account of a handshake, and a failure, as a user sees them.
 	c := sharedCerts(t)
+	pskServer := startTLSServer(t, &tlsflow.Config{ExternalPSKs: []tlsflow.ExternalPSK{{Identity: []byte("device-17"), Key: testPSK[:]}}})
 	for _, args := range [][]string{{"--ca", c.caFile, startTLSServer(t, serverConfig(c))}, {"--ca", c.caFile, "--reconnect", startTLSServer(t, serverConfig(c))},
-		{"--ca", c.caFile, "--tls1.2", startTLSServer(t, serverConfig(c))}, {"--ca", c.otherCAFile, startTLSServer(t, serverConfig(c))}} {
+		{"--ca", c.caFile, "--tls1.2", startTLSServer(t, serverConfig(c))}, {"--ca", c.otherCAFile, startTLSServer(t, serverConfig(c))},
+		append(slices.Clone(testPSKFlags), "--reconnect", pskServer), {"--psk-identity", "device-17", "--psk", otherPSKHex, pskServer},
+		append(slices.Clone(testPSKFlags), startTLSServer(t, serverConfig(c)))} {
 		var out, errOut bytes.Buffer
 		runConnect(context.Background(), append([]string{"--lang", "de"}, args...), &out, &errOut)
 		if bad := englishLines(t, out.String()+errOut.String()); len(bad) > 0 {

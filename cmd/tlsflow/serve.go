@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,23 @@ SHA-256 fingerprint, and writes the CA to a file for clients to trust
 (removed when the server stops). With --client-auth and no --client-ca it
 also issues a client certificate from that CA to try client authentication.
 
+With --psk-identity and --psk it also holds an external pre-shared key
+(TLS 1.3, SHA-256, as openssl s_server -psk): a client offering the same key
+is authenticated by it, and no certificate is sent either way. Given alone,
+without --cert and --key, the key is all the server has: no certificate is
+made, and only clients with the key get in.
+
+With --post-handshake-auth PATH a request for PATH makes the server ask for
+a client certificate after the handshake (TLS 1.3 post-handshake
+authentication, RFC 8446 §4.6.2: a CertificateRequest on the established
+connection), and the page says what came: the certificate, verified against
+--client-ca or the CA made here (else taken unverified), or that none was
+sent. Only clients that offered it in their ClientHello can be asked
+(tlsflow connect with --cert and --key, curl built with OpenSSL,
+openssl s_client -enable_pha; browsers hardly ever), only over HTTP/1.1:
+HTTP/2 forbids it (RFC 8740), and such a request is answered 505. Without
+--cert and --key, serve also makes a client certificate to try it with.
+
 The page is HTML, or plain text when the request's Accept header prefers
 text/plain.
 
@@ -52,9 +70,12 @@ Examples:
   tlsflow serve --client-auth require             and connect with the client certificate it prints
   tlsflow serve --client-auth request --client-ca clients-ca.pem
   tlsflow serve --alpn http/1.1 --tls1.2 --lang de
+  tlsflow serve --psk-identity device-17 --psk "$(cat psk.hex)"   (openssl rand -hex 32 > psk.hex)
+  tlsflow serve --post-handshake-auth /secret     and connect with the client certificate it prints
   curl --cacert <CA file> https://localhost:8443/
   curl --cacert <CA file> -H 'Accept: text/plain' https://localhost:8443/
   tlsflow connect --ca <CA file> --http localhost:8443
+  tlsflow connect --ca <CA file> --cert <client.pem> --key <client.key> --http --path /secret localhost:8443
 `
 
 // Bounds on the trace kept per connection for its page: events, and the
@@ -78,6 +99,10 @@ type serveOptions struct {
 	alpn       listFlag
 	suites     listFlag
 	versions   versionFlags
+	psk        pskFlags
+	pskOnly    bool // --psk without --cert and --key: no certificate at all
+	phaPath    string
+	phaAuth    tlsflow.ClientAuthType // what the post-handshake request accepts
 	trace      traceFlags
 	lang       language
 }
@@ -94,6 +119,8 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 	fs.Var(&o.alpn, "alpn", "application protocols (ALPN), in order of preference; h2 and http/1.1 are served (default h2,http/1.1)")
 	fs.Var(&o.suites, "suites", "cipher suites to enable, comma-separated IANA names (default: tlsflow's; the RSA key exchange only if named)")
 	o.versions.register(fs)
+	o.psk.register(fs)
+	fs.StringVar(&o.phaPath, "post-handshake-auth", "", "PATH: ask for a client certificate after the handshake when PATH is requested (TLS 1.3, HTTP/1.1; verified against --client-ca or the CA made here, else any)")
 	o.trace.register(fs, "none", false) // serve keeps no key log, so no --secrets
 	pos, err := parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -132,6 +159,18 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.phaPath != "" {
+		// As --client-auth request does in the handshake: verify what the
+		// client sends against the client CAs serve has; without any, take
+		// whatever chain the client proves it holds.
+		o.phaAuth = tlsflow.RequestClientCert
+		how := l.say(say{"any certificate, not verified (no --client-ca)", "jedes Zertifikat, ungeprüft (kein --client-ca)"})
+		if cfg.ClientCAs != nil {
+			o.phaAuth = tlsflow.VerifyClientCertIfGiven
+			how = l.say(say{"verified against the client CAs", "gegen die Client-Zertifizierungsstellen geprüft"})
+		}
+		fmt.Fprintln(out, l.sayf(say{"Requests for %s ask for a client certificate after the handshake: %s", "Bei Anfragen nach %s bittet der Server nach dem Handshake um ein Client-Zertifikat: %s"}, o.phaPath, how))
+	}
 	s := &server{cfg: cfg, out: out, opt: &o, files: files, lang: l,
 		conns: map[*visitor]bool{}, queue: make(chan net.Conn), done: make(chan struct{})}
 	if _, err := rand.Read(s.ticketKey[:]); err != nil {
@@ -149,6 +188,21 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintln(out, l.say(say{"Try:", "Zum Ausprobieren:"}))
 		fmt.Fprintf(out, "  curl --cacert %s%s https://localhost:%d/\n", files.ca, withCert, port)
 		fmt.Fprintf(out, "  tlsflow connect --ca %s%s --http localhost:%d\n", files.ca, withCert, port)
+		if o.phaPath != "" && files.clientCert != "" {
+			// HTTP/2 forbids post-handshake authentication: curl must
+			// ask over HTTP/1.1.
+			fmt.Fprintf(out, "  curl --http1.1 --cacert %s --cert %s --key %s https://localhost:%d%s\n",
+				files.ca, files.clientCert, files.clientKey, port, shellQuote(o.phaPath))
+			fmt.Fprintf(out, "  tlsflow connect --ca %s --cert %s --key %s --http --path %s localhost:%d\n",
+				files.ca, files.clientCert, files.clientKey, shellQuote(o.phaPath), port)
+		}
+	}
+	if o.psk.identity != "" {
+		// The key stays off the screen: these lines take it from $PSK.
+		id := shellQuote(o.psk.identity)
+		fmt.Fprintln(out, l.say(say{"Try, with the hex key of --psk in PSK:", "Zum Ausprobieren, mit dem Hex-Schlüssel von --psk in PSK:"}))
+		fmt.Fprintf(out, "  tlsflow connect --psk-identity %s --psk \"$PSK\" --http localhost:%d\n", id, port)
+		fmt.Fprintf(out, "  openssl s_client -psk_identity %s -psk \"$PSK\" -connect localhost:%d\n", id, port)
 	}
 	return s.serve(ctx, inner)
 }
@@ -176,6 +230,15 @@ func (o *serveOptions) config(out io.Writer, dir string) (*tlsflow.Config, gener
 			return nil, files, usagef("--alpn %q: the server speaks h2 and http/1.1", p)
 		}
 	}
+	if o.phaPath != "" {
+		if err := checkPath(o.lang, "--post-handshake-auth", o.phaPath); err != nil {
+			return nil, files, err
+		}
+		if o.versions.tls12 {
+			return nil, files, usageSay(o.lang, say{"--post-handshake-auth needs TLS 1.3 (TLS 1.2 could only renegotiate, which tlsflow does not do), and --tls1.2 allows only TLS 1.2",
+				"--post-handshake-auth braucht TLS 1.3 (TLS 1.2 könnte nur neu verhandeln, was tlsflow nicht tut), und --tls1.2 lässt nur TLS 1.2 zu"})
+		}
+	}
 	switch o.clientAuth {
 	case "none":
 	case "request":
@@ -189,6 +252,25 @@ func (o *serveOptions) config(out io.Writer, dir string) (*tlsflow.Config, gener
 		if cfg.ClientCAs, err = loadCertPool(o.clientCA); err != nil {
 			return nil, files, fmt.Errorf("--client-ca: %w", err)
 		}
+	}
+	psk, err := o.psk.externalPSK(o.lang, o.versions, cfg.CipherSuites)
+	if err != nil {
+		return nil, files, err
+	}
+	if psk != nil {
+		cfg.ExternalPSKs = []tlsflow.ExternalPSK{*psk}
+		o.pskOnly = o.certFile == "" && o.keyFile == ""
+		// RFC 8446 §4.3.2: a server authenticating with a PSK sends no
+		// CertificateRequest in the handshake.
+		if o.pskOnly && cfg.ClientAuth != tlsflow.NoClientCert {
+			return nil, files, usageSay(o.lang, say{"--client-auth asks for a client certificate in a certificate handshake, and with --psk alone there is none: add --cert and --key, or leave --client-auth out",
+				"--client-auth verlangt ein Client-Zertifikat in einem Handshake mit Zertifikat, und mit --psk allein gibt es keinen: --cert und --key angeben oder --client-auth weglassen"})
+		}
+		fmt.Fprintln(out, o.lang.sayf(say{"External pre-shared key (PSK): identity %q, used with SHA-256", "Externer Pre-Shared Key (PSK): Identität %q, mit SHA-256"}, psk.Identity))
+	}
+	if o.pskOnly {
+		fmt.Fprintln(out, o.lang.say(say{"No certificate: only clients holding the key get in.", "Kein Zertifikat: nur Clients mit dem Schlüssel kommen herein."}))
+		return cfg, files, nil
 	}
 
 	cert, err := loadKeyPair(o.certFile, o.keyFile)
@@ -205,7 +287,7 @@ func (o *serveOptions) config(out io.Writer, dir string) (*tlsflow.Config, gener
 			return nil, files, err
 		}
 		fmt.Fprintln(out, o.lang.sayf(say{"CA for clients to trust: %s", "Zertifizierungsstelle, der Clients vertrauen sollen: %s"}, files.ca))
-		if cfg.ClientAuth != tlsflow.NoClientCert && cfg.ClientCAs == nil {
+		if (cfg.ClientAuth != tlsflow.NoClientCert || o.phaPath != "") && cfg.ClientCAs == nil {
 			if files.clientCert, files.clientKey, err = issueClientCertificate(out, o.lang, ca, dir); err != nil {
 				return nil, files, err
 			}
@@ -402,7 +484,7 @@ func (s *server) report(v *visitor, err error) {
 		fmt.Fprintln(&b, s.lang.sayf(say{"visitor %s: handshake FAILED", "Besucher %s: Handshake FEHLGESCHLAGEN"}, who))
 		step, msg := lastWireStep(v.log.snapshot())
 		explain(s.lang, &failure{err: err, side: trace.Server, speaker: speakerServe, lastStep: step, lastMsg: msg, connected: true,
-			clientAuth: s.opt.clientAuth, files: s.files}).write(&b, s.lang, "  ")
+			clientAuth: s.opt.clientAuth, files: s.files, pskIdentity: s.opt.psk.identity, pskOnly: s.opt.pskOnly}).write(&b, s.lang, "  ")
 	} else {
 		st := v.Conn.ConnectionState()
 		b.WriteString(s.lang.sayf(say{"visitor %s: %s, %s", "Besucher %s: %s, %s"}, who, tlsflow.VersionName(st.Version), tlsflow.CipherSuiteName(st.CipherSuite)))
@@ -416,7 +498,10 @@ func (s *server) report(v *visitor, err error) {
 			fmt.Fprintf(&b, ", SNI %s", st.ServerName)
 		}
 		if st.DidResume {
-			b.WriteString(", resumed")
+			b.WriteString(s.lang.say(say{", resumed", ", wiederaufgenommen"}))
+		}
+		if len(st.ExternalPSKIdentity) > 0 {
+			fmt.Fprintf(&b, ", PSK %q", st.ExternalPSKIdentity)
 		}
 		if len(st.PeerCertificates) > 0 {
 			b.WriteString(s.lang.sayf(say{", client %s", ", Client %s"}, st.PeerCertificates[0].Subject))
@@ -577,12 +662,19 @@ type pageData struct {
 	Dropped                                    int
 }
 
-// page answers every request with the visitor's handshake.
+// page answers every request with the visitor's handshake; a request for
+// --post-handshake-auth's path first asks for a client certificate.
 func (s *server) page(w http.ResponseWriter, r *http.Request) {
 	v, ok := r.Context().Value(visitorKey{}).(*visitor)
 	if !ok {
 		http.Error(w, "not a tlsflow connection", http.StatusInternalServerError)
 		return
+	}
+	status, pha := http.StatusOK, ""
+	if s.opt.phaPath != "" && r.URL.Path == s.opt.phaPath {
+		if status, pha, ok = s.postHandshakeAuth(r, v); !ok {
+			return // the connection ended: the console says why
+		}
 	}
 	st := v.Conn.ConnectionState()
 	l := s.lang
@@ -608,10 +700,22 @@ func (s *server) page(w http.ResponseWriter, r *http.Request) {
 			{"ALPN", orNone(st.NegotiatedProtocol)},
 			{l.say(say{"Server name (SNI)", "Servername (SNI)"}), orNone(st.ServerName)},
 			{l.say(say{"Session resumed", "Sitzung wiederaufgenommen"}), yesNo(l, st.DidResume)},
-			{l.say(say{"Client certificate", "Client-Zertifikat"}), clientCert},
-			{"HTTP", r.Proto},
-			{l.say(say{"Your address", "Deine Adresse"}), v.Conn.RemoteAddr().String()},
 		}}
+	if s.opt.psk.identity != "" {
+		auth := l.say(say{"the server certificate (no pre-shared key)", "das Server-Zertifikat (kein Pre-Shared Key)"})
+		if len(st.ExternalPSKIdentity) > 0 {
+			auth = pskWords(l, st.ExternalPSKIdentity, st.DidResume)
+		}
+		d.Rows = append(d.Rows, [2]string{l.say(say{"Authentication", "Authentifizierung"}), auth})
+	}
+	d.Rows = append(d.Rows, [2]string{l.say(say{"Client certificate", "Client-Zertifikat"}), clientCert})
+	if pha != "" {
+		d.Rows = append(d.Rows, [2]string{l.say(say{"After the handshake", "Nach dem Handshake"}), pha})
+	}
+	d.Rows = append(d.Rows, [][2]string{
+		{"HTTP", r.Proto},
+		{l.say(say{"Your address", "Deine Adresse"}), v.Conn.RemoteAddr().String()},
+	}...)
 	events := v.log.snapshot()
 	v.log.mu.Lock()
 	d.Dropped = v.log.dropped
@@ -645,13 +749,113 @@ func (s *server) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if prefersPlainText(r.Header.Get("Accept")) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
 		writePlainPage(w, &d)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	if err := pageTemplate.Execute(w, &d); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}
+}
+
+// phaTimeout bounds the wait for a client's answer to the post-handshake
+// CertificateRequest; a client that offered and does not answer loses its
+// connection then.
+const phaTimeout = 10 * time.Second
+
+// postHandshakeAuth asks the visitor for a client certificate after the
+// handshake, for --post-handshake-auth, where the connection allows it:
+// TLS 1.3, a ClientHello that offered post_handshake_auth (RFC 8446
+// §4.6.2: no CertificateRequest to a client that did not), HTTP/1.1 (RFC
+// 8740 forbids it in HTTP/2; that request gets 505). It returns the HTTP
+// status and what the page says came of it; ok is false when the
+// exchange ended the connection, which the console then explains.
+func (s *server) postHandshakeAuth(r *http.Request, v *visitor) (status int, words string, ok bool) {
+	l := s.lang
+	who := v.Conn.RemoteAddr().String()
+	st := v.Conn.ConnectionState()
+	switch {
+	case r.ProtoMajor != 1:
+		return http.StatusHTTPVersionNotSupported, l.say(say{"not asked: HTTP/2 forbids a CertificateRequest after the handshake (RFC 8740); request this page over HTTP/1.1 (curl --http1.1, tlsflow connect --http)",
+			"nicht gefragt: HTTP/2 verbietet ein CertificateRequest nach dem Handshake (RFC 8740); diese Seite über HTTP/1.1 abrufen (curl --http1.1, tlsflow connect --http)"}), true
+	case st.Version != tlsflow.VersionTLS13:
+		return http.StatusOK, l.say(say{"not asked: TLS 1.2 has no post-handshake authentication (it could only renegotiate, which tlsflow does not do)",
+			"nicht gefragt: TLS 1.2 kennt keine Authentifizierung nach dem Handshake (es könnte nur neu verhandeln, was tlsflow nicht tut)"}), true
+	case !offeredPostHandshakeAuth(v.log.snapshot()):
+		return http.StatusOK, l.say(say{"not asked: the client did not offer post-handshake authentication (no post_handshake_auth in its ClientHello; tlsflow connect offers it with --cert and --key, openssl s_client with -enable_pha, curl built with OpenSSL always; browsers hardly ever)",
+			"nicht gefragt: der Client hat keine Authentifizierung nach dem Handshake angeboten (kein post_handshake_auth in seinem ClientHello; tlsflow connect bietet sie mit --cert und --key an, openssl s_client mit -enable_pha, curl mit OpenSSL immer; Browser kaum je)"}), true
+	}
+	// Not r's cancellation: net/http cancels it when the connection fails
+	// (an alert for a refused chain), and the failure is what to tell.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), phaTimeout)
+	defer cancel()
+	err := v.Conn.RequestClientCertificate(ctx, s.opt.phaAuth)
+	var b bytes.Buffer
+	if err != nil {
+		fmt.Fprintln(&b, l.sayf(say{"visitor %s: GET %s: post-handshake authentication FAILED", "Besucher %s: GET %s: Authentifizierung nach dem Handshake FEHLGESCHLAGEN"}, who, r.URL.Path))
+		step, msg := lastWireStep(v.log.snapshot())
+		explain(l, &failure{err: err, side: trace.Server, speaker: speakerServe, lastStep: step, lastMsg: msg, connected: true,
+			clientAuth: s.opt.clientAuth, files: s.files, pskIdentity: s.opt.psk.identity}).write(&b, l, "  ")
+	} else {
+		words = l.say(say{"the server asked for a certificate (post-handshake CertificateRequest, RFC 8446 §4.6.2); the client sent none",
+			"der Server hat um ein Zertifikat gebeten (CertificateRequest nach dem Handshake, RFC 8446 §4.6.2); der Client hat keines gesendet"})
+		subject, verified, found := postHandshakeAnswer(v.log.snapshot())
+		if st := v.Conn.ConnectionState(); !found && len(st.PeerCertificates) > 0 {
+			// The log is full: the state has the chain, if one came.
+			subject, verified = st.PeerCertificates[0].Subject.String(), len(st.VerifiedChains) > 0
+		}
+		if subject != "" {
+			how := l.say(say{"not verified: serve has no --client-ca", "ungeprüft: serve hat kein --client-ca"})
+			if verified {
+				how = l.say(say{"verified", "geprüft"})
+			}
+			words = l.sayf(say{"the server asked for a certificate (post-handshake CertificateRequest, RFC 8446 §4.6.2); the client sent %s (%s)",
+				"der Server hat um ein Zertifikat gebeten (CertificateRequest nach dem Handshake, RFC 8446 §4.6.2); der Client hat %s gesendet (%s)"}, subject, how)
+		}
+		fmt.Fprintln(&b, l.sayf(say{"visitor %s: GET %s: %s", "Besucher %s: GET %s: %s"}, who, r.URL.Path, words))
+	}
+	s.flushTrace(&b, v)
+	s.outMu.Lock()
+	s.out.Write(b.Bytes())
+	s.outMu.Unlock()
+	return http.StatusOK, words, err == nil
+}
+
+// offeredPostHandshakeAuth reports whether the connection's ClientHello
+// (the first, or the one after a HelloRetryRequest) offered post_handshake_auth.
+func offeredPostHandshakeAuth(events []trace.Event) bool {
+	offered := false
+	for _, e := range events {
+		if e.Kind == trace.KindMessage && e.Direction == trace.Received && e.Message == "ClientHello" {
+			offered = slices.Contains(strings.Split(e.Field("extensions"), ", "), "post_handshake_auth")
+		}
+	}
+	return offered
+}
+
+// postHandshakeAnswer reads the last post-handshake authentication's
+// outcome from the trace: the subject of the certificate the client
+// proved it holds ("" for none), and whether it was verified; found is
+// false when the log kept no outcome. The state cannot tell: a
+// certificate from the handshake stays there when the client answers
+// without one.
+func postHandshakeAnswer(events []trace.Event) (subject string, verified, found bool) {
+	for i := len(events) - 1; i >= 0; i-- {
+		if e := events[i]; e.Message == "post-handshake authentication" {
+			return e.Field("subject"), e.Field("verified") == "true", true
+		}
+	}
+	return "", false, false
+}
+
+// shellQuote quotes s for a POSIX shell, if it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+=:,/@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func curveName(c tlsflow.CurveID) string {
