@@ -133,7 +133,7 @@ func TestInteropGnuTLSExternalPSK(t *testing.T) {
 		passwd := writeTempFile(t, t.TempDir(), "psk.passwd", []byte("device-17:"+interopPSKHex+"\n"))
 		ctx, cancel := context.WithTimeout(context.Background(), opensslTimeout)
 		defer cancel()
-		addr := startGnuTLSServer(t, ctx, gnutlsServ, "--echo", "--pskpasswd", passwd, "--priority", priority)
+		_, addr := startGnuTLSServer(t, ctx, gnutlsServ, "--echo", "--pskpasswd", passwd, "--priority", priority)
 		raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 		if err != nil {
 			t.Fatal(err)
@@ -158,8 +158,8 @@ func TestInteropGnuTLSExternalPSK(t *testing.T) {
 }
 
 // startGnuTLSServer runs gnutls-serv on a port that was free a moment ago
-// (it prints none for -p 0) and returns its address once it listens.
-func startGnuTLSServer(t *testing.T, ctx context.Context, program string, args ...string) string {
+// (it prints none for -p 0) and returns it, and its address, once it listens.
+func startGnuTLSServer(t *testing.T, ctx context.Context, program string, args ...string) (*peerProcess, string) {
 	t.Helper()
 	ready := regexp.MustCompile(`(?m)^Echo Server listening on IPv4 \S+ port \d+\.\.\.(.*)\n`)
 	for attempt := 0; attempt < 3; attempt++ {
@@ -171,11 +171,11 @@ func startGnuTLSServer(t *testing.T, ctx context.Context, program string, args .
 		ln.Close()
 		srv := startPeer(t, ctx, nil, program, append([]string{"-p", strconv.Itoa(port)}, args...)...)
 		if m, err := srv.waitFor(ctx, ready); err == nil && m[1] == "done" {
-			return "127.0.0.1:" + strconv.Itoa(port)
+			return srv, "127.0.0.1:" + strconv.Itoa(port)
 		}
 	}
 	t.Fatalf("%s did not start listening", filepath.Base(program))
-	return ""
+	return nil, ""
 }
 
 // checkPSKState: the external PSK authenticated the connection, without
