@@ -846,14 +846,7 @@ func checkRefusal13(t *testing.T, who string, err error, wantReceived bool) {
 // opensslKnownBugs13 are tlsflow bugs these tests found, reported to the
 // lead and not fixed yet. A check that meets one skips its test instead of
 // failing it, unless TLSFLOW_KNOWN_BUGS=fail; delete the entry with the fix.
-var opensslKnownBugs13 = map[string]string{
-	// interop_earlydata_test.go, tlsflow-client/openssl-s_server/rejected-hello-retry.
-	"early-data-hello-retry-finished-in-clear": "a client that sent 0-RTT data, answered with a HelloRetryRequest " +
-		"and then a resumption of its first PSK, never installs its handshake write key " +
-		"(internal/handshake/early13.go, earlyDataAfterServerHello13 keeps it for an EncryptedExtensions " +
-		"that skips it, the early data being rejected already): its Finished goes out as a plaintext record, " +
-		"and OpenSSL answers unexpected_message (bad record type)",
-}
+var opensslKnownBugs13 = map[string]string{}
 
 // skipKnownBug skips a test that runs into a known bug (see opensslKnownBugs13).
 func skipKnownBug(t *testing.T, bug string) {
