@@ -71,7 +71,7 @@ var cryptoTLSStatus = map[string]status{
 	"ParseSessionState":                  {same, ""},
 	"SessionState":                       {same, "what a ticket carries, opaque but for Extra"},
 	"SessionState.Bytes":                 {same, ""},
-	"SessionState.EarlyData":             {different, "always false: no 0-RTT yet (issue 13)"},
+	"SessionState.EarlyData":             {different, "the ticket allows 0-RTT over TCP (Config.MaxEarlyData); false takes it away"},
 	"SessionState.Extra":                 {same, ""},
 
 	"Config":                             {same, ""},
