@@ -235,6 +235,14 @@ func (c *Client) readServerHello(msg []byte) (clientState, error) {
 	if sh.IsHelloRetryRequest() || c.state.HelloRetryRequest {
 		return nil, alert.Errorf(alert.IllegalParameter, 2, "ServerHello", "a TLS 1.3 HelloRetryRequest must be followed by a TLS 1.3 ServerHello")
 	}
+	if c.c13.early != nil {
+		// "A client that attempts to send 0-RTT data MUST fail a
+		// connection if it receives a ServerHello with TLS 1.2 or older"
+		// (RFC 8446 Appendix D.3): the server took the early data for the
+		// start of a TLS 1.2 handshake, or is a downgrade.
+		return nil, alert.Errorf(alert.ProtocolVersion, 2, "ServerHello",
+			"server chose %s after this client sent 0-RTT data under a TLS 1.3 session (RFC 8446 Appendix D.3)", suites.VersionName(sh.Version))
+	}
 	if sh.Version != suites.VersionTLS12 || sh.Version < c.cfg.MinVersion || sh.Version > c.cfg.MaxVersion {
 		return nil, alert.Errorf(alert.ProtocolVersion, 2, "ServerHello",
 			"server chose %s; this client accepts %s–%s only", suites.VersionName(sh.Version),

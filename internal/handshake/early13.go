@@ -111,8 +111,8 @@ func (c *Client) rejectEarlyData13(why string) {
 }
 
 // earlyDataInEncryptedExtensions13 reads the server's answer to our
-// early_data: present, it accepts and must have kept the session's ALPN
-// protocol (RFC 8446 §4.2.10); absent, it rejects.
+// early_data: present, it accepts and must have kept the session's suite
+// and ALPN protocol (RFC 8446 §4.2.10); absent, it rejects.
 func (c *Client) earlyDataInEncryptedExtensions13(ee *wire.EncryptedExtensions) ([]Action, error) {
 	e := c.c13.early
 	accepted, err := ee.Extensions.Empty(wire.ExtEarlyData)
@@ -128,6 +128,10 @@ func (c *Client) earlyDataInEncryptedExtensions13(ee *wire.EncryptedExtensions) 
 	case !accepted:
 		c.rejectEarlyData13("the server's EncryptedExtensions do not accept it")
 		return []Action{SetWriteCipher{Cipher: e.handshakeWrite}}, nil
+	case c.state.CipherSuite != e.offer.session.CipherSuite:
+		return nil, alert.Errorf(alert.IllegalParameter, 2, "EncryptedExtensions",
+			"the server accepts early data under %s, the session's suite was %s (RFC 8446 §4.2.10)",
+			suites.Name(c.state.CipherSuite), suites.Name(e.offer.session.CipherSuite))
 	case c.state.NegotiatedProtocol != e.offer.session.ALPN:
 		return nil, alert.Errorf(alert.IllegalParameter, 2, "EncryptedExtensions",
 			"the server accepts early data under ALPN protocol %q, the session's was %q (RFC 8446 §4.2.10)",

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
 )
 
@@ -87,5 +88,46 @@ func TestClientTakesARejectionOfItsEarlyData(t *testing.T) {
 	}
 	if !switched || cv.client.State().EarlyDataAccepted || !cv.client.c13.early.rejected {
 		t.Fatalf("write key switched %v, accepted %v; want the handshake key now and a rejection", switched, cv.client.State().EarlyDataAccepted)
+	}
+}
+
+// TestClientRefusesEarlyDataAcceptedUnderAnotherSuite: the session was
+// made with AES-128-GCM; a server that resumes it (a suite of the same
+// hash may do) under ChaCha20-Poly1305 and accepts the early data would
+// read it with keys of another suite (RFC 8446 §4.2.10).
+func TestClientRefusesEarlyDataAcceptedUnderAnotherSuite(t *testing.T) {
+	c, s := tls13EarlyData.configs(t)
+	c.CipherSuites = []uint16{suites.TLS_AES_128_GCM_SHA256, suites.TLS_CHACHA20_POLY1305_SHA256}
+	s.CipherSuites = []uint16{suites.TLS_CHACHA20_POLY1305_SHA256}
+	cv := newConversation(t, c, s)
+	next, ok := cv.runUntil(t, clientSide, 2)
+	if !ok {
+		t.Fatal("no EncryptedExtensions")
+	}
+	ee := new(wire.EncryptedExtensions)
+	if err := ee.Unmarshal(next); err != nil {
+		t.Fatal(err)
+	}
+	if !ee.Extensions.Has(wire.ExtEarlyData) {
+		ee.Extensions.AddEmpty(wire.ExtEarlyData) // the server's acceptance, forged if it did not
+	}
+	_, err := feed(cv.client, input(must(ee.Marshal())))
+	wantAlertAt(t, err, alert.IllegalParameter)
+}
+
+// TestClientRefusesTLS12AfterEarlyData: a client that sent 0-RTT data
+// gets a TLS 1.2 ServerHello (RFC 8446 Appendix D.3).
+func TestClientRefusesTLS12AfterEarlyData(t *testing.T) {
+	c, _ := tls13EarlyData.configs(t)
+	c.MinVersion = suites.VersionTLS12
+	cv := newConversation(t, c, nil)
+	if cv.client.c13.early == nil {
+		t.Fatal("the client did not offer early data")
+	}
+	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: cv.client.hello.SessionID, CipherSuite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
+	_, err := feed(cv.client, input(must(sh.Marshal())))
+	var ae *alert.Error
+	if !errors.As(err, &ae) || ae.Alert != alert.ProtocolVersion || ae.Message != "ServerHello" {
+		t.Fatalf("the client answered %v; want protocol_version at ServerHello", err)
 	}
 }
