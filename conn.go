@@ -471,10 +471,17 @@ func (cs *ConnectionState) ExportKeyingMaterial(label string, context []byte, le
 // (client side), as ConnectionState().OCSPResponse.
 func (c *Conn) OCSPResponse() []byte { return c.ConnectionState().OCSPResponse }
 
-// ConnectionState returns what the handshake negotiated.
+// ConnectionState returns what the handshake negotiated; while it pauses
+// for 0-RTT (ReadEarlyData), what it has negotiated so far, with
+// HandshakeComplete false.
 func (c *Conn) ConnectionState() ConnectionState {
 	c.handshakeMu.Lock()
 	defer c.handshakeMu.Unlock()
+	if c.state == nil && c.early.paused {
+		// Paused for 0-RTT: what is negotiated so far (version, suite,
+		// ALPN, the resumption), HandshakeComplete false.
+		return c.connectionState(c.engine.State(), false)
+	}
 	if c.state == nil {
 		return c.connectionState(&handshake.State{}, false)
 	}

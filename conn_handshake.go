@@ -52,9 +52,15 @@ func (c *Conn) runHandshake() error {
 			if applyErr := c.apply(actions); err == nil {
 				err = applyErr
 			}
+			// Only the first ClientHello's record says TLS 1.0. Under
+			// c.out: a server paused for 0-RTT writes 0.5-RTT data
+			// while the handshake goes on.
+			c.out.Lock()
+			c.out.w.SetVersion(0x0303)
+			c.out.Unlock()
 		}
-		c.out.w.SetVersion(0x0303)
-		if v := eng.State().Version; v != 0 {
+		if v := eng.State().Version; v != 0 && c.in.version != v {
+			// Set once (emit reads it from a 0.5-RTT Write meanwhile).
 			// From here every record says TLS 1.2 (RFC 5246 §6.2.1,
 			// RFC 8446 §5.1-5.2); before, any 3.x may come. The rules
 			// for alerts depend on the version (RFC 8446 §6): they apply
@@ -98,7 +104,9 @@ func (c *Conn) runHandshake() error {
 	}
 	c.state = eng.State()
 	c.releaseInputLocked()
-	c.in.version = c.state.Version
+	if c.in.version != c.state.Version {
+		c.in.version = c.state.Version
+	}
 	c.in.earlySkip = 0
 	c.in.r.RefuseEmptyApplicationData(false)
 	if c.state.Version == VersionTLS13 {

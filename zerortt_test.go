@@ -185,3 +185,45 @@ func TestEarlyDataAfterHelloRetryRequestIsResent(t *testing.T) {
 		t.Fatalf("early %q, 1-RTT %q", r.early, r.oneRTT)
 	}
 }
+
+// TestHalfRTTWritesWhileTheHandshakeGoesOn: a traced server that answers
+// early data at once while another goroutine completes the handshake (as
+// net/http's background read does); run with -race.
+func TestHalfRTTWritesWhileTheHandshakeGoesOn(t *testing.T) {
+	cli, srv := earlyConfigs()
+	srv.Trace = func(trace.Event) {}
+	earlyRound(t, cli, srv, "GET /a", "")
+	a, b := testpeer.Loopback(t, 10*time.Second)
+	done := make(chan error, 1)
+	go func() {
+		server := tlsflow.Server(b, srv)
+		defer server.Close()
+		buf := make([]byte, 100)
+		n, err := server.ReadEarlyData(buf)
+		if err != nil {
+			done <- err
+			return
+		}
+		finished := make(chan error, 1)
+		go func() { finished <- server.Handshake() }()
+		for range 20 {
+			if _, err := server.Write(buf[:n]); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- <-finished
+	}()
+	client := tlsflow.Client(a, cli)
+	defer client.Close()
+	if _, err := client.WriteEarlyData([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 80)
+	if _, err := io.ReadFull(client, got); err != nil || string(got[:4]) != "ping" {
+		t.Fatalf("read %q, %v", got, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

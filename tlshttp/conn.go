@@ -54,6 +54,8 @@ type Conn struct {
 	// standIn, when set, is the pipe net/http reads and writes for an
 	// HTTP/2 connection it tracks but does not serve (server.go).
 	standIn net.Conn
+	// early, when set, is the 0-RTT data Read returns first (earlydata.go).
+	early *earlyStream
 }
 
 // ConnectionState returns the handshake's result in crypto/tls's type.
@@ -64,6 +66,11 @@ func (c *Conn) ConnectionState() tls.ConnectionState {
 func (c *Conn) Read(b []byte) (int, error) {
 	if c.standIn != nil {
 		return c.standIn.Read(b)
+	}
+	if c.early != nil {
+		if n, ok, err := c.early.read(c.Conn, b); ok {
+			return n, err
+		}
 	}
 	return c.Conn.Read(b)
 }

@@ -14,24 +14,30 @@ import (
 // handshake runs tlsflow's server handshake on raw, after a look at the
 // first bytes: a plain HTTP request gets net/http's answer (a 400 in plain
 // text) instead of a TLS alert it cannot read. ctx ending closes raw.
-func (s *server) handshake(ctx context.Context, raw net.Conn, config *tlsflow.Config) (*tlsflow.Conn, error) {
+func (s *server) handshake(ctx context.Context, raw net.Conn, config *tlsflow.Config) (*tlsflow.Conn, *earlyStream, error) {
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
 	head, err := readHead(raw, handshakeTimeout(config))
 	if err != nil {
 		raw.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if looksLikeHTTP(head) {
 		answerPlainHTTP(raw)
-		return nil, errPlainHTTP
+		return nil, nil, errPlainHTTP
 	}
 	c := tlsflow.Server(&replayConn{Conn: raw, head: head}, config)
-	if err := c.HandshakeContext(ctx); err != nil {
-		c.Close()
-		return nil, err
+	var early *earlyStream
+	if config.MaxEarlyData > 0 {
+		early, err = acceptEarly(ctx, c)
+	} else {
+		err = c.HandshakeContext(ctx)
 	}
-	return c, nil
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, early, nil
 }
 
 var errPlainHTTP = errors.New("client sent an HTTP request to an HTTPS server")

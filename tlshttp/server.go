@@ -204,12 +204,12 @@ func (s *server) accept(ctx context.Context, ln net.Listener, config *tlsflow.Co
 // serveConn runs the handshake and hands the connection to net/http: as it
 // is for HTTP/1.1, as a stand-in for HTTP/2.
 func (s *server) serveConn(ctx context.Context, raw net.Conn, config *tlsflow.Config, q *connQueue) {
-	tc, err := s.handshake(ctx, raw, config)
+	tc, early, err := s.handshake(ctx, raw, config)
 	if err != nil {
 		s.logf("http: TLS handshake error from %s: %v", raw.RemoteAddr(), err)
 		return
 	}
-	c := &Conn{Conn: tc}
+	c := &Conn{Conn: tc, early: early}
 	st := tc.ConnectionState()
 	switch st.NegotiatedProtocol {
 	case "", "http/1.1", "http/1.0":
@@ -266,6 +266,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.serveH2(r, v.(*standIn))
 			return
 		}
+	}
+	if !earlyRequest(r) {
+		return // a request held back for the handshake, which failed
 	}
 	s.next.ServeHTTP(w, r)
 }
