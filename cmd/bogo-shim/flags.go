@@ -13,8 +13,9 @@ import (
 )
 
 // settings is one connection's view of the runner's flags. BoringSSL's
-// test_config.cc keeps three (initial, resumption, 0-RTT retry); without
-// 0-RTT the retry copy is never used, so the shim keeps two.
+// test_config.cc keeps three, and so does the shim: the initial
+// connection's, the resumption's, and the 0-RTT retry's (a client whose
+// early data the server rejected carries on under -on-retry-* settings).
 type settings struct {
 	// Process-wide: read from the initial copy only.
 	port       int
@@ -84,15 +85,26 @@ type settings struct {
 	failCertCallback    bool
 	failEarlyCallback   bool // the server's certificate callback fails (tlsflow has one)
 
-	expectVerifyResult    bool
-	expectEMS             bool // -expect-extended-master-secret
-	expectSecureReneg     bool // the peer supports RFC 5746 (always so in TLS 1.3)
-	expectNoSecureReneg   bool
-	tlsUnique             bool
-	exportTrafficSecrets  bool
-	expectEarlyDataReason string
-	useClientCAList       string // hex DER names, comma-separated, or <NULL> / <EMPTY>
-	expectClientCAList    string
+	expectVerifyResult   bool
+	expectEMS            bool // -expect-extended-master-secret
+	expectSecureReneg    bool // the peer supports RFC 5746 (always so in TLS 1.3)
+	expectNoSecureReneg  bool
+	tlsUnique            bool
+	exportTrafficSecrets bool
+	useClientCAList      string // hex DER names, comma-separated, or <NULL> / <EMPTY>
+	expectClientCAList   string
+
+	// 0-RTT (earlydata.go in tlsflow): a server with -enable-early-data sets
+	// MaxEarlyData and reads early data with ReadEarlyData; a client writes
+	// its first data with WriteEarlyData.
+	enableEarlyData       bool
+	expectAcceptEarly     bool   // -expect-accept-early-data
+	expectRejectEarly     bool   // -expect-reject-early-data
+	expectTicketEarly     bool   // -expect-ticket-supports-early-data
+	expectNoOfferEarly    bool   // -expect-no-offer-early-data
+	expectEarlyDataReason string // BoringSSL's SSL_early_data_reason_string
+	initialWrite          string // -shim-initial-write ("hello" unless given)
+	repeatInitialWrite    int    // -repeat-shim-initial-write (1 unless given)
 
 	// credentials are the certificates added with -new-x509-credential and
 	// the PSKs added with -new-psk-credential, in preference order; the
@@ -358,20 +370,19 @@ var knownFlags = map[string]flagSpec{
 	"-export-traffic-secrets": boolFlag(func(s *settings) *bool { return &s.exportTrafficSecrets }),
 	"-tls-unique":             boolFlag(func(s *settings) *bool { return &s.tlsUnique }),
 
-	"-expect-extended-master-secret":  boolFlag(func(s *settings) *bool { return &s.expectEMS }),
-	"-expect-secure-renegotiation":    boolFlag(func(s *settings) *bool { return &s.expectSecureReneg }),
-	"-expect-no-secure-renegotiation": boolFlag(func(s *settings) *bool { return &s.expectNoSecureReneg }),
-	// tlsflow has no 0-RTT: BoringSSL's reason for that is "disabled"; any
-	// other reason is a 0-RTT test.
-	"-expect-early-data-reason": {hasParam: true, set: func(s *settings, p string) error {
-		if p != "disabled" {
-			return &errUnimplemented{flag: "-expect-early-data-reason", why: "0-RTT"}
-		}
-		s.expectEarlyDataReason = p
-		return nil
-	}},
+	"-expect-extended-master-secret":     boolFlag(func(s *settings) *bool { return &s.expectEMS }),
+	"-expect-secure-renegotiation":       boolFlag(func(s *settings) *bool { return &s.expectSecureReneg }),
+	"-expect-no-secure-renegotiation":    boolFlag(func(s *settings) *bool { return &s.expectNoSecureReneg }),
+	"-enable-early-data":                 boolFlag(func(s *settings) *bool { return &s.enableEarlyData }),
+	"-expect-accept-early-data":          boolFlag(func(s *settings) *bool { return &s.expectAcceptEarly }),
+	"-expect-reject-early-data":          boolFlag(func(s *settings) *bool { return &s.expectRejectEarly }),
+	"-expect-ticket-supports-early-data": boolFlag(func(s *settings) *bool { return &s.expectTicketEarly }),
+	"-expect-no-offer-early-data":        boolFlag(func(s *settings) *bool { return &s.expectNoOfferEarly }),
+	"-expect-early-data-reason":          stringFlag(func(s *settings) *string { return &s.expectEarlyDataReason }),
 
 	"-shim-writes-first":            boolFlag(func(s *settings) *bool { return &s.shimWritesFirst }),
+	"-shim-initial-write":           stringFlag(func(s *settings) *string { return &s.initialWrite }),
+	"-repeat-shim-initial-write":    intFlag(func(s *settings) *int { return &s.repeatInitialWrite }),
 	"-shim-shuts-down":              boolFlag(func(s *settings) *bool { return &s.shimShutsDown }),
 	"-check-close-notify":           boolFlag(func(s *settings) *bool { return &s.checkCloseNotify }),
 	"-write-different-record-sizes": boolFlag(func(s *settings) *bool { return &s.writeDiffSizes }),
@@ -409,11 +420,9 @@ var unimplementedFlags = map[string]string{
 	"-dtls": "DTLS", "-mtu": "DTLS", "-initial-timeout-duration-ms": "DTLS",
 	"-quic": "QUIC", "-quic-transport-params": "QUIC", "-expect-quic-transport-params": "QUIC",
 	"-quic-use-legacy-codepoint": "QUIC", "-quic-early-data-context": "QUIC",
-	"-enable-early-data": "0-RTT", "-expect-ticket-supports-early-data": "0-RTT",
-	"-expect-accept-early-data": "0-RTT", "-expect-reject-early-data": "0-RTT",
-	"-expect-no-offer-early-data": "0-RTT",
-	"-early-write-after-message":  "0-RTT", "-expect-ticket-age-skew": "0-RTT",
-	"-ech-config-list": "ECH", "-ech-server-config": "ECH", "-ech-server-key": "ECH",
+	"-early-write-after-message": "0-RTT data written after the server's first messages were read (a tlsflow client writes early data only between its ClientHello and the server's answer)",
+	"-expect-ticket-age-skew":    "the ticket age skew a server measured (tlsflow does not report it)",
+	"-ech-config-list":           "ECH", "-ech-server-config": "ECH", "-ech-server-key": "ECH",
 	"-ech-is-retry-config": "ECH", "-expect-ech-accept": "ECH", "-expect-ech-name-override": "ECH",
 	"-expect-no-ech-name-override": "ECH", "-expect-ech-retry-configs": "ECH",
 	"-expect-no-ech-retry-configs": "ECH", "-enable-ech-grease": "ECH",
@@ -499,16 +508,17 @@ func cutPrefix(name, prefix string) (string, bool) {
 	return name, false
 }
 
-// parseFlags reads the runner's arguments into the initial and resumption
-// settings. Flags prefixed -on-initial / -on-resume apply to one
-// connection, -on-retry to the 0-RTT retry (not modelled: ignored),
-// -on-handshaker to the split-handshake helper (ignored), -on-shim to us.
+// parseFlags reads the runner's arguments into the initial, resumption
+// and 0-RTT retry settings. Flags prefixed -on-initial / -on-resume /
+// -on-retry apply to one of them, unprefixed ones to all three;
+// -on-handshaker flags are for the split-handshake helper (ignored),
+// -on-shim ones for us.
 //
 // An unimplemented flag does not stop the parse: the error names the first
 // and lists the others (an unknown flag's parameter, if any, is skipped by
 // guess: the next argument when it does not start with "-").
-func parseFlags(args []string) (initial, resume *settings, err error) {
-	initial, resume = new(settings), new(settings)
+func parseFlags(args []string) (initial, resume, retry *settings, err error) {
+	initial, resume, retry = newSettings(), newSettings(), newSettings()
 	var unimpl *errUnimplemented
 	missing := func(e *errUnimplemented) {
 		switch {
@@ -527,13 +537,13 @@ func parseFlags(args []string) (initial, resume *settings, err error) {
 		} else if n, ok := cutPrefix(name, "-on-handshaker"); ok {
 			name, skip = n, true
 		}
-		targets := []*settings{initial, resume}
+		targets := []*settings{initial, resume, retry}
 		if n, ok := cutPrefix(name, "-on-initial"); ok {
 			name, targets = n, []*settings{initial}
 		} else if n, ok := cutPrefix(name, "-on-resume"); ok {
 			name, targets = n, []*settings{resume}
 		} else if n, ok := cutPrefix(name, "-on-retry"); ok {
-			name, targets = n, nil
+			name, targets = n, []*settings{retry}
 		}
 
 		spec, known := knownFlags[name]
@@ -551,7 +561,7 @@ func parseFlags(args []string) (initial, resume *settings, err error) {
 		var param string
 		if spec.hasParam {
 			if i+1 >= len(args) {
-				return nil, nil, fmt.Errorf("flag %s: missing parameter", arg)
+				return nil, nil, nil, fmt.Errorf("flag %s: missing parameter", arg)
 			}
 			i++
 			param = args[i]
@@ -566,14 +576,20 @@ func parseFlags(args []string) (initial, resume *settings, err error) {
 					missing(e)
 					break
 				}
-				return nil, nil, fmt.Errorf("flag %s %q: %w", arg, param, err)
+				return nil, nil, nil, fmt.Errorf("flag %s %q: %w", arg, param, err)
 			}
 		}
 	}
 	if unimpl != nil {
-		return nil, nil, unimpl
+		return nil, nil, nil, unimpl
 	}
-	return initial, resume, nil
+	return initial, resume, retry, nil
+}
+
+// newSettings has BoringSSL's defaults for the flags whose default is not
+// the zero value (test_config.h).
+func newSettings() *settings {
+	return &settings{initialWrite: "hello", repeatInitialWrite: 1}
 }
 
 // looksLikeParam guesses whether an argument after an unknown flag is its

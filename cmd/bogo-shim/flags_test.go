@@ -20,10 +20,10 @@ func TestUnknownAndMissingFeatureFlagsAreUnimplemented(t *testing.T) {
 	for _, args := range [][]string{
 		{"-no-such-flag"},
 		{"-dtls"},
-		{"-on-resume-enable-early-data"},
+		{"-on-resume-early-write-after-message", "2"},
 		{"-expect-total-renegotiations", "1"},
 	} {
-		_, _, err := parseFlags(args)
+		_, _, _, err := parseFlags(args)
 		var unimpl *errUnimplemented
 		if !errors.As(err, &unimpl) {
 			t.Errorf("parseFlags(%q) = %v, want errUnimplemented", args, err)
@@ -35,7 +35,7 @@ func TestUnknownAndMissingFeatureFlagsAreUnimplemented(t *testing.T) {
 }
 
 func TestPrefixedFlagsApplyToTheirConnectionOnly(t *testing.T) {
-	initial, resume, err := parseFlags([]string{
+	initial, resume, _, err := parseFlags([]string{
 		"-server", "-on-resume-expect-session-miss", "-on-initial-expect-alpn", "foo",
 		"-on-handshaker-max-version", "771", "-on-shim-curves", "29", "-resume-count", "1",
 	})
@@ -60,7 +60,7 @@ func TestPrefixedFlagsApplyToTheirConnectionOnly(t *testing.T) {
 }
 
 func TestFlagWithoutParameterIsAnError(t *testing.T) {
-	_, _, err := parseFlags([]string{"-port"})
+	_, _, _, err := parseFlags([]string{"-port"})
 	var unimpl *errUnimplemented
 	if err == nil || errors.As(err, &unimpl) {
 		t.Errorf("parseFlags(-port) = %v, want a plain error", err)
@@ -166,19 +166,19 @@ func TestSignaturePrefsMapOntoConfigAndCertificateLists(t *testing.T) {
 }
 
 func TestEveryUnimplementedFlagOfATestIsReported(t *testing.T) {
-	_, _, err := parseFlags([]string{"-dtls", "-port", "1", "-mtu", "1000", "-no-such-flag", "x",
-		"-expect-early-data-reason", "accept", "-dtls"})
+	_, _, _, err := parseFlags([]string{"-dtls", "-port", "1", "-mtu", "1000", "-no-such-flag", "x",
+		"-on-resume-expect-ticket-age-skew", "5", "-dtls"})
 	var unimpl *errUnimplemented
 	if !errors.As(err, &unimpl) {
 		t.Fatalf("parseFlags = %v, want errUnimplemented", err)
 	}
-	if unimpl.flag != "-dtls" || !slices.Equal(unimpl.also, []string{"-mtu", "-no-such-flag", "-expect-early-data-reason"}) {
-		t.Errorf("first %s, also %q; want -dtls, then -mtu, -no-such-flag, -expect-early-data-reason once each", unimpl.flag, unimpl.also)
+	if unimpl.flag != "-dtls" || !slices.Equal(unimpl.also, []string{"-mtu", "-no-such-flag", "-expect-ticket-age-skew"}) {
+		t.Errorf("first %s, also %q; want -dtls, then -mtu, -no-such-flag, -expect-ticket-age-skew once each", unimpl.flag, unimpl.also)
 	}
 }
 
 func TestFlagsForFeaturesTlsflowHasAreAccepted(t *testing.T) {
-	initial, _, err := parseFlags([]string{
+	initial, _, _, err := parseFlags([]string{
 		"-use-early-callback", "-use-old-client-cert-callback", "-use-custom-verify-callback",
 		"-expect-verify-result", "-expect-extended-master-secret", "-tls-unique", "-export-traffic-secrets",
 		"-expect-early-data-reason", "disabled", "-expect-ticket-renewal", "-expect-session-id",
@@ -298,7 +298,7 @@ func TestSecureRenegotiationReadFromThePeersHello(t *testing.T) {
 }
 
 func TestCredentialFlagsApplyToTheLastCredential(t *testing.T) {
-	initial, resume, err := parseFlags([]string{
+	initial, resume, _, err := parseFlags([]string{
 		"-cert-file", "default.pem", "-key-file", "default.key",
 		"-new-x509-credential", "-cert-file", "a.pem", "-key-file", "a.key", "-must-match-issuer",
 		"-on-resume-new-x509-credential", "-on-resume-cert-file", "r.pem", "-on-resume-signing-prefs", "2052",
@@ -332,7 +332,7 @@ func TestPerCredentialFeaturesTlsflowLacksAreUnimplemented(t *testing.T) {
 		{"-new-x509-credential", "-trust-anchor-id", "AQEB"},
 		{"-must-match-issuer"}, // on the default certificate
 	} {
-		_, _, err := parseFlags(args)
+		_, _, _, err := parseFlags(args)
 		var unimpl *errUnimplemented
 		if !errors.As(err, &unimpl) {
 			t.Errorf("parseFlags(%q) = %v, want errUnimplemented", args, err)
@@ -426,7 +426,7 @@ func TestSigningPrefsApplyToTheirCredential(t *testing.T) {
 
 func TestPSKCredentialFlagsMakeImportedExternalPSKs(t *testing.T) {
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-	initial, resume, err := parseFlags([]string{
+	initial, resume, _, err := parseFlags([]string{
 		"-new-x509-credential", "-cert-file", "a.pem", "-key-file", "a.key",
 		"-new-psk-credential", "-psk-importer-key", b64("0123456789abcdef0123456789abcdef"),
 		"-psk-importer-identity", b64("psk1"), "-psk-importer-context", b64("context1"), "-psk-importer-sha384",
@@ -473,7 +473,7 @@ func TestMisplacedOrIncompletePSKFlagsAreErrors(t *testing.T) {
 		{"-cert-file", "a.pem", "-psk-importer-sha256"},                           // the default certificate
 		{"-on-resume-new-psk-credential", "-on-initial-psk-importer-key", "AAAA"}, // initial has none
 	} {
-		_, _, err := parseFlags(args)
+		_, _, _, err := parseFlags(args)
 		var unimpl *errUnimplemented
 		if err == nil || errors.As(err, &unimpl) {
 			t.Errorf("parseFlags(%q) = %v, want a plain error", args, err)

@@ -31,7 +31,7 @@ func main() {
 }
 
 func shimMain(args []string) int {
-	initial, resume, err := parseFlags(args)
+	initial, resume, retry, err := parseFlags(args)
 	var unimpl *errUnimplemented
 	switch {
 	case errors.As(err, &unimpl):
@@ -46,7 +46,7 @@ func shimMain(args []string) int {
 		fmt.Println("No")
 		return 0
 	}
-	if err := run(initial, resume); err != nil {
+	if err := run(initial, resume, retry); err != nil {
 		if errors.As(err, &unimpl) {
 			fmt.Fprintln(os.Stderr, err)
 			return exitUnimplemented

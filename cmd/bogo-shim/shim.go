@@ -28,9 +28,10 @@ import (
 )
 
 // run makes the 1 + resume-count connections the runner expects, in order,
-// sharing one Config (so a server's ticket keys and session cache carry
-// over) and one client session cache.
-func run(initial, resume *settings) error {
+// sharing one Config (so a server's ticket keys, session cache and 0-RTT
+// replay memory carry over) and one client session cache. A resumption
+// whose 0-RTT data the server rejects goes on under the retry settings.
+func run(initial, resume, retry *settings) error {
 	cache := &watchingCache{inner: tlsflow.NewLRUClientSessionCache(8)}
 	cfg := new(tlsflow.Config)
 	// With -resumption-delay the shim's clock is BoringSSL's: frozen at
@@ -50,7 +51,7 @@ func run(initial, resume *settings) error {
 				clock = func() time.Time { return at }
 			}
 		}
-		if err := connect(cfg, cache, initial, s, i > 0, clock); err != nil {
+		if err := connect(cfg, cache, initial, s, retry, i > 0, clock); err != nil {
 			return fmt.Errorf("connection %d: %w", i+1, err)
 		}
 	}
@@ -73,6 +74,14 @@ type observer struct {
 	verifyRejected bool
 	sentCert       []byte       // the Certificate message we sent, raw
 	keyLog         lockedBuffer // Config.KeyLogWriter, for -export-traffic-secrets
+
+	// 0-RTT, from tlsflow's notes (early13.go) and the ClientHellos read.
+	earlyOffered    bool   // client: early_data went in the ClientHello
+	earlyMax        int    // client: how much it may send (max_early_data_size, capped)
+	earlyNotOffered string // client: tlsflow's reason for not offering it
+	earlyRejected   string // tlsflow's reason for a rejection, either side
+	helloPSK        bool   // server: a ClientHello offered pre_shared_key
+	helloEarlyData  bool   // server: a ClientHello offered early_data
 }
 
 // lockedBuffer is an io.Writer safe for concurrent use.
@@ -125,6 +134,18 @@ func (o *observer) hook(e trace.Event) {
 	if e.Kind == trace.KindHandshakeDone {
 		o.extendedMaster = e.Field("extended_master_secret") == "true"
 	}
+	if e.Kind == trace.KindNote {
+		switch e.Message {
+		case "early data offered":
+			o.earlyOffered = true
+			o.earlyMax, _ = strconv.Atoi(e.Field("max_early_data_size"))
+		case "early data not offered":
+			o.earlyNotOffered = e.Field("reason")
+		case "early data rejected":
+			o.earlyRejected = e.Field("reason")
+		}
+		return
+	}
 	if e.Kind != trace.KindMessage {
 		return
 	}
@@ -143,6 +164,11 @@ func (o *observer) hook(e trace.Event) {
 	if e.Message == "ClientHello" || e.Message == "ServerHello" {
 		o.peerHello = bytes.Clone(e.Raw)
 	}
+	if e.Message == "ClientHello" {
+		_, exts := helloContents(e.Raw)
+		o.helloPSK = o.helloPSK || slices.Contains(exts, extPreSharedKey)
+		o.helloEarlyData = o.helloEarlyData || slices.Contains(exts, extEarlyData)
+	}
 	if e.Message == "NewSessionTicket" && len(e.Raw) > 4+4+2 {
 		o.gotTicket = true // RFC 5077 §3.3: lifetime_hint, then a non-empty ticket
 	}
@@ -152,57 +178,64 @@ func (o *observer) hook(e trace.Event) {
 }
 
 // What the shim reads from a peer's hello: RFC 5746's renegotiation_info
-// extension and its SCSV, and the ClientHello handshake type (RFC 5246 §7.4).
+// extension and its SCSV, RFC 8446's pre_shared_key and early_data, and
+// the ClientHello handshake type (RFC 5246 §7.4).
 const (
+	extPreSharedKey                 = 41
+	extEarlyData                    = 42
 	extRenegotiationInfo            = 0xff01
 	scsvEmptyRenegotiationInfo      = 0x00ff
 	handshakeTypeClientHello   byte = 1
 )
+
+// helloContents reads a received ClientHello or ServerHello (raw, with
+// its 4-byte header): a ClientHello's cipher suites, and the extension
+// types, in order; as far as they parse.
+func helloContents(raw []byte) (suites, exts []uint16) {
+	if len(raw) < 4 {
+		return nil, nil
+	}
+	isClientHello := raw[0] == handshakeTypeClientHello
+	s := cryptobyte.String(raw[4:])
+	var sid, list, compression, block cryptobyte.String
+	if !s.Skip(2+32) || !s.ReadUint8LengthPrefixed(&sid) {
+		return nil, nil
+	}
+	if isClientHello {
+		if !s.ReadUint16LengthPrefixed(&list) || !s.ReadUint8LengthPrefixed(&compression) {
+			return nil, nil
+		}
+		for !list.Empty() {
+			var id uint16
+			if !list.ReadUint16(&id) {
+				return suites, nil
+			}
+			suites = append(suites, id)
+		}
+	} else if !s.Skip(2 + 1) {
+		return nil, nil
+	}
+	if s.Empty() || !s.ReadUint16LengthPrefixed(&block) {
+		return suites, nil
+	}
+	for !block.Empty() {
+		var typ uint16
+		var body cryptobyte.String
+		if !block.ReadUint16(&typ) || !block.ReadUint16LengthPrefixed(&body) {
+			return suites, exts
+		}
+		exts = append(exts, typ)
+	}
+	return suites, exts
+}
 
 // helloSupportsSecureRenegotiation reads a received ClientHello or
 // ServerHello (raw, with its 4-byte header) for RFC 5746 support: the
 // renegotiation_info extension, or in a ClientHello the
 // TLS_EMPTY_RENEGOTIATION_INFO_SCSV suite (§3.3).
 func helloSupportsSecureRenegotiation(raw []byte) bool {
-	if len(raw) < 4 {
-		return false
-	}
-	isClientHello := raw[0] == handshakeTypeClientHello
-	s := cryptobyte.String(raw[4:])
-	var sid, suites, compression, exts cryptobyte.String
-	if !s.Skip(2+32) || !s.ReadUint8LengthPrefixed(&sid) {
-		return false
-	}
-	if isClientHello {
-		if !s.ReadUint16LengthPrefixed(&suites) || !s.ReadUint8LengthPrefixed(&compression) {
-			return false
-		}
-		for !suites.Empty() {
-			var id uint16
-			if !suites.ReadUint16(&id) {
-				return false
-			}
-			if id == scsvEmptyRenegotiationInfo {
-				return true
-			}
-		}
-	} else if !s.Skip(2 + 1) {
-		return false
-	}
-	if s.Empty() || !s.ReadUint16LengthPrefixed(&exts) {
-		return false
-	}
-	for !exts.Empty() {
-		var typ uint16
-		var body cryptobyte.String
-		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&body) {
-			return false
-		}
-		if typ == extRenegotiationInfo {
-			return true
-		}
-	}
-	return false
+	suites, exts := helloContents(raw)
+	return slices.Contains(suites, scsvEmptyRenegotiationInfo) || slices.Contains(exts, extRenegotiationInfo)
 }
 
 // sessionIDOf reads legacy_session_id from a ServerHello (RFC 5246
@@ -248,11 +281,13 @@ func signatureSchemeOf(message string, raw []byte) (uint16, bool) {
 
 // watchingCache is the client's session cache; it counts the sessions
 // stored so the shim can check -expect-no-session the way BoringSSL's shim
-// does (a TLS 1.3 client must get a ticket unless told otherwise).
+// does (a TLS 1.3 client must get a ticket unless told otherwise), and
+// notes whether the last one allows 0-RTT (-expect-ticket-supports-early-data).
 type watchingCache struct {
-	inner tlsflow.ClientSessionCache
-	mu    sync.Mutex
-	puts  int
+	inner     tlsflow.ClientSessionCache
+	mu        sync.Mutex
+	puts      int
+	lastEarly bool
 }
 
 func (w *watchingCache) Get(key string) (*tlsflow.ClientSessionState, bool) {
@@ -261,17 +296,24 @@ func (w *watchingCache) Get(key string) (*tlsflow.ClientSessionState, bool) {
 
 func (w *watchingCache) Put(key string, cs *tlsflow.ClientSessionState) {
 	if cs != nil {
+		early := false
+		if _, st, err := cs.ResumptionState(); err == nil {
+			early = st.EarlyData
+		}
 		w.mu.Lock()
 		w.puts++
+		w.lastEarly = early
 		w.mu.Unlock()
 	}
 	w.inner.Put(key, cs)
 }
 
-func (w *watchingCache) stored() int {
+// stored counts the sessions stored so far, and says whether the last
+// one's ticket allows early data.
+func (w *watchingCache) stored() (n int, lastEarly bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.puts
+	return w.puts, w.lastEarly
 }
 
 // configure sets every Config field the shim controls from s, so a Config
@@ -315,6 +357,13 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 	cfg.SessionTicketsDisabled = s.noTicket
 	cfg.HandshakeTimeout = -1 // the runner has its own timeouts
 	cfg.ExternalPSKs = psks
+	// BoringSSL's server with early data enabled promises 14336 bytes in
+	// its tickets (kMaxEarlyDataAccepted); TLS13-MaxEarlyData-Server sends
+	// one more.
+	cfg.MaxEarlyData = 0
+	if global.server && s.enableEarlyData {
+		cfg.MaxEarlyData = 14336
+	}
 
 	// Versions: the runner speaks in wire values (771 = TLS 1.2).
 	cfg.MinVersion, cfg.MaxVersion = tlsflow.VersionTLS12, tlsflow.VersionTLS13
@@ -776,7 +825,7 @@ func verifyChain(raw [][]byte, roots *x509.CertPool) error {
 
 // connect runs one connection of the test: dial, identify, handshake,
 // check, then the echo loop.
-func connect(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, isResume bool, clock func() time.Time) error {
+func connect(cfg *tlsflow.Config, cache *watchingCache, global, s, retry *settings, isResume bool, clock func() time.Time) error {
 	obs := new(observer)
 	if err := configure(cfg, cache, global, s, obs, clock); err != nil {
 		return err
@@ -802,8 +851,10 @@ func connect(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, isR
 	} else {
 		conn = tlsflow.Client(raw, cfg)
 	}
-	storedBefore := cache.stored()
-	if err := exchange(conn, global, s, obs, isResume); err != nil {
+	storedBefore, _ := cache.stored()
+	// After a 0-RTT rejection the client's checks are the retry settings'.
+	s, err = exchange(conn, global, s, retry, obs, isResume)
+	if err != nil {
 		orderlyShutdown(raw)
 		return err
 	}
@@ -813,9 +864,12 @@ func connect(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, isR
 	// BoringSSL's shim checks that a client got a new session unless told
 	// otherwise: in TLS 1.2 at the end of a full handshake, or of a resumed
 	// one with -expect-ticket-renewal; in TLS 1.3 from a ticket after the
-	// handshake (a shim that shuts down first may or may not read one).
+	// handshake (a shim that shuts down first may or may not read one),
+	// and then whether that ticket allows 0-RTT, as
+	// -expect-ticket-supports-early-data says (either way).
 	cs := conn.ConnectionState()
-	stored := cache.stored() > storedBefore
+	storedAfter, lastEarly := cache.stored()
+	stored := storedAfter > storedBefore
 	switch cs.Version {
 	case tlsflow.VersionTLS12:
 		obs.mu.Lock()
@@ -828,15 +882,179 @@ func connect(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, isR
 			return fmt.Errorf("new TLS 1.2 session stored: %v, want %v", gotSession, wantSession)
 		}
 	case tlsflow.VersionTLS13:
-		if !s.shimShutsDown && stored == s.expectNoSession {
+		if s.shimShutsDown {
+			break
+		}
+		if stored == s.expectNoSession {
 			return fmt.Errorf("new session stored: %v, want %v", stored, !s.expectNoSession)
+		}
+		if stored && lastEarly != s.expectTicketEarly {
+			return fmt.Errorf("the new session's ticket allows early data: %v, want %v (-expect-ticket-supports-early-data)", lastEarly, s.expectTicketEarly)
 		}
 	}
 	return nil
 }
 
-// exchange is BoringSSL's DoExchange for one connection.
-func exchange(conn *tlsflow.Conn, global, s *settings, obs *observer, isResume bool) error {
+// exchange is BoringSSL's DoExchange for one connection. It returns the
+// settings in force at the end: a client whose 0-RTT data the server
+// rejected carries on under the retry settings, as BoringSSL's shim does
+// after SSL_ERROR_EARLY_DATA_REJECTED.
+func exchange(conn *tlsflow.Conn, global, s, retry *settings, obs *observer, isResume bool) (*settings, error) {
+	if global.server && s.enableEarlyData {
+		// BoringSSL's server returns from SSL_do_handshake with 0-RTT
+		// accepted, and its echo loop answers the early data with 0.5-RTT
+		// data; tlsflow's ReadEarlyData pauses the handshake the same way
+		// (and completes it when there is no early data to read).
+		if err := echoEarlyData(conn, s); err != nil {
+			return s, err
+		}
+	}
+	if !global.server && s.enableEarlyData {
+		offered, err := offerEarlyData(conn)
+		if err != nil {
+			return s, err
+		}
+		if offered {
+			return earlyExchange(conn, global, s, retry, obs, isResume)
+		}
+	}
+	if isResume && s.expectRejectEarly && !global.server {
+		return s, errors.New("no early data offered, want it offered and rejected (-expect-reject-early-data)")
+	}
+	return s, exchange1RTT(conn, global, s, obs, isResume, nil)
+}
+
+// offerEarlyData starts a client's handshake with 0-RTT offered, when its
+// cached session allows it: WriteEarlyData(nil) stops after the
+// ClientHello, which carries early_data or not.
+func offerEarlyData(conn *tlsflow.Conn) (bool, error) {
+	_, err := conn.WriteEarlyData(nil)
+	switch {
+	case errors.Is(err, tlsflow.ErrNoEarlyData):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("WriteEarlyData: %w", err)
+	}
+	return true, nil
+}
+
+// echoEarlyData is a server's echo loop over the client's 0-RTT data: each
+// read answered at once, XORed with 0xFF, as 0.5-RTT data.
+func echoEarlyData(conn *tlsflow.Conn, s *settings) error {
+	buf := make([]byte, readSize(s))
+	for {
+		n, err := conn.ReadEarlyData(buf)
+		if n > 0 {
+			for i := range buf[:n] {
+				buf[i] ^= 0xff
+			}
+			if _, err := conn.Write(buf[:n]); err != nil {
+				return fmt.Errorf("0.5-RTT write: %w", err)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// earlyExchange is a client's connection with 0-RTT offered. BoringSSL's
+// SSL_do_handshake returns right after the ClientHello (SSL_in_early_data),
+// and its shim's next steps run in that state: an exporter fails (tlsflow
+// has none before the handshake completes either), and -shim-writes-first
+// data goes out as early data, up to the ticket's limit, the rest after
+// the handshake. Then, accepted, the connection goes on; rejected,
+// BoringSSL's shim starts DoExchange again under the retry settings (the
+// early data is not sent again unless those settings say so), which is
+// tlsflow's model too: a rejected WriteEarlyData is for the application
+// to resend.
+//
+// BoringSSL's shim also checks the resumption's expectations against its
+// 0-RTT state (the values the session predicts) before a rejection;
+// tlsflow shows no such state, so the shim checks the settings in force
+// once the handshake is complete: the resumption's when accepted, the
+// retry's when rejected.
+func earlyExchange(conn *tlsflow.Conn, global, s, retry *settings, obs *observer, isResume bool) (*settings, error) {
+	if isResume && s.expectNoOfferEarly {
+		return s, errors.New("early data offered, want none (-expect-no-offer-early-data)")
+	}
+	if err := exports(conn, global, s, obs); err != nil {
+		return s, fmt.Errorf("in 0-RTT, before the handshake completed: %w", err)
+	}
+	var late [][]byte
+	if s.shimWritesFirst {
+		obs.mu.Lock()
+		allowed := obs.earlyMax
+		obs.mu.Unlock()
+		var err error
+		if late, err = writeEarlyData(conn, initialWrites(s), allowed); err != nil {
+			return s, err
+		}
+	}
+	if err := conn.Handshake(); err != nil {
+		return s, err
+	}
+	if !conn.ConnectionState().EarlyDataAccepted {
+		if !s.expectRejectEarly {
+			return s, errors.New("early data rejected, want it accepted (BoringSSL's shim stops at SSL_ERROR_EARLY_DATA_REJECTED without -expect-reject-early-data)")
+		}
+		return retry, exchange1RTT(conn, global, retry, obs, isResume, nil)
+	}
+	if s.expectRejectEarly {
+		return s, errors.New("early data accepted, want it rejected (-expect-reject-early-data)")
+	}
+	return s, exchange1RTT(conn, global, s, obs, isResume, &late)
+}
+
+// initialWrites is what -shim-writes-first writes: -shim-initial-write,
+// -repeat-shim-initial-write times, each write a record of its own.
+func initialWrites(s *settings) [][]byte {
+	var out [][]byte
+	for range s.repeatInitialWrite {
+		out = append(out, []byte(s.initialWrite))
+	}
+	return out
+}
+
+// writeEarlyData sends writes as 0-RTT data, each in one WriteEarlyData
+// (a record each, as BoringSSL's shim writes them), within allowed bytes;
+// it returns what is left for after the handshake.
+func writeEarlyData(conn *tlsflow.Conn, writes [][]byte, allowed int) (late [][]byte, err error) {
+	early, late := splitEarly(writes, allowed)
+	for _, w := range early {
+		if _, err := conn.WriteEarlyData(w); err != nil {
+			return nil, fmt.Errorf("WriteEarlyData: %w", err)
+		}
+	}
+	return late, nil
+}
+
+// splitEarly divides writes into those that fit in allowed bytes of early
+// data and the rest; the write that does not fit whole is split, as
+// BoringSSL's SSL_write splits it at the ticket's max_early_data_size.
+func splitEarly(writes [][]byte, allowed int) (early, late [][]byte) {
+	for i, w := range writes {
+		n := min(len(w), max(allowed, 0))
+		if n > 0 {
+			early = append(early, w[:n])
+			allowed -= n
+		}
+		if n < len(w) {
+			return early, append([][]byte{w[n:]}, writes[i+1:]...)
+		}
+	}
+	return early, nil
+}
+
+// exchange1RTT is the rest of BoringSSL's DoExchange: the handshake (if
+// not done yet), its checks, the exporters and the first write (or, after
+// accepted 0-RTT data, which did those, what was left of the first write:
+// afterEarly), the echo loop, the shutdown.
+func exchange1RTT(conn *tlsflow.Conn, global, s *settings, obs *observer, isResume bool, afterEarly *[][]byte) error {
+	var firstWrite [][]byte
 	if !s.implicitHandshake {
 		if err := conn.Handshake(); err != nil {
 			return err
@@ -846,11 +1064,46 @@ func exchange(conn *tlsflow.Conn, global, s *settings, obs *observer, isResume b
 				return fmt.Errorf("second Handshake: %w", err)
 			}
 		}
-		if err := checkHandshake(conn.ConnectionState(), s, obs, isResume); err != nil {
+		if err := checkHandshake(conn.ConnectionState(), global.server, s, obs, isResume); err != nil {
 			return err
 		}
 	}
+	if afterEarly != nil {
+		firstWrite = *afterEarly
+	} else {
+		if err := exports(conn, global, s, obs); err != nil {
+			return err
+		}
+		if s.shimWritesFirst {
+			firstWrite = initialWrites(s)
+		}
+	}
 
+	if s.writeDiffSizes {
+		// Record sizes around the 2^14 limit (RFC 8446 §5.1).
+		for _, n := range []int{0, 1, 255, 256, 257, 16383, 16384, 16385, 32767, 32768, 32769} {
+			if _, err := conn.Write(bytes.Repeat([]byte{0x42}, n)); err != nil {
+				return err
+			}
+		}
+		return shutdown(conn, s)
+	}
+	for _, w := range firstWrite {
+		if _, err := conn.Write(w); err != nil {
+			return err
+		}
+	}
+	if !s.shimShutsDown {
+		if err := echo(conn, s); err != nil {
+			return err
+		}
+	}
+	return shutdown(conn, s)
+}
+
+// exports writes what -export-keying-material, -export-traffic-secrets and
+// -tls-unique ask for.
+func exports(conn *tlsflow.Conn, global, s *settings, obs *observer) error {
 	if s.exportKeyingMaterial > 0 {
 		cs := conn.ConnectionState()
 		var context []byte
@@ -886,37 +1139,22 @@ func exchange(conn *tlsflow.Conn, global, s *settings, obs *observer, isResume b
 			return err
 		}
 	}
+	return nil
+}
 
-	if s.writeDiffSizes {
-		// Record sizes around the 2^14 limit (RFC 8446 §5.1).
-		for _, n := range []int{0, 1, 255, 256, 257, 16383, 16384, 16385, 32767, 32768, 32769} {
-			if _, err := conn.Write(bytes.Repeat([]byte{0x42}, n)); err != nil {
-				return err
-			}
-		}
-		return shutdown(conn, s)
+// readSize is how much the echo loop reads at a time: BoringSSL's shim
+// reads at most 512 bytes unless -read-size says otherwise.
+func readSize(s *settings) int {
+	if s.readSize > 0 {
+		return s.readSize
 	}
-	if s.shimWritesFirst {
-		if _, err := conn.Write([]byte("hello")); err != nil {
-			return err
-		}
-	}
-	if !s.shimShutsDown {
-		if err := echo(conn, s); err != nil {
-			return err
-		}
-	}
-	return shutdown(conn, s)
+	return 512
 }
 
 // echo answers each read with the same bytes XORed with 0xFF until the
 // runner closes the connection.
 func echo(conn *tlsflow.Conn, s *settings) error {
-	size := 512 // BoringSSL's shim reads at most 512 bytes at a time
-	if s.readSize > 0 {
-		size = s.readSize
-	}
-	buf := make([]byte, size)
+	buf := make([]byte, readSize(s))
 	for {
 		if s.keyUpdateBefore {
 			if err := conn.KeyUpdate(false); err != nil {
@@ -971,8 +1209,12 @@ func shutdown(conn *tlsflow.Conn, s *settings) error {
 
 // checkHandshake is BoringSSL's CheckHandshakeProperties for the flags the
 // shim implements.
-func checkHandshake(cs tlsflow.ConnectionState, s *settings, obs *observer, isResume bool) error {
+func checkHandshake(cs tlsflow.ConnectionState, server bool, s *settings, obs *observer, isResume bool) error {
 	obs.mu.Lock()
+	reason := earlyDataReason(server, s, cs, earlyFacts{
+		offered: obs.earlyOffered, notOffered: obs.earlyNotOffered, rejected: obs.earlyRejected,
+		helloPSK: obs.helloPSK, helloEarlyData: obs.helloEarlyData, sawHRR: obs.sawHRR,
+	})
 	sawHRR, peerSigAlg, sessionID := obs.sawHRR, obs.peerSigAlg, obs.sentSessionID
 	ems, verifyRejected := obs.extendedMaster || cs.Version == tlsflow.VersionTLS13, obs.verifyRejected
 	// BoringSSL reports TLS 1.3 as supporting secure renegotiation.
@@ -1019,6 +1261,12 @@ func checkHandshake(cs tlsflow.ConnectionState, s *settings, obs *observer, isRe
 		return errors.New("a HelloRetryRequest, want none")
 	case s.expectCipher != 0 && int(cs.CipherSuite) != s.expectCipher:
 		return fmt.Errorf("cipher suite %#04x, want %#04x", cs.CipherSuite, s.expectCipher)
+	case s.expectAcceptEarly && !cs.EarlyDataAccepted:
+		return fmt.Errorf("early data not accepted (%s), want it accepted", reason)
+	case s.expectRejectEarly && cs.EarlyDataAccepted:
+		return errors.New("early data accepted, want it rejected")
+	case s.expectEarlyDataReason != "" && reason != s.expectEarlyDataReason:
+		return fmt.Errorf("early data reason %q, want %q", reason, s.expectEarlyDataReason)
 	}
 	if s.expectSelectedGiven && !cs.DidResume {
 		obs.mu.Lock()
@@ -1052,6 +1300,73 @@ func checkHandshake(cs tlsflow.ConnectionState, s *settings, obs *observer, isRe
 		}
 	}
 	return nil
+}
+
+// earlyFacts is what the shim saw of 0-RTT on one connection (observer).
+type earlyFacts struct {
+	offered        bool   // client: early_data in the ClientHello
+	notOffered     string // client: tlsflow's reason for not offering it
+	rejected       string // tlsflow's reason for rejecting it (server) or seeing it rejected
+	helloPSK       bool   // server: the client offered pre_shared_key
+	helloEarlyData bool   // server: the client offered early_data
+	sawHRR         bool
+}
+
+// earlyDataReason names, as BoringSSL's SSL_early_data_reason_string does,
+// why this connection's 0-RTT data was accepted or not: the first of
+// BoringSSL's reasons that applies, in its order (handshake_client.cc
+// should_offer_early_data, then the ServerHello and EncryptedExtensions;
+// tls13_server.cc for a server), decided from what tlsflow did and the
+// reasons its trace notes give (internal/handshake/early13.go). A reason
+// tlsflow gives that BoringSSL has no name for is returned as tlsflow's
+// words, so the test fails and shows it.
+func earlyDataReason(server bool, s *settings, cs tlsflow.ConnectionState, f earlyFacts) string {
+	if server {
+		switch {
+		case !s.enableEarlyData:
+			return "disabled"
+		case cs.Version != tlsflow.VersionTLS13:
+			return "protocol_version"
+		case !f.helloPSK:
+			return "no_session_offered"
+		case !cs.DidResume:
+			return "session_not_resumed"
+		case strings.Contains(f.rejected, "allows no early data"):
+			return "unsupported_for_session"
+		case !f.helloEarlyData:
+			return "peer_declined"
+		case strings.Contains(f.rejected, "ALPN"):
+			return "alpn_mismatch"
+		case strings.Contains(f.rejected, "not fresh"):
+			return "ticket_age_skew"
+		case f.sawHRR:
+			return "hello_retry_request"
+		case cs.EarlyDataAccepted:
+			return "accept"
+		}
+		return "tlsflow: " + f.rejected
+	}
+	switch {
+	case !s.enableEarlyData:
+		return "disabled"
+	case s.noTLS13 || (s.maxVersion != 0 && s.maxVersion < int(tlsflow.VersionTLS13)):
+		return "protocol_version"
+	case !f.offered && strings.Contains(f.notOffered, "no session"):
+		return "no_session_offered"
+	case !f.offered && strings.Contains(f.notOffered, "allows no early data"):
+		return "unsupported_for_session"
+	case !f.offered && strings.Contains(f.notOffered, "ALPN"):
+		return "alpn_mismatch"
+	case !f.offered:
+		return "tlsflow: " + f.notOffered
+	case f.sawHRR:
+		return "hello_retry_request"
+	case !cs.DidResume:
+		return "session_not_resumed"
+	case !cs.EarlyDataAccepted:
+		return "peer_declined"
+	}
+	return "accept"
 }
 
 // orderlyShutdown lets the runner read the alert tlsflow sent before the
