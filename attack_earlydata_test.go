@@ -319,3 +319,25 @@ func TestTrickledEarlyDataIsBoundedByTheHandshakeTimeout(t *testing.T) {
 		t.Errorf("the server's error %q does not say it timed out", verr)
 	}
 }
+
+// TestClientRefusesATLS12ServerAfterEarlyData: a client sent 0-RTT data
+// under a session of a TLS 1.3 server; the server (or a man in the
+// middle) answers with a TLS 1.2 ServerHello. RFC 8446 Appendix D.3: the
+// client "MUST fail a connection" then; it says protocol_version, and its
+// advice is not to widen the version range.
+func TestClientRefusesATLS12ServerAfterEarlyData(t *testing.T) {
+	cli, srv := earlyConfigs()
+	earlyRound(t, cli, srv, "GET /a", "")
+	c := sharedCerts()
+	p, done := hostileServer(t, cli, func(conn *tlsflow.Conn) error {
+		if _, err := conn.WriteEarlyData([]byte("GET /b")); err != nil {
+			return err
+		}
+		return conn.Handshake()
+	})
+	_ = p.ServerHandshake12(&testpeer.ServerOptions{Chain: c.ecdsa.Chain, Signer: c.ecdsa.Key})
+	ae := wantVictimAlert(t, "client", done, sent(alert.ProtocolVersion, 2, "ServerHello", "0-RTT", "Appendix D.3"))
+	if ae != nil && (strings.Contains(ae.Hint, "widen") || !strings.Contains(ae.Hint, "without early data")) {
+		t.Errorf("the advice %q does not fit", ae.Hint)
+	}
+}

@@ -102,6 +102,9 @@ func (c *Conn) hintForCause(ae *alert.Error) string {
 	}
 	switch ae.Alert {
 	case alert.ProtocolVersion:
+		if c.isClient && !ae.Received && strings.Contains(ae.Reason, "0-RTT") {
+			return "a server that issued a TLS 1.3 ticket now answers TLS 1.2: a downgrade, or a server whose configuration changed; connect without early data (Write after the handshake instead of WriteEarlyData)"
+		}
 		lo, hi := c.config.versions()
 		return fmt.Sprintf("make the version ranges overlap: this side allows %s–%s (MinVersion/MaxVersion); widen that range, or the peer's",
 			VersionName(lo), VersionName(hi))
