@@ -315,6 +315,14 @@ type Config struct {
 	// whoever later steals the ticket key can decrypt them. Off by default
 	// (psk_dhe_ke only). A client offers psk_ke; a server uses it when offered.
 	ResumptionWithoutECDHE bool
+	// RecordSizeLimit is the largest protected record this side accepts,
+	// counted as RFC 8449 §4 does (the plaintext; in TLS 1.3 with its
+	// content type byte): 64 to 16385, for a constrained device. A client
+	// with one offers record_size_limit (0, the default, offers none); a
+	// server answers every client that offers it, with this limit or, when
+	// zero, the protocol's. Negotiated, both sides keep their protected
+	// records within the other's limit; a larger one is record_overflow.
+	RecordSizeLimit uint16
 	// MaxEarlyData, on a server, lets clients resuming its TLS 1.3 sessions
 	// send that many bytes of 0-RTT data before the handshake completes
 	// (RFC 8446 §2.3, §4.2.10): its tickets say so, and a connection whose
@@ -425,7 +433,7 @@ func (c *Config) Clone() *Config {
 		Renegotiation:    c.Renegotiation,
 		SessionTicketKey: c.SessionTicketKey, NameToCertificate: c.NameToCertificate,
 		ResumptionWithoutECDHE: c.ResumptionWithoutECDHE, WrapSession: c.WrapSession, UnwrapSession: c.UnwrapSession,
-		ExternalPSKs: c.ExternalPSKs, GetExternalPSK: c.GetExternalPSK, MaxEarlyData: c.MaxEarlyData, OCSP: c.OCSP,
+		ExternalPSKs: c.ExternalPSKs, GetExternalPSK: c.GetExternalPSK, MaxEarlyData: c.MaxEarlyData, OCSP: c.OCSP, RecordSizeLimit: c.RecordSizeLimit,
 		extraClientHelloExtensions: c.extraClientHelloExtensions,
 		sizeLimits:                 c.sizeLimits,
 		sessions:                   c.serverSessions(),

@@ -269,6 +269,13 @@ func (c *Conn) applyLocked(actions []handshake.Action) error {
 				c.out.cipher = a.Cipher
 				c.early.open, c.early.max = true, a.Max
 			}
+		case handshake.LimitRecords:
+			if a.Write > 0 {
+				c.out.w.SetRecordLimit(a.Write)
+			}
+			if a.Read > 0 {
+				c.in.r.SetRecordLimit(a.Read)
+			}
 		case handshake.AcceptEarlyData:
 			if !c.in.hs.Empty() {
 				return alert.Errorf(alert.UnexpectedMessage, -1, "", "a handshake message spans a change of keys")
@@ -452,6 +459,10 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		ParseCertificate: parsedCertificates.parse,
 		Limits:           cfg.limitPolicy(),
 		EarlyData:        c.early.want,
+		RecordSizeLimit:  cfg.RecordSizeLimit,
+	}
+	if l := cfg.RecordSizeLimit; l != 0 && (l < 64 || l > 1<<14+1) {
+		return nil, fmt.Errorf("RecordSizeLimit %d is outside 64 to 16385 (RFC 8449 §4)", l)
 	}
 	if cfg.KeyLogWriter != nil {
 		hc.KeyLog = cfg.writeKeyLog

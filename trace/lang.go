@@ -293,6 +293,8 @@ var notes = map[string]tr{
 	"early data rejected": {"early data (0-RTT) rejected", "frühe Daten (0-RTT) abgelehnt"},
 	"early data offered": {"early data (0-RTT) offered: replayable, send only what is safe to repeat",
 		"frühe Daten (0-RTT) angeboten: wiederholbar, nur senden, was gefahrlos wiederholt werden kann"},
+	"record size limit": {"record size limit (RFC 8449): protected records stay within the peer's limit",
+		"Datensatz-Größengrenze (RFC 8449): geschützte Datensätze bleiben innerhalb der Grenze der Gegenseite"},
 	"early data not offered": {"early data (0-RTT) not offered", "frühe Daten (0-RTT) nicht angeboten"},
 	"early data accepted": {"early data (0-RTT) accepted: read before the handshake is complete, possibly a replay",
 		"frühe Daten (0-RTT) angenommen: vor Abschluss des Handshakes gelesen, womöglich eine Wiederholung"},

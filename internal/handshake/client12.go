@@ -121,6 +121,13 @@ func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
 	if err := c.readStatusInServerHello12(sh); err != nil {
 		return err
 	}
+	limits, err := c.clientRecordLimits(suites.VersionTLS12, sh.Extensions, "ServerHello")
+	if err != nil {
+		return err
+	}
+	if limits != nil {
+		c.out = append(c.out, *limits) // for the records after ChangeCipherSpec
+	}
 	return c.checkALPN(sh.Extensions, 2, "ServerHello")
 }
 

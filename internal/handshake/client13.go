@@ -349,6 +349,13 @@ func (c *Client) readEncryptedExtensions(msg []byte) (clientState, error) {
 		return nil, err
 	}
 	c.out = append(c.out, switchKeys...)
+	limits, err := c.clientRecordLimits(suites.VersionTLS13, ee.Extensions, "EncryptedExtensions")
+	if err != nil {
+		return nil, err
+	}
+	if limits != nil {
+		c.out = append(c.out, *limits)
+	}
 	if c.c13.psk != nil {
 		return (*Client).readServerFinished13, nil // the PSK authenticates the server
 	}

@@ -188,6 +188,11 @@ type Config struct {
 	// SessionCache keeps the server's TLS 1.2 sessions by session ID, or nil.
 	SessionCache *session.Cache
 
+	// RecordSizeLimit is the largest protected record plaintext this side
+	// accepts (RFC 8449): a client offers it when not zero; a server answers
+	// an offer with it, or with the protocol's limit when zero.
+	RecordSizeLimit uint16
+
 	// ExtraClientHelloExtensions are appended to the client's ClientHello
 	// (before pre_shared_key): a tester's way to probe a server.
 	ExtraClientHelloExtensions []wire.Extension

@@ -240,5 +240,8 @@ func (s *Server) readEndOfEarlyData13(msg []byte) (serverState, error) {
 	}
 	s.received(eoed, msg, 6)
 	s.out = append(s.out, SetReadCipher{Cipher: s.s13.handshakeRead})
+	if s.s13.readLimit > 0 {
+		s.out = append(s.out, LimitRecords{Read: s.s13.readLimit})
+	}
 	return (*Server).readClientFinished13, nil
 }

@@ -221,6 +221,13 @@ func (s *Server) sendServerHello12() error {
 		sh.Extensions.Add(wire.ExtALPN, &alpn)
 	}
 	s.statusInServerHello12(sh)
+	limits, err := s.serverRecordLimits(suites.VersionTLS12, &sh.Extensions)
+	if err != nil {
+		return err
+	}
+	if limits != nil {
+		s.out = append(s.out, *limits) // for the records after ChangeCipherSpec
+	}
 	if s.info.ServerName != "" && !s.s12.resumed {
 		// RFC 6066 §3: the server that used the name says so with an empty
 		// server_name, but not when resuming.

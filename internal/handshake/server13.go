@@ -37,6 +37,7 @@ type server13 struct {
 	clientKey     crypto.PublicKey
 	clientSchemes []uint16 // what we asked the client to sign with
 	handshakeRead record.Cipher
+	readLimit     int // our record_size_limit, applied after the client's early data
 	app           appCiphers
 	binderPrefix  *keys.Transcript     // the transcript before ClientHello2, for its PSK binder
 	psk           *psk13               // the PSK accepted for the current ClientHello, if any
@@ -339,6 +340,21 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	ee := &wire.EncryptedExtensions{}
 	if early != nil {
 		ee.Extensions.AddEmpty(wire.ExtEarlyData)
+	}
+	limits, err := s.serverRecordLimits(suites.VersionTLS13, &ee.Extensions)
+	if err != nil {
+		return nil, err
+	}
+	if limits != nil {
+		// Our flight from EncryptedExtensions on respects the client's
+		// limit; the client's records respect ours once it has read it,
+		// after its early data (RFC 8449 §4: the limits of the handshake
+		// that made the keys).
+		s.out = append(s.out, LimitRecords{Write: limits.Write})
+		s.s13.readLimit = limits.Read
+		if early == nil {
+			s.out = append(s.out, LimitRecords{Read: limits.Read})
+		}
 	}
 	if s.state.NegotiatedProtocol != "" {
 		alpn := wire.ALPN{s.state.NegotiatedProtocol}

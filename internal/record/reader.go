@@ -56,8 +56,16 @@ type Reader struct {
 
 	version     uint16 // the legacy_record_version every header must carry; 0: any 3.x
 	refuseEmpty bool   // an empty application_data record is an error, not skipped
-	err         error
+	// limit bounds a protected record's plaintext (our record_size_limit,
+	// RFC 8449); 0 means the protocol's.
+	limit int
+	err   error
 }
+
+// SetRecordLimit bounds the plaintext of every protected record from now on
+// to n bytes, as the record_size_limit this side advertised counts it (RFC
+// 8449 §4: TLSInnerPlaintext in TLS 1.3); a longer one is record_overflow.
+func (r *Reader) SetRecordLimit(n int) { r.limit = n }
 
 // NewReader returns a Reader of unprotected records (Plaintext(false)).
 func NewReader(r io.Reader) *Reader {
@@ -265,6 +273,10 @@ func (r *Reader) checkHeader() error {
 	if limit := r.cipher.MaxFragment(); n > limit {
 		return errorf(alert.RecordOverflow, ErrRecordOverflow,
 			"%s record of %d bytes exceeds the limit of %d", typ, n, limit)
+	}
+	if p, ok := r.cipher.(protected); ok && r.limit > 0 && n-p.expansion() > r.limit {
+		return errorf(alert.RecordOverflow, ErrRecordOverflow,
+			"%s record of %d bytes of plaintext exceeds the record_size_limit of %d this side advertised (RFC 8449 §4)", typ, n-p.expansion(), r.limit)
 	}
 	return nil
 }

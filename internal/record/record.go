@@ -77,6 +77,20 @@ type Cipher interface {
 	Sequence() uint64
 }
 
+// protected is a Cipher that protects records; expansion is how many bytes
+// its protection adds to a record's plaintext (in TLS 1.3 to the
+// TLSInnerPlaintext, content type included), for the record size limit.
+type protected interface{ expansion() int }
+
+func (c *aead12) expansion() int {
+	if c.explicit {
+		return c.aead.Overhead() + explicitNonceLen
+	}
+	return c.aead.Overhead()
+}
+
+func (c *aead13) expansion() int { return c.aead.Overhead() }
+
 // Error is a failure of the record layer. Alert is the alert to send before
 // closing the connection; errors.Is tells the kinds apart (ErrBadRecordMAC...).
 type Error struct {

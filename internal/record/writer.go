@@ -15,6 +15,9 @@ type Writer struct {
 	cipher  Cipher
 	version uint16
 	buf     *[]byte // sealed records not yet flushed; pooled, nil when empty
+	// limit bounds the payload of a protected record (the peer's
+	// record_size_limit, RFC 8449); 0 means MaxPlaintext.
+	limit int
 }
 
 // NewWriter returns a Writer of unprotected records with
@@ -26,6 +29,12 @@ func NewWriter(w io.Writer) *Writer {
 // SetCipher switches to c for the records that follow; records already
 // buffered keep the protection they were sealed with.
 func (w *Writer) SetCipher(c Cipher) { w.cipher = c }
+
+// SetRecordLimit bounds the payload of every protected record from now on
+// to n bytes (the peer's record_size_limit, RFC 8449 §4: in TLS 1.3 one
+// less than the limit, which counts the content type). Unprotected records
+// are not subject to it.
+func (w *Writer) SetRecordLimit(n int) { w.limit = n }
 
 // SetVersion sets legacy_record_version for the records that follow
 // (default 0x0303). A TLS 1.3 cipher always writes 0x0303 (RFC 8446 §5.1).
@@ -39,8 +48,12 @@ func (w *Writer) WriteRecord(typ ContentType, payload []byte) error {
 	if len(payload) == 0 {
 		return errorf(alert.InternalError, nil, "refusing to write an empty %s record", typ)
 	}
+	most := MaxPlaintext
+	if _, ok := w.cipher.(protected); ok && w.limit > 0 {
+		most = min(most, w.limit)
+	}
 	for len(payload) > 0 {
-		n := min(len(payload), MaxPlaintext)
+		n := min(len(payload), most)
 		if err := w.seal(w.cipher, typ, payload[:n]); err != nil {
 			return err
 		}

@@ -583,3 +583,31 @@ func (e *EarlyDataIndication) Unmarshal(data []byte) error {
 	*e = EarlyDataIndication{MaxEarlyDataSize: size, InNewSessionTicket: true}
 	return nil
 }
+
+// RecordSizeLimit is RFC 8449's record_size_limit: uint16 RecordSizeLimit,
+// the largest protected record plaintext the sender accepts (in TLS 1.3
+// the whole TLSInnerPlaintext). Below 64 is illegal_parameter (§4).
+type RecordSizeLimit uint16
+
+// MinRecordSizeLimit is the smallest limit an endpoint may send (RFC 8449 §4).
+const MinRecordSizeLimit = 64
+
+func (l RecordSizeLimit) Marshal() ([]byte, error) {
+	return marshalExt(ExtRecordSizeLimit, func(b *builder) { b.AddUint16(uint16(l)) })
+}
+
+func (l *RecordSizeLimit) Unmarshal(data []byte) error {
+	s := cryptobyte.String(data)
+	var v uint16
+	if !s.ReadUint16(&v) {
+		return decodeErr(extName(ExtRecordSizeLimit), "RecordSizeLimit")
+	}
+	if err := extEnd(s, ExtRecordSizeLimit); err != nil {
+		return err
+	}
+	if v < MinRecordSizeLimit {
+		return illegalErr(extName(ExtRecordSizeLimit), "RecordSizeLimit below 64 (RFC 8449 §4)")
+	}
+	*l = RecordSizeLimit(v)
+	return nil
+}

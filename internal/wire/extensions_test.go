@@ -75,7 +75,7 @@ func TestExtensionsBlockRejectsMalformed(t *testing.T) {
 		field string
 	}{
 		{"duplicate extension type", "0008 0017 0000 0017 0000", "duplicate extension extended_master_secret"},
-		{"duplicate unknown type", "000a 001c 0002 4001 001c 0000", "duplicate extension extension(28)"},
+		{"duplicate unknown type", "000a 0063 0002 4001 0063 0000", "duplicate extension extension(99)"},
 		{"extension_data overruns the block", "0006 0017 0003 0000", "extensions"},
 		{"block overruns the message", "0008 0017 0000", "extensions"},
 		{"half an extension header", "0002 0017", "extensions"},

@@ -155,6 +155,7 @@ var extensionDecoders = []func() ExtensionData{
 	func() ExtensionData { return new(StatusRequest) },
 	func() ExtensionData { return new(CertificateStatusExt) },
 	func() ExtensionData { return new(SignedCertificateTimestamps) },
+	func() ExtensionData { return new(RecordSizeLimit) },
 }
 
 // FuzzExtensions reads in both as an extensions block and as the

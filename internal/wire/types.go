@@ -95,6 +95,7 @@ const (
 	ExtPadding                 ExtensionType = 21 // RFC 7685
 	ExtEncryptThenMAC          ExtensionType = 22 // RFC 7366
 	ExtExtendedMasterSecret    ExtensionType = 23 // RFC 7627
+	ExtRecordSizeLimit         ExtensionType = 28 // RFC 8449
 	ExtSessionTicket           ExtensionType = 35 // RFC 5077
 	ExtPreSharedKey            ExtensionType = 41 // RFC 8446
 	ExtEarlyData               ExtensionType = 42 // RFC 8446
@@ -119,6 +120,7 @@ var extensionTypeNames = map[ExtensionType]string{
 	ExtPadding:                 "padding",
 	ExtEncryptThenMAC:          "encrypt_then_mac",
 	ExtExtendedMasterSecret:    "extended_master_secret",
+	ExtRecordSizeLimit:         "record_size_limit",
 	ExtSessionTicket:           "session_ticket",
 	ExtPreSharedKey:            "pre_shared_key",
 	ExtEarlyData:               "early_data",

@@ -65,7 +65,8 @@ func TestExtensionTypeStringUsesRFCNames(t *testing.T) {
 		{ExtSignatureAlgorithmsCert, "signature_algorithms_cert"},
 		{ExtKeyShare, "key_share"},
 		{ExtRenegotiationInfo, "renegotiation_info"},
-		{ExtensionType(28), "extension(28)"},
+		{ExtensionType(99), "extension(99)"},
+		{ExtRecordSizeLimit, "record_size_limit"},
 		{ExtensionType(0xfe0d), "extension(65037)"},
 	} {
 		if got := tc.t.String(); got != tc.want {
