@@ -9,6 +9,8 @@ import (
 
 	"github.com/tlsflow/tlsflow"
 	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/testpeer"
+	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/pki"
 )
 
@@ -124,5 +126,46 @@ func TestClientChecksOCSPStaples(t *testing.T) {
 				checkAlert(t, "client", cliErr, sent(tc.want, 3, "", text...))
 			})
 		}
+	}
+}
+
+// TestClientJudgesAnAcknowledgedStapleThatNeverCame: a TLS 1.2 server
+// that acknowledges status_request "MAY also choose not to send" the
+// CertificateStatus (RFC 6066 §8). Then there is no staple, and a client
+// that requires one, or a must-staple certificate, must fail as when
+// nothing was acknowledged: otherwise whoever holds a revoked must-staple
+// certificate's key skips its revocation by acknowledging and sending
+// nothing. Noticed when the next message (ServerKeyExchange) comes, and
+// reported against the Certificate no staple followed.
+func TestClientJudgesAnAcknowledgedStapleThatNeverCame(t *testing.T) {
+	ca := sharedCerts().ca
+	for _, tc := range []struct {
+		name   string
+		policy tlsflow.OCSPPolicy
+		must   bool
+		want   alert.Alert // 0: the handshake completes
+	}{
+		{"required", tlsflow.OCSPRequire, false, alert.BadCertificateStatusResponse},
+		{"must-staple", tlsflow.OCSPUnchecked, true, alert.BadCertificateStatusResponse},
+		{"verify if stapled", tlsflow.OCSPVerifyIfStapled, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leaf := mustLeaf(ca.Issue(pki.LeafOptions{KeyType: pki.ECDSAP256, DNSNames: []string{"localhost"}, MustStaple: tc.must}))
+			cfg := tlsflowClientConfig(tlsflow.VersionTLS12)
+			cfg.OCSP = tc.policy
+			p, done := hostileServer(t, cfg, nil)
+			flowErr := p.ServerHandshake12(&testpeer.ServerOptions{Chain: leaf.Chain, Signer: leaf.Key,
+				Script: testpeer.Script{Mutate: testpeer.MutateType(func(sh *wire.ServerHello) {
+					sh.Extensions.AddEmpty(wire.ExtStatusRequest)
+				})}})
+			if tc.want == 0 {
+				if err := victimErr(t, done); err != nil || flowErr != nil {
+					t.Fatalf("client: %v, server flow: %v; want a completed handshake", err, flowErr)
+				}
+				return
+			}
+			wantVictimAlert(t, "client", done, sent(tc.want, 3, "Certificate", "stapled no OCSP response"))
+			wantPeerAlert(t, p, flowErr, tc.want)
+		})
 	}
 }

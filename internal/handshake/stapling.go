@@ -96,10 +96,14 @@ func (c *Client) readStatusInServerHello12(sh *wire.ServerHello) error {
 // readCertificateStatus12 takes the CertificateStatus a server that
 // acknowledged status_request may send after Certificate ("a server MAY
 // also choose not to send" it, RFC 6066 §8); any other message goes on to
-// next.
+// next, once the policy has judged the missing staple: an acknowledgement
+// must not stand in for the staple a must-staple certificate needs.
 func (c *Client) readCertificateStatus12(next clientState) clientState {
 	return func(c *Client, msg []byte) (clientState, error) {
 		if len(msg) == 0 || wire.HandshakeType(msg[0]) != wire.TypeCertificateStatus {
+			if err := c.checkStaple(3, "Certificate"); err != nil {
+				return nil, err
+			}
 			return next(c, msg)
 		}
 		cs := new(wire.CertificateStatusMessage)
