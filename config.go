@@ -315,6 +315,16 @@ type Config struct {
 	// whoever later steals the ticket key can decrypt them. Off by default
 	// (psk_dhe_ke only). A client offers psk_ke; a server uses it when offered.
 	ResumptionWithoutECDHE bool
+	// CertificateCompression are the algorithms (RFC 8879) this side
+	// compresses its TLS 1.3 certificate with, and accepts the peer's
+	// compressed with, in preference order; nil (the default) uses none. A
+	// client offers them in its ClientHello, a server in its
+	// CertificateRequest; each side compresses only with an algorithm the
+	// other offered. A received chain is decompressed only up to the length
+	// its sender declares, within the limits policy (a compression bomb
+	// costs nothing more); brotli streams with a window over 4 MiB are
+	// refused. Compressed chains are cached.
+	CertificateCompression []CertificateCompressionAlgorithm
 	// RecordSizeLimit is the largest protected record this side accepts,
 	// counted as RFC 8449 §4 does (the plaintext; in TLS 1.3 with its
 	// content type byte): 64 to 16385, for a constrained device. A client
@@ -434,6 +444,7 @@ func (c *Config) Clone() *Config {
 		SessionTicketKey: c.SessionTicketKey, NameToCertificate: c.NameToCertificate,
 		ResumptionWithoutECDHE: c.ResumptionWithoutECDHE, WrapSession: c.WrapSession, UnwrapSession: c.UnwrapSession,
 		ExternalPSKs: c.ExternalPSKs, GetExternalPSK: c.GetExternalPSK, MaxEarlyData: c.MaxEarlyData, OCSP: c.OCSP, RecordSizeLimit: c.RecordSizeLimit,
+		CertificateCompression:     c.CertificateCompression,
 		extraClientHelloExtensions: c.extraClientHelloExtensions,
 		sizeLimits:                 c.sizeLimits,
 		sessions:                   c.serverSessions(),

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/certcomp"
 	"github.com/tlsflow/tlsflow/internal/handshake"
 	"github.com/tlsflow/tlsflow/internal/record"
 	"github.com/tlsflow/tlsflow/internal/session"
@@ -460,6 +461,12 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		Limits:           cfg.limitPolicy(),
 		EarlyData:        c.early.want,
 		RecordSizeLimit:  cfg.RecordSizeLimit,
+	}
+	for _, a := range cfg.CertificateCompression {
+		if !certcomp.Supported(uint16(a)) {
+			return nil, fmt.Errorf("CertificateCompression names algorithm %d, which tlsflow does not implement", a)
+		}
+		hc.CertCompression = append(hc.CertCompression, uint16(a))
 	}
 	if l := cfg.RecordSizeLimit; l != 0 && (l < 64 || l > 1<<14+1) {
 		return nil, fmt.Errorf("RecordSizeLimit %d is outside 64 to 16385 (RFC 8449 §4)", l)

@@ -86,3 +86,14 @@ const (
 	TLS_AES_256_GCM_SHA384       uint16 = suites.TLS_AES_256_GCM_SHA384
 	TLS_CHACHA20_POLY1305_SHA256 uint16 = suites.TLS_CHACHA20_POLY1305_SHA256
 )
+
+// CertificateCompressionAlgorithm is an RFC 8879 certificate compression
+// algorithm (Config.CertificateCompression).
+type CertificateCompressionAlgorithm uint16
+
+// The algorithms of RFC 8879 §7.3, all implemented.
+const (
+	CertCompressionZlib   CertificateCompressionAlgorithm = 1
+	CertCompressionBrotli CertificateCompressionAlgorithm = 2
+	CertCompressionZstd   CertificateCompressionAlgorithm = 3
+)

@@ -62,6 +62,9 @@ func (c *Client) addExtensions13(h *wire.ClientHello) error {
 		modes = append(modes, pskModePlain)
 	}
 	h.Extensions.Add(wire.ExtPSKKeyExchangeModes, &modes)
+	if algs := c.certCompressionOffer(); len(algs) > 0 {
+		h.Extensions.Add(wire.ExtCompressCertificate, algs)
+	}
 	if len(c.cfg.Certificates) > 0 || c.cfg.GetClientCertificate != nil {
 		// A client with a certificate to show may be asked for it after
 		// the handshake too (RFC 8446 §4.6.2).
@@ -390,11 +393,10 @@ func (c *Client) readCertificateRequestOrCertificate13(msg []byte) (clientState,
 
 // readServerCertificate13 (step 3): the server's chain, checked at once.
 func (c *Client) readServerCertificate13(msg []byte) (clientState, error) {
-	cert := new(wire.Certificate13)
-	if err := parse(cert, msg, 3); err != nil {
+	cert, err := c.readCertificateMessage13(msg, c.hello.Extensions.Has(wire.ExtCompressCertificate), 3)
+	if err != nil {
 		return nil, err
 	}
-	c.received(cert, msg, 3)
 	if len(cert.Context) != 0 {
 		return nil, alert.Errorf(alert.IllegalParameter, 3, "Certificate", "certificate_request_context must be empty")
 	}
@@ -540,15 +542,20 @@ func (c *Client) sendClientCertificate13() error {
 		return alert.Errorf(alert.HandshakeFailure, 5, "CertificateVerify", "no signature scheme the server accepts fits the client key (%s)%s",
 			keyName(signer.Public()), cert.ownSchemes())
 	}
-	return c.sendCertificate13(nil, cert.Chain, nil, signer, scheme, signature.ContextClient, 5)
+	peerAlgs, err := peerCertCompression(req.Extensions, 5, "CertificateRequest")
+	if err != nil {
+		return err
+	}
+	return c.sendCertificate13(nil, cert.Chain, nil, signer, scheme, signature.ContextClient, c.compressionFor(peerAlgs), 5)
 }
 
 // sendCertificate13 sends a chain and the CertificateVerify that proves
 // this side holds its key: a signature over the context string and the
 // transcript so far (RFC 8446 §4.4.2, §4.4.3). leafExts go in the leaf's
 // entry (a server's staple and timestamps); requestContext echoes a
-// post-handshake CertificateRequest's (empty in the handshake).
-func (b *base) sendCertificate13(requestContext []byte, chain [][]byte, leafExts wire.Extensions, signer crypto.Signer, scheme uint16, context string, step int) error {
+// post-handshake CertificateRequest's (empty in the handshake); compress,
+// if not zero, is the RFC 8879 algorithm the peer accepts.
+func (b *base) sendCertificate13(requestContext []byte, chain [][]byte, leafExts wire.Extensions, signer crypto.Signer, scheme uint16, context string, compress uint16, step int) error {
 	msg := &wire.Certificate13{Context: requestContext}
 	for i, der := range chain {
 		e := wire.CertificateEntry{Data: der}
@@ -557,7 +564,7 @@ func (b *base) sendCertificate13(requestContext []byte, chain [][]byte, leafExts
 		}
 		msg.Entries = append(msg.Entries, e)
 	}
-	if err := b.send(msg, step); err != nil {
+	if err := b.sendCertificateMessage13(msg, compress, step); err != nil {
 		return err
 	}
 	sig, err := signature.Sign(signer, scheme, b.random(), signature.SignedContent13(context, b.transcript.Sum()))

@@ -188,6 +188,9 @@ type Config struct {
 	// SessionCache keeps the server's TLS 1.2 sessions by session ID, or nil.
 	SessionCache *session.Cache
 
+	// CertCompression are the certificate compression algorithms (RFC 8879)
+	// this side uses and accepts in TLS 1.3, in preference order; nil: none.
+	CertCompression []uint16
 	// RecordSizeLimit is the largest protected record plaintext this side
 	// accepts (RFC 8449): a client offers it when not zero; a server answers
 	// an offer with it, or with the protocol's limit when zero.

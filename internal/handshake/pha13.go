@@ -126,7 +126,7 @@ func (b *base) answerCertificateRequest13(k *secrets13) (_ []Action, err error) 
 			return nil, alert.Errorf(alert.HandshakeFailure, 8, "CertificateVerify", "no signature scheme the server accepts fits the client key (%s)%s",
 				keyName(signer.Public()), cert.ownSchemes())
 		}
-		if err := b.sendCertificate13(req.Context, cert.Chain, nil, signer, scheme, signature.ContextClient, 8); err != nil {
+		if err := b.sendCertificate13(req.Context, cert.Chain, nil, signer, scheme, signature.ContextClient, 0, 8); err != nil {
 			return nil, err
 		}
 	}

@@ -38,11 +38,14 @@ type server13 struct {
 	clientSchemes []uint16 // what we asked the client to sign with
 	handshakeRead record.Cipher
 	readLimit     int // our record_size_limit, applied after the client's early data
-	app           appCiphers
-	binderPrefix  *keys.Transcript     // the transcript before ClientHello2, for its PSK binder
-	psk           *psk13               // the PSK accepted for the current ClientHello, if any
-	externals     map[string]*pskOffer // the current ClientHello's identities looked up as external PSKs
-	ticketsSent   bool                 // issued with the server's flight (no client authentication)
+	// peerCompression: the certificate compression algorithms the client
+	// accepts (RFC 8879).
+	peerCompression []uint16
+	app             appCiphers
+	binderPrefix    *keys.Transcript     // the transcript before ClientHello2, for its PSK binder
+	psk             *psk13               // the PSK accepted for the current ClientHello, if any
+	externals       map[string]*pskOffer // the current ClientHello's identities looked up as external PSKs
+	ticketsSent     bool                 // issued with the server's flight (no client authentication)
 }
 
 // serve13 answers a TLS 1.3 ClientHello: a HelloRetryRequest if no key
@@ -68,6 +71,9 @@ func (s *Server) serve13() (serverState, error) {
 		return nil, alert.Errorf(alert.DecodeError, 1, "ClientHello", "post_handshake_auth: %w", err)
 	}
 	s.state.PostHandshakeAuth = offered
+	if s.s13.peerCompression, err = peerCertCompression(ch.Extensions, 1, "ClientHello"); err != nil {
+		return nil, err
+	}
 	if !ch.Extensions.Has(wire.ExtSignatureAlgorithms) && !ch.Extensions.Has(wire.ExtPreSharedKey) {
 		// RFC 8446 §9.2: "If not containing a "pre_shared_key" extension,
 		// it MUST contain both a "signature_algorithms" extension and a
@@ -377,7 +383,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 			}
 		}
 		s.noteCertificateChoice()
-		if err := s.sendCertificate13(nil, s.cert.Chain, s.leafStatus13(), signer, scheme, signature.ContextServer, 3); err != nil {
+		if err := s.sendCertificate13(nil, s.cert.Chain, s.leafStatus13(), signer, scheme, signature.ContextServer, s.compressionFor(s.s13.peerCompression), 3); err != nil {
 			return nil, err
 		}
 	}
@@ -469,6 +475,9 @@ func (s *Server) sendCertificateRequest13() error {
 		cas := wire.CertificateAuthorities(s.cfg.ClientCANames)
 		req.Extensions.Add(wire.ExtCertificateAuthorities, &cas)
 	}
+	if algs := s.certCompressionOffer(); len(algs) > 0 {
+		req.Extensions.Add(wire.ExtCompressCertificate, algs)
+	}
 	s.s13.certReq = req
 	s.s13.clientSchemes = schemes
 	return s.send(req, 3)
@@ -489,11 +498,10 @@ func tls13Schemes(schemes []uint16) []uint16 {
 // readClientCertificate13 (step 5): the client's chain, or nothing; the
 // ClientAuth policy decides.
 func (s *Server) readClientCertificate13(msg []byte) (serverState, error) {
-	cert := new(wire.Certificate13)
-	if err := parse(cert, msg, 5); err != nil {
+	cert, err := s.readCertificateMessage13(msg, s.s13.certReq.Extensions.Has(wire.ExtCompressCertificate), 5)
+	if err != nil {
 		return nil, err
 	}
-	s.received(cert, msg, 5)
 	if len(cert.Context) != 0 {
 		return nil, alert.Errorf(alert.IllegalParameter, 5, "Certificate", "certificate_request_context must be empty")
 	}

@@ -100,21 +100,22 @@ func FuzzNewSessionTicket13(f *testing.F) {
 
 // messageDecoders lists, per type byte, every message type that reads it.
 var messageDecoders = map[HandshakeType][]func() Message{
-	TypeHelloRequest:        {func() Message { return new(HelloRequest) }},
-	TypeClientHello:         {func() Message { return new(ClientHello) }},
-	TypeServerHello:         {func() Message { return new(ServerHello) }},
-	TypeNewSessionTicket:    {func() Message { return new(NewSessionTicket) }, func() Message { return new(NewSessionTicket13) }},
-	TypeEndOfEarlyData:      {func() Message { return new(EndOfEarlyData) }},
-	TypeEncryptedExtensions: {func() Message { return new(EncryptedExtensions) }},
-	TypeCertificate:         {func() Message { return new(Certificate) }, func() Message { return new(Certificate13) }},
-	TypeServerKeyExchange:   {func() Message { return new(ServerKeyExchange) }},
-	TypeCertificateRequest:  {func() Message { return new(CertificateRequest) }, func() Message { return new(CertificateRequest13) }},
-	TypeServerHelloDone:     {func() Message { return new(ServerHelloDone) }},
-	TypeCertificateVerify:   {func() Message { return new(CertificateVerify) }},
-	TypeClientKeyExchange:   {func() Message { return new(ClientKeyExchangeRSA) }, func() Message { return new(ClientKeyExchangeECDHE) }},
-	TypeFinished:            {func() Message { return new(Finished) }},
-	TypeKeyUpdate:           {func() Message { return new(KeyUpdate) }},
-	TypeCertificateStatus:   {func() Message { return new(CertificateStatusMessage) }},
+	TypeHelloRequest:          {func() Message { return new(HelloRequest) }},
+	TypeClientHello:           {func() Message { return new(ClientHello) }},
+	TypeServerHello:           {func() Message { return new(ServerHello) }},
+	TypeNewSessionTicket:      {func() Message { return new(NewSessionTicket) }, func() Message { return new(NewSessionTicket13) }},
+	TypeEndOfEarlyData:        {func() Message { return new(EndOfEarlyData) }},
+	TypeEncryptedExtensions:   {func() Message { return new(EncryptedExtensions) }},
+	TypeCertificate:           {func() Message { return new(Certificate) }, func() Message { return new(Certificate13) }},
+	TypeServerKeyExchange:     {func() Message { return new(ServerKeyExchange) }},
+	TypeCertificateRequest:    {func() Message { return new(CertificateRequest) }, func() Message { return new(CertificateRequest13) }},
+	TypeServerHelloDone:       {func() Message { return new(ServerHelloDone) }},
+	TypeCertificateVerify:     {func() Message { return new(CertificateVerify) }},
+	TypeClientKeyExchange:     {func() Message { return new(ClientKeyExchangeRSA) }, func() Message { return new(ClientKeyExchangeECDHE) }},
+	TypeFinished:              {func() Message { return new(Finished) }},
+	TypeKeyUpdate:             {func() Message { return new(KeyUpdate) }},
+	TypeCertificateStatus:     {func() Message { return new(CertificateStatusMessage) }},
+	TypeCompressedCertificate: {func() Message { return new(CompressedCertificate) }},
 }
 
 // FuzzMessages dispatches on the type byte to every message type, covering
@@ -156,6 +157,7 @@ var extensionDecoders = []func() ExtensionData{
 	func() ExtensionData { return new(CertificateStatusExt) },
 	func() ExtensionData { return new(SignedCertificateTimestamps) },
 	func() ExtensionData { return new(RecordSizeLimit) },
+	func() ExtensionData { return new(CertificateCompressionAlgorithms) },
 }
 
 // FuzzExtensions reads in both as an extensions block and as the

@@ -36,41 +36,43 @@ import (
 type HandshakeType uint8
 
 const (
-	TypeHelloRequest        HandshakeType = 0 // TLS 1.2 only
-	TypeClientHello         HandshakeType = 1
-	TypeServerHello         HandshakeType = 2
-	TypeNewSessionTicket    HandshakeType = 4
-	TypeEndOfEarlyData      HandshakeType = 5
-	TypeEncryptedExtensions HandshakeType = 8
-	TypeCertificate         HandshakeType = 11
-	TypeServerKeyExchange   HandshakeType = 12 // TLS 1.2 only
-	TypeCertificateRequest  HandshakeType = 13
-	TypeServerHelloDone     HandshakeType = 14 // TLS 1.2 only
-	TypeCertificateVerify   HandshakeType = 15
-	TypeClientKeyExchange   HandshakeType = 16 // TLS 1.2 only
-	TypeFinished            HandshakeType = 20
-	TypeCertificateStatus   HandshakeType = 22 // RFC 6066 §8, TLS 1.2 only
-	TypeKeyUpdate           HandshakeType = 24
-	TypeMessageHash         HandshakeType = 254 // synthetic, transcript only (RFC 8446 §4.4.1)
+	TypeHelloRequest          HandshakeType = 0 // TLS 1.2 only
+	TypeClientHello           HandshakeType = 1
+	TypeServerHello           HandshakeType = 2
+	TypeNewSessionTicket      HandshakeType = 4
+	TypeEndOfEarlyData        HandshakeType = 5
+	TypeEncryptedExtensions   HandshakeType = 8
+	TypeCertificate           HandshakeType = 11
+	TypeServerKeyExchange     HandshakeType = 12 // TLS 1.2 only
+	TypeCertificateRequest    HandshakeType = 13
+	TypeServerHelloDone       HandshakeType = 14 // TLS 1.2 only
+	TypeCertificateVerify     HandshakeType = 15
+	TypeClientKeyExchange     HandshakeType = 16 // TLS 1.2 only
+	TypeFinished              HandshakeType = 20
+	TypeCertificateStatus     HandshakeType = 22 // RFC 6066 §8, TLS 1.2 only
+	TypeKeyUpdate             HandshakeType = 24
+	TypeCompressedCertificate HandshakeType = 25  // RFC 8879 §4, TLS 1.3 only
+	TypeMessageHash           HandshakeType = 254 // synthetic, transcript only (RFC 8446 §4.4.1)
 )
 
 var handshakeTypeNames = map[HandshakeType]string{
-	TypeHelloRequest:        "HelloRequest",
-	TypeClientHello:         "ClientHello",
-	TypeServerHello:         "ServerHello",
-	TypeNewSessionTicket:    "NewSessionTicket",
-	TypeEndOfEarlyData:      "EndOfEarlyData",
-	TypeEncryptedExtensions: "EncryptedExtensions",
-	TypeCertificate:         "Certificate",
-	TypeServerKeyExchange:   "ServerKeyExchange",
-	TypeCertificateRequest:  "CertificateRequest",
-	TypeServerHelloDone:     "ServerHelloDone",
-	TypeCertificateVerify:   "CertificateVerify",
-	TypeClientKeyExchange:   "ClientKeyExchange",
-	TypeFinished:            "Finished",
-	TypeCertificateStatus:   "CertificateStatus",
-	TypeKeyUpdate:           "KeyUpdate",
-	TypeMessageHash:         "message_hash",
+	TypeHelloRequest:          "HelloRequest",
+	TypeClientHello:           "ClientHello",
+	TypeServerHello:           "ServerHello",
+	TypeNewSessionTicket:      "NewSessionTicket",
+	TypeEndOfEarlyData:        "EndOfEarlyData",
+	TypeEncryptedExtensions:   "EncryptedExtensions",
+	TypeCertificate:           "Certificate",
+	TypeServerKeyExchange:     "ServerKeyExchange",
+	TypeCertificateRequest:    "CertificateRequest",
+	TypeServerHelloDone:       "ServerHelloDone",
+	TypeCertificateVerify:     "CertificateVerify",
+	TypeClientKeyExchange:     "ClientKeyExchange",
+	TypeFinished:              "Finished",
+	TypeCertificateStatus:     "CertificateStatus",
+	TypeKeyUpdate:             "KeyUpdate",
+	TypeCompressedCertificate: "CompressedCertificate",
+	TypeMessageHash:           "message_hash",
 }
 
 func (t HandshakeType) String() string {
@@ -95,6 +97,7 @@ const (
 	ExtPadding                 ExtensionType = 21 // RFC 7685
 	ExtEncryptThenMAC          ExtensionType = 22 // RFC 7366
 	ExtExtendedMasterSecret    ExtensionType = 23 // RFC 7627
+	ExtCompressCertificate     ExtensionType = 27 // RFC 8879
 	ExtRecordSizeLimit         ExtensionType = 28 // RFC 8449
 	ExtSessionTicket           ExtensionType = 35 // RFC 5077
 	ExtPreSharedKey            ExtensionType = 41 // RFC 8446
@@ -120,6 +123,7 @@ var extensionTypeNames = map[ExtensionType]string{
 	ExtPadding:                 "padding",
 	ExtEncryptThenMAC:          "encrypt_then_mac",
 	ExtExtendedMasterSecret:    "extended_master_secret",
+	ExtCompressCertificate:     "compress_certificate",
 	ExtRecordSizeLimit:         "record_size_limit",
 	ExtSessionTicket:           "session_ticket",
 	ExtPreSharedKey:            "pre_shared_key",
