@@ -295,6 +295,9 @@ type variant struct {
 	// earlyData: the server's tickets allow 0-RTT, and both sides want it
 	// (the client offers it with the resumed session, the server reads it).
 	earlyData bool
+	// compressed: both sides compress their certificates (RFC 8879) and
+	// limit their records (RFC 8449).
+	compressed bool
 }
 
 // fuzzExternalPSK is the external PSK of the variants that have one: the
@@ -369,6 +372,11 @@ func (v variant) configs(t testing.TB) (cli, srv *Config) {
 	srv.VerifyPeer = verifier(f.ca.Pool, x509.ExtKeyUsageClientAuth, "")
 	if v.externalPSK {
 		cli.ExternalPSKs, srv.ExternalPSKs = []*ExternalPSK{fuzzExternalPSK}, []*ExternalPSK{fuzzExternalPSK}
+	}
+	if v.compressed {
+		cli.CertCompression = []uint16{wire.CertCompressionZstd, wire.CertCompressionZlib}
+		srv.CertCompression = []uint16{wire.CertCompressionBrotli, wire.CertCompressionZlib}
+		cli.RecordSizeLimit, srv.RecordSizeLimit = 512, 1024
 	}
 	if v.earlyData {
 		cli.EarlyData, srv.EarlyData = true, true

@@ -67,6 +67,12 @@ var (
 		version: suites.VersionTLS13, suite: suites.TLS_AES_128_GCM_SHA256,
 		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, clientAuth: RequireAndVerifyClientCert,
 		tickets: true, externalPSK: true}
+	// tls13Compressed is tls13Auth with both certificates compressed (RFC
+	// 8879: zlib, the one algorithm both offer) and record size limits
+	// (RFC 8449).
+	tls13Compressed = variant{name: "TLS 1.3 with compressed certificates and record size limits",
+		version: suites.VersionTLS13, suite: suites.TLS_AES_128_GCM_SHA256,
+		serverCert: func(f *fixtures) *Certificate { return f.ecdsaCert }, clientAuth: RequireAndVerifyClientCert, compressed: true}
 	// tls13EarlyData resumes with 0-RTT (RFC 8446 §2.3): early data right
 	// after the ClientHello, accepted, and EndOfEarlyData before the
 	// client's Finished switches to the handshake key.
@@ -95,6 +101,10 @@ var realInputs13 = map[string][2][]string{
 	tls13RetryResumed.name: {
 		{"HelloRetryRequest", "ChangeCipherSpec", "ServerHello", "EncryptedExtensions", "Finished", "NewSessionTicket"},
 		{"ClientHello", "ChangeCipherSpec", "ClientHello", "Finished"},
+	},
+	tls13Compressed.name: {
+		{"ServerHello", "ChangeCipherSpec", "EncryptedExtensions", "CertificateRequest", "CompressedCertificate", "CertificateVerify", "Finished"},
+		{"ClientHello", "ChangeCipherSpec", "CompressedCertificate", "CertificateVerify", "Finished"},
 	},
 	tls13EarlyData.name: {
 		{"ServerHello", "ChangeCipherSpec", "EncryptedExtensions", "Finished", "NewSessionTicket"},
@@ -137,6 +147,7 @@ func TestEngines13CompleteARealHandshakeInEachVariant(t *testing.T) {
 		{tls13PSKOnly, 0}, // psk_ke: no exchange
 		{tls13ExternalPSK, suites.GroupX25519MLKEM768},
 		{tls13EarlyData, suites.GroupX25519MLKEM768},
+		{tls13Compressed, suites.GroupX25519MLKEM768},
 	}
 	for _, tt := range tests {
 		v := tt.v

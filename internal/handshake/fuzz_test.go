@@ -43,7 +43,7 @@ import (
 
 var (
 	fuzzVariants12 = []variant{ecdhe, rsaKex, ecdheRSA, tickets, resumed}
-	fuzzVariants13 = []variant{tls13Auth, tls13Retry, tls13Resumed}
+	fuzzVariants13 = []variant{tls13Auth, tls13Retry, tls13Resumed, tls13Compressed}
 
 	// The resumption targets have the handshakes that make a session with
 	// client auth and a ticket, and resume one: the steps that decide
