@@ -216,17 +216,13 @@ func TestEarlyDataOverTheTicketsLimitIsUnexpectedMessage(t *testing.T) {
 	}
 }
 
-// TestEarlyDataAfterHelloRetryRequestIsNotRead: a client that sends early
-// data and gets a HelloRetryRequest has lost it (RFC 8446 §4.1.2, §4.2.10):
-// the server skips those records, resumes the session with the second
-// ClientHello, and reads none of it.
-func TestEarlyDataAfterHelloRetryRequestIsNotRead(t *testing.T) {
-	cfg := earlyServerConfig(new(traceNotes))
-	ticket := earlyTicket(t, cfg, "http/1.1")
+// wantResumedWithoutEarlyData runs the hostile client with o against cfg's
+// server and checks the handshake completed, resumed, with none of the
+// early data read; it returns the peer for more checks.
+func wantResumedWithoutEarlyData(t *testing.T, cfg *tlsflow.Config, o *testpeer.ClientOptions) *testpeer.Peer {
+	t.Helper()
 	var got []byte
 	p, done := hostileClient(t, cfg, readEarlyVictim(&got))
-	o := retryOptions()
-	o.PSK, o.EarlyData, o.EarlySuite = ticket.Offer(), [][]byte{[]byte("GET /lost")}, ticket.Suite
 	err := p.ClientHandshake13(o)
 	if err == nil {
 		_, err = p.ReadApplicationData()
@@ -234,11 +230,23 @@ func TestEarlyDataAfterHelloRetryRequestIsNotRead(t *testing.T) {
 	if verr := victimErr(t, done); err != nil || verr != nil {
 		t.Fatalf("client %v, server %v; want a completed handshake without early data", err, verr)
 	}
-	if p.HelloRetry == nil || !p.DidResume {
-		t.Fatalf("HelloRetryRequest %v, resumed %v", p.HelloRetry != nil, p.DidResume)
+	if !p.DidResume || p.EarlyDataAccepted || len(got) != 0 {
+		t.Fatalf("resumed %v, accepted %v, the server read %q", p.DidResume, p.EarlyDataAccepted, got)
 	}
-	if p.EarlyDataAccepted || len(got) != 0 {
-		t.Fatalf("accepted %v, the server read %q", p.EarlyDataAccepted, got)
+	return p
+}
+
+// TestEarlyDataAfterHelloRetryRequestIsNotRead: a client that sends early
+// data and gets a HelloRetryRequest has lost it (RFC 8446 §4.1.2, §4.2.10):
+// the server skips those records, resumes the session with the second
+// ClientHello, and reads none of it.
+func TestEarlyDataAfterHelloRetryRequestIsNotRead(t *testing.T) {
+	cfg := earlyServerConfig(new(traceNotes))
+	ticket := earlyTicket(t, cfg, "http/1.1")
+	o := retryOptions()
+	o.PSK, o.EarlyData, o.EarlySuite = ticket.Offer(), [][]byte{[]byte("GET /lost")}, ticket.Suite
+	if p := wantResumedWithoutEarlyData(t, cfg, o); p.HelloRetry == nil {
+		t.Fatal("no HelloRetryRequest")
 	}
 }
 
@@ -250,18 +258,7 @@ func TestEarlyDataUnderAnotherALPNIsNotRead(t *testing.T) {
 	notes := new(traceNotes)
 	cfg := earlyServerConfig(notes)
 	ticket := earlyTicket(t, cfg, "http/1.1")
-	var got []byte
-	p, done := hostileClient(t, cfg, readEarlyVictim(&got))
-	err := p.ClientHandshake13(earlyOptions(ticket, "h2", []byte("PRI * HTTP/2.0")))
-	if err == nil {
-		_, err = p.ReadApplicationData()
-	}
-	if verr := victimErr(t, done); err != nil || verr != nil {
-		t.Fatalf("client %v, server %v; want a completed handshake without early data", err, verr)
-	}
-	if !p.DidResume || p.EarlyDataAccepted || len(got) != 0 {
-		t.Fatalf("resumed %v, accepted %v, the server read %q", p.DidResume, p.EarlyDataAccepted, got)
-	}
+	wantResumedWithoutEarlyData(t, cfg, earlyOptions(ticket, "h2", []byte("PRI * HTTP/2.0")))
 	if !notes.has("the ALPN protocol differs from the ticket's") {
 		t.Errorf("no note on the ALPN protocol; notes: %q", notes.notes)
 	}
@@ -274,20 +271,9 @@ func TestEarlyDataOfAStaleClientHelloIsNotRead(t *testing.T) {
 	notes := new(traceNotes)
 	cfg := earlyServerConfig(notes)
 	ticket := earlyTicket(t, cfg, "http/1.1")
-	var got []byte
-	p, done := hostileClient(t, cfg, readEarlyVictim(&got))
 	o := earlyOptions(ticket, "http/1.1", []byte("GET /old"))
 	o.PSK.ObfuscatedTicketAge -= 60_000 // claims to have been sent a minute ago
-	err := p.ClientHandshake13(o)
-	if err == nil {
-		_, err = p.ReadApplicationData()
-	}
-	if verr := victimErr(t, done); err != nil || verr != nil {
-		t.Fatalf("client %v, server %v; want a completed handshake without early data", err, verr)
-	}
-	if !p.DidResume || p.EarlyDataAccepted || len(got) != 0 {
-		t.Fatalf("resumed %v, accepted %v, the server read %q", p.DidResume, p.EarlyDataAccepted, got)
-	}
+	wantResumedWithoutEarlyData(t, cfg, o)
 	if !notes.has("the ClientHello is not fresh") {
 		t.Errorf("no note on freshness; notes: %q", notes.notes)
 	}
