@@ -19,22 +19,21 @@ import (
 // within the limit the other advertised, and refuses a larger one with
 // record_overflow.
 
-// recordSizes watches one direction of a connection and keeps the body
-// length of every protected record: in TLS 1.3 every record after the
-// ServerHello but ChangeCipherSpec, in TLS 1.2 every record after the
-// writer's ChangeCipherSpec.
-type recordSizes struct {
-	net.Conn
+// recordTally parses one direction of a connection's byte stream into
+// records and keeps the body length of every protected record: in TLS 1.3
+// every application_data record (the outer type of all protected ones), in
+// TLS 1.2 every record after the writer's ChangeCipherSpec.
+type recordTally struct {
 	mu        sync.Mutex
 	buf       []byte
 	tls13     bool
-	seenHello bool // TLS 1.3: a plaintext handshake record went by (the hello)
 	seenCCS   bool
 	protected []int
 }
 
-func (r *recordSizes) Write(b []byte) (int, error) {
+func (r *recordTally) add(b []byte) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.buf = append(r.buf, b...)
 	for len(r.buf) >= 5 {
 		n := int(r.buf[3])<<8 | int(r.buf[4])
@@ -50,11 +49,11 @@ func (r *recordSizes) Write(b []byte) (int, error) {
 		}
 		r.buf = r.buf[5+n:]
 	}
-	r.mu.Unlock()
-	return r.Conn.Write(b)
 }
 
-func (r *recordSizes) largest() (int, int) {
+// largest returns the body length of the largest protected record, and
+// how many there were.
+func (r *recordTally) largest() (int, int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	most := 0
@@ -62,6 +61,17 @@ func (r *recordSizes) largest() (int, int) {
 		most = max(most, n)
 	}
 	return most, len(r.protected)
+}
+
+// recordSizes tallies the records written to a connection.
+type recordSizes struct {
+	net.Conn
+	recordTally
+}
+
+func (r *recordSizes) Write(b []byte) (int, error) {
+	r.add(b)
+	return r.Conn.Write(b)
 }
 
 // TestRecordSizeLimitBothWays: a client that accepts records of 64 bytes
@@ -76,8 +86,8 @@ func TestRecordSizeLimitBothWays(t *testing.T) {
 			cli.MaxVersion, cli.RecordSizeLimit, srv.RecordSizeLimit = v, 64, 100
 			cli.CipherSuites = []uint16{tlsflow.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tlsflow.TLS_AES_128_GCM_SHA256}
 			a, b := testpeer.Loopback(t, 10*time.Second)
-			cw := &recordSizes{Conn: a, tls13: v == tlsflow.VersionTLS13}
-			sw := &recordSizes{Conn: b, tls13: v == tlsflow.VersionTLS13}
+			cw := &recordSizes{Conn: a, recordTally: recordTally{tls13: v == tlsflow.VersionTLS13}}
+			sw := &recordSizes{Conn: b, recordTally: recordTally{tls13: v == tlsflow.VersionTLS13}}
 			data := make([]byte, 20000)
 			rand.Read(data)
 			done := make(chan error, 1)
