@@ -332,6 +332,8 @@ type Config struct {
 	// server answers every client that offers it, with this limit or, when
 	// zero, the protocol's. Negotiated, both sides keep their protected
 	// records within the other's limit; a larger one is record_overflow.
+	// GnuTLS refuses limits below 512 by default (it offers the extension
+	// itself): a server that sets less fails with its clients.
 	RecordSizeLimit uint16
 	// MaxEarlyData, on a server, lets clients resuming its TLS 1.3 sessions
 	// send that many bytes of 0-RTT data before the handshake completes
