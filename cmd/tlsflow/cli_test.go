@@ -266,7 +266,7 @@ func TestMistakesOnTheCommandLineExitWithStatus2(t *testing.T) {
 		{"bench with an argument", []string{"bench", "extra"}, "bench takes no arguments"},
 		{"serve on a port in use", []string{"serve", "--addr", busyPort(t)}, "the port is in use"},
 	}
-	tests = append(append(tests, pskUsageMistakes...), phaUsageMistakes...)
+	tests = append(append(append(tests, pskUsageMistakes...), phaUsageMistakes...), earlyDataUsageMistakes(t)...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,18 @@ and the key authenticates both sides; no certificate is sent. Then connect
 accepts only a server that selects the key, unless --servername, --ca or
 --insecure allows a certificate instead.
 
+With --reconnect and --early-data FILE the second connection sends FILE as
+0-RTT early data (TLS 1.3, RFC 8446 §2.3): right behind its ClientHello,
+under a key from the first connection's ticket, before the server has
+proved anything. The summary says whether the server accepted it; if it
+rejected it, or its tickets allow no early data (openssl s_server without
+-early_data), or FILE is larger than the ticket allows (max_early_data_size,
+and never more than 64 KiB), connect sends FILE after the handshake instead.
+Then it prints what the server answers. Anyone who copies early data can
+send it again: put in FILE only what may safely happen twice (a GET, not a
+payment). Not with --http, as openssl s_client -early_data: to send a
+request early, write it into FILE.
+
 Examples:
   tlsflow connect example.com
   tlsflow connect --http example.com:443
@@ -56,6 +69,8 @@ Examples:
   tlsflow connect --keylog keys.log example.com:443    (or SSLKEYLOGFILE=keys.log) for Wireshark
   tlsflow connect --starttls ftp ftp.example.org       AUTH TLS, anonymous login, LIST /
   tlsflow connect --psk-identity device-17 --psk "$(cat psk.hex)" localhost:8443   (openssl rand -hex 32 > psk.hex)
+  tlsflow connect --reconnect --early-data get.txt localhost:8443
+      (printf 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' > get.txt)
 `
 
 // maxHTTPBody bounds what --http prints of a response body.
@@ -80,6 +95,8 @@ type connectOptions struct {
 	http       bool
 	path       string
 	reconnect  bool
+	earlyFile  string // --early-data FILE
+	early      []byte // its content
 	starttls   string
 	user, pass string
 	timeout    time.Duration
@@ -103,6 +120,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.BoolVar(&o.http, "http", false, "send GET / over the connection and print the response")
 	fs.StringVar(&o.path, "path", "/", "with --http: the path to GET")
 	fs.BoolVar(&o.reconnect, "reconnect", false, "connect a second time, resuming the first session")
+	fs.StringVar(&o.earlyFile, "early-data", "", "with --reconnect: send `FILE` as 0-RTT early data on the resumed connection (TLS 1.3; not with --http)")
 	fs.StringVar(&o.starttls, "starttls", "", `upgrade a plaintext protocol first: "ftp" (AUTH TLS, log in, list /)`)
 	fs.StringVar(&o.user, "user", "anonymous", "with --starttls ftp: the user name")
 	fs.StringVar(&o.pass, "pass", "anonymous@", "with --starttls ftp: the password")
@@ -132,11 +150,20 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	switch o.starttls {
 	case "":
 	case "ftp":
-		if o.http || o.reconnect {
-			return usagef("--starttls ftp lists / over FTP: --http and --reconnect do not apply")
+		if o.http || o.reconnect || o.earlyFile != "" {
+			return usageSay(o.lang, say{"--starttls ftp lists / over FTP: --http, --reconnect and --early-data do not apply",
+				"--starttls ftp listet / über FTP: --http, --reconnect und --early-data gelten dafür nicht"})
 		}
 	default:
 		return usagef("--starttls %q: only ftp is implemented", o.starttls)
+	}
+	if o.earlyFile != "" {
+		if err := o.checkEarlyDataFlags(); err != nil {
+			return err
+		}
+		if o.early, err = readEarlyFile(o.lang, o.earlyFile); err != nil {
+			return err
+		}
 	}
 	o.addr = withPort(pos[0], o.starttls)
 
@@ -171,12 +198,13 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 	l := o.lang
 	fmt.Fprintln(info, l.sayf(say{"Connecting to %s …", "Verbinde mit %s …"}, o.addr))
-	conn, err := o.dial(ctx, cfg)
+	conn, err := o.dial(ctx, cfg, nil)
 	if err != nil {
 		return o.failed(stderr, watch, err)
 	}
 	fmt.Fprintln(info, l.sayf(say{"\nConnected to %s (%s)", "\nVerbunden mit %s (%s)"}, o.addr, conn.RemoteAddr()))
-	writeState(info, l, conn.ConnectionState(), o.insecure, watch)
+	first := conn.ConnectionState()
+	writeState(info, l, first, o.insecure, watch)
 	if o.http {
 		if err := o.getAndPrint(conn, hostOf(o.addr, cfg.ServerName), info, watch); err != nil {
 			conn.Close()
@@ -193,7 +221,15 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 	fmt.Fprintln(info, l.say(say{"\nConnecting again to show resumption …", "\nVerbinde erneut, um die Wiederaufnahme zu zeigen …"}))
 	watch.certificates.Store(0)
-	again, err := o.dial(ctx, cfg)
+	var attempt earlyAttempt
+	var early func(*tlsflow.Conn) error
+	if o.early != nil {
+		early = func(c *tlsflow.Conn) (err error) {
+			attempt, err = writeEarly(c, o.early, watch)
+			return err
+		}
+	}
+	again, err := o.dial(ctx, cfg, early)
 	if err != nil {
 		return o.failed(stderr, watch, err)
 	}
@@ -201,6 +237,13 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	st := again.ConnectionState()
 	fmt.Fprintln(info, l.sayf(say{"\nConnected again to %s", "\nErneut verbunden mit %s"}, o.addr))
 	writeState(info, l, st, o.insecure, watch)
+	if o.early != nil {
+		line, err := o.earlyDataOutcome(again, attempt, first, cfg.ClientSessionCache.(*notifyingCache), watch)
+		if err != nil {
+			return o.failed(stderr, watch, err)
+		}
+		writeRow(info, l, say{"early data (0-RTT)", "frühe Daten (0-RTT)"}, line)
+	}
 	switch {
 	case st.DidResume && watch.certificates.Load() == 0:
 		fmt.Fprintln(info, l.say(say{"Resumed: the server sent no Certificate and signed nothing; the secret of the first session proved both sides.",
@@ -213,6 +256,11 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if o.http {
 		if err := o.getAndPrint(again, hostOf(o.addr, cfg.ServerName), info, watch); err != nil {
+			return o.failed(stderr, watch, err)
+		}
+	}
+	if o.early != nil {
+		if err := o.printAnswer(again, info); err != nil {
 			return o.failed(stderr, watch, err)
 		}
 	}
@@ -304,29 +352,38 @@ func (o *connectOptions) config(info io.Writer) (*tlsflow.Config, func(), error)
 	return cfg, closeKeyLog, nil
 }
 
-func (o *connectOptions) dial(ctx context.Context, cfg *tlsflow.Config) (*tlsflow.Conn, error) {
+// dial connects and runs the handshake, within --timeout; early, if not
+// nil, runs before the handshake (to write 0-RTT data).
+func (o *connectOptions) dial(ctx context.Context, cfg *tlsflow.Config, early func(*tlsflow.Conn) error) (*tlsflow.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	if o.pskOnly {
-		// The Dialer would take the host for ServerName; a client
-		// without one accepts only an external PSK.
-		raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", o.addr)
-		if err != nil {
-			return nil, err
-		}
-		c := tlsflow.Client(raw, cfg)
-		if err := c.HandshakeContext(ctx); err != nil {
-			raw.Close()
-			return nil, err
-		}
-		return c, nil
-	}
-	d := tlsflow.Dialer{NetDialer: &net.Dialer{}, Config: cfg}
-	c, err := d.DialContext(ctx, "tcp", o.addr)
+	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", o.addr)
 	if err != nil {
 		return nil, err
 	}
-	return c.(*tlsflow.Conn), nil
+	if cfg.ServerName == "" && !o.pskOnly {
+		// As tlsflow.Dialer does: the host is the name to send and to
+		// check. A client without one (pskOnly) accepts only an
+		// external PSK.
+		cfg = cfg.Clone()
+		cfg.ServerName = strings.TrimSuffix(hostOf(o.addr, ""), ".")
+	}
+	c := tlsflow.Client(raw, cfg)
+	if early != nil {
+		deadline, _ := ctx.Deadline()
+		raw.SetDeadline(deadline) // the ClientHello and the early data go out before HandshakeContext
+		err := early(c)
+		raw.SetDeadline(time.Time{})
+		if err != nil {
+			raw.Close()
+			return nil, err
+		}
+	}
+	if err := c.HandshakeContext(ctx); err != nil {
+		raw.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // failed explains err on stderr, once, and tells main it has.
@@ -362,6 +419,7 @@ func (o *connectOptions) failure(w *connWatch, err error) *failure {
 type connWatch struct {
 	certificates, certificateRequests atomic.Int32
 	postHandshakeRequests             atomic.Int32 // CertificateRequests after the handshake (RFC 8446 §4.6.2)
+	helloRetries                      atomic.Int32 // HelloRetryRequests received
 
 	mu                sync.Mutex
 	connected         bool
@@ -370,6 +428,7 @@ type connWatch struct {
 	sni               string
 	requestedCAs      string
 	postHandshakeSent string // the subject of our certificate in the last post-handshake answer, "" for none
+	earlyMax          int    // the max_early_data_size of the last session offered for 0-RTT
 }
 
 func (w *connWatch) see(e trace.Event) {
@@ -381,6 +440,10 @@ func (w *connWatch) see(e trace.Event) {
 	case trace.KindMessage, trace.KindChangeCipherSpec:
 		if e.Step >= 0 {
 			w.lastStep, w.lastMsg = e.Step, e.Message
+		}
+	case trace.KindNote:
+		if e.Message == "early data offered" {
+			w.earlyMax, _ = strconv.Atoi(e.Field("max_early_data_size"))
 		}
 	}
 	if e.Kind != trace.KindMessage || e.Side != trace.Client {
@@ -394,6 +457,8 @@ func (w *connWatch) see(e trace.Event) {
 	case e.Direction != trace.Received:
 	case e.Message == "Certificate":
 		w.certificates.Add(1)
+	case e.Message == "HelloRetryRequest":
+		w.helloRetries.Add(1)
 	case e.Message == "CertificateRequest":
 		w.certificateRequests.Add(1)
 		w.requestedCAs = e.Field("certificate_authorities")
@@ -548,12 +613,14 @@ func (o *connectOptions) getAndPrint(conn *tlsflow.Conn, host string, w io.Write
 // its tickets after the handshake.
 type notifyingCache struct {
 	tlsflow.ClientSessionCache
-	put chan struct{}
+	put    chan struct{}
+	stored atomic.Pointer[tlsflow.ClientSessionState] // the last session stored, for --early-data's summary
 }
 
 func (c *notifyingCache) Put(key string, cs *tlsflow.ClientSessionState) {
 	c.ClientSessionCache.Put(key, cs)
 	if cs != nil {
+		c.stored.Store(cs)
 		select {
 		case c.put <- struct{}{}:
 		default:

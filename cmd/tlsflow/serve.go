@@ -60,6 +60,20 @@ openssl s_client -enable_pha; browsers hardly ever), only over HTTP/1.1:
 HTTP/2 forbids it (RFC 8740), and such a request is answered 505. Without
 --cert and --key, serve also makes a client certificate to try it with.
 
+With --early-data serve accepts 0-RTT early data (TLS 1.3, RFC 8446 §2.3)
+from clients that resume its sessions: its tickets allow --max-early-data
+bytes (default 16384, at most 65536). The visitor's line and the page show
+what came early (its length and how it begins), with the warning that it
+can be replayed: anyone who copied it can send it again. serve reads it
+before the handshake completes and answers after it. A request that began in
+early data is marked Early-Data: 1, as RFC 8470 §5.1 has a front end mark it
+for the server behind it; the page says so, and a request with a method that
+is not safe to repeat (anything but GET, HEAD and OPTIONS) gets 425 Too
+Early without being acted on (RFC 8470 §5.2): the client may send it again
+after the handshake. Clients: tlsflow connect --reconnect --early-data FILE
+(serve writes a FILE with a GET to try), openssl s_client -sess_out, then
+-sess_in with -early_data FILE.
+
 The page is HTML, or plain text when the request's Accept header prefers
 text/plain.
 
@@ -72,10 +86,13 @@ Examples:
   tlsflow serve --alpn http/1.1 --tls1.2 --lang de
   tlsflow serve --psk-identity device-17 --psk "$(cat psk.hex)"   (openssl rand -hex 32 > psk.hex)
   tlsflow serve --post-handshake-auth /secret     and connect with the client certificate it prints
+  tlsflow serve --early-data                      and connect with the 0-RTT line it prints
+  tlsflow serve --early-data --max-early-data 4096
   curl --cacert <CA file> https://localhost:8443/
   curl --cacert <CA file> -H 'Accept: text/plain' https://localhost:8443/
   tlsflow connect --ca <CA file> --http localhost:8443
   tlsflow connect --ca <CA file> --cert <client.pem> --key <client.key> --http --path /secret localhost:8443
+  tlsflow connect --ca <CA file> --reconnect --early-data <request file> localhost:8443
 `
 
 // Bounds on the trace kept per connection for its page: events, and the
@@ -103,6 +120,8 @@ type serveOptions struct {
 	pskOnly    bool // --psk without --cert and --key: no certificate at all
 	phaPath    string
 	phaAuth    tlsflow.ClientAuthType // what the post-handshake request accepts
+	earlyData  bool
+	maxEarly   int
 	trace      traceFlags
 	lang       language
 }
@@ -121,6 +140,8 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 	o.versions.register(fs)
 	o.psk.register(fs)
 	fs.StringVar(&o.phaPath, "post-handshake-auth", "", "PATH: ask for a client certificate after the handshake when PATH is requested (TLS 1.3, HTTP/1.1; verified against --client-ca or the CA made here, else any)")
+	fs.BoolVar(&o.earlyData, "early-data", false, "accept 0-RTT early data from resuming clients (TLS 1.3), show it, and answer requests in it that are safe to repeat (others: 425 Too Early)")
+	fs.IntVar(&o.maxEarly, "max-early-data", defaultMaxEarlyData, "with --early-data: how many `bytes` of early data the tickets allow, 1 to 65536")
 	o.trace.register(fs, "none", false) // serve keeps no key log, so no --secrets
 	pos, err := parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -137,6 +158,11 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 	}
 	o.lang = pickLanguage(o.trace.lang)
 	l := o.lang
+	maxEarlySet := false
+	fs.Visit(func(f *flag.Flag) { maxEarlySet = maxEarlySet || f.Name == "max-early-data" })
+	if err := o.checkEarlyData(maxEarlySet); err != nil {
+		return err
+	}
 	if len(o.alpn) == 0 {
 		o.alpn = listFlag{"h2", "http/1.1"}
 	}
@@ -188,6 +214,14 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintln(out, l.say(say{"Try:", "Zum Ausprobieren:"}))
 		fmt.Fprintf(out, "  curl --cacert %s%s https://localhost:%d/\n", files.ca, withCert, port)
 		fmt.Fprintf(out, "  tlsflow connect --ca %s%s --http localhost:%d\n", files.ca, withCert, port)
+		if o.earlyData {
+			// A request to send early, in a file, for the line to work.
+			req := filepath.Join(tmp, "early-request.txt")
+			if err := os.WriteFile(req, []byte("GET / HTTP/1.1\r\nHost: localhost\r\nAccept: text/plain\r\nConnection: close\r\n\r\n"), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "  tlsflow connect --ca %s%s --reconnect --early-data %s localhost:%d\n", files.ca, withCert, req, port)
+		}
 		if o.phaPath != "" && files.clientCert != "" {
 			// HTTP/2 forbids post-handshake authentication: curl must
 			// ask over HTTP/1.1.
@@ -229,6 +263,11 @@ func (o *serveOptions) config(out io.Writer, dir string) (*tlsflow.Config, gener
 		if p != "h2" && p != "http/1.1" {
 			return nil, files, usagef("--alpn %q: the server speaks h2 and http/1.1", p)
 		}
+	}
+	if o.earlyData {
+		cfg.MaxEarlyData = uint32(o.maxEarly)
+		fmt.Fprintln(out, o.lang.sayf(say{"Early data (0-RTT): the tickets allow %d bytes; requests in them are marked, and those not safe to repeat answered 425 Too Early",
+			"Frühe Daten (0-RTT): die Tickets erlauben %d Bytes; Anfragen darin werden markiert, und die nicht gefahrlos wiederholbaren mit 425 Too Early beantwortet"}, o.maxEarly))
 	}
 	if o.phaPath != "" {
 		if err := checkPath(o.lang, "--post-handshake-auth", o.phaPath); err != nil {
@@ -305,6 +344,25 @@ func (o *serveOptions) config(out io.Writer, dir string) (*tlsflow.Config, gener
 	}
 	cfg.Certificates = []tlsflow.Certificate{*cert}
 	return cfg, files, nil
+}
+
+// checkEarlyData refuses --early-data and --max-early-data where they
+// cannot work.
+func (o *serveOptions) checkEarlyData(maxSet bool) error {
+	l := o.lang
+	switch {
+	case maxSet && !o.earlyData:
+		return usageSay(l, say{"--max-early-data sets what --early-data allows: add --early-data", "--max-early-data legt fest, was --early-data erlaubt: --early-data angeben"})
+	case !o.earlyData:
+		return nil
+	case o.maxEarly < 1 || o.maxEarly > maxEarlyData:
+		return usageSay(l, say{"--max-early-data %d: want 1 to %d bytes (tlsflow reads at most 64 KiB of early data)",
+			"--max-early-data %d: erwartet werden 1 bis %d Bytes (tlsflow liest höchstens 64 KiB frühe Daten)"}, o.maxEarly, maxEarlyData)
+	case o.versions.tls12:
+		return usageSay(l, say{"--early-data needs TLS 1.3 (TLS 1.2 has no 0-RTT), and --tls1.2 allows only TLS 1.2",
+			"--early-data braucht TLS 1.3 (TLS 1.2 kennt kein 0-RTT), und --tls1.2 lässt nur TLS 1.2 zu"})
+	}
+	return nil
 }
 
 // makeCertificate makes a CA and a server certificate for this machine.
@@ -456,13 +514,27 @@ func (s *server) handle(raw net.Conn, h1 *http.Server, h2 *http2.Server) {
 		s.mu.Unlock()
 	}()
 
-	err := v.Conn.Handshake() // bounded by the Config's server handshake timeout
+	// Both bounded by the Config's server handshake timeout. Early data
+	// is read to its end and answered after the handshake: a copy of it
+	// sent by someone else cannot complete one.
+	var err error
+	if s.opt.earlyData {
+		v.earlyData, err = readEarlyData(v.Conn)
+		v.earlyRejected = earlyRejection(v.log.snapshot())
+	}
+	if err == nil {
+		err = v.Conn.Handshake()
+	}
 	s.report(v, err)
 	if err != nil {
 		v.Conn.Close()
 		return
 	}
-	if v.Conn.ConnectionState().NegotiatedProtocol == "h2" {
+	overH2 := v.Conn.ConnectionState().NegotiatedProtocol == "h2"
+	if len(v.earlyData) > 0 {
+		v.in = newEarlyReader(v.Conn, v.earlyData, overH2)
+	}
+	if overH2 {
 		ctx := context.WithValue(context.Background(), visitorKey{}, v)
 		h2.ServeConn(v, &http2.ServeConnOpts{Context: ctx, Handler: h1.Handler, BaseConfig: h1})
 		v.Close()
@@ -507,6 +579,9 @@ func (s *server) report(v *visitor, err error) {
 			b.WriteString(s.lang.sayf(say{", client %s", ", Client %s"}, st.PeerCertificates[0].Subject))
 		}
 		b.WriteString("\n")
+		if words, ok := s.earlyWords(v); ok {
+			writeRow(&b, s.lang, say{"early data (0-RTT)", "frühe Daten (0-RTT)"}, words)
+		}
 	}
 	s.flushTrace(&b, v)
 	s.outMu.Lock()
@@ -561,11 +636,25 @@ type visitor struct {
 	closedCh chan struct{}
 	initOnce sync.Once
 
+	// With --early-data: what the client sent early, or why it was not
+	// read; the reader HTTP gets it from, marked (nil without any).
+	earlyData     []byte
+	earlyRejected string
+	in            *earlyReader
+
 	// Console rendering for --trace, by report and Close.
 	printMu  sync.Mutex
 	printed  int
 	render   trace.Hook
 	rendered bytes.Buffer
+}
+
+// Read is what HTTP reads: the early data first, if any came.
+func (v *visitor) Read(p []byte) (int, error) {
+	if v.in != nil {
+		return v.in.Read(p)
+	}
+	return v.Conn.Read(p)
 }
 
 func (v *visitor) closed() chan struct{} {
@@ -670,6 +759,10 @@ func (s *server) page(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a tlsflow connection", http.StatusInternalServerError)
 		return
 	}
+	if cameEarly(r) && !safeToReplay(r.Method) {
+		s.tooEarly(w, r, v)
+		return
+	}
 	status, pha := http.StatusOK, ""
 	if s.opt.phaPath != "" && r.URL.Path == s.opt.phaPath {
 		if status, pha, ok = s.postHandshakeAuth(r, v); !ok {
@@ -712,6 +805,15 @@ func (s *server) page(w http.ResponseWriter, r *http.Request) {
 	if pha != "" {
 		d.Rows = append(d.Rows, [2]string{l.say(say{"After the handshake", "Nach dem Handshake"}), pha})
 	}
+	if words, ok := s.earlyWords(v); ok || s.opt.earlyData {
+		if !ok {
+			words = none
+		}
+		d.Rows = append(d.Rows, [2]string{l.say(say{"Early data (0-RTT)", "Frühe Daten (0-RTT)"}), words})
+	}
+	if s.opt.earlyData || cameEarly(r) {
+		d.Rows = append(d.Rows, [2]string{l.say(say{"This request", "Diese Anfrage"}), s.requestWords(r, v)})
+	}
 	d.Rows = append(d.Rows, [][2]string{
 		{"HTTP", r.Proto},
 		{l.say(say{"Your address", "Deine Adresse"}), v.Conn.RemoteAddr().String()},
@@ -746,18 +848,24 @@ func (s *server) page(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Trace = tb.String()
 
+	// The whole page first, so that it goes with a Content-Length: a
+	// client that prints the raw answer (openssl s_client, connect
+	// --early-data) shows it without chunk sizes.
+	var page bytes.Buffer
 	w.Header().Set("Cache-Control", "no-store")
 	if prefersPlainText(r.Header.Get("Accept")) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(status)
-		writePlainPage(w, &d)
-		return
+		writePlainPage(&page, &d)
+	} else {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := pageTemplate.Execute(&page, &d); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(page.Len()))
 	w.WriteHeader(status)
-	if err := pageTemplate.Execute(w, &d); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-	}
+	w.Write(page.Bytes())
 }
 
 // phaTimeout bounds the wait for a client's answer to the post-handshake

@@ -99,7 +99,7 @@ func startServe(t *testing.T, args ...string) *serveProcess {
 		if err != nil {
 			t.Errorf("serve did not stop cleanly on SIGINT: %v\n%s", err, s.output())
 		}
-		if !strings.Contains(s.output(), "Stopped.") {
+		if !strings.Contains(s.output(), "Stopped.") && !strings.Contains(s.output(), "Beendet.") {
 			t.Errorf("serve did not say it stopped:\n%s", s.output())
 		}
 		if s.caFile != "" {
@@ -108,7 +108,7 @@ func startServe(t *testing.T, args ...string) *serveProcess {
 			}
 		}
 	})
-	m := s.waitFor(t, `Listening on (127\.0\.0\.1:(\d+))`)
+	m := s.waitFor(t, `(?:Listening on|Lausche auf) (127\.0\.0\.1:(\d+))`) // --lang de: German
 	s.addr, s.port = m[1], m[2]
 	if m := regexp.MustCompile(`CA for clients to trust: (\S+)`).FindStringSubmatch(s.output()); m != nil {
 		s.caFile = m[1]
