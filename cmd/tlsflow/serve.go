@@ -497,8 +497,9 @@ func (s *server) serve(ctx context.Context, inner net.Listener) error {
 func (s *server) handle(raw net.Conn, h1 *http.Server, h2 *http2.Server) {
 	v := &visitor{log: &eventLog{}, srv: s}
 	cfg := s.cfg.Clone()
-	// A Config's ticket keys are its own: every clone gets the same key,
-	// so a ticket from one connection opens on the next.
+	// Clones share their original's session state (ticket keys, the 0-RTT
+	// replay memory); the key set here is serve's one key all the same, so
+	// a ticket from one connection opens on the next.
 	if err := cfg.SetSessionTicketKeys([][32]byte{s.ticketKey}); err != nil {
 		raw.Close()
 		return
