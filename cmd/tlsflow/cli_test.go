@@ -268,6 +268,11 @@ func TestMistakesOnTheCommandLineExitWithStatus2(t *testing.T) {
 	}
 	tests = append(append(append(tests, pskUsageMistakes...), phaUsageMistakes...), earlyDataUsageMistakes(t)...)
 	for _, tt := range tests {
+		if len(tt.args) > 0 && tt.args[0] == "serve" && !slices.Contains(tt.args, "--addr") {
+			// Not serve's default port, which another serve may hold:
+			// these mistakes are about the flags.
+			tt.args = append(slices.Clone(tt.args), "--addr", "127.0.0.1:0")
+		}
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := runCLI(t, nil, tt.args...)

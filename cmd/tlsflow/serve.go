@@ -163,6 +163,11 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 	if err := o.checkEarlyData(maxEarlySet); err != nil {
 		return err
 	}
+	switch o.clientAuth { // a bad value is the user's first mistake, whatever the port
+	case "none", "request", "require":
+	default:
+		return usagef("--client-auth %q: want none, request or require", o.clientAuth)
+	}
 	if len(o.alpn) == 0 {
 		o.alpn = listFlag{"h2", "http/1.1"}
 	}
