@@ -88,6 +88,52 @@ func TestNoCertificateCompressionUnlessBothSidesHaveIt(t *testing.T) {
 	}
 }
 
+// TestCertificateCompressionDeclined: both sides configured, and still
+// no chain goes out compressed: in TLS 1.2, where RFC 8879 §3 says "the
+// peers MUST ignore this extension", and in TLS 1.3 when the two lists
+// share no algorithm. (BoGo's CertCompressionIgnoredBefore13-TLS12 and
+// CertCompressionNoCommonAlgs-TLS13 check the same with BoringSSL's test
+// algorithms, which tlsflow cannot offer: docs/CONFORMANCE.md.)
+func TestCertificateCompressionDeclined(t *testing.T) {
+	all := []tlsflow.CertificateCompressionAlgorithm{tlsflow.CertCompressionZlib, tlsflow.CertCompressionBrotli, tlsflow.CertCompressionZstd}
+	for _, tc := range []struct {
+		name     string
+		version  uint16
+		cli, srv []tlsflow.CertificateCompressionAlgorithm
+	}{
+		{"TLS 1.2, every algorithm on both sides", tlsflow.VersionTLS12, all, all},
+		{"TLS 1.3, no algorithm in common", tlsflow.VersionTLS13,
+			[]tlsflow.CertificateCompressionAlgorithm{tlsflow.CertCompressionZlib},
+			[]tlsflow.CertificateCompressionAlgorithm{tlsflow.CertCompressionBrotli, tlsflow.CertCompressionZstd}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var cliNotes, srvNotes []string
+			cli, srv := clientConfig13(), serverConfig13(sharedCerts().ecdsa)
+			cli.Certificates = []tlsflow.Certificate{flowCert(sharedCerts().client)}
+			srv.ClientAuth, srv.ClientCAs = tlsflow.RequireAndVerifyClientCert, sharedCerts().ca.Pool
+			cli.MaxVersion = tc.version
+			cli.CertificateCompression, srv.CertificateCompression = tc.cli, tc.srv
+			cli.Trace, srv.Trace = notesOf(&mu, &cliNotes), notesOf(&mu, &srvNotes)
+			cs, ss, cliErr, srvErr := pskPair(t, cli, srv)
+			if cliErr != nil || srvErr != nil {
+				t.Fatalf("client %v, server %v", cliErr, srvErr)
+			}
+			if cs.Version != tc.version || len(cs.VerifiedChains) == 0 || len(ss.VerifiedChains) == 0 {
+				t.Fatalf("version %s, %d and %d verified chains; want %s and both chains verified",
+					tlsflow.VersionName(cs.Version), len(cs.VerifiedChains), len(ss.VerifiedChains), tlsflow.VersionName(tc.version))
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for side, notes := range map[string][]string{"client": cliNotes, "server": srvNotes} {
+				if n := count(notes, "certificate compressed") + count(notes, "certificate decompressed"); n != 0 {
+					t.Errorf("the %s compressed or decompressed %d chains; want none", side, n)
+				}
+			}
+		})
+	}
+}
+
 // compressedBy is a Script for a hostile TLS 1.3 server: its Certificate
 // goes out as the CompressedCertificate make returns (from the real body),
 // which CertificateVerify and Finished then cover.
