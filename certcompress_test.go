@@ -215,3 +215,47 @@ func TestHostileCompressedCertificates(t *testing.T) {
 		})
 	}
 }
+
+// TestTraceShowsCompressionAndRecordLimits: the trace decodes what a
+// student would look for: the algorithms offered in the ClientHello, the
+// CompressedCertificate's algorithm and lengths, and the record size limits
+// both sides said.
+func TestTraceShowsCompressionAndRecordLimits(t *testing.T) {
+	var mu sync.Mutex
+	fields := map[string]map[string]string{} // message -> field -> value, the client's view
+	cli, srv := clientConfig13(), serverConfig13(sharedCerts().ecdsa)
+	cli.CertificateCompression = []tlsflow.CertificateCompressionAlgorithm{tlsflow.CertCompressionZlib}
+	srv.CertificateCompression = cli.CertificateCompression
+	cli.RecordSizeLimit = 4000
+	cli.Trace = func(e trace.Event) {
+		if e.Kind != trace.KindMessage {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		m := fields[e.Message]
+		if m == nil {
+			m = map[string]string{}
+			fields[e.Message] = m
+		}
+		for _, f := range e.Fields {
+			m[f.Name] = f.Value
+		}
+	}
+	if _, _, cliErr, srvErr := pskPair(t, cli, srv); cliErr != nil || srvErr != nil {
+		t.Fatalf("client %v, server %v", cliErr, srvErr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, w := range []struct{ message, field, value string }{
+		{"ClientHello", "compress_certificate", "zlib"},
+		{"ClientHello", "record_size_limit", "4000 bytes"},
+		{"EncryptedExtensions", "record_size_limit", "16385 bytes"},
+		{"Certificate", "certificate_list", ""}, // the chain, decompressed
+	} {
+		got, ok := fields[w.message][w.field]
+		if !ok || (w.value != "" && got != w.value) {
+			t.Errorf("%s %s = %q (present %v); want %q", w.message, w.field, got, ok, w.value)
+		}
+	}
+}

@@ -189,6 +189,12 @@ var fieldLabels = map[string]tr{
 	"psk_key_exchange_modes":                 {"PSK modes", "PSK-Modi"},
 	"early_data":                             {"early data (0-RTT)", "frühe Daten (0-RTT)"},
 	"cookie":                                 {"cookie", "Cookie"},
+	"record_size_limit":                      {"record size limit (RFC 8449)", "Datensatz-Größengrenze (RFC 8449)"},
+	"compress_certificate":                   {"certificate compression accepted (RFC 8879)", "akzeptierte Zertifikatskompression (RFC 8879)"},
+	// CompressedCertificate (RFC 8879 §4)
+	"algorithm":                      {"compression algorithm", "Kompressionsverfahren"},
+	"uncompressed_length":            {"uncompressed length", "unkomprimierte Länge"},
+	"compressed_certificate_message": {"compressed certificate message", "komprimierte Zertifikatsnachricht"},
 	// Certificate (RFC 5246 §7.4.2, RFC 8446 §4.4.2)
 	"certificate_list": {"certificates", "Zertifikate"},
 	"subject":          {"subject", "Inhaber"},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tlsflow/tlsflow/internal/certcomp"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
@@ -76,6 +77,10 @@ func describe(m wire.Message) []trace.Field {
 		d.extensions(m.Extensions, fromServer)
 	case *wire.KeyUpdate:
 		d.add("request_update", keyUpdateName(m.RequestUpdate))
+	case *wire.CompressedCertificate:
+		d.add("algorithm", certcomp.Name(m.Algorithm))
+		d.add("uncompressed_length", fmt.Sprintf("%d bytes", m.UncompressedLength))
+		d.add("compressed_certificate_message", fmt.Sprintf("%d bytes", len(m.Compressed)))
 	}
 	return d.list
 }
@@ -172,6 +177,21 @@ func extensionValue(exts wire.Extensions, t wire.ExtensionType, form extensionFo
 		var v wire.CertificateAuthorities
 		if ok, err := exts.Decode(t, &v); ok && err == nil {
 			return dnList(v), true
+		}
+	case wire.ExtRecordSizeLimit:
+		var v wire.RecordSizeLimit
+		if ok, err := exts.Decode(t, &v); ok && err == nil {
+			return fmt.Sprintf("%d bytes", v), true
+		}
+	case wire.ExtCompressCertificate:
+		var v wire.CertificateCompressionAlgorithms
+		if ok, err := exts.Decode(t, &v); ok && err == nil {
+			return mapJoin(v, certcomp.Name), true
+		}
+	case wire.ExtEarlyData:
+		var v wire.EarlyDataIndication
+		if ok, err := exts.Decode(t, &v); ok && err == nil && v.InNewSessionTicket {
+			return fmt.Sprintf("max_early_data_size %d bytes", v.MaxEarlyDataSize), true
 		}
 	}
 	return "", false
