@@ -106,6 +106,21 @@ type settings struct {
 	initialWrite          string // -shim-initial-write ("hello" unless given)
 	repeatInitialWrite    int    // -repeat-shim-initial-write (1 unless given)
 
+	// OCSP stapling and SCTs. A tlsflow client always asks for both
+	// (status_request, signed_certificate_timestamp), so -enable-ocsp-stapling
+	// and -enable-signed-cert-timestamps change nothing; a server sends the
+	// default certificate's staple and SCTs (-ocsp-response,
+	// -signed-cert-timestamps) when the client asks. The checks compare
+	// ConnectionState's OCSPResponse and SignedCertificateTimestamps.
+	ocspResponse    []byte
+	scts            [][]byte
+	expectOCSP      []byte // -expect-ocsp-response
+	expectSCTs      []byte // -expect-signed-cert-timestamps: the wire list
+	useOCSPCallback bool   // BoringSSL's status callback (SSL_CTX_set_tlsext_status_cb)
+	setOCSPInCB     bool   // server: the staple is installed by the callback
+	declineOCSPCB   bool   // server: the callback declines: no staple
+	failOCSPCB      bool   // the callback fails the handshake
+
 	// credentials are the certificates added with -new-x509-credential and
 	// the PSKs added with -new-psk-credential, in preference order; the
 	// default one (-cert-file/-key-file before any -new-*-credential) comes
@@ -125,6 +140,8 @@ type credential struct {
 	certFile, keyFile string
 	signingPrefs      []int
 	mustMatchIssuer   bool
+	ocspResponse      []byte   // -ocsp-response after -new-x509-credential
+	scts              [][]byte // -signed-cert-timestamps after -new-x509-credential
 	// psk is set for a -new-psk-credential: BoringSSL's PSK credentials
 	// are RFC 9258 importer PSKs (SSL_CREDENTIAL_new_pre_shared_key takes
 	// the external key, its external_identity, the EPSK hash and the
@@ -305,18 +322,35 @@ var knownFlags = map[string]flagSpec{
 			return &errUnimplemented{flag: "-must-match-issuer", why: "issuer matching for the default certificate"}
 		},
 		func(c *credential, _ string) error { c.mustMatchIssuer = true; return nil }),
-	// Per credential, OCSP responses and SCT lists stay unimplemented like
-	// the connection-wide flags.
+	// The staple and the SCT list of the default certificate or of the
+	// last credential (Certificate.OCSPStaple and
+	// .SignedCertificateTimestamps), base64 as the runner encodes bytes.
 	"-ocsp-response": credentialFlag(true,
-		func(*settings, string) error { return &errUnimplemented{flag: "-ocsp-response", why: "OCSP stapling"} },
-		func(*credential, string) error {
-			return &errUnimplemented{flag: "-ocsp-response", why: "OCSP stapling (per credential)"}
+		func(s *settings, p string) (err error) {
+			s.ocspResponse, err = base64.StdEncoding.DecodeString(p)
+			return err
+		},
+		func(c *credential, p string) (err error) {
+			c.ocspResponse, err = base64.StdEncoding.DecodeString(p)
+			return err
 		}),
 	"-signed-cert-timestamps": credentialFlag(true,
-		func(*settings, string) error { return &errUnimplemented{flag: "-signed-cert-timestamps", why: "SCT"} },
-		func(*credential, string) error {
-			return &errUnimplemented{flag: "-signed-cert-timestamps", why: "SCT (per credential)"}
-		}),
+		func(s *settings, p string) (err error) { s.scts, err = sctListFlag(p); return err },
+		func(c *credential, p string) (err error) { c.scts, err = sctListFlag(p); return err }),
+	"-enable-ocsp-stapling":          boolFlag(func(s *settings) *bool { return new(bool) }),
+	"-enable-signed-cert-timestamps": boolFlag(func(s *settings) *bool { return new(bool) }),
+	"-expect-ocsp-response": {hasParam: true, set: func(s *settings, p string) (err error) {
+		s.expectOCSP, err = base64.StdEncoding.DecodeString(p)
+		return err
+	}},
+	"-expect-signed-cert-timestamps": {hasParam: true, set: func(s *settings, p string) (err error) {
+		s.expectSCTs, err = base64.StdEncoding.DecodeString(p)
+		return err
+	}},
+	"-use-ocsp-callback":              boolFlag(func(s *settings) *bool { return &s.useOCSPCallback }),
+	"-set-ocsp-in-callback":           boolFlag(func(s *settings) *bool { return &s.setOCSPInCB }),
+	"-decline-ocsp-callback":          boolFlag(func(s *settings) *bool { return &s.declineOCSPCB }),
+	"-fail-ocsp-callback":             boolFlag(func(s *settings) *bool { return &s.failOCSPCB }),
 	"-verify-peer":                    boolFlag(func(s *settings) *bool { return &s.verifyPeer }),
 	"-verify-fail":                    boolFlag(func(s *settings) *bool { return &s.verifyFail }),
 	"-require-any-client-certificate": boolFlag(func(s *settings) *bool { return &s.requireAny }),
@@ -436,13 +470,7 @@ var unimplementedFlags = map[string]string{
 	"-alps-use-new-codepoint": "ALPS", "-defer-alps": "ALPS",
 	"-expect-channel-id": "Channel ID", "-enable-channel-id": "Channel ID", "-send-channel-id": "Channel ID",
 	"-psk": "TLS 1.2 PSK cipher suites (RFC 4279)", "-psk-identity": "TLS 1.2 PSK cipher suites (RFC 4279)",
-	"-srtp-profiles":        "SRTP",
-	"-enable-ocsp-stapling": "OCSP stapling",
-	"-expect-ocsp-response": "OCSP stapling", "-use-ocsp-callback": "OCSP stapling",
-	"-set-ocsp-in-callback": "OCSP stapling", "-decline-ocsp-callback": "OCSP stapling",
-	"-fail-ocsp-callback":            "OCSP stapling",
-	"-enable-signed-cert-timestamps": "SCT",
-	"-expect-signed-cert-timestamps": "SCT",
+	"-srtp-profiles": "SRTP",
 	// BoringSSL's shim installs its own test algorithms 0xff01-0xff03
 	// (test_config.cc), the only ones the runner implements; the "one"
 	// form installs nothing for any other number, so even "1" is not zlib.
@@ -616,4 +644,49 @@ func parseALPNList(wire string) ([]string, error) {
 		wire = wire[1+n:]
 	}
 	return protos, nil
+}
+
+// sctListFlag decodes a -signed-cert-timestamps value: base64 of a
+// SignedCertificateTimestampList (RFC 6962 §3.3), whose SCTs tlsflow takes
+// one by one. An empty list or an empty SCT is refused, as the RFC's
+// lengths say (sct_list<1..2^16-1>, SerializedSCT<1..2^16-1>).
+func sctListFlag(p string) ([][]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < 2 || int(b[0])<<8|int(b[1]) != len(b)-2 {
+		return nil, errors.New("malformed SCT list: bad length")
+	}
+	b = b[2:]
+	if len(b) == 0 {
+		return nil, errors.New("invalid SCT list: empty")
+	}
+	var out [][]byte
+	for len(b) > 0 {
+		if len(b) < 2 {
+			return nil, errors.New("malformed SCT list: truncated")
+		}
+		n := int(b[0])<<8 | int(b[1])
+		if n == 0 || len(b)-2 < n {
+			return nil, errors.New("invalid SCT list: empty or truncated SCT")
+		}
+		out = append(out, b[2:2+n])
+		b = b[2+n:]
+	}
+	return out, nil
+}
+
+// sctListWire is the SignedCertificateTimestampList of scts, as
+// -expect-signed-cert-timestamps gives it.
+func sctListWire(scts [][]byte) []byte {
+	var body []byte
+	for _, sct := range scts {
+		body = append(body, byte(len(sct)>>8), byte(len(sct)))
+		body = append(body, sct...)
+	}
+	if len(body) == 0 {
+		return nil
+	}
+	return append([]byte{byte(len(body) >> 8), byte(len(body))}, body...)
 }

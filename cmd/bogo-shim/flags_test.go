@@ -327,8 +327,6 @@ func TestCredentialFlagsApplyToTheLastCredential(t *testing.T) {
 
 func TestPerCredentialFeaturesTlsflowLacksAreUnimplemented(t *testing.T) {
 	for _, args := range [][]string{
-		{"-new-x509-credential", "-ocsp-response", "AAAA"},
-		{"-new-x509-credential", "-signed-cert-timestamps", "AAAA"},
 		{"-new-x509-credential", "-trust-anchor-id", "AQEB"},
 		{"-must-match-issuer"}, // on the default certificate
 	} {
@@ -343,6 +341,43 @@ func TestPerCredentialFeaturesTlsflowLacksAreUnimplemented(t *testing.T) {
 	var unimpl *errUnimplemented
 	if !errors.As(err, &unimpl) {
 		t.Errorf("loadCredentials(-must-match-issuer, server) = %v, want errUnimplemented", err)
+	}
+}
+
+func TestOCSPAndSCTFlags(t *testing.T) {
+	// Two SCTs, "ab" and "c", in a SignedCertificateTimestampList.
+	list := []byte{0, 7, 0, 2, 'a', 'b', 0, 1, 'c'}
+	b64 := base64.StdEncoding.EncodeToString
+	initial, _, _, err := parseFlags([]string{
+		"-enable-ocsp-stapling", "-enable-signed-cert-timestamps",
+		"-ocsp-response", b64([]byte("staple")), "-signed-cert-timestamps", b64(list),
+		"-expect-ocsp-response", b64([]byte("staple")), "-expect-signed-cert-timestamps", b64(list),
+		"-new-x509-credential", "-ocsp-response", b64([]byte("other")), "-signed-cert-timestamps", b64(list),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]byte{[]byte("ab"), []byte("c")}
+	if string(initial.ocspResponse) != "staple" || !slices.EqualFunc(initial.scts, want, bytes.Equal) {
+		t.Errorf("default certificate: staple %q, SCTs %q", initial.ocspResponse, initial.scts)
+	}
+	if c := initial.credentials[0]; string(c.ocspResponse) != "other" || !slices.EqualFunc(c.scts, want, bytes.Equal) {
+		t.Errorf("credential: staple %q, SCTs %q", c.ocspResponse, c.scts)
+	}
+	if !bytes.Equal(sctListWire(initial.scts), initial.expectSCTs) || string(initial.expectOCSP) != "staple" {
+		t.Errorf("expectations: %x %q", initial.expectSCTs, initial.expectOCSP)
+	}
+	// An empty list, an empty SCT, a wrong length: refused (not exit 89),
+	// as BoringSSL refuses them (SignedCertificateTimestampListInvalid-Server).
+	for _, bad := range [][]byte{{0, 0}, {0, 2, 0, 0}, {0, 3, 0, 2, 'a'}, {0}} {
+		_, _, _, err := parseFlags([]string{"-signed-cert-timestamps", b64(bad)})
+		var unimpl *errUnimplemented
+		if err == nil || errors.As(err, &unimpl) {
+			t.Errorf("-signed-cert-timestamps %x: %v, want a parse error", bad, err)
+		}
+	}
+	if sctListWire(nil) != nil {
+		t.Error("sctListWire(nil) is not nil")
 	}
 }
 

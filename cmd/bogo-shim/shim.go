@@ -328,6 +328,7 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 		if c.SupportedSignatureAlgorithms, err = signingSchemes("-signing-prefs", s.signingPrefs, s.verifyPrefs != nil); err != nil {
 			return err
 		}
+		c.OCSPStaple, c.SignedCertificateTimestamps = s.ocspResponse, s.scts
 		cert = &c
 	}
 	creds, psks, err := loadCredentials(s.credentials, global.server, s.verifyPrefs != nil)
@@ -494,6 +495,25 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 		if creds != nil {
 			chosen = nil
 		}
+		// BoringSSL's server status callback (-use-ocsp-callback) runs when
+		// the client asks for a staple and may install it, decline it or
+		// fail the handshake. tlsflow's place for that is the certificate
+		// callback, which chooses the Certificate and so its OCSPStaple
+		// (a tlsflow client always asks, and the runner's does too).
+		failOCSP := false
+		if s.useOCSPCallback && (s.setOCSPInCB || s.declineOCSPCB || s.failOCSPCB) {
+			if chosen == nil {
+				return &errUnimplemented{flag: "-use-ocsp-callback", why: "a server status callback with several credentials (tlsflow chooses among Config.Certificates itself)"}
+			}
+			c := *chosen
+			switch {
+			case s.declineOCSPCB:
+				c.OCSPStaple = nil
+			case s.setOCSPInCB:
+				c.OCSPStaple = s.ocspResponse
+			}
+			chosen, failOCSP = &c, s.failOCSPCB
+		}
 		if cfg.ClientCAs, err = clientCAList(s.useClientCAList); err != nil {
 			return err
 		}
@@ -505,6 +525,9 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 			if failEarly {
 				return nil, errors.New("certificate callback failed (-fail-early-callback)")
 			}
+			if failOCSP {
+				return nil, errors.New("status callback failed (-fail-ocsp-callback)")
+			}
 			if err := checkSchemes(hello.SignatureSchemes, expectPrefs); err != nil {
 				return nil, err
 			}
@@ -514,6 +537,13 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 			return chosen, nil
 		}
 	} else {
+		if s.useOCSPCallback && s.failOCSPCB {
+			// BoringSSL's client status callback failing sends
+			// bad_certificate_status_response (RFC 6066 §8); tlsflow has
+			// no status callback, and VerifyConnection's veto is
+			// bad_certificate.
+			return &errUnimplemented{flag: "-fail-ocsp-callback", why: "a client status callback that fails with bad_certificate_status_response (tlsflow's VerifyConnection sends bad_certificate)"}
+		}
 		cfg.ClientSessionCache = cache
 		failCert, expectPrefs := s.failCertCallback, s.expectVerify
 		expectCAs, err := decodeNames(s.expectClientCAList)
@@ -584,6 +614,7 @@ func loadCredentials(list []credential, server, verifyPrefs bool) ([]tlsflow.Cer
 		if cert.SupportedSignatureAlgorithms, err = signingSchemes("-signing-prefs", c.signingPrefs, verifyPrefs); err != nil {
 			return nil, nil, err
 		}
+		cert.OCSPStaple, cert.SignedCertificateTimestamps = c.ocspResponse, c.scts
 		out = append(out, cert)
 	}
 	return out, psks, nil
@@ -595,8 +626,8 @@ func loadCredentials(list []credential, server, verifyPrefs bool) ([]tlsflow.Cer
 func pskCredential(i int, c credential) (tlsflow.ExternalPSK, error) {
 	p := *c.psk
 	switch {
-	case c.certFile != "" || c.keyFile != "" || c.signingPrefs != nil || c.mustMatchIssuer:
-		return p, fmt.Errorf("-new-psk-credential %d: -cert-file, -key-file, -signing-prefs and -must-match-issuer are for certificates", i)
+	case c.certFile != "" || c.keyFile != "" || c.signingPrefs != nil || c.mustMatchIssuer || c.ocspResponse != nil || c.scts != nil:
+		return p, fmt.Errorf("-new-psk-credential %d: -cert-file, -key-file, -signing-prefs, -must-match-issuer, -ocsp-response and -signed-cert-timestamps are for certificates", i)
 	case len(p.Key) == 0:
 		return p, fmt.Errorf("-new-psk-credential %d: needs -psk-importer-key", i)
 	case len(p.Identity) == 0:
@@ -1284,6 +1315,16 @@ func checkHandshake(cs tlsflow.ConnectionState, server bool, s *settings, obs *o
 	// handshake, and with -expect-no-peer-cert in any handshake.
 	if (s.expectNoPeerCert || cs.ExternalPSKIdentity != nil) && len(cs.PeerCertificates) > 0 {
 		return fmt.Errorf("the peer sent %d certificates, want none (-expect-no-peer-cert or a PSK handshake)", len(cs.PeerCertificates))
+	}
+	// The staple and SCT list the server sent (BoringSSL's shim checks
+	// them after every handshake, resumptions included).
+	if s.expectOCSP != nil && !bytes.Equal(cs.OCSPResponse, s.expectOCSP) {
+		return fmt.Errorf("OCSP response %x, want %x", cs.OCSPResponse, s.expectOCSP)
+	}
+	if s.expectSCTs != nil {
+		if got := sctListWire(cs.SignedCertificateTimestamps); !bytes.Equal(got, s.expectSCTs) {
+			return fmt.Errorf("SCT list %x, want %x", got, s.expectSCTs)
+		}
 	}
 	if s.expectPeerCert != "" {
 		want, err := readChain(s.expectPeerCert)
