@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/certcomp"
 	"github.com/tlsflow/tlsflow/internal/session"
 
 	"github.com/tlsflow/tlsflow/internal/limits"
@@ -121,8 +122,38 @@ func nearLimitMessages(t testing.TB, v variant, cv *conversation, s side, k int,
 		out = append(out, ls)
 	case next.String() == "Certificate":
 		out = certificatesAtLimits(t, tls13, next, lim)
+	case next.String() == "CompressedCertificate":
+		out = compressedCertificatesAtLimits(t, next, lim)
 	}
 	return out
+}
+
+// compressedCertificatesAtLimits are the real CompressedCertificate's
+// neighbours at the limits (RFC 8879 §4): an uncompressed_length at the
+// limits policy's Certificate and one byte over, and a bomb, zlib of 4 MiB
+// declared as the real length.
+func compressedCertificatesAtLimits(t testing.TB, real input, lim *limits.Policy) []limitSeed {
+	var cc wire.CompressedCertificate
+	if err := cc.Unmarshal(real); err != nil {
+		t.Fatalf("the real CompressedCertificate: %v", err)
+	}
+	max := lim.HandshakeLimit(uint8(wire.TypeCertificate))
+	zeros := func(n int) []byte {
+		c, err := certcomp.Compress(wire.CertCompressionZlib, make([]byte, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	seed := func(declared uint32, data []byte, what, refused string) limitSeed {
+		m := wire.CompressedCertificate{Algorithm: wire.CertCompressionZlib, UncompressedLength: declared, Compressed: data}
+		return limitSeed{msg: must(m.Marshal()), what: what, refused: refused}
+	}
+	return []limitSeed{
+		seed(uint32(max), zeros(max), fmt.Sprintf("CompressedCertificate of %d zero bytes (the limit: decompressed, then not a Certificate)", max), "cannot decode Certificate"),
+		seed(uint32(max+1), zeros(max+1), fmt.Sprintf("CompressedCertificate declaring %d bytes", max+1), "more than a Certificate may be"),
+		seed(cc.UncompressedLength, zeros(4<<20), "CompressedCertificate: 4 MiB of zeros declared as the real length", "uncompressed_length"),
+	}
 }
 
 // helloRetryWithCookie is the HelloRetryRequest the real handshake has
