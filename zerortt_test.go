@@ -135,9 +135,9 @@ func TestEarlyDataAcceptedOnResumption(t *testing.T) {
 // data with a title of its own that says it can be replayed, in English
 // and in German.
 func TestEarlyDataHasItsOwnStepInTheTrace(t *testing.T) {
-	for _, tc := range []struct{ lang, title, warning string }{
-		{"en", "0-RTT · Early data", "replayable"},
-		{"de", "0-RTT · Frühe Daten", "wiederholbar"},
+	for _, tc := range []struct{ lang, title, warning, length string }{
+		{"en", "0-RTT · Early data", "replayable", "length in bytes: 6"},
+		{"de", "0-RTT · Frühe Daten", "wiederholbar", "Länge in Bytes: 6"},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			cli, srv := earlyConfigs()
@@ -157,7 +157,7 @@ func TestEarlyDataHasItsOwnStepInTheTrace(t *testing.T) {
 				if end := strings.Index(section[1:], "\n\n"); end > 0 {
 					section = section[:end+1]
 				}
-				if !strings.Contains(section, tc.warning) || !strings.Contains(section, "6") {
+				if !strings.Contains(section, tc.warning) || !strings.Contains(section, tc.length) {
 					t.Errorf("%s trace's early data step lacks the warning %q or the length:\n%s", side, tc.warning, section)
 				}
 			}
