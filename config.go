@@ -335,6 +335,38 @@ type Config struct {
 	// GnuTLS refuses limits below 512 by default (it offers the extension
 	// itself): a server that sets less fails with its clients.
 	RecordSizeLimit uint16
+
+	// EncryptedClientHelloConfigList is a client's ECHConfigList
+	// (draft-ietf-tls-esni-25 §4, as DNS HTTPS records carry it): the client
+	// seals its real ClientHello, server name and ALPN included, with the
+	// first configuration it can use, and sends it inside an outer
+	// ClientHello that names the configuration's public name. Only TLS 1.3
+	// is offered (MinVersion, if set, must be VersionTLS13). A list with no
+	// usable configuration fails the handshake. If the server rejects ECH,
+	// the handshake ends with an *ECHRejectionError once the server proved
+	// it is the public name, carrying the server's new configurations.
+	EncryptedClientHelloConfigList []byte
+	// EncryptedClientHelloRejectionVerify, if set, checks a server that
+	// rejected ECH instead of the default: its chain verified against
+	// RootCAs for the public name (InsecureSkipVerify, VerifyPeerCertificate
+	// and VerifyConnection do not apply then). An error ends the handshake.
+	EncryptedClientHelloRejectionVerify func(ConnectionState) error
+	// EncryptedClientHelloGREASE makes a client without
+	// EncryptedClientHelloConfigList send a GREASE encrypted_client_hello
+	// (draft-ietf-tls-esni-25 §6.2.1), so its ClientHello looks like one
+	// that uses ECH.
+	EncryptedClientHelloGREASE bool
+	// EncryptedClientHelloKeys are a server's ECH keys: a ClientHello
+	// sealed for one of them is opened, and the handshake runs on the
+	// inner ClientHello it holds. A ClientHello offering ECH that none
+	// opens goes on with its outer hello and gets the keys marked
+	// SendAsRetry as retry configurations. MinVersion, if set, must allow
+	// TLS 1.3.
+	EncryptedClientHelloKeys []EncryptedClientHelloKey
+	// GetEncryptedClientHelloKeys, if set, is asked for the keys instead
+	// of EncryptedClientHelloKeys, with the outer ClientHello, each time a
+	// client offers ECH: the way to rotate them.
+	GetEncryptedClientHelloKeys func(*ClientHelloInfo) ([]EncryptedClientHelloKey, error)
 	// MaxEarlyData, on a server, lets clients resuming its TLS 1.3 sessions
 	// send that many bytes of 0-RTT data before the handshake completes
 	// (RFC 8446 §2.3, §4.2.10): its tickets say so, and a connection whose
@@ -446,10 +478,13 @@ func (c *Config) Clone() *Config {
 		SessionTicketKey: c.SessionTicketKey, NameToCertificate: c.NameToCertificate,
 		ResumptionWithoutECDHE: c.ResumptionWithoutECDHE, WrapSession: c.WrapSession, UnwrapSession: c.UnwrapSession,
 		ExternalPSKs: c.ExternalPSKs, GetExternalPSK: c.GetExternalPSK, MaxEarlyData: c.MaxEarlyData, OCSP: c.OCSP, RecordSizeLimit: c.RecordSizeLimit,
-		CertificateCompression:     c.CertificateCompression,
-		extraClientHelloExtensions: c.extraClientHelloExtensions,
-		sizeLimits:                 c.sizeLimits,
-		sessions:                   c.serverSessions(),
+		CertificateCompression:         c.CertificateCompression,
+		EncryptedClientHelloConfigList: c.EncryptedClientHelloConfigList, EncryptedClientHelloRejectionVerify: c.EncryptedClientHelloRejectionVerify,
+		EncryptedClientHelloGREASE: c.EncryptedClientHelloGREASE, EncryptedClientHelloKeys: c.EncryptedClientHelloKeys,
+		GetEncryptedClientHelloKeys: c.GetEncryptedClientHelloKeys,
+		extraClientHelloExtensions:  c.extraClientHelloExtensions,
+		sizeLimits:                  c.sizeLimits,
+		sessions:                    c.serverSessions(),
 	}
 }
 

@@ -448,8 +448,9 @@ type ConnectionState struct {
 	// crypto/tls) does not implement; ALPN's NegotiatedProtocol is always
 	// mutual.
 	NegotiatedProtocolIsMutual bool
-	// ECHAccepted is always false: tlsflow does not implement Encrypted
-	// Client Hello yet (issue 14).
+	// ECHAccepted: the handshake ran on the inner ClientHello of Encrypted
+	// Client Hello (draft-ietf-tls-esni-25); the network saw only the
+	// outer one.
 	ECHAccepted bool
 
 	ekm func(label string, context []byte, length int) ([]byte, error)
@@ -497,7 +498,7 @@ func (c *Conn) connectionState(s *handshake.State, complete bool) ConnectionStat
 		ServerName: s.ServerName, PeerCertificates: s.PeerCertificates, VerifiedChains: s.VerifiedChains,
 		OCSPResponse: s.OCSPResponse, SignedCertificateTimestamps: s.SignedCertificateTimestamps,
 		HelloRetryRequest: s.HelloRetryRequest, NegotiatedProtocolIsMutual: true, ExternalPSKIdentity: s.ExternalPSKIdentity,
-		EarlyDataAccepted: s.EarlyDataAccepted,
+		EarlyDataAccepted: s.EarlyDataAccepted, ECHAccepted: s.ECHAccepted,
 	}
 	if complete {
 		cs.ekm = exporter(s)

@@ -559,6 +559,13 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 	if err := cfg.externalPSKs(hc, c.isClient); err != nil {
 		return nil, err
 	}
+	echConfig := c.echServerConfig
+	if c.isClient {
+		echConfig = c.echClientConfig
+	}
+	if err := echConfig(hc); err != nil {
+		return nil, err
+	}
 	return hc, nil
 }
 

@@ -3,6 +3,7 @@ package handshake
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -49,6 +50,10 @@ type base struct {
 	// verifiedUnder is, on a client, what the server chain was verified
 	// against (session.State.VerifiedUnder).
 	verifiedUnder any
+	// verifyPeer, when set, checks the peer's chain instead of
+	// Config.VerifyPeer: a client whose ECH offer was rejected verifies
+	// the public name (echclient.go).
+	verifyPeer func(certs []*x509.Certificate) (*PeerCertificates, error)
 }
 
 // dropChangeCipherSpec drops a ChangeCipherSpec that arrives during a TLS

@@ -140,7 +140,11 @@ func (b *base) acceptPeerChain(chain [][]byte, step int, what string, usage x509
 	if err != nil {
 		return nil, err
 	}
-	peer, err := b.cfg.VerifyPeer(certs)
+	verify := b.cfg.VerifyPeer
+	if b.verifyPeer != nil {
+		verify = b.verifyPeer
+	}
+	peer, err := verify(certs)
 	if err != nil {
 		return nil, certificateError(step, "Certificate", what, err)
 	}

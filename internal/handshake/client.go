@@ -5,6 +5,7 @@ import (
 
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/kex"
+	"github.com/tlsflow/tlsflow/internal/keys"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/trace"
@@ -24,6 +25,7 @@ type Client struct {
 	// checked it: the connection's peer if the server resumes.
 	resumePeer *PeerCertificates
 	next       clientState
+	ech        *echClient // our Encrypted Client Hello offer (echclient.go)
 	c12        client12
 	c13        client13
 }
@@ -40,6 +42,15 @@ func NewClient(cfg *Config) *Client {
 
 func (c *Client) Start() (_ []Action, err error) {
 	defer catchPanic(&err)
+	if c.cfg.ECHConfigList != nil {
+		if c.ech, err = chooseECHConfig(c.cfg.ECHConfigList); err == nil {
+			err = c.ech.start()
+		}
+		if err != nil {
+			return nil, internalError(1, "ClientHello", err)
+		}
+		c.ech.outerTrans = new(keys.Transcript)
+	}
 	hello, err := c.buildClientHello()
 	if err != nil {
 		return nil, err
@@ -49,7 +60,17 @@ func (c *Client) Start() (_ []Action, err error) {
 	// TLS 1.2 client CertificateVerify signs the raw transcript with a hash
 	// that need not be the PRF hash, so keep the messages until we know.
 	c.transcript.KeepBuffer(true)
-	if err := c.send(hello, 1); err != nil {
+	if c.ech != nil {
+		c.ech.innerRandom = hello.Random[:]
+		outer, err := c.sealOuter(hello, true)
+		if err != nil {
+			return nil, err
+		}
+		err = c.sendHelloECH(hello, outer, true)
+	} else {
+		err = c.send(hello, 1)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if c.c13.early != nil {
@@ -183,6 +204,14 @@ func (c *Client) buildClientHello() (*wire.ClientHello, error) {
 		}
 	}
 	h.Extensions = append(h.Extensions, c.cfg.ExtraClientHelloExtensions...)
+	switch {
+	case c.ech != nil:
+		arrangeInner(h)
+	case c.cfg.ECHGrease && c.offers13():
+		if err := c.greaseECH(h); err != nil {
+			return nil, err
+		}
+	}
 	if c.offers13() {
 		// pre_shared_key must be the last extension (RFC 8446 §4.2.11).
 		if err := c.offerPSKs13(h, nil); err != nil {

@@ -113,6 +113,11 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 	if err != nil {
 		return nil, err
 	}
+	if c.hello.Extensions.Has(wire.ExtEncryptedClientHello) {
+		if err := c.echAfterHRR(hrr, s); err != nil {
+			return nil, err
+		}
+	}
 	c.c13.suite = s
 	c.transcript.SetHash(s.Hash)
 	c.transcript.ReplaceWithMessageHash()
@@ -121,6 +126,10 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 	for _, e := range hrr.Extensions {
 		switch e.Type {
 		case wire.ExtSupportedVersions, wire.ExtKeyShare, wire.ExtCookie:
+		case wire.ExtEncryptedClientHello:
+			if !c.hello.Extensions.Has(e.Type) {
+				return nil, alert.Errorf(alert.UnsupportedExtension, 2, "HelloRetryRequest", "unexpected extension %s", e.Type)
+			}
 		default:
 			return nil, alert.Errorf(alert.UnsupportedExtension, 2, "HelloRetryRequest", "unexpected extension %s", e.Type)
 		}
@@ -186,7 +195,16 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 		c.rejectEarlyData13("the server sent a HelloRetryRequest (RFC 8446 §4.1.2)")
 		c.out = append(c.out, SetWriteCipher{Cipher: record.Plaintext(false)})
 	}
-	if err := c.send(&hello, 1); err != nil {
+	if c.ech != nil && c.ech.state == echAccepted {
+		outer, err := c.sealOuter(&hello, false)
+		if err != nil {
+			return nil, err
+		}
+		err = c.sendHelloECH(&hello, outer, false)
+	} else {
+		err = c.send(&hello, 1)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return (*Client).readServerHello, nil
@@ -241,6 +259,9 @@ func (c *Client) checkServerHello13(sh *wire.ServerHello, name string) (*suites.
 func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientState, error) {
 	s, err := c.checkServerHello13(sh, "ServerHello")
 	if err != nil {
+		return nil, err
+	}
+	if err := c.echAfterServerHello(sh, s); err != nil {
 		return nil, err
 	}
 	for _, e := range sh.Extensions {
@@ -347,6 +368,9 @@ func (c *Client) readEncryptedExtensions(msg []byte) (clientState, error) {
 	if err := c.checkALPN(ee.Extensions, 2, "EncryptedExtensions"); err != nil {
 		return nil, err
 	}
+	if err := c.echRetryConfigs(ee); err != nil {
+		return nil, err
+	}
 	switchKeys, err := c.earlyDataInEncryptedExtensions13(ee)
 	if err != nil {
 		return nil, err
@@ -414,6 +438,11 @@ func (c *Client) readServerCertificate13(msg []byte) (clientState, error) {
 		return nil, err
 	}
 	c.c13.serverKey = key
+	if c.ech != nil && c.ech.state == echRejected {
+		// The public name's certificate only opens the way to a retry
+		// (§6.1.7): the application's OCSP policy is for its server.
+		return (*Client).readServerCertificateVerify13, nil
+	}
 	if err := c.checkStaple(3, "Certificate"); err != nil {
 		return nil, err
 	}
@@ -481,6 +510,9 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 	want := keys.Finished13(s.Hash, c.c13.serverHandshake, c.transcript.Sum())
 	c.received(fin, msg, 7)
 	if err := c.verifyFinished(fin, want, "server"); err != nil {
+		return nil, err
+	}
+	if err := c.echRejectedEnd(); err != nil {
 		return nil, err
 	}
 

@@ -196,6 +196,22 @@ type Config struct {
 	// an offer with it, or with the protocol's limit when zero.
 	RecordSizeLimit uint16
 
+	// ECHConfigList, if not nil, is the client's ECHConfigList
+	// (draft-ietf-tls-esni-25 §4): it offers Encrypted Client Hello with
+	// the first configuration it can use, and only TLS 1.3. ECHGrease, when
+	// there is none, sends a GREASE encrypted_client_hello (§6.2.1).
+	// ECHRejectionVerify checks the certificate of a server that rejected
+	// ECH against the configuration's public name (§6.1.7).
+	ECHConfigList      []byte
+	ECHGrease          bool
+	ECHRejectionVerify func(certs []*x509.Certificate, publicName string) (*PeerCertificates, error)
+	// ECHRejected, if set, makes the error a rejected offer ends the
+	// handshake with, from the server's retry configurations.
+	ECHRejected func(retryConfigs []byte) error
+	// ECHKeys, if set, returns the server's ECH keys for a ClientHello
+	// that offers ECH (§7.1); nil or an empty list: ECH is not configured.
+	ECHKeys func(*ClientHelloInfo) ([]ECHKey, error)
+
 	// ExtraClientHelloExtensions are appended to the client's ClientHello
 	// (before pre_shared_key): a tester's way to probe a server.
 	ExtraClientHelloExtensions []wire.Extension

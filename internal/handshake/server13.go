@@ -172,14 +172,25 @@ func helloError(err error, ext string) error {
 func (s *Server) sendHelloRetryRequest(group uint16) (serverState, error) {
 	s.s13.hrrGroup = group
 	s.state.HelloRetryRequest = true
-	s.s13.cookie = s.makeCookie()
 	hrr := &wire.ServerHello{Version: suites.VersionTLS12, Random: wire.HelloRetryRequestRandom,
 		SessionID: s.hello.SessionID, CipherSuite: s.s13.suite.ID}
 	hrr.Extensions.Add(wire.ExtSupportedVersions, wire.SupportedVersionServer(suites.VersionTLS13))
 	hrr.Extensions.Add(wire.ExtKeyShare, &wire.KeyShareHelloRetryRequest{SelectedGroup: group})
-	cookie := wire.Cookie(s.s13.cookie)
-	hrr.Extensions.Add(wire.ExtCookie, &cookie)
+	if !s.echAccepted() {
+		// The cookie is optional (RFC 8446 §4.2.2). With ECH accepted it
+		// is left out: crypto/tls's client (Go 1.26) names a cookie in
+		// its inner hello's ech_outer_extensions without putting it in the
+		// outer hello, so its second ClientHello could not be rebuilt.
+		s.s13.cookie = s.makeCookie()
+		cookie := wire.Cookie(s.s13.cookie)
+		hrr.Extensions.Add(wire.ExtCookie, &cookie)
+	}
 	s.transcript.ReplaceWithMessageHash()
+	if s.echAccepted() {
+		if err := s.confirmECHInHRR(hrr); err != nil {
+			return nil, err
+		}
+	}
 	if s.state.EarlyDataOffered {
 		s.note(trace.KindNote, 1, "early data rejected", "reason", "a HelloRetryRequest: early data is not permitted after it (RFC 8446 §4.1.2)")
 	}
@@ -224,8 +235,16 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 	if err := parse(ch, msg, 1); err != nil {
 		return nil, err
 	}
+	s.traceMessage(trace.Received, ch, msg, 1)
+	if s.echAccepted() {
+		inner, innerRaw, err := s.openECH2(ch)
+		if err != nil {
+			return nil, err
+		}
+		ch, msg = inner, innerRaw
+	}
 	s.s13.binderPrefix = s.transcript.Clone()
-	s.received(ch, msg, 1)
+	s.transcript.Write(msg)
 	if err := checkSecondClientHello(s.hello, ch); err != nil {
 		return nil, err
 	}
@@ -237,7 +256,7 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 	var cookie wire.Cookie
 	if found, err := ch.Extensions.Decode(wire.ExtCookie, &cookie); err != nil {
 		return nil, helloError(err, "cookie")
-	} else if !found || !hmac.Equal(cookie, s.s13.cookie) {
+	} else if found != (s.s13.cookie != nil) || !hmac.Equal(cookie, s.s13.cookie) {
 		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the second ClientHello does not echo our cookie")
 	}
 	var shares wire.KeyShareClientHello
@@ -315,6 +334,11 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 			s.state.ExternalPSKIdentity = psk.offer.external.Identity
 		}
 	}
+	if s.echAccepted() {
+		if err := s.confirmECH(sh); err != nil {
+			return nil, err
+		}
+	}
 	s.state.ServerRandom = sh.Random[:]
 	early, err := s.acceptEarlyData13()
 	if err != nil {
@@ -344,6 +368,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	}
 
 	ee := &wire.EncryptedExtensions{}
+	s.echRetry(ee)
 	if early != nil {
 		ee.Extensions.AddEmpty(wire.ExtEarlyData)
 	}

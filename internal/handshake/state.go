@@ -26,6 +26,9 @@ type State struct {
 	// HelloRetryRequest: the server asked for a second ClientHello (RFC
 	// 8446 §4.1.4); a server sent one, a client received one.
 	HelloRetryRequest bool
+	// ECHAccepted: the handshake used the inner ClientHello of Encrypted
+	// Client Hello (draft-ietf-tls-esni-25).
+	ECHAccepted bool
 	// EarlyDataOffered: the TLS 1.3 ClientHello announced 0-RTT data; a
 	// server that does not accept it skips its records (RFC 8446 §4.2.10).
 	// EarlyDataAccepted: the server reads it (early_data in
