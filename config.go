@@ -340,9 +340,10 @@ type Config struct {
 	// (draft-ietf-tls-esni-25 §4, as DNS HTTPS records carry it): the client
 	// seals its real ClientHello, server name and ALPN included, with the
 	// first configuration it can use, and sends it inside an outer
-	// ClientHello that names the configuration's public name. Only TLS 1.3
-	// is offered (MinVersion, if set, must be VersionTLS13). A list with no
-	// usable configuration fails the handshake. If the server rejects ECH,
+	// ClientHello that names the configuration's public name. The inner
+	// ClientHello offers TLS 1.3 only; the outer one also TLS 1.2 if
+	// MinVersion allows it, and a server that chooses TLS 1.2 has rejected
+	// ECH. A list with no usable configuration fails the handshake. If the server rejects ECH,
 	// the handshake ends with an *ECHRejectionError once the server proved
 	// it is the public name, carrying the server's new configurations.
 	EncryptedClientHelloConfigList []byte
@@ -351,10 +352,10 @@ type Config struct {
 	// RootCAs for the public name (InsecureSkipVerify, VerifyPeerCertificate
 	// and VerifyConnection do not apply then). An error ends the handshake.
 	EncryptedClientHelloRejectionVerify func(ConnectionState) error
-	// EncryptedClientHelloGREASE makes a client without
-	// EncryptedClientHelloConfigList send a GREASE encrypted_client_hello
-	// (draft-ietf-tls-esni-25 §6.2.1), so its ClientHello looks like one
-	// that uses ECH.
+	// EncryptedClientHelloGREASE makes a client that does not offer ECH
+	// (no EncryptedClientHelloConfigList, or none of its configurations
+	// usable) send a GREASE encrypted_client_hello (draft-ietf-tls-esni-25
+	// §6.2.1), so its ClientHello looks like one that uses ECH.
 	EncryptedClientHelloGREASE bool
 	// EncryptedClientHelloKeys are a server's ECH keys: a ClientHello
 	// sealed for one of them is opened, and the handshake runs on the

@@ -103,6 +103,11 @@ func (c *Conn) runHandshake() error {
 	} else if err := c.flushLocked(); err != nil {
 		return c.handshakeFailed(err)
 	}
+	if rejection := eng.State().ECHRejection; rejection != nil {
+		// The server proved it is the ECH public name, nothing more: the
+		// connection ends here (draft-ietf-tls-esni-25 §6.1.6).
+		return c.handshakeFailed(alert.Errorf(alert.ECHRequired, 7, "Finished", "%w", rejection))
+	}
 	c.state = eng.State()
 	c.releaseInputLocked()
 	if c.in.version != c.state.Version {

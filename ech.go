@@ -45,14 +45,13 @@ func (e *ECHRejectionError) Error() string {
 // echClientConfig fills in the client's ECH settings.
 func (c *Conn) echClientConfig(hc *handshake.Config) error {
 	cfg := c.config
+	hc.ECHGrease = cfg.EncryptedClientHelloGREASE && hc.MaxVersion >= VersionTLS13
 	if cfg.EncryptedClientHelloConfigList == nil {
-		hc.ECHGrease = cfg.EncryptedClientHelloGREASE && hc.MaxVersion >= VersionTLS13
 		return nil
 	}
-	if cfg.MinVersion != 0 && cfg.MinVersion != VersionTLS13 || hc.MaxVersion < VersionTLS13 {
-		return errors.New("EncryptedClientHelloConfigList needs TLS 1.3 only: leave MinVersion unset or set it to VersionTLS13")
+	if hc.MaxVersion < VersionTLS13 {
+		return errors.New("EncryptedClientHelloConfigList needs TLS 1.3")
 	}
-	hc.MinVersion = VersionTLS13
 	hc.ECHConfigList = cfg.EncryptedClientHelloConfigList
 	hc.ECHRejectionVerify = c.verifyPublicName
 	hc.ECHRejected = func(retry []byte) error { return &ECHRejectionError{RetryConfigList: retry} }

@@ -131,6 +131,21 @@ type settings struct {
 	expectSelected      int
 	expectSelectedGiven bool
 	expectNoPeerCert    bool
+
+	// Encrypted Client Hello. A client offers -ech-config-list (or GREASE);
+	// a server holds the -ech-server-config/-ech-server-key pairs, each
+	// followed by -ech-is-retry-config. A rejected client's handshake
+	// fails with tlsflow.ECHRejectionError, whose retry configurations
+	// -expect-ech-retry-configs / -expect-no-ech-retry-configs check; the
+	// public name it verifies is -expect-ech-name-override's.
+	echConfigList        []byte
+	echGrease            bool
+	echKeys              []tlsflow.EncryptedClientHelloKey
+	expectECHAccept      bool
+	expectRetryConfigs   []byte
+	expectNoRetryConfigs bool
+	expectNameOverride   string
+	expectNoNameOverride bool
 }
 
 // credential is one -new-x509-credential or -new-psk-credential and the
@@ -436,7 +451,39 @@ var knownFlags = map[string]flagSpec{
 	"-resumption-delay":      intFlag(func(s *settings) *int { return &s.resumptionDelay }),
 	"-no-ticket":             boolFlag(func(s *settings) *bool { return &s.noTicket }),
 	"-expect-hrr":            boolFlag(func(s *settings) *bool { return &s.expectHRR }),
-	"-expect-no-hrr":         boolFlag(func(s *settings) *bool { return &s.expectNoHRR }),
+	"-ech-config-list": {hasParam: true, set: func(s *settings, p string) (err error) {
+		s.echConfigList, err = base64.StdEncoding.DecodeString(p)
+		return err
+	}},
+	"-enable-ech-grease": boolFlag(func(s *settings) *bool { return &s.echGrease }),
+	"-ech-server-config": {hasParam: true, set: func(s *settings, p string) error {
+		b, err := base64.StdEncoding.DecodeString(p)
+		s.echKeys = append(s.echKeys, tlsflow.EncryptedClientHelloKey{Config: b})
+		return err
+	}},
+	"-ech-server-key": {hasParam: true, set: func(s *settings, p string) (err error) {
+		if len(s.echKeys) == 0 {
+			return errors.New("-ech-server-key must follow -ech-server-config")
+		}
+		s.echKeys[len(s.echKeys)-1].PrivateKey, err = base64.StdEncoding.DecodeString(p)
+		return err
+	}},
+	"-ech-is-retry-config": {hasParam: true, set: func(s *settings, p string) error {
+		if len(s.echKeys) == 0 {
+			return errors.New("-ech-is-retry-config must follow -ech-server-config")
+		}
+		s.echKeys[len(s.echKeys)-1].SendAsRetry = p != "0"
+		return nil
+	}},
+	"-expect-ech-accept": boolFlag(func(s *settings) *bool { return &s.expectECHAccept }),
+	"-expect-ech-retry-configs": {hasParam: true, set: func(s *settings, p string) (err error) {
+		s.expectRetryConfigs, err = base64.StdEncoding.DecodeString(p)
+		return err
+	}},
+	"-expect-no-ech-retry-configs": boolFlag(func(s *settings) *bool { return &s.expectNoRetryConfigs }),
+	"-expect-ech-name-override":    stringFlag(func(s *settings) *string { return &s.expectNameOverride }),
+	"-expect-no-ech-name-override": boolFlag(func(s *settings) *bool { return &s.expectNoNameOverride }),
+	"-expect-no-hrr":               boolFlag(func(s *settings) *bool { return &s.expectNoHRR }),
 
 	// Zero renegotiations is all tlsflow ever does; any other count is unimplemented.
 	"-expect-total-renegotiations": {hasParam: true, set: func(_ *settings, p string) error {
@@ -454,13 +501,9 @@ var unimplementedFlags = map[string]string{
 	"-dtls": "DTLS", "-mtu": "DTLS", "-initial-timeout-duration-ms": "DTLS",
 	"-quic": "QUIC", "-quic-transport-params": "QUIC", "-expect-quic-transport-params": "QUIC",
 	"-quic-use-legacy-codepoint": "QUIC", "-quic-early-data-context": "QUIC",
-	"-early-write-after-message": "0-RTT data written after the server's first messages were read (a tlsflow client writes early data only between its ClientHello and the server's answer)",
-	"-expect-ticket-age-skew":    "the ticket age skew a server measured (tlsflow does not report it)",
-	"-ech-config-list":           "ECH", "-ech-server-config": "ECH", "-ech-server-key": "ECH",
-	"-ech-is-retry-config": "ECH", "-expect-ech-accept": "ECH", "-expect-ech-name-override": "ECH",
-	"-expect-no-ech-name-override": "ECH", "-expect-ech-retry-configs": "ECH",
-	"-expect-no-ech-retry-configs": "ECH", "-enable-ech-grease": "ECH",
-	"-fail-early-callback-ech-rewind": "ECH",
+	"-early-write-after-message":      "0-RTT data written after the server's first messages were read (a tlsflow client writes early data only between its ClientHello and the server's answer)",
+	"-expect-ticket-age-skew":         "the ticket age skew a server measured (tlsflow does not report it)",
+	"-fail-early-callback-ech-rewind": "ECH with a failing early callback (BoringSSL's select_certificate_cb retry)",
 	"-renegotiate-once":               "renegotiation", "-renegotiate-freely": "renegotiation",
 	"-renegotiate-ignore": "renegotiation", "-renegotiate-explicit": "renegotiation",
 	"-forbid-renegotiation-after-handshake": "renegotiation",

@@ -428,6 +428,7 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 	// The shim does the same, but with -verify-peer a client still checks
 	// the chain against -trust-cert (not the name: tests use several).
 	cfg.InsecureSkipVerify = true
+	configureECH(cfg, global, s)
 	if !global.server && psks != nil && !s.verifyPeer {
 		// A BoringSSL client with PSK credentials accepts only a PSK
 		// handshake unless its verify mode is SSL_VERIFY_PEER (ssl.h,
@@ -703,7 +704,8 @@ func firstCertificate(raw []byte, tls13 bool) ([]byte, error) {
 }
 
 // supportedGroups are the NamedGroups tlsflow implements.
-var supportedGroups = []tlsflow.CurveID{tlsflow.X25519, tlsflow.CurveP256, tlsflow.CurveP384, tlsflow.X25519MLKEM768}
+var supportedGroups = []tlsflow.CurveID{tlsflow.X25519, tlsflow.CurveP256, tlsflow.CurveP384, tlsflow.CurveP521,
+	tlsflow.X25519MLKEM768, tlsflow.SecP256r1MLKEM768, tlsflow.SecP384r1MLKEM1024}
 
 // cipherSuites maps BoringSSL's -cipher rule to Config.CipherSuites. Only a
 // colon-separated list of suite names tlsflow implements is understood;
@@ -887,6 +889,9 @@ func connect(cfg *tlsflow.Config, cache *watchingCache, global, s, retry *settin
 	s, err = exchange(conn, global, s, retry, obs, isResume)
 	if err != nil {
 		orderlyShutdown(raw)
+		if e := checkECHRejection(err, s); e != nil {
+			return e
+		}
 		return err
 	}
 	if global.server {
@@ -1286,6 +1291,8 @@ func checkHandshake(cs tlsflow.ConnectionState, server bool, s *settings, obs *o
 		return fmt.Errorf("group %d, want %d", cs.CurveID, s.expectCurveID)
 	case s.expectSigAlg != 0 && !cs.DidResume && int(peerSigAlg) != s.expectSigAlg:
 		return fmt.Errorf("peer signature algorithm %#04x, want %#04x", peerSigAlg, s.expectSigAlg)
+	case s.expectECHAccept != cs.ECHAccepted:
+		return fmt.Errorf("ECH accepted: %v, want %v", cs.ECHAccepted, s.expectECHAccept)
 	case s.expectHRR && !sawHRR:
 		return errors.New("no HelloRetryRequest, want one")
 	case s.expectNoHRR && sawHRR:

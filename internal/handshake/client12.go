@@ -85,7 +85,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello, raw []byte) (clientStat
 
 func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
 	for _, e := range sh.Extensions {
-		if !c.hello.Extensions.Has(e.Type) {
+		if !c.hello.Extensions.Has(e.Type) || e.Type == wire.ExtEncryptedClientHello {
 			return alert.Errorf(alert.UnsupportedExtension, 2, "ServerHello",
 				"server sent %s, which this client did not offer (RFC 5246 §7.4.1.4)", e.Type)
 		}
@@ -388,6 +388,9 @@ func masterSecret12(b *base, s *suites.Suite, preMaster []byte) []byte {
 // authorities, a chain issued by one of them. No fit means an empty
 // Certificate message, and the server decides.
 func (c *base) chooseClientCertificate(certTypes []uint8, schemes []uint16, authorities [][]byte, tls13 bool) (*Certificate, error) {
+	if c.outerOnly {
+		return nil, nil // §6.1.7: "respond with an empty Certificate message"
+	}
 	if c.cfg.GetClientCertificate != nil {
 		cert, err := c.cfg.GetClientCertificate(&CertificateRequestInfo{
 			AcceptableCAs: authorities, SignatureSchemes: schemes, Version: c.state.Version,
@@ -467,6 +470,7 @@ func (c *Client) readServerFinished(msg []byte) (clientState, error) {
 	if err := c.verifyFinished(fin, want, "server"); err != nil {
 		return nil, err
 	}
+	c.echRejectedEnd()
 	c.finished12(fin.VerifyData)
 	if c.c12.resumed {
 		// The application's last word on a resumed connection too: a

@@ -438,11 +438,6 @@ func (c *Client) readServerCertificate13(msg []byte) (clientState, error) {
 		return nil, err
 	}
 	c.c13.serverKey = key
-	if c.ech != nil && c.ech.state == echRejected {
-		// The public name's certificate only opens the way to a retry
-		// (§6.1.7): the application's OCSP policy is for its server.
-		return (*Client).readServerCertificateVerify13, nil
-	}
 	if err := c.checkStaple(3, "Certificate"); err != nil {
 		return nil, err
 	}
@@ -512,9 +507,7 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 	if err := c.verifyFinished(fin, want, "server"); err != nil {
 		return nil, err
 	}
-	if err := c.echRejectedEnd(); err != nil {
-		return nil, err
-	}
+	c.echRejectedEnd()
 
 	app, err := c.applicationSecrets13(&c.c13.secrets13)
 	if err != nil {

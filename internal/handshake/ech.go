@@ -102,7 +102,6 @@ func echZeroHRRConfirmation(hrr *wire.ServerHello) ([]byte, error) {
 // server more than the outer hello must anyway.
 var echCompressible = map[wire.ExtensionType]bool{
 	wire.ExtSupportedGroups:         true,
-	wire.ExtECPointFormats:          true,
 	wire.ExtSignatureAlgorithms:     true,
 	wire.ExtStatusRequest:           true,
 	wire.ExtSCT:                     true,

@@ -71,8 +71,15 @@ func chooseECHConfig(list []byte) (*echClient, error) {
 			}
 		}
 	}
-	return nil, errors.New("EncryptedClientHelloConfigList has no configuration this client can use (version 0xfe0d, a KEM, KDF and AEAD it implements, a host name as public name)")
+	return nil, errNoUsableECHConfig
 }
+
+// errNoUsableECHConfig: the list is well formed, but this client can use
+// none of its configurations. §6.1: "If no compatible configuration is
+// found, then the client SHOULD proceed as described in Section 6.2": the
+// handshake goes on without ECH (ECHAccepted false), with GREASE if the
+// configuration asks for it, as BoringSSL does.
+var errNoUsableECHConfig = errors.New("EncryptedClientHelloConfigList has no configuration this client can use (version 0xfe0d, a KEM, KDF and AEAD it implements, a host name as public name)")
 
 // validPublicName is §6.1.7: LDH labels of at most 63 bytes, no leading or
 // trailing dot, and a last label that cannot be read as an IPv4 number.
@@ -117,15 +124,26 @@ func (e *echClient) start() error {
 	return err
 }
 
+// echCompresses reports whether the inner hello names extension t in
+// ech_outer_extensions: one of echCompressible, unless the outer hello
+// differs there (supported_versions when it offers TLS 1.2 too).
+func (c *Client) echCompresses(t wire.ExtensionType) bool {
+	return echCompressible[t] && !(t == wire.ExtSupportedVersions && c.outerOffers12())
+}
+
+// outerOffers12: the outer hello offers TLS 1.2 besides 1.3, as the
+// configuration allows; a server that picks it has rejected ECH (§6.1.4).
+func (c *Client) outerOffers12() bool { return c.cfg.MinVersion <= suites.VersionTLS12 }
+
 // arrangeInner orders the inner hello's extensions so that those it will
 // compress stand together (§6.1 rule 3), where the first of them stood, and
 // adds the inner encrypted_client_hello. It runs before pre_shared_key is
 // added, so the binders cover the hello as the server will rebuild it.
-func arrangeInner(h *wire.ClientHello) {
+func (c *Client) arrangeInner(h *wire.ClientHello) {
 	var shared, rest wire.Extensions
 	at := -1
 	for _, ext := range h.Extensions {
-		if echCompressible[ext.Type] {
+		if c.echCompresses(ext.Type) {
 			if at < 0 {
 				at = len(rest)
 			}
@@ -158,9 +176,14 @@ func (c *Client) sealOuter(inner *wire.ClientHello, first bool) (*wire.ClientHel
 	encoded := &wire.ClientHello{Version: inner.Version, Random: inner.Random,
 		CipherSuites: inner.CipherSuites, CompressionMethods: inner.CompressionMethods}
 	var compressed wire.OuterExtensions
+	if !inner.Extensions.Has(wire.ExtServerName) {
+		// §6.1 rule 5: the public name, whether or not the inner hello
+		// names a server (a client connecting to an IP address).
+		outer.Extensions.Add(wire.ExtServerName, &wire.ServerName{HostName: string(e.config.PublicName)})
+	}
 	for _, ext := range inner.Extensions {
 		switch {
-		case echCompressible[ext.Type]:
+		case c.echCompresses(ext.Type):
 			outer.Extensions = append(outer.Extensions, ext)
 			if len(compressed) == 0 {
 				encoded.Extensions = append(encoded.Extensions, wire.Extension{Type: wire.ExtECHOuterExtensions})
@@ -169,12 +192,22 @@ func (c *Client) sealOuter(inner *wire.ClientHello, first bool) (*wire.ClientHel
 			continue
 		case ext.Type == wire.ExtServerName:
 			outer.Extensions.Add(wire.ExtServerName, &wire.ServerName{HostName: string(e.config.PublicName)})
+		case ext.Type == wire.ExtSupportedVersions:
+			versions := wire.SupportedVersionsClient(c.versionsFrom(c.cfg.MinVersion))
+			outer.Extensions.Add(wire.ExtSupportedVersions, &versions)
 		case ext.Type == wire.ExtEarlyData:
 			// §6.1 rule 7, so a server that rejects ECH ignores the
 			// early data as RFC 8446 §4.2.10 says.
 			outer.Extensions = append(outer.Extensions, ext)
 		}
 		encoded.Extensions = append(encoded.Extensions, ext)
+	}
+	if c.outerOffers12() {
+		// What a TLS 1.2 server needs of the outer hello; the inner one
+		// does not offer TLS 1.2.
+		outer.Extensions.Add(wire.ExtECPointFormats, &wire.ECPointFormats{0})
+		outer.Extensions.AddEmpty(wire.ExtExtendedMasterSecret)
+		outer.Extensions.Add(wire.ExtRenegotiationInfo, &wire.RenegotiationInfo{})
 	}
 	if len(compressed) > 0 {
 		var one wire.Extensions
@@ -354,8 +387,10 @@ func (c *Client) rejectECH(step int, message string) {
 	e.state = echRejected
 	c.transcript = *e.outerTrans
 	c.hello = e.outer
+	c.state.ClientRandom = e.outer.Random[:] // the key log's and TLS 1.2's client random
 	c.c13.offers = nil
 	c.c13.early = nil
+	c.outerOnly = true
 	publicName := string(e.config.PublicName)
 	c.verifyPeer = func(certs []*x509.Certificate) (*PeerCertificates, error) {
 		if c.cfg.ECHRejectionVerify == nil {
@@ -389,20 +424,22 @@ func (c *Client) echRetryConfigs(ee *wire.EncryptedExtensions) error {
 	return nil
 }
 
-// echRejectedEnd ends a handshake the server finished with the outer hello:
-// authenticated for the public name, it is still not the connection the
-// application asked for (§6.1.7), so ech_required goes out and the retry
-// configurations reach the application.
-func (c *Client) echRejectedEnd() error {
+// echRejectedEnd marks a handshake the server finished with the outer
+// hello: authenticated for the public name, it is still not the connection
+// the application asked for (§6.1.7). The handshake completes ("If both
+// authentication and the handshake complete successfully", §6.1.6), then
+// the connection sends ech_required and hands the retry configurations
+// to the application (State.ECHRejection).
+func (c *Client) echRejectedEnd() {
 	if c.ech == nil || c.ech.state != echRejected {
-		return nil
+		return
 	}
 	retry := bytes.Clone(c.ech.retryConfigs)
 	var err error = &ECHRejection{RetryConfigs: retry}
 	if c.cfg.ECHRejected != nil {
 		err = c.cfg.ECHRejected(retry)
 	}
-	return alert.Errorf(alert.ECHRequired, 7, "Finished", "%w", err)
+	c.state.ECHRejection = err
 }
 
 // greaseECH makes a GREASE encrypted_client_hello (§6.2.1): a random

@@ -26,6 +26,7 @@ type echServer struct {
 	suite       wire.HPKESymmetricCipherSuite
 	innerRandom []byte
 	retry       []byte // our ECHConfigList of retry configurations, nil if none
+	backend     bool   // split mode: the client-facing server decrypted the hello (§7.2)
 }
 
 // openECH looks at the first ClientHello's encrypted_client_hello. It
@@ -35,27 +36,40 @@ type echServer struct {
 // our retry configurations).
 func (s *Server) openECH(outer *wire.ClientHello) (*wire.ClientHello, []byte, error) {
 	data, found := outer.Extensions.Find(wire.ExtEncryptedClientHello)
-	if !found || s.cfg.ECHKeys == nil {
+	if !found {
 		return nil, nil, nil
 	}
 	var ext wire.ECHClientHello
 	if err := ext.Unmarshal(data); err != nil {
 		return nil, nil, helloError(err, "encrypted_client_hello")
 	}
-	keys, err := s.cfg.ECHKeys(s.info)
-	if err != nil {
-		return nil, nil, alert.Errorf(alert.InternalError, 1, "ClientHello", "finding the ECH keys: %w", err)
+	var keys []ECHKey
+	if s.cfg.ECHKeys != nil {
+		var err error
+		if keys, err = s.cfg.ECHKeys(s.info); err != nil {
+			return nil, nil, alert.Errorf(alert.InternalError, 1, "ClientHello", "finding the ECH keys: %w", err)
+		}
+	}
+	if ext.Type == wire.ECHInner {
+		if len(keys) > 0 {
+			// §7: "A shared mode server which receives a ClientHello with
+			// ECHClientHello.type of inner MUST abort with an
+			// "illegal_parameter" alert".
+			return nil, nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello",
+				"encrypted_client_hello of type inner in a ClientHello from the network (draft-ietf-tls-esni-25 §7)")
+		}
+		// Without keys of our own we are a backend server behind a
+		// client-facing one that opened this hello (split mode, §7.2):
+		// it is the inner hello, and we confirm it.
+		s.ech = &echServer{state: echAccepted, backend: true, innerRandom: outer.Random[:]}
+		s.note(trace.KindNote, 1, "ClientHello", "encrypted_client_hello",
+			"inner: a client-facing server decrypted this hello; this server confirms ECH as its backend (draft-ietf-tls-esni-25 §7.2)")
+		return nil, nil, nil
 	}
 	if len(keys) == 0 {
 		return nil, nil, nil
 	}
-	if ext.Type == wire.ECHInner {
-		// §7: "A shared mode server which receives a ClientHello with
-		// ECHClientHello.type of inner MUST abort with an
-		// "illegal_parameter" alert".
-		return nil, nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello",
-			"encrypted_client_hello of type inner in a ClientHello from the network (draft-ietf-tls-esni-25 §7)")
-	}
+	var err error
 	e := &echServer{state: echRejected, configID: ext.ConfigID, suite: ext.CipherSuite}
 	if e.retry, err = retryConfigs(keys); err != nil {
 		return nil, nil, internalError(1, "ClientHello", err)
@@ -86,7 +100,6 @@ func (s *Server) openECH(outer *wire.ClientHello) (*wire.ClientHello, []byte, er
 			return nil, nil, err
 		}
 		e.state, e.recipient, e.innerRandom = echAccepted, r, inner.Random[:]
-		s.state.ECHAccepted = true
 		return inner, raw, nil
 	}
 	s.note(trace.KindNote, 1, "ClientHello", "encrypted_client_hello",
@@ -97,7 +110,7 @@ func (s *Server) openECH(outer *wire.ClientHello) (*wire.ClientHello, []byte, er
 // openECH2 opens the second outer hello with the first one's HPKE context
 // (§7.1.1): same config_id and suite, no enc; anything else ends the
 // handshake.
-func (s *Server) openECH2(outer *wire.ClientHello) (*wire.ClientHello, []byte, error) {
+func (s *Server) openECH2(outer *wire.ClientHello, raw []byte) (*wire.ClientHello, []byte, error) {
 	data, found := outer.Extensions.Find(wire.ExtEncryptedClientHello)
 	if !found {
 		return nil, nil, alert.Errorf(alert.MissingExtension, 1, "ClientHello",
@@ -108,6 +121,13 @@ func (s *Server) openECH2(outer *wire.ClientHello) (*wire.ClientHello, []byte, e
 		return nil, nil, helloError(err, "encrypted_client_hello")
 	}
 	e := s.ech
+	if e.backend {
+		// The second inner hello, decrypted by the client-facing server.
+		if ext.Type != wire.ECHInner {
+			return nil, nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the second ClientHello's encrypted_client_hello is not of type inner, as the first one's was")
+		}
+		return outer, raw, nil
+	}
 	if ext.Type != wire.ECHOuter || ext.ConfigID != e.configID || ext.CipherSuite != e.suite || len(ext.Enc) != 0 {
 		return nil, nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello",
 			"the second ClientHello's encrypted_client_hello must keep config_id and cipher_suite and have an empty enc (draft-ietf-tls-esni-25 §7.1.1)")
@@ -228,6 +248,8 @@ func (s *Server) confirmECH(sh *wire.ServerHello) error {
 	t := s.transcript.Clone()
 	t.Write(raw)
 	copy(sh.Random[24:], echConfirmation(s.s13.suite.Hash, s.ech.innerRandom, echAcceptLabel, t.Sum()))
+	// A backend only confirms: the client-facing server accepted ECH.
+	s.state.ECHAccepted = !s.ech.backend
 	return nil
 }
 

@@ -153,7 +153,7 @@ func (c *Client) readNewSessionTicket12(msg []byte) (clientState, error) {
 // resume. A session renewed by a resumption keeps the time its server was
 // authenticated (CreatedAt), so renewal never extends its life.
 func (c *Client) storeSession12() {
-	if c.cfg.StoreSession == nil {
+	if c.cfg.StoreSession == nil || c.outerOnly {
 		return
 	}
 	now := c.cfg.now()

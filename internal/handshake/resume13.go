@@ -127,7 +127,7 @@ func (s *Server) issuesTickets13() bool {
 // keepsTickets reports whether a client stores NewSessionTickets; if not,
 // the resumption_master_secret is not even derived.
 func (b *base) keepsTickets() bool {
-	return b.side == trace.Client && b.cfg.StoreSession != nil && !b.cfg.TicketsDisabled
+	return b.side == trace.Client && b.cfg.StoreSession != nil && !b.cfg.TicketsDisabled && !b.outerOnly
 }
 
 // readNewSessionTicket13 turns the server's ticket into a session to

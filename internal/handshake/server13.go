@@ -237,7 +237,7 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 	}
 	s.traceMessage(trace.Received, ch, msg, 1)
 	if s.echAccepted() {
-		inner, innerRaw, err := s.openECH2(ch)
+		inner, innerRaw, err := s.openECH2(ch, msg)
 		if err != nil {
 			return nil, err
 		}

@@ -29,6 +29,11 @@ type State struct {
 	// ECHAccepted: the handshake used the inner ClientHello of Encrypted
 	// Client Hello (draft-ietf-tls-esni-25).
 	ECHAccepted bool
+	// ECHRejection is, on a client whose ECH offer the server rejected,
+	// why the connection must not be used: the handshake with the public
+	// name completes, then the connection sends ech_required and fails
+	// with this error (draft-ietf-tls-esni-25 §6.1.6).
+	ECHRejection error
 	// EarlyDataOffered: the TLS 1.3 ClientHello announced 0-RTT data; a
 	// server that does not accept it skips its records (RFC 8446 §4.2.10).
 	// EarlyDataAccepted: the server reads it (early_data in
