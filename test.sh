@@ -61,13 +61,13 @@ if [ $# -eq 0 ]; then
     ./internal/wire:FuzzCertificateRequest ./internal/wire:FuzzServerKeyExchange
     ./internal/wire:FuzzNewSessionTicket13 ./internal/wire:FuzzMessages
     ./internal/wire:FuzzExtensions ./internal/wire:FuzzBuilderMatchesCryptobyte
-    ./internal/wire:FuzzImportedIdentity
+    ./internal/wire:FuzzImportedIdentity ./internal/wire:FuzzECH
     ./internal/record:FuzzReader ./internal/record:FuzzHandshakeBuffer
     ./internal/handshake:FuzzServer12 ./internal/handshake:FuzzClient12
     ./internal/handshake:FuzzServer13 ./internal/handshake:FuzzClient13
     ./internal/handshake:FuzzServerResumption12 ./internal/handshake:FuzzClientResumption12
     ./internal/handshake:FuzzServerResumption13 ./internal/handshake:FuzzClientResumption13
-    ./internal/handshake:FuzzPostHandshake13
+    ./internal/handshake:FuzzPostHandshake13 ./internal/handshake:FuzzECHInner
     ./trace:FuzzReadJSONLines
   )
   listed=$(printf '%s\n' "${fuzz_targets[@]}" | sort)
