@@ -10,12 +10,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tlsflow/tlsflow"
 	"github.com/tlsflow/tlsflow/pki"
+	"github.com/tlsflow/tlsflow/trace"
 )
 
 // echSetup is a client-facing server "public.example" hiding
@@ -299,6 +301,35 @@ func TestECHGreaseIsIgnored(t *testing.T) {
 			}
 			if accepted, _, leaf := echState(cli); accepted || leaf != "secret.example" {
 				t.Errorf("ECHAccepted %v, certificate for %q; want false, secret.example", accepted, leaf)
+			}
+		})
+	}
+}
+
+// The trace shows both ClientHellos of step 1: the outer one as the
+// network sees it (the public name), and the inner one the server reads
+// (the real name), on both sides, in English and German.
+func TestECHTraceShowsBothClientHellos(t *testing.T) {
+	e := echFixture(t)
+	for _, lang := range []string{"en", "de"} {
+		t.Run(lang, func(t *testing.T) {
+			var cliOut, srvOut bytes.Buffer
+			cli := &tlsflow.Config{RootCAs: e.ca.Pool, ServerName: "secret.example", EncryptedClientHelloConfigList: e.list,
+				Trace: trace.NewRenderer(&cliOut, trace.Options{Lang: lang})}
+			srv := &tlsflow.Config{Certificates: []tlsflow.Certificate{flowCert(e.secret), flowCert(e.public)},
+				EncryptedClientHelloKeys: []tlsflow.EncryptedClientHelloKey{e.key}, Trace: trace.NewRenderer(&srvOut, trace.Options{Lang: lang})}
+			_, _, cliErr, srvErr := echPair(t, func(c net.Conn) peerConn { return tlsflow.Client(c, cli) },
+				func(c net.Conn) peerConn { return tlsflow.Server(c, srv) })
+			if cliErr != nil || srvErr != nil {
+				t.Fatalf("client: %v; server: %v", cliErr, srvErr)
+			}
+			for side, out := range map[string]string{"client": cliOut.String(), "server": srvOut.String()} {
+				outerAt := strings.Index(out, "public.example")
+				innerAt := strings.Index(out, "ClientHelloInner")
+				if outerAt < 0 || innerAt < 0 || !strings.Contains(out[innerAt:], "secret.example") ||
+					!strings.Contains(out, "config_id 7") {
+					t.Errorf("%s trace lacks the outer ClientHello (public.example, config_id 7) or the inner one after it (secret.example):\n%s", side, out)
+				}
 			}
 		})
 	}

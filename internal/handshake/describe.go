@@ -188,6 +188,13 @@ func extensionValue(exts wire.Extensions, t wire.ExtensionType, form extensionFo
 		if ok, err := exts.Decode(t, &v); ok && err == nil {
 			return mapJoin(v, certcomp.Name), true
 		}
+	case wire.ExtEncryptedClientHello:
+		return echValue(exts, form)
+	case wire.ExtECHOuterExtensions:
+		var v wire.OuterExtensions
+		if ok, err := exts.Decode(t, &v); ok && err == nil {
+			return "taken from the outer ClientHello: " + mapJoin(v, wire.ExtensionType.String), true
+		}
 	case wire.ExtEarlyData:
 		var v wire.EarlyDataIndication
 		if ok, err := exts.Decode(t, &v); ok && err == nil && v.InNewSessionTicket {
@@ -195,6 +202,37 @@ func extensionValue(exts wire.Extensions, t wire.ExtensionType, form extensionFo
 		}
 	}
 	return "", false
+}
+
+// echValue shows encrypted_client_hello (draft-ietf-tls-esni-25 §5) in
+// its forms: the sealed inner hello, the inner mark, a HelloRetryRequest's
+// confirmation, EncryptedExtensions' retry configurations.
+func echValue(exts wire.Extensions, form extensionForm) (string, bool) {
+	data, _ := exts.Find(wire.ExtEncryptedClientHello)
+	switch form {
+	case fromClient:
+		var ch wire.ECHClientHello
+		if err := ch.Unmarshal(data); err != nil {
+			return "", false
+		}
+		if ch.Type == wire.ECHInner {
+			return "inner (this is the ClientHello the server reads)", true
+		}
+		return fmt.Sprintf("outer: config_id %d, HPKE KDF %#04x AEAD %#04x, enc %d bytes, the inner ClientHello sealed in %d bytes",
+			ch.ConfigID, ch.CipherSuite.KDF, ch.CipherSuite.AEAD, len(ch.Enc), len(ch.Payload)), true
+	case fromHRR:
+		return "confirmation " + hexShort(data, 8), true
+	default:
+		configs, err := wire.ParseECHConfigList(data)
+		if err != nil {
+			return "", false
+		}
+		var names []string
+		for _, c := range configs {
+			names = append(names, fmt.Sprintf("config_id %d for %s", c.ConfigID, c.PublicName))
+		}
+		return "retry_configs: " + strings.Join(names, ", "), true
+	}
 }
 
 // keyShareValue shows a key_share in any of its three forms, with the
