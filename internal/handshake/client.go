@@ -302,7 +302,7 @@ func (c *Client) readServerHello(msg []byte) (clientState, error) {
 	}
 	if c.ech != nil && c.ech.state == echOffered {
 		// A TLS 1.2 answer is to the outer hello (§6.1.4).
-		c.rejectECH(2, "ServerHello")
+		c.rejectECH("ServerHello")
 	}
 	c.state.Version = sh.Version
 	return c.readServerHello12(sh, msg)

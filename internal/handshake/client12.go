@@ -73,6 +73,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello, raw []byte) (clientStat
 	c.state.ServerName = c.cfg.ServerName
 	c.transcript.SetHash(s.Hash)
 	c.received(sh, raw, 2)
+	c.noteECHDecision()
 	resumed, err := c.resumedByServer12(sh)
 	if err != nil {
 		return nil, err

@@ -122,6 +122,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 	c.transcript.SetHash(s.Hash)
 	c.transcript.ReplaceWithMessageHash()
 	c.received(hrr, raw, 2)
+	c.noteECHDecision()
 
 	for _, e := range hrr.Extensions {
 		switch e.Type {
@@ -288,6 +289,7 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 	c.transcript.SetHash(s.Hash)
 	c.transcript.KeepBuffer(false)
 	c.received(sh, raw, 2)
+	c.noteECHDecision()
 
 	if err := c.takePSK13(s); err != nil {
 		return nil, err

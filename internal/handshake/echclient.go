@@ -49,6 +49,9 @@ type echClient struct {
 	innerRandom []byte
 	// retryConfigs are the server's retry_configs, once rejected.
 	retryConfigs []byte
+	// decided is the trace note of the last decision, emitted once the
+	// message that brought it is traced (noteECHDecision).
+	decided []string
 }
 
 // chooseECHConfig picks the first configuration of the list this client
@@ -340,12 +343,11 @@ func (c *Client) echAfterHRR(hrr *wire.ServerHello, h *suites.Suite) error {
 		t.Write(zeroed)
 		if keys.Equal(echConfirmation(h.Hash, c.ech.innerRandom, echHRRAcceptLabel, t.Sum()), conf[:]) {
 			c.ech.state = echAccepted
-			c.note(trace.KindVerified, 2, "HelloRetryRequest", "encrypted_client_hello",
-				"accepted: the server read the inner ClientHello (its confirmation matches)")
+			c.ech.decided = []string{"HelloRetryRequest", "accepted: the server read the inner ClientHello (its confirmation matches)"}
 			return nil
 		}
 	}
-	c.rejectECH(2, "HelloRetryRequest")
+	c.rejectECH("HelloRetryRequest")
 	return nil
 }
 
@@ -367,22 +369,21 @@ func (c *Client) echAfterServerHello(sh *wire.ServerHello, h *suites.Suite) erro
 	if keys.Equal(echConfirmation(h.Hash, e.innerRandom, echAcceptLabel, t.Sum()), sh.Random[24:]) {
 		e.state = echAccepted
 		c.state.ECHAccepted = true
-		c.note(trace.KindVerified, 2, "ServerHello", "encrypted_client_hello",
-			"accepted: the server read the inner ClientHello (the last 8 bytes of its random confirm it)")
+		e.decided = []string{"ServerHello", "accepted: the server read the inner ClientHello (the last 8 bytes of its random confirm it)"}
 		return nil
 	}
 	if e.state == echAccepted {
 		return alert.Errorf(alert.IllegalParameter, 2, "ServerHello",
 			"the HelloRetryRequest accepted Encrypted Client Hello, the ServerHello does not confirm it (draft-ietf-tls-esni-25 §6.1.5)")
 	}
-	c.rejectECH(2, "ServerHello")
+	c.rejectECH("ServerHello")
 	return nil
 }
 
 // rejectECH goes on with the outer hello (§6.1.6): its transcript, its
 // preferences, no PSK (it offered none that was real); the server must
 // prove it is the public name, and then the handshake ends.
-func (c *Client) rejectECH(step int, message string) {
+func (c *Client) rejectECH(message string) {
 	e := c.ech
 	e.state = echRejected
 	c.transcript = *e.outerTrans
@@ -398,8 +399,21 @@ func (c *Client) rejectECH(step int, message string) {
 		}
 		return c.cfg.ECHRejectionVerify(certs, publicName)
 	}
-	c.note(trace.KindNote, step, message, "encrypted_client_hello",
-		fmt.Sprintf("rejected: the server uses the outer ClientHello; it must prove it is %q, then this client ends the handshake", e.config.PublicName))
+	e.decided = []string{message, fmt.Sprintf("rejected: the server uses the outer ClientHello; it must prove it is %q, then this client ends the handshake", e.config.PublicName)}
+}
+
+// noteECHDecision traces the decision the server's first answer brought,
+// after that answer itself.
+func (c *Client) noteECHDecision() {
+	if c.ech == nil || c.ech.decided == nil {
+		return
+	}
+	kind := trace.KindVerified
+	if c.ech.state == echRejected {
+		kind = trace.KindNote
+	}
+	c.note(kind, 2, c.ech.decided[0], "encrypted_client_hello", c.ech.decided[1])
+	c.ech.decided = nil
 }
 
 // echRetryConfigs reads encrypted_client_hello in EncryptedExtensions: only
