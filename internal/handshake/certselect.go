@@ -273,14 +273,20 @@ func (s *Server) candidatesByName() ([]*Certificate, error) {
 	if len(all) == 1 || name == "" {
 		return all, nil
 	}
+	// A raw public key names no host: the client that accepts one knows
+	// it by its pin (RFC 7250 §4.4), so it keeps its place among those
+	// for the name.
+	forName := func(c *Certificate) bool {
+		return c.RawPublicKey != nil || c.Leaf != nil && c.Leaf.VerifyHostname(name) == nil
+	}
 	out := make([]*Certificate, 0, len(all))
 	for _, c := range all {
-		if c.Leaf != nil && c.Leaf.VerifyHostname(name) == nil {
+		if forName(c) {
 			out = append(out, c)
 		}
 	}
 	for _, c := range all {
-		if c.Leaf == nil || c.Leaf.VerifyHostname(name) != nil {
+		if !forName(c) {
 			out = append(out, c)
 		}
 	}

@@ -230,9 +230,11 @@ func (s *Server) serverCertTypeFits(cert *Certificate) bool {
 }
 
 // byCertType keeps the candidates of a type the client accepts, in order:
-// among the certificates that fit, the server's order decides. None left
-// is "no certificate type in common with the client", unsupported_certificate
-// (RFC 7250 §4.2).
+// among the certificates that fit, the server's order decides. None left,
+// for a client that sent server_certificate_type, is "no certificate type
+// in common with the client", unsupported_certificate (RFC 7250 §4.2); a
+// client that sent none accepts X.509 alone, and a server without an
+// X.509 certificate fails as with no certificate at all (handshake_failure).
 func (s *Server) byCertType(candidates []*Certificate) ([]*Certificate, error) {
 	var out []*Certificate
 	have := make([]uint8, 0, 2)
@@ -243,6 +245,10 @@ func (s *Server) byCertType(candidates []*Certificate) ([]*Certificate, error) {
 		if s.serverCertTypeFits(c) {
 			out = append(out, c)
 		}
+	}
+	if len(out) == 0 && s.info.ServerCertTypes == nil {
+		return nil, alert.Errorf(alert.HandshakeFailure, 3, "Certificate",
+			"the client accepts only X.509 certificates (it sent no server_certificate_type), and this server has %s", certTypeNames(have))
 	}
 	if len(out) == 0 {
 		return nil, alert.Errorf(alert.UnsupportedCertificate, 3, "Certificate",
