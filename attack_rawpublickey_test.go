@@ -50,7 +50,10 @@ func TestClientRefusesHostileRawPublicKeyServer(t *testing.T) {
 		c.ServerCertificateTypes, c.TrustedRawPublicKeys = x509RPK, [][]byte{pin}
 		return c
 	}
-	huge := append([]byte{0x30, 0x82, 0x13, 0x88}, bytes.Repeat([]byte{0}, 5000)...)
+	// At the limit a key is parsed (and this one does not parse); one byte
+	// over, it is refused before parsing.
+	atLimit := bytes.Repeat([]byte{0x30}, limits.Default.RawPublicKey)
+	huge := bytes.Repeat([]byte{0x30}, limits.Default.RawPublicKey+1)
 	for _, v := range versions {
 		for _, tc := range []struct {
 			name    string
@@ -82,8 +85,10 @@ func TestClientRefusesHostileRawPublicKeyServer(t *testing.T) {
 				want: sent(alert.UnsupportedCertificate, 3, "Certificate")},
 			{name: "a key that is not the pinned one", client: rpkOnly(v.v), certTyp: 2, spki: must(rpkPin(otherKey)), signer: otherKey,
 				want: sent(alert.BadCertificate, 3, "Certificate", "not one of TrustedRawPublicKeys")},
-			{name: "a raw key over the limit", client: rpkOnly(v.v), certTyp: 2, spki: huge, signer: key,
-				want: sent(alert.BadCertificate, 3, "Certificate", "more than the limit of 4096")},
+			{name: "a raw key at the limit", client: rpkOnly(v.v), certTyp: 2, spki: atLimit, signer: key,
+				want: sent(alert.DecodeError, 3, "Certificate", "not a DER SubjectPublicKeyInfo")},
+			{name: "a raw key one byte over the limit", client: rpkOnly(v.v), certTyp: 2, spki: huge, signer: key,
+				want: sent(alert.BadCertificate, 3, "Certificate", "a raw public key of 4097 bytes, more than the limit of 4096")},
 			{name: "signed by another key than the pinned raw key", only13: true, client: rpkOnly(v.v), certTyp: 2, spki: pin, signer: otherKey,
 				want: sent(alert.IllegalParameter, 3, "CertificateVerify")},
 		} {
@@ -91,9 +96,6 @@ func TestClientRefusesHostileRawPublicKeyServer(t *testing.T) {
 				continue
 			}
 			t.Run(v.name+"/"+tc.name, func(t *testing.T) {
-				if len(huge) <= limits.Default.RawPublicKey {
-					t.Fatal("the oversized key is not over limits.Default.RawPublicKey")
-				}
 				o := &testpeer.ServerOptions{Signer: tc.signer, Chain: tc.chain}
 				if tc.certTyp >= 0 {
 					o.Mutate = announceCertType(v.v, wire.ExtServerCertificateType, uint8(tc.certTyp))

@@ -431,6 +431,11 @@ func summary(s *handshake.State) []trace.Field {
 	if s.NegotiatedProtocol != "" {
 		f = append(f, trace.Field{Name: "alpn", Value: s.NegotiatedProtocol})
 	}
+	// Raw public keys (RFC 7250) are named; X.509, the default, is not.
+	if s.ServerCertType != 0 || s.ClientCertType != 0 {
+		f = append(f, trace.Field{Name: "server_certificate_type", Value: CertificateType(s.ServerCertType).String()},
+			trace.Field{Name: "client_certificate_type", Value: CertificateType(s.ClientCertType).String()})
+	}
 	f = append(f, trace.Field{Name: "extended_master_secret", Value: fmt.Sprint(s.ExtendedMaster)},
 		trace.Field{Name: "resumed", Value: fmt.Sprint(s.DidResume)})
 	return f

@@ -267,7 +267,7 @@ func TestRawPublicKeyTrace(t *testing.T) {
 				}
 				return ""
 			}
-			var sawType, sawCert, sawVerified bool
+			var sawType, sawCert, sawVerified, sawSummary bool
 			for _, e := range events {
 				switch {
 				case e.Kind == trace.KindMessage && field(e, "server_certificate_type") == "RawPublicKey" && e.Direction == trace.Received:
@@ -277,10 +277,13 @@ func TestRawPublicKeyTrace(t *testing.T) {
 						field(e, "raw_public_key[0].key") != ""
 				case e.Kind == trace.KindVerified && e.Message == "Certificate":
 					sawVerified = field(e, "raw_public_key") != "" && field(e, "spki_sha256") != ""
+				case e.Kind == trace.KindHandshakeDone:
+					sawSummary = field(e, "server_certificate_type") == "RawPublicKey"
 				}
 			}
-			if !sawType || !sawCert || !sawVerified {
-				t.Errorf("trace: server_certificate_type answered %v, Certificate shown as a raw key %v, raw key verified %v", sawType, sawCert, sawVerified)
+			if !sawType || !sawCert || !sawVerified || !sawSummary {
+				t.Errorf("trace: server_certificate_type answered %v, Certificate shown as a raw key %v, raw key verified %v, in the summary %v",
+					sawType, sawCert, sawVerified, sawSummary)
 			}
 		})
 	}
