@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/tlsflow/tlsflow/internal/handshake"
+	"github.com/tlsflow/tlsflow/internal/wire"
 )
 
 // Raw public keys (RFC 7250): instead of an X.509 chain, a side may show
@@ -33,15 +33,7 @@ const (
 	CertificateTypeRawPublicKey CertificateType = 2
 )
 
-func (t CertificateType) String() string {
-	switch t {
-	case CertificateTypeX509:
-		return "X509"
-	case CertificateTypeRawPublicKey:
-		return "RawPublicKey"
-	}
-	return "CertificateType(" + strconv.Itoa(int(t)) + ")"
-}
+func (t CertificateType) String() string { return wire.CertificateTypeName(uint8(t)) }
 
 // RawPublicKeyCertificate returns a Certificate that authenticates with
 // key's public key alone (RFC 7250): its RawPublicKey is the key's DER
