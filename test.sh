@@ -61,7 +61,7 @@ if [ $# -eq 0 ]; then
     ./internal/wire:FuzzCertificateRequest ./internal/wire:FuzzServerKeyExchange
     ./internal/wire:FuzzNewSessionTicket13 ./internal/wire:FuzzMessages
     ./internal/wire:FuzzExtensions ./internal/wire:FuzzBuilderMatchesCryptobyte
-    ./internal/wire:FuzzImportedIdentity ./internal/wire:FuzzECH
+    ./internal/wire:FuzzImportedIdentity ./internal/wire:FuzzECH ./internal/wire:FuzzRawPublicKeyCertificate12
     ./internal/record:FuzzReader ./internal/record:FuzzHandshakeBuffer
     ./internal/handshake:FuzzServer12 ./internal/handshake:FuzzClient12
     ./internal/handshake:FuzzServer13 ./internal/handshake:FuzzClient13

@@ -146,6 +146,19 @@ type settings struct {
 	expectNoRetryConfigs bool
 	expectNameOverride   string
 	expectNoNameOverride bool
+
+	// Raw public keys (RFC 7250): -new-rpk-credential adds a credential
+	// that is a key alone (its -key-file); -accepted-peer-cert-types are
+	// the types accepted from the peer (a client's ServerCertificateTypes,
+	// a server's ClientCertificateTypes), -available-client-cert-types a
+	// client's ClientCertificateTypes. BoringSSL's shim accepts any raw
+	// key unless -verify-fail, and checks -expect-peer-rpk-sha256 (the
+	// SHA-256 of the SubjectPublicKeyInfo) and -expect-peer-certificate-type.
+	acceptedPeerCertTypes    []int
+	availableClientCertTypes []int
+	expectPeerRPKSHA256      []byte
+	expectPeerCertType       int
+	expectPeerCertTypeGiven  bool
 }
 
 // credential is one -new-x509-credential or -new-psk-credential and the
@@ -157,6 +170,9 @@ type credential struct {
 	mustMatchIssuer   bool
 	ocspResponse      []byte   // -ocsp-response after -new-x509-credential
 	scts              [][]byte // -signed-cert-timestamps after -new-x509-credential
+	// rpk is set for a -new-rpk-credential: the key of keyFile, sent as
+	// a raw public key (tlsflow.RawPublicKeyCertificate).
+	rpk bool
 	// psk is set for a -new-psk-credential: BoringSSL's PSK credentials
 	// are RFC 9258 importer PSKs (SSL_CREDENTIAL_new_pre_shared_key takes
 	// the external key, its external_identity, the EPSK hash and the
@@ -309,6 +325,21 @@ var knownFlags = map[string]flagSpec{
 	"-new-psk-credential": {set: func(s *settings, _ string) error {
 		s.credentials = append(s.credentials, credential{psk: &tlsflow.ExternalPSK{Import: true}})
 		return nil
+	}},
+	"-new-rpk-credential": {set: func(s *settings, _ string) error {
+		s.credentials = append(s.credentials, credential{rpk: true})
+		return nil
+	}},
+	"-accepted-peer-cert-types":    intListFlag(func(s *settings) *[]int { return &s.acceptedPeerCertTypes }),
+	"-available-client-cert-types": intListFlag(func(s *settings) *[]int { return &s.availableClientCertTypes }),
+	"-expect-peer-rpk-sha256": {hasParam: true, set: func(s *settings, p string) (err error) {
+		s.expectPeerRPKSHA256, err = base64.StdEncoding.DecodeString(p)
+		return err
+	}},
+	"-expect-peer-certificate-type": {hasParam: true, set: func(s *settings, p string) (err error) {
+		s.expectPeerCertType, err = strconv.Atoi(p)
+		s.expectPeerCertTypeGiven = true
+		return err
 	}},
 	"-psk-importer-key":      base64PSKField("-psk-importer-key", func(p *tlsflow.ExternalPSK) *[]byte { return &p.Key }),
 	"-psk-importer-identity": base64PSKField("-psk-importer-identity", func(p *tlsflow.ExternalPSK) *[]byte { return &p.Identity }),
@@ -557,9 +588,7 @@ var unimplementedFlags = map[string]string{
 	"-expect-sha256-client-cert":      "client certificate hashing",
 	"-reverify-on-resume":             "re-verification on resumption",
 	// Flags new at BoringSSL a0689af29e8e (after the Go-pinned f51d8b099832).
-	"-new-rpk-credential": "raw public keys (RFC 7250)", "-accepted-peer-cert-types": "raw public keys (RFC 7250)",
-	"-available-client-cert-types": "raw public keys (RFC 7250)",
-	"-cnsa1-202603":                "compliance policies", "-cnsa2-202603": "compliance policies",
+	"-cnsa1-202603": "compliance policies", "-cnsa2-202603": "compliance policies",
 	"-cert-properties":              "certificate properties (trust anchor IDs)",
 	"-available-trust-anchors":      "trust anchor IDs",
 	"-key-shares":                   "choosing which groups get a key share (tlsflow sends one, for its first group)",

@@ -209,6 +209,7 @@ func (c *Client) buildClientHello() (*wire.ClientHello, error) {
 		h.Extensions.Add(wire.ExtALPN, &alpn)
 	}
 	requestStatus(h)
+	c.offerCertTypes(h)
 	c.offerRecordSizeLimit(h)
 	if c.offers13() {
 		if err := c.addExtensions13(h); err != nil {

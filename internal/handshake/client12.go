@@ -95,6 +95,9 @@ func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
 		// RFC 6066 §3: the server's server_name "SHALL be empty".
 		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "server_name: %w", err)
 	}
+	if err := c.readCertTypes(sh.Extensions, "ServerHello", 2); err != nil {
+		return err
+	}
 	if promised, err := sh.Extensions.Empty(wire.ExtSessionTicket); err != nil {
 		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "session_ticket: %w", err)
 	} else {
@@ -156,19 +159,26 @@ func (c *Client) readServerCertificate(msg []byte) (clientState, error) {
 	if msg == nil {
 		return nil, unexpectedChangeCipherSpec(3, "Certificate")
 	}
-	cert := new(wire.Certificate)
-	if err := parse(cert, msg, 3); err != nil {
+	if err := c.checkServerCertType(3); err != nil {
 		return nil, err
 	}
-	c.received(cert, msg, 3)
-	if len(cert.Chain) == 0 {
+	entries, err := c.readCertificate12(msg, c.state.ServerCertType, 3)
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 && c.state.ServerCertType == certTypeRPK {
+		// RFC 7250 §3: ASN.1_subjectPublicKeyInfo<1..2^24-1>; only a
+		// client may decline (wire.RawPublicKeyCertificate12).
+		return nil, alert.Errorf(alert.DecodeError, 3, "Certificate", "the server sent an empty raw public key")
+	}
+	if len(entries) == 0 {
 		return nil, alert.Errorf(alert.BadCertificate, 3, "Certificate", "the server sent an empty certificate chain")
 	}
 	usage := x509.KeyUsageDigitalSignature
 	if c.c12.suite.KeyExchange == suites.KeyExchangeRSA {
 		usage = x509.KeyUsageKeyEncipherment
 	}
-	key, err := c.acceptPeerChain(cert.Chain, 3, "server certificate", usage)
+	key, err := c.acceptPeerCertificate(entries, c.state.ServerCertType, 3, "server certificate", usage)
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +198,9 @@ func (c *Client) readServerCertificate(msg []byte) (clientState, error) {
 	}
 	if c.c12.statusPromised {
 		return c.readCertificateStatus12(next), nil
+	}
+	if c.state.ServerCertType == certTypeRPK {
+		return next, nil // a raw key has no certificate for a staple to be about
 	}
 	if err := c.checkStaple(3, "Certificate"); err != nil {
 		return nil, err // no staple coming: one the policy requires is missing
@@ -299,11 +312,7 @@ func (c *Client) readServerHelloDone(msg []byte) (clientState, error) {
 		if clientCert, err = c.chooseClientCertificate(req.CertificateTypes, req.SignatureAlgorithms, req.CertificateAuthorities, false); err != nil {
 			return nil, err
 		}
-		var chain [][]byte
-		if clientCert != nil {
-			chain = clientCert.Chain
-		}
-		if err := c.send(&wire.Certificate{Chain: chain}, 5); err != nil {
+		if err := c.send(certificateMessage12(clientCert, c.state.ClientCertType), 5); err != nil {
 			return nil, err
 		}
 	}
@@ -395,11 +404,17 @@ func (c *base) chooseClientCertificate(certTypes []uint8, schemes []uint16, auth
 	if c.cfg.GetClientCertificate != nil {
 		cert, err := c.cfg.GetClientCertificate(&CertificateRequestInfo{
 			AcceptableCAs: authorities, SignatureSchemes: schemes, Version: c.state.Version,
+			CertificateType: c.state.ClientCertType,
 		})
 		if err != nil {
 			return nil, internalError(5, "Certificate", err)
 		}
-		if cert == nil || len(cert.Chain) == 0 {
+		if cert == nil || len(cert.entries()) == 0 {
+			return nil, nil
+		}
+		if t := cert.certType(); t != c.state.ClientCertType {
+			c.note(trace.KindNote, 5, "Certificate", "reason", fmt.Sprintf("the chosen certificate is %s, the server asked for %s (RFC 7250 §4.2); sending none",
+				wire.CertificateTypeName(t), wire.CertificateTypeName(c.state.ClientCertType)))
 			return nil, nil
 		}
 		if signer, ok := cert.PrivateKey.(crypto.Signer); ok && certTypes != nil && !certTypeAccepted(signer.Public(), certTypes) {
@@ -412,6 +427,10 @@ func (c *base) chooseClientCertificate(certTypes []uint8, schemes []uint16, auth
 	}
 	var why reasons
 	for _, cert := range c.cfg.Certificates {
+		if t := cert.certType(); t != c.state.ClientCertType {
+			why.add(cert, fmt.Errorf("it is %s, the server asked for %s (RFC 7250 §4.2)", wire.CertificateTypeName(t), wire.CertificateTypeName(c.state.ClientCertType)))
+			continue
+		}
 		err := ClientCertificateFits(cert, certTypes, schemes, c.cfg.SignatureSchemes, authorities, tls13)
 		if err == nil {
 			return cert, nil

@@ -373,6 +373,9 @@ func (c *Client) readEncryptedExtensions(msg []byte) (clientState, error) {
 	if err := c.echRetryConfigs(ee); err != nil {
 		return nil, err
 	}
+	if err := c.readCertTypes(ee.Extensions, "EncryptedExtensions", 2); err != nil {
+		return nil, err
+	}
 	switchKeys, err := c.earlyDataInEncryptedExtensions13(ee)
 	if err != nil {
 		return nil, err
@@ -419,7 +422,10 @@ func (c *Client) readCertificateRequestOrCertificate13(msg []byte) (clientState,
 
 // readServerCertificate13 (step 3): the server's chain, checked at once.
 func (c *Client) readServerCertificate13(msg []byte) (clientState, error) {
-	cert, err := c.readCertificateMessage13(msg, c.hello.Extensions.Has(wire.ExtCompressCertificate), 3)
+	if err := c.checkServerCertType(3); err != nil {
+		return nil, err
+	}
+	cert, err := c.readCertificateMessage13(msg, c.hello.Extensions.Has(wire.ExtCompressCertificate), c.state.ServerCertType, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -435,11 +441,16 @@ func (c *Client) readServerCertificate13(msg []byte) (clientState, error) {
 	if err := c.readLeafStatus13(cert); err != nil {
 		return nil, err
 	}
-	key, err := c.acceptPeerChain(chainOf(cert), 3, "server certificate", x509.KeyUsageDigitalSignature)
+	key, err := c.acceptPeerCertificate(chainOf(cert), c.state.ServerCertType, 3, "server certificate", x509.KeyUsageDigitalSignature)
 	if err != nil {
 		return nil, err
 	}
 	c.c13.serverKey = key
+	if c.state.ServerCertType == certTypeRPK {
+		// A raw key has no certificate for an OCSP response to be about.
+		c.authenticatedAt = c.cfg.now()
+		return (*Client).readServerCertificateVerify13, nil
+	}
 	if err := c.checkStaple(3, "Certificate"); err != nil {
 		return nil, err
 	}
@@ -573,18 +584,19 @@ func (c *Client) sendClientCertificate13() error {
 	if err != nil {
 		return err
 	}
-	return c.sendCertificate13(nil, cert.Chain, nil, signer, scheme, signature.ContextClient, c.compressionFor(peerAlgs), 5)
+	return c.sendCertificate13(nil, cert, nil, signer, scheme, signature.ContextClient, c.compressionFor(peerAlgs), 5)
 }
 
-// sendCertificate13 sends a chain and the CertificateVerify that proves
-// this side holds its key: a signature over the context string and the
+// sendCertificate13 sends cert (its chain, or its raw public key as the
+// one entry, RFC 8446 §4.4.2) and the CertificateVerify that proves this
+// side holds its key: a signature over the context string and the
 // transcript so far (RFC 8446 §4.4.2, §4.4.3). leafExts go in the leaf's
 // entry (a server's staple and timestamps); requestContext echoes a
 // post-handshake CertificateRequest's (empty in the handshake); compress,
 // if not zero, is the RFC 8879 algorithm the peer accepts.
-func (b *base) sendCertificate13(requestContext []byte, chain [][]byte, leafExts wire.Extensions, signer crypto.Signer, scheme uint16, context string, compress uint16, step int) error {
-	msg := &wire.Certificate13{Context: requestContext}
-	for i, der := range chain {
+func (b *base) sendCertificate13(requestContext []byte, cert *Certificate, leafExts wire.Extensions, signer crypto.Signer, scheme uint16, context string, compress uint16, step int) error {
+	msg := &wire.Certificate13{Context: requestContext, CertificateType: cert.certType()}
+	for i, der := range cert.entries() {
 		e := wire.CertificateEntry{Data: der}
 		if i == 0 {
 			e.Extensions = leafExts

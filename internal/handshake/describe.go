@@ -1,6 +1,7 @@
 package handshake
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
 	"strings"
@@ -62,7 +63,17 @@ func describe(m wire.Message) []trace.Field {
 		d.extensions(m.Extensions, fromServer)
 	case *wire.Certificate13:
 		d.add("certificate_request_context", hexOrEmpty(m.Context))
-		d.certificates(chainOf(m))
+		if m.CertificateType == wire.CertificateTypeRawPublicKey {
+			d.rawPublicKey(chainOf(m))
+		} else {
+			d.certificates(chainOf(m))
+		}
+	case *wire.RawPublicKeyCertificate12:
+		var keys [][]byte
+		if len(m.SubjectPublicKeyInfo) > 0 {
+			keys = [][]byte{m.SubjectPublicKeyInfo}
+		}
+		d.rawPublicKey(keys)
 	case *wire.CertificateRequest13:
 		d.add("certificate_request_context", hexOrEmpty(m.Context))
 		d.extensions(m.Extensions, fromServer)
@@ -195,6 +206,18 @@ func extensionValue(exts wire.Extensions, t wire.ExtensionType, form extensionFo
 		if ok, err := exts.Decode(t, &v); ok && err == nil {
 			return "taken from the outer ClientHello: " + mapJoin(v, wire.ExtensionType.String), true
 		}
+	case wire.ExtServerCertificateType, wire.ExtClientCertificateType:
+		if form == fromClient {
+			v := wire.CertificateTypeList{Ext: t}
+			if ok, err := exts.Decode(t, &v); ok && err == nil {
+				return certTypeNames(v.Types), true
+			}
+			return "", false
+		}
+		v := wire.CertificateTypeSelected{Ext: t}
+		if ok, err := exts.Decode(t, &v); ok && err == nil {
+			return wire.CertificateTypeName(v.Type), true
+		}
 	case wire.ExtEarlyData:
 		var v wire.EarlyDataIndication
 		if ok, err := exts.Decode(t, &v); ok && err == nil && v.InNewSessionTicket {
@@ -270,6 +293,28 @@ func pskModeName(m uint8) string {
 		return "psk_dhe_ke"
 	}
 	return fmt.Sprintf("psk_mode(%d)", m)
+}
+
+// rawPublicKey describes the Certificate of a side whose certificate type
+// is RawPublicKey (RFC 7250): no chain, one SubjectPublicKeyInfo, shown by
+// its key and its SHA-256 (what a pin compares).
+func (d *fields) rawPublicKey(keys [][]byte) {
+	d.add("certificate_type", wire.CertificateTypeName(wire.CertificateTypeRawPublicKey))
+	if len(keys) == 0 {
+		d.add("certificate_list", "no raw public key")
+		return
+	}
+	d.add("certificate_list", fmt.Sprintf("%d raw public key(s), no certificate chain", len(keys)))
+	for i, spki := range keys {
+		p := fmt.Sprintf("raw_public_key[%d].", i)
+		key, err := x509.ParsePKIXPublicKey(spki)
+		if err != nil {
+			d.add(p+"error", err.Error())
+			continue
+		}
+		d.add(p+"key", keyName(key))
+		d.add(p+"spki_sha256", fmt.Sprintf("%x", sha256.Sum256(spki)))
+	}
 }
 
 // certificates describes a chain: subject, issuer, validity and key of each.

@@ -224,6 +224,9 @@ func (s *Server) readClientHelloExtensions(ch *wire.ClientHello) error {
 	if _, err := ch.Extensions.Decode(wire.ExtCertificateAuthorities, &cas); err != nil {
 		return fail("certificate_authorities", err)
 	}
+	if err := readCertTypeOffers(ch, info); err != nil {
+		return err
+	}
 	if !bytes.Contains(ch.CompressionMethods, []byte{0}) {
 		return alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the client does not offer the null compression method")
 	}

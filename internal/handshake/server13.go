@@ -300,6 +300,12 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 			return nil, err
 		}
 	}
+	clientTypeAnswer := false
+	if psk == nil && s.cfg.ClientAuth.requests() {
+		if s.state.ClientCertType, clientTypeAnswer, err = s.chooseClientCertType(); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.chooseALPN(); err != nil {
 		return nil, err
 	}
@@ -328,8 +334,9 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 			s.state.ExternalPSKIdentity = sess.ExternalPSKIdentity
 			s.authenticatedAt = sess.CreatedAt
 			if psk.peer != nil {
-				s.state.PeerCertificates, s.state.VerifiedChains = psk.peer.Certificates, psk.peer.VerifiedChains
+				s.state.setPeer(psk.peer)
 			}
+			s.state.resumeCertTypes(sess)
 		} else {
 			s.state.ExternalPSKIdentity = psk.offer.external.Identity
 		}
@@ -391,6 +398,10 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		alpn := wire.ALPN{s.state.NegotiatedProtocol}
 		ee.Extensions.Add(wire.ExtALPN, &alpn)
 	}
+	if psk == nil || psk.offer.session != nil {
+		// An external PSK authenticates without certificates: no type.
+		s.answerCertTypes(&ee.Extensions, clientTypeAnswer)
+	}
 	if s.info.ServerName != "" && psk == nil {
 		// The name chose our certificate: an empty server_name says so
 		// (RFC 6066 §3, RFC 8446 §4.2); a resumption shows no certificate.
@@ -408,7 +419,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 			}
 		}
 		s.noteCertificateChoice()
-		if err := s.sendCertificate13(nil, s.cert.Chain, s.leafStatus13(), signer, scheme, signature.ContextServer, s.compressionFor(s.s13.peerCompression), 3); err != nil {
+		if err := s.sendCertificate13(nil, s.cert, s.leafStatus13(), signer, scheme, signature.ContextServer, s.compressionFor(s.s13.peerCompression), 3); err != nil {
 			return nil, err
 		}
 	}
@@ -476,6 +487,7 @@ func (s *Server) chooseSigner13() (crypto.Signer, uint16, error) {
 			continue
 		}
 		s.cert = c
+		s.state.ServerCertType = c.certType()
 		return signer, scheme, nil
 	}
 	return nil, 0, alert.Errorf(alert.HandshakeFailure, 3, "CertificateVerify",
@@ -523,7 +535,7 @@ func tls13Schemes(schemes []uint16) []uint16 {
 // readClientCertificate13 (step 5): the client's chain, or nothing; the
 // ClientAuth policy decides.
 func (s *Server) readClientCertificate13(msg []byte) (serverState, error) {
-	cert, err := s.readCertificateMessage13(msg, s.s13.certReq.Extensions.Has(wire.ExtCompressCertificate), 5)
+	cert, err := s.readCertificateMessage13(msg, s.s13.certReq.Extensions.Has(wire.ExtCompressCertificate), s.state.ClientCertType, 5)
 	if err != nil {
 		return nil, err
 	}
@@ -540,7 +552,7 @@ func (s *Server) readClientCertificate13(msg []byte) (serverState, error) {
 	if err := s.checkEntryExtensions(cert, s.s13.certReq.Extensions, 5); err != nil {
 		return nil, err
 	}
-	key, err := s.acceptPeerChain(chainOf(cert), 5, "client certificate", x509.KeyUsageDigitalSignature)
+	key, err := s.acceptPeerCertificate(chainOf(cert), s.state.ClientCertType, 5, "client certificate", x509.KeyUsageDigitalSignature)
 	if err != nil {
 		return nil, err
 	}

@@ -11,8 +11,15 @@ type State struct {
 	ServerName         string
 	PeerCertificates   []*x509.Certificate
 	VerifiedChains     [][]*x509.Certificate
-	DidResume          bool
-	ExtendedMaster     bool
+	// PeerRawPublicKey is the DER SubjectPublicKeyInfo the peer
+	// authenticated with instead of a chain (RFC 7250), or nil.
+	PeerRawPublicKey []byte
+	// ServerCertType and ClientCertType are the certificate types in use
+	// (RFC 7250): X.509 (0) unless the extensions negotiated another.
+	ServerCertType uint8
+	ClientCertType uint8
+	DidResume      bool
+	ExtendedMaster bool
 	// RequestedCAs are the authorities a server's CertificateRequest named
 	// (client side): the note's "list of accepted certificate authorities".
 	RequestedCAs [][]byte
@@ -61,4 +68,9 @@ type State struct {
 	MasterSecret []byte
 	// ExporterSecret (TLS 1.3) is exporter_master_secret (RFC 8446 §7.5).
 	ExporterSecret []byte
+}
+
+// setPeer makes p the peer's authentication: its chain, or its raw key.
+func (s *State) setPeer(p *PeerCertificates) {
+	s.PeerCertificates, s.VerifiedChains, s.PeerRawPublicKey = p.Certificates, p.VerifiedChains, p.RawPublicKey
 }

@@ -8,6 +8,7 @@
 //
 //	HandshakeMessage, CertificateMessage  record.HandshakeBuffer, as the header arrives
 //	ChainCertificates, ChainBytes, RSABits  the engine, on a peer's Certificate (and a stored chain)
+//	RawPublicKey, RSABits                 the engine, on a peer's raw public key (RFC 7250; and a stored one)
 //	Ticket                                the client, on NewSessionTicket; the server, before it issues one
 //	Cookie                                the client, on HelloRetryRequest
 //	CANames                               the configuration (ClientCAs), before any byte is sent
@@ -41,6 +42,10 @@ type Policy struct {
 	// before any signature is verified (unsupported_certificate): verifying
 	// with a 128 Kbit modulus costs seconds of CPU (CVE-2023-29409's class).
 	RSABits int
+	// RawPublicKey bounds the DER SubjectPublicKeyInfo a peer sends in
+	// place of a chain (RFC 7250), checked before it is parsed
+	// (bad_certificate above it). An 8192-bit RSA key takes 1,062 bytes.
+	RawPublicKey int
 
 	// Ticket bounds a session ticket: a client keeps none larger (it could
 	// not offer it in a ClientHello), a server issues none larger.
@@ -102,6 +107,7 @@ var Default = Policy{
 	ChainCertificates:  64, // BoGo's LargeMessage sends 51; OpenSSL verifies to depth 100
 	ChainBytes:         1 << 17,
 	RSABits:            8192,
+	RawPublicKey:       1 << 12,
 	Ticket:             1 << 14,
 	Cookie:             1 << 13,
 	CANames:            3 << 14, // 49,152: the names must leave room in a 2-byte extensions block

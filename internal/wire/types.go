@@ -94,6 +94,8 @@ const (
 	ExtSignatureAlgorithms     ExtensionType = 13     // RFC 8446
 	ExtALPN                    ExtensionType = 16     // RFC 7301
 	ExtSCT                     ExtensionType = 18     // RFC 6962
+	ExtClientCertificateType   ExtensionType = 19     // RFC 7250
+	ExtServerCertificateType   ExtensionType = 20     // RFC 7250
 	ExtPadding                 ExtensionType = 21     // RFC 7685
 	ExtEncryptThenMAC          ExtensionType = 22     // RFC 7366
 	ExtExtendedMasterSecret    ExtensionType = 23     // RFC 7627
@@ -122,6 +124,8 @@ var extensionTypeNames = map[ExtensionType]string{
 	ExtSignatureAlgorithms:     "signature_algorithms",
 	ExtALPN:                    "application_layer_protocol_negotiation",
 	ExtSCT:                     "signed_certificate_timestamp",
+	ExtClientCertificateType:   "client_certificate_type",
+	ExtServerCertificateType:   "server_certificate_type",
 	ExtPadding:                 "padding",
 	ExtEncryptThenMAC:          "encrypt_then_mac",
 	ExtExtendedMasterSecret:    "extended_master_secret",
