@@ -10,6 +10,7 @@ require (
 )
 
 require (
+	github.com/google/gopacket v1.1.19 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
 )
