@@ -55,8 +55,8 @@ type side struct {
 	// sealedFinished: a TLS 1.2 ChangeCipherSpec without keys was read,
 	// so its next record is its Finished, encrypted.
 	sealedFinished bool
-	appData  bool // its first application data was shown
-	stop     bool // nothing more is read from it
+	appData        bool // its first application data was shown
+	stop           bool // nothing more is read from it
 }
 
 const (
