@@ -116,8 +116,8 @@ func (t *tracker) arrive(f *flow, dir int, seq uint32, data []byte, ts time.Time
 	ahead := int32(seq - s.next)
 	if ahead > 0 {
 		cost := len(data) + heldOverhead
-		if t.held+cost > t.lim.OutOfOrder {
-			t.lose(f, dir, "a segment missing from the capture (or more held out of order than limits.Capture.OutOfOrder)")
+		if t.held+cost > t.lim.OutOfOrder || len(s.held) >= t.lim.HeldSegments {
+			t.lose(f, dir, "a segment missing from the capture (or more held out of order than limits.Capture.OutOfOrder or HeldSegments)")
 			return
 		}
 		s.held = append(s.held, heldSegment{seq, slices.Clone(data), ts})

@@ -141,6 +141,9 @@ type Capture struct {
 	// while missing segments are awaited (each segment counts 64 bytes
 	// more); above it the gap is given up on.
 	OutOfOrder int
+	// HeldSegments bounds the segments held per direction while a
+	// missing segment is awaited: each arrival looks through them.
+	HeldSegments int
 	// Events bounds the trace events of one connection.
 	Events int
 	// KeptBytes bounds the raw bytes all events of a capture keep
@@ -153,12 +156,13 @@ type Capture struct {
 
 // DefaultCapture is the policy tlsflow view --pcap uses.
 var DefaultCapture = Capture{
-	Packet:      1 << 18,
-	Flows:       1 << 14,
-	Connections: 256,
-	StreamBytes: 1 << 20,
-	OutOfOrder:  1 << 22,
-	Events:      1 << 10,
-	KeptBytes:   1 << 26,
-	KeyLogLines: 1 << 20,
+	Packet:       1 << 18,
+	Flows:        1 << 14,
+	Connections:  256,
+	StreamBytes:  1 << 20,
+	OutOfOrder:   1 << 22,
+	HeldSegments: 256,
+	Events:       1 << 10,
+	KeptBytes:    1 << 26,
+	KeyLogLines:  1 << 20,
 }
