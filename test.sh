@@ -13,6 +13,7 @@ declare -A peers=(
   [/usr/sbin/vsftpd]=vsftpd
   [chromium]=chromium
   [tshark]=tshark
+  [tcpdump]=tcpdump # capture tests (capture/interop_test.go)
   # interop matrix (interop_matrix_test.go); one command per package:
   # gnutls-bin also has gnutls-serv, libnss3-tools selfserv, certutil and
   # pk12util, the JDK java.
@@ -69,6 +70,7 @@ if [ $# -eq 0 ]; then
     ./internal/handshake:FuzzServerResumption13 ./internal/handshake:FuzzClientResumption13
     ./internal/handshake:FuzzPostHandshake13 ./internal/handshake:FuzzECHInner
     ./trace:FuzzReadJSONLines
+    ./capture:FuzzRead
   )
   listed=$(printf '%s\n' "${fuzz_targets[@]}" | sort)
   found=$(grep -rEo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+' . | sed -E 's|/[^/]*:func |:|' | sort)

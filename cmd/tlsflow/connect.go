@@ -510,7 +510,7 @@ func writeState(w io.Writer, l language, st tlsflow.ConnectionState, insecure bo
 			"keiner gesendet (%s ist eine IP-Adresse; das Zertifikat wurde darauf geprüft)"}, st.ServerName))
 	}
 	if st.ECHAccepted {
-		row(say{"Encrypted Client Hello", "Encrypted Client Hello"}, l.say(say{"accepted: the server name went encrypted", "angenommen: der Servername reiste verschlüsselt"}))
+		row(say{"Encrypted Client Hello", "verschlüsseltes ClientHello"}, l.say(say{"accepted: the server name went encrypted", "angenommen: der Servername reiste verschlüsselt"}))
 	}
 	row(say{"resumed", "wiederaufgenommen"}, yesNo(l, st.DidResume))
 	if len(st.ExternalPSKIdentity) > 0 {

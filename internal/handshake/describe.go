@@ -369,3 +369,14 @@ func certTypeName(t uint8) string {
 	}
 	return fmt.Sprintf("certificate_type(%d)", t)
 }
+
+// Describe is describe for an observer outside the engines (package
+// capture reads handshakes from a packet capture): the same fields under
+// the same names, so every renderer shows an observed handshake as it
+// shows one tlsflow took part in.
+func Describe(m wire.Message) []trace.Field { return describe(m) }
+
+// MessageName is the name the trace gives m: its handshake type, with a
+// ServerHello that is a HelloRetryRequest called so and both forms of
+// ClientKeyExchange called ClientKeyExchange.
+func MessageName(m wire.Message) string { return messageName(m) }
