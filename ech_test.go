@@ -334,3 +334,39 @@ func TestECHTraceShowsBothClientHellos(t *testing.T) {
 		})
 	}
 }
+
+// Malformed configurations are the application's mistake, told before
+// anything is sent: a client's ECHConfigList that does not parse, a
+// server key whose config does not parse or whose private key is not the
+// config's.
+func TestECHRefusesMalformedConfiguration(t *testing.T) {
+	e := echFixture(t)
+	for name, list := range map[string][]byte{
+		"empty":            {},
+		"length too long":  {0, 9, 0xfe, 0x0d, 0, 1},
+		"contents cut":     append([]byte(nil), e.list[:len(e.list)-3]...),
+		"trailing garbage": append(append([]byte(nil), e.list...), 1),
+	} {
+		t.Run("client/"+name, func(t *testing.T) {
+			cfg := &tlsflow.Config{RootCAs: e.ca.Pool, ServerName: "secret.example", EncryptedClientHelloConfigList: list}
+			_, _, cliErr, _ := echPair(t, func(c net.Conn) peerConn { return tlsflow.Client(c, cfg) }, e.flowServer(e.key))
+			if cliErr == nil || !strings.Contains(cliErr.Error(), "EncryptedClientHelloConfigList") {
+				t.Errorf("client error %v; want one naming EncryptedClientHelloConfigList", cliErr)
+			}
+		})
+	}
+	wrongKey := e.key
+	wrongKey.PrivateKey = e.otherKey.PrivateKey
+	for name, key := range map[string]tlsflow.EncryptedClientHelloKey{
+		"config cut":         {Config: e.key.Config[:10], PrivateKey: e.key.PrivateKey},
+		"not the config key": wrongKey,
+		"private key short":  {Config: e.key.Config, PrivateKey: e.key.PrivateKey[:5]},
+	} {
+		t.Run("server/"+name, func(t *testing.T) {
+			_, _, _, srvErr := echPair(t, e.flowClient(e.list), e.flowServer(key))
+			if srvErr == nil || !strings.Contains(srvErr.Error(), "EncryptedClientHelloKeys[0]") {
+				t.Errorf("server error %v; want one naming EncryptedClientHelloKeys[0]", srvErr)
+			}
+		})
+	}
+}
