@@ -288,3 +288,36 @@ func TestRawPublicKeyTrace(t *testing.T) {
 		})
 	}
 }
+
+// A client whose GetClientCertificate returns a raw key (rather than
+// holding it in Certificates) authenticates with it, in both versions.
+// (Post-handshake authentication uses X.509 only: the certificate types
+// are negotiated only along a CertificateRequest in the handshake, RFC
+// 7250 §4.2: "If the server does not send any CertificateRequest message,
+// then the client_certificate_type extension in the ServerHello MUST be
+// omitted.")
+func TestRawPublicKeyFromGetClientCertificate(t *testing.T) {
+	certs := sharedCerts()
+	serverCert, serverPin := rpkCert(t, certs.ecdsa.Key)
+	clientCert, clientPin := rpkCert(t, certs.client.Key)
+	for _, v := range versions {
+		t.Run(v.name, func(t *testing.T) {
+			asked := 0
+			r := connectPair(t,
+				&tlsflow.Config{MaxVersion: v.v, ServerCertificateTypes: onlyRPK, TrustedRawPublicKeys: [][]byte{serverPin},
+					ClientCertificateTypes: onlyRPK,
+					GetClientCertificate: func(*tlsflow.CertificateRequestInfo) (*tlsflow.Certificate, error) {
+						asked++
+						return &clientCert, nil
+					}},
+				&tlsflow.Config{MaxVersion: v.v, Certificates: []tlsflow.Certificate{serverCert},
+					ClientAuth: tlsflow.RequireAndVerifyClientCert, ClientCertificateTypes: onlyRPK, TrustedRawPublicKeys: [][]byte{clientPin}})
+			if r.clientErr != nil || r.serverErr != nil {
+				t.Fatalf("client: %v; server: %v", r.clientErr, r.serverErr)
+			}
+			if asked != 1 || !bytes.Equal(r.server.PeerRawPublicKey, clientPin) {
+				t.Errorf("GetClientCertificate asked %d times; server's PeerRawPublicKey %x; want once, the client's key", asked, r.server.PeerRawPublicKey)
+			}
+		})
+	}
+}
