@@ -37,8 +37,10 @@ type CertReport struct {
 	Expired     bool      `json:"expired"`
 	NotYetValid bool      `json:"not_yet_valid"`
 	NotAfter    time.Time `json:"not_after"`
-	OCSPStaple  *bool     `json:"ocsp_staple,omitempty"` // nil: not asked (a TLS 1.2 probe hello only)
-	SCTs        int       `json:"scts"`                  // from the TLS extension
+	// DaysLeft is the whole days until NotAfter (negative once expired).
+	DaysLeft   int   `json:"days_left"`
+	OCSPStaple *bool `json:"ocsp_staple,omitempty"` // nil: not asked (a TLS 1.2 probe hello only)
+	SCTs       int   `json:"scts"`                  // from the TLS extension
 }
 
 // CertInfo describes one certificate.
@@ -147,6 +149,7 @@ func analyzeChain(chain []*x509.Certificate, name string, roots *x509.CertPool, 
 	cr.NotAfter = leaf.NotAfter
 	cr.Expired = now.After(leaf.NotAfter)
 	cr.NotYetValid = now.Before(leaf.NotBefore)
+	cr.DaysLeft = int(leaf.NotAfter.Sub(now).Hours() / 24)
 	for i := 0; i+1 < len(chain); i++ {
 		if !issued(chain[i+1], chain[i]) {
 			cr.Ordered = false
@@ -161,11 +164,14 @@ func analyzeChain(chain []*x509.Certificate, name string, roots *x509.CertPool, 
 	for _, c := range chain[1:] {
 		inter.AddCert(c)
 	}
-	// Verify at a time the leaf is valid, so that an expired chain is
-	// reported once, as expired, and its trust is still judged.
+	// Verify at the nearest moment the leaf is valid, so that an expired
+	// chain is reported once, as expired, and its trust is still judged.
 	at := now
-	if cr.Expired || cr.NotYetValid {
-		at = leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
+	switch {
+	case cr.Expired:
+		at = leaf.NotAfter.Add(-time.Second)
+	case cr.NotYetValid:
+		at = leaf.NotBefore.Add(time.Second)
 	}
 	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})

@@ -129,7 +129,11 @@ func serverGroup(sh *wire.ServerHello) uint16 {
 }
 
 // groups12 offers the accepted ECDHE suites with one curve at a time and
-// reads the curve from the ServerKeyExchange (RFC 8422 §5.4).
+// reads the curve from the ServerKeyExchange (RFC 8422 §5.4). In TLS 1.2
+// the list also names the curves the client can verify ECDSA signatures on
+// (RFC 8422 §5.1.1), so a server with only an ECDSA certificate accepts a
+// curve alone only if it is the certificate's: what is found is what a
+// client offering that one curve gets, as with testssl.sh.
 func (p *prober) groups12(ctx context.Context) {
 	r := p.report
 	ecdhe := ecdheSuites(r.suitesFor(versionTLS12))

@@ -155,15 +155,15 @@ func (p *prober) run(ctx context.Context) {
 // connect opens one probe connection, upgraded by STARTTLS if asked, with
 // the per-probe deadline set. It counts against the budget and keeps the
 // pace.
-func (p *prober) connect(ctx context.Context) (net.Conn, context.CancelFunc, error) {
+func (p *prober) connect(ctx context.Context) (net.Conn, context.Context, context.CancelFunc, error) {
 	if int(p.used.Load()) >= p.opt.MaxHandshakes {
-		return nil, nil, errBudget
+		return nil, nil, nil, errBudget
 	}
 	if wait := p.opt.Pace - time.Since(p.last); !p.last.IsZero() && wait > 0 {
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+			return nil, nil, nil, ctx.Err()
 		}
 	}
 	p.used.Add(1)
@@ -172,7 +172,7 @@ func (p *prober) connect(ctx context.Context) (net.Conn, context.CancelFunc, err
 	conn, err := p.opt.Dial(ctx, "tcp", p.opt.Addr)
 	if err != nil {
 		cancel()
-		return nil, nil, fmt.Errorf("%w: %w", errNoAnswer, err)
+		return nil, nil, nil, fmt.Errorf("%w: %w", errNoAnswer, err)
 	}
 	deadline, _ := ctx.Deadline()
 	conn.SetDeadline(deadline)
@@ -183,10 +183,10 @@ func (p *prober) connect(ctx context.Context) (net.Conn, context.CancelFunc, err
 	if p.opt.StartTLS != "" {
 		if err := startTLS(conn, p.opt.StartTLS, p.host); err != nil {
 			done()
-			return nil, nil, fmt.Errorf("%w: STARTTLS (%s): %w", errNoAnswer, p.opt.StartTLS, err)
+			return nil, nil, nil, fmt.Errorf("%w: STARTTLS (%s): %w", errNoAnswer, p.opt.StartTLS, timedOut(ctx, err))
 		}
 	}
-	return conn, done, nil
+	return conn, ctx, done, nil
 }
 
 // hello sends one probe ClientHello and reads the answer.
@@ -202,7 +202,7 @@ func (p *prober) hello(ctx context.Context, spec helloSpec) (*answer, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, done, err := p.connect(ctx)
+	conn, pctx, done, err := p.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -220,14 +220,28 @@ func (p *prober) hello(ctx context.Context, spec helloSpec) (*answer, error) {
 	if err := w.Flush(); err != nil {
 		return nil, fmt.Errorf("%w: %w", errNoAnswer, err)
 	}
-	return readAnswer(record.NewReader(conn), &spec)
+	a, err := readAnswer(record.NewReader(conn), &spec)
+	if err != nil {
+		return nil, timedOut(pctx, err)
+	}
+	return a, nil
+}
+
+// timedOut names the per-probe timeout as the cause of err when it has
+// passed: the connection was closed under the read, which alone would say
+// only "use of closed network connection".
+func timedOut(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: no answer before the per-probe timeout", errNoAnswer)
+	}
+	return err
 }
 
 // handshake runs a complete tlsflow client handshake on a probe
 // connection. The chain is never verified here (InsecureSkipVerify): the
 // certificate stage checks it itself, to say what is wrong with it.
 func (p *prober) handshake(ctx context.Context, cfg *tlsflow.Config) (*tlsflow.Conn, context.CancelFunc, error) {
-	conn, done, err := p.connect(ctx)
+	conn, _, done, err := p.connect(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

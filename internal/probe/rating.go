@@ -295,6 +295,9 @@ func rateProtections(r *Report) []Finding {
 	return fs
 }
 
+// expiryWarnDays is when an upcoming expiry becomes a warning.
+const expiryWarnDays = 30
+
 func rateCertificate(c *CertReport) []Finding {
 	var fs []Finding
 	switch {
@@ -330,6 +333,10 @@ func rateCertificate(c *CertReport) []Finding {
 	case c.NotYetValid:
 		fs = append(fs, finding("cert.expiry", Bad, Text{"Certificate not yet valid", "Zertifikat noch nicht gültig"},
 			Text{"Clients refuse a certificate before its notBefore.", "Clients lehnen ein Zertifikat vor seinem notBefore ab."}))
+	case c.DaysLeft < expiryWarnDays:
+		fs = append(fs, finding("cert.expiry", Warn, Text{fmt.Sprintf("Certificate expires in %d days (%s)", c.DaysLeft, until),
+			fmt.Sprintf("Zertifikat läuft in %d Tagen ab (%s)", c.DaysLeft, until)},
+			Text{"Renew it before clients start refusing it.", "Rechtzeitig erneuern, bevor Clients es ablehnen."}))
 	default:
 		fs = append(fs, finding("cert.expiry", Good, Text{"Certificate valid until " + until, "Zertifikat gültig bis " + until},
 			Text{"Within its validity period.", "Innerhalb seiner Gültigkeit."}))

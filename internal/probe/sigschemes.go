@@ -51,7 +51,13 @@ func (p *prober) signatureSchemes(ctx context.Context) {
 				continue // not implemented, or PKCS #1 v1.5, which TLS 1.3 forbids here (RFC 8446 §4.2.3)
 			}
 			implemented++
-			cfg := &tlsflow.Config{MinVersion: tlsflow.VersionTLS13, SignatureSchemes: []tlsflow.SignatureScheme{tlsflow.SignatureScheme(s)}}
+			// tlsflow sends no separate signature_algorithms_cert, so the
+			// one list also says which signatures in certificates the
+			// client can check (RFC 8446 §4.2.3), and a server may refuse
+			// a chain signed otherwise. The PKCS #1 v1.5 schemes cover
+			// RSA-signed chains without allowing them in CertificateVerify.
+			cfg := &tlsflow.Config{MinVersion: tlsflow.VersionTLS13, SignatureSchemes: []tlsflow.SignatureScheme{
+				tlsflow.SignatureScheme(s), tlsflow.PKCS1WithSHA256, tlsflow.PKCS1WithSHA384, tlsflow.PKCS1WithSHA512}}
 			_, done, err := p.handshake(ctx, cfg)
 			if err != nil {
 				if isBudget(err) || ctx.Err() != nil {
