@@ -7,8 +7,8 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
-	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tlsflow/tlsflow"
@@ -26,10 +26,13 @@ type CertReport struct {
 	// Incomplete: the last certificate sent is not self-signed and no
 	// anchor issued it: an intermediate is missing (or the issuer is
 	// unknown here).
-	Incomplete  bool   `json:"incomplete"`
-	SelfSigned  bool   `json:"self_signed"` // a single self-signed certificate
-	NameChecked string `json:"name_checked,omitempty"`
-	NameMatches bool   `json:"name_matches"`
+	Incomplete bool `json:"incomplete"`
+	SelfSigned bool `json:"self_signed"` // a single self-signed certificate
+	// UntrustedRoot: the chain sent holds a self-signed CA that is not a
+	// trust anchor here.
+	UntrustedRoot bool   `json:"untrusted_root"`
+	NameChecked   string `json:"name_checked,omitempty"`
+	NameMatches   bool   `json:"name_matches"`
 	// Ordered: each certificate is issued by the next one (RFC 8446
 	// §4.4.2 only asks that each certifies the one before; RFC 5246 §7.4.2
 	// requires the order).
@@ -178,8 +181,12 @@ func analyzeChain(chain []*x509.Certificate, name string, roots *x509.CertPool, 
 	cr.Trusted = err == nil
 	if err != nil {
 		cr.TrustError = err.Error()
-		var ua x509.UnknownAuthorityError
-		cr.Incomplete = errors.As(err, &ua) && !issued(last, last)
+		// Why not, as far as the chain shows: it ends in a self-signed CA
+		// that is no anchor here, or nothing sent issued the last
+		// certificate (an intermediate is missing, or the CA is unknown).
+		selfSignedCA := slices.ContainsFunc(chain[1:], func(c *x509.Certificate) bool { return issued(c, c) })
+		cr.UntrustedRoot = selfSignedCA
+		cr.Incomplete = !selfSignedCA && !issued(last, last)
 	}
 	return cr
 }

@@ -308,6 +308,10 @@ func rateCertificate(c *CertReport) []Finding {
 		fs = append(fs, finding("cert.trust", Bad, Text{"Self-signed certificate", "Selbst signiertes Zertifikat"},
 			Text{"Nobody vouches for the key: clients cannot tell the server from anyone in the middle.",
 				"Niemand bürgt für den Schlüssel: Clients können den Server nicht von jemandem in der Mitte unterscheiden."}))
+	case c.UntrustedRoot:
+		fs = append(fs, finding("cert.trust", Bad, Text{"Untrusted root in the chain", "Nicht vertrauenswürdige Wurzel in der Kette"},
+			Text{"The chain ends in a self-signed CA that is not trusted here: clients cannot tell the server from anyone in the middle.",
+				"Die Kette endet in einer selbst signierten CA, der hier nicht vertraut wird: Clients können den Server nicht von jemandem in der Mitte unterscheiden."}))
 	case c.Incomplete:
 		fs = append(fs, finding("cert.trust", Bad, Text{"Certificate chain incomplete", "Zertifikatskette unvollständig"},
 			Text{"The last certificate sent is issued by one the server did not send and that is not trusted here: an intermediate is missing (or the CA is unknown). " + c.TrustError,

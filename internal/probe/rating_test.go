@@ -131,6 +131,7 @@ func TestAnalyzeChain(t *testing.T) {
 		{"out of order", parse(leaf.Chain[0], root.DER, leaf.Chain[1]), "good.example", map[string]Rating{"cert.order": Warn, "cert.trust": Good}},
 		{"expired", parse(expired.Chain[0], expired.Chain[1]), "good.example", map[string]Rating{"cert.expiry": Bad, "cert.trust": Good}},
 		{"expires soon", parse(soon.Chain[0], soon.Chain[1]), "good.example", map[string]Rating{"cert.expiry": Warn}},
+		{"untrusted root sent", parse(leaf.Chain[0], leaf.Chain[1], root.DER), "good.example", map[string]Rating{"cert.trust": Good}},
 		{"self-signed", parse(selfSigned(t, 2048)), "self.example", map[string]Rating{"cert.trust": Bad, "cert.name": Good}},
 		{"weak key", parse(selfSigned(t, 1024)), "self.example", map[string]Rating{"cert.key.0": Bad}},
 	} {
