@@ -70,11 +70,10 @@ const (
 
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
-		opt      probe.Options
-		caFile   string
-		asJSON   bool
-		langTag  string
-		noColors bool
+		opt     probe.Options
+		caFile  string
+		asJSON  bool
+		langTag string
 	)
 	fs := newFlagSet("probe", probeHelp, stdout)
 	fs.StringVar(&opt.ServerName, "servername", "", "name to send in server_name (SNI) and to check the certificate against (default: the host)")
@@ -85,7 +84,6 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&opt.MaxHandshakes, "max-handshakes", 250, "at most this many connections in all")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON document instead of text")
 	registerLang(fs, &langTag)
-	_ = noColors
 	pos, err := parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
