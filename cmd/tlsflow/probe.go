@@ -166,7 +166,7 @@ func isTerminal(w io.Writer) bool {
 
 // writeProbe prints a report as text.
 func writeProbe(w io.Writer, l language, r *probe.Report) {
-	fmt.Fprintln(w, l.sayf(say{"tlsflow probe %s", "tlsflow probe %s"}, r.Target))
+	fmt.Fprintln(w, "tlsflow probe "+r.Target)
 	if r.ServerName != "" {
 		fmt.Fprintln(w, l.sayf(say{"server name: %s", "Servername: %s"}, r.ServerName))
 	}

@@ -23,7 +23,8 @@ import (
 
 // The reference for tlsflow probe is testssl.sh: both probe the same
 // servers, configured to differ in versions, suites, groups and
-// certificate problems, and the findings must agree. testssl.sh runs with
+// certificate problems, and the findings must agree (and on the extended
+// master secret and renegotiation_info, from testssl.sh's TLS_extensions). testssl.sh runs with
 // --fast (which skips the anonymous suites: the servers here offer none)
 // and only the checks compared (-p protocols, -e each cipher, -f forward
 // secrecy with the curves, -S the certificate), all three at once, so the
@@ -202,6 +203,18 @@ func compareWithTestssl(t *testing.T, ours *probe.Report, theirs map[string]test
 	slices.Sort(ourGroups)
 	if !slices.Equal(ourGroups, theirGroups) {
 		t.Errorf("groups differ:\n tlsflow probe %v\n testssl.sh    %v", ourGroups, theirGroups)
+	}
+	// The TLS 1.2 extensions the server answered, as testssl.sh lists them.
+	if ours.ExtendedMasterSecret != nil {
+		exts := theirs["TLS_extensions"].Finding
+		for what, pair := range map[string][2]bool{
+			"extended master secret": {*ours.ExtendedMasterSecret, strings.Contains(exts, "extended master secret/#23")},
+			"renegotiation_info":     {*ours.SecureRenegotiation, strings.Contains(exts, "renegotiation info/#65281")},
+		} {
+			if pair[0] != pair[1] {
+				t.Errorf("%s: tlsflow probe %v, testssl.sh's extensions %q", what, pair[0], exts)
+			}
+		}
 	}
 	// The certificate.
 	c := ours.Certificate
