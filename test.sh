@@ -22,6 +22,9 @@ declare -A peers=(
   [javac]=openjdk-17-jdk-headless
   [python3]=python3
   [node]=nodejs
+  # the reference for tlsflow probe (cmd/tlsflow/probe_reference_test.go);
+  # Debian's testssl.sh package installs the command as "testssl".
+  [testssl]=testssl.sh
 )
 missing=()
 for cmd in "${!peers[@]}"; do
