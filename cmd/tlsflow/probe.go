@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -83,6 +84,10 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&opt.Pace, "pace", 50*time.Millisecond, "pause between two connections")
 	fs.IntVar(&opt.MaxHandshakes, "max-handshakes", 250, "at most this many connections in all")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON document instead of text")
+	fs.Func("ech", "try Encrypted Client Hello with the server's ECHConfigList in `BASE64` (the ech= of its DNS HTTPS record)", func(v string) (err error) {
+		opt.ECHConfigList, err = base64.StdEncoding.DecodeString(v)
+		return err
+	})
 	registerLang(fs, &langTag)
 	pos, err := parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {

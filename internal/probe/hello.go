@@ -51,6 +51,12 @@ type helloSpec struct {
 	extras bool
 	// until is the handshake message to read up to (ServerHello when 0).
 	until wire.HandshakeType
+	// fragment, if not 0, splits the ClientHello over records of at most
+	// this many bytes (RFC 5246 §6.2.1 lets a client do so; servers must
+	// reassemble).
+	fragment int
+	// recordSizeLimit, if not 0, is offered in record_size_limit (RFC 8449).
+	recordSizeLimit uint16
 }
 
 // defaultSigSchemes are offered when a probe is not about signatures:
@@ -102,6 +108,9 @@ func (s *helloSpec) clientHello() (*wire.ClientHello, error) {
 	}
 	if len(s.alpn) > 0 {
 		e.Add(wire.ExtALPN, wire.ALPN(s.alpn))
+	}
+	if s.recordSizeLimit != 0 {
+		e.Add(wire.ExtRecordSizeLimit, wire.RecordSizeLimit(s.recordSizeLimit))
 	}
 	if s.extras {
 		e.AddEmpty(wire.ExtExtendedMasterSecret)

@@ -55,6 +55,10 @@ type Options struct {
 	Progress func(stage string, handshakes int)
 	// Now is the time certificates are checked at (default time.Now).
 	Now func() time.Time
+	// ECHConfigList, if set, is the server's ECHConfigList (as its DNS
+	// HTTPS record publishes it): the probe tries Encrypted Client Hello
+	// with it. GREASE ECH is tried either way.
+	ECHConfigList []byte
 	// Dial opens the TCP connection (default: a net.Dialer).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
@@ -136,6 +140,8 @@ func (p *prober) run(ctx context.Context) {
 		{"certificate", p.certificate},
 		{"signature schemes", p.signatureSchemes},
 		{"resumption", p.resumption},
+		{"records", p.records},
+		{"encrypted client hello", p.ech},
 	}
 	for _, s := range stages {
 		if ctx.Err() != nil {
@@ -214,8 +220,10 @@ func (p *prober) hello(ctx context.Context, spec helloSpec) (*answer, error) {
 	if spec.version == versionSSL30 {
 		w.SetVersion(versionSSL30)
 	}
-	if err := w.WriteRecord(record.Handshake, msg); err != nil {
-		return nil, err
+	for _, part := range fragments(msg, spec.fragment) {
+		if err := w.WriteRecord(record.Handshake, part); err != nil {
+			return nil, err
+		}
 	}
 	if err := w.Flush(); err != nil {
 		return nil, fmt.Errorf("%w: %w", errNoAnswer, err)
@@ -225,6 +233,19 @@ func (p *prober) hello(ctx context.Context, spec helloSpec) (*answer, error) {
 		return nil, timedOut(pctx, err)
 	}
 	return a, nil
+}
+
+// fragments cuts msg into pieces of at most n bytes (all of it when n is 0).
+func fragments(msg []byte, n int) [][]byte {
+	if n <= 0 {
+		return [][]byte{msg}
+	}
+	var out [][]byte
+	for len(msg) > n {
+		out = append(out, msg[:n])
+		msg = msg[n:]
+	}
+	return append(out, msg)
 }
 
 // timedOut names the per-probe timeout as the cause of err when it has

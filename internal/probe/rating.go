@@ -101,6 +101,8 @@ func rate(r *Report) []Finding {
 		fs = append(fs, rateCertificate(r.Certificate)...)
 	}
 	fs = append(fs, rateResumption(r)...)
+	fs = append(fs, rateRecords(r)...)
+	fs = append(fs, rateECH(r)...)
 	return fs
 }
 
@@ -397,4 +399,60 @@ func rateResumption(r *Report) []Finding {
 	list := strings.Join(kinds, ", ")
 	return []Finding{finding("resumption", Info, Text{"Resumption: " + list, "Wiederaufnahme: " + list},
 		Text{"Returning clients skip the certificate and the signature.", "Wiederkehrende Clients sparen Zertifikat und Signatur."})}
+}
+
+// rateRecords judges the record layer findings.
+func rateRecords(r *Report) []Finding {
+	var fs []Finding
+	if b := r.Records.FragmentedHello; b != nil {
+		if *b {
+			fs = append(fs, finding("records.fragmented_hello", Good, Text{"Fragmented ClientHello reassembled", "Fragmentiertes ClientHello zusammengesetzt"},
+				Text{"A ClientHello split over 64-byte records was answered (RFC 5246 §6.2.1): large hellos, with post-quantum key shares, get through.",
+					"Ein auf 64-Byte-Records verteiltes ClientHello wurde beantwortet (RFC 5246 §6.2.1): große Hellos, etwa mit Post-Quanten-Key-Shares, kommen durch."}))
+		} else {
+			fs = append(fs, finding("records.fragmented_hello", Bad, Text{"Fragmented ClientHello refused", "Fragmentiertes ClientHello abgelehnt"},
+				Text{"A ClientHello split over records was not answered; RFC 5246 §6.2.1 requires servers to reassemble it, and clients with large hellos (post-quantum key shares) will fail.",
+					"Ein auf mehrere Records verteiltes ClientHello wurde nicht beantwortet; RFC 5246 §6.2.1 verlangt, dass Server es zusammensetzen, und Clients mit großen Hellos (Post-Quanten-Key-Shares) scheitern."}))
+		}
+	}
+	if b := r.Records.RecordSizeLimit; b != nil {
+		if *b {
+			fs = append(fs, finding("records.record_size_limit", Info, Text{"record_size_limit supported (" + r.Records.RecordSizeLimitIn + ")", "record_size_limit unterstützt (" + r.Records.RecordSizeLimitIn + ")"},
+				Text{"Constrained clients can ask for small records (RFC 8449).", "Eingeschränkte Clients können kleine Records verlangen (RFC 8449)."}))
+		} else {
+			fs = append(fs, finding("records.record_size_limit", Info, Text{"record_size_limit not supported", "record_size_limit nicht unterstützt"},
+				Text{"The server ignores record_size_limit (RFC 8449): it sends records of up to 16 KiB to every client.",
+					"Der Server ignoriert record_size_limit (RFC 8449): er schickt jedem Client Records bis 16 KiB."}))
+		}
+	}
+	return fs
+}
+
+// rateECH judges Encrypted Client Hello.
+func rateECH(r *Report) []Finding {
+	var fs []Finding
+	e := r.ECH
+	if e.Offered && e.Accepted != nil {
+		if *e.Accepted {
+			fs = append(fs, finding("ech", Good, Text{"Encrypted Client Hello accepted", "Encrypted Client Hello angenommen"},
+				Text{"The server read the ClientHello sealed with the given configuration: the name a client asks for stays off the network.",
+					"Der Server hat das mit der angegebenen Konfiguration versiegelte ClientHello gelesen: der verlangte Name bleibt vom Netz fern."}))
+		} else {
+			retry := "and sent no new configuration (ECH is off there)"
+			retryDE := "und keine neue Konfiguration gesendet (ECH ist dort aus)"
+			if len(e.RetryConfigs) > 0 {
+				retry = "and sent new configurations: " + strings.Join(e.RetryConfigs, ", ")
+				retryDE = "und neue Konfigurationen gesendet: " + strings.Join(e.RetryConfigs, ", ")
+			}
+			fs = append(fs, finding("ech", Warn, Text{"Encrypted Client Hello rejected", "Encrypted Client Hello abgelehnt"},
+				Text{"The server could not open the given configuration's ClientHello " + retry + "; clients with that configuration retry or fall back.",
+					"Der Server konnte das ClientHello der angegebenen Konfiguration nicht öffnen " + retryDE + "; Clients mit dieser Konfiguration versuchen es erneut oder weichen aus."}))
+		}
+	}
+	if b := e.GREASETolerated; b != nil && !*b {
+		fs = append(fs, finding("ech.grease", Bad, Text{"GREASE ECH breaks the handshake", "GREASE-ECH bricht den Handshake"},
+			Text{"A ClientHello with a GREASE encrypted_client_hello failed; draft-ietf-tls-esni-25 §6.2 has browsers send it, so they fail too.",
+				"Ein ClientHello mit GREASE-encrypted_client_hello ist gescheitert; nach draft-ietf-tls-esni-25 §6.2 senden Browser es, also scheitern sie auch."}))
+	}
+	return fs
 }

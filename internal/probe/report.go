@@ -43,6 +43,8 @@ type Report struct {
 	DowngradeSentinel *bool `json:"downgrade_sentinel,omitempty"`
 
 	Resumption Resumption `json:"resumption"`
+	Records    Records    `json:"records"`
+	ECH        ECHResult  `json:"ech"`
 
 	Findings []Finding `json:"findings"`
 	// Incomplete lists what the probe could not find out, and why.
@@ -90,6 +92,31 @@ type Resumption struct {
 	SessionID *bool `json:"session_id,omitempty"` // TLS 1.2, RFC 5246 §7.3
 	Ticket    *bool `json:"ticket,omitempty"`     // TLS 1.2, RFC 5077
 	PSK13     *bool `json:"psk13,omitempty"`      // TLS 1.3 tickets, RFC 8446 §2.2
+}
+
+// Records is how the server handles the record layer (nil: not learned).
+type Records struct {
+	// FragmentedHello: the server answered a ClientHello split over
+	// records of 64 bytes, as RFC 5246 §6.2.1 requires it to.
+	FragmentedHello *bool `json:"fragmented_hello,omitempty"`
+	// RecordSizeLimit: the server answered record_size_limit (RFC 8449),
+	// for constrained clients; RecordSizeLimitIn says in which message.
+	RecordSizeLimit   *bool  `json:"record_size_limit,omitempty"`
+	RecordSizeLimitIn string `json:"record_size_limit_in,omitempty"`
+}
+
+// ECHResult is what the server did with Encrypted Client Hello
+// (draft-ietf-tls-esni-25): a real offer when a configuration was given,
+// and a GREASE one.
+type ECHResult struct {
+	Offered  bool  `json:"offered"`            // a configuration was given
+	Accepted *bool `json:"accepted,omitempty"` // the server read the inner hello
+	// RetryConfigs are the configurations a rejecting server sent, by
+	// config_id and public name (none: ECH is off there).
+	RetryConfigs []string `json:"retry_configs,omitempty"`
+	// GREASETolerated: a handshake with a GREASE encrypted_client_hello
+	// completed (§6.2: servers must ignore it).
+	GREASETolerated *bool `json:"grease_tolerated,omitempty"`
 }
 
 // Gap is something the probe could not find out.
