@@ -37,6 +37,8 @@ func (c *Conn) runHandshake() error {
 		}
 		// No application data belongs in the handshake, not even an empty record.
 		c.in.r.RefuseEmptyApplicationData(true)
+		// The peer's flights are on their way: read each in one call.
+		c.in.r.ReadEagerly(true)
 		actions, err = eng.Start()
 	} else {
 		c.in.Lock()
@@ -109,6 +111,7 @@ func (c *Conn) runHandshake() error {
 		return c.handshakeFailed(alert.Errorf(alert.ECHRequired, 7, "Finished", "%w", rejection))
 	}
 	c.state = eng.State()
+	c.in.r.ReadEagerly(false)
 	c.releaseInputLocked()
 	if c.in.version != c.state.Version {
 		c.in.version = c.state.Version

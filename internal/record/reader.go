@@ -60,12 +60,22 @@ type Reader struct {
 	// RFC 8449); 0 means the protocol's.
 	limit int
 	err   error
+	// eager: take a buffer at once instead of reading a lone header first
+	// (ReadEagerly), while records are sure to come.
+	eager bool
 }
 
 // SetRecordLimit bounds the plaintext of every protected record from now on
 // to n bytes, as the record_size_limit this side advertised counts it (RFC
 // 8449 §4: TLSInnerPlaintext in TLS 1.3); a longer one is record_overflow.
 func (r *Reader) SetRecordLimit(n int) { r.limit = n }
+
+// ReadEagerly(true) makes the Reader take its buffer before the next
+// header instead of after it: the header and what follows it come in one
+// read call instead of two. An idle connection's Reader should not (it
+// would hold a buffer while waiting); a handshake's should, as its peer's
+// flight is on its way.
+func (r *Reader) ReadEagerly(on bool) { r.eager = on }
 
 // NewReader returns a Reader of unprotected records (Plaintext(false)).
 func NewReader(r io.Reader) *Reader {
@@ -182,7 +192,9 @@ func (r *Reader) readRaw() (ContentType, []byte, error) {
 // earlier ReadRecord returned is overwritten then, as its contract allows.
 func (r *Reader) fill(want int) error {
 	if r.buf == nil {
-		if err := r.readIdleHeader(); err != nil {
+		if r.eager {
+			r.takeBuffer()
+		} else if err := r.readIdleHeader(); err != nil {
 			return err
 		}
 	}
@@ -225,11 +237,17 @@ func (r *Reader) readIdleHeader() error {
 			return err // io.EOF only if no byte of the header came
 		}
 	}
+	r.takeBuffer()
+	return nil
+}
+
+// takeBuffer takes a record buffer from the pool, with the header bytes
+// read so far at its start.
+func (r *Reader) takeBuffer() {
 	r.buf = getBuffer()
 	*r.buf = (*r.buf)[:cap(*r.buf)] // the whole buffer is ours to read into
-	r.start, r.end = 0, copy(*r.buf, r.hdr[:])
+	r.start, r.end = 0, copy(*r.buf, r.hdr[:r.hdrN])
 	r.high, r.hdrN = r.end, 0
-	return nil
 }
 
 // Release gives the buffer back to the pool; the payload of the last
