@@ -742,8 +742,8 @@ func TestServerRSAKeyExchangeFailsOnlyAtFinishedWhateverIsWrongWithThePreMasterS
 				h.Write(m)
 			}
 			sessionHash := h.Sum(nil)
-			master := keys.ExtendedMasterSecret(crypto.SHA256, tt.believed, sessionHash)
-			fin := must((&wire.Finished{VerifyData: keys.Finished12(crypto.SHA256, master, keys.LabelClientFinished, sessionHash)}).Marshal())
+			master := keys.ExtendedMasterSecret(keys.Std(crypto.SHA256), tt.believed, sessionHash)
+			fin := must((&wire.Finished{VerifyData: keys.Finished12(keys.Std(crypto.SHA256), master, keys.LabelClientFinished, sessionHash)}).Marshal())
 
 			actions, err = srvEng.HandleMessage(fin)
 			if tt.wantOK {
