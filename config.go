@@ -472,7 +472,7 @@ func (c *Config) provider() (provider.Provider, error) {
 	}
 	p, err := provider.Default()
 	if err != nil {
-		return nil, fmt.Errorf("tlsflow: no crypto provider: %w", err)
+		return nil, fmt.Errorf("no crypto provider: %w", err)
 	}
 	return p, nil
 }
