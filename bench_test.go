@@ -166,6 +166,7 @@ func handshakeBenches() []handshakeBench {
 	ecdsaFlow, ecdsaGo := []tlsflow.Certificate{flowCert(c.ecdsa)}, []tls.Certificate{goCert(c.ecdsa)}
 	rsaFlow, rsaGo := []tlsflow.Certificate{flowCert(c.rsa)}, []tls.Certificate{goCert(c.rsa)}
 
+	var tls13With func(tlsflow.CurveID, bool, []tlsflow.Certificate, []tls.Certificate) func() benchPeers
 	// tls13 pins TLS 1.3 and one key share group. tlsflow would pick
 	// TLS_AES_256_GCM_SHA384 by its ranking and crypto/tls (on AES hardware)
 	// TLS_AES_128_GCM_SHA256, which crypto/tls does not let us configure:
@@ -173,16 +174,19 @@ func handshakeBenches() []handshakeBench {
 	// Full handshakes issue no tickets (tickets=false): the case measures
 	// the handshake, not the sealing of a ticket nobody will use.
 	tls13 := func(group tlsflow.CurveID, tickets bool) func() benchPeers {
+		return tls13With(group, tickets, ecdsaFlow, ecdsaGo)
+	}
+	tls13With = func(group tlsflow.CurveID, tickets bool, flowCerts []tlsflow.Certificate, goCerts []tls.Certificate) func() benchPeers {
 		return func() benchPeers {
 			flowSuites := []uint16{tlsflow.TLS_AES_128_GCM_SHA256}
 			flowGroups := []tlsflow.CurveID{group}
 			goGroups := []tls.CurveID{tls.CurveID(group)}
 			p := benchPeers{
-				flowServer: &tlsflow.Config{Certificates: ecdsaFlow, MinVersion: tlsflow.VersionTLS13,
+				flowServer: &tlsflow.Config{Certificates: flowCerts, MinVersion: tlsflow.VersionTLS13,
 					CipherSuites: flowSuites, CurvePreferences: flowGroups, SessionTicketsDisabled: !tickets},
 				flowClient: &tlsflow.Config{RootCAs: roots, ServerName: name, MinVersion: tlsflow.VersionTLS13,
 					CipherSuites: flowSuites, CurvePreferences: flowGroups},
-				goServer: &tls.Config{Certificates: ecdsaGo, MinVersion: tls.VersionTLS13,
+				goServer: &tls.Config{Certificates: goCerts, MinVersion: tls.VersionTLS13,
 					CurvePreferences: goGroups, SessionTicketsDisabled: !tickets},
 				goClient: &tls.Config{RootCAs: roots, ServerName: name, MinVersion: tls.VersionTLS13,
 					CurvePreferences: goGroups},
@@ -284,10 +288,15 @@ func handshakeBenches() []handshakeBench {
 			tls13(tlsflow.X25519, false), full13(false)},
 		{"TLS13-X25519MLKEM768-ECDSA-P256", benchWant{version: v13, suite: aes128, group: tlsflow.X25519MLKEM768},
 			tls13(tlsflow.X25519MLKEM768, false), full13(true)},
+		// RSA-2048 server: rsa_pss_rsae_sha256 CertificateVerify (RFC 8446 §4.2.3).
+		{"TLS13-X25519-RSA2048-PSS", benchWant{version: v13, suite: aes128, group: tlsflow.X25519},
+			tls13With(tlsflow.X25519, false, rsaFlow, rsaGo), full13(false)},
 		{"TLS12-ECDHE-ECDSA-X25519", benchWant{version: v12, suite: tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, group: tlsflow.X25519},
 			tls12(tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, ecdsaFlow, ecdsaGo, false, false), ecdhe12(false)},
 		{"TLS12-RSA-kex-RSA2048", benchWant{version: v12, suite: tlsflow.TLS_RSA_WITH_AES_128_GCM_SHA256},
 			tls12(tlsflow.TLS_RSA_WITH_AES_128_GCM_SHA256, rsaFlow, rsaGo, false, false), rsaKex12},
+		{"TLS12-ECDHE-RSA2048", benchWant{version: v12, suite: tlsflow.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, group: tlsflow.X25519},
+			tls12(tlsflow.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, rsaFlow, rsaGo, false, false), ecdhe12(false)},
 		{"TLS12-ECDHE-RSA2048-client-cert", benchWant{version: v12, suite: tlsflow.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, group: tlsflow.X25519, clientCert: true},
 			tls12(tlsflow.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, rsaFlow, rsaGo, true, false), ecdhe12(true)},
 		// Resumed: psk_dhe_ke still runs X25519 (RFC 8446 §4.2.9); no certificates.
