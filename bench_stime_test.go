@@ -159,7 +159,9 @@ func benchFlowSTime(b *testing.B, openssl string, tc stimeCase, p provider.Provi
 }
 
 func benchSServer(b *testing.B, openssl string, tc stimeCase, f [2]string) {
-	args := []string{"s_server", "-accept", "127.0.0.1:0", "-cert", f[0], "-key", f[1], "-no_ticket"}
+	// -www: s_server loops over connections (without it, it serves one
+	// interactively); s_time sends no request, so no page is served.
+	args := []string{"s_server", "-accept", "127.0.0.1:0", "-cert", f[0], "-key", f[1], "-no_ticket", "-www"}
 	if tc.version == tls.VersionTLS13 {
 		args = append(args, "-tls1_3", "-ciphersuites", tc.openssl)
 	} else {
