@@ -90,6 +90,7 @@ func TestProviderFromTheEnvironment(t *testing.T) {
 	}{
 		{[]string{"TLSFLOW_PROVIDER=bogus"}, []string{
 			`client: tlsflow: step 0, configuration: no crypto provider: TLSFLOW_PROVIDER=bogus: provider: no provider "bogus"`,
+			"fix: set TLSFLOW_PROVIDER to stdlib, or to openssl in a program that imports",
 			`server: tlsflow: step 0, configuration: no crypto provider: TLSFLOW_PROVIDER=bogus`, "default: -"}},
 		{[]string{"TLSFLOW_PROVIDER=openssl", "TLSFLOW_OPENSSL_LIBCRYPTO=libcrypto.so.missing"}, []string{
 			"client: tlsflow: step 0, configuration: no crypto provider: TLSFLOW_PROVIDER=openssl: provider: openssl: ",

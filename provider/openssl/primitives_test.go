@@ -160,7 +160,7 @@ func loop(b *testing.B, f func() error) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64((processCPU() - start).Nanoseconds())/float64(ops), "cpu-ns/op")
+	b.ReportMetric(float64((processCPU()-start).Nanoseconds())/float64(ops), "cpu-ns/op")
 }
 
 func processCPU() time.Duration {
