@@ -45,6 +45,13 @@ type Certificate struct {
 	// SignedCertificateTimestamps are the leaf's Certificate Transparency
 	// timestamps (RFC 6962 §3.3), sent to a client that asks for them.
 	SignedCertificateTimestamps [][]byte
+	// RawPublicKey, when set, makes this a raw public key (RFC 7250): the
+	// DER SubjectPublicKeyInfo of PrivateKey's public key, sent instead of
+	// a chain to a peer that accepts raw keys (see
+	// Config.ServerCertificateTypes). Certificate, Leaf, OCSPStaple and
+	// SignedCertificateTimestamps must then be empty: there is no
+	// certificate. RawPublicKeyCertificate makes one.
+	RawPublicKey []byte
 }
 
 // LoadX509KeyPair reads a PEM certificate chain and its PEM private key from files.

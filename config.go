@@ -2,6 +2,7 @@ package tlsflow
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -49,6 +51,10 @@ type ClientHelloInfo struct {
 	// Extensions are the types of the ClientHello's extensions, in the
 	// order the client sent them, unknown and GREASE values included.
 	Extensions []uint16
+	// ServerCertificateTypes are the certificate types the client accepts
+	// from the server, in its order of preference (server_certificate_type,
+	// RFC 7250 §4.1); nil when it sent none, which means X.509 only.
+	ServerCertificateTypes []CertificateType
 	// Conn is the underlying connection.
 	Conn net.Conn
 	// HelloRetryRequest: this is the client's second ClientHello, sent in
@@ -108,7 +114,15 @@ func (chi *ClientHelloInfo) SupportsCertificate(c *Certificate) error {
 	if err != nil {
 		return err
 	}
-	if chi.ServerName != "" {
+	if t := CertificateTypeX509; c.RawPublicKey != nil {
+		t = CertificateTypeRawPublicKey
+		if !slices.Contains(chi.ServerCertificateTypes, t) {
+			return fmt.Errorf("tlsflow: the certificate is a raw public key, and the client accepts only %v (RFC 7250)", acceptedTypes(chi.ServerCertificateTypes))
+		}
+	} else if chi.ServerCertificateTypes != nil && !slices.Contains(chi.ServerCertificateTypes, t) {
+		return fmt.Errorf("tlsflow: the certificate is X.509, and the client accepts only %v (RFC 7250)", chi.ServerCertificateTypes)
+	}
+	if chi.ServerName != "" && c.RawPublicKey == nil {
 		if err := cert.Leaf.VerifyHostname(chi.ServerName); err != nil {
 			return fmt.Errorf("tlsflow: the certificate is not valid for the requested name: %w", err)
 		}
@@ -145,6 +159,10 @@ type CertificateRequestInfo struct {
 	AcceptableCAs    [][]byte
 	SignatureSchemes []SignatureScheme
 	Version          uint16
+	// CertificateType is the type the server asked for (RFC 7250:
+	// client_certificate_type), CertificateTypeX509 unless it asked for a
+	// raw public key; a Certificate of another type is not sent.
+	CertificateType CertificateType
 
 	// config is the client Config the request came to, for
 	// SupportsCertificate; nil means tlsflow's defaults.
@@ -253,6 +271,42 @@ type Config struct {
 	// authorities named in CertificateRequest.
 	ClientCAs *x509.CertPool
 
+	// ServerCertificateTypes and ClientCertificateTypes turn on raw public
+	// keys (RFC 7250; see RawPublicKeyCertificate), each for one direction,
+	// in order of preference. Nil means X.509 only.
+	//
+	// ServerCertificateTypes, on a client, are the types of server
+	// certificate it accepts: with CertificateTypeRawPublicKey a server may
+	// show a raw key, which TrustedRawPublicKeys or VerifyRawPublicKey must
+	// then accept (a client that lists nothing else needs no ServerName);
+	// without CertificateTypeX509 an X.509 chain is refused. On a server,
+	// they are the types it may send (nil: any of its Certificates'); each
+	// client is shown the first certificate of a type it accepts.
+	//
+	// ClientCertificateTypes, on a server that asks for a client
+	// certificate (ClientAuth), are the types it accepts, and the first the
+	// client can send is asked for; a client that can send none of them is
+	// refused (unsupported_certificate). On a client, they are the types it
+	// may send (nil: those of its Certificates; X.509 with
+	// GetClientCertificate).
+	ServerCertificateTypes []CertificateType
+	ClientCertificateTypes []CertificateType
+	// TrustedRawPublicKeys are the DER SubjectPublicKeyInfos
+	// (x509.MarshalPKIXPublicKey) of the raw public keys this side accepts
+	// from its peer, compared in constant time: the pin. A raw key is
+	// accepted only if it is listed here (when the list is set) and
+	// VerifyRawPublicKey returns nil (when that is set); a configuration
+	// that accepts raw keys with neither fails its handshakes. A raw key
+	// has no certificate, so ClientCAs, RootCAs, ServerName and
+	// VerifyPeerCertificate play no part, and InsecureSkipVerify does not
+	// skip this check: to accept any raw key, say so with a
+	// VerifyRawPublicKey that returns nil.
+	TrustedRawPublicKeys [][]byte
+	// VerifyRawPublicKey, if set, judges the peer's raw public key (its DER
+	// SubjectPublicKeyInfo, and the key parsed from it); an error aborts
+	// the handshake with bad_certificate.
+	VerifyRawPublicKey func(spki []byte, key crypto.PublicKey) error
+
 	// MinVersion and MaxVersion bound the protocol version; zero means
 	// TLS 1.2 and the highest version implemented. tlsflow has no TLS 1.0
 	// or 1.1 (RFC 8996): a MinVersion below TLS 1.2 means TLS 1.2, and a
@@ -347,6 +401,39 @@ type Config struct {
 	// GnuTLS refuses limits below 512 by default (it offers the extension
 	// itself): a server that sets less fails with its clients.
 	RecordSizeLimit uint16
+
+	// EncryptedClientHelloConfigList is a client's ECHConfigList
+	// (draft-ietf-tls-esni-25 §4, as DNS HTTPS records carry it): the client
+	// seals its real ClientHello, server name and ALPN included, with the
+	// first configuration it can use, and sends it inside an outer
+	// ClientHello that names the configuration's public name. The inner
+	// ClientHello offers TLS 1.3 only; the outer one also TLS 1.2 if
+	// MinVersion allows it, and a server that chooses TLS 1.2 has rejected
+	// ECH. A list with no usable configuration fails the handshake. If the server rejects ECH,
+	// the handshake ends with an *ECHRejectionError once the server proved
+	// it is the public name, carrying the server's new configurations.
+	EncryptedClientHelloConfigList []byte
+	// EncryptedClientHelloRejectionVerify, if set, checks a server that
+	// rejected ECH instead of the default: its chain verified against
+	// RootCAs for the public name (InsecureSkipVerify, VerifyPeerCertificate
+	// and VerifyConnection do not apply then). An error ends the handshake.
+	EncryptedClientHelloRejectionVerify func(ConnectionState) error
+	// EncryptedClientHelloGREASE makes a client that does not offer ECH
+	// (no EncryptedClientHelloConfigList, or none of its configurations
+	// usable) send a GREASE encrypted_client_hello (draft-ietf-tls-esni-25
+	// §6.2.1), so its ClientHello looks like one that uses ECH.
+	EncryptedClientHelloGREASE bool
+	// EncryptedClientHelloKeys are a server's ECH keys: a ClientHello
+	// sealed for one of them is opened, and the handshake runs on the
+	// inner ClientHello it holds. A ClientHello offering ECH that none
+	// opens goes on with its outer hello and gets the keys marked
+	// SendAsRetry as retry configurations. MinVersion, if set, must allow
+	// TLS 1.3.
+	EncryptedClientHelloKeys []EncryptedClientHelloKey
+	// GetEncryptedClientHelloKeys, if set, is asked for the keys instead
+	// of EncryptedClientHelloKeys, with the outer ClientHello, each time a
+	// client offers ECH: the way to rotate them.
+	GetEncryptedClientHelloKeys func(*ClientHelloInfo) ([]EncryptedClientHelloKey, error)
 	// MaxEarlyData, on a server, lets clients resuming its TLS 1.3 sessions
 	// send that many bytes of 0-RTT data before the handshake completes
 	// (RFC 8446 §2.3, §4.2.10): its tickets say so, and a connection whose
@@ -458,7 +545,12 @@ func (c *Config) Clone() *Config {
 		SessionTicketKey: c.SessionTicketKey, NameToCertificate: c.NameToCertificate,
 		ResumptionWithoutECDHE: c.ResumptionWithoutECDHE, WrapSession: c.WrapSession, UnwrapSession: c.UnwrapSession,
 		ExternalPSKs: c.ExternalPSKs, GetExternalPSK: c.GetExternalPSK, MaxEarlyData: c.MaxEarlyData, OCSP: c.OCSP, RecordSizeLimit: c.RecordSizeLimit,
-		CertificateCompression:     c.CertificateCompression,
+		CertificateCompression:         c.CertificateCompression,
+		EncryptedClientHelloConfigList: c.EncryptedClientHelloConfigList, EncryptedClientHelloRejectionVerify: c.EncryptedClientHelloRejectionVerify,
+		EncryptedClientHelloGREASE: c.EncryptedClientHelloGREASE, EncryptedClientHelloKeys: c.EncryptedClientHelloKeys,
+		GetEncryptedClientHelloKeys: c.GetEncryptedClientHelloKeys,
+		ServerCertificateTypes:      c.ServerCertificateTypes, ClientCertificateTypes: c.ClientCertificateTypes,
+		TrustedRawPublicKeys: c.TrustedRawPublicKeys, VerifyRawPublicKey: c.VerifyRawPublicKey,
 		extraClientHelloExtensions: c.extraClientHelloExtensions,
 		sizeLimits:                 c.sizeLimits,
 		sessions:                   c.serverSessions(),

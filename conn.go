@@ -443,6 +443,17 @@ type ConnectionState struct {
 	// §4.2.10; Conn.WriteEarlyData, Conn.ReadEarlyData). A client whose
 	// early data was not accepted may send it again with Write.
 	EarlyDataAccepted bool
+	// PeerRawPublicKey is the DER SubjectPublicKeyInfo the peer
+	// authenticated with instead of a certificate chain (RFC 7250), as
+	// TrustedRawPublicKeys or VerifyRawPublicKey accepted it; then
+	// PeerCertificates is empty. Nil otherwise.
+	PeerRawPublicKey []byte
+	// ServerCertificateType and ClientCertificateType are the certificate
+	// types the handshake negotiated (RFC 7250; a resumption keeps those
+	// of the handshake that made the session): CertificateTypeX509 unless
+	// raw public keys were.
+	ServerCertificateType CertificateType
+	ClientCertificateType CertificateType
 
 	// NegotiatedProtocolIsMutual is always true, as in crypto/tls.
 	//
@@ -450,8 +461,9 @@ type ConnectionState struct {
 	// crypto/tls) does not implement; ALPN's NegotiatedProtocol is always
 	// mutual.
 	NegotiatedProtocolIsMutual bool
-	// ECHAccepted is always false: tlsflow does not implement Encrypted
-	// Client Hello yet (issue 14).
+	// ECHAccepted: the handshake ran on the inner ClientHello of Encrypted
+	// Client Hello (draft-ietf-tls-esni-25); the network saw only the
+	// outer one.
 	ECHAccepted bool
 
 	ekm func(label string, context []byte, length int) ([]byte, error)
@@ -499,7 +511,8 @@ func (c *Conn) connectionState(s *handshake.State, complete bool) ConnectionStat
 		ServerName: s.ServerName, PeerCertificates: s.PeerCertificates, VerifiedChains: s.VerifiedChains,
 		OCSPResponse: s.OCSPResponse, SignedCertificateTimestamps: s.SignedCertificateTimestamps,
 		HelloRetryRequest: s.HelloRetryRequest, NegotiatedProtocolIsMutual: true, ExternalPSKIdentity: s.ExternalPSKIdentity,
-		EarlyDataAccepted: s.EarlyDataAccepted,
+		EarlyDataAccepted: s.EarlyDataAccepted, ECHAccepted: s.ECHAccepted, PeerRawPublicKey: s.PeerRawPublicKey,
+		ServerCertificateType: CertificateType(s.ServerCertType), ClientCertificateType: CertificateType(s.ClientCertType),
 	}
 	if complete {
 		cs.ekm = exporter(s, c.crypto)

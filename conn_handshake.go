@@ -103,6 +103,11 @@ func (c *Conn) runHandshake() error {
 	} else if err := c.flushLocked(); err != nil {
 		return c.handshakeFailed(err)
 	}
+	if rejection := eng.State().ECHRejection; rejection != nil {
+		// The server proved it is the ECH public name, nothing more: the
+		// connection ends here (draft-ietf-tls-esni-25 §6.1.6).
+		return c.handshakeFailed(alert.Errorf(alert.ECHRequired, 7, "Finished", "%w", rejection))
+	}
 	c.state = eng.State()
 	c.releaseInputLocked()
 	if c.in.version != c.state.Version {
@@ -431,6 +436,11 @@ func summary(s *handshake.State) []trace.Field {
 	if s.NegotiatedProtocol != "" {
 		f = append(f, trace.Field{Name: "alpn", Value: s.NegotiatedProtocol})
 	}
+	// Raw public keys (RFC 7250) are named; X.509, the default, is not.
+	if s.ServerCertType != 0 || s.ClientCertType != 0 {
+		f = append(f, trace.Field{Name: "server_certificate_type", Value: CertificateType(s.ServerCertType).String()},
+			trace.Field{Name: "client_certificate_type", Value: CertificateType(s.ClientCertType).String()})
+	}
 	f = append(f, trace.Field{Name: "extended_master_secret", Value: fmt.Sprint(s.ExtendedMaster)},
 		trace.Field{Name: "resumed", Value: fmt.Sprint(s.DidResume)})
 	return f
@@ -490,12 +500,15 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		}
 		hc.Certificates = append(hc.Certificates, cert)
 	}
+	if err := cfg.rawKeyConfig(hc, c.isClient); err != nil {
+		return nil, err
+	}
 	if cfg.VerifyConnection != nil {
 		hc.VerifyConnection = func(s *handshake.State) error { return cfg.VerifyConnection(c.connectionState(s, false)) }
 	}
 	if c.isClient {
 		hc.ServerName = c.serverName()
-		if hc.ServerName == "" && !cfg.InsecureSkipVerify {
+		if hc.ServerName == "" && !cfg.InsecureSkipVerify && !cfg.onlyRawKeys() {
 			if len(cfg.ExternalPSKs) == 0 {
 				return nil, errors.New("set ServerName (the host to verify) or InsecureSkipVerify")
 			}
@@ -568,6 +581,13 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 	if err := cfg.externalPSKs(hc, c.isClient); err != nil {
 		return nil, err
 	}
+	echConfig := c.echServerConfig
+	if c.isClient {
+		echConfig = c.echClientConfig
+	}
+	if err := echConfig(hc); err != nil {
+		return nil, err
+	}
 	return hc, nil
 }
 
@@ -600,6 +620,9 @@ func (c *Conn) sessionKey() string {
 }
 
 func engineCertificate(cert *Certificate) (*handshake.Certificate, error) {
+	if cert.RawPublicKey != nil {
+		return engineRawKey(cert)
+	}
 	leaf, err := cert.leaf()
 	if err != nil {
 		return nil, err
@@ -634,6 +657,9 @@ func (c *Conn) helloInfo(info *handshake.ClientHelloInfo) *ClientHelloInfo {
 		SupportedVersions: info.SupportedVersions, Conn: c.conn, config: c.config,
 		Extensions: info.Extensions, SupportedPoints: info.SupportedPoints,
 		HelloRetryRequest: info.HelloRetryRequest, ctx: c.handshakeCtx,
+	}
+	for _, t := range info.ServerCertTypes {
+		pub.ServerCertificateTypes = append(pub.ServerCertificateTypes, CertificateType(t))
 	}
 	for _, g := range info.SupportedGroups {
 		pub.SupportedCurves = append(pub.SupportedCurves, CurveID(g))
@@ -688,12 +714,12 @@ func (c *Conn) getCertificate(info *handshake.ClientHelloInfo) (*handshake.Certi
 
 func (c *Conn) getClientCertificate(info *handshake.CertificateRequestInfo) (*handshake.Certificate, error) {
 	pub := &CertificateRequestInfo{AcceptableCAs: info.AcceptableCAs, Version: info.Version, config: c.config,
-		ctx: c.handshakeCtx}
+		ctx: c.handshakeCtx, CertificateType: CertificateType(info.CertificateType)}
 	for _, s := range info.SignatureSchemes {
 		pub.SignatureSchemes = append(pub.SignatureSchemes, SignatureScheme(s))
 	}
 	cert, err := c.config.GetClientCertificate(pub)
-	if err != nil || cert == nil || len(cert.Certificate) == 0 {
+	if err != nil || cert == nil || len(cert.Certificate) == 0 && cert.RawPublicKey == nil {
 		return nil, err
 	}
 	return engineCertificate(cert)

@@ -150,7 +150,7 @@ func (c *Conn) clientCertificateAnswered(peer *handshake.PeerCertificates, resul
 	c.stateMu.Lock()
 	defer c.stateMu.Unlock()
 	if result == nil && peer != nil {
-		c.state.PeerCertificates, c.state.VerifiedChains = peer.Certificates, peer.VerifiedChains
+		c.state.PeerCertificates, c.state.VerifiedChains, c.state.PeerRawPublicKey = peer.Certificates, peer.VerifiedChains, peer.RawPublicKey
 	}
 	if result != nil {
 		result = fmt.Errorf("%w (post-handshake authentication)", ErrNoClientCertificate)

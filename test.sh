@@ -13,6 +13,7 @@ declare -A peers=(
   [/usr/sbin/vsftpd]=vsftpd
   [chromium]=chromium
   [tshark]=tshark
+  [tcpdump]=tcpdump # capture tests (capture/interop_test.go)
   # interop matrix (interop_matrix_test.go); one command per package:
   # gnutls-bin also has gnutls-serv, libnss3-tools selfserv, certutil and
   # pk12util, the JDK java.
@@ -21,6 +22,9 @@ declare -A peers=(
   [javac]=openjdk-17-jdk-headless
   [python3]=python3
   [node]=nodejs
+  # the reference for tlsflow probe (cmd/tlsflow/probe_reference_test.go);
+  # Debian's testssl.sh package installs the command as "testssl".
+  [testssl]=testssl.sh
 )
 missing=()
 for cmd in "${!peers[@]}"; do
@@ -71,14 +75,15 @@ if [ $# -eq 0 ]; then
     ./internal/wire:FuzzCertificateRequest ./internal/wire:FuzzServerKeyExchange
     ./internal/wire:FuzzNewSessionTicket13 ./internal/wire:FuzzMessages
     ./internal/wire:FuzzExtensions ./internal/wire:FuzzBuilderMatchesCryptobyte
-    ./internal/wire:FuzzImportedIdentity
+    ./internal/wire:FuzzImportedIdentity ./internal/wire:FuzzECH ./internal/wire:FuzzRawPublicKeyCertificate12
     ./internal/record:FuzzReader ./internal/record:FuzzHandshakeBuffer
     ./internal/handshake:FuzzServer12 ./internal/handshake:FuzzClient12
     ./internal/handshake:FuzzServer13 ./internal/handshake:FuzzClient13
     ./internal/handshake:FuzzServerResumption12 ./internal/handshake:FuzzClientResumption12
     ./internal/handshake:FuzzServerResumption13 ./internal/handshake:FuzzClientResumption13
-    ./internal/handshake:FuzzPostHandshake13
+    ./internal/handshake:FuzzPostHandshake13 ./internal/handshake:FuzzECHInner
     ./trace:FuzzReadJSONLines
+    ./capture:FuzzRead
   )
   listed=$(printf '%s\n' "${fuzz_targets[@]}" | sort)
   found=$(grep -rEo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+' . | sed -E 's|/[^/]*:func |:|' | sort)

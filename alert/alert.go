@@ -47,6 +47,7 @@ const (
 	UnknownPSKIdentity           Alert = 115
 	CertificateRequired          Alert = 116
 	NoApplicationProtocol        Alert = 120
+	ECHRequired                  Alert = 121 // draft-ietf-tls-esni-25 §11.2
 )
 
 var names = map[Alert]string{
@@ -78,6 +79,7 @@ var names = map[Alert]string{
 	UnknownPSKIdentity:           "unknown_psk_identity",
 	CertificateRequired:          "certificate_required",
 	NoApplicationProtocol:        "no_application_protocol",
+	ECHRequired:                  "ech_required",
 }
 
 // Error makes an Alert an error, so that errors.As finds the alert an

@@ -233,6 +233,10 @@ var fieldLabels = map[string]tr{
 	"identity":               {"PSK identity", "PSK-Identität"},
 	"mode":                   {"mode", "Modus"},
 	"direction":              {"direction", "Richtung"},
+	// what a capture's reader (package capture) says
+	"records": {"records", "Datensätze"},
+	"data":    {"data begins", "Daten beginnen"},
+	"secrets": {"secrets", "Geheimnisse"},
 }
 
 // places translates where an error says it was, beyond "after" a message.
@@ -310,6 +314,8 @@ var notes = map[string]tr{
 		"frühe Daten (0-RTT) angenommen: vor Abschluss des Handshakes gelesen, womöglich eine Wiederholung"},
 	"early data": {"early data (0-RTT), replayable: an attacker can send a copy again",
 		"frühe Daten (0-RTT), wiederholbar: ein Angreifer kann eine Kopie erneut senden"},
+	"key log":          {"decrypted with the key log's secrets", "mit den Geheimnissen der Schlüsseldatei entschlüsselt"},
+	"not read further": {"not read further", "nicht weiter gelesen"},
 	"HelloRetryRequest": {"HelloRetryRequest: the server asks for a key share of another group",
 		"HelloRetryRequest: der Server verlangt einen Schlüsselanteil einer anderen Gruppe"},
 }

@@ -99,6 +99,10 @@ func (r *textRenderer) learn(e Event) {
 		}
 	case e.Kind == KindMessage && e.Message == "Finished" && e.Direction == Received:
 		r.finished[e.Side] = true
+	case e.Kind == KindMessage && e.Message == "Finished" && e.Direction == Sent:
+		// A trace of what was sent (a capture's) has no received
+		// Finished: the peer received this one.
+		r.finished[peerOf(e.Side)] = true
 	case e.Kind == KindHandshakeDone:
 		r.done[e.Side] = true
 	case e.Kind == KindConnect:
@@ -517,4 +521,11 @@ func hexDump(sb *strings.Builder, b []byte, indent string) {
 		end := min(i+16, len(b))
 		fmt.Fprintf(sb, "%s%04x  % x\n", indent, i, b[i:end])
 	}
+}
+
+func peerOf(s Side) Side {
+	if s == Client {
+		return Server
+	}
+	return Client
 }

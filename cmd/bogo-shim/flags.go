@@ -131,6 +131,34 @@ type settings struct {
 	expectSelected      int
 	expectSelectedGiven bool
 	expectNoPeerCert    bool
+
+	// Encrypted Client Hello. A client offers -ech-config-list (or GREASE);
+	// a server holds the -ech-server-config/-ech-server-key pairs, each
+	// followed by -ech-is-retry-config. A rejected client's handshake
+	// fails with tlsflow.ECHRejectionError, whose retry configurations
+	// -expect-ech-retry-configs / -expect-no-ech-retry-configs check; the
+	// public name it verifies is -expect-ech-name-override's.
+	echConfigList        []byte
+	echGrease            bool
+	echKeys              []tlsflow.EncryptedClientHelloKey
+	expectECHAccept      bool
+	expectRetryConfigs   []byte
+	expectNoRetryConfigs bool
+	expectNameOverride   string
+	expectNoNameOverride bool
+
+	// Raw public keys (RFC 7250): -new-rpk-credential adds a credential
+	// that is a key alone (its -key-file); -accepted-peer-cert-types are
+	// the types accepted from the peer (a client's ServerCertificateTypes,
+	// a server's ClientCertificateTypes), -available-client-cert-types a
+	// client's ClientCertificateTypes. BoringSSL's shim accepts any raw
+	// key unless -verify-fail, and checks -expect-peer-rpk-sha256 (the
+	// SHA-256 of the SubjectPublicKeyInfo) and -expect-peer-certificate-type.
+	acceptedPeerCertTypes    []int
+	availableClientCertTypes []int
+	expectPeerRPKSHA256      []byte
+	expectPeerCertType       int
+	expectPeerCertTypeGiven  bool
 }
 
 // credential is one -new-x509-credential or -new-psk-credential and the
@@ -142,6 +170,9 @@ type credential struct {
 	mustMatchIssuer   bool
 	ocspResponse      []byte   // -ocsp-response after -new-x509-credential
 	scts              [][]byte // -signed-cert-timestamps after -new-x509-credential
+	// rpk is set for a -new-rpk-credential: the key of keyFile, sent as
+	// a raw public key (tlsflow.RawPublicKeyCertificate).
+	rpk bool
 	// psk is set for a -new-psk-credential: BoringSSL's PSK credentials
 	// are RFC 9258 importer PSKs (SSL_CREDENTIAL_new_pre_shared_key takes
 	// the external key, its external_identity, the EPSK hash and the
@@ -295,6 +326,21 @@ var knownFlags = map[string]flagSpec{
 		s.credentials = append(s.credentials, credential{psk: &tlsflow.ExternalPSK{Import: true}})
 		return nil
 	}},
+	"-new-rpk-credential": {set: func(s *settings, _ string) error {
+		s.credentials = append(s.credentials, credential{rpk: true})
+		return nil
+	}},
+	"-accepted-peer-cert-types":    intListFlag(func(s *settings) *[]int { return &s.acceptedPeerCertTypes }),
+	"-available-client-cert-types": intListFlag(func(s *settings) *[]int { return &s.availableClientCertTypes }),
+	"-expect-peer-rpk-sha256": {hasParam: true, set: func(s *settings, p string) (err error) {
+		s.expectPeerRPKSHA256, err = base64.StdEncoding.DecodeString(p)
+		return err
+	}},
+	"-expect-peer-certificate-type": {hasParam: true, set: func(s *settings, p string) (err error) {
+		s.expectPeerCertType, err = strconv.Atoi(p)
+		s.expectPeerCertTypeGiven = true
+		return err
+	}},
 	"-psk-importer-key":      base64PSKField("-psk-importer-key", func(p *tlsflow.ExternalPSK) *[]byte { return &p.Key }),
 	"-psk-importer-identity": base64PSKField("-psk-importer-identity", func(p *tlsflow.ExternalPSK) *[]byte { return &p.Identity }),
 	"-psk-importer-context":  base64PSKField("-psk-importer-context", func(p *tlsflow.ExternalPSK) *[]byte { return &p.Context }),
@@ -436,7 +482,39 @@ var knownFlags = map[string]flagSpec{
 	"-resumption-delay":      intFlag(func(s *settings) *int { return &s.resumptionDelay }),
 	"-no-ticket":             boolFlag(func(s *settings) *bool { return &s.noTicket }),
 	"-expect-hrr":            boolFlag(func(s *settings) *bool { return &s.expectHRR }),
-	"-expect-no-hrr":         boolFlag(func(s *settings) *bool { return &s.expectNoHRR }),
+	"-ech-config-list": {hasParam: true, set: func(s *settings, p string) (err error) {
+		s.echConfigList, err = base64.StdEncoding.DecodeString(p)
+		return err
+	}},
+	"-enable-ech-grease": boolFlag(func(s *settings) *bool { return &s.echGrease }),
+	"-ech-server-config": {hasParam: true, set: func(s *settings, p string) error {
+		b, err := base64.StdEncoding.DecodeString(p)
+		s.echKeys = append(s.echKeys, tlsflow.EncryptedClientHelloKey{Config: b})
+		return err
+	}},
+	"-ech-server-key": {hasParam: true, set: func(s *settings, p string) (err error) {
+		if len(s.echKeys) == 0 {
+			return errors.New("-ech-server-key must follow -ech-server-config")
+		}
+		s.echKeys[len(s.echKeys)-1].PrivateKey, err = base64.StdEncoding.DecodeString(p)
+		return err
+	}},
+	"-ech-is-retry-config": {hasParam: true, set: func(s *settings, p string) error {
+		if len(s.echKeys) == 0 {
+			return errors.New("-ech-is-retry-config must follow -ech-server-config")
+		}
+		s.echKeys[len(s.echKeys)-1].SendAsRetry = p != "0"
+		return nil
+	}},
+	"-expect-ech-accept": boolFlag(func(s *settings) *bool { return &s.expectECHAccept }),
+	"-expect-ech-retry-configs": {hasParam: true, set: func(s *settings, p string) (err error) {
+		s.expectRetryConfigs, err = base64.StdEncoding.DecodeString(p)
+		return err
+	}},
+	"-expect-no-ech-retry-configs": boolFlag(func(s *settings) *bool { return &s.expectNoRetryConfigs }),
+	"-expect-ech-name-override":    stringFlag(func(s *settings) *string { return &s.expectNameOverride }),
+	"-expect-no-ech-name-override": boolFlag(func(s *settings) *bool { return &s.expectNoNameOverride }),
+	"-expect-no-hrr":               boolFlag(func(s *settings) *bool { return &s.expectNoHRR }),
 
 	// Zero renegotiations is all tlsflow ever does; any other count is unimplemented.
 	"-expect-total-renegotiations": {hasParam: true, set: func(_ *settings, p string) error {
@@ -454,13 +532,9 @@ var unimplementedFlags = map[string]string{
 	"-dtls": "DTLS", "-mtu": "DTLS", "-initial-timeout-duration-ms": "DTLS",
 	"-quic": "QUIC", "-quic-transport-params": "QUIC", "-expect-quic-transport-params": "QUIC",
 	"-quic-use-legacy-codepoint": "QUIC", "-quic-early-data-context": "QUIC",
-	"-early-write-after-message": "0-RTT data written after the server's first messages were read (a tlsflow client writes early data only between its ClientHello and the server's answer)",
-	"-expect-ticket-age-skew":    "the ticket age skew a server measured (tlsflow does not report it)",
-	"-ech-config-list":           "ECH", "-ech-server-config": "ECH", "-ech-server-key": "ECH",
-	"-ech-is-retry-config": "ECH", "-expect-ech-accept": "ECH", "-expect-ech-name-override": "ECH",
-	"-expect-no-ech-name-override": "ECH", "-expect-ech-retry-configs": "ECH",
-	"-expect-no-ech-retry-configs": "ECH", "-enable-ech-grease": "ECH",
-	"-fail-early-callback-ech-rewind": "ECH",
+	"-early-write-after-message":      "0-RTT data written after the server's first messages were read (a tlsflow client writes early data only between its ClientHello and the server's answer)",
+	"-expect-ticket-age-skew":         "the ticket age skew a server measured (tlsflow does not report it)",
+	"-fail-early-callback-ech-rewind": "ECH with a failing early callback (BoringSSL's select_certificate_cb retry)",
 	"-renegotiate-once":               "renegotiation", "-renegotiate-freely": "renegotiation",
 	"-renegotiate-ignore": "renegotiation", "-renegotiate-explicit": "renegotiation",
 	"-forbid-renegotiation-after-handshake": "renegotiation",
@@ -514,9 +588,7 @@ var unimplementedFlags = map[string]string{
 	"-expect-sha256-client-cert":      "client certificate hashing",
 	"-reverify-on-resume":             "re-verification on resumption",
 	// Flags new at BoringSSL a0689af29e8e (after the Go-pinned f51d8b099832).
-	"-new-rpk-credential": "raw public keys (RFC 7250)", "-accepted-peer-cert-types": "raw public keys (RFC 7250)",
-	"-available-client-cert-types": "raw public keys (RFC 7250)",
-	"-cnsa1-202603":                "compliance policies", "-cnsa2-202603": "compliance policies",
+	"-cnsa1-202603": "compliance policies", "-cnsa2-202603": "compliance policies",
 	"-cert-properties":              "certificate properties (trust anchor IDs)",
 	"-available-trust-anchors":      "trust anchor IDs",
 	"-key-shares":                   "choosing which groups get a key share (tlsflow sends one, for its first group)",

@@ -544,16 +544,22 @@ func TestSelectedCredentialCountsPSKsAndCertificates(t *testing.T) {
 		identity string
 		want     int
 	}{{"psk1", 0}, {"psk2", 2}} {
-		got, err := selectedCredential([]byte(tc.identity), nil, true, creds, "")
+		got, err := selectedCredential([]byte(tc.identity), nil, 0, true, creds, "")
 		if err != nil || got != tc.want {
 			t.Errorf("PSK %q: selectedCredential = %d, %v; want %d", tc.identity, got, err, tc.want)
 		}
 	}
-	if _, err := selectedCredential([]byte("psk3"), nil, true, creds, ""); err == nil {
+	if _, err := selectedCredential([]byte("psk3"), nil, 0, true, creds, ""); err == nil {
 		t.Error("an unconfigured PSK identity was named")
 	}
-	if _, err := selectedCredential(nil, nil, true, creds, ""); err == nil {
-		t.Error("neither a PSK nor a Certificate sent, yet a credential was named")
+	// Neither a PSK nor a certificate: no credential was selected, which
+	// -expect-selected-credential writes -1 (a client that was asked for
+	// none, or had none to send).
+	if got, err := selectedCredential(nil, nil, 0, true, creds, ""); err != nil || got != -1 {
+		t.Errorf("neither a PSK nor a Certificate sent: selectedCredential = %d, %v; want -1", got, err)
+	}
+	if _, err := selectedCredential(nil, nil, 0, true, creds, "default.pem"); err == nil {
+		t.Error("nothing sent, yet the default certificate was named")
 	}
 }
 

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"crypto"
+	"crypto/x509"
 	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/tlsflow/tlsflow"
 	"golang.org/x/crypto/cryptobyte"
@@ -135,4 +138,37 @@ func algorithmIdentifier(s *cryptobyte.String) (asn1.ObjectIdentifier, cryptobyt
 		return nil, nil, false
 	}
 	return oid, alg, true
+}
+
+// loadRawKey reads -key-file of a -new-rpk-credential (PKCS #8, PKCS #1 or
+// SEC 1 PEM) and makes the raw public key Certificate for it.
+func loadRawKey(keyFile string) (tlsflow.Certificate, error) {
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return tlsflow.Certificate{}, err
+	}
+	var block *pem.Block
+	for rest := keyPEM; block == nil || !strings.HasSuffix(block.Type, "PRIVATE KEY"); {
+		if block, rest = pem.Decode(rest); block == nil {
+			return tlsflow.Certificate{}, fmt.Errorf("%s: no PEM private key", keyFile)
+		}
+	}
+	if oid, params, ok := pkcs8KeyAlgorithm(block.Bytes); ok {
+		if err := supportedKeyAlgorithm("-key-file", oid, params); err != nil {
+			return tlsflow.Certificate{}, err
+		}
+	}
+	var key any
+	if key, err = x509.ParsePKCS8PrivateKey(block.Bytes); err != nil {
+		if key, err = x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
+			if key, err = x509.ParseECPrivateKey(block.Bytes); err != nil {
+				return tlsflow.Certificate{}, fmt.Errorf("%s: the private key does not parse", keyFile)
+			}
+		}
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return tlsflow.Certificate{}, fmt.Errorf("%s: a %T cannot sign", keyFile, key)
+	}
+	return tlsflow.RawPublicKeyCertificate(signer)
 }

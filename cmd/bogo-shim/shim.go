@@ -73,6 +73,7 @@ type observer struct {
 	extendedMaster bool   // handshake_done says extended_master_secret
 	verifyRejected bool
 	sentCert       []byte       // the Certificate message we sent, raw
+	sentSigAlg     uint16       // the scheme of the CertificateVerify we sent
 	keyLog         lockedBuffer // Config.KeyLogWriter, for -export-traffic-secrets
 
 	// 0-RTT, from tlsflow's notes (early13.go) and the ClientHellos read.
@@ -157,6 +158,9 @@ func (o *observer) hook(e trace.Event) {
 	}
 	if e.Direction == trace.Sent && e.Message == "Certificate" {
 		o.sentCert = bytes.Clone(e.Raw)
+	}
+	if e.Direction == trace.Sent && e.Message == "CertificateVerify" && len(e.Raw) >= 6 {
+		o.sentSigAlg = binary.BigEndian.Uint16(e.Raw[4:6])
 	}
 	if e.Direction != trace.Received {
 		return
@@ -428,6 +432,7 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 	// The shim does the same, but with -verify-peer a client still checks
 	// the chain against -trust-cert (not the name: tests use several).
 	cfg.InsecureSkipVerify = true
+	configureECH(cfg, global, s)
 	if !global.server && psks != nil && !s.verifyPeer {
 		// A BoringSSL client with PSK credentials accepts only a PSK
 		// handshake unless its verify mode is SSL_VERIFY_PEER (ssl.h,
@@ -473,6 +478,7 @@ func configure(cfg *tlsflow.Config, cache *watchingCache, global, s *settings, o
 	if s.exportTrafficSecrets {
 		cfg.KeyLogWriter = &obs.keyLog
 	}
+	configureRawKeys(cfg, s, isClient, obs)
 
 	if global.server {
 		switch {
@@ -600,6 +606,20 @@ func loadCredentials(list []credential, server, verifyPrefs bool) ([]tlsflow.Cer
 			psks = append(psks, p)
 			continue
 		}
+		if c.rpk {
+			if c.keyFile == "" || c.certFile != "" {
+				return nil, nil, fmt.Errorf("-new-rpk-credential %d: needs -key-file, and no -cert-file", i)
+			}
+			cert, err := loadRawKey(c.keyFile)
+			if err != nil {
+				return nil, nil, fmt.Errorf("-new-rpk-credential %d: %w", i, err)
+			}
+			if cert.SupportedSignatureAlgorithms, err = signingSchemes("-signing-prefs", c.signingPrefs, verifyPrefs); err != nil {
+				return nil, nil, err
+			}
+			out = append(out, cert)
+			continue
+		}
 		switch {
 		case c.mustMatchIssuer && server:
 			return nil, nil, &errUnimplemented{flag: "-must-match-issuer",
@@ -654,7 +674,7 @@ func withDefault(creds []tlsflow.Certificate, def *tlsflow.Certificate) []tlsflo
 // sent (raw, with its header) shows; its index in creds, -1 for the
 // default certificate. (Two PSK credentials of one identity but different
 // contexts cannot be told apart: the first is named.)
-func selectedCredential(pskIdentity, raw []byte, tls13 bool, creds []credential, def string) (int, error) {
+func selectedCredential(pskIdentity, raw []byte, sigAlg uint16, tls13 bool, creds []credential, def string) (int, error) {
 	if pskIdentity != nil {
 		for i, c := range creds {
 			if c.psk != nil && bytes.Equal(c.psk.Identity, pskIdentity) {
@@ -663,7 +683,20 @@ func selectedCredential(pskIdentity, raw []byte, tls13 bool, creds []credential,
 		}
 		return 0, fmt.Errorf("the external PSK used, %q, is none of the configured ones", pskIdentity)
 	}
+	if key := sentRawKey(raw, tls13); key != nil {
+		// Raw key credentials of one key differ only in -signing-prefs:
+		// the one whose list has the scheme we signed with.
+		for i, c := range creds {
+			k, err := loadRawKey(c.keyFile)
+			if c.rpk && err == nil && bytes.Equal(k.RawPublicKey, key) && (c.signingPrefs == nil || slices.Contains(c.signingPrefs, int(sigAlg))) {
+				return i, nil
+			}
+		}
+	}
 	leaf, err := firstCertificate(raw, tls13)
+	if err != nil && def == "" {
+		return -1, nil // no certificate sent: no credential was selected
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -703,7 +736,8 @@ func firstCertificate(raw []byte, tls13 bool) ([]byte, error) {
 }
 
 // supportedGroups are the NamedGroups tlsflow implements.
-var supportedGroups = []tlsflow.CurveID{tlsflow.X25519, tlsflow.CurveP256, tlsflow.CurveP384, tlsflow.X25519MLKEM768}
+var supportedGroups = []tlsflow.CurveID{tlsflow.X25519, tlsflow.CurveP256, tlsflow.CurveP384, tlsflow.CurveP521,
+	tlsflow.X25519MLKEM768, tlsflow.SecP256r1MLKEM768, tlsflow.SecP384r1MLKEM1024}
 
 // cipherSuites maps BoringSSL's -cipher rule to Config.CipherSuites. Only a
 // colon-separated list of suite names tlsflow implements is understood;
@@ -887,6 +921,9 @@ func connect(cfg *tlsflow.Config, cache *watchingCache, global, s, retry *settin
 	s, err = exchange(conn, global, s, retry, obs, isResume)
 	if err != nil {
 		orderlyShutdown(raw)
+		if e := checkECHRejection(err, s); e != nil {
+			return e
+		}
 		return err
 	}
 	if global.server {
@@ -1286,6 +1323,8 @@ func checkHandshake(cs tlsflow.ConnectionState, server bool, s *settings, obs *o
 		return fmt.Errorf("group %d, want %d", cs.CurveID, s.expectCurveID)
 	case s.expectSigAlg != 0 && !cs.DidResume && int(peerSigAlg) != s.expectSigAlg:
 		return fmt.Errorf("peer signature algorithm %#04x, want %#04x", peerSigAlg, s.expectSigAlg)
+	case s.expectECHAccept != cs.ECHAccepted:
+		return fmt.Errorf("ECH accepted: %v, want %v", cs.ECHAccepted, s.expectECHAccept)
 	case s.expectHRR && !sawHRR:
 		return errors.New("no HelloRetryRequest, want one")
 	case s.expectNoHRR && sawHRR:
@@ -1301,15 +1340,18 @@ func checkHandshake(cs tlsflow.ConnectionState, server bool, s *settings, obs *o
 	}
 	if s.expectSelectedGiven && !cs.DidResume {
 		obs.mu.Lock()
-		sent := obs.sentCert
+		sent, sigAlg := obs.sentCert, obs.sentSigAlg
 		obs.mu.Unlock()
-		got, err := selectedCredential(cs.ExternalPSKIdentity, sent, cs.Version == tlsflow.VersionTLS13, s.credentials, s.certFile)
+		got, err := selectedCredential(cs.ExternalPSKIdentity, sent, sigAlg, cs.Version == tlsflow.VersionTLS13, s.credentials, s.certFile)
 		if err != nil {
 			return fmt.Errorf("-expect-selected-credential: %w", err)
 		}
 		if got != s.expectSelected {
 			return fmt.Errorf("selected credential %d, want %d", got, s.expectSelected)
 		}
+	}
+	if err := checkRawKeys(cs, s, !server); err != nil {
+		return err
 	}
 	// BoringSSL's shim checks that no certificate came with a PSK
 	// handshake, and with -expect-no-peer-cert in any handshake.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -87,6 +88,8 @@ type connectOptions struct {
 	groups     listFlag
 	alpn       listFlag
 	insecure   bool
+	ech        string // base64 ECHConfigList (--ech)
+	echGrease  bool
 	psk        pskFlags
 	pskOnly    bool // an external PSK, and no way to check a certificate
 	trace      traceFlags
@@ -113,6 +116,8 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Var(&o.suites, "suites", "cipher suites to offer, comma-separated IANA names (default: tlsflow's; the RSA key exchange only if named)")
 	fs.Var(&o.groups, "groups", "key exchange groups in order of preference: X25519MLKEM768, x25519, secp256r1, secp384r1")
 	fs.Var(&o.alpn, "alpn", "application protocols to offer (ALPN), comma-separated, e.g. h2,http/1.1")
+	fs.StringVar(&o.ech, "ech", "", "Encrypted Client Hello: the server's ECHConfigList in `BASE64` (as in the ech= of its DNS HTTPS record); the name goes sealed, the network sees the list's public name")
+	fs.BoolVar(&o.echGrease, "ech-grease", false, "send a GREASE encrypted_client_hello when not using --ech (draft-ietf-tls-esni-25 §6.2)")
 	fs.BoolVar(&o.insecure, "insecure", false, "accept any server certificate (for tests: anyone in the middle can then read along)")
 	o.psk.register(fs)
 	o.trace.register(fs, "text", true)
@@ -293,11 +298,17 @@ func hostOf(addr, serverName string) string {
 // config turns the flags into a client Config. The returned function
 // closes the key log, if one was opened.
 func (o *connectOptions) config(info io.Writer) (*tlsflow.Config, func(), error) {
-	cfg := &tlsflow.Config{ServerName: o.serverName, InsecureSkipVerify: o.insecure, NextProtos: o.alpn}
+	cfg := &tlsflow.Config{ServerName: o.serverName, InsecureSkipVerify: o.insecure, NextProtos: o.alpn,
+		EncryptedClientHelloGREASE: o.echGrease}
 	if err := o.versions.apply(cfg); err != nil {
 		return nil, nil, err
 	}
 	var err error
+	if o.ech != "" {
+		if cfg.EncryptedClientHelloConfigList, err = base64.StdEncoding.DecodeString(o.ech); err != nil {
+			return nil, nil, usagef("--ech: not base64: %v", err)
+		}
+	}
 	if cfg.CipherSuites, err = parseSuites(o.suites); err != nil {
 		return nil, nil, err
 	}
@@ -497,6 +508,9 @@ func writeState(w io.Writer, l language, st tlsflow.ConnectionState, insecure bo
 		// address is never sent as a server name (RFC 6066 §3).
 		row(say{"server name (SNI)", "Servername (SNI)"}, l.sayf(say{"none sent (%s is an IP address; the certificate was checked against it)",
 			"keiner gesendet (%s ist eine IP-Adresse; das Zertifikat wurde darauf geprüft)"}, st.ServerName))
+	}
+	if st.ECHAccepted {
+		row(say{"Encrypted Client Hello", "verschlüsseltes ClientHello"}, l.say(say{"accepted: the server name went encrypted", "angenommen: der Servername reiste verschlüsselt"}))
 	}
 	row(say{"resumed", "wiederaufgenommen"}, yesNo(l, st.DidResume))
 	if len(st.ExternalPSKIdentity) > 0 {

@@ -39,6 +39,8 @@ Flows (--flow):
   resume       TLS 1.3 twice: the second connection resumes the first session,
                without Certificate and CertificateVerify
   client-auth  TLS 1.3 with a client certificate the server requires
+  ech          TLS 1.3 with Encrypted Client Hello: the network sees a ClientHello
+               for public.example; sealed inside it, the one the server reads, for localhost
 --suite picks the TLS 1.2 key exchange of seed and tls12: rsa (seed only),
 ecdhe-rsa or ecdhe-ecdsa.
 
@@ -76,6 +78,7 @@ type demoFlow struct {
 	tls13      bool
 	clientAuth bool
 	twice      bool   // two connections, the second resuming
+	ech        bool   // Encrypted Client Hello
 	suite      string // default --suite of a TLS 1.2 flow
 	suites     []string
 }
@@ -95,6 +98,9 @@ var demoFlows = []*demoFlow{
 	{name: "client-auth", tls13: true, clientAuth: true,
 		title: say{"TLS 1.3 with a client certificate the server requires",
 			"TLS 1.3 mit einem Client-Zertifikat, das der Server verlangt"}},
+	{name: "ech", tls13: true, ech: true,
+		title: say{"TLS 1.3 with Encrypted Client Hello: the name the client asks for travels encrypted",
+			"TLS 1.3 mit Encrypted Client Hello: der Name, den der Client verlangt, reist verschlüsselt"}},
 }
 
 func findFlow(name string) (*demoFlow, bool) {
@@ -108,7 +114,7 @@ func findFlow(name string) (*demoFlow, bool) {
 
 func runDemo(args []string, out io.Writer) error {
 	fs := newFlagSet("demo", demoHelp, out)
-	flowName := fs.String("flow", "seed", "which handshake: seed, tls12, tls13, resume or client-auth")
+	flowName := fs.String("flow", "seed", "which handshake: seed, tls12, tls13, resume, client-auth or ech")
 	suiteName := fs.String("suite", "", "TLS 1.2 key exchange of seed and tls12: rsa, ecdhe-rsa or ecdhe-ecdsa")
 	hexDump := fs.Bool("hex", false, "add a hex dump of every handshake message")
 	var langTag string
@@ -142,7 +148,7 @@ func runDemo(args []string, out io.Writer) error {
 	}
 	var ok bool
 	if d.flow, ok = findFlow(*flowName); !ok {
-		return usagef("unknown --flow %q (want seed, tls12, tls13, resume or client-auth)", *flowName)
+		return usagef("unknown --flow %q (want seed, tls12, tls13, resume, client-auth or ech)", *flowName)
 	}
 	if err := d.pickSuite(*suiteName); err != nil {
 		return err
@@ -176,6 +182,7 @@ type demo struct {
 
 	ca             *pki.Authority
 	server, client *pki.Leaf
+	public         *pki.Leaf // the ECH public name's certificate (--flow ech)
 
 	mu          sync.Mutex
 	events      []trace.Event        // the connection's, both sides, as the goroutines delivered them
@@ -365,6 +372,11 @@ func (d *demo) run() error {
 	if d.flow.twice {
 		clientConfig.ClientSessionCache = tlsflow.NewLRUClientSessionCache(1)
 	}
+	if d.flow.ech {
+		if err := d.setUpECH(serverConfig, clientConfig); err != nil {
+			return err
+		}
+	}
 
 	ln, err := tlsflow.Listen("tcp", "127.0.0.1:0", serverConfig)
 	if err != nil {
@@ -415,6 +427,12 @@ func (d *demo) makeCertificates() error {
 		DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)},
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
 		return err
+	}
+	if d.flow.ech {
+		if d.public, err = d.ca.Issue(pki.LeafOptions{KeyType: keyType, CommonName: echPublicName,
+			DNSNames: []string{echPublicName}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+			return err
+		}
 	}
 	if d.flow.clientAuth {
 		if d.client, err = d.ca.Issue(pki.LeafOptions{KeyType: pki.ECDSAP256, CommonName: "demo client",
@@ -625,4 +643,28 @@ func (c *countingConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	c.written.Add(int64(n))
 	return n, err
+}
+
+// echPublicName is the name the outer ClientHello of --flow ech shows.
+const echPublicName = "public.example"
+
+// setUpECH gives the server an ECH key and the certificate of its public
+// name, and the client the configuration list (as a DNS HTTPS record
+// would): the client's real ClientHello, for localhost, goes sealed inside
+// one for public.example.
+func (d *demo) setUpECH(server, client *tlsflow.Config) error {
+	key, err := tlsflow.NewECHConfig(1, echPublicName)
+	if err != nil {
+		return err
+	}
+	list, err := tlsflow.MarshalECHConfigList(key.Config)
+	if err != nil {
+		return err
+	}
+	server.Certificates = append(server.Certificates, tlsflow.Certificate{Certificate: d.public.Chain, PrivateKey: d.public.Key, Leaf: d.public.Cert})
+	server.EncryptedClientHelloKeys = []tlsflow.EncryptedClientHelloKey{key}
+	client.EncryptedClientHelloConfigList = list
+	d.println(say{"Encrypted Client Hello: the server publishes a key (config_id 1) under the public name %s; the client seals its real ClientHello for localhost with it.",
+		"Encrypted Client Hello: der Server veröffentlicht einen Schlüssel (config_id 1) unter dem öffentlichen Namen %s; der Client versiegelt damit seinen echten ClientHello für localhost."}, echPublicName)
+	return nil
 }

@@ -64,6 +64,7 @@ func TestDemoIsOneTimelineInWireOrder(t *testing.T) {
 		"tls13":       tls13,
 		"client-auth": "0 1 KE params auth post data",
 		"resume":      "first " + tls13 + " second " + tls13,
+		"ech":         tls13,
 	} {
 		t.Run(flow, func(t *testing.T) {
 			var first string
@@ -184,6 +185,9 @@ func TestDemoFlows(t *testing.T) {
 			`\(resumed session\)`, `second connection: DidResume = true, the server sent 0 Certificate message\(s\)`, `Resumed: no Certificate`}},
 		{"client-auth", []string{`TLS 1\.3 with a client certificate the server requires`, `server → client CertificateRequest`,
 			`client → server Certificate `, `client → server CertificateVerify`, `Hello, demo client: .* TLS 1\.3`}},
+		{"ech", []string{`TLS 1\.3 with Encrypted Client Hello`, `client → server ClientHello`, `server name \(SNI\): +public\.example`,
+			`encrypted_client_hello: +outer: config_id 1`, `client: ClientHelloInner`, `server name \(SNI\): +localhost`,
+			`server: ClientHelloInner`, `server → client ServerHello`, `encrypted_client_hello: accepted`, `Hello, anonymous client: .* TLS 1\.3`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flow, func(t *testing.T) {

@@ -11,6 +11,7 @@ package main
 
 import (
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -182,6 +183,18 @@ func (e *explanation) alertLine() string {
 
 // classify fills cause, fix and detail.
 func (e *explanation) classify() {
+	var rejection *tlsflow.ECHRejectionError
+	if errors.As(e.f.err, &rejection) {
+		e.cause = e.say(say{"the server rejected Encrypted Client Hello: it used the outer ClientHello, proved it holds the public name's certificate, and this client ended the connection (ech_required), as the draft asks",
+			"der Server hat Encrypted Client Hello abgelehnt: er hat das äußere ClientHello benutzt, das Zertifikat des öffentlichen Namens vorgewiesen, und dieser Client hat die Verbindung beendet (ech_required), wie der Entwurf es verlangt"})
+		if len(rejection.RetryConfigList) > 0 {
+			e.fix = e.say(say{"connect again with the server's new configuration: --ech %s", "erneut verbinden, mit der neuen Konfiguration des Servers: --ech %s"},
+				base64.StdEncoding.EncodeToString(rejection.RetryConfigList))
+		} else {
+			e.fix = e.say(say{"the server sent no new configuration: it has ECH switched off; connect without --ech", "der Server hat keine neue Konfiguration gesendet: ECH ist bei ihm abgeschaltet; ohne --ech verbinden"})
+		}
+		return
+	}
 	switch e.end {
 	case trace.EndRefused:
 		e.cause = e.say(say{"nothing accepts TCP connections at %s (connection refused)", "unter %s nimmt niemand TCP-Verbindungen an (Verbindung abgelehnt)"}, e.f.addr)

@@ -9,6 +9,7 @@
 //	tlsflow serve [flags]              a TLS server whose web page shows each visitor's handshake
 //	tlsflow view [flags] [FILE.jsonl]  a handshake as a sequence diagram in the browser
 //	tlsflow bench [flags]              tlsflow beside crypto/tls: handshakes, CPU and allocations
+//	tlsflow probe [flags] host[:port]  what a server accepts and prefers, rated
 package main
 
 import (
@@ -32,6 +33,7 @@ Usage:
   tlsflow serve [flags]              run a TLS server whose page shows each visitor's handshake
   tlsflow view [flags] [FILE.jsonl]  draw a handshake (recorded, or a live one) as a diagram in the browser
   tlsflow bench [flags]              measure tlsflow beside crypto/tls in the same run
+  tlsflow probe [flags] host[:port]  find out what a TLS server accepts and prefers, rated
 
 Run "tlsflow <command> --help" for the flags of a command, with examples.
 The steps 0–8 are the course note's; docs/FLOW.md says which messages of
@@ -46,6 +48,7 @@ Aufruf:
   tlsflow serve [Flags]              ein TLS-Server, dessen Seite jedem Besucher seinen Handshake zeigt
   tlsflow view [Flags] [DATEI.jsonl] einen Handshake (aufgezeichnet oder live) als Diagramm im Browser zeigen
   tlsflow bench [Flags]              tlsflow neben crypto/tls im selben Lauf messen
+  tlsflow probe [Flags] host[:port]  ermitteln, was ein TLS-Server annimmt und bevorzugt, bewertet
 
 "tlsflow <Befehl> --help" nennt die Flags eines Befehls, mit Beispielen.
 Die Schritte 0–8 sind die der Kursnotiz; docs/FLOW.md sagt, für welche
@@ -77,12 +80,17 @@ func main() {
 		err = runView(ctx, args, os.Stdout)
 	case "bench":
 		err = runBench(args, os.Stdout)
+	case "probe":
+		err = runProbe(ctx, args, os.Stdout, os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Print(pickLanguage("").say(usage))
 		return
 	default:
 		fmt.Fprintf(os.Stderr, "%s\ntlsflow: unknown command %q\n", pickLanguage("").say(usage), cmd)
 		os.Exit(2)
+	}
+	if es := exitStatus(0); errors.As(err, &es) {
+		os.Exit(int(es)) // the command has reported, and chosen the status
 	}
 	if errors.Is(err, errReported) {
 		os.Exit(1) // the command has explained the failure

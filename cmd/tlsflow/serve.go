@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -122,6 +123,8 @@ type serveOptions struct {
 	phaAuth    tlsflow.ClientAuthType // what the post-handshake request accepts
 	earlyData  bool
 	maxEarly   int
+	echName    string // --ech: the public name of an ECH configuration made here
+	echList    string // its ECHConfigList in base64, for clients
 	trace      traceFlags
 	lang       language
 }
@@ -140,6 +143,7 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 	o.versions.register(fs)
 	o.psk.register(fs)
 	fs.StringVar(&o.phaPath, "post-handshake-auth", "", "PATH: ask for a client certificate after the handshake when PATH is requested (TLS 1.3, HTTP/1.1; verified against --client-ca or the CA made here, else any)")
+	fs.StringVar(&o.echName, "ech", "", "accept Encrypted Client Hello: make an ECH key whose configuration names `PUBLICNAME` as the public name (with a certificate for it when certificates are made here; a --cert must cover it) and print the configuration list for clients")
 	fs.BoolVar(&o.earlyData, "early-data", false, "accept 0-RTT early data from resuming clients (TLS 1.3), show it, and answer requests in it that are safe to repeat (others: 425 Too Early)")
 	fs.IntVar(&o.maxEarly, "max-early-data", defaultMaxEarlyData, "with --early-data: how many `bytes` of early data the tickets allow, 1 to 65536")
 	o.trace.register(fs, "none", false) // serve keeps no key log, so no --secrets
@@ -219,6 +223,9 @@ func runServe(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintln(out, l.say(say{"Try:", "Zum Ausprobieren:"}))
 		fmt.Fprintf(out, "  curl --cacert %s%s https://localhost:%d/\n", files.ca, withCert, port)
 		fmt.Fprintf(out, "  tlsflow connect --ca %s%s --http localhost:%d\n", files.ca, withCert, port)
+		if o.echList != "" {
+			fmt.Fprintf(out, "  tlsflow connect --ca %s%s --ech %s --http localhost:%d\n", files.ca, withCert, o.echList, port)
+		}
 		if o.earlyData {
 			// A request to send early, in a file, for the line to work.
 			req := filepath.Join(tmp, "early-request.txt")
@@ -321,8 +328,8 @@ func (o *serveOptions) config(out io.Writer, dir string) (*tlsflow.Config, gener
 	if err != nil {
 		return nil, files, err
 	}
+	var ca *pki.Authority
 	if cert == nil {
-		var ca *pki.Authority
 		if cert, ca, err = o.makeCertificate(out); err != nil {
 			return nil, files, err
 		}
@@ -348,7 +355,39 @@ func (o *serveOptions) config(out io.Writer, dir string) (*tlsflow.Config, gener
 		return nil, files, usagef("--client-auth %s with your own --cert needs --client-ca: the CAs whose client certificates to accept", o.clientAuth)
 	}
 	cfg.Certificates = []tlsflow.Certificate{*cert}
+	if o.echName != "" {
+		if err := o.setUpECH(out, cfg, ca); err != nil {
+			return nil, files, err
+		}
+	}
 	return cfg, files, nil
+}
+
+// setUpECH makes the ECH key of --ech and, when serve made the CA, the
+// public name's certificate (the one a client checks when the server
+// rejects its ECH offer, draft-ietf-tls-esni-25 §6.1.7).
+func (o *serveOptions) setUpECH(out io.Writer, cfg *tlsflow.Config, ca *pki.Authority) error {
+	key, err := tlsflow.NewECHConfig(1, o.echName)
+	if err != nil {
+		return usagef("--ech: %v", err)
+	}
+	list, err := tlsflow.MarshalECHConfigList(key.Config)
+	if err != nil {
+		return err
+	}
+	cfg.EncryptedClientHelloKeys = []tlsflow.EncryptedClientHelloKey{key}
+	if ca != nil {
+		leaf, err := ca.Issue(pki.LeafOptions{KeyType: pki.ECDSAP256, CommonName: o.echName, DNSNames: []string{o.echName},
+			NotAfter: time.Now().Add(serveCertValidity), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+		if err != nil {
+			return err
+		}
+		cfg.Certificates = append(cfg.Certificates, tlsflow.Certificate{Certificate: leaf.Chain, PrivateKey: leaf.Key, Leaf: leaf.Cert})
+	}
+	o.echList = base64.StdEncoding.EncodeToString(list)
+	fmt.Fprintln(out, o.lang.sayf(say{"Encrypted Client Hello: public name %s, configuration list (base64): %s",
+		"Encrypted Client Hello: öffentlicher Name %s, Konfigurationsliste (base64): %s"}, o.echName, o.echList))
+	return nil
 }
 
 // checkEarlyData refuses --early-data and --max-early-data where they

@@ -24,6 +24,7 @@ import (
 )
 
 const viewHelp = `Usage: tlsflow view [flags] [FILE.jsonl]
+       tlsflow view --pcap FILE [--keylog FILE] [--trace text|json] [--conn N]
 
 Serves a page on this machine that draws a TLS handshake as a sequence
 diagram: the client and the server as lanes, every message as an arrow
@@ -36,11 +37,25 @@ runs a fresh handshake between a tlsflow client and server in this process
 (with a client certificate, so every step 1–7 shows) and shows that.
 Secrets in a recording are never served. Ctrl-C stops it.
 
+With --pcap it reads a packet capture (pcap or pcapng: tcpdump -w,
+tshark -w, Wireshark), finds the TLS connections in it on any port and
+shows each as the course note's flow: the messages as each side sent
+them, decoded as tlsflow decodes its own. With --keylog (an NSS key log:
+SSLKEYLOGFILE, openssl s_client -keylogfile) the encrypted part is
+decrypted too: TLS 1.3 from EncryptedExtensions on, TLS 1.2 after each
+ChangeCipherSpec (AES-GCM and ChaCha20-Poly1305 suites), and the start of
+the application data in each direction. --trace text or json writes every
+connection to standard output instead of serving the page; the page shows
+the connection --conn chooses.
+
 Examples:
   tlsflow view                         a live TLS 1.3 handshake, then open the printed URL
   tlsflow view --flow tls12            a live TLS 1.2 handshake (ECDHE)
   tlsflow view handshake.jsonl         a recorded one
   tlsflow view --addr 127.0.0.1:9090 handshake.jsonl
+  tlsflow view --pcap tls.pcap --keylog keys.log     the first TLS connection of a capture, decrypted
+  tlsflow view --pcap tls.pcapng --trace text        every TLS connection in it, as text
+  tlsflow view --pcap tls.pcap --conn 2              the second one, in the browser
 `
 
 //go:embed view
@@ -50,6 +65,8 @@ func runView(ctx context.Context, args []string, out io.Writer) error {
 	flags := newFlagSet("view", viewHelp, out)
 	addr := flags.String("addr", "127.0.0.1:8080", "address to serve the page on")
 	flow := flags.String("flow", "", "the live handshake, without FILE: tls13 (default) or tls12")
+	var pc pcapFlags
+	pc.register(flags)
 	files, err := parseFlags(flags, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -61,6 +78,16 @@ func runView(ctx context.Context, args []string, out io.Writer) error {
 	var events []trace.Event
 	var what string
 	switch {
+	case pc.pcap != "" || pc.set():
+		if pc.pcap == "" {
+			return usagef("--keylog, --trace and --conn read a capture: give it with --pcap FILE")
+		}
+		if len(files) > 0 || *flow != "" {
+			return usagef("--pcap shows a capture; it takes no recording and no --flow")
+		}
+		if events, what, err = pc.run(out); err != nil || events == nil {
+			return err
+		}
 	case len(files) > 1:
 		return usagef("view shows one recording; got %d files", len(files))
 	case len(files) == 1 && *flow != "":
@@ -84,8 +111,11 @@ func runView(ctx context.Context, args []string, out io.Writer) error {
 		what = "a live " + *flow + " handshake"
 	}
 	// A trace of both sides holds two goroutines' events: the diagram
-	// draws them in the order of the wire (one side's stays as it is).
-	events = trace.WireOrder(events)
+	// draws them in the order of the wire (one side's stays as it is). A
+	// capture is in that order already.
+	if pc.pcap == "" {
+		events = trace.WireOrder(events)
+	}
 
 	handler, err := newViewHandler(events)
 	if err != nil {

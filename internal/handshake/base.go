@@ -3,6 +3,7 @@ package handshake
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -49,6 +50,15 @@ type base struct {
 	// verifiedUnder is, on a client, what the server chain was verified
 	// against (session.State.VerifiedUnder).
 	verifiedUnder any
+	// verifyPeer, when set, checks the peer's chain instead of
+	// Config.VerifyPeer: a client whose ECH offer was rejected verifies
+	// the public name (echclient.go).
+	verifyPeer func(certs []*x509.Certificate) (*PeerCertificates, error)
+	// outerOnly: the handshake only authenticates an ECH public name, for
+	// the retry (draft-ietf-tls-esni-25 §6.1.7): the application's
+	// VerifyConnection and OCSP policy are not asked, and no client
+	// certificate is sent.
+	outerOnly bool
 }
 
 // dropChangeCipherSpec drops a ChangeCipherSpec that arrives during a TLS
@@ -197,7 +207,7 @@ func (b *base) logSecret(label string, step int, secret []byte) {
 // known, in every handshake, full or resumed, of both versions and sides;
 // a veto is bad_certificate.
 func (b *base) verifyConnection(step int, message string) error {
-	if b.cfg.VerifyConnection == nil {
+	if b.cfg.VerifyConnection == nil || b.outerOnly {
 		return nil
 	}
 	if err := b.cfg.VerifyConnection(b.state); err != nil {

@@ -71,13 +71,15 @@ func (b *base) sendCertificateMessage13(msg *wire.Certificate13, alg uint16, ste
 
 // readCertificateMessage13 parses the peer's Certificate, or, if msg is a
 // CompressedCertificate and we offered compression (offered), the
-// Certificate inside it. The transcript takes msg as it came.
-func (b *base) readCertificateMessage13(msg []byte, offered bool, step int) (*wire.Certificate13, error) {
+// Certificate inside it, of the negotiated certificate type certType. The
+// transcript takes msg as it came.
+func (b *base) readCertificateMessage13(msg []byte, offered bool, certType uint8, step int) (*wire.Certificate13, error) {
 	cert := new(wire.Certificate13)
 	if len(msg) == 0 || wire.HandshakeType(msg[0]) != wire.TypeCompressedCertificate {
 		if err := parse(cert, msg, step); err != nil {
 			return nil, err
 		}
+		cert.CertificateType = certType
 		b.received(cert, msg, step)
 		return cert, nil
 	}
@@ -109,6 +111,7 @@ func (b *base) readCertificateMessage13(msg []byte, offered bool, step int) (*wi
 	if err := parse(cert, inner, step); err != nil {
 		return nil, err
 	}
+	cert.CertificateType = certType
 	b.received(cert, msg, step)
 	b.note(trace.KindNote, step, "certificate decompressed", "algorithm", certcomp.Name(cc.Algorithm),
 		"from", strconv.Itoa(len(cc.Compressed)), "to", strconv.Itoa(len(body)))

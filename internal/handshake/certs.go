@@ -54,7 +54,7 @@ func ClientCertificateFits(cert *Certificate, certTypes []uint8, peerSchemes, ou
 	if !ok {
 		return fmt.Errorf("the private key %T cannot sign", cert.PrivateKey)
 	}
-	if cert.Leaf == nil {
+	if cert.Leaf == nil && cert.RawPublicKey == nil {
 		return errors.New("the certificate has no parsed leaf")
 	}
 	pub := signer.Public()
@@ -65,7 +65,9 @@ func ClientCertificateFits(cert *Certificate, certTypes []uint8, peerSchemes, ou
 		return fmt.Errorf("no signature scheme the server accepts fits the %s key%s (the server accepts %s)",
 			keyName(pub), cert.ownSchemes(), mapJoin(peerSchemes, signature.Name))
 	}
-	if len(authorities) != 0 && !chainFromAuthorities(cert, authorities) {
+	// A raw public key has no issuer to compare (RFC 7250 §4.3): the
+	// server's out-of-band binding decides.
+	if len(authorities) != 0 && cert.RawPublicKey == nil && !chainFromAuthorities(cert, authorities) {
 		return fmt.Errorf("the chain does not come from an authority the server named (%s)", dnList(authorities))
 	}
 	return nil
@@ -140,7 +142,11 @@ func (b *base) acceptPeerChain(chain [][]byte, step int, what string, usage x509
 	if err != nil {
 		return nil, err
 	}
-	peer, err := b.cfg.VerifyPeer(certs)
+	verify := b.cfg.VerifyPeer
+	if b.verifyPeer != nil {
+		verify = b.verifyPeer
+	}
+	peer, err := verify(certs)
 	if err != nil {
 		return nil, certificateError(step, "Certificate", what, err)
 	}

@@ -71,10 +71,10 @@ func (o *ClientOffer) Group12(ours []uint16) uint16 {
 // if none) and ourSchemes the signature schemes we sign with unless cert
 // has its own (Certificate.SignatureSchemes); nil if it can.
 func CertificateServes12(cert *Certificate, cs *suites.Suite, group uint16, o *ClientOffer, ourSchemes []uint16) error {
-	if cert == nil || cert.Leaf == nil {
+	pub := cert.publicKey()
+	if pub == nil {
 		return errors.New("the certificate has no parsed leaf")
 	}
-	pub := cert.Leaf.PublicKey
 	if err := keyFitsSuite(pub, cs); err != nil {
 		return keyTypeError{err}
 	}
@@ -111,7 +111,7 @@ func CertificateServes12(cert *Certificate, cs *suites.Suite, group uint16, o *C
 // none, that the client accepts and the key can make. An error says why
 // cert cannot serve the client.
 func CertificateServes13(cert *Certificate, o *ClientOffer, ourSchemes []uint16) (crypto.Signer, uint16, error) {
-	if cert == nil || cert.Leaf == nil {
+	if cert == nil || cert.publicKey() == nil {
 		return nil, 0, errors.New("the certificate has no parsed leaf")
 	}
 	signer, ok := cert.PrivateKey.(crypto.Signer)
@@ -204,6 +204,9 @@ func (r *reasons) err(candidates []*Certificate) error {
 
 // certName describes a certificate for people: "ECDSA P-256 (example.com)".
 func certName(c *Certificate) string {
+	if c != nil && c.RawPublicKey != nil {
+		return "raw " + keyName(c.publicKey()) + " key"
+	}
 	if c == nil || c.Leaf == nil {
 		return "unparsed"
 	}
@@ -238,6 +241,19 @@ func isRSA(pub crypto.PublicKey) bool {
 // for another name stays a candidate: the client decides whether to accept
 // it, as when there is only one.
 func (s *Server) certificateCandidates() ([]*Certificate, error) {
+	byName, err := s.candidatesByName()
+	if err != nil {
+		return nil, err
+	}
+	if s.candidates, err = s.byCertType(byName); err != nil {
+		return nil, err
+	}
+	return s.candidates, nil
+}
+
+// candidatesByName is certificateCandidates before the certificate types
+// the client accepts (rawpublickey.go) are applied.
+func (s *Server) candidatesByName() ([]*Certificate, error) {
 	if s.cfg.GetCertificate != nil {
 		cert, err := s.cfg.GetCertificate(s.info)
 		if err != nil {
@@ -246,8 +262,7 @@ func (s *Server) certificateCandidates() ([]*Certificate, error) {
 			return nil, alert.Errorf(alert.InternalError, 3, "Certificate", "GetCertificate: %w", err)
 		}
 		if cert != nil {
-			s.candidates = []*Certificate{cert}
-			return s.candidates, nil
+			return []*Certificate{cert}, nil
 		}
 	}
 	all := s.cfg.Certificates
@@ -256,21 +271,25 @@ func (s *Server) certificateCandidates() ([]*Certificate, error) {
 	}
 	name := s.info.ServerName
 	if len(all) == 1 || name == "" {
-		s.candidates = all
 		return all, nil
+	}
+	// A raw public key names no host: the client that accepts one knows
+	// it by its pin (RFC 7250 §4.4), so it keeps its place among those
+	// for the name.
+	forName := func(c *Certificate) bool {
+		return c.RawPublicKey != nil || c.Leaf != nil && c.Leaf.VerifyHostname(name) == nil
 	}
 	out := make([]*Certificate, 0, len(all))
 	for _, c := range all {
-		if c.Leaf != nil && c.Leaf.VerifyHostname(name) == nil {
+		if forName(c) {
 			out = append(out, c)
 		}
 	}
 	for _, c := range all {
-		if c.Leaf == nil || c.Leaf.VerifyHostname(name) != nil {
+		if !forName(c) {
 			out = append(out, c)
 		}
 	}
-	s.candidates = out
 	return out, nil
 }
 
@@ -278,6 +297,9 @@ func (s *Server) certificateCandidates() ([]*Certificate, error) {
 // messages: "ECDSA P-256 certificate", or "certificates RSA-2048 (a.example),
 // ECDSA P-256 (b.example)".
 func certsPhrase(cs []*Certificate) string {
+	if len(cs) == 1 && cs[0].RawPublicKey != nil {
+		return certName(cs[0])
+	}
 	if len(cs) == 1 && cs[0].Leaf != nil {
 		return keyName(cs[0].Leaf.PublicKey) + " certificate"
 	}

@@ -1,10 +1,12 @@
 package handshake
 
 import (
+	"errors"
 	"io"
 
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/kex"
+	"github.com/tlsflow/tlsflow/internal/keys"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/trace"
@@ -24,6 +26,7 @@ type Client struct {
 	// checked it: the connection's peer if the server resumes.
 	resumePeer *PeerCertificates
 	next       clientState
+	ech        *echClient // our Encrypted Client Hello offer (echclient.go)
 	c12        client12
 	c13        client13
 }
@@ -40,6 +43,20 @@ func NewClient(cfg *Config) *Client {
 
 func (c *Client) Start() (_ []Action, err error) {
 	defer catchPanic(&err)
+	if c.cfg.ECHConfigList != nil {
+		if c.ech, err = chooseECHConfig(c.cfg.ECHConfigList); err == nil {
+			err = c.ech.start()
+		}
+		switch {
+		case errors.Is(err, errNoUsableECHConfig):
+			c.ech = nil
+			c.note(trace.KindNote, 1, "ClientHello", "encrypted_client_hello", err.Error()+": the handshake goes on without ECH (draft-ietf-tls-esni-25 §6.1)")
+		case err != nil:
+			return nil, internalError(1, "ClientHello", err)
+		default:
+			c.ech.outerTrans = new(keys.Transcript)
+		}
+	}
 	hello, err := c.buildClientHello()
 	if err != nil {
 		return nil, err
@@ -49,7 +66,17 @@ func (c *Client) Start() (_ []Action, err error) {
 	// TLS 1.2 client CertificateVerify signs the raw transcript with a hash
 	// that need not be the PRF hash, so keep the messages until we know.
 	c.transcript.KeepBuffer(true)
-	if err := c.send(hello, 1); err != nil {
+	if c.ech != nil {
+		c.ech.innerRandom = hello.Random[:]
+		outer, err := c.sealOuter(hello, true)
+		if err != nil {
+			return nil, err
+		}
+		err = c.sendHelloECH(hello, outer, true)
+	} else {
+		err = c.send(hello, 1)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if c.c13.early != nil {
@@ -112,10 +139,21 @@ func (c *Client) Abort() []Action {
 	return c.take()
 }
 
-// versions the client offers, highest first.
-func (c *Client) versions() []uint16 {
+// versions the client offers, highest first: in an ECH inner hello TLS 1.3
+// only (draft-ietf-tls-esni-25 §6.1 rule 1); the outer one offers the
+// configured range (echclient.go).
+func (c *Client) versions() []uint16 { return c.versionsFrom(c.minVersion()) }
+
+func (c *Client) minVersion() uint16 {
+	if c.ech != nil {
+		return suites.VersionTLS13
+	}
+	return c.cfg.MinVersion
+}
+
+func (c *Client) versionsFrom(min uint16) []uint16 {
 	var vs []uint16
-	for v := c.cfg.MaxVersion; v >= c.cfg.MinVersion && v >= suites.VersionTLS12; v-- {
+	for v := c.cfg.MaxVersion; v >= min && v >= suites.VersionTLS12; v-- {
 		vs = append(vs, v)
 	}
 	return vs
@@ -158,7 +196,12 @@ func (c *Client) buildClientHello() (*wire.ClientHello, error) {
 		}
 	}
 	h.Extensions.Add(wire.ExtSupportedGroups, &groups)
-	h.Extensions.Add(wire.ExtECPointFormats, &wire.ECPointFormats{0}) // uncompressed only, RFC 8422 §5.1.2
+	if c.ech == nil {
+		// Uncompressed only, RFC 8422 §5.1.2. Not in an ECH inner hello,
+		// which offers TLS 1.3 only: the outer hello carries it when it
+		// offers TLS 1.2 (echclient.go).
+		h.Extensions.Add(wire.ExtECPointFormats, &wire.ECPointFormats{0})
+	}
 	sigs := wire.SignatureAlgorithms(c.cfg.SignatureSchemes)
 	h.Extensions.Add(wire.ExtSignatureAlgorithms, &sigs)
 	if len(c.cfg.NextProtos) > 0 {
@@ -166,13 +209,14 @@ func (c *Client) buildClientHello() (*wire.ClientHello, error) {
 		h.Extensions.Add(wire.ExtALPN, &alpn)
 	}
 	requestStatus(h)
+	c.offerCertTypes(h)
 	c.offerRecordSizeLimit(h)
 	if c.offers13() {
 		if err := c.addExtensions13(h); err != nil {
 			return nil, err
 		}
 	}
-	if c.cfg.MinVersion <= suites.VersionTLS12 {
+	if c.minVersion() <= suites.VersionTLS12 {
 		h.Extensions.AddEmpty(wire.ExtExtendedMasterSecret)
 		// An empty renegotiation_info says "secure renegotiation understood"
 		// (RFC 5746 §3.4); we never renegotiate, but peers want to hear it.
@@ -183,6 +227,14 @@ func (c *Client) buildClientHello() (*wire.ClientHello, error) {
 		}
 	}
 	h.Extensions = append(h.Extensions, c.cfg.ExtraClientHelloExtensions...)
+	switch {
+	case c.ech != nil:
+		c.arrangeInner(h)
+	case c.cfg.ECHGrease && c.offers13():
+		if err := c.greaseECH(h); err != nil {
+			return nil, err
+		}
+	}
 	if c.offers13() {
 		// pre_shared_key must be the last extension (RFC 8446 §4.2.11).
 		if err := c.offerPSKs13(h, nil); err != nil {
@@ -248,6 +300,10 @@ func (c *Client) readServerHello(msg []byte) (clientState, error) {
 		return nil, alert.Errorf(alert.ProtocolVersion, 2, "ServerHello",
 			"server chose %s; this client accepts %s–%s only", suites.VersionName(sh.Version),
 			suites.VersionName(c.cfg.MinVersion), suites.VersionName(c.cfg.MaxVersion))
+	}
+	if c.ech != nil && c.ech.state == echOffered {
+		// A TLS 1.2 answer is to the outer hello (§6.1.4).
+		c.rejectECH("ServerHello")
 	}
 	c.state.Version = sh.Version
 	return c.readServerHello12(sh, msg)

@@ -73,6 +73,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello, raw []byte) (clientStat
 	c.state.ServerName = c.cfg.ServerName
 	c.transcript.SetHash(c.hash(s.Hash))
 	c.received(sh, raw, 2)
+	c.noteECHDecision()
 	resumed, err := c.resumedByServer12(sh)
 	if err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello, raw []byte) (clientStat
 
 func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
 	for _, e := range sh.Extensions {
-		if !c.hello.Extensions.Has(e.Type) {
+		if !c.hello.Extensions.Has(e.Type) || e.Type == wire.ExtEncryptedClientHello {
 			return alert.Errorf(alert.UnsupportedExtension, 2, "ServerHello",
 				"server sent %s, which this client did not offer (RFC 5246 §7.4.1.4)", e.Type)
 		}
@@ -93,6 +94,9 @@ func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
 	if _, err := sh.Extensions.Empty(wire.ExtServerName); err != nil {
 		// RFC 6066 §3: the server's server_name "SHALL be empty".
 		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "server_name: %w", err)
+	}
+	if err := c.readCertTypes(sh.Extensions, "ServerHello", 2); err != nil {
+		return err
 	}
 	if promised, err := sh.Extensions.Empty(wire.ExtSessionTicket); err != nil {
 		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "session_ticket: %w", err)
@@ -155,19 +159,26 @@ func (c *Client) readServerCertificate(msg []byte) (clientState, error) {
 	if msg == nil {
 		return nil, unexpectedChangeCipherSpec(3, "Certificate")
 	}
-	cert := new(wire.Certificate)
-	if err := parse(cert, msg, 3); err != nil {
+	if err := c.checkServerCertType(3); err != nil {
 		return nil, err
 	}
-	c.received(cert, msg, 3)
-	if len(cert.Chain) == 0 {
+	entries, err := c.readCertificate12(msg, c.state.ServerCertType, 3)
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 && c.state.ServerCertType == certTypeRPK {
+		// RFC 7250 §3: ASN.1_subjectPublicKeyInfo<1..2^24-1>; only a
+		// client may decline (wire.RawPublicKeyCertificate12).
+		return nil, alert.Errorf(alert.DecodeError, 3, "Certificate", "the server sent an empty raw public key")
+	}
+	if len(entries) == 0 {
 		return nil, alert.Errorf(alert.BadCertificate, 3, "Certificate", "the server sent an empty certificate chain")
 	}
 	usage := x509.KeyUsageDigitalSignature
 	if c.c12.suite.KeyExchange == suites.KeyExchangeRSA {
 		usage = x509.KeyUsageKeyEncipherment
 	}
-	key, err := c.acceptPeerChain(cert.Chain, 3, "server certificate", usage)
+	key, err := c.acceptPeerCertificate(entries, c.state.ServerCertType, 3, "server certificate", usage)
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +198,9 @@ func (c *Client) readServerCertificate(msg []byte) (clientState, error) {
 	}
 	if c.c12.statusPromised {
 		return c.readCertificateStatus12(next), nil
+	}
+	if c.state.ServerCertType == certTypeRPK {
+		return next, nil // a raw key has no certificate for a staple to be about
 	}
 	if err := c.checkStaple(3, "Certificate"); err != nil {
 		return nil, err // no staple coming: one the policy requires is missing
@@ -298,11 +312,7 @@ func (c *Client) readServerHelloDone(msg []byte) (clientState, error) {
 		if clientCert, err = c.chooseClientCertificate(req.CertificateTypes, req.SignatureAlgorithms, req.CertificateAuthorities, false); err != nil {
 			return nil, err
 		}
-		var chain [][]byte
-		if clientCert != nil {
-			chain = clientCert.Chain
-		}
-		if err := c.send(&wire.Certificate{Chain: chain}, 5); err != nil {
+		if err := c.send(certificateMessage12(clientCert, c.state.ClientCertType), 5); err != nil {
 			return nil, err
 		}
 	}
@@ -388,14 +398,23 @@ func masterSecret12(b *base, s *suites.Suite, preMaster []byte) []byte {
 // authorities, a chain issued by one of them. No fit means an empty
 // Certificate message, and the server decides.
 func (c *base) chooseClientCertificate(certTypes []uint8, schemes []uint16, authorities [][]byte, tls13 bool) (*Certificate, error) {
+	if c.outerOnly {
+		return nil, nil // §6.1.7: "respond with an empty Certificate message"
+	}
 	if c.cfg.GetClientCertificate != nil {
 		cert, err := c.cfg.GetClientCertificate(&CertificateRequestInfo{
 			AcceptableCAs: authorities, SignatureSchemes: schemes, Version: c.state.Version,
+			CertificateType: c.state.ClientCertType,
 		})
 		if err != nil {
 			return nil, internalError(5, "Certificate", err)
 		}
-		if cert == nil || len(cert.Chain) == 0 {
+		if cert == nil || len(cert.entries()) == 0 {
+			return nil, nil
+		}
+		if t := cert.certType(); t != c.state.ClientCertType {
+			c.note(trace.KindNote, 5, "Certificate", "reason", fmt.Sprintf("the chosen certificate is %s, the server asked for %s (RFC 7250 §4.2); sending none",
+				wire.CertificateTypeName(t), wire.CertificateTypeName(c.state.ClientCertType)))
 			return nil, nil
 		}
 		if signer, ok := cert.PrivateKey.(crypto.Signer); ok && certTypes != nil && !certTypeAccepted(signer.Public(), certTypes) {
@@ -408,6 +427,10 @@ func (c *base) chooseClientCertificate(certTypes []uint8, schemes []uint16, auth
 	}
 	var why reasons
 	for _, cert := range c.cfg.Certificates {
+		if t := cert.certType(); t != c.state.ClientCertType {
+			why.add(cert, fmt.Errorf("it is %s, the server asked for %s (RFC 7250 §4.2)", wire.CertificateTypeName(t), wire.CertificateTypeName(c.state.ClientCertType)))
+			continue
+		}
 		err := ClientCertificateFits(cert, certTypes, schemes, c.cfg.SignatureSchemes, authorities, tls13)
 		if err == nil {
 			return cert, nil
@@ -467,6 +490,7 @@ func (c *Client) readServerFinished(msg []byte) (clientState, error) {
 	if err := c.verifyFinished(fin, want, "server"); err != nil {
 		return nil, err
 	}
+	c.echRejectedEnd()
 	c.finished12(fin.VerifyData)
 	if c.c12.resumed {
 		// The application's last word on a resumed connection too: a

@@ -113,14 +113,24 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 	if err != nil {
 		return nil, err
 	}
+	if c.hello.Extensions.Has(wire.ExtEncryptedClientHello) {
+		if err := c.echAfterHRR(hrr, s); err != nil {
+			return nil, err
+		}
+	}
 	c.c13.suite = s
 	c.transcript.SetHash(c.hash(s.Hash))
 	c.transcript.ReplaceWithMessageHash()
 	c.received(hrr, raw, 2)
+	c.noteECHDecision()
 
 	for _, e := range hrr.Extensions {
 		switch e.Type {
 		case wire.ExtSupportedVersions, wire.ExtKeyShare, wire.ExtCookie:
+		case wire.ExtEncryptedClientHello:
+			if !c.hello.Extensions.Has(e.Type) {
+				return nil, alert.Errorf(alert.UnsupportedExtension, 2, "HelloRetryRequest", "unexpected extension %s", e.Type)
+			}
 		default:
 			return nil, alert.Errorf(alert.UnsupportedExtension, 2, "HelloRetryRequest", "unexpected extension %s", e.Type)
 		}
@@ -186,7 +196,16 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 		c.rejectEarlyData13("the server sent a HelloRetryRequest (RFC 8446 §4.1.2)")
 		c.out = append(c.out, SetWriteCipher{Cipher: record.Plaintext(false)})
 	}
-	if err := c.send(&hello, 1); err != nil {
+	if c.ech != nil && c.ech.state == echAccepted {
+		outer, err := c.sealOuter(&hello, false)
+		if err != nil {
+			return nil, err
+		}
+		err = c.sendHelloECH(&hello, outer, false)
+	} else {
+		err = c.send(&hello, 1)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return (*Client).readServerHello, nil
@@ -243,6 +262,9 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 	if err != nil {
 		return nil, err
 	}
+	if err := c.echAfterServerHello(sh, s); err != nil {
+		return nil, err
+	}
 	for _, e := range sh.Extensions {
 		switch e.Type {
 		case wire.ExtSupportedVersions, wire.ExtKeyShare:
@@ -267,6 +289,7 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 	c.transcript.SetHash(c.hash(s.Hash))
 	c.transcript.KeepBuffer(false)
 	c.received(sh, raw, 2)
+	c.noteECHDecision()
 
 	if err := c.takePSK13(s); err != nil {
 		return nil, err
@@ -347,6 +370,12 @@ func (c *Client) readEncryptedExtensions(msg []byte) (clientState, error) {
 	if err := c.checkALPN(ee.Extensions, 2, "EncryptedExtensions"); err != nil {
 		return nil, err
 	}
+	if err := c.echRetryConfigs(ee); err != nil {
+		return nil, err
+	}
+	if err := c.readCertTypes(ee.Extensions, "EncryptedExtensions", 2); err != nil {
+		return nil, err
+	}
 	switchKeys, err := c.earlyDataInEncryptedExtensions13(ee)
 	if err != nil {
 		return nil, err
@@ -393,7 +422,10 @@ func (c *Client) readCertificateRequestOrCertificate13(msg []byte) (clientState,
 
 // readServerCertificate13 (step 3): the server's chain, checked at once.
 func (c *Client) readServerCertificate13(msg []byte) (clientState, error) {
-	cert, err := c.readCertificateMessage13(msg, c.hello.Extensions.Has(wire.ExtCompressCertificate), 3)
+	if err := c.checkServerCertType(3); err != nil {
+		return nil, err
+	}
+	cert, err := c.readCertificateMessage13(msg, c.hello.Extensions.Has(wire.ExtCompressCertificate), c.state.ServerCertType, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -409,11 +441,16 @@ func (c *Client) readServerCertificate13(msg []byte) (clientState, error) {
 	if err := c.readLeafStatus13(cert); err != nil {
 		return nil, err
 	}
-	key, err := c.acceptPeerChain(chainOf(cert), 3, "server certificate", x509.KeyUsageDigitalSignature)
+	key, err := c.acceptPeerCertificate(chainOf(cert), c.state.ServerCertType, 3, "server certificate", x509.KeyUsageDigitalSignature)
 	if err != nil {
 		return nil, err
 	}
 	c.c13.serverKey = key
+	if c.state.ServerCertType == certTypeRPK {
+		// A raw key has no certificate for an OCSP response to be about.
+		c.authenticatedAt = c.cfg.now()
+		return (*Client).readServerCertificateVerify13, nil
+	}
 	if err := c.checkStaple(3, "Certificate"); err != nil {
 		return nil, err
 	}
@@ -483,6 +520,7 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 	if err := c.verifyFinished(fin, want, "server"); err != nil {
 		return nil, err
 	}
+	c.echRejectedEnd()
 
 	app, err := c.applicationSecrets13(&c.c13.secrets13)
 	if err != nil {
@@ -546,18 +584,19 @@ func (c *Client) sendClientCertificate13() error {
 	if err != nil {
 		return err
 	}
-	return c.sendCertificate13(nil, cert.Chain, nil, signer, scheme, signature.ContextClient, c.compressionFor(peerAlgs), 5)
+	return c.sendCertificate13(nil, cert, nil, signer, scheme, signature.ContextClient, c.compressionFor(peerAlgs), 5)
 }
 
-// sendCertificate13 sends a chain and the CertificateVerify that proves
-// this side holds its key: a signature over the context string and the
+// sendCertificate13 sends cert (its chain, or its raw public key as the
+// one entry, RFC 8446 §4.4.2) and the CertificateVerify that proves this
+// side holds its key: a signature over the context string and the
 // transcript so far (RFC 8446 §4.4.2, §4.4.3). leafExts go in the leaf's
 // entry (a server's staple and timestamps); requestContext echoes a
 // post-handshake CertificateRequest's (empty in the handshake); compress,
 // if not zero, is the RFC 8879 algorithm the peer accepts.
-func (b *base) sendCertificate13(requestContext []byte, chain [][]byte, leafExts wire.Extensions, signer crypto.Signer, scheme uint16, context string, compress uint16, step int) error {
-	msg := &wire.Certificate13{Context: requestContext}
-	for i, der := range chain {
+func (b *base) sendCertificate13(requestContext []byte, cert *Certificate, leafExts wire.Extensions, signer crypto.Signer, scheme uint16, context string, compress uint16, step int) error {
+	msg := &wire.Certificate13{Context: requestContext, CertificateType: cert.certType()}
+	for i, der := range cert.entries() {
 		e := wire.CertificateEntry{Data: der}
 		if i == 0 {
 			e.Extensions = leafExts

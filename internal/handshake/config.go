@@ -32,11 +32,16 @@ func (a ClientAuth) requires() bool {
 }
 
 // Certificate is a chain with its private key, which must implement
-// crypto.Signer (and crypto.Decrypter for the RSA key exchange).
+// crypto.Signer (and crypto.Decrypter for the RSA key exchange), or a raw
+// public key (RFC 7250) with its private key.
 type Certificate struct {
 	Chain      [][]byte
 	PrivateKey crypto.PrivateKey
 	Leaf       *x509.Certificate // parsed Chain[0]
+	// RawPublicKey, when set, is the DER SubjectPublicKeyInfo of
+	// PrivateKey's public key, sent instead of a chain to a peer that
+	// accepts raw public keys (rawpublickey.go); Chain and Leaf are nil.
+	RawPublicKey []byte
 	// OCSPStaple and SignedCertificateTimestamps are sent to a client that
 	// asks for them (stapling.go).
 	OCSPStaple                  []byte
@@ -84,6 +89,11 @@ type ClientHelloInfo struct {
 	// HelloRetryRequest: this is the second ClientHello, the answer to our
 	// HelloRetryRequest (RFC 8446 §4.1.4).
 	HelloRetryRequest bool
+	// ServerCertTypes and ClientCertTypes are the client's
+	// server_certificate_type and client_certificate_type lists (RFC 7250
+	// §4.1), nil when it sent none (X.509 only).
+	ServerCertTypes []uint8
+	ClientCertTypes []uint8
 }
 
 // CertificateRequestInfo is what a client knows when it picks a certificate.
@@ -91,12 +101,15 @@ type CertificateRequestInfo struct {
 	AcceptableCAs    [][]byte // raw DER subjects
 	SignatureSchemes []uint16
 	Version          uint16
+	CertificateType  uint8 // the type the server asked for (RFC 7250), X.509 by default
 }
 
-// PeerCertificates is the result of checking a peer's chain.
+// PeerCertificates is the result of checking a peer's chain, or the raw
+// public key (RFC 7250) it authenticated with instead.
 type PeerCertificates struct {
 	Certificates   []*x509.Certificate
 	VerifiedChains [][]*x509.Certificate
+	RawPublicKey   []byte // DER SubjectPublicKeyInfo
 }
 
 // Config is the engines' view of tlsflow.Config: defaults resolved, lists
@@ -129,6 +142,21 @@ type Config struct {
 
 	ClientAuth    ClientAuth
 	ClientCANames [][]byte // raw DER subjects sent in CertificateRequest
+
+	// Certificate types (RFC 7250, rawpublickey.go), in preference order.
+	// ServerCertTypes: on a client, the server certificate types it
+	// accepts (nil: X.509 only); on a server, those it may send (nil: any
+	// its certificates are). ClientCertTypes: on a server, the client
+	// certificate types it accepts when it asks for one (nil: X.509 only);
+	// on a client, those it may send (nil: those its Certificates are, or
+	// X.509 with GetClientCertificate).
+	ServerCertTypes []uint8
+	ClientCertTypes []uint8
+	// VerifyRawPublicKey judges a peer's raw public key, parsed and within
+	// the limits policy: the only way one is accepted (RFC 7250 §4.3, §4.4:
+	// a raw key authenticates only through an out-of-band binding). Nil
+	// refuses every raw key.
+	VerifyRawPublicKey func(spki []byte, key crypto.PublicKey) error
 
 	// ParseCertificate parses one DER certificate of a peer's chain (a
 	// cache may share the result); nil means x509.ParseCertificate.
@@ -199,6 +227,22 @@ type Config struct {
 	// accepts (RFC 8449): a client offers it when not zero; a server answers
 	// an offer with it, or with the protocol's limit when zero.
 	RecordSizeLimit uint16
+
+	// ECHConfigList, if not nil, is the client's ECHConfigList
+	// (draft-ietf-tls-esni-25 §4): it offers Encrypted Client Hello with
+	// the first configuration it can use, and only TLS 1.3. ECHGrease, when
+	// there is none, sends a GREASE encrypted_client_hello (§6.2.1).
+	// ECHRejectionVerify checks the certificate of a server that rejected
+	// ECH against the configuration's public name (§6.1.7).
+	ECHConfigList      []byte
+	ECHGrease          bool
+	ECHRejectionVerify func(certs []*x509.Certificate, publicName string) (*PeerCertificates, error)
+	// ECHRejected, if set, makes the error a rejected offer ends the
+	// handshake with, from the server's retry configurations.
+	ECHRejected func(retryConfigs []byte) error
+	// ECHKeys, if set, returns the server's ECH keys for a ClientHello
+	// that offers ECH (§7.1); nil or an empty list: ECH is not configured.
+	ECHKeys func(*ClientHelloInfo) ([]ECHKey, error)
 
 	// ExtraClientHelloExtensions are appended to the client's ClientHello
 	// (before pre_shared_key): a tester's way to probe a server.

@@ -1,6 +1,7 @@
 package handshake
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
 	"strings"
@@ -62,7 +63,17 @@ func describe(m wire.Message) []trace.Field {
 		d.extensions(m.Extensions, fromServer)
 	case *wire.Certificate13:
 		d.add("certificate_request_context", hexOrEmpty(m.Context))
-		d.certificates(chainOf(m))
+		if m.CertificateType == wire.CertificateTypeRawPublicKey {
+			d.rawPublicKey(chainOf(m))
+		} else {
+			d.certificates(chainOf(m))
+		}
+	case *wire.RawPublicKeyCertificate12:
+		var keys [][]byte
+		if len(m.SubjectPublicKeyInfo) > 0 {
+			keys = [][]byte{m.SubjectPublicKeyInfo}
+		}
+		d.rawPublicKey(keys)
 	case *wire.CertificateRequest13:
 		d.add("certificate_request_context", hexOrEmpty(m.Context))
 		d.extensions(m.Extensions, fromServer)
@@ -188,6 +199,25 @@ func extensionValue(exts wire.Extensions, t wire.ExtensionType, form extensionFo
 		if ok, err := exts.Decode(t, &v); ok && err == nil {
 			return mapJoin(v, certcomp.Name), true
 		}
+	case wire.ExtEncryptedClientHello:
+		return echValue(exts, form)
+	case wire.ExtECHOuterExtensions:
+		var v wire.OuterExtensions
+		if ok, err := exts.Decode(t, &v); ok && err == nil {
+			return "taken from the outer ClientHello: " + mapJoin(v, wire.ExtensionType.String), true
+		}
+	case wire.ExtServerCertificateType, wire.ExtClientCertificateType:
+		if form == fromClient {
+			v := wire.CertificateTypeList{Ext: t}
+			if ok, err := exts.Decode(t, &v); ok && err == nil {
+				return certTypeNames(v.Types), true
+			}
+			return "", false
+		}
+		v := wire.CertificateTypeSelected{Ext: t}
+		if ok, err := exts.Decode(t, &v); ok && err == nil {
+			return wire.CertificateTypeName(v.Type), true
+		}
 	case wire.ExtEarlyData:
 		var v wire.EarlyDataIndication
 		if ok, err := exts.Decode(t, &v); ok && err == nil && v.InNewSessionTicket {
@@ -195,6 +225,37 @@ func extensionValue(exts wire.Extensions, t wire.ExtensionType, form extensionFo
 		}
 	}
 	return "", false
+}
+
+// echValue shows encrypted_client_hello (draft-ietf-tls-esni-25 §5) in
+// its forms: the sealed inner hello, the inner mark, a HelloRetryRequest's
+// confirmation, EncryptedExtensions' retry configurations.
+func echValue(exts wire.Extensions, form extensionForm) (string, bool) {
+	data, _ := exts.Find(wire.ExtEncryptedClientHello)
+	switch form {
+	case fromClient:
+		var ch wire.ECHClientHello
+		if err := ch.Unmarshal(data); err != nil {
+			return "", false
+		}
+		if ch.Type == wire.ECHInner {
+			return "inner (this is the ClientHello the server reads)", true
+		}
+		return fmt.Sprintf("outer: config_id %d, HPKE KDF %#04x AEAD %#04x, enc %d bytes, the inner ClientHello sealed in %d bytes",
+			ch.ConfigID, ch.CipherSuite.KDF, ch.CipherSuite.AEAD, len(ch.Enc), len(ch.Payload)), true
+	case fromHRR:
+		return "confirmation " + hexShort(data, 8), true
+	default:
+		configs, err := wire.ParseECHConfigList(data)
+		if err != nil {
+			return "", false
+		}
+		var names []string
+		for _, c := range configs {
+			names = append(names, fmt.Sprintf("config_id %d for %s", c.ConfigID, c.PublicName))
+		}
+		return "retry_configs: " + strings.Join(names, ", "), true
+	}
 }
 
 // keyShareValue shows a key_share in any of its three forms, with the
@@ -232,6 +293,28 @@ func pskModeName(m uint8) string {
 		return "psk_dhe_ke"
 	}
 	return fmt.Sprintf("psk_mode(%d)", m)
+}
+
+// rawPublicKey describes the Certificate of a side whose certificate type
+// is RawPublicKey (RFC 7250): no chain, one SubjectPublicKeyInfo, shown by
+// its key and its SHA-256 (what a pin compares).
+func (d *fields) rawPublicKey(keys [][]byte) {
+	d.add("certificate_type", wire.CertificateTypeName(wire.CertificateTypeRawPublicKey))
+	if len(keys) == 0 {
+		d.add("certificate_list", "no raw public key")
+		return
+	}
+	d.add("certificate_list", fmt.Sprintf("%d raw public key(s), no certificate chain", len(keys)))
+	for i, spki := range keys {
+		p := fmt.Sprintf("raw_public_key[%d].", i)
+		key, err := x509.ParsePKIXPublicKey(spki)
+		if err != nil {
+			d.add(p+"error", err.Error())
+			continue
+		}
+		d.add(p+"key", keyName(key))
+		d.add(p+"spki_sha256", fmt.Sprintf("%x", sha256.Sum256(spki)))
+	}
 }
 
 // certificates describes a chain: subject, issuer, validity and key of each.
@@ -286,3 +369,14 @@ func certTypeName(t uint8) string {
 	}
 	return fmt.Sprintf("certificate_type(%d)", t)
 }
+
+// Describe is describe for an observer outside the engines (package
+// capture reads handshakes from a packet capture): the same fields under
+// the same names, so every renderer shows an observed handshake as it
+// shows one tlsflow took part in.
+func Describe(m wire.Message) []trace.Field { return describe(m) }
+
+// MessageName is the name the trace gives m: its handshake type, with a
+// ServerHello that is a HelloRetryRequest called so and both forms of
+// ClientKeyExchange called ClientKeyExchange.
+func MessageName(m wire.Message) string { return messageName(m) }

@@ -126,7 +126,7 @@ func (b *base) answerCertificateRequest13(k *secrets13) (_ []Action, err error) 
 			return nil, alert.Errorf(alert.HandshakeFailure, 8, "CertificateVerify", "no signature scheme the server accepts fits the client key (%s)%s",
 				keyName(signer.Public()), cert.ownSchemes())
 		}
-		if err := b.sendCertificate13(req.Context, cert.Chain, nil, signer, scheme, signature.ContextClient, 0, 8); err != nil {
+		if err := b.sendCertificate13(req.Context, cert, nil, signer, scheme, signature.ContextClient, 0, 8); err != nil {
 			return nil, err
 		}
 	}
@@ -192,6 +192,7 @@ func (b *base) readPostHandshakeAuth13(k *secrets13, msg []byte) error {
 		if err := parse(cert, msg, 8); err != nil {
 			return err
 		}
+		cert.CertificateType = b.state.ClientCertType
 		b.traceMessage(trace.Received, cert, msg, 8)
 		p.transcript.Write(msg)
 		if !bytes.Equal(cert.Context, p.context) {
@@ -203,6 +204,19 @@ func (b *base) readPostHandshakeAuth13(k *secrets13, msg []byte) error {
 		}
 		if err := b.checkEntryExtensions(cert, nil, 8); err != nil {
 			return err
+		}
+		if b.state.ClientCertType == certTypeRPK {
+			// The type negotiated in EncryptedExtensions holds for the
+			// Certificate after the handshake too (RFC 8446 §4.4.2).
+			if len(cert.Entries) != 1 {
+				return alert.Errorf(alert.DecodeError, 8, "Certificate", "client certificate rejected: %d entries where RawPublicKey allows one (RFC 8446 §4.4.2)", len(cert.Entries))
+			}
+			key, err := b.checkPeerRawKey(cert.Entries[0].Data, 8, "client certificate")
+			if err != nil {
+				return err
+			}
+			p.peer, p.peerKey, p.next = &PeerCertificates{RawPublicKey: bytes.Clone(cert.Entries[0].Data)}, key, wire.TypeCertificateVerify
+			return nil
 		}
 		certs, err := b.peerChain(chainOf(cert), 8, "client certificate")
 		if err != nil {
@@ -244,6 +258,10 @@ func (b *base) readPostHandshakeAuth13(k *secrets13, msg []byte) error {
 				p.result = fmt.Errorf("the client sent no certificate")
 			}
 			b.note(trace.KindNote, 8, "post-handshake authentication", "certificate", "none")
+			return nil
+		}
+		if p.peer.RawPublicKey != nil {
+			b.note(trace.KindVerified, 8, "post-handshake authentication", "raw_public_key", "verified")
 			return nil
 		}
 		b.note(trace.KindVerified, 8, "post-handshake authentication", "subject", p.peer.Certificates[0].Subject.String(),

@@ -367,7 +367,8 @@ func (c *Client) takePSK13(s *suites.Suite) error {
 		sess := psk.session
 		c.state.DidResume = true
 		c.state.ExternalPSKIdentity = sess.ExternalPSKIdentity
-		c.state.PeerCertificates, c.state.VerifiedChains = c.resumePeer.Certificates, c.resumePeer.VerifiedChains
+		c.state.setPeer(c.resumePeer)
+		c.state.resumeCertTypes(sess)
 		c.state.OCSPResponse, c.state.SignedCertificateTimestamps = sess.OCSPResponse, sess.SignedCertificateTimestamps
 		c.authenticatedAt, c.verifiedUnder = sess.CreatedAt, sess.VerifiedUnder
 		c.note(trace.KindNote, 2, "resumption accepted", "version", "TLS 1.3")

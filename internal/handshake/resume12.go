@@ -108,7 +108,8 @@ func (c *Client) resume12() (clientState, error) {
 	c.state.MasterSecret = sess.Secret
 	c.state.Group = sess.Group // the group of the handshake that made the master secret
 	c.state.DidResume = true
-	c.state.PeerCertificates, c.state.VerifiedChains = c.resumePeer.Certificates, c.resumePeer.VerifiedChains
+	c.state.setPeer(c.resumePeer)
+	c.state.resumeCertTypes(sess)
 	c.state.OCSPResponse, c.state.SignedCertificateTimestamps = sess.OCSPResponse, sess.SignedCertificateTimestamps
 	c.note(trace.KindNote, 2, "resumption accepted", "version", "TLS 1.2", "by", offeredBy(sess))
 	cw, sw, err := c.deriveKeys12(c.c12.suite, sess.Secret, c.state.ClientRandom, c.state.ServerRandom)
@@ -153,7 +154,7 @@ func (c *Client) readNewSessionTicket12(msg []byte) (clientState, error) {
 // resume. A session renewed by a resumption keeps the time its server was
 // authenticated (CreatedAt), so renewal never extends its life.
 func (c *Client) storeSession12() {
-	if c.cfg.StoreSession == nil {
+	if c.cfg.StoreSession == nil || c.outerOnly {
 		return
 	}
 	now := c.cfg.now()
@@ -162,6 +163,7 @@ func (c *Client) storeSession12() {
 		ExtendedMaster: c.state.ExtendedMaster, CreatedAt: now, ReceivedAt: now, Lifetime: ticketLifetime,
 		ServerName: c.cfg.ServerName, Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains,
 		VerifiedUnder: c.chainTrust(), OCSPResponse: c.state.OCSPResponse, SignedCertificateTimestamps: c.state.SignedCertificateTimestamps,
+		PeerRawPublicKey: c.state.PeerRawPublicKey, ServerCertificateType: c.state.ServerCertType, ClientCertificateType: c.state.ClientCertType,
 	}
 	if c.c12.resumed {
 		old := c.c12.offered
@@ -226,8 +228,9 @@ func (s *Server) resumable12() (*session.State, error) {
 		s.state.SessionID = ch.SessionID
 	}
 	if verdict.peer != nil {
-		s.state.PeerCertificates, s.state.VerifiedChains = verdict.peer.Certificates, verdict.peer.VerifiedChains
+		s.state.setPeer(verdict.peer)
 	}
+	s.state.resumeCertTypes(sess)
 	return sess, nil
 }
 
@@ -248,7 +251,7 @@ func (s *Server) resume12(sess *session.State) (serverState, error) {
 		return nil, err
 	}
 	s.s12.sessionID = s.hello.SessionID
-	if err := s.sendServerHello12(); err != nil {
+	if err := s.sendServerHello12(false); err != nil {
 		return nil, err
 	}
 	cw, sw, err := s.deriveKeys12(suite, sess.Secret, s.state.ClientRandom, s.state.ServerRandom)
@@ -268,10 +271,12 @@ func (s *Server) session12() *session.State {
 	sess := &session.State{
 		Version: suites.VersionTLS12, CipherSuite: s.s12.suite.ID, Group: s.state.Group, Secret: s.s12.master,
 		ExtendedMaster: s.state.ExtendedMaster, CreatedAt: s.cfg.now(), ServerName: s.info.ServerName,
-		PeerCertificates: rawChain(s.state.PeerCertificates),
+		PeerCertificates: rawChain(s.state.PeerCertificates), PeerRawPublicKey: s.state.PeerRawPublicKey,
+		ServerCertificateType: s.state.ServerCertType, ClientCertificateType: s.state.ClientCertType,
 	}
 	if old := s.s12.session; old != nil {
 		sess.CreatedAt, sess.ServerName, sess.PeerCertificates = old.CreatedAt, old.ServerName, old.PeerCertificates
+		sess.PeerRawPublicKey = old.PeerRawPublicKey
 	}
 	return sess
 }

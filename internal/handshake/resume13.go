@@ -80,9 +80,10 @@ func (s *Server) sendNewSessionTicket13(lazy bool) error {
 		Version: suites.VersionTLS13, CipherSuite: suite.ID, CreatedAt: s.authenticatedAt, Lifetime: ticketLifetime,
 		Secret: keys.ResumptionPSK(s.hash(suite.Hash), s.s13.resumption, nonce), AgeAdd: binary.BigEndian.Uint32(ageAdd[:]),
 		ALPN: s.state.NegotiatedProtocol, ServerName: s.info.ServerName, PeerCertificates: rawChain(s.state.PeerCertificates),
-		ExternalPSKIdentity: s.state.ExternalPSKIdentity,
-		ReceivedAt:          now, // issued: the 0-RTT freshness check counts the age from here
-		MaxEarlyData:        s.cfg.MaxEarlyData,
+		ExternalPSKIdentity: s.state.ExternalPSKIdentity, PeerRawPublicKey: s.state.PeerRawPublicKey,
+		ServerCertificateType: s.state.ServerCertType, ClientCertificateType: s.state.ClientCertType,
+		ReceivedAt:   now, // issued: the 0-RTT freshness check counts the age from here
+		MaxEarlyData: s.cfg.MaxEarlyData,
 	}
 	ticket, err := s.sealTicket(sess)
 	if err != nil && s.cfg.WrapTicket != nil {
@@ -127,7 +128,7 @@ func (s *Server) issuesTickets13() bool {
 // keepsTickets reports whether a client stores NewSessionTickets; if not,
 // the resumption_master_secret is not even derived.
 func (b *base) keepsTickets() bool {
-	return b.side == trace.Client && b.cfg.StoreSession != nil && !b.cfg.TicketsDisabled
+	return b.side == trace.Client && b.cfg.StoreSession != nil && !b.cfg.TicketsDisabled && !b.outerOnly
 }
 
 // readNewSessionTicket13 turns the server's ticket into a session to
@@ -165,6 +166,7 @@ func (c *base) readNewSessionTicket13(k *secrets13, msg []byte) error {
 		Secret: keys.ResumptionPSK(c.hash(suite.Hash), k.resumption, nst.Nonce), AgeAdd: nst.AgeAdd,
 		Ticket: nst.Ticket, ALPN: c.state.NegotiatedProtocol, ServerName: c.cfg.ServerName, ExternalPSKIdentity: c.state.ExternalPSKIdentity,
 		Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains, VerifiedUnder: c.verifiedUnder,
+		PeerRawPublicKey: c.state.PeerRawPublicKey, ServerCertificateType: c.state.ServerCertType, ClientCertificateType: c.state.ClientCertType,
 		OCSPResponse: c.state.OCSPResponse, SignedCertificateTimestamps: c.state.SignedCertificateTimestamps,
 	})
 	return nil

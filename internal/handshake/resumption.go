@@ -54,8 +54,13 @@ func (s *Server) mayResume(sess *session.State, version uint16, suite *suites.Su
 		return reject("the session was made for server name " + quoteName(sess.ServerName) + ", this ClientHello asks for " + quoteName(s.info.ServerName))
 	case sess.ExternalPSKIdentity != nil && !s.stillHasExternal(sess.ExternalPSKIdentity):
 		return reject("the session was authenticated by external PSK " + printableIdentity(sess.ExternalPSKIdentity) + ", which this server no longer has")
-	case s.cfg.ClientAuth.requires() && len(sess.PeerCertificates) == 0 && sess.ExternalPSKIdentity == nil:
+	case s.cfg.ClientAuth.requires() && len(sess.PeerCertificates) == 0 && sess.PeerRawPublicKey == nil && sess.ExternalPSKIdentity == nil:
 		return reject("this server now requires a client certificate, and the session has none")
+	}
+	if sess.ExternalPSKIdentity == nil {
+		if why := s.serverMayResumeCertTypes(sess); why != "" {
+			return reject(why)
+		}
 	}
 	if version == suites.VersionTLS13 {
 		// RFC 8446 §4.2.11: a PSK is used only with a suite of its hash.
@@ -80,6 +85,9 @@ func (s *Server) mayResume(sess *session.State, version uint16, suite *suites.Su
 			// Instead, it SHOULD continue with a full handshake".
 			return reject("the session was made without the extended master secret, which the client now offers (RFC 7627 §5.3)")
 		}
+	}
+	if sess.PeerRawPublicKey != nil { // verified again by serverMayResumeCertTypes
+		return serverResumption{peer: &PeerCertificates{RawPublicKey: sess.PeerRawPublicKey}}, nil
 	}
 	if len(sess.PeerCertificates) == 0 {
 		return serverResumption{}, nil
@@ -135,10 +143,17 @@ func (c *Client) mayResume(sess *session.State, version uint16, offered []uint16
 		return &PeerCertificates{}, ""
 	case c.cfg.ExternalPSKOnly:
 		return nil, "the session was authenticated by a certificate, which this client (no server name) cannot check"
-	case len(sess.Certificates) == 0:
-		return nil, "the session has no server certificate"
 	case !offersSuiteFor(sess, version, offered):
 		return nil, "no cipher suite offered now fits the session's " + suites.Name(sess.CipherSuite)
+	}
+	if why := c.clientMayResumeCertTypes(sess); why != "" {
+		return nil, why
+	}
+	if sess.PeerRawPublicKey != nil {
+		return &PeerCertificates{RawPublicKey: sess.PeerRawPublicKey}, ""
+	}
+	if len(sess.Certificates) == 0 {
+		return nil, "the session has no server certificate"
 	}
 	peer := &PeerCertificates{Certificates: sess.Certificates, VerifiedChains: sess.VerifiedChains}
 	if c.cfg.TrustAnchors == nil {

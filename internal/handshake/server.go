@@ -23,6 +23,7 @@ type Server struct {
 	// candidates are the certificates cert was chosen from (certselect.go).
 	candidates []*Certificate
 	next       serverState
+	ech        *echServer // the client's Encrypted Client Hello offer, if any (echserver.go)
 	s12        server12
 	s13        server13
 
@@ -89,12 +90,25 @@ func (s *Server) readClientHello(msg []byte) (serverState, error) {
 	if err := parse(ch, msg, 1); err != nil {
 		return nil, err
 	}
-	s.hello, s.helloRaw = ch, msg
-	s.state.ClientRandom = ch.Random[:]
-	s.received(ch, msg, 1)
+	s.traceMessage(trace.Received, ch, msg, 1)
 	if err := s.readClientHelloExtensions(ch); err != nil {
 		return nil, err
 	}
+	inner, innerRaw, err := s.openECH(ch)
+	if err != nil {
+		return nil, err
+	}
+	if inner != nil {
+		// From here on the inner hello is the ClientHello: its
+		// transcript, its preferences, its server name (§7.1).
+		ch, msg = inner, innerRaw
+		if err := s.readClientHelloExtensions(ch); err != nil {
+			return nil, err
+		}
+	}
+	s.hello, s.helloRaw = ch, msg
+	s.state.ClientRandom = ch.Random[:]
+	s.transcript.Write(msg)
 	if err := s.configForClient(); err != nil {
 		return nil, err
 	}
@@ -209,6 +223,9 @@ func (s *Server) readClientHelloExtensions(ch *wire.ClientHello) error {
 	var cas wire.CertificateAuthorities
 	if _, err := ch.Extensions.Decode(wire.ExtCertificateAuthorities, &cas); err != nil {
 		return fail("certificate_authorities", err)
+	}
+	if err := readCertTypeOffers(ch, info); err != nil {
+		return err
 	}
 	if !bytes.Contains(ch.CompressionMethods, []byte{0}) {
 		return alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the client does not offer the null compression method")

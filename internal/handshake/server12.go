@@ -90,12 +90,18 @@ func (s *Server) serve12() (serverState, error) {
 		return nil, alert.Errorf(alert.DecodeError, 1, "ClientHello", "extended_master_secret: %w", err)
 	}
 	s.state.ExtendedMaster = ems
+	clientTypeAnswer := false
+	if s.cfg.ClientAuth.requests() {
+		if s.state.ClientCertType, clientTypeAnswer, err = s.chooseClientCertType(); err != nil {
+			return nil, err
+		}
+	}
 
-	if err := s.sendServerHello12(); err != nil {
+	if err := s.sendServerHello12(clientTypeAnswer); err != nil {
 		return nil, err
 	}
 	s.noteCertificateChoice()
-	if err := s.send(&wire.Certificate{Chain: cert.Chain}, 3); err != nil {
+	if err := s.send(certificateMessage12(cert, s.state.ServerCertType), 3); err != nil {
 		return nil, err
 	}
 	if err := s.sendCertificateStatus12(); err != nil {
@@ -160,6 +166,7 @@ func (s *Server) chooseSuite12() (*suites.Suite, error) {
 			suiteList(s.hello.CipherSuites), suiteList(s.enabled12()), certsPhrase(candidates), why)
 	}
 	s.cert = cert
+	s.state.ServerCertType = cert.certType()
 	s.state.Group = group
 	return suite, nil
 }
@@ -198,7 +205,7 @@ func (s *Server) peerSchemes12() []uint16 { return s.info.SignatureSchemes }
 
 // sendServerHello12 is step 2: the chosen version and suite, and the
 // server's random.
-func (s *Server) sendServerHello12() error {
+func (s *Server) sendServerHello12(clientTypeAnswer bool) error {
 	sh := &wire.ServerHello{Version: suites.VersionTLS12, CipherSuite: s.s12.suite.ID, SessionID: s.s12.sessionID}
 	if _, err := io.ReadFull(s.random(), sh.Random[:]); err != nil {
 		return internalError(2, "ServerHello", err)
@@ -221,6 +228,7 @@ func (s *Server) sendServerHello12() error {
 		sh.Extensions.Add(wire.ExtALPN, &alpn)
 	}
 	s.statusInServerHello12(sh)
+	s.answerCertTypes(&sh.Extensions, clientTypeAnswer)
 	limits, err := s.serverRecordLimits(suites.VersionTLS12, &sh.Extensions)
 	if err != nil {
 		return err
@@ -272,19 +280,18 @@ func (s *Server) readClientCertificate(msg []byte) (serverState, error) {
 	if msg == nil {
 		return nil, unexpectedChangeCipherSpec(5, "Certificate")
 	}
-	cert := new(wire.Certificate)
-	if err := parse(cert, msg, 5); err != nil {
+	entries, err := s.readCertificate12(msg, s.state.ClientCertType, 5)
+	if err != nil {
 		return nil, err
 	}
-	s.received(cert, msg, 5)
-	if len(cert.Chain) == 0 {
+	if len(entries) == 0 {
 		if s.cfg.ClientAuth.requires() {
 			return nil, alert.Errorf(alert.HandshakeFailure, 5, "Certificate",
 				"the server requires a client certificate%s, and the client sent none", s.acceptedCAs())
 		}
 		return (*Server).readClientKeyExchange, nil
 	}
-	key, err := s.acceptPeerChain(cert.Chain, 5, "client certificate", x509.KeyUsageDigitalSignature)
+	key, err := s.acceptPeerCertificate(entries, s.state.ClientCertType, 5, "client certificate", x509.KeyUsageDigitalSignature)
 	if err != nil {
 		return nil, err
 	}
@@ -326,8 +333,8 @@ func (s *Server) readClientKeyExchange(msg []byte) (serverState, error) {
 		return nil, internalError(5, "ClientKeyExchange", err)
 	}
 	s.s12.clientWrite, s.s12.serverWrite = cw, sw
-	if len(s.state.PeerCertificates) > 0 {
-		// A client that sent a certificate proves it holds its key,
+	if len(s.state.PeerCertificates) > 0 || s.state.PeerRawPublicKey != nil {
+		// A client that sent a certificate (or a raw key) proves it holds its key,
 		// whatever the ClientAuth policy (RFC 5246 §7.4.8): the chain
 		// alone proves nothing, and skipping this step would let anyone
 		// present anyone's certificate.

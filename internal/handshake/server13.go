@@ -172,14 +172,25 @@ func helloError(err error, ext string) error {
 func (s *Server) sendHelloRetryRequest(group uint16) (serverState, error) {
 	s.s13.hrrGroup = group
 	s.state.HelloRetryRequest = true
-	s.s13.cookie = s.makeCookie()
 	hrr := &wire.ServerHello{Version: suites.VersionTLS12, Random: wire.HelloRetryRequestRandom,
 		SessionID: s.hello.SessionID, CipherSuite: s.s13.suite.ID}
 	hrr.Extensions.Add(wire.ExtSupportedVersions, wire.SupportedVersionServer(suites.VersionTLS13))
 	hrr.Extensions.Add(wire.ExtKeyShare, &wire.KeyShareHelloRetryRequest{SelectedGroup: group})
-	cookie := wire.Cookie(s.s13.cookie)
-	hrr.Extensions.Add(wire.ExtCookie, &cookie)
+	if !s.echAccepted() {
+		// The cookie is optional (RFC 8446 §4.2.2). With ECH accepted it
+		// is left out: crypto/tls's client (Go 1.26) names a cookie in
+		// its inner hello's ech_outer_extensions without putting it in the
+		// outer hello, so its second ClientHello could not be rebuilt.
+		s.s13.cookie = s.makeCookie()
+		cookie := wire.Cookie(s.s13.cookie)
+		hrr.Extensions.Add(wire.ExtCookie, &cookie)
+	}
 	s.transcript.ReplaceWithMessageHash()
+	if s.echAccepted() {
+		if err := s.confirmECHInHRR(hrr); err != nil {
+			return nil, err
+		}
+	}
 	if s.state.EarlyDataOffered {
 		s.note(trace.KindNote, 1, "early data rejected", "reason", "a HelloRetryRequest: early data is not permitted after it (RFC 8446 §4.1.2)")
 	}
@@ -224,8 +235,16 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 	if err := parse(ch, msg, 1); err != nil {
 		return nil, err
 	}
+	s.traceMessage(trace.Received, ch, msg, 1)
+	if s.echAccepted() {
+		inner, innerRaw, err := s.openECH2(ch, msg)
+		if err != nil {
+			return nil, err
+		}
+		ch, msg = inner, innerRaw
+	}
 	s.s13.binderPrefix = s.transcript.Clone()
-	s.received(ch, msg, 1)
+	s.transcript.Write(msg)
 	if err := checkSecondClientHello(s.hello, ch); err != nil {
 		return nil, err
 	}
@@ -237,7 +256,7 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 	var cookie wire.Cookie
 	if found, err := ch.Extensions.Decode(wire.ExtCookie, &cookie); err != nil {
 		return nil, helloError(err, "cookie")
-	} else if !found || !hmac.Equal(cookie, s.s13.cookie) {
+	} else if found != (s.s13.cookie != nil) || !hmac.Equal(cookie, s.s13.cookie) {
 		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the second ClientHello does not echo our cookie")
 	}
 	var shares wire.KeyShareClientHello
@@ -281,6 +300,12 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 			return nil, err
 		}
 	}
+	clientTypeAnswer := false
+	if psk == nil && s.cfg.ClientAuth.requests() {
+		if s.state.ClientCertType, clientTypeAnswer, err = s.chooseClientCertType(); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.chooseALPN(); err != nil {
 		return nil, err
 	}
@@ -309,10 +334,16 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 			s.state.ExternalPSKIdentity = sess.ExternalPSKIdentity
 			s.authenticatedAt = sess.CreatedAt
 			if psk.peer != nil {
-				s.state.PeerCertificates, s.state.VerifiedChains = psk.peer.Certificates, psk.peer.VerifiedChains
+				s.state.setPeer(psk.peer)
 			}
+			s.state.resumeCertTypes(sess)
 		} else {
 			s.state.ExternalPSKIdentity = psk.offer.external.Identity
+		}
+	}
+	if s.echAccepted() {
+		if err := s.confirmECH(sh); err != nil {
+			return nil, err
 		}
 	}
 	s.state.ServerRandom = sh.Random[:]
@@ -344,6 +375,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	}
 
 	ee := &wire.EncryptedExtensions{}
+	s.echRetry(ee)
 	if early != nil {
 		ee.Extensions.AddEmpty(wire.ExtEarlyData)
 	}
@@ -366,6 +398,10 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		alpn := wire.ALPN{s.state.NegotiatedProtocol}
 		ee.Extensions.Add(wire.ExtALPN, &alpn)
 	}
+	if psk == nil || psk.offer.session != nil {
+		// An external PSK authenticates without certificates: no type.
+		s.answerCertTypes(&ee.Extensions, clientTypeAnswer)
+	}
 	if s.info.ServerName != "" && psk == nil {
 		// The name chose our certificate: an empty server_name says so
 		// (RFC 6066 §3, RFC 8446 §4.2); a resumption shows no certificate.
@@ -383,7 +419,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 			}
 		}
 		s.noteCertificateChoice()
-		if err := s.sendCertificate13(nil, s.cert.Chain, s.leafStatus13(), signer, scheme, signature.ContextServer, s.compressionFor(s.s13.peerCompression), 3); err != nil {
+		if err := s.sendCertificate13(nil, s.cert, s.leafStatus13(), signer, scheme, signature.ContextServer, s.compressionFor(s.s13.peerCompression), 3); err != nil {
 			return nil, err
 		}
 	}
@@ -451,6 +487,7 @@ func (s *Server) chooseSigner13() (crypto.Signer, uint16, error) {
 			continue
 		}
 		s.cert = c
+		s.state.ServerCertType = c.certType()
 		return signer, scheme, nil
 	}
 	return nil, 0, alert.Errorf(alert.HandshakeFailure, 3, "CertificateVerify",
@@ -498,7 +535,7 @@ func tls13Schemes(schemes []uint16) []uint16 {
 // readClientCertificate13 (step 5): the client's chain, or nothing; the
 // ClientAuth policy decides.
 func (s *Server) readClientCertificate13(msg []byte) (serverState, error) {
-	cert, err := s.readCertificateMessage13(msg, s.s13.certReq.Extensions.Has(wire.ExtCompressCertificate), 5)
+	cert, err := s.readCertificateMessage13(msg, s.s13.certReq.Extensions.Has(wire.ExtCompressCertificate), s.state.ClientCertType, 5)
 	if err != nil {
 		return nil, err
 	}
@@ -515,7 +552,7 @@ func (s *Server) readClientCertificate13(msg []byte) (serverState, error) {
 	if err := s.checkEntryExtensions(cert, s.s13.certReq.Extensions, 5); err != nil {
 		return nil, err
 	}
-	key, err := s.acceptPeerChain(chainOf(cert), 5, "client certificate", x509.KeyUsageDigitalSignature)
+	key, err := s.acceptPeerCertificate(chainOf(cert), s.state.ClientCertType, 5, "client certificate", x509.KeyUsageDigitalSignature)
 	if err != nil {
 		return nil, err
 	}

@@ -123,7 +123,7 @@ func (c *Client) readCertificateStatus12(next clientState) clientState {
 // connection's OCSP policy, if it has one. message names where a failure
 // is reported: the CertificateStatus, or the Certificate no staple followed.
 func (c *Client) checkStaple(step int, message string) error {
-	if c.cfg.CheckStaple == nil {
+	if c.cfg.CheckStaple == nil || c.outerOnly {
 		return nil
 	}
 	peer := &PeerCertificates{Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains}

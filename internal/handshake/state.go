@@ -11,8 +11,15 @@ type State struct {
 	ServerName         string
 	PeerCertificates   []*x509.Certificate
 	VerifiedChains     [][]*x509.Certificate
-	DidResume          bool
-	ExtendedMaster     bool
+	// PeerRawPublicKey is the DER SubjectPublicKeyInfo the peer
+	// authenticated with instead of a chain (RFC 7250), or nil.
+	PeerRawPublicKey []byte
+	// ServerCertType and ClientCertType are the certificate types in use
+	// (RFC 7250): X.509 (0) unless the extensions negotiated another.
+	ServerCertType uint8
+	ClientCertType uint8
+	DidResume      bool
+	ExtendedMaster bool
 	// RequestedCAs are the authorities a server's CertificateRequest named
 	// (client side): the note's "list of accepted certificate authorities".
 	RequestedCAs [][]byte
@@ -26,6 +33,14 @@ type State struct {
 	// HelloRetryRequest: the server asked for a second ClientHello (RFC
 	// 8446 §4.1.4); a server sent one, a client received one.
 	HelloRetryRequest bool
+	// ECHAccepted: the handshake used the inner ClientHello of Encrypted
+	// Client Hello (draft-ietf-tls-esni-25).
+	ECHAccepted bool
+	// ECHRejection is, on a client whose ECH offer the server rejected,
+	// why the connection must not be used: the handshake with the public
+	// name completes, then the connection sends ech_required and fails
+	// with this error (draft-ietf-tls-esni-25 §6.1.6).
+	ECHRejection error
 	// EarlyDataOffered: the TLS 1.3 ClientHello announced 0-RTT data; a
 	// server that does not accept it skips its records (RFC 8446 §4.2.10).
 	// EarlyDataAccepted: the server reads it (early_data in
@@ -53,4 +68,9 @@ type State struct {
 	MasterSecret []byte
 	// ExporterSecret (TLS 1.3) is exporter_master_secret (RFC 8446 §7.5).
 	ExporterSecret []byte
+}
+
+// setPeer makes p the peer's authentication: its chain, or its raw key.
+func (s *State) setPeer(p *PeerCertificates) {
+	s.PeerCertificates, s.VerifiedChains, s.PeerRawPublicKey = p.Certificates, p.VerifiedChains, p.RawPublicKey
 }

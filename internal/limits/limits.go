@@ -8,6 +8,7 @@
 //
 //	HandshakeMessage, CertificateMessage  record.HandshakeBuffer, as the header arrives
 //	ChainCertificates, ChainBytes, RSABits  the engine, on a peer's Certificate (and a stored chain)
+//	RawPublicKey, RSABits                 the engine, on a peer's raw public key (RFC 7250; and a stored one)
 //	Ticket                                the client, on NewSessionTicket; the server, before it issues one
 //	Cookie                                the client, on HelloRetryRequest
 //	CANames                               the configuration (ClientCAs), before any byte is sent
@@ -20,6 +21,9 @@
 //	EarlyData                             the configuration (Config.MaxEarlyData); the client, on a
 //	                                      ticket's max_early_data_size
 //	ReplayBinders                         the server's 0-RTT replay memory (session.ReplayWindow)
+//
+// Capture bounds what reading a packet capture may hold (package capture,
+// tlsflow view --pcap): a capture is as hostile as a peer.
 //
 // A peer that exceeds a limit gets the alert named at each field; a
 // configuration that does is refused before the handshake starts.
@@ -41,6 +45,10 @@ type Policy struct {
 	// before any signature is verified (unsupported_certificate): verifying
 	// with a 128 Kbit modulus costs seconds of CPU (CVE-2023-29409's class).
 	RSABits int
+	// RawPublicKey bounds the DER SubjectPublicKeyInfo a peer sends in
+	// place of a chain (RFC 7250), checked before it is parsed
+	// (bad_certificate above it). An 8192-bit RSA key takes 1,062 bytes.
+	RawPublicKey int
 
 	// Ticket bounds a session ticket: a client keeps none larger (it could
 	// not offer it in a ClientHello), a server issues none larger.
@@ -102,6 +110,7 @@ var Default = Policy{
 	ChainCertificates:  64, // BoGo's LargeMessage sends 51; OpenSSL verifies to depth 100
 	ChainBytes:         1 << 17,
 	RSABits:            8192,
+	RawPublicKey:       1 << 12,
 	Ticket:             1 << 14,
 	Cookie:             1 << 13,
 	CANames:            3 << 14, // 49,152: the names must leave room in a 2-byte extensions block
@@ -113,4 +122,53 @@ var Default = Policy{
 	PSKIdentities:      16,
 	EarlyData:          1 << 16,
 	ReplayBinders:      1 << 16,
+}
+
+// Capture is the limits on reading a packet capture (package capture): the
+// file, its TCP connections and what is kept of each, each enforced where
+// the data enters the reader.
+type Capture struct {
+	// Packet bounds a captured frame; a pcapng block may be 64 bytes
+	// more. Larger ones end the reading (the capture is damaged or
+	// hostile: tcpdump's largest snapshot is 262,144 bytes).
+	Packet int
+	// Flows bounds the TCP connections tracked at once; segments of
+	// further ones are not read.
+	Flows int
+	// Connections bounds the TLS connections shown. Each may buffer a
+	// record and a handshake message per direction (at most
+	// CertificateMessage), so this bounds that memory too.
+	Connections int
+	// StreamBytes bounds the bytes read as TLS records in each direction
+	// of a connection; the rest is skipped (the handshake and the start of
+	// the application data come first).
+	StreamBytes int
+	// OutOfOrder bounds the bytes of segments held, over all connections,
+	// while missing segments are awaited (each segment counts 64 bytes
+	// more); above it the gap is given up on.
+	OutOfOrder int
+	// HeldSegments bounds the segments held per direction while a
+	// missing segment is awaited: each arrival looks through them.
+	HeldSegments int
+	// Events bounds the trace events of one connection.
+	Events int
+	// KeptBytes bounds the raw bytes all events of a capture keep
+	// (messages and the start of application data); past it events keep
+	// their fields and lose their bytes.
+	KeptBytes int
+	// KeyLogLines bounds the lines of a key log.
+	KeyLogLines int
+}
+
+// DefaultCapture is the policy tlsflow view --pcap uses.
+var DefaultCapture = Capture{
+	Packet:       1 << 18,
+	Flows:        1 << 14,
+	Connections:  256,
+	StreamBytes:  1 << 20,
+	OutOfOrder:   1 << 22,
+	HeldSegments: 256,
+	Events:       1 << 10,
+	KeptBytes:    1 << 26,
+	KeyLogLines:  1 << 20,
 }

@@ -41,6 +41,13 @@ type State struct {
 	// ExternalPSKIdentity names the external PSK that authenticated the
 	// full handshake instead of certificates (TLS 1.3), or is nil.
 	ExternalPSKIdentity []byte
+	// PeerRawPublicKey is the DER SubjectPublicKeyInfo the peer was
+	// authenticated by in the full handshake instead of a chain (RFC 7250),
+	// or nil. ServerCertificateType and ClientCertificateType are the
+	// certificate types that handshake negotiated (0, X.509, by default).
+	PeerRawPublicKey      []byte
+	ServerCertificateType uint8
+	ClientCertificateType uint8
 	// Extra is the application's own data (crypto/tls's SessionState.Extra),
 	// encoded and decoded with the rest.
 	Extra [][]byte
@@ -98,7 +105,8 @@ const maxSessionSize = 1 << 17
 // a 256-byte ALPN protocol): such a session gets no ticket.
 func (s *State) Marshal() ([]byte, error) {
 	// Sized up front: one allocation instead of a growing buffer.
-	size := 2 + 2 + 2 + 1 + len(s.Secret) + 1 + 8 + 8 + 4 + 4 + 4 + 1 + len(s.ALPN) + 2 + len(s.ServerName) + 2 + len(s.ExternalPSKIdentity) + 3 + 3
+	size := 2 + 2 + 2 + 1 + len(s.Secret) + 1 + 8 + 8 + 4 + 4 + 4 + 1 + len(s.ALPN) + 2 + len(s.ServerName) + 2 + len(s.ExternalPSKIdentity) + 3 + 3 +
+		2 + 3 + len(s.PeerRawPublicKey)
 	for _, c := range s.PeerCertificates {
 		size += 3 + len(c)
 	}
@@ -125,6 +133,9 @@ func (s *State) Marshal() ([]byte, error) {
 	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.ExternalPSKIdentity) })
 	addList24(b, s.PeerCertificates)
 	addList24(b, s.Extra)
+	b.AddUint8(s.ServerCertificateType)
+	b.AddUint8(s.ClientCertificateType)
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.PeerRawPublicKey) })
 	return b.Bytes()
 }
 
@@ -184,8 +195,14 @@ func Unmarshal(data []byte) (*State, error) {
 	if s.PeerCertificates, ok = readList24(&in, true); !ok {
 		return nil, errSession
 	}
-	if s.Extra, ok = readList24(&in, false); !ok || !in.Empty() {
+	var rawKey cryptobyte.String
+	if s.Extra, ok = readList24(&in, false); !ok ||
+		!in.ReadUint8(&s.ServerCertificateType) || !in.ReadUint8(&s.ClientCertificateType) ||
+		!in.ReadUint24LengthPrefixed(&rawKey) || !in.Empty() {
 		return nil, errSession
+	}
+	if len(rawKey) > 0 {
+		s.PeerRawPublicKey = append([]byte(nil), rawKey...)
 	}
 	if received != 0 {
 		s.ReceivedAt = time.UnixMilli(int64(received))

@@ -12,7 +12,8 @@ func sampleState() *State {
 	return &State{Version: 0x0303, CipherSuite: 0xc02b, Group: 0x001d, Secret: bytes.Repeat([]byte{7}, 32),
 		CreatedAt: time.Unix(1_800_000_000, 0), Lifetime: 7 * 24 * time.Hour, AgeAdd: 0xdeadbeef,
 		ALPN: "h2", ServerName: "example.com", PeerCertificates: [][]byte{{1, 2, 3}, {4}},
-		Extra: [][]byte{{9}, {}}, ReceivedAt: time.Unix(1_800_000_100, 0), ExternalPSKIdentity: []byte("psk")}
+		Extra: [][]byte{{9}, {}}, ReceivedAt: time.Unix(1_800_000_100, 0), ExternalPSKIdentity: []byte("psk"),
+		PeerRawPublicKey: []byte{0x30, 5}, ServerCertificateType: 2, ClientCertificateType: 2}
 }
 
 func TestStateRoundTripsThroughMarshal(t *testing.T) {

@@ -372,6 +372,7 @@ func (p *Peer) ClientHandshake13(o *ClientOptions) error {
 		return err
 	}
 	p.EarlyDataAccepted = ee.Extensions.Has(wire.ExtEarlyData)
+	p.EncryptedExtensions = ee
 	var req *wire.CertificateRequest13
 	if !p.DidResume {
 		msg, err := p.Next()

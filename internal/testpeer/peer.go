@@ -105,6 +105,8 @@ type Peer struct {
 	// EarlyDataAccepted: the server's EncryptedExtensions accepted our
 	// 0-RTT data (ClientOptions.EarlyData).
 	EarlyDataAccepted bool
+	// EncryptedExtensions is the server's, as a TLS 1.3 client read it.
+	EncryptedExtensions *wire.EncryptedExtensions
 
 	k12 keys12
 	k13 keys13

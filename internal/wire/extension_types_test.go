@@ -49,6 +49,12 @@ func extSamples() []extSample {
 		{"StatusRequest of another type", &StatusRequest{StatusType: 2, Request: []byte{9, 9}}, "02 0909", func() ExtensionData { return new(StatusRequest) }},
 		{"CertificateStatusExt", &CertificateStatusExt{OCSPResponse: []byte{0x30, 1}}, "01 000002 3001", func() ExtensionData { return new(CertificateStatusExt) }},
 		{"SignedCertificateTimestamps", &SignedCertificateTimestamps{{1, 2}, {3}}, "0007 0002 0102 0001 03", func() ExtensionData { return new(SignedCertificateTimestamps) }},
+		{"CertificateTypeList", &CertificateTypeList{Ext: ExtServerCertificateType, Types: []CertificateType{2, 0}}, "02 0200",
+			func() ExtensionData { return &CertificateTypeList{Ext: ExtServerCertificateType} }},
+		{"CertificateTypeList with an unknown type", &CertificateTypeList{Ext: ExtClientCertificateType, Types: []CertificateType{5, 0}}, "02 0500",
+			func() ExtensionData { return &CertificateTypeList{Ext: ExtClientCertificateType} }},
+		{"CertificateTypeSelected", &CertificateTypeSelected{Ext: ExtClientCertificateType, Type: 2}, "02",
+			func() ExtensionData { return &CertificateTypeSelected{Ext: ExtClientCertificateType} }},
 	}
 }
 
@@ -162,6 +168,10 @@ func TestExtensionDataRejectsMalformed(t *testing.T) {
 		{"cookie empty", new(Cookie), "0000", "cookie extension", "cookie", false},
 		{"certificate_authorities empty DN", new(CertificateAuthorities), "0004 0000 0000", "certificate_authorities extension", "authorities", false},
 		{"certificate_authorities shorter than 3", new(CertificateAuthorities), "0002 0000", "certificate_authorities extension", "authorities", false},
+		{"server_certificate_type empty list", &CertificateTypeList{Ext: ExtServerCertificateType}, "00", "server_certificate_type extension", "certificate_types", false},
+		{"client_certificate_type list overruns", &CertificateTypeList{Ext: ExtClientCertificateType}, "02 02", "client_certificate_type extension", "certificate_types", false},
+		{"client_certificate_type X509 alone", &CertificateTypeList{Ext: ExtClientCertificateType}, "01 00", "client_certificate_type extension", "X509 alone", true},
+		{"server_certificate_type selected missing", &CertificateTypeSelected{Ext: ExtServerCertificateType}, "", "server_certificate_type extension", "certificate_type", false},
 		{"early_data of 2 bytes", new(EarlyDataIndication), "0000", "early_data extension", "max_early_data_size", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -80,6 +80,15 @@ func FuzzCertificate13(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) { checkMessage(t, in, func() Message { return new(Certificate13) }) })
 }
 
+// FuzzRawPublicKeyCertificate12 reads the TLS 1.2 Certificate of RFC 7250
+// (one SubjectPublicKeyInfo, no list), seeded with every Certificate form.
+func FuzzRawPublicKeyCertificate12(f *testing.F) {
+	addSeeds(f, TypeCertificate)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkMessage(t, in, func() Message { return new(RawPublicKeyCertificate12) })
+	})
+}
+
 func FuzzCertificateRequest(f *testing.F) {
 	addSeeds(f, TypeCertificateRequest)
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -158,6 +167,8 @@ var extensionDecoders = []func() ExtensionData{
 	func() ExtensionData { return new(SignedCertificateTimestamps) },
 	func() ExtensionData { return new(RecordSizeLimit) },
 	func() ExtensionData { return new(CertificateCompressionAlgorithms) },
+	func() ExtensionData { return &CertificateTypeList{Ext: ExtClientCertificateType} },
+	func() ExtensionData { return &CertificateTypeSelected{Ext: ExtServerCertificateType} },
 }
 
 // FuzzExtensions reads in both as an extensions block and as the

@@ -172,6 +172,9 @@ func samples() []sample {
 			Entries: []CertificateEntry{{Data: seq(0x30, 300), Extensions: entryExts}, {Data: seq(0x31, 1)}},
 		}, func() Message { return new(Certificate13) }, 0},
 		{"Certificate13 empty", &Certificate13{}, func() Message { return new(Certificate13) }, 0},
+		{"RawPublicKeyCertificate12", &RawPublicKeyCertificate12{SubjectPublicKeyInfo: seq(0x30, 91)},
+			func() Message { return new(RawPublicKeyCertificate12) }, 0},
+		{"RawPublicKeyCertificate12 empty", &RawPublicKeyCertificate12{}, func() Message { return new(RawPublicKeyCertificate12) }, 0},
 		{"CertificateRequest", &CertificateRequest{
 			CertificateTypes:       []uint8{1, 64},
 			SignatureAlgorithms:    []uint16{0x0401, 0x0403},

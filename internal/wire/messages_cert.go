@@ -46,17 +46,24 @@ func (m *Certificate) Unmarshal(msg []byte) error {
 	return nil
 }
 
-// CertificateEntry is RFC 8446 §4.4.2 CertificateEntry for X.509
-// certificates (the only certificate_type tlsflow negotiates).
+// CertificateEntry is RFC 8446 §4.4.2 CertificateEntry. Both of its forms
+// are opaque<1..2^24-1>: Data is cert_data (X509) or
+// ASN1_subjectPublicKeyInfo (RawPublicKey, RFC 7250), as the enclosing
+// Certificate13's CertificateType says.
 type CertificateEntry struct {
-	Data       []byte // cert_data<1..2^24-1>
+	Data       []byte // cert_data<1..2^24-1> or ASN1_subjectPublicKeyInfo<1..2^24-1>
 	Extensions Extensions
 }
 
 // Certificate13 is the TLS 1.3 Certificate message, RFC 8446 §4.4.2.
 type Certificate13 struct {
-	Context []byte // certificate_request_context<0..2^8-1>
-	Entries []CertificateEntry
+	// CertificateType is the select (certificate_type) of the entries: it
+	// is not on the wire but negotiated (server_certificate_type or
+	// client_certificate_type, RFC 7250), so whoever builds or reads the
+	// message sets it. Zero is X509.
+	CertificateType CertificateType
+	Context         []byte // certificate_request_context<0..2^8-1>
+	Entries         []CertificateEntry
 }
 
 func (*Certificate13) Type() HandshakeType { return TypeCertificate }

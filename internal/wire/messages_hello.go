@@ -1,5 +1,7 @@
 package wire
 
+import "golang.org/x/crypto/cryptobyte"
+
 // ClientHello is RFC 5246 §7.4.1.2 / RFC 8446 §4.1.2.
 type ClientHello struct {
 	Version            uint16 // legacy_version
@@ -31,37 +33,57 @@ func (m *ClientHello) Marshal() ([]byte, error) {
 // the last extension (IllegalParameterError otherwise), which is what lets
 // the binders be cut off the end of the message.
 func (m *ClientHello) Unmarshal(msg []byte) error {
-	const name = "ClientHello"
 	s, err := readMessage(msg, TypeClientHello)
 	if err != nil {
 		return err
 	}
-	var out ClientHello
-	switch {
-	case !s.ReadUint16(&out.Version):
-		return decodeErr(name, "legacy_version")
-	case !s.CopyBytes(out.Random[:]):
-		return decodeErr(name, "random")
-	case !readOpaque8(&s, &out.SessionID, 0, 32):
-		return decodeErr(name, "legacy_session_id")
-	case !readUint16List16(&s, &out.CipherSuites, 2, 1<<16-2):
-		return decodeErr(name, "cipher_suites")
-	case !readOpaque8(&s, &out.CompressionMethods, 1, 1<<8-1):
-		return decodeErr(name, "legacy_compression_methods")
-	}
-	if out.Extensions, err = readHelloExtensions(&s, name); err != nil {
+	out, err := readClientHello(&s)
+	if err != nil {
 		return err
 	}
 	if !s.Empty() {
-		return decodeErr(name, "trailing bytes")
+		return decodeErr("ClientHello", "trailing bytes")
+	}
+	*m = *out
+	return nil
+}
+
+// Body is the ClientHello without its four-byte handshake header: what
+// ECH encrypts and authenticates (draft-ietf-tls-esni-25 §5.1, §5.2).
+func (m *ClientHello) Body() ([]byte, error) {
+	raw, err := m.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	return raw[headerLen:], nil
+}
+
+// readClientHello reads one ClientHello body from s and leaves s after it.
+func readClientHello(s *cryptobyte.String) (*ClientHello, error) {
+	const name = "ClientHello"
+	var out ClientHello
+	switch {
+	case !s.ReadUint16(&out.Version):
+		return nil, decodeErr(name, "legacy_version")
+	case !s.CopyBytes(out.Random[:]):
+		return nil, decodeErr(name, "random")
+	case !readOpaque8(s, &out.SessionID, 0, 32):
+		return nil, decodeErr(name, "legacy_session_id")
+	case !readUint16List16(s, &out.CipherSuites, 2, 1<<16-2):
+		return nil, decodeErr(name, "cipher_suites")
+	case !readOpaque8(s, &out.CompressionMethods, 1, 1<<8-1):
+		return nil, decodeErr(name, "legacy_compression_methods")
+	}
+	var err error
+	if out.Extensions, err = readHelloExtensions(s, name); err != nil {
+		return nil, err
 	}
 	for i, ext := range out.Extensions {
 		if ext.Type == ExtPreSharedKey && i != len(out.Extensions)-1 {
-			return illegalErr(name, "pre_shared_key is not the last extension")
+			return nil, illegalErr(name, "pre_shared_key is not the last extension")
 		}
 	}
-	*m = out
-	return nil
+	return &out, nil
 }
 
 // HelloRetryRequestRandom is the ServerHello.random that marks a

@@ -87,28 +87,32 @@ func (t HandshakeType) String() string {
 type ExtensionType uint16
 
 const (
-	ExtServerName              ExtensionType = 0  // RFC 6066
-	ExtStatusRequest           ExtensionType = 5  // RFC 6066
-	ExtSupportedGroups         ExtensionType = 10 // RFC 8422, RFC 7919
-	ExtECPointFormats          ExtensionType = 11 // RFC 8422
-	ExtSignatureAlgorithms     ExtensionType = 13 // RFC 8446
-	ExtALPN                    ExtensionType = 16 // RFC 7301
-	ExtSCT                     ExtensionType = 18 // RFC 6962
-	ExtPadding                 ExtensionType = 21 // RFC 7685
-	ExtEncryptThenMAC          ExtensionType = 22 // RFC 7366
-	ExtExtendedMasterSecret    ExtensionType = 23 // RFC 7627
-	ExtCompressCertificate     ExtensionType = 27 // RFC 8879
-	ExtRecordSizeLimit         ExtensionType = 28 // RFC 8449
-	ExtSessionTicket           ExtensionType = 35 // RFC 5077
-	ExtPreSharedKey            ExtensionType = 41 // RFC 8446
-	ExtEarlyData               ExtensionType = 42 // RFC 8446
-	ExtSupportedVersions       ExtensionType = 43 // RFC 8446
-	ExtCookie                  ExtensionType = 44 // RFC 8446
-	ExtPSKKeyExchangeModes     ExtensionType = 45 // RFC 8446
-	ExtCertificateAuthorities  ExtensionType = 47 // RFC 8446
-	ExtPostHandshakeAuth       ExtensionType = 49 // RFC 8446
-	ExtSignatureAlgorithmsCert ExtensionType = 50 // RFC 8446
-	ExtKeyShare                ExtensionType = 51 // RFC 8446
+	ExtServerName              ExtensionType = 0      // RFC 6066
+	ExtStatusRequest           ExtensionType = 5      // RFC 6066
+	ExtSupportedGroups         ExtensionType = 10     // RFC 8422, RFC 7919
+	ExtECPointFormats          ExtensionType = 11     // RFC 8422
+	ExtSignatureAlgorithms     ExtensionType = 13     // RFC 8446
+	ExtALPN                    ExtensionType = 16     // RFC 7301
+	ExtSCT                     ExtensionType = 18     // RFC 6962
+	ExtClientCertificateType   ExtensionType = 19     // RFC 7250
+	ExtServerCertificateType   ExtensionType = 20     // RFC 7250
+	ExtPadding                 ExtensionType = 21     // RFC 7685
+	ExtEncryptThenMAC          ExtensionType = 22     // RFC 7366
+	ExtExtendedMasterSecret    ExtensionType = 23     // RFC 7627
+	ExtCompressCertificate     ExtensionType = 27     // RFC 8879
+	ExtRecordSizeLimit         ExtensionType = 28     // RFC 8449
+	ExtSessionTicket           ExtensionType = 35     // RFC 5077
+	ExtPreSharedKey            ExtensionType = 41     // RFC 8446
+	ExtEarlyData               ExtensionType = 42     // RFC 8446
+	ExtSupportedVersions       ExtensionType = 43     // RFC 8446
+	ExtCookie                  ExtensionType = 44     // RFC 8446
+	ExtPSKKeyExchangeModes     ExtensionType = 45     // RFC 8446
+	ExtCertificateAuthorities  ExtensionType = 47     // RFC 8446
+	ExtPostHandshakeAuth       ExtensionType = 49     // RFC 8446
+	ExtSignatureAlgorithmsCert ExtensionType = 50     // RFC 8446
+	ExtKeyShare                ExtensionType = 51     // RFC 8446
+	ExtECHOuterExtensions      ExtensionType = 0xfd00 // draft-ietf-tls-esni-25 §5.1
+	ExtEncryptedClientHello    ExtensionType = 0xfe0d // draft-ietf-tls-esni-25 §5
 	ExtRenegotiationInfo       ExtensionType = 0xff01
 )
 
@@ -120,6 +124,8 @@ var extensionTypeNames = map[ExtensionType]string{
 	ExtSignatureAlgorithms:     "signature_algorithms",
 	ExtALPN:                    "application_layer_protocol_negotiation",
 	ExtSCT:                     "signed_certificate_timestamp",
+	ExtClientCertificateType:   "client_certificate_type",
+	ExtServerCertificateType:   "server_certificate_type",
 	ExtPadding:                 "padding",
 	ExtEncryptThenMAC:          "encrypt_then_mac",
 	ExtExtendedMasterSecret:    "extended_master_secret",
@@ -135,6 +141,8 @@ var extensionTypeNames = map[ExtensionType]string{
 	ExtPostHandshakeAuth:       "post_handshake_auth",
 	ExtSignatureAlgorithmsCert: "signature_algorithms_cert",
 	ExtKeyShare:                "key_share",
+	ExtECHOuterExtensions:      "ech_outer_extensions",
+	ExtEncryptedClientHello:    "encrypted_client_hello",
 	ExtRenegotiationInfo:       "renegotiation_info",
 }
 

@@ -67,7 +67,9 @@ func TestExtensionTypeStringUsesRFCNames(t *testing.T) {
 		{ExtRenegotiationInfo, "renegotiation_info"},
 		{ExtensionType(99), "extension(99)"},
 		{ExtRecordSizeLimit, "record_size_limit"},
-		{ExtensionType(0xfe0d), "extension(65037)"},
+		{ExtEncryptedClientHello, "encrypted_client_hello"},
+		{ExtECHOuterExtensions, "ech_outer_extensions"},
+		{ExtensionType(0xfe0c), "extension(65036)"},
 	} {
 		if got := tc.t.String(); got != tc.want {
 			t.Errorf("ExtensionType(%d).String() = %q, want %q", uint16(tc.t), got, tc.want)

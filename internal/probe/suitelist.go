@@ -1,0 +1,157 @@
+package probe
+
+import "fmt"
+
+// The cipher suites a probe offers, by IANA name (TLS Cipher Suites
+// registry). tlsflow implements only a few of them; the probe needs nothing
+// but the code point, because it reads the ServerHello and stops.
+//
+// The TLS 1.0–1.2 list is what OpenSSL 3.0 knows without pre-shared keys or
+// SRP ("openssl ciphers -V -stdname 'ALL:COMPLEMENTOFALL:@SECLEVEL=0'"),
+// plus the RC4, DES, 3DES and export suites it no longer builds: a server
+// that still accepts one of those is exactly what a probe must find.
+
+// suite is one cipher suite the probe offers.
+type suite struct {
+	ID   uint16
+	Name string
+	// TLS12 marks a suite defined for TLS 1.2 only (AEAD, or a SHA-256/384
+	// PRF): a TLS 1.0 or 1.1 ClientHello must not offer it (RFC 5246 §A.5).
+	TLS12 bool
+}
+
+// suites12 is offered in TLS 1.0–1.2 (and SSL 3.0) ClientHellos.
+var suites12 = []suite{
+	{0x0003, "TLS_RSA_EXPORT_WITH_RC4_40_MD5", false},
+	{0x0004, "TLS_RSA_WITH_RC4_128_MD5", false},
+	{0x0005, "TLS_RSA_WITH_RC4_128_SHA", false},
+	{0x0006, "TLS_RSA_EXPORT_WITH_RC2_CBC_40_MD5", false},
+	{0x0008, "TLS_RSA_EXPORT_WITH_DES40_CBC_SHA", false},
+	{0x0009, "TLS_RSA_WITH_DES_CBC_SHA", false},
+	{0x000A, "TLS_RSA_WITH_3DES_EDE_CBC_SHA", false},
+	{0x0011, "TLS_DHE_DSS_EXPORT_WITH_DES40_CBC_SHA", false},
+	{0x0012, "TLS_DHE_DSS_WITH_DES_CBC_SHA", false},
+	{0x0013, "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA", false},
+	{0x0014, "TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA", false},
+	{0x0015, "TLS_DHE_RSA_WITH_DES_CBC_SHA", false},
+	{0x0016, "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA", false},
+	{0x0017, "TLS_DH_anon_EXPORT_WITH_RC4_40_MD5", false},
+	{0x0018, "TLS_DH_anon_WITH_RC4_128_MD5", false},
+	{0x001B, "TLS_DH_anon_WITH_3DES_EDE_CBC_SHA", false},
+	{0xC007, "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", false},
+	{0xC008, "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA", false},
+	{0xC011, "TLS_ECDHE_RSA_WITH_RC4_128_SHA", false},
+	{0xC012, "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", false},
+	{0xC016, "TLS_ECDH_anon_WITH_RC4_128_SHA", false},
+	{0xC017, "TLS_ECDH_anon_WITH_3DES_EDE_CBC_SHA", false},
+	{0x0001, "TLS_RSA_WITH_NULL_MD5", false},
+	{0x0002, "TLS_RSA_WITH_NULL_SHA", false},
+	{0x002F, "TLS_RSA_WITH_AES_128_CBC_SHA", false},
+	{0x0032, "TLS_DHE_DSS_WITH_AES_128_CBC_SHA", false},
+	{0x0033, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", false},
+	{0x0034, "TLS_DH_anon_WITH_AES_128_CBC_SHA", false},
+	{0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA", false},
+	{0x0038, "TLS_DHE_DSS_WITH_AES_256_CBC_SHA", false},
+	{0x0039, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA", false},
+	{0x003A, "TLS_DH_anon_WITH_AES_256_CBC_SHA", false},
+	{0x003B, "TLS_RSA_WITH_NULL_SHA256", true},
+	{0x003C, "TLS_RSA_WITH_AES_128_CBC_SHA256", true},
+	{0x003D, "TLS_RSA_WITH_AES_256_CBC_SHA256", true},
+	{0x0040, "TLS_DHE_DSS_WITH_AES_128_CBC_SHA256", true},
+	{0x0041, "TLS_RSA_WITH_CAMELLIA_128_CBC_SHA", false},
+	{0x0044, "TLS_DHE_DSS_WITH_CAMELLIA_128_CBC_SHA", false},
+	{0x0045, "TLS_DHE_RSA_WITH_CAMELLIA_128_CBC_SHA", false},
+	{0x0046, "TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA", false},
+	{0x0067, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256", true},
+	{0x006A, "TLS_DHE_DSS_WITH_AES_256_CBC_SHA256", true},
+	{0x006B, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256", true},
+	{0x006C, "TLS_DH_anon_WITH_AES_128_CBC_SHA256", true},
+	{0x006D, "TLS_DH_anon_WITH_AES_256_CBC_SHA256", true},
+	{0x0084, "TLS_RSA_WITH_CAMELLIA_256_CBC_SHA", false},
+	{0x0087, "TLS_DHE_DSS_WITH_CAMELLIA_256_CBC_SHA", false},
+	{0x0088, "TLS_DHE_RSA_WITH_CAMELLIA_256_CBC_SHA", false},
+	{0x0089, "TLS_DH_anon_WITH_CAMELLIA_256_CBC_SHA", false},
+	{0x009C, "TLS_RSA_WITH_AES_128_GCM_SHA256", true},
+	{0x009D, "TLS_RSA_WITH_AES_256_GCM_SHA384", true},
+	{0x009E, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", true},
+	{0x009F, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", true},
+	{0x00A2, "TLS_DHE_DSS_WITH_AES_128_GCM_SHA256", true},
+	{0x00A3, "TLS_DHE_DSS_WITH_AES_256_GCM_SHA384", true},
+	{0x00A6, "TLS_DH_anon_WITH_AES_128_GCM_SHA256", true},
+	{0x00A7, "TLS_DH_anon_WITH_AES_256_GCM_SHA384", true},
+	{0x00BA, "TLS_RSA_WITH_CAMELLIA_128_CBC_SHA256", true},
+	{0x00BD, "TLS_DHE_DSS_WITH_CAMELLIA_128_CBC_SHA256", true},
+	{0x00BE, "TLS_DHE_RSA_WITH_CAMELLIA_128_CBC_SHA256", true},
+	{0x00BF, "TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA256", true},
+	{0x00C0, "TLS_RSA_WITH_CAMELLIA_256_CBC_SHA256", true},
+	{0x00C3, "TLS_DHE_DSS_WITH_CAMELLIA_256_CBC_SHA256", true},
+	{0x00C4, "TLS_DHE_RSA_WITH_CAMELLIA_256_CBC_SHA256", true},
+	{0x00C5, "TLS_DH_anon_WITH_CAMELLIA_256_CBC_SHA256", true},
+	{0xC006, "TLS_ECDHE_ECDSA_WITH_NULL_SHA", false},
+	{0xC009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", false},
+	{0xC00A, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", false},
+	{0xC010, "TLS_ECDHE_RSA_WITH_NULL_SHA", false},
+	{0xC013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", false},
+	{0xC014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", false},
+	{0xC015, "TLS_ECDH_anon_WITH_NULL_SHA", false},
+	{0xC018, "TLS_ECDH_anon_WITH_AES_128_CBC_SHA", false},
+	{0xC019, "TLS_ECDH_anon_WITH_AES_256_CBC_SHA", false},
+	{0xC023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", true},
+	{0xC024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384", true},
+	{0xC027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", true},
+	{0xC028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384", true},
+	{0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", true},
+	{0xC02C, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", true},
+	{0xC02F, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", true},
+	{0xC030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", true},
+	{0xC050, "TLS_RSA_WITH_ARIA_128_GCM_SHA256", true},
+	{0xC051, "TLS_RSA_WITH_ARIA_256_GCM_SHA384", true},
+	{0xC052, "TLS_DHE_RSA_WITH_ARIA_128_GCM_SHA256", true},
+	{0xC053, "TLS_DHE_RSA_WITH_ARIA_256_GCM_SHA384", true},
+	{0xC056, "TLS_DHE_DSS_WITH_ARIA_128_GCM_SHA256", true},
+	{0xC057, "TLS_DHE_DSS_WITH_ARIA_256_GCM_SHA384", true},
+	{0xC05C, "TLS_ECDHE_ECDSA_WITH_ARIA_128_GCM_SHA256", true},
+	{0xC05D, "TLS_ECDHE_ECDSA_WITH_ARIA_256_GCM_SHA384", true},
+	{0xC060, "TLS_ECDHE_RSA_WITH_ARIA_128_GCM_SHA256", true},
+	{0xC061, "TLS_ECDHE_RSA_WITH_ARIA_256_GCM_SHA384", true},
+	{0xC072, "TLS_ECDHE_ECDSA_WITH_CAMELLIA_128_CBC_SHA256", true},
+	{0xC073, "TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_CBC_SHA384", true},
+	{0xC076, "TLS_ECDHE_RSA_WITH_CAMELLIA_128_CBC_SHA256", true},
+	{0xC077, "TLS_ECDHE_RSA_WITH_CAMELLIA_256_CBC_SHA384", true},
+	{0xC09C, "TLS_RSA_WITH_AES_128_CCM", true},
+	{0xC09D, "TLS_RSA_WITH_AES_256_CCM", true},
+	{0xC09E, "TLS_DHE_RSA_WITH_AES_128_CCM", true},
+	{0xC09F, "TLS_DHE_RSA_WITH_AES_256_CCM", true},
+	{0xC0A0, "TLS_RSA_WITH_AES_128_CCM_8", true},
+	{0xC0A1, "TLS_RSA_WITH_AES_256_CCM_8", true},
+	{0xC0A2, "TLS_DHE_RSA_WITH_AES_128_CCM_8", true},
+	{0xC0A3, "TLS_DHE_RSA_WITH_AES_256_CCM_8", true},
+	{0xC0AC, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM", true},
+	{0xC0AD, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM", true},
+	{0xC0AE, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8", true},
+	{0xC0AF, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8", true},
+	{0xCCA8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", true},
+	{0xCCA9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", true},
+	{0xCCAA, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256", true},
+}
+
+// suites13 is offered in TLS 1.3 ClientHellos (RFC 8446 §B.4).
+var suites13 = []suite{
+	{0x1301, "TLS_AES_128_GCM_SHA256", true},
+	{0x1302, "TLS_AES_256_GCM_SHA384", true},
+	{0x1303, "TLS_CHACHA20_POLY1305_SHA256", true},
+	{0x1304, "TLS_AES_128_CCM_SHA256", true},
+	{0x1305, "TLS_AES_128_CCM_8_SHA256", true},
+}
+
+// suiteName is the IANA name of a suite in the lists, or its code point.
+func suiteName(id uint16) string {
+	for _, list := range [][]suite{suites12, suites13} {
+		for _, s := range list {
+			if s.ID == id {
+				return s.Name
+			}
+		}
+	}
+	return fmt.Sprintf("0x%04X", id)
+}
