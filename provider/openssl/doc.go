@@ -31,6 +31,10 @@
 // verification (the key conversion costs more than OpenSSL saves),
 // Ed25519, randomness. ChaCha20-Poly1305 is not in golang-fips v2.0.3.
 //
+// Randomness for the routed operations (PSS salts, ECDSA nonces, RSA
+// blinding) is OpenSSL's own DRBG: Config.Rand does not reach them, as it
+// does not reach most of crypto/rsa and crypto/ecdsa since Go 1.26 either.
+//
 // Keys that are not the standard library's types — a crypto.Signer or
 // crypto.Decrypter backed by an HSM or a remote service — are used through
 // their own Sign and Decrypt, as with the standard library provider.
