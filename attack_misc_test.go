@@ -15,6 +15,7 @@ import (
 	"github.com/tlsflow/tlsflow/internal/testpeer"
 	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/pki"
+	"github.com/tlsflow/tlsflow/provider"
 )
 
 // TestClientRefusesNonEmptyServerNameAcknowledgement: a server that used
@@ -110,7 +111,7 @@ func TestFinishedOfTheWrongLengthIsADecodeError(t *testing.T) {
 func TestConfigCloneCopiesEveryExportedField(t *testing.T) {
 	var cfg tlsflow.Config
 	v := reflect.ValueOf(&cfg).Elem()
-	candidates := []any{bytes.NewReader(nil), io.Discard, tlsflow.NewLRUClientSessionCache(1)}
+	candidates := []any{bytes.NewReader(nil), io.Discard, tlsflow.NewLRUClientSessionCache(1), provider.Stdlib{}}
 	for i := range v.NumField() {
 		f, sf := v.Field(i), v.Type().Field(i)
 		if !sf.IsExported() {

@@ -10,10 +10,13 @@ package tlsflow_test
 // records the first numbers.
 //
 // Sub-benchmark names:
-//   BenchmarkHandshake/<case>/{tlsflow,crypto-tls}
+//   BenchmarkHandshake/<case>/{tlsflow,tlsflow-openssl,crypto-tls}
 //   BenchmarkThroughput/<case>/{tlsflow,crypto-tls,plain-tcp}
 //   BenchmarkIdleConnections/{tlsflow,crypto-tls,plain-tcp}  (bench_idle_test.go)
 //   BenchmarkIdleMany/{tlsflow,crypto-tls,plain-tcp}         (bench_idle_test.go)
+// tlsflow runs on the standard library's provider; tlsflow-openssl on the
+// OpenSSL provider (provider/openssl), when libcrypto loads. Throughput has
+// no tlsflow-openssl: the provider routes no AEAD (its doc says why).
 // BenchmarkHandshake also reports the primitive bound of each case
 // (bench_bound_test.go). Run everything on one core: -cpu 1.
 // benchstat puts only key=value name parts in columns, so
@@ -31,16 +34,20 @@ package tlsflow_test
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/fips140"
 	"crypto/rand"
 	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tlsflow/tlsflow"
+	"github.com/tlsflow/tlsflow/provider"
+	"github.com/tlsflow/tlsflow/provider/openssl"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -51,16 +58,55 @@ type benchPeers struct {
 	goClient, goServer     *tls.Config
 }
 
-// endpoints returns the client and server of one stack, by sub-benchmark name.
+// endpoints returns the client and server of one stack, by sub-benchmark
+// name: tlsflow on the standard library's provider or on OpenSSL's, or
+// crypto/tls.
 func (p benchPeers) endpoints(stack string) (client, server endpoint) {
-	if stack == "tlsflow" {
-		return tlsflowClient(p.flowClient), tlsflowServer(p.flowServer)
+	var prov provider.Provider = provider.Stdlib{}
+	switch stack {
+	case "crypto-tls":
+		return goClient(p.goClient), goServer(p.goServer)
+	case "tlsflow-openssl":
+		prov = opensslForBench()
 	}
-	return goClient(p.goClient), goServer(p.goServer)
+	p.flowClient.Provider, p.flowServer.Provider = prov, prov
+	return tlsflowClient(p.flowClient), tlsflowServer(p.flowServer)
 }
 
-// benchStacks are the sub-benchmarks every case runs, in this order.
-var benchStacks = []string{"tlsflow", "crypto-tls"}
+// opensslForBench is the OpenSSL provider, or nil when libcrypto does not
+// load (benchStacks then leaves tlsflow-openssl out).
+var opensslForBench = sync.OnceValue(func() provider.Provider {
+	p, err := provider.Open(openssl.Name)
+	if err != nil {
+		return nil
+	}
+	return p
+})
+
+// benchStacks are the sub-benchmarks of the handshake cases, in this order.
+func benchStacks() []string {
+	if opensslForBench() == nil {
+		return []string{"tlsflow", "crypto-tls"}
+	}
+	return []string{"tlsflow", "tlsflow-openssl", "crypto-tls"}
+}
+
+// fipsMetric is 1 when the stack's primitives run in FIPS 140 mode:
+// crypto/fips140 for crypto/tls and the standard library's provider, that
+// and OpenSSL's FIPS provider for the OpenSSL provider.
+func fipsMetric(stack string) float64 {
+	fips := fips140.Enabled()
+	if stack == "tlsflow-openssl" {
+		fips = opensslForBench().FIPS()
+	}
+	if fips {
+		return 1
+	}
+	return 0
+}
+
+// bulkStacks are those of the throughput cases.
+var bulkStacks = []string{"tlsflow", "crypto-tls"}
 
 // benchWant is what a benchmarked connection must have negotiated, on both
 // sides, for the numbers to mean what the case's name says. Zero fields are
@@ -120,6 +166,7 @@ func handshakeBenches() []handshakeBench {
 	ecdsaFlow, ecdsaGo := []tlsflow.Certificate{flowCert(c.ecdsa)}, []tls.Certificate{goCert(c.ecdsa)}
 	rsaFlow, rsaGo := []tlsflow.Certificate{flowCert(c.rsa)}, []tls.Certificate{goCert(c.rsa)}
 
+	var tls13With func(tlsflow.CurveID, bool, []tlsflow.Certificate, []tls.Certificate) func() benchPeers
 	// tls13 pins TLS 1.3 and one key share group. tlsflow would pick
 	// TLS_AES_256_GCM_SHA384 by its ranking and crypto/tls (on AES hardware)
 	// TLS_AES_128_GCM_SHA256, which crypto/tls does not let us configure:
@@ -127,16 +174,19 @@ func handshakeBenches() []handshakeBench {
 	// Full handshakes issue no tickets (tickets=false): the case measures
 	// the handshake, not the sealing of a ticket nobody will use.
 	tls13 := func(group tlsflow.CurveID, tickets bool) func() benchPeers {
+		return tls13With(group, tickets, ecdsaFlow, ecdsaGo)
+	}
+	tls13With = func(group tlsflow.CurveID, tickets bool, flowCerts []tlsflow.Certificate, goCerts []tls.Certificate) func() benchPeers {
 		return func() benchPeers {
 			flowSuites := []uint16{tlsflow.TLS_AES_128_GCM_SHA256}
 			flowGroups := []tlsflow.CurveID{group}
 			goGroups := []tls.CurveID{tls.CurveID(group)}
 			p := benchPeers{
-				flowServer: &tlsflow.Config{Certificates: ecdsaFlow, MinVersion: tlsflow.VersionTLS13,
+				flowServer: &tlsflow.Config{Certificates: flowCerts, MinVersion: tlsflow.VersionTLS13,
 					CipherSuites: flowSuites, CurvePreferences: flowGroups, SessionTicketsDisabled: !tickets},
 				flowClient: &tlsflow.Config{RootCAs: roots, ServerName: name, MinVersion: tlsflow.VersionTLS13,
 					CipherSuites: flowSuites, CurvePreferences: flowGroups},
-				goServer: &tls.Config{Certificates: ecdsaGo, MinVersion: tls.VersionTLS13,
+				goServer: &tls.Config{Certificates: goCerts, MinVersion: tls.VersionTLS13,
 					CurvePreferences: goGroups, SessionTicketsDisabled: !tickets},
 				goClient: &tls.Config{RootCAs: roots, ServerName: name, MinVersion: tls.VersionTLS13,
 					CurvePreferences: goGroups},
@@ -238,10 +288,15 @@ func handshakeBenches() []handshakeBench {
 			tls13(tlsflow.X25519, false), full13(false)},
 		{"TLS13-X25519MLKEM768-ECDSA-P256", benchWant{version: v13, suite: aes128, group: tlsflow.X25519MLKEM768},
 			tls13(tlsflow.X25519MLKEM768, false), full13(true)},
+		// RSA-2048 server: rsa_pss_rsae_sha256 CertificateVerify (RFC 8446 §4.2.3).
+		{"TLS13-X25519-RSA2048-PSS", benchWant{version: v13, suite: aes128, group: tlsflow.X25519},
+			tls13With(tlsflow.X25519, false, rsaFlow, rsaGo), full13(false)},
 		{"TLS12-ECDHE-ECDSA-X25519", benchWant{version: v12, suite: tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, group: tlsflow.X25519},
 			tls12(tlsflow.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, ecdsaFlow, ecdsaGo, false, false), ecdhe12(false)},
 		{"TLS12-RSA-kex-RSA2048", benchWant{version: v12, suite: tlsflow.TLS_RSA_WITH_AES_128_GCM_SHA256},
 			tls12(tlsflow.TLS_RSA_WITH_AES_128_GCM_SHA256, rsaFlow, rsaGo, false, false), rsaKex12},
+		{"TLS12-ECDHE-RSA2048", benchWant{version: v12, suite: tlsflow.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, group: tlsflow.X25519},
+			tls12(tlsflow.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, rsaFlow, rsaGo, false, false), ecdhe12(false)},
 		{"TLS12-ECDHE-RSA2048-client-cert", benchWant{version: v12, suite: tlsflow.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, group: tlsflow.X25519, clientCert: true},
 			tls12(tlsflow.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, rsaFlow, rsaGo, true, false), ecdhe12(true)},
 		// Resumed: psk_dhe_ke still runs X25519 (RFC 8446 §4.2.9); no certificates.
@@ -267,7 +322,7 @@ func handshakeBenches() []handshakeBench {
 func BenchmarkHandshake(b *testing.B) {
 	for _, bc := range handshakeBenches() {
 		b.Run(bc.name, func(b *testing.B) {
-			for _, stack := range benchStacks {
+			for _, stack := range benchStacks() {
 				b.Run(stack, func(b *testing.B) { benchHandshake(b, bc, stack) })
 			}
 		})
@@ -316,6 +371,7 @@ func benchHandshake(b *testing.B, bc handshakeBench, stack string) {
 	}
 	b.StopTimer()
 	cpuPerOp := cpu.report(b, bound.used)
+	b.ReportMetric(fipsMetric(stack), "fips")
 	b.ReportMetric(float64(bound.perPass().Nanoseconds()), "bound-ns/op")
 	if bound.passes > 0 && cpuPerOp > 0 {
 		b.ReportMetric(float64(bound.perPass().Nanoseconds())/cpuPerOp, "bound-share")
@@ -448,7 +504,7 @@ func throughputBenches() []throughputBench {
 func BenchmarkThroughput(b *testing.B) {
 	for _, tc := range throughputBenches() {
 		b.Run(tc.name, func(b *testing.B) {
-			for _, stack := range benchStacks {
+			for _, stack := range bulkStacks {
 				b.Run(stack, func(b *testing.B) {
 					client, server := tc.peers().endpoints(stack)
 					benchThroughput(b, &client, &server, tc.want)
@@ -584,7 +640,7 @@ func processCPU() time.Duration {
 // -bench.
 func TestBenchmarkPipeHandshakesComplete(t *testing.T) {
 	for _, bc := range handshakeBenches() {
-		for _, stack := range benchStacks {
+		for _, stack := range benchStacks() {
 			t.Run(bc.name+"/"+stack, func(t *testing.T) {
 				client, server := bc.peers().endpoints(stack)
 				for i := 0; i < 3; i++ {

@@ -17,6 +17,7 @@ import (
 	"github.com/tlsflow/tlsflow/internal/handshake"
 	"github.com/tlsflow/tlsflow/internal/limits"
 	"github.com/tlsflow/tlsflow/internal/wire"
+	"github.com/tlsflow/tlsflow/provider"
 	"github.com/tlsflow/tlsflow/trace"
 )
 
@@ -206,8 +207,19 @@ func (cri *CertificateRequestInfo) SupportsCertificate(c *Certificate) error {
 // Config configures a client or a server. A Config may be shared by many
 // connections once in use, and must then not be modified.
 type Config struct {
-	// Rand is the source of randomness; crypto/rand if nil.
+	// Rand is the source of randomness; the Provider's (crypto/rand for
+	// the standard library's and OpenSSL's) if nil.
 	Rand io.Reader
+	// Provider supplies the cryptographic primitives: AEADs, hashes and
+	// HMAC, key-exchange groups, signatures, the RSA key exchange's
+	// decryption (package provider). Nil means the process default:
+	// provider.SetDefault's, else the one the environment variable
+	// TLSFLOW_PROVIDER names ("stdlib", or "openssl" in a program that
+	// links github.com/tlsflow/tlsflow/provider/openssl), else the standard
+	// library's. A provider that cannot be had (an unknown name, libcrypto
+	// missing) fails the handshake with an error saying so; there is no
+	// fallback.
+	Provider provider.Provider
 	// Time returns the current time for certificate checks; time.Now if nil.
 	Time func() time.Time
 
@@ -520,7 +532,7 @@ func (c *Config) Clone() *Config {
 		return nil
 	}
 	return &Config{
-		Rand: c.Rand, Time: c.Time, Certificates: c.Certificates, GetCertificate: c.GetCertificate,
+		Rand: c.Rand, Provider: c.Provider, Time: c.Time, Certificates: c.Certificates, GetCertificate: c.GetCertificate,
 		GetClientCertificate: c.GetClientCertificate, GetConfigForClient: c.GetConfigForClient, RootCAs: c.RootCAs, ServerName: c.ServerName,
 		InsecureSkipVerify: c.InsecureSkipVerify, ClientAuth: c.ClientAuth, ClientCAs: c.ClientCAs,
 		MinVersion: c.MinVersion, MaxVersion: c.MaxVersion, CipherSuites: c.CipherSuites,
@@ -543,6 +555,18 @@ func (c *Config) Clone() *Config {
 		sizeLimits:                 c.sizeLimits,
 		sessions:                   c.serverSessions(),
 	}
+}
+
+// provider resolves Provider: the Config's, else the process default.
+func (c *Config) provider() (provider.Provider, error) {
+	if c.Provider != nil {
+		return c.Provider, nil
+	}
+	p, err := provider.Default()
+	if err != nil {
+		return nil, fmt.Errorf("no crypto provider: %w", err)
+	}
+	return p, nil
 }
 
 func (c *Config) rand() io.Reader {

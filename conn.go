@@ -16,6 +16,7 @@ import (
 	"github.com/tlsflow/tlsflow/internal/handshake"
 	"github.com/tlsflow/tlsflow/internal/record"
 	"github.com/tlsflow/tlsflow/internal/session"
+	"github.com/tlsflow/tlsflow/provider"
 	"github.com/tlsflow/tlsflow/trace"
 )
 
@@ -52,6 +53,7 @@ type Conn struct {
 	phaWaiter chan error
 
 	engine      handshake.Engine             // during the handshake
+	crypto      provider.Provider            // the primitives' provider, resolved for the handshake
 	interrupted atomic.Pointer[interruption] // why HandshakeContext closed the connection
 	// handshakeCtx is the context of the handshake under way, for
 	// ClientHelloInfo.Context and CertificateRequestInfo.Context.
@@ -513,7 +515,7 @@ func (c *Conn) connectionState(s *handshake.State, complete bool) ConnectionStat
 		ServerCertificateType: CertificateType(s.ServerCertType), ClientCertificateType: CertificateType(s.ClientCertType),
 	}
 	if complete {
-		cs.ekm = exporter(s)
+		cs.ekm = exporter(s, c.crypto)
 		if s.Version == VersionTLS12 && (!s.DidResume || s.ExtendedMaster) {
 			cs.TLSUnique = append([]byte(nil), s.TLSUnique...) // the caller's copy
 		}

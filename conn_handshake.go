@@ -461,8 +461,17 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		// 8446 §4.2.3: <2..2^16-2>); say so here instead.
 		return nil, errors.New("Config.SignatureSchemes names no signature scheme tlsflow implements")
 	}
+	crypto, err := cfg.provider()
+	if err != nil {
+		return nil, err
+	}
+	c.crypto = crypto
+	random := cfg.Rand
+	if random == nil {
+		random = crypto.Rand()
+	}
 	hc := &handshake.Config{
-		Rand: cfg.rand(), Time: cfg.Time, MinVersion: lo, MaxVersion: hi,
+		Provider: crypto, Rand: random, Time: cfg.Time, MinVersion: lo, MaxVersion: hi,
 		CipherSuites:     cipherSuites,
 		Groups:           enabledGroups(cfg.CurvePreferences),
 		SignatureSchemes: enabledSchemes(cfg.SignatureSchemes),

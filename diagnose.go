@@ -12,6 +12,7 @@ import (
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/record"
 	"github.com/tlsflow/tlsflow/internal/suites"
+	"github.com/tlsflow/tlsflow/provider"
 )
 
 // diagnose adds to a failed handshake's error what to change so that it
@@ -143,6 +144,13 @@ func (c *Conn) hintForCause(ae *alert.Error) string {
 // certificate though ClientAuth requires one.
 const clientCertificateRequiredHint = "give the client a certificate issued by one of the CAs in ClientCAs, or, if a client certificate is optional, set ClientAuth to VerifyClientCertIfGiven"
 
+// defaultProviderFails reports whether the process default provider cannot
+// be had (TLSFLOW_PROVIDER names one that is not there or does not open).
+func defaultProviderFails() bool {
+	_, err := provider.Default()
+	return err != nil
+}
+
 // configurationHint explains a Config the handshake could not start with.
 func (c *Conn) configurationHint() string {
 	cfg := c.config
@@ -151,6 +159,8 @@ func (c *Conn) configurationHint() string {
 		return "set MaxVersion to TLS 1.2 or above, or leave it zero; a peer that speaks only TLS 1.0 or 1.1 needs another library, or better an upgrade"
 	case cfg.MinVersion > maxSupportedVersion:
 		return fmt.Sprintf("lower MinVersion to %s or below", VersionName(maxSupportedVersion))
+	case cfg.Provider == nil && defaultProviderFails():
+		return "set TLSFLOW_PROVIDER to stdlib, or to openssl in a program that imports github.com/tlsflow/tlsflow/provider/openssl on a machine with libcrypto.so.3 (TLSFLOW_OPENSSL_LIBCRYPTO names another file); or unset it, or set Config.Provider"
 	case c.isClient && cfg.ServerName == "" && !cfg.InsecureSkipVerify:
 		return "set Config.ServerName to the host name the server's certificate must be for (Dial sets it from the address); InsecureSkipVerify skips verification and is for tests only"
 	case !c.isClient && len(cfg.Certificates) == 0 && cfg.GetCertificate == nil:

@@ -6,6 +6,7 @@ import (
 	"github.com/tlsflow/tlsflow/internal/handshake"
 	"github.com/tlsflow/tlsflow/internal/keys"
 	"github.com/tlsflow/tlsflow/internal/suites"
+	"github.com/tlsflow/tlsflow/provider"
 )
 
 // keyUpdateAfterRecords is when Write renews the TLS 1.3 write key on its
@@ -112,15 +113,16 @@ func (c *Conn) updateKeysIfWornLocked() error {
 }
 
 // exporter returns the keying material exporter of a completed handshake.
-func exporter(s *handshake.State) func(string, []byte, int) ([]byte, error) {
+func exporter(s *handshake.State, p provider.Provider) func(string, []byte, int) ([]byte, error) {
 	suite := suites.Lookup(s.CipherSuite)
 	if suite == nil {
 		return nil
 	}
+	h := keys.Hash{Hash: suite.Hash, Provider: p}
 	if s.Version == VersionTLS13 {
 		secret := s.ExporterSecret
 		return func(label string, context []byte, n int) ([]byte, error) {
-			out := keys.Exporter13(suite.Hash, secret, label, context, n)
+			out := keys.Exporter13(h, secret, label, context, n)
 			if out == nil {
 				return nil, errors.New("tlsflow: exporter label or length out of range")
 			}
@@ -134,6 +136,6 @@ func exporter(s *handshake.State) func(string, []byte, int) ([]byte, error) {
 	}
 	master, cr, sr := s.MasterSecret, s.ClientRandom, s.ServerRandom
 	return func(label string, context []byte, n int) ([]byte, error) {
-		return keys.Exporter12(suite.Hash, master, cr, sr, label, context, n)
+		return keys.Exporter12(h, master, cr, sr, label, context, n)
 	}
 }

@@ -48,6 +48,16 @@ if [ -n "$(gofmt -l .)" ]; then
 fi
 go vet ./...
 go test -race -count=1 -timeout 20m "$@" ./...
+# The second crypto provider (provider/openssl, libcrypto from the openssl
+# package above). The internal packages already test every primitive user
+# with both providers (internal/providertest); here the packages whose tests
+# run whole connections on the process default run again with the OpenSSL
+# provider as that default: the tlsflow package (crypto/tls, OpenSSL, GnuTLS,
+# NSS... interop, attacks, resumption, 0-RTT), tlshttp, ftps, trace and the
+# commands. With CI=true a libcrypto that does not load fails the run.
+if [ $# -eq 0 ]; then
+  TLSFLOW_PROVIDER=openssl go test -race -count=1 -timeout 20m . ./tlshttp ./ftps ./trace ./cmd/...
+fi
 # Tests that need more goroutines than the race detector allows (8,000)
 # are built without it (//go:build !race) and run here.
 if [ $# -eq 0 ]; then

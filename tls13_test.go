@@ -930,7 +930,7 @@ func TestTLS13KeyLogMatchesCryptoTLS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := keys.Exporter13(suites.Lookup(gs.CipherSuite).Hash, secrets["EXPORTER_SECRET"], "EXPERIMENTAL tlsflow", nil, 32)
+			got := keys.Exporter13(keys.Std(suites.Lookup(gs.CipherSuite).Hash), secrets["EXPORTER_SECRET"], "EXPERIMENTAL tlsflow", nil, 32)
 			if !bytes.Equal(got, want) {
 				t.Errorf("exporting with the logged EXPORTER_SECRET gives %x; crypto/tls exports %x", got, want)
 			}
@@ -1380,7 +1380,7 @@ func resign13(msg []byte, signer crypto.Signer, context string, transcript hash.
 		return msg, err
 	}
 	content := signature.SignedContent13(context, transcript.Sum(nil))
-	sig, err := signature.Sign(signer, cv.SignatureScheme, rand.Reader, content)
+	sig, err := signature.Sign(nil, signer, cv.SignatureScheme, rand.Reader, content)
 	if err != nil {
 		return msg, err
 	}

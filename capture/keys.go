@@ -28,9 +28,9 @@ func (o *observer) keys12() {
 	if master == nil || o.suite == nil {
 		return
 	}
-	ck, sk, civ, siv := keys.KeyBlock12(o.suite.Hash, master, o.clientRandom, o.serverRandom, o.suite.KeyLen(), o.suite.IVLen())
-	client, err1 := o.suite.NewAEAD(ck)
-	server, err2 := o.suite.NewAEAD(sk)
+	ck, sk, civ, siv := keys.KeyBlock12(keys.Std(o.suite.Hash), master, o.clientRandom, o.serverRandom, o.suite.KeyLen(), o.suite.IVLen())
+	client, err1 := o.suite.NewAEAD(nil, ck)
+	server, err2 := o.suite.NewAEAD(nil, sk)
 	if err1 != nil || err2 != nil {
 		return
 	}
@@ -85,13 +85,13 @@ func (o *observer) keyUpdate13(s int) {
 	if sd.secret == nil || o.suite == nil {
 		return
 	}
-	sd.secret = keys.NextTrafficSecret(o.suite.Hash, sd.secret)
+	sd.secret = keys.NextTrafficSecret(keys.Std(o.suite.Hash), sd.secret)
 	sd.cipher = o.cipher13(sd.secret)
 }
 
 func (o *observer) cipher13(secret []byte) record.Cipher {
-	key, iv := keys.TrafficKey(o.suite.Hash, secret, o.suite.KeyLen())
-	aead, err := o.suite.NewAEAD(key)
+	key, iv := keys.TrafficKey(keys.Std(o.suite.Hash), secret, o.suite.KeyLen())
+	aead, err := o.suite.NewAEAD(nil, key)
 	if err != nil {
 		return nil
 	}

@@ -11,13 +11,16 @@
 // "unimplemented" rather than failed.
 //
 // How to run the suite is in docs/CONFORMANCE.md; the tests left out, with
-// their reasons, are in bogo/config.json.
+// their reasons, are in bogo/config.json. The OpenSSL provider is linked
+// in: TLSFLOW_PROVIDER=openssl runs the suite on it.
 package main
 
 import (
 	"errors"
 	"fmt"
 	"os"
+
+	_ "github.com/tlsflow/tlsflow/provider/openssl" // TLSFLOW_PROVIDER=openssl
 )
 
 // Exit codes the runner gives meaning to (ssl/test/runner/runner.go).

@@ -15,6 +15,8 @@ import (
 
 	"github.com/tlsflow/tlsflow"
 	"github.com/tlsflow/tlsflow/pki"
+	"github.com/tlsflow/tlsflow/provider"
+	"github.com/tlsflow/tlsflow/provider/openssl"
 )
 
 const benchHelp = `Usage: tlsflow bench [flags]
@@ -31,9 +33,15 @@ machine may be busy: compare the ratios, not absolute numbers from
 different runs. The go test benchmarks (bench_test.go) are the reference;
 see docs/PERFORMANCE.md.
 
+tlsflow runs once per crypto provider (--provider): the standard
+library's, and OpenSSL's when libcrypto loads; each gets its own columns,
+and the header says which OpenSSL and whether it runs in FIPS mode. The
+bound is that of the standard library's primitives.
+
 Examples:
-  tlsflow bench                 every case, 300 handshakes each
-  tlsflow bench --n 50          a quick look
+  tlsflow bench                     every case, 300 handshakes each
+  tlsflow bench --n 50              a quick look
+  tlsflow bench --provider openssl  tlsflow on OpenSSL only, beside crypto/tls
 `
 
 // benchStack is one TLS implementation under measurement.
@@ -75,6 +83,7 @@ var benchCases = []benchCase{
 func runBench(args []string, out io.Writer) error {
 	fs := newFlagSet("bench", benchHelp, out)
 	n := fs.Int("n", 300, "handshakes per case and stack")
+	which := fs.String("provider", "all", "crypto provider(s) tlsflow runs on: stdlib, openssl, or all (openssl only if libcrypto loads)")
 	pos, err := parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -88,6 +97,10 @@ func runBench(args []string, out io.Writer) error {
 	if *n < 1 {
 		return usagef("--n must be at least 1")
 	}
+	providers, err := benchProviders(*which, out)
+	if err != nil {
+		return err
+	}
 	// One core: the handshakes per second are those of one core, and the
 	// client and the server share it, as the bound's operations do.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
@@ -97,22 +110,77 @@ func runBench(args []string, out io.Writer) error {
 		return err
 	}
 	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "handshake (%d each)\ttlsflow /s\tcrypto/tls /s\tratio\tbound µs\ttlsflow share\tcrypto/tls share\ttlsflow allocs\tcrypto/tls allocs\t\n", *n)
-	flow, gotls := env.flowStack(), env.goStack()
+	stacks := []benchStack{env.goStack()}
+	fmt.Fprintf(w, "handshake (%d each)\tcrypto/tls /s\t", *n)
+	for _, p := range providers {
+		stacks = append(stacks, env.flowStack(p))
+		fmt.Fprintf(w, "%s /s\tratio\t", p.Name())
+	}
+	fmt.Fprint(w, "bound µs\tcrypto/tls share\t")
+	for _, p := range providers {
+		fmt.Fprintf(w, "%s share\t", p.Name())
+	}
+	fmt.Fprint(w, "crypto/tls allocs\t")
+	for _, p := range providers {
+		fmt.Fprintf(w, "%s allocs\t", p.Name())
+	}
+	fmt.Fprintln(w)
 	for _, c := range benchCases {
 		fmt.Fprintf(out, "  %s …\n", c.name)
-		a, b, bound, err := env.measure(c, flow, gotls, *n)
+		res, bound, err := env.measure(c, stacks, *n)
 		if err != nil {
 			return fmt.Errorf("%s, %w", c.name, err)
 		}
-		fmt.Fprintf(w, "%s\t%.0f\t%.0f\t%.2f\t%s\t%s\t%s\t%d\t%d\t\n", c.name, a.rate(), b.rate(), a.rate()/b.rate(),
-			micros(bound), share(bound, a.cpu), share(bound, b.cpu), a.allocs, b.allocs)
+		gotls := res[0]
+		fmt.Fprintf(w, "%s\t%.0f\t", c.name, gotls.rate())
+		for _, r := range res[1:] {
+			fmt.Fprintf(w, "%.0f\t%.2f\t", r.rate(), r.rate()/gotls.rate())
+		}
+		fmt.Fprintf(w, "%s\t", micros(bound))
+		for _, r := range res {
+			fmt.Fprintf(w, "%s\t", share(bound, r.cpu))
+		}
+		for _, r := range res {
+			fmt.Fprintf(w, "%d\t", r.allocs)
+		}
+		fmt.Fprintln(w)
 	}
 	w.Flush()
-	fmt.Fprintln(out, "\n/s: handshakes per second of process CPU time, both sides, one core (GOMAXPROCS=1).")
-	fmt.Fprintln(out, "bound: the public-key operations one handshake needs, both sides, timed alone; share: bound ÷ CPU per handshake.")
+	fmt.Fprintln(out, "\n/s: handshakes per second of process CPU time, both sides, one core (GOMAXPROCS=1); ratio: tlsflow on that provider ÷ crypto/tls.")
+	fmt.Fprintln(out, "bound: the standard library's public-key operations one handshake needs, both sides, timed alone; share: bound ÷ CPU per handshake.")
 	fmt.Fprintln(out, "allocs: per handshake, both sides. TLS 1.2 ticket resumption has no public-key operation: no bound.")
 	return nil
+}
+
+// benchProviders resolves --provider and prints what each one is.
+func benchProviders(which string, out io.Writer) ([]provider.Provider, error) {
+	var names []string
+	switch which {
+	case "all":
+		names = []string{"stdlib", openssl.Name}
+	case "stdlib", openssl.Name:
+		names = []string{which}
+	default:
+		return nil, usagef("--provider is stdlib, openssl or all, not %q", which)
+	}
+	var ps []provider.Provider
+	for _, name := range names {
+		p, err := provider.Open(name)
+		if err != nil {
+			if which == "all" && name == openssl.Name {
+				fmt.Fprintf(out, "Provider openssl left out: %v\n", err)
+				continue
+			}
+			return nil, err
+		}
+		desc := "Go " + runtime.Version()
+		if v, ok := p.(interface{ Version() string }); ok {
+			desc = v.Version()
+		}
+		fmt.Fprintf(out, "Provider %s: %s, FIPS mode %v\n", p.Name(), desc, p.FIPS())
+		ps = append(ps, p)
+	}
+	return ps, nil
 }
 
 func micros(d time.Duration) string {
@@ -160,17 +228,18 @@ func (e *benchEnv) leaf(c benchCase) *pki.Leaf {
 	return e.ecdsa
 }
 
-// flowStack is tlsflow, with one client and one server config per case, so
-// resumed cases resume. TLS 1.3 is pinned to TLS_AES_128_GCM_SHA256, what
-// crypto/tls picks on AES hardware and cannot be configured away from.
-func (e *benchEnv) flowStack() benchStack {
+// flowStack is tlsflow on provider p, with one client and one server config
+// per case, so resumed cases resume. TLS 1.3 is pinned to
+// TLS_AES_128_GCM_SHA256, what crypto/tls picks on AES hardware and cannot
+// be configured away from.
+func (e *benchEnv) flowStack(p provider.Provider) benchStack {
 	configs := map[string][2]*tlsflow.Config{}
-	return benchStack{name: "tlsflow", pair: func(c benchCase, client, server net.Conn) (cli, srv benchConn) {
+	return benchStack{name: "tlsflow on " + p.Name(), pair: func(c benchCase, client, server net.Conn) (cli, srv benchConn) {
 		cfg, ok := configs[c.name]
 		if !ok {
 			l := e.leaf(c)
-			cc := &tlsflow.Config{RootCAs: e.pool, ServerName: "localhost", MinVersion: c.version, MaxVersion: c.version}
-			sc := &tlsflow.Config{Certificates: []tlsflow.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
+			cc := &tlsflow.Config{Provider: p, RootCAs: e.pool, ServerName: "localhost", MinVersion: c.version, MaxVersion: c.version}
+			sc := &tlsflow.Config{Provider: p, Certificates: []tlsflow.Certificate{{Certificate: l.Chain, PrivateKey: l.Key, Leaf: l.Cert}},
 				MinVersion: c.version, MaxVersion: c.version, SessionTicketsDisabled: !c.resume}
 			if c.version == tlsflow.VersionTLS13 {
 				cc.CipherSuites = []uint16{tlsflow.TLS_AES_128_GCM_SHA256}
@@ -250,47 +319,47 @@ const benchRounds = 10
 // which also fills the session caches of resumed cases) and times the
 // case's primitive bound, interleaved in rounds. The warm-ups and the last
 // handshake of each stack are checked to have negotiated what the case says.
-func (e *benchEnv) measure(c benchCase, flow, gotls benchStack, n int) (a, b benchResult, bound time.Duration, err error) {
+func (e *benchEnv) measure(c benchCase, stacks []benchStack, n int) (res []benchResult, bound time.Duration, err error) {
 	ops, err := e.boundOps(c)
 	if err != nil {
-		return a, b, 0, fmt.Errorf("primitive bound: %w", err)
+		return nil, 0, fmt.Errorf("primitive bound: %w", err)
 	}
-	for _, s := range []benchStack{flow, gotls} {
+	for _, s := range stacks {
 		if err := handshakeOnce(c, s, true, false); err != nil {
-			return a, b, 0, fmt.Errorf("%s: warm-up: %w", s.name, err)
+			return nil, 0, fmt.Errorf("%s: warm-up: %w", s.name, err)
 		}
 	}
 	rounds := min(n, benchRounds)
 	passes := max(min(n, 100)/rounds, 1)
-	var boundCPU, flowCPU, goCPU time.Duration
-	var flowAllocs, goAllocs uint64
+	var boundCPU time.Duration
+	cpus := make([]time.Duration, len(stacks))
+	allocs := make([]uint64, len(stacks))
 	done := 0
 	for r := range rounds {
 		k := n / rounds
 		if r == rounds-1 {
 			k = n - done
 		}
-		cpu, allocs, err := handshakes(c, flow, k, r == rounds-1)
-		if err != nil {
-			return a, b, 0, fmt.Errorf("tlsflow: %w", err)
+		for i, s := range stacks {
+			cpu, a, err := handshakes(c, s, k, r == rounds-1)
+			if err != nil {
+				return nil, 0, fmt.Errorf("%s: %w", s.name, err)
+			}
+			cpus[i], allocs[i] = cpus[i]+cpu, allocs[i]+a
 		}
-		flowCPU, flowAllocs = flowCPU+cpu, flowAllocs+allocs
 		if len(ops) > 0 {
 			used, err := timeBound(ops, passes)
 			if err != nil {
-				return a, b, 0, fmt.Errorf("primitive bound: %w", err)
+				return nil, 0, fmt.Errorf("primitive bound: %w", err)
 			}
 			boundCPU += used
 		}
-		if cpu, allocs, err = handshakes(c, gotls, k, r == rounds-1); err != nil {
-			return a, b, 0, fmt.Errorf("crypto/tls: %w", err)
-		}
-		goCPU, goAllocs = goCPU+cpu, goAllocs+allocs
 		done += k
 	}
-	a = benchResult{flowCPU / time.Duration(n), flowAllocs / uint64(n)}
-	b = benchResult{goCPU / time.Duration(n), goAllocs / uint64(n)}
-	return a, b, boundCPU / time.Duration(rounds), nil
+	for i := range stacks {
+		res = append(res, benchResult{cpus[i] / time.Duration(n), allocs[i] / uint64(n)})
+	}
+	return res, boundCPU / time.Duration(rounds), nil
 }
 
 // handshakes runs k handshakes of c on s and returns the process CPU time

@@ -2,17 +2,21 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"regexp"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tlsflow/tlsflow"
 )
 
-// TestBenchPrintsEveryCaseWithRatios: `tlsflow bench` measures every case
-// on both stacks and prints the rates with their ratio, the primitive bound
-// and each stack's share of it ("-" only where there is no bound).
+// TestBenchPrintsEveryCaseWithRatios: `tlsflow bench` names each provider
+// with its FIPS status, measures every case on crypto/tls and on tlsflow
+// with each provider, and prints the rates with their ratios, the
+// primitive bound and each stack's share of it ("-" only where there is no
+// bound), and the allocations.
 func TestBenchPrintsEveryCaseWithRatios(t *testing.T) {
 	procs := runtime.GOMAXPROCS(0)
 	var out bytes.Buffer
@@ -22,12 +26,22 @@ func TestBenchPrintsEveryCaseWithRatios(t *testing.T) {
 	if got := runtime.GOMAXPROCS(0); got != procs {
 		t.Errorf("GOMAXPROCS is %d after bench, want %d restored", got, procs)
 	}
-	for _, c := range benchCases {
-		bound := `\d+\s+\d+\.\d\d\s+\d+\.\d\d`
-		if c.resume && c.version == tlsflow.VersionTLS12 {
-			bound = `-\s+-\s+-`
+	providers := 0
+	for _, name := range []string{"stdlib", "openssl"} {
+		if regexp.MustCompile(`(?m)^Provider ` + name + `: .+, FIPS mode (true|false)$`).MatchString(out.String()) {
+			providers++
+		} else if name == "stdlib" || os.Getenv("CI") == "true" {
+			t.Errorf("no line naming provider %s and its FIPS mode:\n%s", name, out.String())
 		}
-		row := regexp.MustCompile(regexp.QuoteMeta(c.name) + `\s+\d+\s+\d+\s+\d+\.\d\d\s+` + bound + `\s+\d+\s+\d+\s*\n`)
+	}
+	for _, c := range benchCases {
+		rates := `\d+` + strings.Repeat(`\s+\d+\s+\d+\.\d\d`, providers)
+		bound := `\d+` + strings.Repeat(`\s+\d+\.\d\d`, providers+1)
+		if c.resume && c.version == tlsflow.VersionTLS12 {
+			bound = `-` + strings.Repeat(`\s+-`, providers+1)
+		}
+		allocs := `\d+` + strings.Repeat(`\s+\d+`, providers)
+		row := regexp.MustCompile(regexp.QuoteMeta(c.name) + `\s+` + rates + `\s+` + bound + `\s+` + allocs + `\s*\n`)
 		if !row.MatchString(out.String()) {
 			t.Errorf("no result row for %q:\n%s", c.name, out.String())
 		}

@@ -71,7 +71,7 @@ func (c *Client) readServerHello12(sh *wire.ServerHello, raw []byte) (clientStat
 	c.state.CipherSuite = s.ID
 	c.state.ServerRandom = sh.Random[:]
 	c.state.ServerName = c.cfg.ServerName
-	c.transcript.SetHash(s.Hash)
+	c.transcript.SetHash(c.hash(s.Hash))
 	c.received(sh, raw, 2)
 	c.noteECHDecision()
 	resumed, err := c.resumedByServer12(sh)
@@ -251,14 +251,14 @@ func (c *Client) readServerKeyExchange(msg []byte) (clientState, error) {
 		return nil, internalError(3, "ServerKeyExchange", err)
 	}
 	signed := concat(c.state.ClientRandom, c.state.ServerRandom, params)
-	if err := signature.Verify(c.c12.serverKey, ske.SignatureScheme, signed, ske.Signature); err != nil {
+	if err := signature.Verify(c.crypto(), c.c12.serverKey, ske.SignatureScheme, signed, ske.Signature); err != nil {
 		return nil, alert.Errorf(alert.DecryptError, 3, "ServerKeyExchange",
 			"the signature over the ECDHE parameters does not verify with the server certificate's key (%s): %w",
 			signature.Name(ske.SignatureScheme), err)
 	}
 	c.state.PeerSignatureScheme = ske.SignatureScheme
 	c.note(trace.KindVerified, 3, "ServerKeyExchange", "signature_scheme", signature.Name(ske.SignatureScheme))
-	public, secret, err := kex.Respond(ske.Group, ske.PublicKey, c.random())
+	public, secret, err := kex.Respond(c.crypto(), ske.Group, ske.PublicKey, c.random())
 	if err != nil {
 		return nil, alert.Errorf(alert.IllegalParameter, 3, "ServerKeyExchange", "server's %s public key: %w", suites.GroupName(ske.Group), err)
 	}
@@ -327,7 +327,7 @@ func (c *Client) readServerHelloDone(msg []byte) (clientState, error) {
 	c.transcript.KeepBuffer(false)
 
 	s := c.c12.suite
-	cw, sw, err := deriveKeys12(s, c.c12.master, c.state.ClientRandom, c.state.ServerRandom)
+	cw, sw, err := c.deriveKeys12(s, c.c12.master, c.state.ClientRandom, c.state.ServerRandom)
 	if err != nil {
 		return nil, internalError(5, "ClientKeyExchange", err)
 	}
@@ -343,7 +343,7 @@ func (c *Client) readServerHelloDone(msg []byte) (clientState, error) {
 func (c *Client) sendClientFinished12() error {
 	c.sendChangeCipherSpec()
 	c.out = append(c.out, SetWriteCipher{Cipher: c.c12.clientWrite})
-	verify := keys.Finished12(c.c12.suite.Hash, c.c12.master, keys.LabelClientFinished, c.transcript.Sum())
+	verify := keys.Finished12(c.hash(c.c12.suite.Hash), c.c12.master, keys.LabelClientFinished, c.transcript.Sum())
 	if err := c.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return err
 	}
@@ -383,9 +383,9 @@ func masterSecret12(b *base, s *suites.Suite, preMaster []byte) []byte {
 	defer clear(preMaster)
 	var master []byte
 	if b.state.ExtendedMaster {
-		master = keys.ExtendedMasterSecret(s.Hash, preMaster, b.transcript.Sum())
+		master = keys.ExtendedMasterSecret(b.hash(s.Hash), preMaster, b.transcript.Sum())
 	} else {
-		master = keys.MasterSecret(s.Hash, preMaster, b.state.ClientRandom, b.state.ServerRandom)
+		master = keys.MasterSecret(b.hash(s.Hash), preMaster, b.state.ClientRandom, b.state.ServerRandom)
 	}
 	b.state.MasterSecret = master
 	b.logSecret("CLIENT_RANDOM", 5, master)
@@ -457,7 +457,7 @@ func (c *Client) sendCertificateVerify12(cert *Certificate) error {
 		return alert.Errorf(alert.HandshakeFailure, 5, "CertificateVerify",
 			"no signature scheme the server accepts fits the client key (%s)%s", keyName(signer.Public()), cert.ownSchemes())
 	}
-	sig, err := signature.Sign(signer, scheme, c.random(), c.transcript.Buffer())
+	sig, err := signature.Sign(c.crypto(), signer, scheme, c.random(), c.transcript.Buffer())
 	if err != nil {
 		return internalError(5, "CertificateVerify", err)
 	}
@@ -485,7 +485,7 @@ func (c *Client) readServerFinished(msg []byte) (clientState, error) {
 	if err := parse(fin, msg, 7); err != nil {
 		return nil, err
 	}
-	want := keys.Finished12(c.c12.suite.Hash, c.c12.master, keys.LabelServerFinished, c.transcript.Sum())
+	want := keys.Finished12(c.hash(c.c12.suite.Hash), c.c12.master, keys.LabelServerFinished, c.transcript.Sum())
 	c.received(fin, msg, 7)
 	if err := c.verifyFinished(fin, want, "server"); err != nil {
 		return nil, err

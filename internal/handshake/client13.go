@@ -49,7 +49,7 @@ func (c *Client) addExtensions13(h *wire.ClientHello) error {
 	h.Extensions.Add(wire.ExtSignatureAlgorithmsCert, &certSchemes)
 	var shares wire.KeyShareClientHello
 	for _, g := range initialShareGroups(c.cfg.Groups) {
-		ks, err := kex.NewKeyShare(g, c.random())
+		ks, err := kex.NewKeyShare(c.crypto(), g, c.random())
 		if err != nil {
 			return internalError(1, "ClientHello", err)
 		}
@@ -119,7 +119,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 		}
 	}
 	c.c13.suite = s
-	c.transcript.SetHash(s.Hash)
+	c.transcript.SetHash(c.hash(s.Hash))
 	c.transcript.ReplaceWithMessageHash()
 	c.received(hrr, raw, 2)
 	c.noteECHDecision()
@@ -155,7 +155,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 					"server asks for group %s, for which this client already sent a key share", suites.GroupName(g))
 			}
 		}
-		share, err := kex.NewKeyShare(g, c.random())
+		share, err := kex.NewKeyShare(c.crypto(), g, c.random())
 		if err != nil {
 			return nil, internalError(1, "ClientHello", err)
 		}
@@ -286,7 +286,7 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 	c.state.Group = group
 	c.state.ServerRandom = sh.Random[:]
 	c.state.ServerName = c.cfg.ServerName
-	c.transcript.SetHash(s.Hash)
+	c.transcript.SetHash(c.hash(s.Hash))
 	c.transcript.KeepBuffer(false)
 	c.received(sh, raw, 2)
 	c.noteECHDecision()
@@ -484,7 +484,7 @@ func (b *base) readCertificateVerify13(msg []byte, pub crypto.PublicKey, offered
 	}
 	th := b.transcript.Sum()
 	b.received(cv, msg, step)
-	if err := verify13(pub, offered, cv, context, th, step); err != nil {
+	if err := b.verify13(pub, offered, cv, context, th, step); err != nil {
 		return err
 	}
 	b.state.PeerSignatureScheme = cv.SignatureScheme
@@ -495,12 +495,12 @@ func (b *base) readCertificateVerify13(msg []byte, pub crypto.PublicKey, offered
 // verify13 checks a TLS 1.3 CertificateVerify: a scheme we offered that
 // fits the key (no PKCS #1 v1.5), and a signature over the context string
 // and transcript hash (RFC 8446 §4.4.3).
-func verify13(pub crypto.PublicKey, offered []uint16, cv *wire.CertificateVerify, context string, th []byte, step int) error {
+func (b *base) verify13(pub crypto.PublicKey, offered []uint16, cv *wire.CertificateVerify, context string, th []byte, step int) error {
 	if !contains(offered, cv.SignatureScheme) || !signature.Accepts(pub, cv.SignatureScheme, true) {
 		return alert.Errorf(alert.IllegalParameter, step, "CertificateVerify",
 			"peer signed with %s, which was not offered or does not fit its %s key", signature.Name(cv.SignatureScheme), keyName(pub))
 	}
-	if err := signature.Verify(pub, cv.SignatureScheme, signature.SignedContent13(context, th), cv.Signature); err != nil {
+	if err := signature.Verify(b.crypto(), pub, cv.SignatureScheme, signature.SignedContent13(context, th), cv.Signature); err != nil {
 		return alert.Errorf(alert.DecryptError, step, "CertificateVerify",
 			"the signature (%s) over the transcript does not verify with the certificate's key: %w", signature.Name(cv.SignatureScheme), err)
 	}
@@ -515,7 +515,7 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 		return nil, err
 	}
 	s := c.c13.suite
-	want := keys.Finished13(s.Hash, c.c13.serverHandshake, c.transcript.Sum())
+	want := keys.Finished13(c.hash(s.Hash), c.c13.serverHandshake, c.transcript.Sum())
 	c.received(fin, msg, 7)
 	if err := c.verifyFinished(fin, want, "server"); err != nil {
 		return nil, err
@@ -539,7 +539,7 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 			return nil, err
 		}
 	}
-	verify := keys.Finished13(s.Hash, c.c13.clientHandshake, c.transcript.Sum())
+	verify := keys.Finished13(c.hash(s.Hash), c.c13.clientHandshake, c.transcript.Sum())
 	if err := c.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return nil, err
 	}
@@ -606,7 +606,7 @@ func (b *base) sendCertificate13(requestContext []byte, cert *Certificate, leafE
 	if err := b.sendCertificateMessage13(msg, compress, step); err != nil {
 		return err
 	}
-	sig, err := signature.Sign(signer, scheme, b.random(), signature.SignedContent13(context, b.transcript.Sum()))
+	sig, err := signature.Sign(b.crypto(), signer, scheme, b.random(), signature.SignedContent13(context, b.transcript.Sum()))
 	if err != nil {
 		return internalError(step, "CertificateVerify", err)
 	}

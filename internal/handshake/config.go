@@ -10,6 +10,7 @@ import (
 	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/wire"
+	"github.com/tlsflow/tlsflow/provider"
 	"github.com/tlsflow/tlsflow/trace"
 )
 
@@ -114,6 +115,9 @@ type PeerCertificates struct {
 // Config is the engines' view of tlsflow.Config: defaults resolved, lists
 // in preference order, policies as callbacks.
 type Config struct {
+	// Provider supplies the primitives (provider.Provider); nil means the
+	// standard library's.
+	Provider   provider.Provider
 	Rand       io.Reader
 	Time       func() time.Time
 	MinVersion uint16

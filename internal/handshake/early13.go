@@ -72,11 +72,11 @@ func (c *Client) openEarlyData13(raw []byte) error {
 	e := c.c13.early
 	suite := suites.Lookup(e.offer.session.CipherSuite)
 	t := new(keys.Transcript)
-	t.SetHash(e.offer.hash)
+	t.SetHash(c.hash(e.offer.hash))
 	t.Write(raw)
-	secret := e.offer.earlySchedule().ClientEarlyTrafficSecret(t.Sum())
+	secret := e.offer.earlySchedule(c.cfg.Provider).ClientEarlyTrafficSecret(t.Sum())
 	c.logSecret("CLIENT_EARLY_TRAFFIC_SECRET", 1, secret)
-	cipher, err := trafficCipher(suite, secret)
+	cipher, err := c.trafficCipher(suite, secret)
 	clear(secret)
 	if err != nil {
 		return internalError(1, "ClientHello", err)
@@ -218,9 +218,9 @@ func (s *Server) acceptEarlyData13() (Action, error) {
 		return nil, nil
 	}
 	sess := s.s13.psk.offer.session
-	secret := s.s13.psk.offer.earlySchedule().ClientEarlyTrafficSecret(s.transcript.Sum())
+	secret := s.s13.psk.offer.earlySchedule(s.cfg.Provider).ClientEarlyTrafficSecret(s.transcript.Sum())
 	s.logSecret("CLIENT_EARLY_TRAFFIC_SECRET", 1, secret)
-	cipher, err := trafficCipher(s.s13.suite, secret)
+	cipher, err := s.trafficCipher(s.s13.suite, secret)
 	clear(secret)
 	if err != nil {
 		return nil, internalError(2, "EncryptedExtensions", err)

@@ -1,7 +1,6 @@
 package handshake
 
 import (
-	"crypto"
 	"crypto/hpke"
 	"fmt"
 
@@ -69,7 +68,7 @@ func echInfo(config []byte) []byte {
 // confirmation") or §7.2.1's hrr_accept_confirmation (label "hrr ech
 // accept confirmation"): eight bytes only the holder of the inner
 // ClientHello's random can compute over transcriptHash.
-func echConfirmation(h crypto.Hash, innerRandom []byte, label string, transcriptHash []byte) []byte {
+func echConfirmation(h keys.Hash, innerRandom []byte, label string, transcriptHash []byte) []byte {
 	prk := keys.Extract(h, innerRandom, nil)
 	return keys.ExpandLabel(h, prk, label, transcriptHash, 8)
 }

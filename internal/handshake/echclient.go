@@ -338,10 +338,10 @@ func (c *Client) echAfterHRR(hrr *wire.ServerHello, h *suites.Suite) error {
 			return internalError(2, "HelloRetryRequest", err)
 		}
 		t := c.transcript.Clone()
-		t.SetHash(h.Hash)
+		t.SetHash(c.hash(h.Hash))
 		t.ReplaceWithMessageHash()
 		t.Write(zeroed)
-		if keys.Equal(echConfirmation(h.Hash, c.ech.innerRandom, echHRRAcceptLabel, t.Sum()), conf[:]) {
+		if keys.Equal(echConfirmation(c.hash(h.Hash), c.ech.innerRandom, echHRRAcceptLabel, t.Sum()), conf[:]) {
 			c.ech.state = echAccepted
 			c.ech.decided = []string{"HelloRetryRequest", "accepted: the server read the inner ClientHello (its confirmation matches)"}
 			return nil
@@ -364,9 +364,9 @@ func (c *Client) echAfterServerHello(sh *wire.ServerHello, h *suites.Suite) erro
 		return internalError(2, "ServerHello", err)
 	}
 	t := c.transcript.Clone()
-	t.SetHash(h.Hash)
+	t.SetHash(c.hash(h.Hash))
 	t.Write(zeroed)
-	if keys.Equal(echConfirmation(h.Hash, e.innerRandom, echAcceptLabel, t.Sum()), sh.Random[24:]) {
+	if keys.Equal(echConfirmation(c.hash(h.Hash), e.innerRandom, echAcceptLabel, t.Sum()), sh.Random[24:]) {
 		e.state = echAccepted
 		c.state.ECHAccepted = true
 		e.decided = []string{"ServerHello", "accepted: the server read the inner ClientHello (the last 8 bytes of its random confirm it)"}

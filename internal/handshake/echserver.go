@@ -247,7 +247,7 @@ func (s *Server) confirmECH(sh *wire.ServerHello) error {
 	}
 	t := s.transcript.Clone()
 	t.Write(raw)
-	copy(sh.Random[24:], echConfirmation(s.s13.suite.Hash, s.ech.innerRandom, echAcceptLabel, t.Sum()))
+	copy(sh.Random[24:], echConfirmation(s.hash(s.s13.suite.Hash), s.ech.innerRandom, echAcceptLabel, t.Sum()))
 	// A backend only confirms: the client-facing server accepted ECH.
 	s.state.ECHAccepted = !s.ech.backend
 	return nil
@@ -265,7 +265,7 @@ func (s *Server) confirmECHInHRR(hrr *wire.ServerHello) error {
 	t := s.transcript.Clone()
 	t.Write(raw)
 	var conf wire.ECHHelloRetryRequest
-	copy(conf[:], echConfirmation(s.s13.suite.Hash, s.ech.innerRandom, echHRRAcceptLabel, t.Sum()))
+	copy(conf[:], echConfirmation(s.hash(s.s13.suite.Hash), s.ech.innerRandom, echHRRAcceptLabel, t.Sum()))
 	hrr.Extensions = replaceExtension(hrr.Extensions, wire.ExtEncryptedClientHello, conf)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	mathrand "math/rand/v2"
 	"strings"
 	"sync"
@@ -17,12 +18,14 @@ import (
 
 	"github.com/tlsflow/tlsflow/alert"
 	"github.com/tlsflow/tlsflow/internal/keys"
+	"github.com/tlsflow/tlsflow/internal/providertest"
 	"github.com/tlsflow/tlsflow/internal/record"
 	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/internal/signature"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
 	"github.com/tlsflow/tlsflow/pki"
+	"github.com/tlsflow/tlsflow/provider"
 )
 
 // The engines are driven here without a network: a conversation hands each
@@ -675,8 +678,16 @@ func TestServer12RefusesUnexpectedMessageInEachState(t *testing.T) {
 // a ClientKeyExchange with bad PKCS #1 padding, the wrong client_version or
 // the wrong length is accepted like a good one, and the handshake fails only
 // at the client's Finished, with exactly the error a client that simply used
-// another pre-master secret gets.
+// another pre-master secret gets. It runs once per provider: the OpenSSL
+// provider decrypts raw and kex judges the padding. The cases include the
+// eight of BoGo's BadRSAClientKeyExchange, which BoGo itself sends only at
+// TLS 1.1 with AES-CBC (refused by tlsflow before the key exchange); here
+// they come at TLS 1.2 with AES-128-GCM.
 func TestServerRSAKeyExchangeFailsOnlyAtFinishedWhateverIsWrongWithThePreMasterSecret(t *testing.T) {
+	providertest.Run(t, testServerRSAKeyExchangeFailsOnlyAtFinished)
+}
+
+func testServerRSAKeyExchangeFailsOnlyAtFinished(t *testing.T, p provider.Provider) {
 	pub := testFixtures().rsaServer.Cert.PublicKey.(*rsa.PublicKey)
 	preMaster := func(version uint16) []byte {
 		pms := make([]byte, 48)
@@ -691,9 +702,27 @@ func TestServerRSAKeyExchangeFailsOnlyAtFinishedWhateverIsWrongWithThePreMasterS
 		}
 		return c
 	}
+	// padded is PKCS #1 v1.5 type 2 around msg, encrypted raw after
+	// change has spoiled it as BoGo's RSABadValue does (runner's
+	// key_agreement.go).
+	padded := func(msg []byte, change func(em []byte)) []byte {
+		em := make([]byte, pub.Size())
+		em[1] = 2
+		for i := 2; i < len(em)-len(msg)-1; i++ {
+			em[i] = byte(mathrand.IntN(255) + 1)
+		}
+		copy(em[len(em)-len(msg):], msg)
+		change(em)
+		c := new(big.Int).Exp(new(big.Int).SetBytes(em), big.NewInt(int64(pub.E)), pub.N)
+		return c.FillBytes(make([]byte, pub.Size()))
+	}
 	good := preMaster(suites.VersionTLS12)
 	other := preMaster(suites.VersionTLS12)
 	oldVersion := preMaster(suites.VersionTLS11)
+	corrupt := pkcs1(good)
+	corrupt[len(corrupt)-1] ^= 1
+	corrupt[0] = 0 // still below the modulus
+	version2 := append([]byte{0x02, 0x03}, good[2:]...)
 	oaep, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pub, good, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -712,11 +741,27 @@ func TestServerRSAKeyExchangeFailsOnlyAtFinishedWhateverIsWrongWithThePreMasterS
 		{"valid padding, 47-byte secret", pkcs1(good[:47]), good, false},
 		{"valid padding, client_version TLS 1.1 in the secret", pkcs1(oldVersion), oldVersion, false},
 		{"ciphertext shorter than the modulus", pkcs1(good)[1:], good, false},
+		{"BoGo 1: corrupt ciphertext", corrupt, good, false},
+		{"BoGo 2: 49-byte secret", padded(append([]byte{0}, good...), func([]byte) {}), good, false},
+		{"BoGo 3: 47-byte secret", padded(good[:47], func([]byte) {}), good, false},
+		{"BoGo 4: client_version minor byte flipped", padded(oldVersion, func([]byte) {}), oldVersion, false},
+		{"BoGo 5: client_version major byte flipped", padded(version2, func([]byte) {}), version2, false},
+		{"BoGo 6: block type 3", padded(good, func(em []byte) { em[1] = 3 }), good, false},
+		{"BoGo 7: leading byte 1", padded(good, func(em []byte) { em[0] = 1 }), good, false},
+		{"BoGo 8: no zero separator", padded(good, func(em []byte) {
+			for i := 2; i < len(em); i++ {
+				if em[i] == 0 {
+					em[i]++
+				}
+			}
+		}), good, false},
+		{"well-formed raw padding", padded(good, func([]byte) {}), good, true},
 	}
 	var wrongKeyErr string
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cli, srv := rsaKex.configs(t)
+			srv.Provider = p
 			cv := newConversation(t, cli, srv)
 			real, ok := cv.runUntil(t, serverSide, 1)
 			if !ok || real.String() != "ClientKeyExchange" {
@@ -742,8 +787,8 @@ func TestServerRSAKeyExchangeFailsOnlyAtFinishedWhateverIsWrongWithThePreMasterS
 				h.Write(m)
 			}
 			sessionHash := h.Sum(nil)
-			master := keys.ExtendedMasterSecret(crypto.SHA256, tt.believed, sessionHash)
-			fin := must((&wire.Finished{VerifyData: keys.Finished12(crypto.SHA256, master, keys.LabelClientFinished, sessionHash)}).Marshal())
+			master := keys.ExtendedMasterSecret(keys.Std(crypto.SHA256), tt.believed, sessionHash)
+			fin := must((&wire.Finished{VerifyData: keys.Finished12(keys.Std(crypto.SHA256), master, keys.LabelClientFinished, sessionHash)}).Marshal())
 
 			actions, err = srvEng.HandleMessage(fin)
 			if tt.wantOK {

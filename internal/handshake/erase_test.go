@@ -18,7 +18,7 @@ func TestPreMasterSecretIsErasedOnceTheMasterSecretIsMade(t *testing.T) {
 	for _, ems := range []bool{false, true} {
 		b := &base{cfg: &Config{}, state: &State{ExtendedMaster: ems, ClientRandom: make([]byte, 32), ServerRandom: make([]byte, 32)}}
 		s := suites.Lookup(suite12)
-		b.transcript.SetHash(s.Hash)
+		b.transcript.SetHash(keys.Std(s.Hash))
 		pms := bytes.Repeat([]byte{7}, 48)
 		master := masterSecret12(b, s, pms)
 		if !isZero(pms) || len(master) != 48 || isZero(master) {
@@ -30,8 +30,8 @@ func TestPreMasterSecretIsErasedOnceTheMasterSecretIsMade(t *testing.T) {
 func TestSharedSecretIsErasedOnceTheHandshakeSecretIsMade(t *testing.T) {
 	s := suites.Lookup(suite13)
 	b := &base{cfg: &Config{}, state: &State{}}
-	b.transcript.SetHash(s.Hash)
-	k := &secrets13{suite: s, schedule: keys.NewSchedule13(s.Hash, nil)}
+	b.transcript.SetHash(keys.Std(s.Hash))
+	k := &secrets13{suite: s, schedule: keys.NewSchedule13(keys.Std(s.Hash), nil)}
 	shared := bytes.Repeat([]byte{9}, 32)
 	if _, _, err := b.handshakeSecrets13(k, shared); err != nil {
 		t.Fatal(err)

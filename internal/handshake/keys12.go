@@ -9,13 +9,13 @@ import (
 // deriveKeys12 expands the master secret into the key block (RFC 5246 §6.3)
 // and builds each direction's AEAD: GCM with the RFC 5288 explicit nonce,
 // ChaCha20-Poly1305 with the RFC 7905 XOR nonce.
-func deriveKeys12(s *suites.Suite, master, clientRandom, serverRandom []byte) (client, server record.Cipher, err error) {
-	ck, sk, civ, siv := keys.KeyBlock12(s.Hash, master, clientRandom, serverRandom, s.KeyLen(), s.IVLen())
-	caead, err := s.NewAEAD(ck)
+func (b *base) deriveKeys12(s *suites.Suite, master, clientRandom, serverRandom []byte) (client, server record.Cipher, err error) {
+	ck, sk, civ, siv := keys.KeyBlock12(b.hash(s.Hash), master, clientRandom, serverRandom, s.KeyLen(), s.IVLen())
+	caead, err := s.NewAEAD(b.cfg.Provider, ck)
 	if err != nil {
 		return client, server, err
 	}
-	saead, err := s.NewAEAD(sk)
+	saead, err := s.NewAEAD(b.cfg.Provider, sk)
 	if err != nil {
 		return client, server, err
 	}

@@ -20,9 +20,9 @@ type appCiphers struct{ client, server record.Cipher }
 
 // trafficCipher makes the record protection for one traffic secret
 // (RFC 8446 §7.3).
-func trafficCipher(s *suites.Suite, secret []byte) (record.Cipher, error) {
-	key, iv := keys.TrafficKey(s.Hash, secret, s.KeyLen())
-	aead, err := s.NewAEAD(key)
+func (b *base) trafficCipher(s *suites.Suite, secret []byte) (record.Cipher, error) {
+	key, iv := keys.TrafficKey(b.hash(s.Hash), secret, s.KeyLen())
+	aead, err := s.NewAEAD(b.cfg.Provider, key)
 	if err != nil {
 		return nil, err
 	}
@@ -40,10 +40,10 @@ func (b *base) handshakeSecrets13(k *secrets13, shared []byte) (client, server r
 	k.serverHandshake = k.schedule.ServerHandshakeTrafficSecret(th)
 	b.logSecret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", 5, k.clientHandshake)
 	b.logSecret("SERVER_HANDSHAKE_TRAFFIC_SECRET", 5, k.serverHandshake)
-	if client, err = trafficCipher(k.suite, k.clientHandshake); err != nil {
+	if client, err = b.trafficCipher(k.suite, k.clientHandshake); err != nil {
 		return nil, nil, err
 	}
-	server, err = trafficCipher(k.suite, k.serverHandshake)
+	server, err = b.trafficCipher(k.suite, k.serverHandshake)
 	return client, server, err
 }
 
@@ -61,9 +61,9 @@ func (b *base) applicationSecrets13(k *secrets13) (appCiphers, error) {
 	b.state.ExporterSecret = k.exporter
 	var c appCiphers
 	var err error
-	if c.client, err = trafficCipher(k.suite, k.clientApp); err != nil {
+	if c.client, err = b.trafficCipher(k.suite, k.clientApp); err != nil {
 		return c, err
 	}
-	c.server, err = trafficCipher(k.suite, k.serverApp)
+	c.server, err = b.trafficCipher(k.suite, k.serverApp)
 	return c, err
 }

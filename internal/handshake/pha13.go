@@ -130,7 +130,7 @@ func (b *base) answerCertificateRequest13(k *secrets13) (_ []Action, err error) 
 			return nil, err
 		}
 	}
-	verify := keys.Finished13(k.suite.Hash, k.clientApp, b.transcript.Sum())
+	verify := keys.Finished13(b.hash(k.suite.Hash), k.clientApp, b.transcript.Sum())
 	if err := b.send(&wire.Finished{VerifyData: verify}, 8); err != nil {
 		return nil, err
 	}
@@ -238,7 +238,7 @@ func (b *base) readPostHandshakeAuth13(k *secrets13, msg []byte) error {
 		th := p.transcript.Sum()
 		b.traceMessage(trace.Received, cv, msg, 8)
 		p.transcript.Write(msg)
-		if err := verify13(p.peerKey, p.schemes, cv, signature.ContextClient, th, 8); err != nil {
+		if err := b.verify13(p.peerKey, p.schemes, cv, signature.ContextClient, th, 8); err != nil {
 			return err
 		}
 		p.next = wire.TypeFinished
@@ -247,7 +247,7 @@ func (b *base) readPostHandshakeAuth13(k *secrets13, msg []byte) error {
 		if err := parse(fin, msg, 8); err != nil {
 			return err
 		}
-		want := keys.Finished13(k.suite.Hash, k.clientApp, p.transcript.Sum())
+		want := keys.Finished13(b.hash(k.suite.Hash), k.clientApp, p.transcript.Sum())
 		b.traceMessage(trace.Received, fin, msg, 8)
 		if err := b.verifyFinishedAt(8, fin, want, "client"); err != nil {
 			return err

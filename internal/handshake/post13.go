@@ -167,8 +167,8 @@ func (b *base) postHandshake(k *secrets13, msg []byte, isServer bool) ([]Action,
 	if !isServer {
 		peer = &k.serverApp
 	}
-	nextTrafficSecret(k.suite, peer)
-	read, err := trafficCipher(k.suite, *peer)
+	b.nextTrafficSecret(k.suite, peer)
+	read, err := b.trafficCipher(k.suite, *peer)
 	if err != nil {
 		return nil, internalError(8, "KeyUpdate", err)
 	}
@@ -213,9 +213,9 @@ func (b *base) ownKeyUpdate(k *secrets13, isServer, requestPeer bool) ([]Action,
 // keys have been computed, implementations SHOULD delete
 // client_/server_application_traffic_secret_N and its associated traffic
 // keys").
-func nextTrafficSecret(s *suites.Suite, secret *[]byte) {
+func (b *base) nextTrafficSecret(s *suites.Suite, secret *[]byte) {
 	old := *secret
-	*secret = keys.NextTrafficSecret(s.Hash, old)
+	*secret = keys.NextTrafficSecret(b.hash(s.Hash), old)
 	clear(old)
 }
 
@@ -240,8 +240,8 @@ func (b *base) updateKeys(k *secrets13, isServer, requestPeer bool) (_ []Action,
 	if !isServer {
 		own = &k.clientApp
 	}
-	nextTrafficSecret(k.suite, own)
-	write, err := trafficCipher(k.suite, *own)
+	b.nextTrafficSecret(k.suite, own)
+	write, err := b.trafficCipher(k.suite, *own)
 	if err != nil {
 		return nil, internalError(8, "KeyUpdate", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/tlsflow/tlsflow/internal/session"
 	"github.com/tlsflow/tlsflow/internal/suites"
 	"github.com/tlsflow/tlsflow/internal/wire"
+	"github.com/tlsflow/tlsflow/provider"
 	"github.com/tlsflow/tlsflow/trace"
 )
 
@@ -64,9 +65,9 @@ type pskOffer struct {
 // earlySchedule returns the offer's early secret, made once: the binder
 // needs it, and the handshake goes on from it if the server selects it
 // (RFC 8446 §7.1: one Early Secret per PSK).
-func (o *pskOffer) earlySchedule() *keys.Schedule13 {
+func (o *pskOffer) earlySchedule(p provider.Provider) *keys.Schedule13 {
 	if o.early == nil {
-		o.early = keys.NewSchedule13(o.hash, o.secret)
+		o.early = keys.NewSchedule13(keys.Hash{Hash: o.hash, Provider: p}, o.secret)
 	}
 	return o.early
 }
@@ -74,22 +75,22 @@ func (o *pskOffer) earlySchedule() *keys.Schedule13 {
 // binderFor is the offer's binder over the ClientHello up to the binders
 // (RFC 8446 §4.2.11.2), after prefix (the transcript before a second
 // ClientHello) if any.
-func (o *pskOffer) binderFor(prefix *keys.Transcript, truncatedHello []byte) []byte {
+func (o *pskOffer) binderFor(p provider.Provider, prefix *keys.Transcript, truncatedHello []byte) []byte {
 	var t *keys.Transcript
 	if prefix != nil {
 		t = prefix.Clone()
 	} else {
 		t = new(keys.Transcript)
-		t.SetHash(o.hash)
+		t.SetHash(keys.Hash{Hash: o.hash, Provider: p})
 	}
 	t.Write(truncatedHello)
-	return keys.Finished13(o.hash, o.earlySchedule().BinderKey(o.kind), t.Sum())
+	return keys.Finished13(keys.Hash{Hash: o.hash, Provider: p}, o.earlySchedule(p).BinderKey(o.kind), t.Sum())
 }
 
 // externalOffers are the identities a client offers for its external
 // PSKs, given the hashes of the TLS 1.3 suites it offers: a plain PSK if
 // a suite of its hash is offered, an imported one per offered hash.
-func externalOffers(psks []*ExternalPSK, hashes []crypto.Hash) ([]*pskOffer, error) {
+func externalOffers(pr provider.Provider, psks []*ExternalPSK, hashes []crypto.Hash) ([]*pskOffer, error) {
 	var out []*pskOffer
 	for _, p := range psks {
 		if !p.Import {
@@ -100,7 +101,7 @@ func externalOffers(psks []*ExternalPSK, hashes []crypto.Hash) ([]*pskOffer, err
 			continue
 		}
 		for _, h := range hashes {
-			o, err := importedOffer(p, h)
+			o, err := importedOffer(pr, p, h)
 			if err != nil {
 				return nil, err
 			}
@@ -112,14 +113,14 @@ func externalOffers(psks []*ExternalPSK, hashes []crypto.Hash) ([]*pskOffer, err
 
 // importedOffer derives p's imported PSK for suites of hash target (RFC
 // 9258 §5.1).
-func importedOffer(p *ExternalPSK, target crypto.Hash) (*pskOffer, error) {
+func importedOffer(pr provider.Provider, p *ExternalPSK, target crypto.Hash) (*pskOffer, error) {
 	id := wire.ImportedIdentity{ExternalIdentity: p.Identity, Context: p.Context,
 		TargetProtocol: suites.VersionTLS13, TargetKDF: kdfOf(target)}
 	raw, err := id.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	return &pskOffer{identity: raw, hash: target, kind: keys.Imported, secret: keys.ImportPSK(p.hash(), p.Key, raw, target),
+	return &pskOffer{identity: raw, hash: target, kind: keys.Imported, secret: keys.ImportPSK(keys.Hash{Hash: p.hash(), Provider: pr}, p.Key, raw, target),
 		plainOK: p.WithoutECDHE, external: p}, nil
 }
 
@@ -193,7 +194,7 @@ func (s *Server) resolveExternal(identity []byte) (*pskOffer, error) {
 		if p != nil && bytes.Equal(p.Context, imp.Context) {
 			target := hashOfKDF(imp.TargetKDF)
 			return &pskOffer{identity: identity, hash: target, kind: keys.Imported,
-				secret: keys.ImportPSK(p.hash(), p.Key, identity, target), plainOK: p.WithoutECDHE, external: p}, nil
+				secret: keys.ImportPSK(s.hash(p.hash()), p.Key, identity, target), plainOK: p.WithoutECDHE, external: p}, nil
 		}
 	}
 	p, err := s.findExternal(identity, false)
@@ -252,7 +253,7 @@ func (c *Client) offerPSKs13(h *wire.ClientHello, prefix *keys.Transcript) error
 		if o := c.resumptionOffer13(h.CipherSuites); o != nil {
 			c.c13.offers = append(c.c13.offers, o)
 		}
-		ext, err := externalOffers(c.cfg.ExternalPSKs, suiteHashes(h.CipherSuites))
+		ext, err := externalOffers(c.cfg.Provider, c.cfg.ExternalPSKs, suiteHashes(h.CipherSuites))
 		if err != nil {
 			return internalError(1, "ClientHello", err)
 		}
@@ -292,7 +293,7 @@ func (c *Client) offerPSKs13(h *wire.ClientHello, prefix *keys.Transcript) error
 	}
 	truncated := raw[:len(raw)-psk.BindersLen()]
 	for i, o := range c.c13.offers {
-		psk.Binders[i] = o.binderFor(prefix, truncated)
+		psk.Binders[i] = o.binderFor(c.cfg.Provider, prefix, truncated)
 	}
 	h.Extensions = replaceExtension(h.Extensions, wire.ExtPreSharedKey, psk)
 	if prefix == nil {
@@ -360,7 +361,7 @@ func (c *Client) takePSK13(s *suites.Suite) error {
 				c.note(trace.KindNote, 2, "resumption rejected", "reason", "the server started a full handshake")
 			}
 		}
-		c.c13.schedule = keys.NewSchedule13(s.Hash, nil)
+		c.c13.schedule = keys.NewSchedule13(c.hash(s.Hash), nil)
 		return nil
 	case psk.session != nil:
 		sess := psk.session
@@ -376,7 +377,7 @@ func (c *Client) takePSK13(s *suites.Suite) error {
 		c.authenticatedAt = c.cfg.now()
 		c.note(trace.KindNote, 2, "external PSK accepted", "identity", printableIdentity(psk.external.Identity), "kind", pskKindName(psk.kind))
 	}
-	c.c13.schedule = psk.earlySchedule() // made for the binder (RFC 8446 §7.1: one Early Secret per PSK)
+	c.c13.schedule = psk.earlySchedule(c.cfg.Provider) // made for the binder (RFC 8446 §7.1: one Early Secret per PSK)
 	psk.early = nil
 	return nil
 }
@@ -452,7 +453,7 @@ func (s *Server) selectPSK13(raw []byte) (*psk13, error) {
 			continue
 		}
 		truncated := raw[:len(raw)-offered.BindersLen()]
-		if !keys.Equal(cand.binderFor(s.s13.binderPrefix, truncated), offered.Binders[i]) {
+		if !keys.Equal(cand.binderFor(s.cfg.Provider, s.s13.binderPrefix, truncated), offered.Binders[i]) {
 			cand.erase()
 			return nil, alert.Errorf(alert.DecryptError, 1, "ClientHello", "the PSK binder does not verify (RFC 8446 §4.2.11)")
 		}

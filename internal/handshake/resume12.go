@@ -112,7 +112,7 @@ func (c *Client) resume12() (clientState, error) {
 	c.state.resumeCertTypes(sess)
 	c.state.OCSPResponse, c.state.SignedCertificateTimestamps = sess.OCSPResponse, sess.SignedCertificateTimestamps
 	c.note(trace.KindNote, 2, "resumption accepted", "version", "TLS 1.2", "by", offeredBy(sess))
-	cw, sw, err := deriveKeys12(c.c12.suite, sess.Secret, c.state.ClientRandom, c.state.ServerRandom)
+	cw, sw, err := c.deriveKeys12(c.c12.suite, sess.Secret, c.state.ClientRandom, c.state.ServerRandom)
 	if err != nil {
 		return nil, internalError(2, "ServerHello", err)
 	}
@@ -246,7 +246,7 @@ func (s *Server) resume12(sess *session.State) (serverState, error) {
 	s.state.MasterSecret = sess.Secret
 	s.state.Group = sess.Group // the group of the handshake that made the master secret
 	s.state.DidResume = true
-	s.transcript.SetHash(suite.Hash)
+	s.transcript.SetHash(s.hash(suite.Hash))
 	if err := s.chooseALPN(); err != nil {
 		return nil, err
 	}
@@ -254,7 +254,7 @@ func (s *Server) resume12(sess *session.State) (serverState, error) {
 	if err := s.sendServerHello12(false); err != nil {
 		return nil, err
 	}
-	cw, sw, err := deriveKeys12(suite, sess.Secret, s.state.ClientRandom, s.state.ServerRandom)
+	cw, sw, err := s.deriveKeys12(suite, sess.Secret, s.state.ClientRandom, s.state.ServerRandom)
 	if err != nil {
 		return nil, internalError(2, "ServerHello", err)
 	}

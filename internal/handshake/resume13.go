@@ -78,7 +78,7 @@ func (s *Server) sendNewSessionTicket13(lazy bool) error {
 	now := s.cfg.now()
 	sess := &session.State{
 		Version: suites.VersionTLS13, CipherSuite: suite.ID, CreatedAt: s.authenticatedAt, Lifetime: ticketLifetime,
-		Secret: keys.ResumptionPSK(suite.Hash, s.s13.resumption, nonce), AgeAdd: binary.BigEndian.Uint32(ageAdd[:]),
+		Secret: keys.ResumptionPSK(s.hash(suite.Hash), s.s13.resumption, nonce), AgeAdd: binary.BigEndian.Uint32(ageAdd[:]),
 		ALPN: s.state.NegotiatedProtocol, ServerName: s.info.ServerName, PeerCertificates: rawChain(s.state.PeerCertificates),
 		ExternalPSKIdentity: s.state.ExternalPSKIdentity, PeerRawPublicKey: s.state.PeerRawPublicKey,
 		ServerCertificateType: s.state.ServerCertType, ClientCertificateType: s.state.ClientCertType,
@@ -163,7 +163,7 @@ func (c *base) readNewSessionTicket13(k *secrets13, msg []byte) error {
 	c.cfg.StoreSession(&session.State{
 		MaxEarlyData: early.MaxEarlyDataSize,
 		Version:      suites.VersionTLS13, CipherSuite: suite.ID, CreatedAt: c.authenticatedAt, ReceivedAt: now, Lifetime: lifetime,
-		Secret: keys.ResumptionPSK(suite.Hash, k.resumption, nst.Nonce), AgeAdd: nst.AgeAdd,
+		Secret: keys.ResumptionPSK(c.hash(suite.Hash), k.resumption, nst.Nonce), AgeAdd: nst.AgeAdd,
 		Ticket: nst.Ticket, ALPN: c.state.NegotiatedProtocol, ServerName: c.cfg.ServerName, ExternalPSKIdentity: c.state.ExternalPSKIdentity,
 		Certificates: c.state.PeerCertificates, VerifiedChains: c.state.VerifiedChains, VerifiedUnder: c.verifiedUnder,
 		PeerRawPublicKey: c.state.PeerRawPublicKey, ServerCertificateType: c.state.ServerCertType, ClientCertificateType: c.state.ClientCertType,

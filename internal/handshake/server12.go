@@ -81,7 +81,7 @@ func (s *Server) serve12() (serverState, error) {
 		// with another hash than the PRF's: keep them from the start.
 		s.transcript.KeepBuffer(true)
 	}
-	s.transcript.SetHash(suite.Hash)
+	s.transcript.SetHash(s.hash(suite.Hash))
 	if err := s.chooseALPN(); err != nil {
 		return nil, err
 	}
@@ -251,7 +251,7 @@ func (s *Server) sendServerHello12(clientTypeAnswer bool) error {
 // sendServerKeyExchange sends the server's ephemeral ECDHE key, signed with
 // the certificate key over both randoms so the client knows who sent it.
 func (s *Server) sendServerKeyExchange() error {
-	ks, err := kex.NewKeyShare(s.state.Group, s.random())
+	ks, err := kex.NewKeyShare(s.crypto(), s.state.Group, s.random())
 	if err != nil {
 		return internalError(3, "ServerKeyExchange", err)
 	}
@@ -268,7 +268,7 @@ func (s *Server) sendServerKeyExchange() error {
 		return internalError(3, "ServerKeyExchange", err)
 	}
 	signed := concat(s.state.ClientRandom, s.state.ServerRandom, params)
-	if ske.Signature, err = signature.Sign(signer, scheme, s.random(), signed); err != nil {
+	if ske.Signature, err = signature.Sign(s.crypto(), signer, scheme, s.random(), signed); err != nil {
 		return internalError(3, "ServerKeyExchange", err)
 	}
 	return s.send(ske, 3)
@@ -328,7 +328,7 @@ func (s *Server) readClientKeyExchange(msg []byte) (serverState, error) {
 		preMaster = secret
 	}
 	s.s12.master = masterSecret12(&s.base, s.s12.suite, preMaster)
-	cw, sw, err := deriveKeys12(s.s12.suite, s.s12.master, s.state.ClientRandom, s.state.ServerRandom)
+	cw, sw, err := s.deriveKeys12(s.s12.suite, s.s12.master, s.state.ClientRandom, s.state.ServerRandom)
 	if err != nil {
 		return nil, internalError(5, "ClientKeyExchange", err)
 	}
@@ -351,7 +351,7 @@ func (s *Server) readClientKeyExchange(msg []byte) (serverState, error) {
 // different would be a Bleichenbacher oracle (RFC 5246 §7.4.7.1).
 func (s *Server) decryptPreMaster(encrypted []byte) []byte {
 	decrypter := s.cert.PrivateKey.(crypto.Decrypter) // checked when the suite was chosen
-	pms, err := kex.DecryptPreMasterSecret(s.random(), decrypter, encrypted, s.hello.Version)
+	pms, err := kex.DecryptPreMasterSecret(s.crypto(), s.random(), decrypter, encrypted, s.hello.Version)
 	if err != nil || len(pms) != 48 {
 		// Not a padding or version failure (those never return an error):
 		// still carry on with a random secret, so the peer sees the same alert.
@@ -379,7 +379,7 @@ func (s *Server) readClientCertificateVerify(msg []byte) (serverState, error) {
 			"client signed with %s, which the server did not ask for or which does not fit its %s key",
 			signature.Name(cv.SignatureScheme), keyName(s.s12.clientKey))
 	}
-	if err := signature.Verify(s.s12.clientKey, cv.SignatureScheme, signed, cv.Signature); err != nil {
+	if err := signature.Verify(s.crypto(), s.s12.clientKey, cv.SignatureScheme, signed, cv.Signature); err != nil {
 		return nil, alert.Errorf(alert.DecryptError, 5, "CertificateVerify",
 			"client signature (%s) does not verify with its certificate's key: %w", signature.Name(cv.SignatureScheme), err)
 	}
@@ -409,7 +409,7 @@ func (s *Server) readClientFinished(msg []byte) (serverState, error) {
 		return nil, err
 	}
 	suite := s.s12.suite
-	want := keys.Finished12(suite.Hash, s.s12.master, keys.LabelClientFinished, s.transcript.Sum())
+	want := keys.Finished12(s.hash(suite.Hash), s.s12.master, keys.LabelClientFinished, s.transcript.Sum())
 	s.received(fin, msg, 7)
 	if err := s.verifyFinished(fin, want, "client"); err != nil {
 		return nil, err
@@ -438,7 +438,7 @@ func (s *Server) sendServerFinished12() error {
 	}
 	s.sendChangeCipherSpec()
 	s.out = append(s.out, SetWriteCipher{Cipher: s.s12.serverWrite})
-	verify := keys.Finished12(s.s12.suite.Hash, s.s12.master, keys.LabelServerFinished, s.transcript.Sum())
+	verify := keys.Finished12(s.hash(s.s12.suite.Hash), s.s12.master, keys.LabelServerFinished, s.transcript.Sum())
 	if err := s.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return err
 	}

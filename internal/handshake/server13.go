@@ -62,7 +62,7 @@ func (s *Server) serve13() (serverState, error) {
 	}
 	s.s13.suite = suite
 	s.state.CipherSuite = suite.ID
-	s.transcript.SetHash(suite.Hash)
+	s.transcript.SetHash(s.hash(suite.Hash))
 	// Whether the early data is read is decided with the server flight
 	// (early13.go); if not, the connection skips its records.
 	s.state.EarlyDataOffered = ch.Extensions.Has(wire.ExtEarlyData)
@@ -317,7 +317,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	var secret []byte // stays nil in psk_ke mode: zeros in the key schedule
 	if share != nil {
 		var public []byte
-		if public, secret, err = kex.Respond(share.Group, share.KeyExchange, s.random()); err != nil {
+		if public, secret, err = kex.Respond(s.crypto(), share.Group, share.KeyExchange, s.random()); err != nil {
 			return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "client's %s key share: %w", suites.GroupName(share.Group), err)
 		}
 		s.state.Group = share.Group
@@ -356,10 +356,10 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	}
 
 	if psk != nil {
-		s.s13.schedule = psk.offer.earlySchedule() // made for the binder (RFC 8446 §7.1: one Early Secret per PSK)
+		s.s13.schedule = psk.offer.earlySchedule(s.cfg.Provider) // made for the binder (RFC 8446 §7.1: one Early Secret per PSK)
 		psk.offer.early = nil
 	} else {
-		s.s13.schedule = keys.NewSchedule13(s.s13.suite.Hash, nil)
+		s.s13.schedule = keys.NewSchedule13(s.hash(s.s13.suite.Hash), nil)
 	}
 	read, write, err := s.handshakeSecrets13(&s.s13.secrets13, secret)
 	if err != nil {
@@ -423,7 +423,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 			return nil, err
 		}
 	}
-	verify := keys.Finished13(s.s13.suite.Hash, s.s13.serverHandshake, s.transcript.Sum())
+	verify := keys.Finished13(s.hash(s.s13.suite.Hash), s.s13.serverHandshake, s.transcript.Sum())
 	if err := s.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return nil, err
 	}
@@ -458,7 +458,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 // transcript as it will be once the client's Finished, which this server
 // can compute, is in it, and issues the tickets now.
 func (s *Server) sendTicketsInFlight13() error {
-	clientFinished := keys.Finished13(s.s13.suite.Hash, s.s13.clientHandshake, s.transcript.Sum())
+	clientFinished := keys.Finished13(s.hash(s.s13.suite.Hash), s.s13.clientHandshake, s.transcript.Sum())
 	raw, err := (&wire.Finished{VerifyData: clientFinished}).Marshal()
 	if err != nil {
 		return internalError(7, "Finished", err)
@@ -575,7 +575,7 @@ func (s *Server) readClientFinished13(msg []byte) (serverState, error) {
 	if err := parse(fin, msg, 7); err != nil {
 		return nil, err
 	}
-	want := keys.Finished13(s.s13.suite.Hash, s.s13.clientHandshake, s.transcript.Sum())
+	want := keys.Finished13(s.hash(s.s13.suite.Hash), s.s13.clientHandshake, s.transcript.Sum())
 	s.received(fin, msg, 7)
 	if err := s.verifyFinished(fin, want, "client"); err != nil {
 		return nil, err

@@ -12,8 +12,12 @@
 // server (key_share in ServerHello) and the TLS 1.2 client (ClientKeyExchange).
 // NewKeyShare is the initiator's side and Respond the responder's.
 //
-// Randomness: when a non-nil rand is given it is passed to
-// crypto/ecdh Curve.GenerateKey, but since Go 1.26 that function ignores it
+// The ECDH arithmetic is the provider's (provider.Provider.GenerateECDH);
+// the ML-KEM halves of the hybrids are crypto/mlkem's whatever the provider,
+// which has no ML-KEM primitive.
+//
+// Randomness: when a non-nil rand is given the standard library provider
+// passes it to crypto/ecdh Curve.GenerateKey, but since Go 1.26 that function ignores it
 // unless GODEBUG=cryptocustomrand=1 is set (tests wanting determinism should
 // use testing/cryptotest.SetGlobalRandom). crypto/mlkem never takes a
 // reader: ML-KEM key generation and encapsulation always use the system's
@@ -24,8 +28,11 @@ import (
 	"crypto/ecdh"
 	"crypto/mlkem"
 	cryptorand "crypto/rand"
+	"errors"
 	"fmt"
 	"io"
+
+	"github.com/tlsflow/tlsflow/provider"
 )
 
 // NamedGroup values (IANA TLS Supported Groups registry; RFC 8446 §4.2.7,
@@ -113,14 +120,14 @@ type KeyShare interface {
 	SharedSecret(peerPublic []byte) ([]byte, error)
 }
 
-// NewKeyShare generates an ephemeral key for group. See the package comment
-// for how rand is used.
-func NewKeyShare(id uint16, rand io.Reader) (KeyShare, error) {
+// NewKeyShare generates an ephemeral key for group with provider p (nil:
+// the standard library). See the package comment for how rand is used.
+func NewKeyShare(p provider.Provider, id uint16, rand io.Reader) (KeyShare, error) {
 	g := groups[id]
 	if g == nil {
 		return nil, fmt.Errorf("kex: cannot generate a key share for unsupported group %s", Name(id))
 	}
-	priv, err := g.curve.GenerateKey(orDefault(rand))
+	priv, err := provider.OrStdlib(p).GenerateECDH(g.curve, orDefault(rand))
 	if err != nil {
 		return nil, fmt.Errorf("kex: %s: generating the ECDH key: %w", Name(id), err)
 	}
@@ -137,8 +144,8 @@ func NewKeyShare(id uint16, rand io.Reader) (KeyShare, error) {
 // value it returns the responder's public value and the shared secret. For
 // ECDHE it generates a key and computes the agreement; for a hybrid it also
 // encapsulates to the initiator's ML-KEM key. The TLS 1.3 server and the
-// TLS 1.2 client use it.
-func Respond(id uint16, peerPublic []byte, rand io.Reader) (public, secret []byte, err error) {
+// TLS 1.2 client use it. p is the provider (nil: the standard library).
+func Respond(p provider.Provider, id uint16, peerPublic []byte, rand io.Reader) (public, secret []byte, err error) {
 	g := groups[id]
 	if g == nil {
 		return nil, nil, fmt.Errorf("kex: cannot respond to a key share for unsupported group %s", Name(id))
@@ -147,27 +154,26 @@ func Respond(id uint16, peerPublic []byte, rand io.Reader) (public, secret []byt
 	if err != nil {
 		return nil, nil, err
 	}
-	peer, err := parseECDHPublic(id, g.curve, g.ecdhLen, ecdhPart, "peer's ECDH share")
-	if err != nil {
+	if err := checkECDHLen(id, g.ecdhLen, ecdhPart, "peer's ECDH share"); err != nil {
 		return nil, nil, err
 	}
-	priv, err := g.curve.GenerateKey(orDefault(rand))
+	priv, err := provider.OrStdlib(p).GenerateECDH(g.curve, orDefault(rand))
 	if err != nil {
 		return nil, nil, fmt.Errorf("kex: %s: generating the ECDH key: %w", Name(id), err)
 	}
-	ecdhSecret, err := agree(id, priv, peer)
+	ecdhSecret, err := agree(id, g.curve, priv, ecdhPart)
 	if err != nil {
 		return nil, nil, err
 	}
 	if g.kem == nil {
-		return priv.PublicKey().Bytes(), ecdhSecret, nil
+		return priv.PublicKey(), ecdhSecret, nil
 	}
 	// The server checks the encapsulation key (FIPS 203 §7.2) as it parses it.
 	kemSecret, ciphertext, err := g.kem.encapsulate(kemPart)
 	if err != nil {
 		return nil, nil, fmt.Errorf("kex: %s: client's %s encapsulation key is invalid: %w", Name(id), g.kem.name, err)
 	}
-	return g.join(priv.PublicKey().Bytes(), ciphertext), g.join(ecdhSecret, kemSecret), nil
+	return g.join(priv.PublicKey(), ciphertext), g.join(ecdhSecret, kemSecret), nil
 }
 
 // kemKeyLen is the length of the initiator's ML-KEM part (0 for ECDHE).
@@ -208,7 +214,7 @@ func (g *group) join(ecdhPart, kemPart []byte) []byte {
 type keyShare struct {
 	id   uint16
 	g    *group
-	priv *ecdh.PrivateKey
+	priv provider.ECDHKey
 	dk   decapsulator
 }
 
@@ -216,9 +222,9 @@ func (s *keyShare) Group() uint16 { return s.id }
 
 func (s *keyShare) Public() []byte {
 	if s.dk == nil {
-		return s.priv.PublicKey().Bytes()
+		return s.priv.PublicKey()
 	}
-	return s.g.join(s.priv.PublicKey().Bytes(), s.dk.encapsulationKey())
+	return s.g.join(s.priv.PublicKey(), s.dk.encapsulationKey())
 }
 
 func (s *keyShare) SharedSecret(peerPublic []byte) ([]byte, error) {
@@ -230,11 +236,10 @@ func (s *keyShare) SharedSecret(peerPublic []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	peer, err := parseECDHPublic(s.id, s.g.curve, s.g.ecdhLen, ecdhPart, "peer's ECDH share")
-	if err != nil {
+	if err := checkECDHLen(s.id, s.g.ecdhLen, ecdhPart, "peer's ECDH share"); err != nil {
 		return nil, err
 	}
-	ecdhSecret, err := agree(s.id, s.priv, peer)
+	ecdhSecret, err := agree(s.id, s.g.curve, s.priv, ecdhPart)
 	if err != nil || s.dk == nil {
 		return ecdhSecret, err
 	}
@@ -303,27 +308,33 @@ type dk1024 struct{ *mlkem.DecapsulationKey1024 }
 
 func (d dk1024) encapsulationKey() []byte { return d.EncapsulationKey().Bytes() }
 
-// parseECDHPublic checks a peer's ECDH public value: its length, and for
-// P-256/P-384 that it is an uncompressed point on the curve (RFC 8446
-// §4.2.8.2, RFC 8422 §5.4.1). what names the value in errors.
-func parseECDHPublic(group uint16, curve ecdh.Curve, wantLen int, b []byte, what string) (*ecdh.PublicKey, error) {
+// checkECDHLen checks the length of a peer's ECDH public value; the
+// provider checks the rest as it agrees. what names the value in errors.
+func checkECDHLen(group uint16, wantLen int, b []byte, what string) error {
 	if len(b) != wantLen {
-		return nil, fmt.Errorf("kex: %s: %s is %d bytes, want %d", Name(group), what, len(b), wantLen)
+		return fmt.Errorf("kex: %s: %s is %d bytes, want %d", Name(group), what, len(b), wantLen)
 	}
-	pub, err := curve.NewPublicKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("kex: %s: %s is not a valid uncompressed point on the curve: %w", Name(group), what, err)
-	}
-	return pub, nil
+	return nil
 }
 
-// agree runs ECDH. For X25519 crypto/ecdh refuses a low-order peer point,
-// whose all-zero output RFC 8446 §7.4.2 requires us to reject.
-func agree(group uint16, priv *ecdh.PrivateKey, peer *ecdh.PublicKey) ([]byte, error) {
+// agree runs ECDH with the peer's public value, which must be, for P-256,
+// P-384 and P-521, an uncompressed point on the curve (RFC 8446 §4.2.8.2,
+// RFC 8422 §5.4.1). The first byte is checked here, whatever the provider:
+// a library that also decodes the hybrid form (0x06, 0x07) of the same
+// length must not get to accept it. For X25519 the provider refuses a
+// low-order peer point, whose all-zero output RFC 8446 §7.4.2 requires us
+// to reject.
+func agree(group uint16, curve ecdh.Curve, priv provider.ECDHKey, peer []byte) ([]byte, error) {
+	if curve != ecdh.X25519() && (len(peer) == 0 || peer[0] != 4) {
+		return nil, fmt.Errorf("kex: %s: peer's ECDH share is not a valid uncompressed point on the curve", Name(group))
+	}
 	secret, err := priv.ECDH(peer)
+	if errors.Is(err, provider.ErrInvalidPeerKey) {
+		return nil, fmt.Errorf("kex: %s: peer's ECDH share is not a valid uncompressed point on the curve: %w", Name(group), err)
+	}
 	if err != nil {
 		why := ""
-		if priv.Curve() == ecdh.X25519() {
+		if curve == ecdh.X25519() {
 			why = " (a low-order X25519 point gives an all-zero secret)"
 		}
 		return nil, fmt.Errorf("kex: %s: key agreement with the peer's share failed%s: %w", Name(group), why, err)

@@ -24,7 +24,7 @@ var allGroups = []struct {
 func TestInitiatorAndResponderAgreeOnEveryGroup(t *testing.T) {
 	for _, tc := range allGroups {
 		t.Run(Name(tc.group), func(t *testing.T) {
-			ks, err := NewKeyShare(tc.group, nil)
+			ks, err := NewKeyShare(nil, tc.group, nil)
 			if err != nil {
 				t.Fatalf("NewKeyShare: %v", err)
 			}
@@ -34,7 +34,7 @@ func TestInitiatorAndResponderAgreeOnEveryGroup(t *testing.T) {
 			if got := len(ks.Public()); got != tc.initiatorLen {
 				t.Errorf("initiator key_exchange is %d bytes, want %d", got, tc.initiatorLen)
 			}
-			public, secret, err := Respond(tc.group, ks.Public(), nil)
+			public, secret, err := Respond(nil, tc.group, ks.Public(), nil)
 			if err != nil {
 				t.Fatalf("Respond: %v", err)
 			}
@@ -57,8 +57,8 @@ func TestInitiatorAndResponderAgreeOnEveryGroup(t *testing.T) {
 
 func TestKeySharesAreFreshEachTime(t *testing.T) {
 	for _, tc := range allGroups {
-		a, errA := NewKeyShare(tc.group, nil)
-		b, errB := NewKeyShare(tc.group, nil)
+		a, errA := NewKeyShare(nil, tc.group, nil)
+		b, errB := NewKeyShare(nil, tc.group, nil)
 		if errA != nil || errB != nil {
 			t.Fatalf("%s: NewKeyShare: %v, %v", Name(tc.group), errA, errB)
 		}
@@ -70,7 +70,7 @@ func TestKeySharesAreFreshEachTime(t *testing.T) {
 
 func TestPublicReturnsACopy(t *testing.T) {
 	for _, tc := range allGroups {
-		ks, err := NewKeyShare(tc.group, nil)
+		ks, err := NewKeyShare(nil, tc.group, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func TestECDHAgreesWithIndependentCryptoECDH(t *testing.T) {
 			}
 
 			// We initiate; the independent key responds.
-			ks, err := NewKeyShare(tc.group, nil)
+			ks, err := NewKeyShare(nil, tc.group, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func TestECDHAgreesWithIndependentCryptoECDH(t *testing.T) {
 			}
 
 			// The independent key initiates; we respond.
-			public, secret, err := Respond(tc.group, other.PublicKey().Bytes(), nil)
+			public, secret, err := Respond(nil, tc.group, other.PublicKey().Bytes(), nil)
 			if err != nil {
 				t.Fatalf("Respond: %v", err)
 			}
@@ -148,7 +148,7 @@ func TestX25519MLKEM768MatchesManualComposition(t *testing.T) {
 		}
 		clientShare := append(dk.EncapsulationKey().Bytes(), x.PublicKey().Bytes()...)
 
-		public, secret, err := Respond(X25519MLKEM768, clientShare, nil)
+		public, secret, err := Respond(nil, X25519MLKEM768, clientShare, nil)
 		if err != nil {
 			t.Fatalf("Respond: %v", err)
 		}
@@ -163,7 +163,7 @@ func TestX25519MLKEM768MatchesManualComposition(t *testing.T) {
 	})
 
 	t.Run("we initiate", func(t *testing.T) {
-		ks, err := NewKeyShare(X25519MLKEM768, nil)
+		ks, err := NewKeyShare(nil, X25519MLKEM768, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +231,7 @@ func TestBadPeerInputsAreRejected(t *testing.T) {
 		{"hybrid server x25519 part all-zero", X25519MLKEM768, cat(make([]byte, mlkem.CiphertextSize768), zeroX25519), "all-zero"},
 	} {
 		t.Run("initiator/"+tc.name, func(t *testing.T) {
-			ks, err := NewKeyShare(tc.group, nil)
+			ks, err := NewKeyShare(nil, tc.group, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -258,7 +258,7 @@ func TestBadPeerInputsAreRejected(t *testing.T) {
 		{"hybrid client x25519 part all-zero", X25519MLKEM768, cat(validEK, zeroX25519), "all-zero"},
 	} {
 		t.Run("responder/"+tc.name, func(t *testing.T) {
-			public, secret, err := Respond(tc.group, tc.peer, nil)
+			public, secret, err := Respond(nil, tc.group, tc.peer, nil)
 			if public != nil {
 				t.Errorf("Respond returned a public value %x with a rejected peer value", public)
 			}
@@ -282,7 +282,7 @@ func checkRejected(t *testing.T, group uint16, secret []byte, err error, wantErr
 
 func mustPublic(t *testing.T, group uint16) []byte {
 	t.Helper()
-	ks, err := NewKeyShare(group, nil)
+	ks, err := NewKeyShare(nil, group, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,11 +294,11 @@ func TestUnsupportedGroupsAreRefused(t *testing.T) {
 		if Supported(group) {
 			t.Errorf("Supported(%s) = true", Name(group))
 		}
-		if _, err := NewKeyShare(group, nil); err == nil || !strings.Contains(err.Error(), Name(group)) {
-			t.Errorf("NewKeyShare(%s) error = %v, want one naming the group", Name(group), err)
+		if _, err := NewKeyShare(nil, group, nil); err == nil || !strings.Contains(err.Error(), Name(group)) {
+			t.Errorf("NewKeyShare(nil, %s) error = %v, want one naming the group", Name(group), err)
 		}
-		if _, _, err := Respond(group, make([]byte, 32), nil); err == nil || !strings.Contains(err.Error(), Name(group)) {
-			t.Errorf("Respond(%s) error = %v, want one naming the group", Name(group), err)
+		if _, _, err := Respond(nil, group, make([]byte, 32), nil); err == nil || !strings.Contains(err.Error(), Name(group)) {
+			t.Errorf("Respond(nil, %s) error = %v, want one naming the group", Name(group), err)
 		}
 	}
 	for _, tc := range allGroups {
@@ -351,7 +351,7 @@ func TestECDHFirstHybridsMatchManualComposition(t *testing.T) {
 		}},
 	} {
 		t.Run(Name(tc.group), func(t *testing.T) {
-			ks, err := NewKeyShare(tc.group, nil)
+			ks, err := NewKeyShare(nil, tc.group, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/tlsflow/tlsflow/provider"
 )
 
 // PreMasterSecretLen is the length of the RSA-encrypted pre-master secret:
@@ -61,14 +63,18 @@ func EncryptPreMasterSecret(rand io.Reader, pub *rsa.PublicKey, clientVersion ui
 // (unless rand failed, then it is nil): the caller should log the error and
 // carry on with that secret, sending the peer nothing different.
 //
-// With an *rsa.PrivateKey, Decrypt with PKCS1v15DecryptOptions{SessionKeyLen:
-// 48} substitutes a random key on bad padding itself, in constant time. A
+// A provider that decrypts the key itself (provider/openssl, for an
+// *rsa.PrivateKey) returns the raw c^d mod n, and checkPKCS1v15 below judges
+// padding and version together, in constant time: see there why. Otherwise
+// the key decrypts. With an *rsa.PrivateKey, Decrypt with
+// PKCS1v15DecryptOptions{SessionKeyLen: 48} substitutes a random key on bad
+// padding itself, in constant time. A
 // generic crypto.Decrypter (an HSM, a remote signer) may ignore SessionKeyLen
 // and return an error, or a plaintext of another length, on bad padding; we
 // then use the random secret too, but the timing, and here the error, may
 // differ from the good-padding path. Such keys are only as safe against
 // Bleichenbacher as their Decrypt is constant time.
-func DecryptPreMasterSecret(rand io.Reader, key crypto.Decrypter, ciphertext []byte, clientVersion uint16) (preMaster []byte, err error) {
+func DecryptPreMasterSecret(p provider.Provider, rand io.Reader, key crypto.Decrypter, ciphertext []byte, clientVersion uint16) (preMaster []byte, err error) {
 	rand = orDefault(rand)
 	random := make([]byte, PreMasterSecretLen)
 	if _, err := io.ReadFull(rand, random); err != nil {
@@ -79,9 +85,29 @@ func DecryptPreMasterSecret(rand io.Reader, key crypto.Decrypter, ciphertext []b
 	}
 	// The modulus size is public, so checking it early tells an attacker
 	// nothing.
-	if pub, ok := key.Public().(*rsa.PublicKey); ok && pub != nil && pub.N != nil && len(ciphertext) != pub.Size() {
+	pub, _ := key.Public().(*rsa.PublicKey)
+	if pub != nil && pub.N != nil && len(ciphertext) != pub.Size() {
 		return random, fmt.Errorf("kex: RSA key exchange: EncryptedPreMasterSecret is %d bytes, want %d (the modulus size)",
 			len(ciphertext), pub.Size())
+	}
+
+	if pub != nil && pub.N != nil {
+		em, ok, err := provider.OrStdlib(p).DecryptRSANoPadding(key, ciphertext)
+		if ok {
+			if err != nil {
+				// Only a ciphertext not below the modulus, or the provider's
+				// fault check, fails: neither depends on the plaintext.
+				return random, fmt.Errorf("kex: RSA key exchange: decrypting EncryptedPreMasterSecret: %w", err)
+			}
+			if pub.Size() < PreMasterSecretLen+11 {
+				// Public: a modulus too small for 48 bytes and 8 of padding.
+				return random, fmt.Errorf("kex: RSA key exchange: a %d-bit key cannot carry a pre-master secret", pub.N.BitLen())
+			}
+			if len(em) != pub.Size() {
+				return random, fmt.Errorf("kex: RSA key exchange: the provider's raw decryption gave %d bytes, want %d", len(em), pub.Size())
+			}
+			return checkPKCS1v15(em, random, clientVersion), nil
+		}
 	}
 
 	plaintext, err := key.Decrypt(rand, ciphertext, &rsa.PKCS1v15DecryptOptions{SessionKeyLen: PreMasterSecretLen})
@@ -96,4 +122,47 @@ func DecryptPreMasterSecret(rand io.Reader, key crypto.Decrypter, ciphertext []b
 		subtle.ConstantTimeByteEq(plaintext[1], byte(clientVersion))
 	subtle.ConstantTimeCopy(1-versionOK, plaintext, random)
 	return plaintext, nil
+}
+
+// checkPKCS1v15 takes the raw decryption em (modulus-sized) of an
+// EncryptedPreMasterSecret and returns the pre-master secret, or random if
+// em is not what RFC 5246 §7.4.7.1 allows, without a branch or a memory
+// access that depends on which:
+//
+//	em = 0x00 || 0x02 || PS || 0x00 || client_version || random[46]
+//
+// with PS at least 8 nonzero bytes (RFC 8017 §7.2.2) — and since the
+// message must be exactly 48 bytes, PS fills every byte up to the zero at
+// len(em)-49. So each check is at a fixed, public position: the two first
+// bytes, no zero in PS, the zero separator, the version. One mask collects
+// them and chooses between the plaintext and the substitute.
+//
+// Why here, and not in OpenSSL: OpenSSL 3.0's PKCS #1 v1.5 mode fails with
+// an error on bad padding (implicit rejection came only in 3.2), an oracle
+// by itself; its TLS padding mode (RSA_PKCS1_WITH_TLS_PADDING) is constant
+// time, but golang-fips/openssl does not expose it and its result differs
+// across OpenSSL versions. Raw decryption (RSA_NO_PADDING) is blinded and
+// constant time in OpenSSL, and fails only for a ciphertext not below the
+// modulus or a fault in the CRT computation (golang-fips re-encrypts and
+// compares), neither of which depends on the padding. So everything that
+// does depend on the padding happens in this function, once, whatever the
+// provider. The caller has checked len(em) >= 59, the smallest modulus that
+// holds 48 bytes and 8 of PS (the limits policy refuses such keys long
+// before).
+func checkPKCS1v15(em, random []byte, clientVersion uint16) []byte {
+	k := len(em)
+	sep := k - PreMasterSecretLen - 1 // index of the 0x00 separator
+	good := subtle.ConstantTimeByteEq(em[0], 0) & subtle.ConstantTimeByteEq(em[1], 2)
+	for _, b := range em[2:sep] {
+		good &= 1 ^ subtle.ConstantTimeByteEq(b, 0)
+	}
+	good &= subtle.ConstantTimeByteEq(em[sep], 0)
+	msg := em[sep+1:]
+	good &= subtle.ConstantTimeByteEq(msg[0], byte(clientVersion>>8)) &
+		subtle.ConstantTimeByteEq(msg[1], byte(clientVersion))
+	preMaster := make([]byte, PreMasterSecretLen)
+	copy(preMaster, msg)
+	subtle.ConstantTimeCopy(1-good, preMaster, random)
+	clear(em)
+	return preMaster
 }

@@ -175,7 +175,7 @@ func TestExporter12MatchesCryptoTLS(t *testing.T) {
 				if err != nil {
 					t.Fatalf("crypto/tls ExportKeyingMaterial: %v", err)
 				}
-				got, err := keys.Exporter12(s.hash, master, hs.clientRandom, hs.serverRandom, in.label, in.context, in.n)
+				got, err := keys.Exporter12(keys.Std(s.hash), master, hs.clientRandom, hs.serverRandom, in.label, in.context, in.n)
 				if err != nil {
 					t.Fatalf("Exporter12: %v", err)
 				}
@@ -279,7 +279,7 @@ func TestExporter13MatchesCryptoTLS(t *testing.T) {
 				t.Fatalf("no EXPORTER_SECRET in the OpenSSL key log:\n%s", keyLog)
 			}
 			for i, in := range exporterInputs {
-				if got := keys.Exporter13(s.hash, exporterMaster, in.label, in.context, in.n); !bytes.Equal(got, e.out[i]) {
+				if got := keys.Exporter13(keys.Std(s.hash), exporterMaster, in.label, in.context, in.n); !bytes.Equal(got, e.out[i]) {
 					t.Errorf("%s: Exporter13 = %x, crypto/tls = %x", in.name, got, e.out[i])
 				}
 			}

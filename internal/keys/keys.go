@@ -2,8 +2,10 @@
 // it (RFC 5246 §5, §6.3, §7.4.9, §8.1; RFC 7627; RFC 5705), the TLS 1.3 key
 // schedule on HKDF (RFC 8446 §7.1–7.5), and the handshake transcript hash.
 //
-// Hashes are given as crypto.Hash and must be crypto.SHA256 or crypto.SHA384,
-// the only ones a TLS 1.2 AEAD suite or a TLS 1.3 suite uses.
+// Hashes are given as Hash, a crypto.Hash with the provider that computes it
+// (hash.go), and must be SHA-256 or SHA-384, the only ones a TLS 1.2 AEAD
+// suite or a TLS 1.3 suite uses. HKDF is written here on the provider's HMAC
+// (hkdf.go), as is the PRF.
 package keys
 
 import (

@@ -105,16 +105,16 @@ func TestSchedule13MatchesRFC8448FullHandshakes(t *testing.T) {
 			for i, m := range hs.hello {
 				tr.Write(unhex(m))
 				if i == 0 && hs.helloRetry {
-					tr.SetHash(crypto.SHA256) // the client learns the suite from the HelloRetryRequest
+					tr.SetHash(keys.Std(crypto.SHA256)) // the client learns the suite from the HelloRetryRequest
 					tr.ReplaceWithMessageHash()
 				}
 			}
-			tr.SetHash(crypto.SHA256)
+			tr.SetHash(keys.Std(crypto.SHA256))
 			if hs.helloHash != "" {
 				check(t, "Transcript-Hash(ClientHello..ServerHello)", tr.Sum(), hs.helloHash)
 			}
 
-			s := keys.NewSchedule13(crypto.SHA256, nil)
+			s := keys.NewSchedule13(keys.Std(crypto.SHA256), nil)
 			check(t, "early secret", s.EarlySecret(), s3EarlySecret) // the same for every trace without PSK
 			s.AdvanceToHandshake(unhex(hs.ecdhe))
 			check(t, "handshake secret", s.HandshakeSecret(), hs.handshakeSecret)
@@ -126,7 +126,7 @@ func TestSchedule13MatchesRFC8448FullHandshakes(t *testing.T) {
 			for _, m := range hs.serverFlight {
 				tr.Write(unhex(m))
 			}
-			serverVerify := keys.Finished13(crypto.SHA256, shs, tr.Sum())
+			serverVerify := keys.Finished13(keys.Std(crypto.SHA256), shs, tr.Sum())
 			check(t, "server Finished verify_data", serverVerify, hs.serverVerifyData)
 			check(t, "server Finished message", append([]byte{20, 0, 0, 32}, serverVerify...), hs.serverFinished)
 			tr.Write(unhex(hs.serverFinished))
@@ -143,7 +143,7 @@ func TestSchedule13MatchesRFC8448FullHandshakes(t *testing.T) {
 			for _, m := range hs.clientFlight {
 				tr.Write(unhex(m))
 			}
-			clientVerify := keys.Finished13(crypto.SHA256, chs, tr.Sum())
+			clientVerify := keys.Finished13(keys.Std(crypto.SHA256), chs, tr.Sum())
 			check(t, "client Finished verify_data", clientVerify, hs.clientVerifyData)
 			check(t, "client Finished message", append([]byte{20, 0, 0, 32}, clientVerify...), hs.clientFinished)
 			tr.Write(unhex(hs.clientFinished))
@@ -171,39 +171,39 @@ func TestTrafficKeysMatchRFC8448(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			key, iv := keys.TrafficKey(crypto.SHA256, unhex(tt.secret), 16)
+			key, iv := keys.TrafficKey(keys.Std(crypto.SHA256), unhex(tt.secret), 16)
 			check(t, "write_key", key, tt.wantKey)
 			check(t, "write_iv", iv, tt.wantIV)
 		})
 	}
 
-	check(t, "§3 server finished_key", keys.FinishedKey(crypto.SHA256, unhex(s3ServerHandshakeTraffic)), s3ServerFinishedKey)
-	check(t, "§3 client finished_key", keys.FinishedKey(crypto.SHA256, unhex(s3ClientHandshakeTraffic)), s3ClientFinishedKey)
+	check(t, "§3 server finished_key", keys.FinishedKey(keys.Std(crypto.SHA256), unhex(s3ServerHandshakeTraffic)), s3ServerFinishedKey)
+	check(t, "§3 client finished_key", keys.FinishedKey(keys.Std(crypto.SHA256), unhex(s3ClientHandshakeTraffic)), s3ClientFinishedKey)
 	check(t, "§3 resumption PSK (ticket_nonce 00 00)",
-		keys.ResumptionPSK(crypto.SHA256, unhex(s3ResumptionMaster), unhex(s3TicketNonce)), s3ResumptionPSK)
+		keys.ResumptionPSK(keys.Std(crypto.SHA256), unhex(s3ResumptionMaster), unhex(s3TicketNonce)), s3ResumptionPSK)
 	check(t, `§3 Derive-Secret(early, "derived", "")`,
-		keys.DeriveSecret(crypto.SHA256, unhex(s3EarlySecret), "derived", crypto.SHA256.New().Sum(nil)), s3EarlyDerived)
+		keys.DeriveSecret(keys.Std(crypto.SHA256), unhex(s3EarlySecret), "derived", crypto.SHA256.New().Sum(nil)), s3EarlyDerived)
 }
 
 // TestSchedule13MatchesRFC8448Resumption follows the §4 client: the PSK from
 // the §3 ticket, the binder over the truncated ClientHello, the 0-RTT secrets,
 // then the PSK+ECDHE handshake to the resumption master secret.
 func TestSchedule13MatchesRFC8448Resumption(t *testing.T) {
-	psk := keys.ResumptionPSK(crypto.SHA256, unhex(s3ResumptionMaster), unhex(s3TicketNonce))
+	psk := keys.ResumptionPSK(keys.Std(crypto.SHA256), unhex(s3ResumptionMaster), unhex(s3TicketNonce))
 	check(t, "PSK from the §3 ticket", psk, s4PSK)
 
-	s := keys.NewSchedule13(crypto.SHA256, psk)
+	s := keys.NewSchedule13(keys.Std(crypto.SHA256), psk)
 	check(t, "early secret", s.EarlySecret(), s4EarlySecret)
 
 	var tr keys.Transcript
-	tr.SetHash(crypto.SHA256)
+	tr.SetHash(keys.Std(crypto.SHA256))
 	binderTranscript := tr.Clone()
 	binderTranscript.Write(unhex(s4TruncatedClientHello))
 	check(t, "binder hash = Transcript-Hash(Truncate(ClientHello))", binderTranscript.Sum(), s4BinderHash)
 	binderKey := s.BinderKey(keys.Resumption)
 	check(t, "binder_key (res binder)", binderKey, s4BinderKey)
-	check(t, "binder finished_key", keys.FinishedKey(crypto.SHA256, binderKey), s4BinderFinishedKey)
-	binder := keys.Finished13(crypto.SHA256, binderKey, binderTranscript.Sum())
+	check(t, "binder finished_key", keys.FinishedKey(keys.Std(crypto.SHA256), binderKey), s4BinderFinishedKey)
+	binder := keys.Finished13(keys.Std(crypto.SHA256), binderKey, binderTranscript.Sum())
 	check(t, "PSK binder", binder, s4Binder)
 	if ch := unhex(s4ClientHello); !bytes.HasSuffix(ch, binder) {
 		t.Errorf("the ClientHello sent does not end with the computed binder")
@@ -226,7 +226,7 @@ func TestSchedule13MatchesRFC8448Resumption(t *testing.T) {
 	check(t, "server_handshake_traffic_secret", shs, s4ServerHandshakeTraffic)
 
 	tr.Write(unhex(s4EncryptedExtensions))
-	check(t, "server Finished verify_data", keys.Finished13(crypto.SHA256, shs, tr.Sum()), s4ServerVerifyData)
+	check(t, "server Finished verify_data", keys.Finished13(keys.Std(crypto.SHA256), shs, tr.Sum()), s4ServerVerifyData)
 	tr.Write(unhex(s4ServerFinished))
 
 	s.AdvanceToMaster()
@@ -236,7 +236,7 @@ func TestSchedule13MatchesRFC8448Resumption(t *testing.T) {
 	check(t, "exporter_master_secret", s.ExporterMasterSecret(tr.Sum()), s4ExporterMaster)
 
 	tr.Write(unhex(s4EndOfEarlyData))
-	check(t, "client Finished verify_data (after EndOfEarlyData)", keys.Finished13(crypto.SHA256, chs, tr.Sum()), s4ClientVerifyData)
+	check(t, "client Finished verify_data (after EndOfEarlyData)", keys.Finished13(keys.Std(crypto.SHA256), chs, tr.Sum()), s4ClientVerifyData)
 	tr.Write(unhex(s4ClientFinished))
 	check(t, "resumption_master_secret", s.ResumptionMasterSecret(tr.Sum()), s4ResumptionMaster)
 }

@@ -1,8 +1,6 @@
 package keys
 
 import (
-	"crypto"
-	"crypto/hmac"
 	"errors"
 	"fmt"
 )
@@ -28,7 +26,7 @@ const (
 //	P_hash(secret, seed) = HMAC_hash(secret, A(1) + seed) +
 //	                       HMAC_hash(secret, A(2) + seed) + ...
 //	A(0) = seed, A(i) = HMAC_hash(secret, A(i-1))
-func PRF(h crypto.Hash, secret []byte, label string, seed []byte, n int) []byte {
+func PRF(h Hash, secret []byte, label string, seed []byte, n int) []byte {
 	if n <= 0 {
 		return []byte{}
 	}
@@ -36,7 +34,7 @@ func PRF(h crypto.Hash, secret []byte, label string, seed []byte, n int) []byte 
 	labelSeed = append(labelSeed, label...)
 	labelSeed = append(labelSeed, seed...)
 
-	mac := hmac.New(h.New, secret)
+	mac := h.HMAC(secret)
 	out := make([]byte, 0, n+h.Size())
 	a := labelSeed // A(0)
 	for len(out) < n {
@@ -56,7 +54,7 @@ func PRF(h crypto.Hash, secret []byte, label string, seed []byte, n int) []byte 
 //
 //	master_secret = PRF(pre_master_secret, "master secret",
 //	                    ClientHello.random + ServerHello.random)[0..47]
-func MasterSecret(h crypto.Hash, preMaster, clientRandom, serverRandom []byte) []byte {
+func MasterSecret(h Hash, preMaster, clientRandom, serverRandom []byte) []byte {
 	return PRF(h, preMaster, labelMasterSecret, concat(clientRandom, serverRandom), masterSecretLen)
 }
 
@@ -66,7 +64,7 @@ func MasterSecret(h crypto.Hash, preMaster, clientRandom, serverRandom []byte) [
 //
 //	master_secret = PRF(pre_master_secret, "extended master secret",
 //	                    session_hash)[0..47]
-func ExtendedMasterSecret(h crypto.Hash, preMaster, sessionHash []byte) []byte {
+func ExtendedMasterSecret(h Hash, preMaster, sessionHash []byte) []byte {
 	return PRF(h, preMaster, labelExtendedMasterSecret, sessionHash, masterSecretLen)
 }
 
@@ -80,7 +78,7 @@ func ExtendedMasterSecret(h crypto.Hash, preMaster, sessionHash []byte) []byte {
 // client_write_key, server_write_key, client_write_IV, server_write_IV. ivLen
 // is the implicit part of the nonce: 4 for the GCM salt (RFC 5288 §3), 12 for
 // ChaCha20-Poly1305 (RFC 7905 §2). Note the seed order: server random first.
-func KeyBlock12(h crypto.Hash, master, clientRandom, serverRandom []byte, keyLen, ivLen int) (clientKey, serverKey, clientIV, serverIV []byte) {
+func KeyBlock12(h Hash, master, clientRandom, serverRandom []byte, keyLen, ivLen int) (clientKey, serverKey, clientIV, serverIV []byte) {
 	if keyLen < 0 || ivLen < 0 {
 		return nil, nil, nil, nil
 	}
@@ -105,7 +103,7 @@ func KeyBlock12(h crypto.Hash, master, clientRandom, serverRandom []byte, keyLen
 // label is LabelClientFinished or LabelServerFinished; transcriptHash is
 // Hash(handshake_messages), every handshake message up to but not including
 // this Finished.
-func Finished12(h crypto.Hash, master []byte, label string, transcriptHash []byte) []byte {
+func Finished12(h Hash, master []byte, label string, transcriptHash []byte) []byte {
 	return PRF(h, master, label, transcriptHash, verifyDataLen)
 }
 
@@ -122,7 +120,7 @@ func Finished12(h crypto.Hash, master []byte, label string, transcriptHash []byt
 // reserves "client finished", "server finished", "master secret" and "key
 // expansion", and RFC 7627 adds "extended master secret"; exporting under one
 // of them could reproduce a value the protocol relies on.
-func Exporter12(h crypto.Hash, master, clientRandom, serverRandom []byte, label string, context []byte, n int) ([]byte, error) {
+func Exporter12(h Hash, master, clientRandom, serverRandom []byte, label string, context []byte, n int) ([]byte, error) {
 	switch label {
 	case LabelClientFinished, LabelServerFinished, labelMasterSecret, labelExtendedMasterSecret, labelKeyExpansion:
 		return nil, fmt.Errorf("keys: exporter label %q is reserved (RFC 5705 §6, RFC 7627)", label)

@@ -32,11 +32,11 @@ func TestTLS12DerivationsMatchOpenSSL(t *testing.T) {
 	sha256SessionHash := unhex(sessionHash)[:32]
 	sha256TH := unhex(handshakeTH)[:32]
 	keyBlock := func(h crypto.Hash, keyLen, ivLen int) []byte {
-		ck, sk, civ, siv := keys.KeyBlock12(h, unhex(master), unhex(clientRandom), unhex(serverRandom), keyLen, ivLen)
+		ck, sk, civ, siv := keys.KeyBlock12(keys.Std(h), unhex(master), unhex(clientRandom), unhex(serverRandom), keyLen, ivLen)
 		return bytes.Join([][]byte{ck, sk, civ, siv}, nil)
 	}
 	exporter := func(h crypto.Hash, context []byte) []byte {
-		out, err := keys.Exporter12(h, unhex(master), unhex(clientRandom), unhex(serverRandom), "EXPORTER-test", context, 42)
+		out, err := keys.Exporter12(keys.Std(h), unhex(master), unhex(clientRandom), unhex(serverRandom), "EXPORTER-test", context, 42)
 		if err != nil {
 			t.Fatalf("Exporter12: %v", err)
 		}
@@ -49,32 +49,32 @@ func TestTLS12DerivationsMatchOpenSSL(t *testing.T) {
 	}{{
 		// prf 100 SHA256 $prfSecret "test label" $prfSeed
 		name: "PRF with SHA-256, 100 bytes (several P_hash rounds, last one cut)",
-		got:  keys.PRF(crypto.SHA256, unhex(prfSecret), "test label", unhex(prfSeed), 100),
+		got:  keys.PRF(keys.Std(crypto.SHA256), unhex(prfSecret), "test label", unhex(prfSeed), 100),
 		want: "744f7ad7993ddd2e5ea6f9d219b08fc9fff13779832306b48f369bc2610d0de3cc04c26af185f9b5052ab5e74d25a8832f9cd7bde87267fa8fc12e324c0a0e40d4292c58d3b36a2729d0bf757fc10861c5b4e3bb4a2c19c50343b42fc843f2d1300fca7e",
 	}, {
 		// prf 148 SHA384 $prfSecret "test label" $prfSeed
 		name: "PRF with SHA-384, 148 bytes",
-		got:  keys.PRF(crypto.SHA384, unhex(prfSecret), "test label", unhex(prfSeed), 148),
+		got:  keys.PRF(keys.Std(crypto.SHA384), unhex(prfSecret), "test label", unhex(prfSeed), 148),
 		want: "3075351f020ed7775f8acaa6d966de9eea33b55942261804a864ba311547f146a229d7985cd97d2166a5472a7b459142a503741a258c180dd3f27cf4da194ac566cc615f3721b57983c938cbf99a1e4289e81cea07fcdc749e4e748910d47deb1e034f7ec202f4e7e6eaaa62ef95f7c7a213a873ce30d2160c68cd4b561f3f8a7f31c521c9113820bab5b25ee0cb01586b04969f",
 	}, {
 		// prf 48 SHA256 $preMaster "master secret" $clientRandom$serverRandom
 		name: "master secret with SHA-256 (client random first)",
-		got:  keys.MasterSecret(crypto.SHA256, unhex(preMaster), unhex(clientRandom), unhex(serverRandom)),
+		got:  keys.MasterSecret(keys.Std(crypto.SHA256), unhex(preMaster), unhex(clientRandom), unhex(serverRandom)),
 		want: "0d409ae37420fb8824b341c3a9a829b800cb520450795321e6bfa1dd42789e1ef31d9b3c6804d1a71db1f6bc26671eb4",
 	}, {
 		// prf 48 SHA384 $preMaster "master secret" $clientRandom$serverRandom
 		name: "master secret with SHA-384",
-		got:  keys.MasterSecret(crypto.SHA384, unhex(preMaster), unhex(clientRandom), unhex(serverRandom)),
+		got:  keys.MasterSecret(keys.Std(crypto.SHA384), unhex(preMaster), unhex(clientRandom), unhex(serverRandom)),
 		want: "220c16c7e9ac05a285942a0a8c4b76ef345045bf41ac6e22f16e4fba4e71e76eb555eaad16582918aec846a07845ff8a",
 	}, {
 		// prf 48 SHA256 $preMaster "extended master secret" ${sessionHash:0:64}
 		name: "extended master secret with SHA-256",
-		got:  keys.ExtendedMasterSecret(crypto.SHA256, unhex(preMaster), sha256SessionHash),
+		got:  keys.ExtendedMasterSecret(keys.Std(crypto.SHA256), unhex(preMaster), sha256SessionHash),
 		want: "5f2d75e30c6a896495ffb3f3679b43ca00924fbafdeb4b58ca205a2ce9c8120b7acbe7c10156bf94405582eeb0e2b6f4",
 	}, {
 		// prf 48 SHA384 $preMaster "extended master secret" $sessionHash
 		name: "extended master secret with SHA-384",
-		got:  keys.ExtendedMasterSecret(crypto.SHA384, unhex(preMaster), unhex(sessionHash)),
+		got:  keys.ExtendedMasterSecret(keys.Std(crypto.SHA384), unhex(preMaster), unhex(sessionHash)),
 		want: "63db3d384f87ce103fee45b55dd3a994ed5b8b3298e7aff78324958b8e98d0b39c140b74411e2326dc6d21658a28eaad",
 	}, {
 		// prf 40 SHA256 $master "key expansion" $serverRandom$clientRandom
@@ -94,12 +94,12 @@ func TestTLS12DerivationsMatchOpenSSL(t *testing.T) {
 	}, {
 		// prf 12 SHA256 $master "client finished" ${handshakeTH:0:64}
 		name: "client Finished verify_data with SHA-256",
-		got:  keys.Finished12(crypto.SHA256, unhex(master), keys.LabelClientFinished, sha256TH),
+		got:  keys.Finished12(keys.Std(crypto.SHA256), unhex(master), keys.LabelClientFinished, sha256TH),
 		want: "972b188a79c944b7fb138794",
 	}, {
 		// prf 12 SHA384 $master "server finished" $handshakeTH
 		name: "server Finished verify_data with SHA-384",
-		got:  keys.Finished12(crypto.SHA384, unhex(master), keys.LabelServerFinished, unhex(handshakeTH)),
+		got:  keys.Finished12(keys.Std(crypto.SHA384), unhex(master), keys.LabelServerFinished, unhex(handshakeTH)),
 		want: "24313e73c51c12491d21ff2f",
 	}, {
 		// prf 42 SHA256 $master EXPORTER-test $clientRandom$serverRandom
@@ -125,7 +125,7 @@ func TestTLS12DerivationsMatchOpenSSL(t *testing.T) {
 }
 
 func TestKeyBlock12PartsDoNotAlias(t *testing.T) {
-	ck, sk, civ, siv := keys.KeyBlock12(crypto.SHA256, unhex(master), unhex(clientRandom), unhex(serverRandom), 16, 4)
+	ck, sk, civ, siv := keys.KeyBlock12(keys.Std(crypto.SHA256), unhex(master), unhex(clientRandom), unhex(serverRandom), 16, 4)
 	if len(ck) != 16 || len(sk) != 16 || len(civ) != 4 || len(siv) != 4 {
 		t.Fatalf("part lengths %d %d %d %d, want 16 16 4 4", len(ck), len(sk), len(civ), len(siv))
 	}
@@ -139,7 +139,7 @@ func TestKeyBlock12PartsDoNotAlias(t *testing.T) {
 func TestExporter12RefusesReservedLabels(t *testing.T) {
 	for _, label := range []string{"client finished", "server finished", "master secret", "extended master secret", "key expansion"} {
 		t.Run(label, func(t *testing.T) {
-			out, err := keys.Exporter12(crypto.SHA256, unhex(master), unhex(clientRandom), unhex(serverRandom), label, nil, 12)
+			out, err := keys.Exporter12(keys.Std(crypto.SHA256), unhex(master), unhex(clientRandom), unhex(serverRandom), label, nil, 12)
 			if err == nil || out != nil {
 				t.Fatalf("Exporter12(%q) = %x, %v; want an error", label, out, err)
 			}
@@ -161,26 +161,26 @@ func TestExporter12RefusesBadArguments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if out, err := keys.Exporter12(crypto.SHA256, unhex(master), unhex(clientRandom), unhex(serverRandom), "EXPORTER-test", tt.context, tt.n); err == nil {
+			if out, err := keys.Exporter12(keys.Std(crypto.SHA256), unhex(master), unhex(clientRandom), unhex(serverRandom), "EXPORTER-test", tt.context, tt.n); err == nil {
 				t.Fatalf("Exporter12 = %x, nil; want an error", out)
 			}
 		})
 	}
-	if _, err := keys.Exporter12(crypto.SHA256, unhex(master), unhex(clientRandom), unhex(serverRandom), "EXPORTER-test", make([]byte, 0xffff), 16); err != nil {
+	if _, err := keys.Exporter12(keys.Std(crypto.SHA256), unhex(master), unhex(clientRandom), unhex(serverRandom), "EXPORTER-test", make([]byte, 0xffff), 16); err != nil {
 		t.Errorf("Exporter12 with a 65535-byte context: %v, want success", err)
 	}
 }
 
 func TestPRFLengths(t *testing.T) {
 	for _, n := range []int{-1, 0, 1, 31, 32, 33, 64, 65} {
-		got := keys.PRF(crypto.SHA256, []byte("secret"), "label", []byte("seed"), n)
+		got := keys.PRF(keys.Std(crypto.SHA256), []byte("secret"), "label", []byte("seed"), n)
 		want := max(n, 0)
 		if len(got) != want {
 			t.Errorf("PRF(n=%d) returned %d bytes, want %d", n, len(got), want)
 		}
 		if n > 1 {
 			// P_hash is a stream: a shorter output is a prefix of a longer one.
-			long := keys.PRF(crypto.SHA256, []byte("secret"), "label", []byte("seed"), 100)
+			long := keys.PRF(keys.Std(crypto.SHA256), []byte("secret"), "label", []byte("seed"), 100)
 			if !bytes.Equal(got, long[:n]) {
 				t.Errorf("PRF(n=%d) is not a prefix of PRF(n=100)", n)
 			}

@@ -3,10 +3,7 @@ package keys
 import (
 	"bytes"
 	"crypto"
-	"crypto/hkdf"
-	"crypto/hmac"
 	"fmt"
-	"strings"
 	"sync"
 )
 
@@ -36,7 +33,7 @@ const ivLen13 = 12
 // already bounded by its uint8 length prefix, so arguments outside them are a
 // programming error and ExpandLabel panics rather than derive a wrong key.
 // Exporter13 checks its application-supplied label and length itself.
-func ExpandLabel(h crypto.Hash, secret []byte, label string, context []byte, n int) []byte {
+func ExpandLabel(h Hash, secret []byte, label string, context []byte, n int) []byte {
 	if len(labelPrefix)+len(label) > 255 || len(context) > 255 || n < 0 || n > 255*h.Size() {
 		panic(fmt.Sprintf("keys: HKDF-Expand-Label out of range (label %d bytes, context %d bytes, length %d)",
 			len(label), len(context), n))
@@ -44,22 +41,16 @@ func ExpandLabel(h crypto.Hash, secret []byte, label string, context []byte, n i
 	return expand(h, secret, hkdfLabel(label, context, n), n)
 }
 
-// hkdfLabel encodes the HkdfLabel struct above. It is built as a string
-// because crypto/hkdf takes info as one: a single allocation, where a
-// cryptobyte.Builder made five (a child builder per length prefix and the
-// appends) on each of the forty-odd labels of a handshake. ExpandLabel has
-// checked the lengths.
-func hkdfLabel(label string, context []byte, n int) string {
-	var b strings.Builder
-	b.Grow(2 + 1 + len(labelPrefix) + len(label) + 1 + len(context))
-	b.WriteByte(byte(n >> 8))
-	b.WriteByte(byte(n))
-	b.WriteByte(byte(len(labelPrefix) + len(label)))
-	b.WriteString(labelPrefix)
-	b.WriteString(label)
-	b.WriteByte(byte(len(context)))
-	b.Write(context)
-	return b.String()
+// hkdfLabel encodes the HkdfLabel struct above, with a spare byte of
+// capacity for HKDF-Expand's counter octet: one allocation per label.
+// ExpandLabel has checked the lengths.
+func hkdfLabel(label string, context []byte, n int) []byte {
+	b := make([]byte, 0, 2+1+len(labelPrefix)+len(label)+1+len(context)+1)
+	b = append(b, byte(n>>8), byte(n), byte(len(labelPrefix)+len(label)))
+	b = append(b, labelPrefix...)
+	b = append(b, label...)
+	b = append(b, byte(len(context)))
+	return append(b, context...)
 }
 
 // DeriveSecret is Derive-Secret of RFC 8446 §7.1, given the transcript hash
@@ -67,39 +58,26 @@ func hkdfLabel(label string, context []byte, n int) string {
 //
 //	Derive-Secret(Secret, Label, Messages) =
 //	     HKDF-Expand-Label(Secret, Label, Transcript-Hash(Messages), Hash.length)
-func DeriveSecret(h crypto.Hash, secret []byte, label string, transcriptHash []byte) []byte {
+func DeriveSecret(h Hash, secret []byte, label string, transcriptHash []byte) []byte {
 	return ExpandLabel(h, secret, label, transcriptHash, h.Size())
 }
 
 // Extract is HKDF-Extract(salt, IKM) (RFC 5869 §2.2). A nil or empty ikm
 // stands for the string of Hash.length zero bytes RFC 8446 §7.1 uses when a
 // secret "is not available" (no PSK, or psk_ke without (EC)DHE).
-func Extract(h crypto.Hash, ikm, salt []byte) []byte {
+func Extract(h Hash, ikm, salt []byte) []byte {
 	if len(ikm) == 0 {
 		ikm = make([]byte, h.Size())
 	}
-	prk, err := hkdf.Extract(h.New, ikm, salt)
-	if err != nil {
-		// Only reachable in FIPS 140-only mode with a short secret.
-		panic("keys: HKDF-Extract: " + err.Error())
-	}
-	return prk
-}
-
-func expand(h crypto.Hash, prk []byte, info string, n int) []byte {
-	out, err := hkdf.Expand(h.New, prk, info, n)
-	if err != nil {
-		// ExpandLabel has checked n; only FIPS 140-only mode can refuse a key.
-		panic("keys: HKDF-Expand: " + err.Error())
-	}
-	return out
+	return extract(h, ikm, salt)
 }
 
 // emptyHash is Transcript-Hash("") = Hash(""), the context of the "derived"
-// and binder secrets (RFC 8446 §7.1). Both sums are computed once; callers
-// only read them.
-func emptyHash(h crypto.Hash) []byte {
-	switch h {
+// and binder secrets (RFC 8446 §7.1). Both sums are constants, computed
+// once (by the standard library: every provider's SHA-2 gives the same
+// bytes); callers only read them.
+func emptyHash(h Hash) []byte {
+	switch h.Hash {
 	case crypto.SHA256:
 		return emptySHA256()
 	case crypto.SHA384:
@@ -156,7 +134,7 @@ func (s stage) String() string {
 // before AdvanceToHandshake, say) is a programming error in the handshake and
 // panics: returning anything would hand out keys nobody can check.
 type Schedule13 struct {
-	hash   crypto.Hash
+	hash   Hash
 	stage  stage
 	secret []byte
 	noPSK  bool // the early secret is that of no PSK, a constant
@@ -164,7 +142,7 @@ type Schedule13 struct {
 
 // NewSchedule13 starts the schedule with the early secret,
 // HKDF-Extract(0, PSK). A nil or empty psk means no PSK: Hash.length zeros.
-func NewSchedule13(h crypto.Hash, psk []byte) *Schedule13 {
+func NewSchedule13(h Hash, psk []byte) *Schedule13 {
 	if len(psk) == 0 {
 		if c := noPSKConstants(h); c != nil {
 			return &Schedule13{hash: h, stage: stageEarly, secret: bytes.Clone(c.early), noPSK: true}
@@ -177,21 +155,22 @@ func NewSchedule13(h crypto.Hash, psk []byte) *Schedule13 {
 // depend on anything secret: the early secret HKDF-Extract(0, 0) and
 // Derive-Secret(early, "derived", ""). Every full handshake starts with
 // them, so they are computed once per hash (the RFC 8448 §3 trace shows
-// them for SHA-256).
+// them for SHA-256). Like emptyHash they are constants, whichever provider
+// computes the rest.
 type noPSK struct{ early, derived []byte }
 
-func computeNoPSK(h crypto.Hash) *noPSK {
+func computeNoPSK(h Hash) *noPSK {
 	early := Extract(h, nil, nil)
 	return &noPSK{early: early, derived: DeriveSecret(h, early, "derived", emptyHash(h))}
 }
 
 var (
-	noPSKSHA256 = sync.OnceValue(func() *noPSK { return computeNoPSK(crypto.SHA256) })
-	noPSKSHA384 = sync.OnceValue(func() *noPSK { return computeNoPSK(crypto.SHA384) })
+	noPSKSHA256 = sync.OnceValue(func() *noPSK { return computeNoPSK(Std(crypto.SHA256)) })
+	noPSKSHA384 = sync.OnceValue(func() *noPSK { return computeNoPSK(Std(crypto.SHA384)) })
 )
 
-func noPSKConstants(h crypto.Hash) *noPSK {
-	switch h {
+func noPSKConstants(h Hash) *noPSK {
+	switch h.Hash {
 	case crypto.SHA256:
 		return noPSKSHA256()
 	case crypto.SHA384:
@@ -336,7 +315,7 @@ func (s *Schedule13) ResumptionMasterSecret(th []byte) []byte {
 //
 //	[sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length)
 //	[sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
-func TrafficKey(h crypto.Hash, secret []byte, keyLen int) (key, iv []byte) {
+func TrafficKey(h Hash, secret []byte, keyLen int) (key, iv []byte) {
 	return ExpandLabel(h, secret, "key", nil, keyLen), ExpandLabel(h, secret, "iv", nil, ivLen13)
 }
 
@@ -344,14 +323,14 @@ func TrafficKey(h crypto.Hash, secret []byte, keyLen int) (key, iv []byte) {
 //
 //	application_traffic_secret_N+1 =
 //	    HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length)
-func NextTrafficSecret(h crypto.Hash, secret []byte) []byte {
+func NextTrafficSecret(h Hash, secret []byte) []byte {
 	return ExpandLabel(h, secret, "traffic upd", nil, h.Size())
 }
 
 // FinishedKey is HKDF-Expand-Label(BaseKey, "finished", "", Hash.length)
 // (RFC 8446 §4.4.4). BaseKey is the sender's handshake traffic secret, or
 // the binder key for a PSK binder (§4.2.11.2).
-func FinishedKey(h crypto.Hash, baseKey []byte) []byte {
+func FinishedKey(h Hash, baseKey []byte) []byte {
 	return ExpandLabel(h, baseKey, "finished", nil, h.Size())
 }
 
@@ -359,8 +338,8 @@ func FinishedKey(h crypto.Hash, baseKey []byte) []byte {
 //
 //	verify_data = HMAC(finished_key, Transcript-Hash(Handshake Context,
 //	                   Certificate*, CertificateVerify*))
-func Finished13(h crypto.Hash, baseKey, transcriptHash []byte) []byte {
-	mac := hmac.New(h.New, FinishedKey(h, baseKey))
+func Finished13(h Hash, baseKey, transcriptHash []byte) []byte {
+	mac := h.HMAC(FinishedKey(h, baseKey))
 	mac.Write(transcriptHash)
 	return mac.Sum(nil)
 }
@@ -368,7 +347,7 @@ func Finished13(h crypto.Hash, baseKey, transcriptHash []byte) []byte {
 // ResumptionPSK is the PSK a NewSessionTicket stands for (RFC 8446 §4.6.1):
 //
 //	HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length)
-func ResumptionPSK(h crypto.Hash, resumptionMaster, ticketNonce []byte) []byte {
+func ResumptionPSK(h Hash, resumptionMaster, ticketNonce []byte) []byte {
 	return ExpandLabel(h, resumptionMaster, "resumption", ticketNonce, h.Size())
 }
 
@@ -380,7 +359,7 @@ func ResumptionPSK(h crypto.Hash, resumptionMaster, ticketNonce []byte) []byte {
 //	ipskx = HKDF-Expand-Label(epskx, "derived psk", Hash(ImportedIdentity), L)
 //
 // L is the output length of the target KDF's hash, target.
-func ImportPSK(h crypto.Hash, epsk, importedIdentity []byte, target crypto.Hash) []byte {
+func ImportPSK(h Hash, epsk, importedIdentity []byte, target crypto.Hash) []byte {
 	epskx := Extract(h, epsk, nil)
 	defer clear(epskx)
 	id := h.New()
@@ -400,7 +379,7 @@ func ImportPSK(h crypto.Hash, epsk, importedIdentity []byte, target crypto.Hash)
 // when they do not fit HKDF-Expand-Label: a label longer than 249 bytes, or
 // n outside 0..255*Hash.length. An empty label is allowed (see ExpandLabel).
 // Callers turn nil into an error.
-func Exporter13(h crypto.Hash, exporterMaster []byte, label string, context []byte, n int) []byte {
+func Exporter13(h Hash, exporterMaster []byte, label string, context []byte, n int) []byte {
 	if len(labelPrefix)+len(label) > 255 || n < 0 || n > 255*h.Size() {
 		return nil
 	}

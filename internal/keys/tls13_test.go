@@ -50,7 +50,7 @@ const (
 )
 
 func TestSchedule13SHA384MatchesOpenSSL(t *testing.T) {
-	h := crypto.SHA384
+	h := keys.Std(crypto.SHA384)
 	s := keys.NewSchedule13(h, unhex(sha384PSK))
 	check(t, "early secret", s.EarlySecret(), sha384Early)
 	check(t, "ext binder_key", s.BinderKey(keys.External), sha384ExtBinder)
@@ -81,12 +81,12 @@ func TestSchedule13SHA384MatchesOpenSSL(t *testing.T) {
 
 func TestSchedule13NilAndEmptyPSKMeanZeros(t *testing.T) {
 	for _, psk := range [][]byte{nil, {}, make([]byte, 32)} {
-		check(t, "early secret without PSK", keys.NewSchedule13(crypto.SHA256, psk).EarlySecret(), s3EarlySecret)
+		check(t, "early secret without PSK", keys.NewSchedule13(keys.Std(crypto.SHA256), psk).EarlySecret(), s3EarlySecret)
 	}
 }
 
 func TestSchedule13SecretsAreCopies(t *testing.T) {
-	s := keys.NewSchedule13(crypto.SHA256, nil)
+	s := keys.NewSchedule13(keys.Std(crypto.SHA256), nil)
 	clear(s.EarlySecret())
 	check(t, "early secret after the caller zeroed its copy", s.EarlySecret(), s3EarlySecret)
 }
@@ -122,7 +122,7 @@ func TestSchedule13RefusesOutOfOrderUse(t *testing.T) {
 					t.Errorf("panic %v does not say where the schedule is", r)
 				}
 			}()
-			tt.use(keys.NewSchedule13(crypto.SHA256, nil))
+			tt.use(keys.NewSchedule13(keys.Std(crypto.SHA256), nil))
 		})
 	}
 }
@@ -140,21 +140,21 @@ func TestExporter13RefusesWhatHKDFExpandLabelCannotEncode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := keys.Exporter13(crypto.SHA256, em, tt.label, nil, tt.n); got != nil {
+			if got := keys.Exporter13(keys.Std(crypto.SHA256), em, tt.label, nil, tt.n); got != nil {
 				t.Errorf("Exporter13 = %x, want nil", got)
 			}
 		})
 	}
-	if got := keys.Exporter13(crypto.SHA256, em, strings.Repeat("x", 249), nil, 255*32); len(got) != 255*32 {
+	if got := keys.Exporter13(keys.Std(crypto.SHA256), em, strings.Repeat("x", 249), nil, 255*32); len(got) != 255*32 {
 		t.Errorf("Exporter13 at the limits returned %d bytes, want %d", len(got), 255*32)
 	}
 }
 
 func TestExporter13NoContextEqualsEmptyContext(t *testing.T) {
 	em := unhex(s3ExporterMaster)
-	a := keys.Exporter13(crypto.SHA256, em, "EXPORTER-test", nil, 32)
-	b := keys.Exporter13(crypto.SHA256, em, "EXPORTER-test", []byte{}, 32)
-	c := keys.Exporter13(crypto.SHA256, em, "EXPORTER-test", []byte{0}, 32)
+	a := keys.Exporter13(keys.Std(crypto.SHA256), em, "EXPORTER-test", nil, 32)
+	b := keys.Exporter13(keys.Std(crypto.SHA256), em, "EXPORTER-test", []byte{}, 32)
+	c := keys.Exporter13(keys.Std(crypto.SHA256), em, "EXPORTER-test", []byte{0}, 32)
 	if !keys.Equal(a, b) {
 		t.Errorf("nil and empty context differ in TLS 1.3 (RFC 8446 §7.5 hashes the context)")
 	}
@@ -182,7 +182,7 @@ func TestExpandLabelPanicsOutsideHkdfLabelBounds(t *testing.T) {
 					t.Errorf("no panic")
 				}
 			}()
-			keys.ExpandLabel(crypto.SHA256, make([]byte, 32), tt.label, tt.context, tt.n)
+			keys.ExpandLabel(keys.Std(crypto.SHA256), make([]byte, 32), tt.label, tt.context, tt.n)
 		})
 	}
 }
@@ -229,6 +229,6 @@ func TestImportPSKMatchesOpenSSL(t *testing.T) {
 		{"02", crypto.SHA384, "e508ed526e67011d3fb4f75e3d1d36d8a8c1ee143f87edbac12da750f714601641806798403373eafbf696ddceb9e409"},
 	} {
 		id := unhex("0007636c69656e74310003637478030400" + tc.kdf)
-		check(t, "ipskx for KDF "+tc.kdf, keys.ImportPSK(crypto.SHA256, epsk, id, tc.target), tc.want)
+		check(t, "ipskx for KDF "+tc.kdf, keys.ImportPSK(keys.Std(crypto.SHA256), epsk, id, tc.target), tc.want)
 	}
 }

@@ -17,7 +17,7 @@ const typeMessageHash = 254
 // so until SetHash the Transcript only buffers; SetHash replays the buffer.
 // The zero value is ready to use.
 type Transcript struct {
-	hash crypto.Hash
+	hash Hash
 	h    hash.Hash // nil until SetHash
 	buf  []byte    // messages so far: always before SetHash, after it only if keep
 	keep bool
@@ -36,9 +36,9 @@ func (t *Transcript) Write(msg []byte) {
 // SetHash fixes the hash and hashes what was buffered. The hash cannot change
 // afterwards: a second SetHash with another hash panics (the handshake would
 // be hashing one transcript two ways); with the same hash it does nothing.
-func (t *Transcript) SetHash(h crypto.Hash) {
+func (t *Transcript) SetHash(h Hash) {
 	if t.h != nil {
-		if t.hash != h {
+		if t.hash.Hash != h.Hash {
 			panic("keys: Transcript.SetHash: the transcript hash is already set to another hash")
 		}
 		return
@@ -52,7 +52,7 @@ func (t *Transcript) SetHash(h crypto.Hash) {
 }
 
 // Hash returns the hash set by SetHash, or 0 before.
-func (t *Transcript) Hash() crypto.Hash { return t.hash }
+func (t *Transcript) Hash() crypto.Hash { return t.hash.Hash }
 
 // Sum returns the hash of the messages so far without changing the
 // transcript, or nil before SetHash.

@@ -22,7 +22,7 @@ func TestTranscriptBuffersUntilTheHashIsKnown(t *testing.T) {
 	if !bytes.Equal(tr.Buffer(), bytes.Join(msgs, nil)) {
 		t.Errorf("Buffer() before SetHash does not hold the messages written")
 	}
-	tr.SetHash(crypto.SHA256)
+	tr.SetHash(keys.Std(crypto.SHA256))
 	check(t, "Sum after SetHash replays the buffer", tr.Sum(), s3HelloHash)
 	if tr.Hash() != crypto.SHA256 {
 		t.Errorf("Hash() = %v, want SHA-256", tr.Hash())
@@ -38,7 +38,7 @@ func TestTranscriptKeepBuffer(t *testing.T) {
 	var tr keys.Transcript
 	tr.KeepBuffer(true)
 	tr.Write(a)
-	tr.SetHash(crypto.SHA384)
+	tr.SetHash(keys.Std(crypto.SHA384))
 	tr.Write(b)
 	want := append(append([]byte(nil), a...), b...)
 	if got := tr.Buffer(); !bytes.Equal(got, want) {
@@ -64,7 +64,7 @@ func TestTranscriptReplaceWithMessageHash(t *testing.T) {
 	var tr keys.Transcript
 	tr.KeepBuffer(true)
 	tr.Write(ch1)
-	tr.SetHash(crypto.SHA256)
+	tr.SetHash(keys.Std(crypto.SHA256))
 	tr.ReplaceWithMessageHash()
 
 	sum := sha256.Sum256(ch1)
@@ -86,7 +86,7 @@ func TestTranscriptReplaceWithMessageHash(t *testing.T) {
 func TestTranscriptCloneIsIndependent(t *testing.T) {
 	var tr keys.Transcript
 	tr.Write(unhex(s3ClientHello))
-	tr.SetHash(crypto.SHA256)
+	tr.SetHash(keys.Std(crypto.SHA256))
 	clone := tr.Clone()
 	clone.Write([]byte{0xde, 0xad})
 	tr.Write(unhex(s3ServerHello))
@@ -106,14 +106,14 @@ func TestTranscriptCloneIsIndependent(t *testing.T) {
 
 func TestTranscriptSetHashTwice(t *testing.T) {
 	var tr keys.Transcript
-	tr.SetHash(crypto.SHA256)
-	tr.SetHash(crypto.SHA256) // same hash: nothing happens
+	tr.SetHash(keys.Std(crypto.SHA256))
+	tr.SetHash(keys.Std(crypto.SHA256)) // same hash: nothing happens
 	defer func() {
 		if recover() == nil {
 			t.Errorf("changing the hash of a transcript did not panic")
 		}
 	}()
-	tr.SetHash(crypto.SHA384)
+	tr.SetHash(keys.Std(crypto.SHA384))
 }
 
 func TestTranscriptMessageHashNeedsTheHash(t *testing.T) {

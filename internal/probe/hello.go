@@ -124,7 +124,7 @@ func (s *helloSpec) clientHello() (*wire.ClientHello, error) {
 		e.Add(wire.ExtSupportedVersions, wire.SupportedVersionsClient{versionTLS13})
 		shares := wire.KeyShareClientHello{}
 		for _, g := range s.keyShares {
-			ks, err := kex.NewKeyShare(g, rand.Reader)
+			ks, err := kex.NewKeyShare(nil, g, rand.Reader)
 			if err != nil {
 				return nil, fmt.Errorf("key share for %s: %w", kex.Name(g), err)
 			}

@@ -45,7 +45,7 @@ func TestAEAD12DecryptsCryptoTLS(t *testing.T) {
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) {
 			conv := runGoTLS12(t, s.id, "ping from the client", "pong from the server")
-			clientKey, serverKey, clientIV, serverIV := keys.KeyBlock12(s.hash, conv.master, conv.clientRandom, conv.serverRandom, s.keyLen, s.ivLen)
+			clientKey, serverKey, clientIV, serverIV := keys.KeyBlock12(keys.Std(s.hash), conv.master, conv.clientRandom, conv.serverRandom, s.keyLen, s.ivLen)
 
 			client := readTLS12Stream(t, conv.clientWrote, record.NewAEAD12(s.newAEAD(t, clientKey), clientIV, s.explicit))
 			server := readTLS12Stream(t, conv.serverWrote, record.NewAEAD12(s.newAEAD(t, serverKey), serverIV, s.explicit))
@@ -58,7 +58,7 @@ func TestAEAD12DecryptsCryptoTLS(t *testing.T) {
 			// Full handshake order: ClientHello, the server's first flight,
 			// ClientKeyExchange, client Finished, server Finished.
 			var tr keys.Transcript
-			tr.SetHash(s.hash)
+			tr.SetHash(keys.Std(s.hash))
 			tr.Write(client.handshake[0])
 			for _, m := range server.handshake {
 				tr.Write(m)
@@ -66,12 +66,12 @@ func TestAEAD12DecryptsCryptoTLS(t *testing.T) {
 			for _, m := range client.handshake[1:] {
 				tr.Write(m)
 			}
-			wantClient := append([]byte{20, 0, 0, 12}, keys.Finished12(s.hash, conv.master, keys.LabelClientFinished, tr.Sum())...)
+			wantClient := append([]byte{20, 0, 0, 12}, keys.Finished12(keys.Std(s.hash), conv.master, keys.LabelClientFinished, tr.Sum())...)
 			if !bytes.Equal(client.finished, wantClient) {
 				t.Errorf("client Finished %x, want %x", client.finished, wantClient)
 			}
 			tr.Write(client.finished)
-			wantServer := append([]byte{20, 0, 0, 12}, keys.Finished12(s.hash, conv.master, keys.LabelServerFinished, tr.Sum())...)
+			wantServer := append([]byte{20, 0, 0, 12}, keys.Finished12(keys.Std(s.hash), conv.master, keys.LabelServerFinished, tr.Sum())...)
 			if !bytes.Equal(server.finished, wantServer) {
 				t.Errorf("server Finished %x, want %x", server.finished, wantServer)
 			}

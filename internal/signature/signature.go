@@ -23,6 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/tlsflow/tlsflow/provider"
 )
 
 // SignatureScheme values, RFC 8446 §4.2.3.
@@ -64,7 +66,7 @@ var Default = []uint16{
 // ErrBadSignature is wrapped by Verify's error when the key fits the scheme
 // but the signature does not verify: TLS answers with decrypt_error (RFC 8446
 // §4.4.3), whereas a key that does not fit the scheme is illegal_parameter.
-var ErrBadSignature = errors.New("signature does not verify")
+var ErrBadSignature = provider.ErrBadSignature
 
 type algorithm int
 
@@ -161,10 +163,11 @@ func Choose(ours, peer []uint16, pub crypto.PublicKey, tls13 bool) (uint16, bool
 }
 
 // Sign signs message with scheme s: it hashes message with the scheme's hash
-// (Ed25519 signs it whole), then calls signer.Sign, so keys held in hardware
-// work. RSA-PSS uses a salt as long as the hash (RFC 8446 §4.2.3). rand nil
-// means crypto/rand.
-func Sign(signer crypto.Signer, s uint16, rand io.Reader, message []byte) ([]byte, error) {
+// (Ed25519 signs it whole), then has provider p (nil: the standard library)
+// sign, which calls signer.Sign for keys it does not hold itself, so keys
+// held in hardware work. RSA-PSS uses a salt as long as the hash (RFC 8446
+// §4.2.3). rand nil means crypto/rand.
+func Sign(p provider.Provider, signer crypto.Signer, s uint16, rand io.Reader, message []byte) ([]byte, error) {
 	if signer == nil {
 		return nil, fmt.Errorf("signature: %s: no key to sign with", Name(s))
 	}
@@ -174,63 +177,55 @@ func Sign(signer crypto.Signer, s uint16, rand io.Reader, message []byte) ([]byt
 	if rand == nil {
 		rand = cryptorand.Reader
 	}
+	p = provider.OrStdlib(p)
 	info := schemes[s]
 	var opts crypto.SignerOpts = info.hash
-	digest := message
-	if info.hash != 0 {
-		h := info.hash.New()
-		h.Write(message)
-		digest = h.Sum(nil)
-	}
+	digest := info.digest(p, message)
 	if info.alg == pss {
 		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: info.hash}
 	}
-	sig, err := signer.Sign(rand, digest, opts)
+	sig, err := p.Sign(signer, rand, digest, opts)
 	if err != nil {
 		return nil, fmt.Errorf("signature: %s, %s key: signing failed: %w", info.name, keyDescription(signer.Public()), err)
 	}
 	return sig, nil
 }
 
-// Verify checks sig over message with pub for scheme s. The key must be of
+// digest hashes message with the scheme's hash, or returns it whole for
+// Ed25519, which signs the message itself.
+func (info scheme) digest(p provider.Provider, message []byte) []byte {
+	if info.hash == 0 {
+		return message
+	}
+	h := p.NewHash(info.hash)
+	h.Write(message)
+	return h.Sum(nil)
+}
+
+// Verify checks sig over message with pub for scheme s, with provider p
+// (nil: the standard library). The key must be of
 // the scheme's algorithm; whether it fits the scheme in the negotiated
 // version (the ECDSA curve in TLS 1.3, no PKCS #1 v1.5 in TLS 1.3) is for the
 // caller to check with Accepts, since only it knows the version. A
 // signature that does not verify gives an error wrapping ErrBadSignature.
-func Verify(pub crypto.PublicKey, s uint16, message, sig []byte) error {
+func Verify(p provider.Provider, pub crypto.PublicKey, s uint16, message, sig []byte) error {
 	if !Accepts(pub, s, false) {
 		return check(pub, s, false)
 	}
+	p = provider.OrStdlib(p)
 	info := schemes[s]
-	digest := message
-	if info.hash != 0 {
-		h := info.hash.New()
-		h.Write(message)
-		digest = h.Sum(nil)
-	}
-	var err error
-	switch info.alg {
-	case pkcs1:
-		err = rsa.VerifyPKCS1v15(pub.(*rsa.PublicKey), info.hash, digest, sig)
-	case pss:
+	var opts crypto.SignerOpts = info.hash
+	if info.alg == pss {
 		// PSSSaltLengthEqualsHash makes the verifier insist on a salt as long
 		// as the hash, as RFC 8446 §4.2.3 requires.
-		err = rsa.VerifyPSS(pub.(*rsa.PublicKey), info.hash, digest, sig,
-			&rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
-	case ecdsaAlg:
-		if !ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), digest, sig) {
-			err = ErrBadSignature
-		}
-	case ed25519Alg:
-		if !ed25519.Verify(pub.(ed25519.PublicKey), message, sig) {
-			err = ErrBadSignature
-		}
+		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: info.hash}
 	}
+	err := p.Verify(pub, info.digest(p, message), sig, opts)
 	if err == nil {
 		return nil
 	}
-	if err == ErrBadSignature {
-		return fmt.Errorf("signature: %s, %s key: %w", info.name, keyDescription(pub), ErrBadSignature)
+	if errors.Is(err, ErrBadSignature) {
+		return fmt.Errorf("signature: %s, %s key: %w", info.name, keyDescription(pub), err)
 	}
 	return fmt.Errorf("signature: %s, %s key: %w: %w", info.name, keyDescription(pub), ErrBadSignature, err)
 }

@@ -14,6 +14,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tlsflow/tlsflow/internal/providertest"
+	"github.com/tlsflow/tlsflow/provider"
 )
 
 type testKeys struct {
@@ -73,30 +76,44 @@ func (k *testKeys) signerFor(s uint16) crypto.Signer {
 
 var message = []byte("ServerKeyExchange params or CertificateVerify content")
 
+// Every provider's signatures verify with the standard library, and the
+// other way round: the OpenSSL provider signs with OpenSSL for RSA and
+// P-256 and verifies with Go.
 func TestSignThenVerifyEveryScheme(t *testing.T) {
+	providertest.Run(t, testSignThenVerifyEveryScheme)
+}
+
+func testSignThenVerifyEveryScheme(t *testing.T, p provider.Provider) {
 	k := mustKeys(t)
 	for _, s := range Default {
 		t.Run(Name(s), func(t *testing.T) {
 			signer := k.signerFor(s)
-			sig, err := Sign(signer, s, nil, message)
+			sig, err := Sign(p, signer, s, nil, message)
 			if err != nil {
 				t.Fatalf("Sign: %v", err)
 			}
-			if err := Verify(signer.Public(), s, message, sig); err != nil {
+			if err := Verify(nil, signer.Public(), s, message, sig); err != nil {
 				t.Fatalf("Verify of our own signature: %v", err)
+			}
+			stdSig, err := Sign(nil, signer, s, nil, message)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := Verify(p, signer.Public(), s, message, stdSig); err != nil {
+				t.Fatalf("Verify with %s of the standard library's signature: %v", p.Name(), err)
 			}
 
 			tampered := append([]byte(nil), message...)
 			tampered[0] ^= 1
-			if err := Verify(signer.Public(), s, tampered, sig); !errors.Is(err, ErrBadSignature) {
+			if err := Verify(nil, signer.Public(), s, tampered, sig); !errors.Is(err, ErrBadSignature) {
 				t.Errorf("Verify over a tampered message = %v, want ErrBadSignature", err)
 			}
 			badSig := append([]byte(nil), sig...)
 			badSig[len(badSig)/2] ^= 1
-			if err := Verify(signer.Public(), s, message, badSig); !errors.Is(err, ErrBadSignature) {
+			if err := Verify(nil, signer.Public(), s, message, badSig); !errors.Is(err, ErrBadSignature) {
 				t.Errorf("Verify of a tampered signature = %v, want ErrBadSignature", err)
 			}
-			if err := Verify(signer.Public(), s, message, nil); !errors.Is(err, ErrBadSignature) {
+			if err := Verify(nil, signer.Public(), s, message, nil); !errors.Is(err, ErrBadSignature) {
 				t.Errorf("Verify of an empty signature = %v, want ErrBadSignature", err)
 			}
 		})
@@ -125,7 +142,7 @@ func TestWrongKeyTypeIsRefusedWithAClearError(t *testing.T) {
 		{"unknown scheme", 0x0a0a, k.rsa2048.Public(), "signature_scheme(0x0a0a) is not supported"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := Verify(tc.pub, tc.scheme, message, make([]byte, 64))
+			err := Verify(nil, tc.pub, tc.scheme, message, make([]byte, 64))
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("Verify error = %v, want one containing %q", err, tc.wantErr)
 			}
@@ -141,11 +158,11 @@ func TestWrongKeyTypeIsRefusedWithAClearError(t *testing.T) {
 
 func TestSignRefusesAKeyThatDoesNotFitTheScheme(t *testing.T) {
 	k := mustKeys(t)
-	_, err := Sign(k.p256, ECDSASecp384r1SHA384, nil, message)
+	_, err := Sign(nil, k.p256, ECDSASecp384r1SHA384, nil, message)
 	if want := "ecdsa_secp384r1_sha384 needs a P-384 key, got ECDSA P-256 key"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Sign error = %v, want one containing %q", err, want)
 	}
-	if _, err := Sign(nil, Ed25519, nil, message); err == nil {
+	if _, err := Sign(nil, nil, Ed25519, nil, message); err == nil {
 		t.Error("Sign with a nil signer succeeded")
 	}
 }
@@ -187,7 +204,7 @@ func TestStdlibSignaturesVerify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := Verify(tc.pub, tc.scheme, message, sig); err != nil {
+			if err := Verify(nil, tc.pub, tc.scheme, message, sig); err != nil {
 				t.Errorf("Verify of a standard library signature: %v", err)
 			}
 		})
@@ -231,7 +248,7 @@ func TestOurSignaturesVerifyWithStdlib(t *testing.T) {
 		}},
 	} {
 		t.Run(Name(tc.scheme), func(t *testing.T) {
-			sig, err := Sign(k.signerFor(tc.scheme), tc.scheme, nil, message)
+			sig, err := Sign(nil, k.signerFor(tc.scheme), tc.scheme, nil, message)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -251,7 +268,7 @@ func TestVerifyRejectsPSSWithAnotherSaltLength(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Verify(k.rsa2048.Public(), RSAPSSRSAESHA256, message, sig); !errors.Is(err, ErrBadSignature) {
+	if err := Verify(nil, k.rsa2048.Public(), RSAPSSRSAESHA256, message, sig); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("Verify of a max-salt PSS signature = %v, want ErrBadSignature", err)
 	}
 }
@@ -268,7 +285,13 @@ func (r *recordingSigner) Sign(rand io.Reader, digest []byte, opts crypto.Signer
 	return r.Signer.Sign(rand, digest, opts)
 }
 
+// A key the provider does not hold (hardware) signs itself, under every
+// provider.
 func TestSignPassesHashAndPSSSaltToTheSigner(t *testing.T) {
+	providertest.Run(t, testSignPassesHashAndPSSSaltToTheSigner)
+}
+
+func testSignPassesHashAndPSSSaltToTheSigner(t *testing.T, p provider.Provider) {
 	k := mustKeys(t)
 	for _, tc := range []struct {
 		scheme     uint16
@@ -284,7 +307,7 @@ func TestSignPassesHashAndPSSSaltToTheSigner(t *testing.T) {
 	} {
 		t.Run(Name(tc.scheme), func(t *testing.T) {
 			r := &recordingSigner{Signer: tc.key}
-			if _, err := Sign(r, tc.scheme, nil, message); err != nil {
+			if _, err := Sign(p, r, tc.scheme, nil, message); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(r.digest, tc.wantDigest) {
@@ -462,7 +485,7 @@ func TestTLS12ECDSASchemeDoesNotBindTheCurve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Verify(pub, ECDSASecp384r1SHA384, msg, sig); err != nil {
-		t.Errorf("Verify(P-256 key, ecdsa_secp384r1_sha384) = %v, want nil", err)
+	if err := Verify(nil, pub, ECDSASecp384r1SHA384, msg, sig); err != nil {
+		t.Errorf("Verify(nil, P-256 key, ecdsa_secp384r1_sha384) = %v, want nil", err)
 	}
 }

@@ -18,11 +18,10 @@ package suites
 
 import (
 	"crypto"
-	"crypto/aes"
 	"crypto/cipher"
 	"fmt"
 
-	"golang.org/x/crypto/chacha20poly1305"
+	"github.com/tlsflow/tlsflow/provider"
 )
 
 // Protocol versions.
@@ -124,19 +123,17 @@ func (s *Suite) IVLen() int {
 // ExplicitNonce reports whether records carry an explicit nonce (TLS 1.2 GCM).
 func (s *Suite) ExplicitNonce() bool { return s.IVLen() == 4 }
 
-// NewAEAD makes the AEAD for a key of KeyLen bytes.
-func (s *Suite) NewAEAD(key []byte) (cipher.AEAD, error) {
+// NewAEAD makes the AEAD for a key of KeyLen bytes with provider p (nil:
+// the standard library).
+func (s *Suite) NewAEAD(p provider.Provider, key []byte) (cipher.AEAD, error) {
 	if len(key) != s.KeyLen() {
 		return nil, fmt.Errorf("suites: %s needs a %d-byte key, got %d", s.Name, s.KeyLen(), len(key))
 	}
+	alg := provider.AESGCM
 	if s.AEAD == ChaCha20Poly1305 {
-		return chacha20poly1305.New(key)
+		alg = provider.ChaCha20Poly1305
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
+	return provider.OrStdlib(p).NewAEAD(alg, key)
 }
 
 // all lists every suite in ranking order, strongest first (see the package doc).

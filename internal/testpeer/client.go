@@ -105,7 +105,7 @@ func clientHello(o *ClientOptions, tls13 bool) (*wire.ClientHello, map[uint16]ke
 	}
 	var entries wire.KeyShareClientHello
 	for _, g := range shareGroups {
-		ks, err := kex.NewKeyShare(g, nil)
+		ks, err := kex.NewKeyShare(nil, g, nil)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -198,7 +198,7 @@ func (p *Peer) ClientHandshake12(o *ClientOptions) error {
 			return err
 		}
 	} else {
-		public, secret, err := kex.Respond(ske.Group, ske.PublicKey, nil)
+		public, secret, err := kex.Respond(nil, ske.Group, ske.PublicKey, nil)
 		if err != nil {
 			return err
 		}
@@ -453,15 +453,15 @@ func (p *Peer) sendEarlyData13(o *ClientOptions, ch *wire.ClientHello) (record.C
 		return nil, err
 	}
 	t := new(keys.Transcript)
-	t.SetHash(o.PSK.Hash)
+	t.SetHash(keys.Std(o.PSK.Hash))
 	t.Write(raw)
-	secret := keys.NewSchedule13(o.PSK.Hash, o.PSK.Secret).ClientEarlyTrafficSecret(t.Sum())
+	secret := keys.NewSchedule13(keys.Std(o.PSK.Hash), o.PSK.Secret).ClientEarlyTrafficSecret(t.Sum())
 	suite := suites.Lookup(o.EarlySuite)
 	if suite == nil {
 		return nil, fmt.Errorf("testpeer: early data needs EarlySuite")
 	}
-	key, iv := keys.TrafficKey(suite.Hash, secret, suite.KeyLen())
-	aead, err := suite.NewAEAD(key)
+	key, iv := keys.TrafficKey(keys.Std(suite.Hash), secret, suite.KeyLen())
+	aead, err := suite.NewAEAD(nil, key)
 	if err != nil {
 		return nil, err
 	}
@@ -502,7 +502,7 @@ func (p *Peer) retry13(o *ClientOptions, hrr *wire.ServerHello, raw []byte) (map
 	if found, err := hrr.Extensions.Decode(wire.ExtKeyShare, &ks); err != nil {
 		return nil, err
 	} else if found {
-		share, err := kex.NewKeyShare(ks.SelectedGroup, nil)
+		share, err := kex.NewKeyShare(nil, ks.SelectedGroup, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -577,7 +577,7 @@ func (p *Peer) sendCertificate13(s *Script, chain [][]byte, signer crypto.Signer
 	cv := &wire.CertificateVerify{SignatureScheme: signature.ECDSASecp256r1SHA256, Signature: Random(72)}
 	if signer != nil {
 		cv.SignatureScheme = chooseScheme(signer.Public(), peerSchemes, true)
-		sig, err := signature.Sign(signer, cv.SignatureScheme, nil, signature.SignedContent13(context, p.Transcript.Sum()))
+		sig, err := signature.Sign(nil, signer, cv.SignatureScheme, nil, signature.SignedContent13(context, p.Transcript.Sum()))
 		if err != nil {
 			return err
 		}

@@ -34,7 +34,7 @@ func (p *Peer) SetSuite(id uint16) error {
 		return fmt.Errorf("testpeer: unknown cipher suite %#04x", id)
 	}
 	p.Suite = s
-	p.Transcript.SetHash(s.Hash)
+	p.Transcript.SetHash(keys.Std(s.Hash))
 	return nil
 }
 
@@ -47,9 +47,9 @@ func (p *Peer) SetSuite(id uint16) error {
 func (p *Peer) MasterSecret12(preMaster []byte, ems bool) error {
 	h := p.Suite.Hash
 	if ems {
-		p.k12.master = keys.ExtendedMasterSecret(h, preMaster, p.Transcript.Sum())
+		p.k12.master = keys.ExtendedMasterSecret(keys.Std(h), preMaster, p.Transcript.Sum())
 	} else {
-		p.k12.master = keys.MasterSecret(h, preMaster, p.ClientRandom, p.ServerRandom)
+		p.k12.master = keys.MasterSecret(keys.Std(h), preMaster, p.ClientRandom, p.ServerRandom)
 	}
 	return p.UseMaster12(p.k12.master)
 }
@@ -59,12 +59,12 @@ func (p *Peer) MasterSecret12(preMaster []byte, ems bool) error {
 func (p *Peer) UseMaster12(master []byte) error {
 	s := p.Suite
 	p.k12.master = master
-	ck, sk, civ, siv := keys.KeyBlock12(s.Hash, master, p.ClientRandom, p.ServerRandom, s.KeyLen(), s.IVLen())
-	caead, err := s.NewAEAD(ck)
+	ck, sk, civ, siv := keys.KeyBlock12(keys.Std(s.Hash), master, p.ClientRandom, p.ServerRandom, s.KeyLen(), s.IVLen())
+	caead, err := s.NewAEAD(nil, ck)
 	if err != nil {
 		return err
 	}
-	saead, err := s.NewAEAD(sk)
+	saead, err := s.NewAEAD(nil, sk)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func (p *Peer) Finished12(fromClient bool) []byte {
 	if fromClient {
 		label = keys.LabelClientFinished
 	}
-	return keys.Finished12(p.Suite.Hash, p.k12.master, label, p.Transcript.Sum())
+	return keys.Finished12(keys.Std(p.Suite.Hash), p.k12.master, label, p.Transcript.Sum())
 }
 
 // ExpectFinished12 reads the other side's Finished and checks it.
@@ -140,7 +140,7 @@ func (p *Peer) other() Side { return 1 - p.Side }
 // StartSchedule13 starts the TLS 1.3 key schedule with psk (nil: none).
 func (p *Peer) StartSchedule13(psk []byte) {
 	p.k13.psk = psk
-	p.k13.schedule = keys.NewSchedule13(p.Suite.Hash, psk)
+	p.k13.schedule = keys.NewSchedule13(keys.Std(p.Suite.Hash), psk)
 }
 
 // HandshakeKeys13 moves the schedule to the handshake secret with the
@@ -228,8 +228,8 @@ func (p *Peer) installKeys13(own, theirs []byte) error {
 // TrafficCipher13 is the record protection for a traffic secret of the
 // current suite (RFC 8446 §7.3).
 func (p *Peer) TrafficCipher13(secret []byte) (record.Cipher, error) {
-	key, iv := keys.TrafficKey(p.Suite.Hash, secret, p.Suite.KeyLen())
-	aead, err := p.Suite.NewAEAD(key)
+	key, iv := keys.TrafficKey(keys.Std(p.Suite.Hash), secret, p.Suite.KeyLen())
+	aead, err := p.Suite.NewAEAD(nil, key)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +243,7 @@ func (p *Peer) Finished13(fromClient bool) []byte {
 	if fromClient {
 		base = p.k13.clientHandshake
 	}
-	return keys.Finished13(p.Suite.Hash, base, p.Transcript.Sum())
+	return keys.Finished13(keys.Std(p.Suite.Hash), base, p.Transcript.Sum())
 }
 
 // ExpectFinished13 reads the other side's Finished and checks it.
@@ -271,7 +271,7 @@ func (p *Peer) KeyUpdate(request bool) error {
 		return err
 	}
 	own := p.ownApp13()
-	*own = keys.NextTrafficSecret(p.Suite.Hash, *own)
+	*own = keys.NextTrafficSecret(keys.Std(p.Suite.Hash), *own)
 	return p.InstallWriteApp13()
 }
 
@@ -279,7 +279,7 @@ func (p *Peer) KeyUpdate(request bool) error {
 // use its next traffic secret.
 func (p *Peer) peerKeyUpdated13() error {
 	theirs := p.theirApp13()
-	*theirs = keys.NextTrafficSecret(p.Suite.Hash, *theirs)
+	*theirs = keys.NextTrafficSecret(keys.Std(p.Suite.Hash), *theirs)
 	return p.InstallReadApp13()
 }
 
@@ -294,7 +294,7 @@ type Ticket13 struct {
 func (p *Peer) ticketFrom(nst *wire.NewSessionTicket13) Ticket13 {
 	return Ticket13{
 		NewSessionTicket13: *nst,
-		PSK:                keys.ResumptionPSK(p.Suite.Hash, p.k13.resumption, nst.Nonce),
+		PSK:                keys.ResumptionPSK(keys.Std(p.Suite.Hash), p.k13.resumption, nst.Nonce),
 		Suite:              p.Suite.ID,
 		ReceivedAt:         time.Now(),
 	}
@@ -325,9 +325,9 @@ func (t Ticket13) Offer() *PSK {
 func (p *Peer) binder(psk *PSK, truncatedHello []byte) []byte {
 	t := p.Transcript.Clone()
 	if t.Hash() == 0 {
-		t.SetHash(psk.Hash)
+		t.SetHash(keys.Std(psk.Hash))
 	}
 	t.Write(truncatedHello)
-	early := keys.NewSchedule13(psk.Hash, psk.Secret)
-	return keys.Finished13(psk.Hash, early.BinderKey(psk.Kind), t.Sum())
+	early := keys.NewSchedule13(keys.Std(psk.Hash), psk.Secret)
+	return keys.Finished13(keys.Std(psk.Hash), early.BinderKey(psk.Kind), t.Sum())
 }

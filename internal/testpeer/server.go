@@ -79,7 +79,7 @@ func (p *Peer) ServerHandshake12(o *ServerOptions) error {
 		if group == 0 {
 			group = kex.X25519
 		}
-		if share, err = kex.NewKeyShare(group, nil); err != nil {
+		if share, err = kex.NewKeyShare(nil, group, nil); err != nil {
 			return err
 		}
 		ske := &wire.ServerKeyExchange{Group: group, PublicKey: share.Public()}
@@ -134,7 +134,7 @@ func (p *Peer) ServerHandshake12(o *ServerOptions) error {
 		if !ok {
 			return fmt.Errorf("testpeer: the RSA key exchange needs a crypto.Decrypter")
 		}
-		if preMaster, err = kex.DecryptPreMasterSecret(nil, decrypter, cke.EncryptedPreMasterSecret, ch.Version); err != nil {
+		if preMaster, err = kex.DecryptPreMasterSecret(nil, nil, decrypter, cke.EncryptedPreMasterSecret, ch.Version); err != nil {
 			return err
 		}
 	} else {
@@ -222,7 +222,7 @@ func (p *Peer) sign(signer crypto.Signer, chain [][]byte, peer []uint16, tls13 b
 		return scheme, Random(72)
 	}
 	scheme := chooseScheme(signer.Public(), peer, tls13)
-	sig, err := signature.Sign(signer, scheme, nil, msg)
+	sig, err := signature.Sign(nil, signer, scheme, nil, msg)
 	if err != nil {
 		return scheme, Random(72)
 	}
@@ -277,7 +277,7 @@ func (p *Peer) ServerHandshake13(o *ServerOptions) error {
 			return fmt.Errorf("testpeer: the second ClientHello has no key share for the group asked for")
 		}
 	}
-	public, shared, err := kex.Respond(share.Group, share.KeyExchange, nil)
+	public, shared, err := kex.Respond(nil, share.Group, share.KeyExchange, nil)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,41 @@
+package keys
+
+// HKDF (RFC 5869) on the provider's HMAC. It is a construction, not a
+// primitive, so it lives here rather than in each provider; written for the
+// shape TLS 1.3 uses it in: almost every output is one block long, and the
+// info (an HkdfLabel) is built once with room for the counter octet.
+
+// extract is HKDF-Extract(salt, IKM) = HMAC-Hash(salt, IKM) (RFC 5869 §2.2).
+// A nil salt is HMAC's empty key, which is the same key as the Hash.length
+// zeros RFC 5869 specifies: HMAC pads every key with zeros to the block size.
+func extract(h Hash, ikm, salt []byte) []byte {
+	mac := h.HMAC(salt)
+	mac.Write(ikm)
+	return mac.Sum(make([]byte, 0, h.Size()))
+}
+
+// expand is HKDF-Expand(PRK, info, L) (RFC 5869 §2.3):
+//
+//	T(0) = empty string
+//	T(i) = HMAC-Hash(PRK, T(i-1) | info | i)
+//	OKM  = first L octets of T(1) | T(2) | ...
+//
+// info is appended to (the counter octet goes after it, so that info and
+// counter are one write): give it a spare byte of capacity to spare an
+// allocation. The caller keeps L <= 255*Hash.length.
+func expand(h Hash, prk, info []byte, n int) []byte {
+	mac := h.HMAC(prk)
+	size := h.Size()
+	out := make([]byte, 0, (n+size-1)/size*size)
+	infoLen := len(info)
+	for i := byte(1); len(out) < n; i++ {
+		if i > 1 {
+			mac.Reset()
+			mac.Write(out[len(out)-size:]) // T(i-1)
+		}
+		info = append(info[:infoLen], i)
+		mac.Write(info)
+		out = mac.Sum(out)
+	}
+	return out[:n:n]
+}

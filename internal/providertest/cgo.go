@@ -1,0 +1,5 @@
+//go:build cgo
+
+package providertest
+
+const cgo = true
