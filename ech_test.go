@@ -370,3 +370,65 @@ func TestECHRefusesMalformedConfiguration(t *testing.T) {
 		})
 	}
 }
+
+// ECH with resumption and 0-RTT: the second connection resumes the first
+// one's session inside the inner hello (the outer one carries a GREASE
+// pre_shared_key, draft-ietf-tls-esni-25 §6.1.2) and sends early data,
+// which the server reads; resumption with crypto/tls's ECH server too.
+func TestECHResumptionAndEarlyData(t *testing.T) {
+	e := echFixture(t)
+	t.Run("tlsflow-server/0-RTT", func(t *testing.T) {
+		srvCfg := &tlsflow.Config{Certificates: []tlsflow.Certificate{flowCert(e.secret), flowCert(e.public)},
+			EncryptedClientHelloKeys: []tlsflow.EncryptedClientHelloKey{e.key}, MaxEarlyData: 1024}
+		cache := tlsflow.NewLRUClientSessionCache(4)
+		for i := 0; i < 2; i++ {
+			var early []byte
+			cliCfg := &tlsflow.Config{RootCAs: e.ca.Pool, ServerName: "secret.example", EncryptedClientHelloConfigList: e.list, ClientSessionCache: cache}
+			cli, srv, cliErr, srvErr := echPair(t, func(c net.Conn) peerConn {
+				tc := tlsflow.Client(c, cliCfg)
+				if i == 1 {
+					if _, err := tc.WriteEarlyData([]byte("early")); err != nil {
+						t.Errorf("WriteEarlyData: %v", err)
+					}
+				}
+				return tc
+			}, func(c net.Conn) peerConn {
+				tc := tlsflow.Server(c, srvCfg)
+				buf := make([]byte, 64)
+				for {
+					n, err := tc.ReadEarlyData(buf)
+					early = append(early, buf[:n]...)
+					if err != nil {
+						break
+					}
+				}
+				return tc
+			})
+			if cliErr != nil || srvErr != nil {
+				t.Fatalf("connection %d: client %v; server %v", i, cliErr, srvErr)
+			}
+			cs, ss := cli.(*tlsflow.Conn).ConnectionState(), srv.(*tlsflow.Conn).ConnectionState()
+			if !cs.ECHAccepted || !ss.ECHAccepted || cs.DidResume != (i == 1) {
+				t.Errorf("connection %d: ECH accepted %v/%v, resumed %v", i, cs.ECHAccepted, ss.ECHAccepted, cs.DidResume)
+			}
+			if i == 1 && (!cs.EarlyDataAccepted || string(early) != "early") {
+				t.Errorf("second connection: early data accepted %v, server read %q; want the 5 bytes", cs.EarlyDataAccepted, early)
+			}
+		}
+	})
+	t.Run("go-server/resumption", func(t *testing.T) {
+		cache := tlsflow.NewLRUClientSessionCache(4)
+		server := e.goServer(e.key)
+		for i := 0; i < 2; i++ {
+			cliCfg := &tlsflow.Config{RootCAs: e.ca.Pool, ServerName: "secret.example", EncryptedClientHelloConfigList: e.list,
+				ClientSessionCache: cache, CurvePreferences: []tlsflow.CurveID{tlsflow.CurveP256}}
+			cli, _, cliErr, srvErr := echPair(t, func(c net.Conn) peerConn { return tlsflow.Client(c, cliCfg) }, server)
+			if cliErr != nil || srvErr != nil {
+				t.Fatalf("connection %d: client %v; server %v", i, cliErr, srvErr)
+			}
+			if cs := cli.(*tlsflow.Conn).ConnectionState(); !cs.ECHAccepted || cs.DidResume != (i == 1) {
+				t.Errorf("connection %d: ECH accepted %v, resumed %v", i, cs.ECHAccepted, cs.DidResume)
+			}
+		}
+	})
+}
