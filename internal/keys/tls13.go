@@ -34,11 +34,17 @@ const ivLen13 = 12
 // programming error and ExpandLabel panics rather than derive a wrong key.
 // Exporter13 checks its application-supplied label and length itself.
 func ExpandLabel(h Hash, secret []byte, label string, context []byte, n int) []byte {
+	checkLabel(h, label, context, n)
+	return expand(h, secret, hkdfLabel(label, context, n), n)
+}
+
+// checkLabel panics when HKDF-Expand-Label's arguments are out of the
+// range ExpandLabel documents.
+func checkLabel(h Hash, label string, context []byte, n int) {
 	if len(labelPrefix)+len(label) > 255 || len(context) > 255 || n < 0 || n > 255*h.Size() {
 		panic(fmt.Sprintf("keys: HKDF-Expand-Label out of range (label %d bytes, context %d bytes, length %d)",
 			len(label), len(context), n))
 	}
-	return expand(h, secret, hkdfLabel(label, context, n), n)
 }
 
 // hkdfLabel encodes the HkdfLabel struct above, with a spare byte of
@@ -137,7 +143,8 @@ type Schedule13 struct {
 	hash   Hash
 	stage  stage
 	secret []byte
-	noPSK  bool // the early secret is that of no PSK, a constant
+	noPSK  bool      // the early secret is that of no PSK, a constant
+	exp    *expander // HMAC keyed with secret, made at its first use
 }
 
 // NewSchedule13 starts the schedule with the early secret,
@@ -181,28 +188,49 @@ func noPSKConstants(h Hash) *noPSK {
 
 func (s *Schedule13) at(want stage, what string) {
 	if s.stage != want {
-		panic(fmt.Sprintf("keys: %s needs the %s secret, but the schedule is at the %s secret", what, want, s.stage))
+		s.wrongStage(want, what)
 	}
+}
+
+// wrongStage panics; what is formatted only then, so the checks that pass
+// cost no allocation.
+func (s *Schedule13) wrongStage(want stage, what string) {
+	panic(fmt.Sprintf("keys: %s needs the %s secret, but the schedule is at the %s secret", what, want, s.stage))
 }
 
 // derive is Derive-Secret(current secret, label, th) after checking the stage.
 func (s *Schedule13) derive(want stage, label string, th []byte) []byte {
-	s.at(want, `"`+label+`"`)
-	return DeriveSecret(s.hash, s.secret, label, th)
+	if s.stage != want {
+		s.wrongStage(want, `"`+label+`"`)
+	}
+	return s.expander().expandLabel(label, th, s.hash.Size())
+}
+
+// expander is HKDF-Expand from the current secret, keyed once per stage.
+func (s *Schedule13) expander() *expander {
+	if s.exp == nil {
+		s.exp = newExpander(s.hash, s.secret)
+	}
+	return s.exp
 }
 
 // advance moves down one level: HKDF-Extract(Derive-Secret(secret, "derived", ""), ikm).
 func (s *Schedule13) advance(from, to stage, ikm []byte) {
-	s.at(from, "moving to the "+to.String()+" secret")
+	if s.stage != from {
+		s.wrongStage(from, "moving to the "+to.String()+" secret")
+	}
 	var derived []byte
 	if from == stageEarly && s.noPSK {
 		derived = noPSKConstants(s.hash).derived
 	} else {
-		derived = DeriveSecret(s.hash, s.secret, "derived", emptyHash(s.hash))
+		derived = s.expander().expandLabel("derived", emptyHash(s.hash), s.hash.Size())
 	}
 	next := Extract(s.hash, ikm, derived)
+	if !(from == stageEarly && s.noPSK) {
+		clear(derived)
+	}
 	clear(s.secret)
-	s.secret, s.stage = next, to
+	s.secret, s.stage, s.exp = next, to, nil
 }
 
 func (s *Schedule13) current(want stage, what string) []byte {
@@ -214,7 +242,7 @@ func (s *Schedule13) current(want stage, what string) []byte {
 // every method panics, as at a stage that was never reached.
 func (s *Schedule13) Erase() {
 	clear(s.secret)
-	s.secret, s.stage = nil, 0
+	s.secret, s.stage, s.exp = nil, 0, nil
 }
 
 // EarlySecret returns a copy of the early secret.
@@ -316,7 +344,8 @@ func (s *Schedule13) ResumptionMasterSecret(th []byte) []byte {
 //	[sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length)
 //	[sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
 func TrafficKey(h Hash, secret []byte, keyLen int) (key, iv []byte) {
-	return ExpandLabel(h, secret, "key", nil, keyLen), ExpandLabel(h, secret, "iv", nil, ivLen13)
+	e := newExpander(h, secret) // one HMAC for both
+	return e.expandLabel("key", nil, keyLen), e.expandLabel("iv", nil, ivLen13)
 }
 
 // NextTrafficSecret is the KeyUpdate step of RFC 8446 §7.2:
