@@ -16,12 +16,6 @@ func extract(h Hash, ikm, salt []byte) []byte {
 	return mac.Sum(make([]byte, 0, h.Size()))
 }
 
-// expand is HKDF-Expand(PRK, info, L) (RFC 5869 §2.3) with a fresh HMAC
-// keyed with prk; see expandWith.
-func expand(h Hash, prk, info []byte, n int) []byte {
-	return expandWith(h.HMAC(prk), false, h.Size(), info, n)
-}
-
 // expandWith is HKDF-Expand(PRK, info, L) (RFC 5869 §2.3):
 //
 //	T(0) = empty string
@@ -37,8 +31,9 @@ func expand(h Hash, prk, info []byte, n int) []byte {
 // info is appended to (the counter octet goes after it, so that info and
 // counter are one write): give it a spare byte of capacity to spare an
 // allocation. The caller keeps L <= 255*Hash.length.
-func expandWith(mac hash.Hash, used bool, size int, info []byte, n int) []byte {
-	out := make([]byte, 0, (n+size-1)/size*size)
+//
+// out is empty with room for n bytes rounded up to whole blocks.
+func expandWith(mac hash.Hash, used bool, size int, info, out []byte, n int) []byte {
 	infoLen := len(info)
 	for i := byte(1); len(out) < n; i++ {
 		if used {
@@ -69,7 +64,8 @@ func newExpander(h Hash, prk []byte) *expander { return &expander{h: h, mac: h.H
 // expandLabel is HKDF-Expand-Label (see ExpandLabel) with e's PRK.
 func (e *expander) expandLabel(label string, context []byte, n int) []byte {
 	checkLabel(e.h, label, context, n)
-	out := expandWith(e.mac, e.used, e.h.Size(), hkdfLabel(label, context, n), n)
+	info, out := labelAndOut(label, context, n, e.h.Size())
+	out = expandWith(e.mac, e.used, e.h.Size(), info, out, n)
 	e.used = true
 	return out
 }

@@ -35,7 +35,8 @@ const ivLen13 = 12
 // Exporter13 checks its application-supplied label and length itself.
 func ExpandLabel(h Hash, secret []byte, label string, context []byte, n int) []byte {
 	checkLabel(h, label, context, n)
-	return expand(h, secret, hkdfLabel(label, context, n), n)
+	info, out := labelAndOut(label, context, n, h.Size())
+	return expandWith(h.HMAC(secret), false, h.Size(), info, out, n)
 }
 
 // checkLabel panics when HKDF-Expand-Label's arguments are out of the
@@ -47,11 +48,20 @@ func checkLabel(h Hash, label string, context []byte, n int) {
 	}
 }
 
-// hkdfLabel encodes the HkdfLabel struct above, with a spare byte of
-// capacity for HKDF-Expand's counter octet: one allocation per label.
-// ExpandLabel has checked the lengths.
-func hkdfLabel(label string, context []byte, n int) []byte {
-	b := make([]byte, 0, 2+1+len(labelPrefix)+len(label)+1+len(context)+1)
+// labelAndOut makes, in one allocation, the HKDF output buffer (room for n
+// bytes in whole blocks of size, see expandWith) and after it the encoded
+// HkdfLabel with a spare byte for HKDF-Expand's counter octet. The label is
+// public, so it may share the output's array (the output is returned with
+// its capacity cut at its length, so nothing appended to it reaches the label).
+func labelAndOut(label string, context []byte, n, size int) (info, out []byte) {
+	outCap := (n + size - 1) / size * size
+	buf := make([]byte, outCap, outCap+2+1+len(labelPrefix)+len(label)+1+len(context)+1)
+	return hkdfLabel(buf[outCap:], label, context, n), buf[:0:outCap]
+}
+
+// hkdfLabel appends the HkdfLabel struct above to b. ExpandLabel has
+// checked the lengths.
+func hkdfLabel(b []byte, label string, context []byte, n int) []byte {
 	b = append(b, byte(n>>8), byte(n), byte(len(labelPrefix)+len(label)))
 	b = append(b, labelPrefix...)
 	b = append(b, label...)
