@@ -109,10 +109,25 @@ func readExtensions(s *cryptobyte.String, msg string, lo, hi int) (Extensions, e
 	if block.Empty() {
 		return nil, nil
 	}
-	var exts Extensions
-	// A block holds at most 2^16/4 extensions, so a set keeps the duplicate
-	// check linear where a pairwise scan would let a peer make it quadratic.
-	seen := make(map[ExtensionType]bool)
+	// The block is read twice: first for its framing and the number of
+	// extensions, so the list is one allocation of the right size.
+	n := 0
+	for scan := block; !scan.Empty(); n++ {
+		var data []byte
+		if !scan.Skip(2) || !readOpaque16(&scan, &data, 0, 1<<16-1) {
+			return nil, decodeErr(msg, "extensions")
+		}
+	}
+	exts := make(Extensions, 0, n)
+	// A block holds at most 2^16/4 extensions. Up to smallBlock of them the
+	// duplicate check compares pairwise (at most a few hundred comparisons,
+	// no allocation); beyond, a set keeps it linear where a pairwise scan
+	// would let a peer make it quadratic.
+	const smallBlock = 32
+	var seen map[ExtensionType]bool
+	if n > smallBlock {
+		seen = make(map[ExtensionType]bool, n)
+	}
 	for !block.Empty() {
 		var t uint16
 		var data []byte
@@ -120,10 +135,14 @@ func readExtensions(s *cryptobyte.String, msg string, lo, hi int) (Extensions, e
 			return nil, decodeErr(msg, "extensions")
 		}
 		et := ExtensionType(t)
-		if seen[et] {
+		if seen != nil {
+			if seen[et] {
+				return nil, decodeErr(msg, "duplicate extension "+et.String())
+			}
+			seen[et] = true
+		} else if _, dup := exts.Find(et); dup {
 			return nil, decodeErr(msg, "duplicate extension "+et.String())
 		}
-		seen[et] = true
 		exts = append(exts, Extension{Type: et, Data: data})
 	}
 	return exts, nil
