@@ -515,7 +515,7 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 		return nil, err
 	}
 	s := c.c13.suite
-	want := keys.Finished13(c.hash(s.Hash), c.c13.serverHandshake, c.transcript.Sum())
+	want := keys.FinishedMAC(c.hash(s.Hash), c.c13.serverFinishedKey, c.transcript.Sum())
 	c.received(fin, msg, 7)
 	if err := c.verifyFinished(fin, want, "server"); err != nil {
 		return nil, err
@@ -539,7 +539,7 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 			return nil, err
 		}
 	}
-	verify := keys.Finished13(c.hash(s.Hash), c.c13.clientHandshake, c.transcript.Sum())
+	verify := keys.FinishedMAC(c.hash(s.Hash), c.c13.clientFinishedKey, c.transcript.Sum())
 	if err := c.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return nil, err
 	}

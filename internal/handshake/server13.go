@@ -423,7 +423,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 			return nil, err
 		}
 	}
-	verify := keys.Finished13(s.hash(s.s13.suite.Hash), s.s13.serverHandshake, s.transcript.Sum())
+	verify := keys.FinishedMAC(s.hash(s.s13.suite.Hash), s.s13.serverFinishedKey, s.transcript.Sum())
 	if err := s.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return nil, err
 	}
@@ -458,7 +458,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 // transcript as it will be once the client's Finished, which this server
 // can compute, is in it, and issues the tickets now.
 func (s *Server) sendTicketsInFlight13() error {
-	clientFinished := keys.Finished13(s.hash(s.s13.suite.Hash), s.s13.clientHandshake, s.transcript.Sum())
+	clientFinished := keys.FinishedMAC(s.hash(s.s13.suite.Hash), s.s13.clientFinishedKey, s.transcript.Sum())
 	raw, err := (&wire.Finished{VerifyData: clientFinished}).Marshal()
 	if err != nil {
 		return internalError(7, "Finished", err)
@@ -575,7 +575,7 @@ func (s *Server) readClientFinished13(msg []byte) (serverState, error) {
 	if err := parse(fin, msg, 7); err != nil {
 		return nil, err
 	}
-	want := keys.Finished13(s.hash(s.s13.suite.Hash), s.s13.clientHandshake, s.transcript.Sum())
+	want := keys.FinishedMAC(s.hash(s.s13.suite.Hash), s.s13.clientFinishedKey, s.transcript.Sum())
 	s.received(fin, msg, 7)
 	if err := s.verifyFinished(fin, want, "client"); err != nil {
 		return nil, err

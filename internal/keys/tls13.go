@@ -358,6 +358,16 @@ func TrafficKey(h Hash, secret []byte, keyLen int) (key, iv []byte) {
 	return e.expandLabel("key", nil, keyLen), e.expandLabel("iv", nil, ivLen13)
 }
 
+// HandshakeTrafficKeys derives from a handshake traffic secret, with one
+// HMAC, everything the handshake takes from it: the record protection key
+// and IV (RFC 8446 §7.3, as TrafficKey) and the finished_key of the
+// sender's Finished (§4.4.4, as FinishedKey).
+func HandshakeTrafficKeys(h Hash, secret []byte, keyLen int) (key, iv, finishedKey []byte) {
+	e := newExpander(h, secret)
+	key, iv = e.expandLabel("key", nil, keyLen), e.expandLabel("iv", nil, ivLen13)
+	return key, iv, e.expandLabel("finished", nil, h.Size())
+}
+
 // NextTrafficSecret is the KeyUpdate step of RFC 8446 §7.2:
 //
 //	application_traffic_secret_N+1 =
@@ -378,9 +388,17 @@ func FinishedKey(h Hash, baseKey []byte) []byte {
 //	verify_data = HMAC(finished_key, Transcript-Hash(Handshake Context,
 //	                   Certificate*, CertificateVerify*))
 func Finished13(h Hash, baseKey, transcriptHash []byte) []byte {
-	mac := h.HMAC(FinishedKey(h, baseKey))
+	finishedKey := FinishedKey(h, baseKey)
+	defer clear(finishedKey)
+	return FinishedMAC(h, finishedKey, transcriptHash)
+}
+
+// FinishedMAC is verify_data = HMAC(finished_key, transcript hash) (RFC
+// 8446 §4.4.4), with the finished_key already derived (HandshakeTrafficKeys).
+func FinishedMAC(h Hash, finishedKey, transcriptHash []byte) []byte {
+	mac := h.HMAC(finishedKey)
 	mac.Write(transcriptHash)
-	return mac.Sum(nil)
+	return mac.Sum(make([]byte, 0, h.Size()))
 }
 
 // ResumptionPSK is the PSK a NewSessionTicket stands for (RFC 8446 §4.6.1):
