@@ -29,12 +29,9 @@ var extNames = func() map[ExtensionType]string {
 }()
 
 func marshalExt(t ExtensionType, add func(b *builder)) ([]byte, error) {
-	b := newBuilder(64)
+	b := pooledBuilder(64)
 	add(b)
-	if b.err != nil {
-		return b.result(extName(t))
-	}
-	return b.buf, nil
+	return b.finish(func() string { return extName(t) })
 }
 
 // extEnd rejects extension_data left over after the structure was read.
