@@ -174,6 +174,10 @@ func (b *base) emit(e trace.Event) {
 	b.cfg.Trace(e)
 }
 
+// tracing reports whether events go anywhere: a note whose fields cost
+// something to format (a certificate's subject, hex) is made only then.
+func (b *base) tracing() bool { return b.cfg.Trace != nil }
+
 // note emits a local event with fields given as name, value pairs.
 func (b *base) note(kind trace.Kind, step int, message string, kv ...string) {
 	if b.cfg.Trace == nil {
@@ -236,7 +240,9 @@ func (b *base) verifyFinishedAt(step int, fin *wire.Finished, want []byte, peer 
 		return alert.Errorf(alert.DecryptError, step, "Finished",
 			"the %s's verify_data does not match our transcript: the handshake was tampered with, or the keys differ", peer)
 	}
-	b.note(trace.KindVerified, step, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
+	if b.tracing() {
+		b.note(trace.KindVerified, step, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
+	}
 	return nil
 }
 

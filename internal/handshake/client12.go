@@ -257,7 +257,9 @@ func (c *Client) readServerKeyExchange(msg []byte) (clientState, error) {
 			signature.Name(ske.SignatureScheme), err)
 	}
 	c.state.PeerSignatureScheme = ske.SignatureScheme
-	c.note(trace.KindVerified, 3, "ServerKeyExchange", "signature_scheme", signature.Name(ske.SignatureScheme))
+	if c.tracing() {
+		c.note(trace.KindVerified, 3, "ServerKeyExchange", "signature_scheme", signature.Name(ske.SignatureScheme))
+	}
 	public, secret, err := kex.Respond(c.crypto(), ske.Group, ske.PublicKey, c.random())
 	if err != nil {
 		return nil, alert.Errorf(alert.IllegalParameter, 3, "ServerKeyExchange", "server's %s public key: %w", suites.GroupName(ske.Group), err)

@@ -488,7 +488,9 @@ func (b *base) readCertificateVerify13(msg []byte, pub crypto.PublicKey, offered
 		return err
 	}
 	b.state.PeerSignatureScheme = cv.SignatureScheme
-	b.note(trace.KindVerified, step, "CertificateVerify", "signature_scheme", signature.Name(cv.SignatureScheme))
+	if b.tracing() {
+		b.note(trace.KindVerified, step, "CertificateVerify", "signature_scheme", signature.Name(cv.SignatureScheme))
+	}
 	return nil
 }
 

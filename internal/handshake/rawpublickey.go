@@ -420,8 +420,10 @@ func (b *base) checkPeerRawKey(spki []byte, step int, what string) (crypto.Publi
 	if err := b.verifyRawKey(spki, key); err != nil {
 		return nil, certificateError(step, "Certificate", what, err)
 	}
-	b.note(trace.KindVerified, step, "Certificate", "raw_public_key", keyName(key),
-		"spki_sha256", fmt.Sprintf("%x", sha256.Sum256(spki)), "verified", "true")
+	if b.tracing() {
+		b.note(trace.KindVerified, step, "Certificate", "raw_public_key", keyName(key),
+			"spki_sha256", fmt.Sprintf("%x", sha256.Sum256(spki)), "verified", "true")
+	}
 	return key, nil
 }
 

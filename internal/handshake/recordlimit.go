@@ -55,7 +55,9 @@ func (b *base) limitsFor(version uint16, peer int) LimitRecords {
 		write--
 	}
 	own := b.ownRecordLimit(version)
-	b.note(trace.KindNote, 2, "record size limit", "peer", strconv.Itoa(peer), "own", strconv.Itoa(own))
+	if b.tracing() {
+		b.note(trace.KindNote, 2, "record size limit", "peer", strconv.Itoa(peer), "own", strconv.Itoa(own))
+	}
 	return LimitRecords{Write: write, Read: own}
 }
 

@@ -384,7 +384,9 @@ func (s *Server) readClientCertificateVerify(msg []byte) (serverState, error) {
 			"client signature (%s) does not verify with its certificate's key: %w", signature.Name(cv.SignatureScheme), err)
 	}
 	s.state.PeerSignatureScheme = cv.SignatureScheme
-	s.note(trace.KindVerified, 5, "CertificateVerify", "signature_scheme", signature.Name(cv.SignatureScheme))
+	if s.tracing() {
+		s.note(trace.KindVerified, 5, "CertificateVerify", "signature_scheme", signature.Name(cv.SignatureScheme))
+	}
 	return (*Server).readClientChangeCipherSpec, nil
 }
 

@@ -158,7 +158,7 @@ func (c *Client) readLeafStatus13(cert *wire.Certificate13) error {
 	} else if found {
 		c.state.SignedCertificateTimestamps = scts
 	}
-	if c.state.OCSPResponse != nil || c.state.SignedCertificateTimestamps != nil {
+	if (c.state.OCSPResponse != nil || c.state.SignedCertificateTimestamps != nil) && c.tracing() {
 		c.note(trace.KindNote, 3, "Certificate", "stapled", stapledWhat(c.state))
 	}
 	return nil
