@@ -130,7 +130,7 @@ func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
 		return err
 	}
 	if limits != nil {
-		c.out = append(c.out, *limits) // for the records after ChangeCipherSpec
+		c.act(*limits) // for the records after ChangeCipherSpec
 	}
 	return c.checkALPN(sh.Extensions, 2, "ServerHello")
 }
@@ -344,7 +344,7 @@ func (c *Client) readServerHelloDone(msg []byte) (clientState, error) {
 // then Finished, the first protected message.
 func (c *Client) sendClientFinished12() error {
 	c.sendChangeCipherSpec()
-	c.out = append(c.out, SetWriteCipher{Cipher: c.c12.clientWrite})
+	c.act(SetWriteCipher{Cipher: c.c12.clientWrite})
 	verify := keys.Finished12(c.hash(c.c12.suite.Hash), c.c12.master, keys.LabelClientFinished, c.transcript.Sum())
 	if err := c.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return err
@@ -473,7 +473,7 @@ func (c *Client) readServerChangeCipherSpec(msg []byte) (clientState, error) {
 		return nil, unexpected(msg, 6, "ChangeCipherSpec")
 	}
 	c.receivedChangeCipherSpec()
-	c.out = append(c.out, SetReadCipher{Cipher: c.c12.serverWrite})
+	c.act(SetReadCipher{Cipher: c.c12.serverWrite})
 	return (*Client).readServerFinished, nil
 }
 

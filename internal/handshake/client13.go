@@ -194,7 +194,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 	if e := c.c13.early; e != nil {
 		// The early data is lost; the second ClientHello goes in the clear.
 		c.rejectEarlyData13("the server sent a HelloRetryRequest (RFC 8446 §4.1.2)")
-		c.out = append(c.out, SetWriteCipher{Cipher: record.Plaintext(false)})
+		c.act(SetWriteCipher{Cipher: record.Plaintext(false)})
 	}
 	if c.ech != nil && c.ech.state == echAccepted {
 		outer, err := c.sealOuter(&hello, false)
@@ -300,8 +300,8 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 	}
 	// Our writes switch to the handshake key now, not at our Finished: an
 	// alert about the server's flight must go encrypted (RFC 8446 §A.1).
-	c.out = append(c.out, SetReadCipher{Cipher: read})
-	c.out = append(c.out, c.earlyDataAfterServerHello13(write)...)
+	c.act(SetReadCipher{Cipher: read})
+	c.act(c.earlyDataAfterServerHello13(write)...)
 	return (*Client).readEncryptedExtensions, nil
 }
 
@@ -380,13 +380,13 @@ func (c *Client) readEncryptedExtensions(msg []byte) (clientState, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.out = append(c.out, switchKeys...)
+	c.act(switchKeys...)
 	limits, err := c.clientRecordLimits(suites.VersionTLS13, ee.Extensions, "EncryptedExtensions")
 	if err != nil {
 		return nil, err
 	}
 	if limits != nil {
-		c.out = append(c.out, *limits)
+		c.act(*limits)
 	}
 	if c.c13.psk != nil {
 		return (*Client).readServerFinished13, nil // the PSK authenticates the server
@@ -548,7 +548,7 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 	if c.keepsTickets() {
 		c.c13.resumption = c.c13.schedule.ResumptionMasterSecret(c.transcript.Sum())
 	}
-	c.out = append(c.out, SetReadCipher{Cipher: app.server}, SetWriteCipher{Cipher: app.client})
+	c.act(SetReadCipher{Cipher: app.server}, SetWriteCipher{Cipher: app.client})
 	c.complete = true
 	c.keepForPostHandshakeAuth()
 	return nil, nil

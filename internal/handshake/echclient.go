@@ -310,7 +310,7 @@ func (c *Client) sendHelloECH(inner, outer *wire.ClientHello, first bool) error 
 		c.ech.outerTrans.Write(outerRaw)
 	}
 	c.ech.outer = outer
-	c.out = append(c.out, SendMessage{Data: outerRaw})
+	c.act(SendMessage{Data: outerRaw})
 	c.traceMessage(trace.Sent, outer, outerRaw, 1)
 	c.emit(trace.Event{Kind: trace.KindNote, Direction: trace.Local, Step: 1, Message: "ClientHelloInner",
 		Fields: append([]trace.Field{{Name: "encrypted_client_hello", Value: fmt.Sprintf(

@@ -174,7 +174,7 @@ func (b *base) requestClientCertificate13(requires bool, verify func([]*x509.Cer
 	*b.pha = pha13{handshake: b.pha.handshake, pending: true, context: context, schemes: schemes,
 		transcript: *b.pha.handshake.Clone(), requires: requires, verify: verify, next: wire.TypeCertificate}
 	b.pha.transcript.Write(raw)
-	b.out = append(b.out, SendMessage{Data: raw})
+	b.act(SendMessage{Data: raw})
 	b.traceMessage(trace.Sent, req, raw, 8)
 	return b.take(), nil
 }

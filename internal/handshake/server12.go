@@ -234,7 +234,7 @@ func (s *Server) sendServerHello12(clientTypeAnswer bool) error {
 		return err
 	}
 	if limits != nil {
-		s.out = append(s.out, *limits) // for the records after ChangeCipherSpec
+		s.act(*limits) // for the records after ChangeCipherSpec
 	}
 	if s.info.ServerName != "" && !s.s12.resumed {
 		// RFC 6066 §3: the server that used the name says so with an empty
@@ -396,7 +396,7 @@ func (s *Server) readClientChangeCipherSpec(msg []byte) (serverState, error) {
 		return nil, unexpected(msg, 6, "ChangeCipherSpec")
 	}
 	s.receivedChangeCipherSpec()
-	s.out = append(s.out, SetReadCipher{Cipher: s.s12.clientWrite})
+	s.act(SetReadCipher{Cipher: s.s12.clientWrite})
 	return (*Server).readClientFinished, nil
 }
 
@@ -439,7 +439,7 @@ func (s *Server) sendServerFinished12() error {
 		}
 	}
 	s.sendChangeCipherSpec()
-	s.out = append(s.out, SetWriteCipher{Cipher: s.s12.serverWrite})
+	s.act(SetWriteCipher{Cipher: s.s12.serverWrite})
 	verify := keys.Finished12(s.hash(s.s12.suite.Hash), s.s12.master, keys.LabelServerFinished, s.transcript.Sum())
 	if err := s.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return err

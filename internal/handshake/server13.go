@@ -367,11 +367,11 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	}
 	s.s13.handshakeRead = read
 	s.sendCompatCCS()
-	s.out = append(s.out, SetWriteCipher{Cipher: write})
+	s.act(SetWriteCipher{Cipher: write})
 	if early != nil {
-		s.out = append(s.out, early) // the client's early data first, then EndOfEarlyData
+		s.act(early) // the client's early data first, then EndOfEarlyData
 	} else {
-		s.out = append(s.out, SetReadCipher{Cipher: read})
+		s.act(SetReadCipher{Cipher: read})
 	}
 
 	ee := &wire.EncryptedExtensions{}
@@ -388,10 +388,10 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		// limit; the client's records respect ours once it has read it,
 		// after its early data (RFC 8449 §4: the limits of the handshake
 		// that made the keys).
-		s.out = append(s.out, LimitRecords{Write: limits.Write})
+		s.act(LimitRecords{Write: limits.Write})
 		s.s13.readLimit = limits.Read
 		if early == nil {
-			s.out = append(s.out, LimitRecords{Read: limits.Read})
+			s.act(LimitRecords{Read: limits.Read})
 		}
 	}
 	if s.state.NegotiatedProtocol != "" {
@@ -433,7 +433,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		return nil, internalError(7, "Finished", err)
 	}
 	s.s13.app = app
-	s.out = append(s.out, SetWriteCipher{Cipher: app.server})
+	s.act(SetWriteCipher{Cipher: app.server})
 	if s.s13.certReq != nil {
 		return (*Server).readClientCertificate13, nil
 	}
@@ -587,7 +587,7 @@ func (s *Server) readClientFinished13(msg []byte) (serverState, error) {
 	if err := s.verifyConnection(7, "Finished"); err != nil {
 		return nil, err
 	}
-	s.out = append(s.out, SetReadCipher{Cipher: s.s13.app.client})
+	s.act(SetReadCipher{Cipher: s.s13.app.client})
 	s.complete = true
 	s.keepForPostHandshakeAuth()
 	if ticketsNow {
