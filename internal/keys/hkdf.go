@@ -69,3 +69,25 @@ func (e *expander) expandLabel(label string, context []byte, n int) []byte {
 	e.used = true
 	return out
 }
+
+// expandLabels is expandLabel for several labels, each with an empty
+// context, into one allocation: outs[i] = HKDF-Expand-Label(PRK, labels[i],
+// "", ns[i]). The outputs share an array with each other and with the
+// (public) label, each with its capacity cut at its length.
+func (e *expander) expandLabels(labels []string, ns []int, outs [][]byte) {
+	size, total, longest := e.h.Size(), 0, 0
+	for i, label := range labels {
+		checkLabel(e.h, label, nil, ns[i])
+		total += (ns[i] + size - 1) / size * size
+		longest = max(longest, len(label))
+	}
+	buf := make([]byte, total, total+2+1+len(labelPrefix)+longest+1+1)
+	at := 0
+	for i, label := range labels {
+		room := (ns[i] + size - 1) / size * size
+		info := hkdfLabel(buf[total:total], label, nil, ns[i])
+		outs[i] = expandWith(e.mac, e.used, size, info, buf[at:at:at+room], ns[i])
+		e.used = true
+		at += room
+	}
+}

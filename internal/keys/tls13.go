@@ -83,10 +83,13 @@ func DeriveSecret(h Hash, secret []byte, label string, transcriptHash []byte) []
 // secret "is not available" (no PSK, or psk_ke without (EC)DHE).
 func Extract(h Hash, ikm, salt []byte) []byte {
 	if len(ikm) == 0 {
-		ikm = make([]byte, h.Size())
+		ikm = zeros[:h.Size()]
 	}
 	return extract(h, ikm, salt)
 }
+
+// zeros is the Hash.length zero bytes of Extract; only ever read.
+var zeros [64]byte
 
 // emptyHash is Transcript-Hash("") = Hash(""), the context of the "derived"
 // and binder secrets (RFC 8446 §7.1). Both sums are constants, computed
@@ -354,8 +357,9 @@ func (s *Schedule13) ResumptionMasterSecret(th []byte) []byte {
 //	[sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length)
 //	[sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
 func TrafficKey(h Hash, secret []byte, keyLen int) (key, iv []byte) {
-	e := newExpander(h, secret) // one HMAC for both
-	return e.expandLabel("key", nil, keyLen), e.expandLabel("iv", nil, ivLen13)
+	var outs [2][]byte
+	newExpander(h, secret).expandLabels([]string{"key", "iv"}, []int{keyLen, ivLen13}, outs[:]) // one HMAC, one array
+	return outs[0], outs[1]
 }
 
 // HandshakeTrafficKeys derives from a handshake traffic secret, with one
@@ -363,9 +367,9 @@ func TrafficKey(h Hash, secret []byte, keyLen int) (key, iv []byte) {
 // and IV (RFC 8446 §7.3, as TrafficKey) and the finished_key of the
 // sender's Finished (§4.4.4, as FinishedKey).
 func HandshakeTrafficKeys(h Hash, secret []byte, keyLen int) (key, iv, finishedKey []byte) {
-	e := newExpander(h, secret)
-	key, iv = e.expandLabel("key", nil, keyLen), e.expandLabel("iv", nil, ivLen13)
-	return key, iv, e.expandLabel("finished", nil, h.Size())
+	var outs [3][]byte
+	newExpander(h, secret).expandLabels([]string{"key", "iv", "finished"}, []int{keyLen, ivLen13, h.Size()}, outs[:])
+	return outs[0], outs[1], outs[2]
 }
 
 // NextTrafficSecret is the KeyUpdate step of RFC 8446 §7.2:
