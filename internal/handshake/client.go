@@ -164,7 +164,9 @@ func (c *Client) offers13() bool { return c.cfg.MaxVersion >= suites.VersionTLS1
 // buildClientHello is step 1: our random, the suites, groups and signature
 // schemes we support, and the extensions that say what else we can do.
 func (c *Client) buildClientHello() (*wire.ClientHello, error) {
-	h := &wire.ClientHello{Version: suites.VersionTLS12, CompressionMethods: []uint8{0}}
+	// Room for the extensions a TLS 1.3 hello usually carries, so the list
+	// does not grow one extension at a time.
+	h := &wire.ClientHello{Version: suites.VersionTLS12, CompressionMethods: []uint8{0}, Extensions: make(wire.Extensions, 0, 16)}
 	if _, err := io.ReadFull(c.random(), h.Random[:]); err != nil {
 		return nil, internalError(1, "ClientHello", err)
 	}
@@ -240,6 +242,9 @@ func (c *Client) buildClientHello() (*wire.ClientHello, error) {
 		if err := c.offerPSKs13(h, nil); err != nil {
 			return nil, err
 		}
+	}
+	if len(h.Extensions) == 0 {
+		h.Extensions = nil // no extensions block at all, as before the room was made
 	}
 	return h, nil
 }

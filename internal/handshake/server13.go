@@ -309,7 +309,8 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	if err := s.chooseALPN(); err != nil {
 		return nil, err
 	}
-	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: s.hello.SessionID, CipherSuite: s.s13.suite.ID}
+	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: s.hello.SessionID, CipherSuite: s.s13.suite.ID,
+		Extensions: make(wire.Extensions, 0, 3)} // supported_versions, key_share, pre_shared_key
 	if _, err := io.ReadFull(s.random(), sh.Random[:]); err != nil {
 		return nil, internalError(2, "ServerHello", err)
 	}
