@@ -345,7 +345,7 @@ func (c *Client) readServerHelloDone(msg []byte) (clientState, error) {
 func (c *Client) sendClientFinished12() error {
 	c.sendChangeCipherSpec()
 	c.act(SetWriteCipher{Cipher: c.c12.clientWrite})
-	verify := keys.Finished12(c.hash(c.c12.suite.Hash), c.c12.master, keys.LabelClientFinished, c.transcript.Sum())
+	verify := keys.Finished12(c.hash(c.c12.suite.Hash), c.c12.master, keys.LabelClientFinished, c.transcript.SumTemp())
 	if err := c.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return err
 	}
@@ -385,7 +385,7 @@ func masterSecret12(b *base, s *suites.Suite, preMaster []byte) []byte {
 	defer clear(preMaster)
 	var master []byte
 	if b.state.ExtendedMaster {
-		master = keys.ExtendedMasterSecret(b.hash(s.Hash), preMaster, b.transcript.Sum())
+		master = keys.ExtendedMasterSecret(b.hash(s.Hash), preMaster, b.transcript.SumTemp())
 	} else {
 		master = keys.MasterSecret(b.hash(s.Hash), preMaster, b.state.ClientRandom, b.state.ServerRandom)
 	}
@@ -487,7 +487,7 @@ func (c *Client) readServerFinished(msg []byte) (clientState, error) {
 	if err := parse(fin, msg, 7); err != nil {
 		return nil, err
 	}
-	want := keys.Finished12(c.hash(c.c12.suite.Hash), c.c12.master, keys.LabelServerFinished, c.transcript.Sum())
+	want := keys.Finished12(c.hash(c.c12.suite.Hash), c.c12.master, keys.LabelServerFinished, c.transcript.SumTemp())
 	c.received(fin, msg, 7)
 	if err := c.verifyFinished(fin, want, "server"); err != nil {
 		return nil, err

@@ -482,7 +482,7 @@ func (b *base) readCertificateVerify13(msg []byte, pub crypto.PublicKey, offered
 	if err := parse(cv, msg, step); err != nil {
 		return err
 	}
-	th := b.transcript.Sum()
+	th := b.transcript.SumTemp()
 	b.received(cv, msg, step)
 	if err := b.verify13(pub, offered, cv, context, th, step); err != nil {
 		return err
@@ -517,7 +517,7 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 		return nil, err
 	}
 	s := c.c13.suite
-	want := keys.FinishedMAC(c.hash(s.Hash), c.c13.serverFinishedKey, c.transcript.Sum())
+	want := keys.FinishedMAC(c.hash(s.Hash), c.c13.serverFinishedKey, c.transcript.SumTemp())
 	c.received(fin, msg, 7)
 	if err := c.verifyFinished(fin, want, "server"); err != nil {
 		return nil, err
@@ -541,12 +541,12 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 			return nil, err
 		}
 	}
-	verify := keys.FinishedMAC(c.hash(s.Hash), c.c13.clientFinishedKey, c.transcript.Sum())
+	verify := keys.FinishedMAC(c.hash(s.Hash), c.c13.clientFinishedKey, c.transcript.SumTemp())
 	if err := c.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return nil, err
 	}
 	if c.keepsTickets() {
-		c.c13.resumption = c.c13.schedule.ResumptionMasterSecret(c.transcript.Sum())
+		c.c13.resumption = c.c13.schedule.ResumptionMasterSecret(c.transcript.SumTemp())
 	}
 	c.act(SetReadCipher{Cipher: app.server}, SetWriteCipher{Cipher: app.client})
 	c.complete = true
@@ -608,7 +608,7 @@ func (b *base) sendCertificate13(requestContext []byte, cert *Certificate, leafE
 	if err := b.sendCertificateMessage13(msg, compress, step); err != nil {
 		return err
 	}
-	sig, err := signature.Sign(b.crypto(), signer, scheme, b.random(), signature.SignedContent13(context, b.transcript.Sum()))
+	sig, err := signature.Sign(b.crypto(), signer, scheme, b.random(), signature.SignedContent13(context, b.transcript.SumTemp()))
 	if err != nil {
 		return internalError(step, "CertificateVerify", err)
 	}

@@ -38,7 +38,7 @@ func (b *base) trafficCipher(s *suites.Suite, secret []byte) (record.Cipher, err
 func (b *base) handshakeSecrets13(k *secrets13, shared []byte) (client, server record.Cipher, err error) {
 	k.schedule.AdvanceToHandshake(shared)
 	clear(shared) // the (EC)DHE secret lives on in the handshake secret only (RFC 8446 §7.1)
-	th := b.transcript.Sum()
+	th := b.transcript.SumTemp()
 	k.clientHandshake = k.schedule.ClientHandshakeTrafficSecret(th)
 	k.serverHandshake = k.schedule.ServerHandshakeTrafficSecret(th)
 	b.logSecret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", 5, k.clientHandshake)
@@ -65,7 +65,7 @@ func (b *base) handshakeCipher(s *suites.Suite, secret []byte) (record.Cipher, [
 // secrets from the transcript through the server's Finished, and logs them.
 func (b *base) applicationSecrets13(k *secrets13) (appCiphers, error) {
 	k.schedule.AdvanceToMaster()
-	th := b.transcript.Sum()
+	th := b.transcript.SumTemp()
 	k.clientApp = k.schedule.ClientApplicationTrafficSecret(th)
 	k.serverApp = k.schedule.ServerApplicationTrafficSecret(th)
 	k.exporter = k.schedule.ExporterMasterSecret(th)

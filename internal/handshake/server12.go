@@ -411,7 +411,7 @@ func (s *Server) readClientFinished(msg []byte) (serverState, error) {
 		return nil, err
 	}
 	suite := s.s12.suite
-	want := keys.Finished12(s.hash(suite.Hash), s.s12.master, keys.LabelClientFinished, s.transcript.Sum())
+	want := keys.Finished12(s.hash(suite.Hash), s.s12.master, keys.LabelClientFinished, s.transcript.SumTemp())
 	s.received(fin, msg, 7)
 	if err := s.verifyFinished(fin, want, "client"); err != nil {
 		return nil, err
@@ -440,7 +440,7 @@ func (s *Server) sendServerFinished12() error {
 	}
 	s.sendChangeCipherSpec()
 	s.act(SetWriteCipher{Cipher: s.s12.serverWrite})
-	verify := keys.Finished12(s.hash(s.s12.suite.Hash), s.s12.master, keys.LabelServerFinished, s.transcript.Sum())
+	verify := keys.Finished12(s.hash(s.s12.suite.Hash), s.s12.master, keys.LabelServerFinished, s.transcript.SumTemp())
 	if err := s.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return err
 	}

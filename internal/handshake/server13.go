@@ -424,7 +424,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 			return nil, err
 		}
 	}
-	verify := keys.FinishedMAC(s.hash(s.s13.suite.Hash), s.s13.serverFinishedKey, s.transcript.Sum())
+	verify := keys.FinishedMAC(s.hash(s.s13.suite.Hash), s.s13.serverFinishedKey, s.transcript.SumTemp())
 	if err := s.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return nil, err
 	}
@@ -459,7 +459,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 // transcript as it will be once the client's Finished, which this server
 // can compute, is in it, and issues the tickets now.
 func (s *Server) sendTicketsInFlight13() error {
-	clientFinished := keys.FinishedMAC(s.hash(s.s13.suite.Hash), s.s13.clientFinishedKey, s.transcript.Sum())
+	clientFinished := keys.FinishedMAC(s.hash(s.s13.suite.Hash), s.s13.clientFinishedKey, s.transcript.SumTemp())
 	raw, err := (&wire.Finished{VerifyData: clientFinished}).Marshal()
 	if err != nil {
 		return internalError(7, "Finished", err)
@@ -576,14 +576,14 @@ func (s *Server) readClientFinished13(msg []byte) (serverState, error) {
 	if err := parse(fin, msg, 7); err != nil {
 		return nil, err
 	}
-	want := keys.FinishedMAC(s.hash(s.s13.suite.Hash), s.s13.clientFinishedKey, s.transcript.Sum())
+	want := keys.FinishedMAC(s.hash(s.s13.suite.Hash), s.s13.clientFinishedKey, s.transcript.SumTemp())
 	s.received(fin, msg, 7)
 	if err := s.verifyFinished(fin, want, "client"); err != nil {
 		return nil, err
 	}
 	ticketsNow := s.issuesTickets13() && !s.s13.ticketsSent
 	if ticketsNow {
-		s.s13.resumption = s.s13.schedule.ResumptionMasterSecret(s.transcript.Sum())
+		s.s13.resumption = s.s13.schedule.ResumptionMasterSecret(s.transcript.SumTemp())
 	}
 	if err := s.verifyConnection(7, "Finished"); err != nil {
 		return nil, err
