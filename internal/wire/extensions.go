@@ -46,6 +46,18 @@ func (e Extensions) Has(t ExtensionType) bool {
 	return ok
 }
 
+// DecodeWith is Decode with the codec's Unmarshal given as a method value
+// (exts.DecodeWith(t, v.Unmarshal)). Through the interface of Decode, v
+// escapes to the heap, present or not, and every hello reads a dozen
+// extensions; a method value keeps it on the caller's stack.
+func (e Extensions) DecodeWith(t ExtensionType, unmarshal func([]byte) error) (found bool, err error) {
+	data, ok := e.Find(t)
+	if !ok {
+		return false, nil
+	}
+	return true, unmarshal(data)
+}
+
 // Decode finds the extension of type t and unmarshals its extension_data into
 // v. found is false, and err nil, if the extension is absent.
 func (e Extensions) Decode(t ExtensionType, v ExtensionData) (found bool, err error) {
