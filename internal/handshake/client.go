@@ -272,7 +272,7 @@ func (c *Client) readServerHello(msg []byte) (clientState, error) {
 	}
 	if sh.Extensions.Has(wire.ExtSupportedVersions) {
 		var v wire.SupportedVersionServer
-		if _, err := sh.Extensions.Decode(wire.ExtSupportedVersions, &v); err != nil {
+		if _, err := sh.Extensions.DecodeWith(wire.ExtSupportedVersions, v.Unmarshal); err != nil {
 			return nil, alert.Errorf(alert.DecodeError, 2, "ServerHello", "supported_versions: %w", err)
 		}
 		if uint16(v) != suites.VersionTLS13 || !c.offers13() {

@@ -109,14 +109,14 @@ func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
 		c.state.ExtendedMaster = ems
 	}
 	var ri wire.RenegotiationInfo
-	if found, err := sh.Extensions.Decode(wire.ExtRenegotiationInfo, &ri); err != nil {
+	if found, err := sh.Extensions.DecodeWith(wire.ExtRenegotiationInfo, ri.Unmarshal); err != nil {
 		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "renegotiation_info: %w", err)
 	} else if found && len(ri) != 0 {
 		return alert.Errorf(alert.HandshakeFailure, 2, "ServerHello",
 			"renegotiation_info must be empty in an initial handshake (RFC 5746 §3.4)")
 	}
 	var pf wire.ECPointFormats
-	if found, err := sh.Extensions.Decode(wire.ExtECPointFormats, &pf); err != nil {
+	if found, err := sh.Extensions.DecodeWith(wire.ExtECPointFormats, pf.Unmarshal); err != nil {
 		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "ec_point_formats: %w", err)
 	} else if found && !bytes.Contains(pf, []byte{0}) {
 		return alert.Errorf(alert.IllegalParameter, 2, "ServerHello",
@@ -138,7 +138,7 @@ func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
 // checkALPN checks the server's protocol choice is one we offered (RFC 7301 §3.1).
 func (c *Client) checkALPN(exts wire.Extensions, step int, message string) error {
 	var alpn wire.ALPN
-	found, err := exts.Decode(wire.ExtALPN, &alpn)
+	found, err := exts.DecodeWith(wire.ExtALPN, alpn.Unmarshal)
 	if err != nil {
 		return alert.Errorf(alert.DecodeError, step, message, "application_layer_protocol_negotiation: %w", err)
 	}

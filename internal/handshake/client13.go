@@ -141,7 +141,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 	hello.Extensions = removeExtension(append(wire.Extensions(nil), c.hello.Extensions...), wire.ExtEarlyData)
 	changed := false
 	var ks wire.KeyShareHelloRetryRequest
-	if found, err := hrr.Extensions.Decode(wire.ExtKeyShare, &ks); err != nil {
+	if found, err := hrr.Extensions.DecodeWith(wire.ExtKeyShare, ks.Unmarshal); err != nil {
 		return nil, alert.Errorf(alert.DecodeError, 2, "HelloRetryRequest", "key_share: %w", err)
 	} else if found {
 		g := ks.SelectedGroup
@@ -310,7 +310,7 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 // allowed for it; then the secret is nil (zeros in the key schedule).
 func (c *Client) serverKeyShare13(sh *wire.ServerHello) ([]byte, uint16, error) {
 	var share wire.KeyShareServerHello
-	found, err := sh.Extensions.Decode(wire.ExtKeyShare, &share)
+	found, err := sh.Extensions.DecodeWith(wire.ExtKeyShare, share.Unmarshal)
 	if err != nil {
 		return nil, 0, alert.Errorf(alert.DecodeError, 2, "ServerHello", "key_share: %w", err)
 	}
@@ -413,7 +413,7 @@ func (c *Client) readCertificateRequestOrCertificate13(msg []byte) (clientState,
 	}
 	c.c13.certReq = req
 	var cas wire.CertificateAuthorities
-	if _, err := req.Extensions.Decode(wire.ExtCertificateAuthorities, &cas); err != nil {
+	if _, err := req.Extensions.DecodeWith(wire.ExtCertificateAuthorities, cas.Unmarshal); err != nil {
 		return nil, alert.Errorf(alert.DecodeError, 3, "CertificateRequest", "certificate_authorities: %w", err)
 	}
 	c.state.RequestedCAs = cas
@@ -559,11 +559,11 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 func (c *Client) sendClientCertificate13() error {
 	req := c.c13.certReq
 	var schemes wire.SignatureAlgorithms
-	if _, err := req.Extensions.Decode(wire.ExtSignatureAlgorithms, &schemes); err != nil {
+	if _, err := req.Extensions.DecodeWith(wire.ExtSignatureAlgorithms, schemes.Unmarshal); err != nil {
 		return alert.Errorf(alert.DecodeError, 5, "CertificateRequest", "signature_algorithms: %w", err)
 	}
 	var cas wire.CertificateAuthorities
-	if _, err := req.Extensions.Decode(wire.ExtCertificateAuthorities, &cas); err != nil {
+	if _, err := req.Extensions.DecodeWith(wire.ExtCertificateAuthorities, cas.Unmarshal); err != nil {
 		return alert.Errorf(alert.DecodeError, 5, "CertificateRequest", "certificate_authorities: %w", err)
 	}
 	cert, err := c.chooseClientCertificate(nil, schemes, cas, true)

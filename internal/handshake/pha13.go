@@ -101,11 +101,11 @@ func (b *base) answerCertificateRequest13(k *secrets13) (_ []Action, err error) 
 	defer func() { b.transcript = keys.Transcript{} }()
 	b.transcript.Write(b.pha.requestRaw)
 	var schemes wire.SignatureAlgorithms
-	if _, err := req.Extensions.Decode(wire.ExtSignatureAlgorithms, &schemes); err != nil {
+	if _, err := req.Extensions.DecodeWith(wire.ExtSignatureAlgorithms, schemes.Unmarshal); err != nil {
 		return nil, alert.Errorf(alert.DecodeError, 8, "CertificateRequest", "signature_algorithms: %w", err)
 	}
 	var cas wire.CertificateAuthorities
-	if _, err := req.Extensions.Decode(wire.ExtCertificateAuthorities, &cas); err != nil {
+	if _, err := req.Extensions.DecodeWith(wire.ExtCertificateAuthorities, cas.Unmarshal); err != nil {
 		return nil, alert.Errorf(alert.DecodeError, 8, "CertificateRequest", "certificate_authorities: %w", err)
 	}
 	cert, err := b.chooseClientCertificate(nil, schemes, cas, true)

@@ -51,7 +51,7 @@ func (s *Server) serve12() (serverState, error) {
 		return nil, err
 	}
 	var pf wire.ECPointFormats
-	if found, err := s.hello.Extensions.Decode(wire.ExtECPointFormats, &pf); err != nil {
+	if found, err := s.hello.Extensions.DecodeWith(wire.ExtECPointFormats, pf.Unmarshal); err != nil {
 		return nil, alert.Errorf(alert.DecodeError, 1, "ClientHello", "ec_point_formats: %w", err)
 	} else if found && !bytes.Contains(pf, []byte{0}) {
 		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello",
@@ -135,7 +135,7 @@ func (s *Server) serve12() (serverState, error) {
 // with a non-empty renegotiation_info is an attack (RFC 5746 §3.6).
 func (s *Server) checkRenegotiationInfo() error {
 	var ri wire.RenegotiationInfo
-	found, err := s.hello.Extensions.Decode(wire.ExtRenegotiationInfo, &ri)
+	found, err := s.hello.Extensions.DecodeWith(wire.ExtRenegotiationInfo, ri.Unmarshal)
 	if err != nil {
 		return alert.Errorf(alert.DecodeError, 1, "ClientHello", "renegotiation_info: %w", err)
 	}

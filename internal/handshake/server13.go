@@ -127,7 +127,7 @@ func (s *Server) enabled13() []uint16 {
 // supports, for a HelloRetryRequest (share nil).
 func (s *Server) chooseKeyShare() (*wire.KeyShareEntry, uint16, error) {
 	var shares wire.KeyShareClientHello
-	found, err := s.hello.Extensions.Decode(wire.ExtKeyShare, &shares)
+	found, err := s.hello.Extensions.DecodeWith(wire.ExtKeyShare, shares.Unmarshal)
 	if err != nil {
 		return nil, 0, helloError(err, "key_share")
 	}
@@ -254,13 +254,13 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 		}
 	}
 	var cookie wire.Cookie
-	if found, err := ch.Extensions.Decode(wire.ExtCookie, &cookie); err != nil {
+	if found, err := ch.Extensions.DecodeWith(wire.ExtCookie, cookie.Unmarshal); err != nil {
 		return nil, helloError(err, "cookie")
 	} else if found != (s.s13.cookie != nil) || !hmac.Equal(cookie, s.s13.cookie) {
 		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the second ClientHello does not echo our cookie")
 	}
 	var shares wire.KeyShareClientHello
-	if _, err := ch.Extensions.Decode(wire.ExtKeyShare, &shares); err != nil {
+	if _, err := ch.Extensions.DecodeWith(wire.ExtKeyShare, shares.Unmarshal); err != nil {
 		return nil, helloError(err, "key_share")
 	}
 	if len(shares) != 1 || shares[0].Group != s.s13.hrrGroup {
