@@ -46,6 +46,10 @@ type server13 struct {
 	psk             *psk13               // the PSK accepted for the current ClientHello, if any
 	externals       map[string]*pskOffer // the current ClientHello's identities looked up as external PSKs
 	ticketsSent     bool                 // issued with the server's flight (no client authentication)
+	// clientFinished is the client's verify_data, computed ahead when the
+	// tickets went with the flight: the transcript it covers is the one
+	// the client's Finished must match (nothing enters it in between).
+	clientFinished []byte
 }
 
 // serve13 answers a TLS 1.3 ClientHello: a HelloRetryRequest if no key
@@ -464,6 +468,7 @@ func (s *Server) sendTicketsInFlight13() error {
 	if err != nil {
 		return internalError(7, "Finished", err)
 	}
+	s.s13.clientFinished = clientFinished
 	t := s.transcript.Clone()
 	t.Write(raw)
 	s.s13.resumption = s.s13.schedule.ResumptionMasterSecret(t.Sum())
@@ -576,7 +581,10 @@ func (s *Server) readClientFinished13(msg []byte) (serverState, error) {
 	if err := parse(fin, msg, 7); err != nil {
 		return nil, err
 	}
-	want := keys.FinishedMAC(s.hash(s.s13.suite.Hash), s.s13.clientFinishedKey, s.transcript.SumTemp())
+	want := s.s13.clientFinished // computed with the tickets
+	if want == nil {
+		want = keys.FinishedMAC(s.hash(s.s13.suite.Hash), s.s13.clientFinishedKey, s.transcript.SumTemp())
+	}
 	s.received(fin, msg, 7)
 	if err := s.verifyFinished(fin, want, "client"); err != nil {
 		return nil, err
