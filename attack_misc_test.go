@@ -104,6 +104,24 @@ func TestFinishedOfTheWrongLengthIsADecodeError(t *testing.T) {
 	}
 }
 
+// TestTLS13ServerRefusesAWrongClientFinished: a client's verify_data with
+// one bit flipped is decrypt_error (RFC 8446 §4.4.4), whether the server
+// issued its tickets with its flight (and computed the client's Finished
+// then, for the resumption_master_secret) or waits for the Finished first.
+func TestTLS13ServerRefusesAWrongClientFinished(t *testing.T) {
+	flipped := testpeer.Script{Mutate: testpeer.MutateType(func(f *wire.Finished) { f.VerifyData[0] ^= 1 })}
+	for _, tickets := range []bool{true, false} {
+		t.Run(fmt.Sprintf("tickets in the flight %v", tickets), func(t *testing.T) {
+			cfg := tlsflowServerConfig(tlsflow.VersionTLS13)
+			cfg.SessionTicketsDisabled = !tickets
+			p, done := hostileClient(t, cfg, nil)
+			flowErr := clientHandshake(p, tlsflow.VersionTLS13, &testpeer.ClientOptions{Script: flipped})
+			wantVictimAlert(t, "server", done, sent(alert.DecryptError, 7, "Finished"))
+			wantPeerAlert(t, p, flowErr, alert.DecryptError)
+		})
+	}
+}
+
 // TestConfigCloneCopiesEveryExportedField: Clone must copy every exported
 // field, HandshakeTimeout included; the test sets each to a non-zero value
 // by reflection, so a field added later cannot be forgotten silently (the

@@ -207,8 +207,10 @@ func (c *Conn) Write(b []byte) (int, error) {
 	c.out.sentApp.Store(true)
 	if !c.out.seenApp {
 		c.out.seenApp = true
-		c.emit(trace.Event{Kind: trace.KindApplicationData, Direction: trace.Sent, Step: 8,
-			Fields: []trace.Field{{Name: "length", Value: strconv.Itoa(len(b))}}})
+		if c.config.Trace != nil { // the fields cost an allocation
+			c.emit(trace.Event{Kind: trace.KindApplicationData, Direction: trace.Sent, Step: 8,
+				Fields: []trace.Field{{Name: "length", Value: strconv.Itoa(len(b))}}})
+		}
 	}
 	n := 0
 	for n < len(b) {

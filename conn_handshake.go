@@ -226,17 +226,37 @@ func (c *Conn) apply(actions []handshake.Action) error {
 	return c.applyLocked(actions)
 }
 
+// messageBytes is the length of the handshake messages among actions.
+func messageBytes(actions []handshake.Action) int {
+	n := 0
+	for _, a := range actions {
+		if m, ok := a.(handshake.SendMessage); ok {
+			n += len(m.Data)
+		}
+	}
+	return n
+}
+
 func (c *Conn) applyLocked(actions []handshake.Action) error {
+	// pending is the messages waiting to share records. A lone message is
+	// written from its own bytes (shared); a second one makes a buffer with
+	// room for every message left in the list, so a flight costs at most
+	// one allocation here.
 	var pending []byte
+	shared := false
 	flushMessages := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
 		err := c.out.w.WriteRecord(record.Handshake, pending)
-		pending = pending[:0]
+		if shared {
+			pending, shared = nil, false // never write into a message's own bytes
+		} else {
+			pending = pending[:0]
+		}
 		return err
 	}
-	for _, a := range actions {
+	for i, a := range actions {
 		var err error
 		switch a := a.(type) {
 		case handshake.SendMessage:
@@ -254,7 +274,15 @@ func (c *Conn) applyLocked(actions []handshake.Action) error {
 				// alert follows it.
 				return alert.Errorf(alert.UnexpectedMessage, -1, "", "excess handshake data after the peer's flight")
 			}
-			pending = append(pending, a.Data...)
+			switch {
+			case len(pending) == 0 && cap(pending) == 0:
+				pending, shared = a.Data, true
+			case shared:
+				buf := make([]byte, 0, len(pending)+messageBytes(actions[i:]))
+				pending, shared = append(append(buf, pending...), a.Data...), false
+			default:
+				pending = append(pending, a.Data...)
+			}
 		case handshake.SendChangeCipherSpec:
 			if err = flushMessages(); err == nil {
 				c.out.w.SetVersion(0x0303) // only a first ClientHello says TLS 1.0; a CCS follows it with 0-RTT

@@ -74,8 +74,10 @@ func (c *Conn) readRecordLocked(duringHandshake func(record.ContentType, []byte)
 		}
 		if !c.in.seenApp && len(payload) > 0 {
 			c.in.seenApp = true
-			c.emit(trace.Event{Kind: trace.KindApplicationData, Direction: trace.Received, Step: 8,
-				Fields: []trace.Field{{Name: "length", Value: strconv.Itoa(len(payload))}}})
+			if c.config.Trace != nil { // the fields cost an allocation
+				c.emit(trace.Event{Kind: trace.KindApplicationData, Direction: trace.Received, Step: 8,
+					Fields: []trace.Field{{Name: "length", Value: strconv.Itoa(len(payload))}}})
+			}
 		}
 		c.in.pending = payload
 		c.in.keyUpdates = 0

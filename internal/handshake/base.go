@@ -85,6 +85,16 @@ func (b *base) random() io.Reader {
 	return rand.Reader
 }
 
+// act queues actions. A step usually queues several (a flight's messages
+// and its key changes), so the list starts with room for a flight rather
+// than growing one action at a time.
+func (b *base) act(a ...Action) {
+	if b.out == nil {
+		b.out = make([]Action, 0, 8)
+	}
+	b.out = append(b.out, a...)
+}
+
 // take returns the actions produced so far and starts a new list.
 func (b *base) take() []Action {
 	out := b.out
@@ -112,7 +122,7 @@ func (b *base) sendMessage(m wire.Message, step int, lazy bool) error {
 	if !postHandshake {
 		b.transcript.Write(raw)
 	}
-	b.out = append(b.out, SendMessage{Data: raw, Lazy: lazy})
+	b.act(SendMessage{Data: raw, Lazy: lazy})
 	step0, message0 := b.Progress()
 	b.traceMessage(trace.Sent, m, raw, step)
 	if postHandshake {
@@ -146,7 +156,7 @@ func (b *base) receivedChangeCipherSpec() {
 }
 
 func (b *base) sendChangeCipherSpec() {
-	b.out = append(b.out, SendChangeCipherSpec{})
+	b.act(SendChangeCipherSpec{})
 	b.emit(trace.Event{Kind: trace.KindChangeCipherSpec, Direction: trace.Sent, Step: 6, Message: "ChangeCipherSpec"})
 }
 
@@ -173,6 +183,10 @@ func (b *base) emit(e trace.Event) {
 	}
 	b.cfg.Trace(e)
 }
+
+// tracing reports whether events go anywhere: a note whose fields cost
+// something to format (a certificate's subject, hex) is made only then.
+func (b *base) tracing() bool { return b.cfg.Trace != nil }
 
 // note emits a local event with fields given as name, value pairs.
 func (b *base) note(kind trace.Kind, step int, message string, kv ...string) {
@@ -236,7 +250,9 @@ func (b *base) verifyFinishedAt(step int, fin *wire.Finished, want []byte, peer 
 		return alert.Errorf(alert.DecryptError, step, "Finished",
 			"the %s's verify_data does not match our transcript: the handshake was tampered with, or the keys differ", peer)
 	}
-	b.note(trace.KindVerified, step, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
+	if b.tracing() {
+		b.note(trace.KindVerified, step, "Finished", "verify_data", hexShort(fin.VerifyData, 12))
+	}
 	return nil
 }
 

@@ -34,7 +34,7 @@ func (b *base) certCompressionOffer() wire.CertificateCompressionAlgorithms {
 // exts (ClientHello or CertificateRequest).
 func peerCertCompression(exts wire.Extensions, step int, message string) ([]uint16, error) {
 	var algs wire.CertificateCompressionAlgorithms
-	if _, err := exts.Decode(wire.ExtCompressCertificate, &algs); err != nil {
+	if _, err := exts.DecodeWith(wire.ExtCompressCertificate, algs.Unmarshal); err != nil {
 		return nil, alert.Errorf(alert.DecodeError, step, message, "compress_certificate: %w", err)
 	}
 	return algs, nil

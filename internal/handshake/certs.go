@@ -156,8 +156,10 @@ func (b *base) acceptPeerChain(chain [][]byte, step int, what string, usage x509
 	}
 	b.state.PeerCertificates = peer.Certificates
 	b.state.VerifiedChains = peer.VerifiedChains
-	b.note(trace.KindVerified, step, "Certificate", "subject", peer.Certificates[0].Subject.String(),
-		"verified", fmt.Sprint(len(peer.VerifiedChains) > 0))
+	if b.tracing() {
+		b.note(trace.KindVerified, step, "Certificate", "subject", peer.Certificates[0].Subject.String(),
+			"verified", fmt.Sprint(len(peer.VerifiedChains) > 0))
+	}
 	return peer.Certificates[0].PublicKey, nil
 }
 

@@ -309,7 +309,7 @@ func certsPhrase(cs []*Certificate) string {
 // noteCertificateChoice traces which certificate was chosen, when there
 // was a choice, just before the Certificate message that shows it.
 func (s *Server) noteCertificateChoice() {
-	if len(s.candidates) < 2 {
+	if len(s.candidates) < 2 || !s.tracing() {
 		return
 	}
 	for i, c := range s.candidates {

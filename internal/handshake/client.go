@@ -164,7 +164,9 @@ func (c *Client) offers13() bool { return c.cfg.MaxVersion >= suites.VersionTLS1
 // buildClientHello is step 1: our random, the suites, groups and signature
 // schemes we support, and the extensions that say what else we can do.
 func (c *Client) buildClientHello() (*wire.ClientHello, error) {
-	h := &wire.ClientHello{Version: suites.VersionTLS12, CompressionMethods: []uint8{0}}
+	// Room for the extensions a TLS 1.3 hello usually carries, so the list
+	// does not grow one extension at a time.
+	h := &wire.ClientHello{Version: suites.VersionTLS12, CompressionMethods: []uint8{0}, Extensions: make(wire.Extensions, 0, 16)}
 	if _, err := io.ReadFull(c.random(), h.Random[:]); err != nil {
 		return nil, internalError(1, "ClientHello", err)
 	}
@@ -241,6 +243,9 @@ func (c *Client) buildClientHello() (*wire.ClientHello, error) {
 			return nil, err
 		}
 	}
+	if len(h.Extensions) == 0 {
+		h.Extensions = nil // no extensions block at all, as before the room was made
+	}
 	return h, nil
 }
 
@@ -267,7 +272,7 @@ func (c *Client) readServerHello(msg []byte) (clientState, error) {
 	}
 	if sh.Extensions.Has(wire.ExtSupportedVersions) {
 		var v wire.SupportedVersionServer
-		if _, err := sh.Extensions.Decode(wire.ExtSupportedVersions, &v); err != nil {
+		if _, err := sh.Extensions.DecodeWith(wire.ExtSupportedVersions, v.Unmarshal); err != nil {
 			return nil, alert.Errorf(alert.DecodeError, 2, "ServerHello", "supported_versions: %w", err)
 		}
 		if uint16(v) != suites.VersionTLS13 || !c.offers13() {

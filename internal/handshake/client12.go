@@ -109,14 +109,14 @@ func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
 		c.state.ExtendedMaster = ems
 	}
 	var ri wire.RenegotiationInfo
-	if found, err := sh.Extensions.Decode(wire.ExtRenegotiationInfo, &ri); err != nil {
+	if found, err := sh.Extensions.DecodeWith(wire.ExtRenegotiationInfo, ri.Unmarshal); err != nil {
 		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "renegotiation_info: %w", err)
 	} else if found && len(ri) != 0 {
 		return alert.Errorf(alert.HandshakeFailure, 2, "ServerHello",
 			"renegotiation_info must be empty in an initial handshake (RFC 5746 §3.4)")
 	}
 	var pf wire.ECPointFormats
-	if found, err := sh.Extensions.Decode(wire.ExtECPointFormats, &pf); err != nil {
+	if found, err := sh.Extensions.DecodeWith(wire.ExtECPointFormats, pf.Unmarshal); err != nil {
 		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "ec_point_formats: %w", err)
 	} else if found && !bytes.Contains(pf, []byte{0}) {
 		return alert.Errorf(alert.IllegalParameter, 2, "ServerHello",
@@ -130,7 +130,7 @@ func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
 		return err
 	}
 	if limits != nil {
-		c.out = append(c.out, *limits) // for the records after ChangeCipherSpec
+		c.act(*limits) // for the records after ChangeCipherSpec
 	}
 	return c.checkALPN(sh.Extensions, 2, "ServerHello")
 }
@@ -138,7 +138,7 @@ func (c *Client) checkServerExtensions12(sh *wire.ServerHello) error {
 // checkALPN checks the server's protocol choice is one we offered (RFC 7301 §3.1).
 func (c *Client) checkALPN(exts wire.Extensions, step int, message string) error {
 	var alpn wire.ALPN
-	found, err := exts.Decode(wire.ExtALPN, &alpn)
+	found, err := exts.DecodeWith(wire.ExtALPN, alpn.Unmarshal)
 	if err != nil {
 		return alert.Errorf(alert.DecodeError, step, message, "application_layer_protocol_negotiation: %w", err)
 	}
@@ -257,7 +257,9 @@ func (c *Client) readServerKeyExchange(msg []byte) (clientState, error) {
 			signature.Name(ske.SignatureScheme), err)
 	}
 	c.state.PeerSignatureScheme = ske.SignatureScheme
-	c.note(trace.KindVerified, 3, "ServerKeyExchange", "signature_scheme", signature.Name(ske.SignatureScheme))
+	if c.tracing() {
+		c.note(trace.KindVerified, 3, "ServerKeyExchange", "signature_scheme", signature.Name(ske.SignatureScheme))
+	}
 	public, secret, err := kex.Respond(c.crypto(), ske.Group, ske.PublicKey, c.random())
 	if err != nil {
 		return nil, alert.Errorf(alert.IllegalParameter, 3, "ServerKeyExchange", "server's %s public key: %w", suites.GroupName(ske.Group), err)
@@ -342,8 +344,8 @@ func (c *Client) readServerHelloDone(msg []byte) (clientState, error) {
 // then Finished, the first protected message.
 func (c *Client) sendClientFinished12() error {
 	c.sendChangeCipherSpec()
-	c.out = append(c.out, SetWriteCipher{Cipher: c.c12.clientWrite})
-	verify := keys.Finished12(c.hash(c.c12.suite.Hash), c.c12.master, keys.LabelClientFinished, c.transcript.Sum())
+	c.act(SetWriteCipher{Cipher: c.c12.clientWrite})
+	verify := keys.Finished12(c.hash(c.c12.suite.Hash), c.c12.master, keys.LabelClientFinished, c.transcript.SumTemp())
 	if err := c.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return err
 	}
@@ -383,7 +385,7 @@ func masterSecret12(b *base, s *suites.Suite, preMaster []byte) []byte {
 	defer clear(preMaster)
 	var master []byte
 	if b.state.ExtendedMaster {
-		master = keys.ExtendedMasterSecret(b.hash(s.Hash), preMaster, b.transcript.Sum())
+		master = keys.ExtendedMasterSecret(b.hash(s.Hash), preMaster, b.transcript.SumTemp())
 	} else {
 		master = keys.MasterSecret(b.hash(s.Hash), preMaster, b.state.ClientRandom, b.state.ServerRandom)
 	}
@@ -471,7 +473,7 @@ func (c *Client) readServerChangeCipherSpec(msg []byte) (clientState, error) {
 		return nil, unexpected(msg, 6, "ChangeCipherSpec")
 	}
 	c.receivedChangeCipherSpec()
-	c.out = append(c.out, SetReadCipher{Cipher: c.c12.serverWrite})
+	c.act(SetReadCipher{Cipher: c.c12.serverWrite})
 	return (*Client).readServerFinished, nil
 }
 
@@ -485,7 +487,7 @@ func (c *Client) readServerFinished(msg []byte) (clientState, error) {
 	if err := parse(fin, msg, 7); err != nil {
 		return nil, err
 	}
-	want := keys.Finished12(c.hash(c.c12.suite.Hash), c.c12.master, keys.LabelServerFinished, c.transcript.Sum())
+	want := keys.Finished12(c.hash(c.c12.suite.Hash), c.c12.master, keys.LabelServerFinished, c.transcript.SumTemp())
 	c.received(fin, msg, 7)
 	if err := c.verifyFinished(fin, want, "server"); err != nil {
 		return nil, err

@@ -141,7 +141,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 	hello.Extensions = removeExtension(append(wire.Extensions(nil), c.hello.Extensions...), wire.ExtEarlyData)
 	changed := false
 	var ks wire.KeyShareHelloRetryRequest
-	if found, err := hrr.Extensions.Decode(wire.ExtKeyShare, &ks); err != nil {
+	if found, err := hrr.Extensions.DecodeWith(wire.ExtKeyShare, ks.Unmarshal); err != nil {
 		return nil, alert.Errorf(alert.DecodeError, 2, "HelloRetryRequest", "key_share: %w", err)
 	} else if found {
 		g := ks.SelectedGroup
@@ -194,7 +194,7 @@ func (c *Client) readHelloRetryRequest(hrr *wire.ServerHello, raw []byte) (clien
 	if e := c.c13.early; e != nil {
 		// The early data is lost; the second ClientHello goes in the clear.
 		c.rejectEarlyData13("the server sent a HelloRetryRequest (RFC 8446 §4.1.2)")
-		c.out = append(c.out, SetWriteCipher{Cipher: record.Plaintext(false)})
+		c.act(SetWriteCipher{Cipher: record.Plaintext(false)})
 	}
 	if c.ech != nil && c.ech.state == echAccepted {
 		outer, err := c.sealOuter(&hello, false)
@@ -300,8 +300,8 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 	}
 	// Our writes switch to the handshake key now, not at our Finished: an
 	// alert about the server's flight must go encrypted (RFC 8446 §A.1).
-	c.out = append(c.out, SetReadCipher{Cipher: read})
-	c.out = append(c.out, c.earlyDataAfterServerHello13(write)...)
+	c.act(SetReadCipher{Cipher: read})
+	c.act(c.earlyDataAfterServerHello13(write)...)
 	return (*Client).readEncryptedExtensions, nil
 }
 
@@ -310,7 +310,7 @@ func (c *Client) readServerHello13(sh *wire.ServerHello, raw []byte) (clientStat
 // allowed for it; then the secret is nil (zeros in the key schedule).
 func (c *Client) serverKeyShare13(sh *wire.ServerHello) ([]byte, uint16, error) {
 	var share wire.KeyShareServerHello
-	found, err := sh.Extensions.Decode(wire.ExtKeyShare, &share)
+	found, err := sh.Extensions.DecodeWith(wire.ExtKeyShare, share.Unmarshal)
 	if err != nil {
 		return nil, 0, alert.Errorf(alert.DecodeError, 2, "ServerHello", "key_share: %w", err)
 	}
@@ -380,13 +380,13 @@ func (c *Client) readEncryptedExtensions(msg []byte) (clientState, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.out = append(c.out, switchKeys...)
+	c.act(switchKeys...)
 	limits, err := c.clientRecordLimits(suites.VersionTLS13, ee.Extensions, "EncryptedExtensions")
 	if err != nil {
 		return nil, err
 	}
 	if limits != nil {
-		c.out = append(c.out, *limits)
+		c.act(*limits)
 	}
 	if c.c13.psk != nil {
 		return (*Client).readServerFinished13, nil // the PSK authenticates the server
@@ -413,7 +413,7 @@ func (c *Client) readCertificateRequestOrCertificate13(msg []byte) (clientState,
 	}
 	c.c13.certReq = req
 	var cas wire.CertificateAuthorities
-	if _, err := req.Extensions.Decode(wire.ExtCertificateAuthorities, &cas); err != nil {
+	if _, err := req.Extensions.DecodeWith(wire.ExtCertificateAuthorities, cas.Unmarshal); err != nil {
 		return nil, alert.Errorf(alert.DecodeError, 3, "CertificateRequest", "certificate_authorities: %w", err)
 	}
 	c.state.RequestedCAs = cas
@@ -482,13 +482,15 @@ func (b *base) readCertificateVerify13(msg []byte, pub crypto.PublicKey, offered
 	if err := parse(cv, msg, step); err != nil {
 		return err
 	}
-	th := b.transcript.Sum()
+	th := b.transcript.SumTemp()
 	b.received(cv, msg, step)
 	if err := b.verify13(pub, offered, cv, context, th, step); err != nil {
 		return err
 	}
 	b.state.PeerSignatureScheme = cv.SignatureScheme
-	b.note(trace.KindVerified, step, "CertificateVerify", "signature_scheme", signature.Name(cv.SignatureScheme))
+	if b.tracing() {
+		b.note(trace.KindVerified, step, "CertificateVerify", "signature_scheme", signature.Name(cv.SignatureScheme))
+	}
 	return nil
 }
 
@@ -515,7 +517,7 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 		return nil, err
 	}
 	s := c.c13.suite
-	want := keys.Finished13(c.hash(s.Hash), c.c13.serverHandshake, c.transcript.Sum())
+	want := keys.FinishedMAC(c.hash(s.Hash), c.c13.serverFinishedKey, c.transcript.SumTemp())
 	c.received(fin, msg, 7)
 	if err := c.verifyFinished(fin, want, "server"); err != nil {
 		return nil, err
@@ -539,14 +541,14 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 			return nil, err
 		}
 	}
-	verify := keys.Finished13(c.hash(s.Hash), c.c13.clientHandshake, c.transcript.Sum())
+	verify := keys.FinishedMAC(c.hash(s.Hash), c.c13.clientFinishedKey, c.transcript.SumTemp())
 	if err := c.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return nil, err
 	}
 	if c.keepsTickets() {
-		c.c13.resumption = c.c13.schedule.ResumptionMasterSecret(c.transcript.Sum())
+		c.c13.resumption = c.c13.schedule.ResumptionMasterSecret(c.transcript.SumTemp())
 	}
-	c.out = append(c.out, SetReadCipher{Cipher: app.server}, SetWriteCipher{Cipher: app.client})
+	c.act(SetReadCipher{Cipher: app.server}, SetWriteCipher{Cipher: app.client})
 	c.complete = true
 	c.keepForPostHandshakeAuth()
 	return nil, nil
@@ -557,11 +559,11 @@ func (c *Client) readServerFinished13(msg []byte) (clientState, error) {
 func (c *Client) sendClientCertificate13() error {
 	req := c.c13.certReq
 	var schemes wire.SignatureAlgorithms
-	if _, err := req.Extensions.Decode(wire.ExtSignatureAlgorithms, &schemes); err != nil {
+	if _, err := req.Extensions.DecodeWith(wire.ExtSignatureAlgorithms, schemes.Unmarshal); err != nil {
 		return alert.Errorf(alert.DecodeError, 5, "CertificateRequest", "signature_algorithms: %w", err)
 	}
 	var cas wire.CertificateAuthorities
-	if _, err := req.Extensions.Decode(wire.ExtCertificateAuthorities, &cas); err != nil {
+	if _, err := req.Extensions.DecodeWith(wire.ExtCertificateAuthorities, cas.Unmarshal); err != nil {
 		return alert.Errorf(alert.DecodeError, 5, "CertificateRequest", "certificate_authorities: %w", err)
 	}
 	cert, err := c.chooseClientCertificate(nil, schemes, cas, true)
@@ -606,7 +608,7 @@ func (b *base) sendCertificate13(requestContext []byte, cert *Certificate, leafE
 	if err := b.sendCertificateMessage13(msg, compress, step); err != nil {
 		return err
 	}
-	sig, err := signature.Sign(b.crypto(), signer, scheme, b.random(), signature.SignedContent13(context, b.transcript.Sum()))
+	sig, err := signature.Sign(b.crypto(), signer, scheme, b.random(), signature.SignedContent13(context, b.transcript.SumTemp()))
 	if err != nil {
 		return internalError(step, "CertificateVerify", err)
 	}

@@ -136,91 +136,91 @@ func extensionValue(exts wire.Extensions, t wire.ExtensionType, form extensionFo
 	switch t {
 	case wire.ExtServerName:
 		var v wire.ServerName
-		if ok, err := exts.Decode(t, &v); ok && err == nil {
+		if ok, err := exts.DecodeWith(t, v.Unmarshal); ok && err == nil {
 			return v.HostName, true
 		}
 	case wire.ExtSupportedGroups:
 		var v wire.SupportedGroups
-		if ok, err := exts.Decode(t, &v); ok && err == nil {
+		if ok, err := exts.DecodeWith(t, v.Unmarshal); ok && err == nil {
 			return mapJoin(v, suites.GroupName), true
 		}
 	case wire.ExtSignatureAlgorithms, wire.ExtSignatureAlgorithmsCert:
 		var v wire.SignatureAlgorithms
-		if ok, err := exts.Decode(t, &v); ok && err == nil {
+		if ok, err := exts.DecodeWith(t, v.Unmarshal); ok && err == nil {
 			return mapJoin(v, signature.Name), true
 		}
 	case wire.ExtALPN:
 		var v wire.ALPN
-		if ok, err := exts.Decode(t, &v); ok && err == nil {
+		if ok, err := exts.DecodeWith(t, v.Unmarshal); ok && err == nil {
 			return strings.Join(v, ", "), true
 		}
 	case wire.ExtSupportedVersions:
 		var v wire.SupportedVersionsClient
-		if ok, err := exts.Decode(t, &v); form == fromClient && ok && err == nil {
+		if ok, err := exts.DecodeWith(t, v.Unmarshal); form == fromClient && ok && err == nil {
 			return mapJoin(v, suites.VersionName), true
 		}
 		var sv wire.SupportedVersionServer
-		if ok, err := exts.Decode(t, &sv); ok && err == nil {
+		if ok, err := exts.DecodeWith(t, sv.Unmarshal); ok && err == nil {
 			return suites.VersionName(uint16(sv)), true
 		}
 	case wire.ExtKeyShare:
 		return keyShareValue(exts, form)
 	case wire.ExtPreSharedKey:
 		var ch wire.PreSharedKeyClientHello
-		if ok, err := exts.Decode(t, &ch); form == fromClient && ok && err == nil {
+		if ok, err := exts.DecodeWith(t, ch.Unmarshal); form == fromClient && ok && err == nil {
 			return fmt.Sprintf("%d identity(ies), ticket %s", len(ch.Identities), hexShort(ch.Identities[0].Identity, 8)), true
 		}
 		var sh wire.PreSharedKeyServerHello
-		if ok, err := exts.Decode(t, &sh); ok && err == nil {
+		if ok, err := exts.DecodeWith(t, sh.Unmarshal); ok && err == nil {
 			return fmt.Sprintf("selected identity %d", sh.SelectedIdentity), true
 		}
 	case wire.ExtPSKKeyExchangeModes:
 		var v wire.PSKKeyExchangeModes
-		if ok, err := exts.Decode(t, &v); ok && err == nil {
+		if ok, err := exts.DecodeWith(t, v.Unmarshal); ok && err == nil {
 			return mapJoin(v, pskModeName), true
 		}
 	case wire.ExtCookie:
 		var v wire.Cookie
-		if ok, err := exts.Decode(t, &v); ok && err == nil {
+		if ok, err := exts.DecodeWith(t, v.Unmarshal); ok && err == nil {
 			return hexShort(v, 8), true
 		}
 	case wire.ExtCertificateAuthorities:
 		var v wire.CertificateAuthorities
-		if ok, err := exts.Decode(t, &v); ok && err == nil {
+		if ok, err := exts.DecodeWith(t, v.Unmarshal); ok && err == nil {
 			return dnList(v), true
 		}
 	case wire.ExtRecordSizeLimit:
 		var v wire.RecordSizeLimit
-		if ok, err := exts.Decode(t, &v); ok && err == nil {
+		if ok, err := exts.DecodeWith(t, v.Unmarshal); ok && err == nil {
 			return fmt.Sprintf("%d bytes", v), true
 		}
 	case wire.ExtCompressCertificate:
 		var v wire.CertificateCompressionAlgorithms
-		if ok, err := exts.Decode(t, &v); ok && err == nil {
+		if ok, err := exts.DecodeWith(t, v.Unmarshal); ok && err == nil {
 			return mapJoin(v, certcomp.Name), true
 		}
 	case wire.ExtEncryptedClientHello:
 		return echValue(exts, form)
 	case wire.ExtECHOuterExtensions:
 		var v wire.OuterExtensions
-		if ok, err := exts.Decode(t, &v); ok && err == nil {
+		if ok, err := exts.DecodeWith(t, v.Unmarshal); ok && err == nil {
 			return "taken from the outer ClientHello: " + mapJoin(v, wire.ExtensionType.String), true
 		}
 	case wire.ExtServerCertificateType, wire.ExtClientCertificateType:
 		if form == fromClient {
 			v := wire.CertificateTypeList{Ext: t}
-			if ok, err := exts.Decode(t, &v); ok && err == nil {
+			if ok, err := exts.DecodeWith(t, v.Unmarshal); ok && err == nil {
 				return certTypeNames(v.Types), true
 			}
 			return "", false
 		}
 		v := wire.CertificateTypeSelected{Ext: t}
-		if ok, err := exts.Decode(t, &v); ok && err == nil {
+		if ok, err := exts.DecodeWith(t, v.Unmarshal); ok && err == nil {
 			return wire.CertificateTypeName(v.Type), true
 		}
 	case wire.ExtEarlyData:
 		var v wire.EarlyDataIndication
-		if ok, err := exts.Decode(t, &v); ok && err == nil && v.InNewSessionTicket {
+		if ok, err := exts.DecodeWith(t, v.Unmarshal); ok && err == nil && v.InNewSessionTicket {
 			return fmt.Sprintf("max_early_data_size %d bytes", v.MaxEarlyDataSize), true
 		}
 	}
@@ -264,17 +264,17 @@ func keyShareValue(exts wire.Extensions, form extensionForm) (string, bool) {
 	switch form {
 	case fromClient:
 		var ch wire.KeyShareClientHello
-		if ok, err := exts.Decode(wire.ExtKeyShare, &ch); ok && err == nil {
+		if ok, err := exts.DecodeWith(wire.ExtKeyShare, ch.Unmarshal); ok && err == nil {
 			return mapJoin([]wire.KeyShareEntry(ch), shareName), true
 		}
 	case fromServer:
 		var sh wire.KeyShareServerHello
-		if ok, err := exts.Decode(wire.ExtKeyShare, &sh); ok && err == nil {
+		if ok, err := exts.DecodeWith(wire.ExtKeyShare, sh.Unmarshal); ok && err == nil {
 			return shareName(wire.KeyShareEntry(sh)), true
 		}
 	case fromHRR:
 		var hrr wire.KeyShareHelloRetryRequest
-		if ok, err := exts.Decode(wire.ExtKeyShare, &hrr); ok && err == nil {
+		if ok, err := exts.DecodeWith(wire.ExtKeyShare, hrr.Unmarshal); ok && err == nil {
 			return "selected_group " + suites.GroupName(hrr.SelectedGroup), true
 		}
 	}

@@ -82,7 +82,7 @@ func (c *Client) openEarlyData13(raw []byte) error {
 		return internalError(1, "ClientHello", err)
 	}
 	c.sendCompatCCS13()
-	c.out = append(c.out, OpenEarlyData{Cipher: cipher, Max: e.max})
+	c.act(OpenEarlyData{Cipher: cipher, Max: e.max})
 	return nil
 }
 
@@ -154,7 +154,7 @@ func (c *Client) sendEndOfEarlyData13() error {
 	if err := c.send(&wire.EndOfEarlyData{}, 6); err != nil {
 		return err
 	}
-	c.out = append(c.out, SetWriteCipher{Cipher: e.handshakeWrite})
+	c.act(SetWriteCipher{Cipher: e.handshakeWrite})
 	return nil
 }
 
@@ -239,9 +239,9 @@ func (s *Server) readEndOfEarlyData13(msg []byte) (serverState, error) {
 		return nil, err
 	}
 	s.received(eoed, msg, 6)
-	s.out = append(s.out, SetReadCipher{Cipher: s.s13.handshakeRead})
+	s.act(SetReadCipher{Cipher: s.s13.handshakeRead})
 	if s.s13.readLimit > 0 {
-		s.out = append(s.out, LimitRecords{Read: s.s13.readLimit})
+		s.act(LimitRecords{Read: s.s13.readLimit})
 	}
 	return (*Server).readClientFinished13, nil
 }

@@ -254,7 +254,7 @@ func (c *Client) sealOuter(inner *wire.ClientHello, first bool) (*wire.ClientHel
 func echPadding(inner *wire.ClientHello, length, maxName int) int {
 	pad := maxName + 9 // no server_name: as if one of maxName bytes
 	var sni wire.ServerName
-	if found, err := inner.Extensions.Decode(wire.ExtServerName, &sni); found && err == nil {
+	if found, err := inner.Extensions.DecodeWith(wire.ExtServerName, sni.Unmarshal); found && err == nil {
 		pad = max(0, maxName-len(sni.HostName))
 	}
 	l := length + pad
@@ -266,7 +266,7 @@ func echPadding(inner *wire.ClientHello, length, maxName int) int {
 // must not see the real identities.
 func (c *Client) greasePSK(inner, outer *wire.ClientHello) error {
 	var real wire.PreSharedKeyClientHello
-	if _, err := inner.Extensions.Decode(wire.ExtPreSharedKey, &real); err != nil {
+	if _, err := inner.Extensions.DecodeWith(wire.ExtPreSharedKey, real.Unmarshal); err != nil {
 		return internalError(1, "ClientHello", err)
 	}
 	fake := wire.PreSharedKeyClientHello{}
@@ -310,7 +310,7 @@ func (c *Client) sendHelloECH(inner, outer *wire.ClientHello, first bool) error 
 		c.ech.outerTrans.Write(outerRaw)
 	}
 	c.ech.outer = outer
-	c.out = append(c.out, SendMessage{Data: outerRaw})
+	c.act(SendMessage{Data: outerRaw})
 	c.traceMessage(trace.Sent, outer, outerRaw, 1)
 	c.emit(trace.Event{Kind: trace.KindNote, Direction: trace.Local, Step: 1, Message: "ClientHelloInner",
 		Fields: append([]trace.Field{{Name: "encrypted_client_hello", Value: fmt.Sprintf(

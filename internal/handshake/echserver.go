@@ -204,11 +204,11 @@ func (s *Server) decodeInner(outer *wire.ClientHello, plaintext []byte) (*wire.C
 		return nil, nil, err
 	}
 	var mark wire.ECHClientHello
-	if found, err := checked.Extensions.Decode(wire.ExtEncryptedClientHello, &mark); !found || err != nil || mark.Type != wire.ECHInner {
+	if found, err := checked.Extensions.DecodeWith(wire.ExtEncryptedClientHello, mark.Unmarshal); !found || err != nil || mark.Type != wire.ECHInner {
 		return nil, nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the inner ClientHello lacks encrypted_client_hello of type inner (draft-ietf-tls-esni-25 §7.1)")
 	}
 	var versions wire.SupportedVersionsClient
-	if found, err := checked.Extensions.Decode(wire.ExtSupportedVersions, &versions); !found || err != nil ||
+	if found, err := checked.Extensions.DecodeWith(wire.ExtSupportedVersions, versions.Unmarshal); !found || err != nil ||
 		slices.ContainsFunc(versions, func(v uint16) bool { return v < suites.VersionTLS13 && !isGREASE(v) }) {
 		return nil, nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the inner ClientHello offers TLS 1.2 or below (draft-ietf-tls-esni-25 §7.1)")
 	}

@@ -101,11 +101,11 @@ func (b *base) answerCertificateRequest13(k *secrets13) (_ []Action, err error) 
 	defer func() { b.transcript = keys.Transcript{} }()
 	b.transcript.Write(b.pha.requestRaw)
 	var schemes wire.SignatureAlgorithms
-	if _, err := req.Extensions.Decode(wire.ExtSignatureAlgorithms, &schemes); err != nil {
+	if _, err := req.Extensions.DecodeWith(wire.ExtSignatureAlgorithms, schemes.Unmarshal); err != nil {
 		return nil, alert.Errorf(alert.DecodeError, 8, "CertificateRequest", "signature_algorithms: %w", err)
 	}
 	var cas wire.CertificateAuthorities
-	if _, err := req.Extensions.Decode(wire.ExtCertificateAuthorities, &cas); err != nil {
+	if _, err := req.Extensions.DecodeWith(wire.ExtCertificateAuthorities, cas.Unmarshal); err != nil {
 		return nil, alert.Errorf(alert.DecodeError, 8, "CertificateRequest", "certificate_authorities: %w", err)
 	}
 	cert, err := b.chooseClientCertificate(nil, schemes, cas, true)
@@ -174,7 +174,7 @@ func (b *base) requestClientCertificate13(requires bool, verify func([]*x509.Cer
 	*b.pha = pha13{handshake: b.pha.handshake, pending: true, context: context, schemes: schemes,
 		transcript: *b.pha.handshake.Clone(), requires: requires, verify: verify, next: wire.TypeCertificate}
 	b.pha.transcript.Write(raw)
-	b.out = append(b.out, SendMessage{Data: raw})
+	b.act(SendMessage{Data: raw})
 	b.traceMessage(trace.Sent, req, raw, 8)
 	return b.take(), nil
 }

@@ -173,7 +173,7 @@ func (b *base) postHandshake(k *secrets13, msg []byte, isServer bool) ([]Action,
 		return nil, internalError(8, "KeyUpdate", err)
 	}
 	b.note(trace.KindKeys, 8, "key update", "direction", "peer → us")
-	b.out = append(b.out, SetReadCipher{Cipher: read})
+	b.act(SetReadCipher{Cipher: read})
 	if ku.RequestUpdate == wire.UpdateRequested && !b.keyUpdateAnswered {
 		// The answer is owed until the writer makes it (AnswerKeyUpdate),
 		// at the latest before our next application data (RFC 8446
@@ -234,7 +234,7 @@ func (b *base) updateKeys(k *secrets13, isServer, requestPeer bool) (_ []Action,
 	if err != nil {
 		return nil, internalError(8, "KeyUpdate", err)
 	}
-	b.out = append(b.out, SendMessage{Data: raw})
+	b.act(SendMessage{Data: raw})
 	b.traceMessage(trace.Sent, ku, raw, 8)
 	own := &k.serverApp
 	if !isServer {
@@ -246,6 +246,6 @@ func (b *base) updateKeys(k *secrets13, isServer, requestPeer bool) (_ []Action,
 		return nil, internalError(8, "KeyUpdate", err)
 	}
 	b.note(trace.KindKeys, 8, "key update", "direction", "us → peer")
-	b.out = append(b.out, SetWriteCipher{Cipher: write})
+	b.act(SetWriteCipher{Cipher: write})
 	return b.take(), nil
 }

@@ -325,7 +325,7 @@ func (o *pskOffer) erase() {
 // offers: one we made, of the hash of the chosen suite (RFC 8446 §4.2.11).
 func (c *Client) acceptedPSK13(sh *wire.ServerHello, s *suites.Suite) error {
 	var sel wire.PreSharedKeyServerHello
-	if _, err := sh.Extensions.Decode(wire.ExtPreSharedKey, &sel); err != nil {
+	if _, err := sh.Extensions.DecodeWith(wire.ExtPreSharedKey, sel.Unmarshal); err != nil {
 		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "pre_shared_key: %w", err)
 	}
 	if int(sel.SelectedIdentity) >= len(c.c13.offers) {
@@ -420,13 +420,13 @@ func (s *Server) selectPSK13(raw []byte) (*psk13, error) {
 		return nil, nil
 	}
 	var modes wire.PSKKeyExchangeModes
-	if found, err := ch.Extensions.Decode(wire.ExtPSKKeyExchangeModes, &modes); err != nil {
+	if found, err := ch.Extensions.DecodeWith(wire.ExtPSKKeyExchangeModes, modes.Unmarshal); err != nil {
 		return nil, helloError(err, "psk_key_exchange_modes")
 	} else if !found {
 		return nil, alert.Errorf(alert.MissingExtension, 1, "ClientHello", "pre_shared_key without psk_key_exchange_modes (RFC 8446 §4.2.9)")
 	}
 	var offered wire.PreSharedKeyClientHello
-	if _, err := ch.Extensions.Decode(wire.ExtPreSharedKey, &offered); err != nil {
+	if _, err := ch.Extensions.DecodeWith(wire.ExtPreSharedKey, offered.Unmarshal); err != nil {
 		return nil, helloError(err, "pre_shared_key")
 	}
 	for i, id := range offered.Identities {
@@ -492,7 +492,7 @@ func (s *Server) pskCandidate13(identity []byte) (*pskOffer, *PeerCertificates, 
 // PSK for SHA-256 is not passed over for a SHA-384 suite ranked higher.
 func (s *Server) externalPSKHashes() []crypto.Hash {
 	var offered wire.PreSharedKeyClientHello
-	if found, err := s.hello.Extensions.Decode(wire.ExtPreSharedKey, &offered); !found || err != nil {
+	if found, err := s.hello.Extensions.DecodeWith(wire.ExtPreSharedKey, offered.Unmarshal); !found || err != nil {
 		return nil
 	}
 	var hs []crypto.Hash

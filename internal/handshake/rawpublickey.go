@@ -146,7 +146,7 @@ func (c *Client) readCertTypes(exts wire.Extensions, message string, step int) e
 		{wire.ExtClientCertificateType, c.clientCertTypes(), &c.state.ClientCertType},
 	} {
 		sel := wire.CertificateTypeSelected{Ext: x.ext}
-		found, err := exts.Decode(x.ext, &sel)
+		found, err := exts.DecodeWith(x.ext, sel.Unmarshal)
 		switch {
 		case err != nil:
 			return alert.Errorf(alert.DecodeError, step, message, "%s: %w", x.ext, err)
@@ -202,7 +202,7 @@ func readCertTypeOffers(ch *wire.ClientHello, info *ClientHelloInfo) error {
 		into *[]uint8
 	}{{wire.ExtServerCertificateType, &info.ServerCertTypes}, {wire.ExtClientCertificateType, &info.ClientCertTypes}} {
 		list := wire.CertificateTypeList{Ext: x.ext}
-		if found, err := ch.Extensions.Decode(x.ext, &list); err != nil {
+		if found, err := ch.Extensions.DecodeWith(x.ext, list.Unmarshal); err != nil {
 			return helloError(err, x.ext.String())
 		} else if found {
 			*x.into = list.Types
@@ -420,8 +420,10 @@ func (b *base) checkPeerRawKey(spki []byte, step int, what string) (crypto.Publi
 	if err := b.verifyRawKey(spki, key); err != nil {
 		return nil, certificateError(step, "Certificate", what, err)
 	}
-	b.note(trace.KindVerified, step, "Certificate", "raw_public_key", keyName(key),
-		"spki_sha256", fmt.Sprintf("%x", sha256.Sum256(spki)), "verified", "true")
+	if b.tracing() {
+		b.note(trace.KindVerified, step, "Certificate", "raw_public_key", keyName(key),
+			"spki_sha256", fmt.Sprintf("%x", sha256.Sum256(spki)), "verified", "true")
+	}
 	return key, nil
 }
 

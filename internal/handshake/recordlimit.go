@@ -55,7 +55,9 @@ func (b *base) limitsFor(version uint16, peer int) LimitRecords {
 		write--
 	}
 	own := b.ownRecordLimit(version)
-	b.note(trace.KindNote, 2, "record size limit", "peer", strconv.Itoa(peer), "own", strconv.Itoa(own))
+	if b.tracing() {
+		b.note(trace.KindNote, 2, "record size limit", "peer", strconv.Itoa(peer), "own", strconv.Itoa(own))
+	}
 	return LimitRecords{Write: write, Read: own}
 }
 
@@ -70,12 +72,12 @@ func (c *Client) offerRecordSizeLimit(h *wire.ClientHello) {
 // one: below 64 is illegal_parameter (RFC 8449 §4).
 func decodeRecordSizeLimit(exts wire.Extensions, step int, message string) (int, bool, error) {
 	var l wire.RecordSizeLimit
-	found, err := exts.Decode(wire.ExtRecordSizeLimit, &l)
-	var ip *wire.IllegalParameterError
-	switch {
-	case errors.As(err, &ip):
-		return 0, false, alert.Errorf(alert.IllegalParameter, step, message, "record_size_limit: %w", err)
-	case err != nil:
+	found, err := exts.DecodeWith(wire.ExtRecordSizeLimit, l.Unmarshal)
+	if err != nil { // errors.As's target escapes: made only when needed
+		var ip *wire.IllegalParameterError
+		if errors.As(err, &ip) {
+			return 0, false, alert.Errorf(alert.IllegalParameter, step, message, "record_size_limit: %w", err)
+		}
 		return 0, false, alert.Errorf(alert.DecodeError, step, message, "record_size_limit: %w", err)
 	}
 	return int(l), found, nil

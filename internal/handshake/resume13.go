@@ -113,7 +113,7 @@ func (s *Server) sendNewSessionTicket13(lazy bool) error {
 // §4.2.9), and a client without psk_key_exchange_modes cannot offer a PSK.
 func (s *Server) clientCanResume13() bool {
 	var modes wire.PSKKeyExchangeModes
-	if found, err := s.hello.Extensions.Decode(wire.ExtPSKKeyExchangeModes, &modes); err != nil || !found {
+	if found, err := s.hello.Extensions.DecodeWith(wire.ExtPSKKeyExchangeModes, modes.Unmarshal); err != nil || !found {
 		return false
 	}
 	return contains([]uint8(modes), pskModeDHE) || (s.cfg.PSKWithoutECDHE && contains([]uint8(modes), pskModePlain))
@@ -155,7 +155,7 @@ func (c *base) readNewSessionTicket13(k *secrets13, msg []byte) error {
 		return nil
 	}
 	var early wire.EarlyDataIndication
-	if found, err := nst.Extensions.Decode(wire.ExtEarlyData, &early); err != nil || (found && !early.InNewSessionTicket) {
+	if found, err := nst.Extensions.DecodeWith(wire.ExtEarlyData, early.Unmarshal); err != nil || (found && !early.InNewSessionTicket) {
 		return alert.Errorf(alert.DecodeError, 8, "NewSessionTicket", "early_data: max_early_data_size expected (RFC 8446 §4.2.10)")
 	}
 	suite := k.suite

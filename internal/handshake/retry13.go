@@ -83,10 +83,10 @@ func samePSKIdentities(first, second *wire.ClientHello) error {
 		return nil
 	}
 	var a, b wire.PreSharedKeyClientHello
-	if _, err := first.Extensions.Decode(wire.ExtPreSharedKey, &a); err != nil {
+	if _, err := first.Extensions.DecodeWith(wire.ExtPreSharedKey, a.Unmarshal); err != nil {
 		return helloError(err, "pre_shared_key")
 	}
-	if _, err := second.Extensions.Decode(wire.ExtPreSharedKey, &b); err != nil {
+	if _, err := second.Extensions.DecodeWith(wire.ExtPreSharedKey, b.Unmarshal); err != nil {
 		return helloError(err, "pre_shared_key")
 	}
 	for _, id := range b.Identities {
@@ -107,7 +107,7 @@ func keepsSelectedPSK(selected []byte, second *wire.ClientHello) error {
 		return nil
 	}
 	var b wire.PreSharedKeyClientHello
-	if _, err := second.Extensions.Decode(wire.ExtPreSharedKey, &b); err != nil {
+	if _, err := second.Extensions.DecodeWith(wire.ExtPreSharedKey, b.Unmarshal); err != nil {
 		return helloError(err, "pre_shared_key")
 	}
 	if !slices.ContainsFunc(b.Identities, func(x wire.PSKIdentity) bool { return bytes.Equal(x.Identity, selected) }) {

@@ -183,11 +183,11 @@ func (s *Server) readClientHelloExtensions(ch *wire.ClientHello) error {
 	// ec_point_formats only matters in TLS 1.2, where serve12 judges it;
 	// here it is only shown to GetCertificate.
 	var points wire.ECPointFormats
-	if found, err := ch.Extensions.Decode(wire.ExtECPointFormats, &points); found && err == nil {
+	if found, err := ch.Extensions.DecodeWith(wire.ExtECPointFormats, points.Unmarshal); found && err == nil {
 		info.SupportedPoints = points
 	}
 	var versions wire.SupportedVersionsClient
-	if found, err := ch.Extensions.Decode(wire.ExtSupportedVersions, &versions); err != nil {
+	if found, err := ch.Extensions.DecodeWith(wire.ExtSupportedVersions, versions.Unmarshal); err != nil {
 		return fail("supported_versions", err)
 	} else if found {
 		info.SupportedVersions = versions
@@ -198,30 +198,30 @@ func (s *Server) readClientHelloExtensions(ch *wire.ClientHello) error {
 		info.SupportedVersions = []uint16{suites.VersionTLS12}
 	}
 	var sni wire.ServerName
-	if found, err := ch.Extensions.Decode(wire.ExtServerName, &sni); err != nil {
+	if found, err := ch.Extensions.DecodeWith(wire.ExtServerName, sni.Unmarshal); err != nil {
 		return fail("server_name", err)
 	} else if found {
 		info.ServerName = sni.HostName
 	}
 	var groups wire.SupportedGroups
-	if _, err := ch.Extensions.Decode(wire.ExtSupportedGroups, &groups); err != nil {
+	if _, err := ch.Extensions.DecodeWith(wire.ExtSupportedGroups, groups.Unmarshal); err != nil {
 		return fail("supported_groups", err)
 	}
 	info.SupportedGroups = groups
 	var sigs wire.SignatureAlgorithms
-	if _, err := ch.Extensions.Decode(wire.ExtSignatureAlgorithms, &sigs); err != nil {
+	if _, err := ch.Extensions.DecodeWith(wire.ExtSignatureAlgorithms, sigs.Unmarshal); err != nil {
 		return fail("signature_algorithms", err)
 	}
 	info.SignatureSchemes = sigs
 	var alpn wire.ALPN
-	if _, err := ch.Extensions.Decode(wire.ExtALPN, &alpn); err != nil {
+	if _, err := ch.Extensions.DecodeWith(wire.ExtALPN, alpn.Unmarshal); err != nil {
 		return fail("application_layer_protocol_negotiation", err)
 	}
 	info.SupportedProtos = alpn
 	// A server does not choose its certificate by the client's
 	// certificate_authorities, but a malformed list is still malformed.
 	var cas wire.CertificateAuthorities
-	if _, err := ch.Extensions.Decode(wire.ExtCertificateAuthorities, &cas); err != nil {
+	if _, err := ch.Extensions.DecodeWith(wire.ExtCertificateAuthorities, cas.Unmarshal); err != nil {
 		return fail("certificate_authorities", err)
 	}
 	if err := readCertTypeOffers(ch, info); err != nil {

@@ -51,7 +51,7 @@ func (s *Server) serve12() (serverState, error) {
 		return nil, err
 	}
 	var pf wire.ECPointFormats
-	if found, err := s.hello.Extensions.Decode(wire.ExtECPointFormats, &pf); err != nil {
+	if found, err := s.hello.Extensions.DecodeWith(wire.ExtECPointFormats, pf.Unmarshal); err != nil {
 		return nil, alert.Errorf(alert.DecodeError, 1, "ClientHello", "ec_point_formats: %w", err)
 	} else if found && !bytes.Contains(pf, []byte{0}) {
 		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello",
@@ -135,7 +135,7 @@ func (s *Server) serve12() (serverState, error) {
 // with a non-empty renegotiation_info is an attack (RFC 5746 §3.6).
 func (s *Server) checkRenegotiationInfo() error {
 	var ri wire.RenegotiationInfo
-	found, err := s.hello.Extensions.Decode(wire.ExtRenegotiationInfo, &ri)
+	found, err := s.hello.Extensions.DecodeWith(wire.ExtRenegotiationInfo, ri.Unmarshal)
 	if err != nil {
 		return alert.Errorf(alert.DecodeError, 1, "ClientHello", "renegotiation_info: %w", err)
 	}
@@ -234,7 +234,7 @@ func (s *Server) sendServerHello12(clientTypeAnswer bool) error {
 		return err
 	}
 	if limits != nil {
-		s.out = append(s.out, *limits) // for the records after ChangeCipherSpec
+		s.act(*limits) // for the records after ChangeCipherSpec
 	}
 	if s.info.ServerName != "" && !s.s12.resumed {
 		// RFC 6066 §3: the server that used the name says so with an empty
@@ -384,7 +384,9 @@ func (s *Server) readClientCertificateVerify(msg []byte) (serverState, error) {
 			"client signature (%s) does not verify with its certificate's key: %w", signature.Name(cv.SignatureScheme), err)
 	}
 	s.state.PeerSignatureScheme = cv.SignatureScheme
-	s.note(trace.KindVerified, 5, "CertificateVerify", "signature_scheme", signature.Name(cv.SignatureScheme))
+	if s.tracing() {
+		s.note(trace.KindVerified, 5, "CertificateVerify", "signature_scheme", signature.Name(cv.SignatureScheme))
+	}
 	return (*Server).readClientChangeCipherSpec, nil
 }
 
@@ -394,7 +396,7 @@ func (s *Server) readClientChangeCipherSpec(msg []byte) (serverState, error) {
 		return nil, unexpected(msg, 6, "ChangeCipherSpec")
 	}
 	s.receivedChangeCipherSpec()
-	s.out = append(s.out, SetReadCipher{Cipher: s.s12.clientWrite})
+	s.act(SetReadCipher{Cipher: s.s12.clientWrite})
 	return (*Server).readClientFinished, nil
 }
 
@@ -409,7 +411,7 @@ func (s *Server) readClientFinished(msg []byte) (serverState, error) {
 		return nil, err
 	}
 	suite := s.s12.suite
-	want := keys.Finished12(s.hash(suite.Hash), s.s12.master, keys.LabelClientFinished, s.transcript.Sum())
+	want := keys.Finished12(s.hash(suite.Hash), s.s12.master, keys.LabelClientFinished, s.transcript.SumTemp())
 	s.received(fin, msg, 7)
 	if err := s.verifyFinished(fin, want, "client"); err != nil {
 		return nil, err
@@ -437,8 +439,8 @@ func (s *Server) sendServerFinished12() error {
 		}
 	}
 	s.sendChangeCipherSpec()
-	s.out = append(s.out, SetWriteCipher{Cipher: s.s12.serverWrite})
-	verify := keys.Finished12(s.hash(s.s12.suite.Hash), s.s12.master, keys.LabelServerFinished, s.transcript.Sum())
+	s.act(SetWriteCipher{Cipher: s.s12.serverWrite})
+	verify := keys.Finished12(s.hash(s.s12.suite.Hash), s.s12.master, keys.LabelServerFinished, s.transcript.SumTemp())
 	if err := s.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return err
 	}

@@ -46,6 +46,10 @@ type server13 struct {
 	psk             *psk13               // the PSK accepted for the current ClientHello, if any
 	externals       map[string]*pskOffer // the current ClientHello's identities looked up as external PSKs
 	ticketsSent     bool                 // issued with the server's flight (no client authentication)
+	// clientFinished is the client's verify_data, computed ahead when the
+	// tickets went with the flight: the transcript it covers is the one
+	// the client's Finished must match (nothing enters it in between).
+	clientFinished []byte
 }
 
 // serve13 answers a TLS 1.3 ClientHello: a HelloRetryRequest if no key
@@ -127,7 +131,7 @@ func (s *Server) enabled13() []uint16 {
 // supports, for a HelloRetryRequest (share nil).
 func (s *Server) chooseKeyShare() (*wire.KeyShareEntry, uint16, error) {
 	var shares wire.KeyShareClientHello
-	found, err := s.hello.Extensions.Decode(wire.ExtKeyShare, &shares)
+	found, err := s.hello.Extensions.DecodeWith(wire.ExtKeyShare, shares.Unmarshal)
 	if err != nil {
 		return nil, 0, helloError(err, "key_share")
 	}
@@ -254,13 +258,13 @@ func (s *Server) readClientHello2(msg []byte) (serverState, error) {
 		}
 	}
 	var cookie wire.Cookie
-	if found, err := ch.Extensions.Decode(wire.ExtCookie, &cookie); err != nil {
+	if found, err := ch.Extensions.DecodeWith(wire.ExtCookie, cookie.Unmarshal); err != nil {
 		return nil, helloError(err, "cookie")
 	} else if found != (s.s13.cookie != nil) || !hmac.Equal(cookie, s.s13.cookie) {
 		return nil, alert.Errorf(alert.IllegalParameter, 1, "ClientHello", "the second ClientHello does not echo our cookie")
 	}
 	var shares wire.KeyShareClientHello
-	if _, err := ch.Extensions.Decode(wire.ExtKeyShare, &shares); err != nil {
+	if _, err := ch.Extensions.DecodeWith(wire.ExtKeyShare, shares.Unmarshal); err != nil {
 		return nil, helloError(err, "key_share")
 	}
 	if len(shares) != 1 || shares[0].Group != s.s13.hrrGroup {
@@ -309,7 +313,8 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	if err := s.chooseALPN(); err != nil {
 		return nil, err
 	}
-	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: s.hello.SessionID, CipherSuite: s.s13.suite.ID}
+	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: s.hello.SessionID, CipherSuite: s.s13.suite.ID,
+		Extensions: make(wire.Extensions, 0, 3)} // supported_versions, key_share, pre_shared_key
 	if _, err := io.ReadFull(s.random(), sh.Random[:]); err != nil {
 		return nil, internalError(2, "ServerHello", err)
 	}
@@ -367,11 +372,11 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 	}
 	s.s13.handshakeRead = read
 	s.sendCompatCCS()
-	s.out = append(s.out, SetWriteCipher{Cipher: write})
+	s.act(SetWriteCipher{Cipher: write})
 	if early != nil {
-		s.out = append(s.out, early) // the client's early data first, then EndOfEarlyData
+		s.act(early) // the client's early data first, then EndOfEarlyData
 	} else {
-		s.out = append(s.out, SetReadCipher{Cipher: read})
+		s.act(SetReadCipher{Cipher: read})
 	}
 
 	ee := &wire.EncryptedExtensions{}
@@ -388,10 +393,10 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		// limit; the client's records respect ours once it has read it,
 		// after its early data (RFC 8449 §4: the limits of the handshake
 		// that made the keys).
-		s.out = append(s.out, LimitRecords{Write: limits.Write})
+		s.act(LimitRecords{Write: limits.Write})
 		s.s13.readLimit = limits.Read
 		if early == nil {
-			s.out = append(s.out, LimitRecords{Read: limits.Read})
+			s.act(LimitRecords{Read: limits.Read})
 		}
 	}
 	if s.state.NegotiatedProtocol != "" {
@@ -423,7 +428,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 			return nil, err
 		}
 	}
-	verify := keys.Finished13(s.hash(s.s13.suite.Hash), s.s13.serverHandshake, s.transcript.Sum())
+	verify := keys.FinishedMAC(s.hash(s.s13.suite.Hash), s.s13.serverFinishedKey, s.transcript.SumTemp())
 	if err := s.send(&wire.Finished{VerifyData: verify}, 7); err != nil {
 		return nil, err
 	}
@@ -433,7 +438,7 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 		return nil, internalError(7, "Finished", err)
 	}
 	s.s13.app = app
-	s.out = append(s.out, SetWriteCipher{Cipher: app.server})
+	s.act(SetWriteCipher{Cipher: app.server})
 	if s.s13.certReq != nil {
 		return (*Server).readClientCertificate13, nil
 	}
@@ -458,11 +463,12 @@ func (s *Server) sendServerFlight13(share *wire.KeyShareEntry) (serverState, err
 // transcript as it will be once the client's Finished, which this server
 // can compute, is in it, and issues the tickets now.
 func (s *Server) sendTicketsInFlight13() error {
-	clientFinished := keys.Finished13(s.hash(s.s13.suite.Hash), s.s13.clientHandshake, s.transcript.Sum())
+	clientFinished := keys.FinishedMAC(s.hash(s.s13.suite.Hash), s.s13.clientFinishedKey, s.transcript.SumTemp())
 	raw, err := (&wire.Finished{VerifyData: clientFinished}).Marshal()
 	if err != nil {
 		return internalError(7, "Finished", err)
 	}
+	s.s13.clientFinished = clientFinished
 	t := s.transcript.Clone()
 	t.Write(raw)
 	s.s13.resumption = s.s13.schedule.ResumptionMasterSecret(t.Sum())
@@ -575,19 +581,22 @@ func (s *Server) readClientFinished13(msg []byte) (serverState, error) {
 	if err := parse(fin, msg, 7); err != nil {
 		return nil, err
 	}
-	want := keys.Finished13(s.hash(s.s13.suite.Hash), s.s13.clientHandshake, s.transcript.Sum())
+	want := s.s13.clientFinished // computed with the tickets
+	if want == nil {
+		want = keys.FinishedMAC(s.hash(s.s13.suite.Hash), s.s13.clientFinishedKey, s.transcript.SumTemp())
+	}
 	s.received(fin, msg, 7)
 	if err := s.verifyFinished(fin, want, "client"); err != nil {
 		return nil, err
 	}
 	ticketsNow := s.issuesTickets13() && !s.s13.ticketsSent
 	if ticketsNow {
-		s.s13.resumption = s.s13.schedule.ResumptionMasterSecret(s.transcript.Sum())
+		s.s13.resumption = s.s13.schedule.ResumptionMasterSecret(s.transcript.SumTemp())
 	}
 	if err := s.verifyConnection(7, "Finished"); err != nil {
 		return nil, err
 	}
-	s.out = append(s.out, SetReadCipher{Cipher: s.s13.app.client})
+	s.act(SetReadCipher{Cipher: s.s13.app.client})
 	s.complete = true
 	s.keepForPostHandshakeAuth()
 	if ticketsNow {

@@ -49,7 +49,10 @@ func (k *secrets13) forgetHandshake() {
 	}
 	clear(k.clientHandshake)
 	clear(k.serverHandshake)
+	clear(k.clientFinishedKey)
+	clear(k.serverFinishedKey)
 	k.clientHandshake, k.serverHandshake = nil, nil
+	k.clientFinishedKey, k.serverFinishedKey = nil, nil
 }
 
 // detach copies the randoms, which point into the parsed hellos: kept as

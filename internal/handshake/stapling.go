@@ -31,7 +31,7 @@ func (s *Server) wantsStaple() bool {
 		return false
 	}
 	var req wire.StatusRequest
-	found, err := s.hello.Extensions.Decode(wire.ExtStatusRequest, &req)
+	found, err := s.hello.Extensions.DecodeWith(wire.ExtStatusRequest, req.Unmarshal)
 	return found && err == nil && req.OCSP()
 }
 
@@ -85,7 +85,7 @@ func (c *Client) readStatusInServerHello12(sh *wire.ServerHello) error {
 	}
 	c.c12.statusPromised = promised
 	var scts wire.SignedCertificateTimestamps
-	if found, err := sh.Extensions.Decode(wire.ExtSCT, &scts); err != nil {
+	if found, err := sh.Extensions.DecodeWith(wire.ExtSCT, scts.Unmarshal); err != nil {
 		return alert.Errorf(alert.DecodeError, 2, "ServerHello", "signed_certificate_timestamp: %w", err)
 	} else if found {
 		c.state.SignedCertificateTimestamps = scts
@@ -147,18 +147,18 @@ func (c *Client) checkStaple(step int, message string) error {
 func (c *Client) readLeafStatus13(cert *wire.Certificate13) error {
 	exts := cert.Entries[0].Extensions
 	var status wire.CertificateStatusExt
-	if found, err := exts.Decode(wire.ExtStatusRequest, &status); err != nil {
+	if found, err := exts.DecodeWith(wire.ExtStatusRequest, status.Unmarshal); err != nil {
 		return alert.Errorf(alert.DecodeError, 3, "Certificate", "status_request: %w", err)
 	} else if found {
 		c.state.OCSPResponse = status.OCSPResponse
 	}
 	var scts wire.SignedCertificateTimestamps
-	if found, err := exts.Decode(wire.ExtSCT, &scts); err != nil {
+	if found, err := exts.DecodeWith(wire.ExtSCT, scts.Unmarshal); err != nil {
 		return alert.Errorf(alert.DecodeError, 3, "Certificate", "signed_certificate_timestamp: %w", err)
 	} else if found {
 		c.state.SignedCertificateTimestamps = scts
 	}
-	if c.state.OCSPResponse != nil || c.state.SignedCertificateTimestamps != nil {
+	if (c.state.OCSPResponse != nil || c.state.SignedCertificateTimestamps != nil) && c.tracing() {
 		c.note(trace.KindNote, 3, "Certificate", "stapled", stapledWhat(c.state))
 	}
 	return nil

@@ -1,5 +1,7 @@
 package keys
 
+import "hash"
+
 // HKDF (RFC 5869) on the provider's HMAC. It is a construction, not a
 // primitive, so it lives here rather than in each provider; written for the
 // shape TLS 1.3 uses it in: almost every output is one block long, and the
@@ -14,23 +16,31 @@ func extract(h Hash, ikm, salt []byte) []byte {
 	return mac.Sum(make([]byte, 0, h.Size()))
 }
 
-// expand is HKDF-Expand(PRK, info, L) (RFC 5869 §2.3):
+// expandWith is HKDF-Expand(PRK, info, L) (RFC 5869 §2.3):
 //
 //	T(0) = empty string
 //	T(i) = HMAC-Hash(PRK, T(i-1) | info | i)
 //	OKM  = first L octets of T(1) | T(2) | ...
 //
+// mac is HMAC keyed with the PRK; used says it has hashed something since
+// it was keyed, so it is Reset first. Keying an HMAC costs five
+// allocations with the standard library, so every expansion from one
+// secret (the labels of a stage of the key schedule, a traffic secret's key
+// and IV) shares one.
+//
 // info is appended to (the counter octet goes after it, so that info and
 // counter are one write): give it a spare byte of capacity to spare an
 // allocation. The caller keeps L <= 255*Hash.length.
-func expand(h Hash, prk, info []byte, n int) []byte {
-	mac := h.HMAC(prk)
-	size := h.Size()
-	out := make([]byte, 0, (n+size-1)/size*size)
+//
+// out is empty with room for n bytes rounded up to whole blocks.
+func expandWith(mac hash.Hash, used bool, size int, info, out []byte, n int) []byte {
 	infoLen := len(info)
 	for i := byte(1); len(out) < n; i++ {
-		if i > 1 {
+		if used {
 			mac.Reset()
+		}
+		used = true
+		if i > 1 {
 			mac.Write(out[len(out)-size:]) // T(i-1)
 		}
 		info = append(info[:infoLen], i)
@@ -38,4 +48,46 @@ func expand(h Hash, prk, info []byte, n int) []byte {
 		out = mac.Sum(out)
 	}
 	return out[:n:n]
+}
+
+// expander is HKDF-Expand from one PRK, keying its HMAC once for all the
+// expansions asked of it. It belongs to one connection (an HMAC holds
+// state between calls) and is dropped with the secret it was keyed with.
+type expander struct {
+	h    Hash
+	mac  hash.Hash
+	used bool
+}
+
+func newExpander(h Hash, prk []byte) *expander { return &expander{h: h, mac: h.HMAC(prk)} }
+
+// expandLabel is HKDF-Expand-Label (see ExpandLabel) with e's PRK.
+func (e *expander) expandLabel(label string, context []byte, n int) []byte {
+	checkLabel(e.h, label, context, n)
+	info, out := labelAndOut(label, context, n, e.h.Size())
+	out = expandWith(e.mac, e.used, e.h.Size(), info, out, n)
+	e.used = true
+	return out
+}
+
+// expandLabels is expandLabel for several labels, each with an empty
+// context, into one allocation: outs[i] = HKDF-Expand-Label(PRK, labels[i],
+// "", ns[i]). The outputs share an array with each other and with the
+// (public) label, each with its capacity cut at its length.
+func (e *expander) expandLabels(labels []string, ns []int, outs [][]byte) {
+	size, total, longest := e.h.Size(), 0, 0
+	for i, label := range labels {
+		checkLabel(e.h, label, nil, ns[i])
+		total += (ns[i] + size - 1) / size * size
+		longest = max(longest, len(label))
+	}
+	buf := make([]byte, total, total+2+1+len(labelPrefix)+longest+1+1)
+	at := 0
+	for i, label := range labels {
+		room := (ns[i] + size - 1) / size * size
+		info := hkdfLabel(buf[total:total], label, nil, ns[i])
+		outs[i] = expandWith(e.mac, e.used, size, info, buf[at:at:at+room], ns[i])
+		e.used = true
+		at += room
+	}
 }

@@ -34,18 +34,34 @@ const ivLen13 = 12
 // programming error and ExpandLabel panics rather than derive a wrong key.
 // Exporter13 checks its application-supplied label and length itself.
 func ExpandLabel(h Hash, secret []byte, label string, context []byte, n int) []byte {
+	checkLabel(h, label, context, n)
+	info, out := labelAndOut(label, context, n, h.Size())
+	return expandWith(h.HMAC(secret), false, h.Size(), info, out, n)
+}
+
+// checkLabel panics when HKDF-Expand-Label's arguments are out of the
+// range ExpandLabel documents.
+func checkLabel(h Hash, label string, context []byte, n int) {
 	if len(labelPrefix)+len(label) > 255 || len(context) > 255 || n < 0 || n > 255*h.Size() {
 		panic(fmt.Sprintf("keys: HKDF-Expand-Label out of range (label %d bytes, context %d bytes, length %d)",
 			len(label), len(context), n))
 	}
-	return expand(h, secret, hkdfLabel(label, context, n), n)
 }
 
-// hkdfLabel encodes the HkdfLabel struct above, with a spare byte of
-// capacity for HKDF-Expand's counter octet: one allocation per label.
-// ExpandLabel has checked the lengths.
-func hkdfLabel(label string, context []byte, n int) []byte {
-	b := make([]byte, 0, 2+1+len(labelPrefix)+len(label)+1+len(context)+1)
+// labelAndOut makes, in one allocation, the HKDF output buffer (room for n
+// bytes in whole blocks of size, see expandWith) and after it the encoded
+// HkdfLabel with a spare byte for HKDF-Expand's counter octet. The label is
+// public, so it may share the output's array (the output is returned with
+// its capacity cut at its length, so nothing appended to it reaches the label).
+func labelAndOut(label string, context []byte, n, size int) (info, out []byte) {
+	outCap := (n + size - 1) / size * size
+	buf := make([]byte, outCap, outCap+2+1+len(labelPrefix)+len(label)+1+len(context)+1)
+	return hkdfLabel(buf[outCap:], label, context, n), buf[:0:outCap]
+}
+
+// hkdfLabel appends the HkdfLabel struct above to b. ExpandLabel has
+// checked the lengths.
+func hkdfLabel(b []byte, label string, context []byte, n int) []byte {
 	b = append(b, byte(n>>8), byte(n), byte(len(labelPrefix)+len(label)))
 	b = append(b, labelPrefix...)
 	b = append(b, label...)
@@ -67,10 +83,13 @@ func DeriveSecret(h Hash, secret []byte, label string, transcriptHash []byte) []
 // secret "is not available" (no PSK, or psk_ke without (EC)DHE).
 func Extract(h Hash, ikm, salt []byte) []byte {
 	if len(ikm) == 0 {
-		ikm = make([]byte, h.Size())
+		ikm = zeros[:h.Size()]
 	}
 	return extract(h, ikm, salt)
 }
+
+// zeros is the Hash.length zero bytes of Extract; only ever read.
+var zeros [64]byte
 
 // emptyHash is Transcript-Hash("") = Hash(""), the context of the "derived"
 // and binder secrets (RFC 8446 §7.1). Both sums are constants, computed
@@ -137,7 +156,8 @@ type Schedule13 struct {
 	hash   Hash
 	stage  stage
 	secret []byte
-	noPSK  bool // the early secret is that of no PSK, a constant
+	noPSK  bool      // the early secret is that of no PSK, a constant
+	exp    *expander // HMAC keyed with secret, made at its first use
 }
 
 // NewSchedule13 starts the schedule with the early secret,
@@ -181,28 +201,49 @@ func noPSKConstants(h Hash) *noPSK {
 
 func (s *Schedule13) at(want stage, what string) {
 	if s.stage != want {
-		panic(fmt.Sprintf("keys: %s needs the %s secret, but the schedule is at the %s secret", what, want, s.stage))
+		s.wrongStage(want, what)
 	}
+}
+
+// wrongStage panics; what is formatted only then, so the checks that pass
+// cost no allocation.
+func (s *Schedule13) wrongStage(want stage, what string) {
+	panic(fmt.Sprintf("keys: %s needs the %s secret, but the schedule is at the %s secret", what, want, s.stage))
 }
 
 // derive is Derive-Secret(current secret, label, th) after checking the stage.
 func (s *Schedule13) derive(want stage, label string, th []byte) []byte {
-	s.at(want, `"`+label+`"`)
-	return DeriveSecret(s.hash, s.secret, label, th)
+	if s.stage != want {
+		s.wrongStage(want, `"`+label+`"`)
+	}
+	return s.expander().expandLabel(label, th, s.hash.Size())
+}
+
+// expander is HKDF-Expand from the current secret, keyed once per stage.
+func (s *Schedule13) expander() *expander {
+	if s.exp == nil {
+		s.exp = newExpander(s.hash, s.secret)
+	}
+	return s.exp
 }
 
 // advance moves down one level: HKDF-Extract(Derive-Secret(secret, "derived", ""), ikm).
 func (s *Schedule13) advance(from, to stage, ikm []byte) {
-	s.at(from, "moving to the "+to.String()+" secret")
+	if s.stage != from {
+		s.wrongStage(from, "moving to the "+to.String()+" secret")
+	}
 	var derived []byte
 	if from == stageEarly && s.noPSK {
 		derived = noPSKConstants(s.hash).derived
 	} else {
-		derived = DeriveSecret(s.hash, s.secret, "derived", emptyHash(s.hash))
+		derived = s.expander().expandLabel("derived", emptyHash(s.hash), s.hash.Size())
 	}
 	next := Extract(s.hash, ikm, derived)
+	if !(from == stageEarly && s.noPSK) {
+		clear(derived)
+	}
 	clear(s.secret)
-	s.secret, s.stage = next, to
+	s.secret, s.stage, s.exp = next, to, nil
 }
 
 func (s *Schedule13) current(want stage, what string) []byte {
@@ -214,7 +255,7 @@ func (s *Schedule13) current(want stage, what string) []byte {
 // every method panics, as at a stage that was never reached.
 func (s *Schedule13) Erase() {
 	clear(s.secret)
-	s.secret, s.stage = nil, 0
+	s.secret, s.stage, s.exp = nil, 0, nil
 }
 
 // EarlySecret returns a copy of the early secret.
@@ -316,7 +357,19 @@ func (s *Schedule13) ResumptionMasterSecret(th []byte) []byte {
 //	[sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length)
 //	[sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
 func TrafficKey(h Hash, secret []byte, keyLen int) (key, iv []byte) {
-	return ExpandLabel(h, secret, "key", nil, keyLen), ExpandLabel(h, secret, "iv", nil, ivLen13)
+	var outs [2][]byte
+	newExpander(h, secret).expandLabels([]string{"key", "iv"}, []int{keyLen, ivLen13}, outs[:]) // one HMAC, one array
+	return outs[0], outs[1]
+}
+
+// HandshakeTrafficKeys derives from a handshake traffic secret, with one
+// HMAC, everything the handshake takes from it: the record protection key
+// and IV (RFC 8446 §7.3, as TrafficKey) and the finished_key of the
+// sender's Finished (§4.4.4, as FinishedKey).
+func HandshakeTrafficKeys(h Hash, secret []byte, keyLen int) (key, iv, finishedKey []byte) {
+	var outs [3][]byte
+	newExpander(h, secret).expandLabels([]string{"key", "iv", "finished"}, []int{keyLen, ivLen13, h.Size()}, outs[:])
+	return outs[0], outs[1], outs[2]
 }
 
 // NextTrafficSecret is the KeyUpdate step of RFC 8446 §7.2:
@@ -339,9 +392,17 @@ func FinishedKey(h Hash, baseKey []byte) []byte {
 //	verify_data = HMAC(finished_key, Transcript-Hash(Handshake Context,
 //	                   Certificate*, CertificateVerify*))
 func Finished13(h Hash, baseKey, transcriptHash []byte) []byte {
-	mac := h.HMAC(FinishedKey(h, baseKey))
+	finishedKey := FinishedKey(h, baseKey)
+	defer clear(finishedKey)
+	return FinishedMAC(h, finishedKey, transcriptHash)
+}
+
+// FinishedMAC is verify_data = HMAC(finished_key, transcript hash) (RFC
+// 8446 §4.4.4), with the finished_key already derived (HandshakeTrafficKeys).
+func FinishedMAC(h Hash, finishedKey, transcriptHash []byte) []byte {
+	mac := h.HMAC(finishedKey)
 	mac.Write(transcriptHash)
-	return mac.Sum(nil)
+	return mac.Sum(make([]byte, 0, h.Size()))
 }
 
 // ResumptionPSK is the PSK a NewSessionTicket stands for (RFC 8446 §4.6.1):

@@ -1,6 +1,7 @@
 package keys_test
 
 import (
+	"bytes"
 	"crypto"
 	"strings"
 	"testing"
@@ -230,5 +231,34 @@ func TestImportPSKMatchesOpenSSL(t *testing.T) {
 	} {
 		id := unhex("0007636c69656e74310003637478030400" + tc.kdf)
 		check(t, "ipskx for KDF "+tc.kdf, keys.ImportPSK(keys.Std(crypto.SHA256), epsk, id, tc.target), tc.want)
+	}
+}
+
+// HandshakeTrafficKeys keys one HMAC for three expansions (Reset between
+// them); each must equal its own HKDF-Expand-Label with a fresh HMAC, and
+// FinishedMAC with the finished_key must equal Finished13, for both hashes
+// and for outputs longer than one block.
+func TestHandshakeTrafficKeysMatchTheLabelsOneByOne(t *testing.T) {
+	for _, h := range []crypto.Hash{crypto.SHA256, crypto.SHA384} {
+		kh := keys.Std(h)
+		secret := []byte(strings.Repeat("s", h.Size()))
+		th := []byte(strings.Repeat("t", h.Size()))
+		for _, keyLen := range []int{16, 32, 80} {
+			key, iv, fk := keys.HandshakeTrafficKeys(kh, secret, keyLen)
+			wantKey, wantIV := keys.TrafficKey(kh, secret, keyLen)
+			same(t, "key", key, wantKey)
+			same(t, "key", key, keys.ExpandLabel(kh, secret, "key", nil, keyLen))
+			same(t, "iv", iv, wantIV)
+			same(t, "iv", iv, keys.ExpandLabel(kh, secret, "iv", nil, 12))
+			same(t, "finished_key", fk, keys.FinishedKey(kh, secret))
+			same(t, "verify_data", keys.FinishedMAC(kh, fk, th), keys.Finished13(kh, secret, th))
+		}
+	}
+}
+
+func same(t *testing.T, what string, got, want []byte) {
+	t.Helper()
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s:\n got  %x\n want %x", what, got, want)
 	}
 }

@@ -21,6 +21,7 @@ type Transcript struct {
 	h    hash.Hash // nil until SetHash
 	buf  []byte    // messages so far: always before SetHash, after it only if keep
 	keep bool
+	sum  *[64]byte // SumTemp's result, made at its first call
 }
 
 // Write adds one complete handshake message.
@@ -61,6 +62,21 @@ func (t *Transcript) Sum() []byte {
 		return nil
 	}
 	return t.h.Sum(nil)
+}
+
+// SumTemp is Sum into memory of the transcript's own, overwritten by the
+// next SumTemp: for a hash that is used at once and not kept (the input of
+// a Finished HMAC, of Derive-Secret, of a signed content), which every
+// such use copies. A handshake takes several sums; this way they cost one
+// allocation together.
+func (t *Transcript) SumTemp() []byte {
+	if t.h == nil {
+		return nil
+	}
+	if t.sum == nil {
+		t.sum = new([64]byte)
+	}
+	return t.h.Sum(t.sum[:0])
 }
 
 // KeepBuffer(true) keeps the raw messages after SetHash too: a TLS 1.2

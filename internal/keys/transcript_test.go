@@ -126,3 +126,30 @@ func TestTranscriptMessageHashNeedsTheHash(t *testing.T) {
 	tr.Write([]byte{1, 0, 0, 0})
 	tr.ReplaceWithMessageHash()
 }
+
+// SumTemp gives what Sum gives, for either hash, in memory the next SumTemp
+// overwrites; a Clone never shares it.
+func TestTranscriptSumTemp(t *testing.T) {
+	for _, h := range []crypto.Hash{crypto.SHA256, crypto.SHA384} {
+		var tr keys.Transcript
+		if tr.SumTemp() != nil {
+			t.Fatalf("%v: SumTemp before SetHash is not nil", h)
+		}
+		tr.SetHash(keys.Std(h))
+		tr.Write([]byte("first"))
+		first := tr.SumTemp()
+		if !bytes.Equal(first, tr.Sum()) || len(first) != h.Size() {
+			t.Fatalf("%v: SumTemp %x, Sum %x", h, first, tr.Sum())
+		}
+		kept := bytes.Clone(first)
+		c := tr.Clone()
+		tr.Write([]byte("second"))
+		second := tr.SumTemp()
+		if !bytes.Equal(second, tr.Sum()) || &first[0] != &second[0] {
+			t.Fatalf("%v: second SumTemp %x, Sum %x (same memory: %v)", h, second, tr.Sum(), &first[0] == &second[0])
+		}
+		if got := c.SumTemp(); !bytes.Equal(got, kept) || &got[0] == &second[0] {
+			t.Fatalf("%v: the clone's SumTemp %x, want %x in memory of its own", h, got, kept)
+		}
+	}
+}

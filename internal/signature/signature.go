@@ -133,7 +133,34 @@ func Supported(s uint16) bool {
 // scheme of their curve, Ed25519 keys with ed25519. tls13 excludes PKCS #1
 // v1.5, which RFC 8446 §4.2.3 forbids in handshake signatures.
 func Compatible(pub crypto.PublicKey, s uint16, tls13 bool) bool {
-	return check(pub, s, tls13) == nil
+	info, ok := schemes[s]
+	if !ok || tls13 && info.alg == pkcs1 {
+		return false
+	}
+	return keyFits(pub, info)
+}
+
+// keyFits reports whether pub is a key scheme info can sign and verify
+// with. Choosing a scheme asks it of every candidate, so it says only yes
+// or no; check explains a no.
+func keyFits(pub crypto.PublicKey, info scheme) bool {
+	switch info.alg {
+	case pkcs1, pss:
+		k, ok := pub.(*rsa.PublicKey)
+		if !ok || k == nil || k.N == nil {
+			return false
+		}
+		// PSS encoding needs emLen >= hLen + sLen + 2 with sLen = hLen
+		// (RFC 8017 §9.1.1), so a 1024-bit key cannot do SHA-512.
+		return info.alg != pss || k.Size() >= 2*info.hash.Size()+2
+	case ecdsaAlg:
+		k, ok := pub.(*ecdsa.PublicKey)
+		return ok && k != nil && k.Curve != nil && k.Curve == info.curve
+	case ed25519Alg:
+		k, ok := pub.(ed25519.PublicKey)
+		return ok && len(k) == ed25519.PublicKeySize
+	}
+	return true
 }
 
 // Accepts reports whether a peer's signature of scheme s made with pub is
@@ -239,6 +266,10 @@ func check(pub crypto.PublicKey, s uint16, tls13 bool) error {
 	if tls13 && info.alg == pkcs1 {
 		return fmt.Errorf("signature: %s is not allowed in TLS 1.3 handshake signatures (RFC 8446 §4.2.3)", info.name)
 	}
+	if keyFits(pub, info) {
+		return nil
+	}
+	// Why not, for the error.
 	got := keyDescription(pub)
 	switch info.alg {
 	case pkcs1, pss:
@@ -246,8 +277,6 @@ func check(pub crypto.PublicKey, s uint16, tls13 bool) error {
 		if !ok || k == nil || k.N == nil {
 			return fmt.Errorf("signature: %s needs an RSA key, got %s key", info.name, got)
 		}
-		// PSS encoding needs emLen >= hLen + sLen + 2 with sLen = hLen
-		// (RFC 8017 §9.1.1), so a 1024-bit key cannot do SHA-512.
 		if info.alg == pss && k.Size() < 2*info.hash.Size()+2 {
 			return fmt.Errorf("signature: %s needs an RSA key of at least %d bits, got %s key",
 				info.name, 8*(2*info.hash.Size()+2), got)
@@ -266,7 +295,7 @@ func check(pub crypto.PublicKey, s uint16, tls13 bool) error {
 			return fmt.Errorf("signature: %s needs an Ed25519 key, got %s key", info.name, got)
 		}
 	}
-	return nil
+	return fmt.Errorf("signature: %s cannot be used with a %s key", info.name, got)
 }
 
 // keyDescription names a key for error messages, to be followed by "key":

@@ -489,3 +489,22 @@ func TestTLS12ECDSASchemeDoesNotBindTheCurve(t *testing.T) {
 		t.Errorf("Verify(nil, P-256 key, ecdsa_secp384r1_sha384) = %v, want nil", err)
 	}
 }
+
+// Compatible says yes or no without formatting; check explains a no. They
+// must agree for every scheme, key and version.
+func TestCompatibleAgreesWithCheck(t *testing.T) {
+	k := mustKeys(t)
+	var nilRSA *rsa.PublicKey
+	pubs := []crypto.PublicKey{k.rsa2048.Public(), k.rsa1024.Public(), k.p256.Public(), k.p384.Public(),
+		k.p521.Public(), k.ed25519.Public(), k.p256, nil, nilRSA, ed25519.PublicKey{1, 2, 3}}
+	for s := range schemes {
+		for _, pub := range pubs {
+			for _, tls13 := range []bool{false, true} {
+				err := check(pub, s, tls13)
+				if got := Compatible(pub, s, tls13); got != (err == nil) {
+					t.Errorf("%s with %T (tls13=%v): Compatible %v, check %v", Name(s), pub, tls13, got, err)
+				}
+			}
+		}
+	}
+}

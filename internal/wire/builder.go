@@ -1,6 +1,9 @@
 package wire
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // builder writes the presentation language of RFC 8446 §3 (RFC 5246 §4):
 // the marshalling half of this package, as cryptobyte.String is the parsing
@@ -20,6 +23,30 @@ type builder struct {
 // newBuilder returns a builder whose buffer has room for sizeHint bytes.
 func newBuilder(sizeHint int) *builder {
 	return &builder{buf: make([]byte, 0, sizeHint)}
+}
+
+// builders holds builders between messages: every message and extension
+// is written on one, and only its buffer outlives the marshalling. A pooled
+// builder holds nothing (finish drops its buffer and error).
+var builders = sync.Pool{New: func() any { return new(builder) }}
+
+// pooledBuilder is newBuilder from the pool; finish returns it.
+func pooledBuilder(sizeHint int) *builder {
+	b := builders.Get().(*builder)
+	b.buf = make([]byte, 0, sizeHint)
+	return b
+}
+
+// finish is result, after which b goes back to the pool: the caller must
+// not use it again.
+func (b *builder) finish(what func() string) ([]byte, error) {
+	out, err := b.Bytes()
+	if err != nil {
+		err = &MarshalError{What: what(), Err: err}
+	}
+	b.buf, b.err = nil, nil
+	builders.Put(b)
+	return out, err
 }
 
 // Bytes returns what was written, or the first error.

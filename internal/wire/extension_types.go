@@ -10,12 +10,28 @@ import (
 // Extensions.Add wraps it in the extension header. Each Unmarshal takes the
 // whole extension_data and rejects trailing bytes.
 
-func extName(t ExtensionType) string { return t.String() + " extension" }
+// extName is how errors name an extension of type t: "<name> extension".
+// The codecs name theirs before they know whether anything fails, so the
+// names of the known types are made once rather than at every call.
+func extName(t ExtensionType) string {
+	if name, ok := extNames[t]; ok {
+		return name
+	}
+	return t.String() + " extension"
+}
+
+var extNames = func() map[ExtensionType]string {
+	m := make(map[ExtensionType]string, len(extensionTypeNames))
+	for t, name := range extensionTypeNames {
+		m[t] = name + " extension"
+	}
+	return m
+}()
 
 func marshalExt(t ExtensionType, add func(b *builder)) ([]byte, error) {
-	b := newBuilder(64)
+	b := pooledBuilder(64)
 	add(b)
-	return b.result(extName(t))
+	return b.finish(func() string { return extName(t) })
 }
 
 // extEnd rejects extension_data left over after the structure was read.

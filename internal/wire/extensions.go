@@ -46,6 +46,18 @@ func (e Extensions) Has(t ExtensionType) bool {
 	return ok
 }
 
+// DecodeWith is Decode with the codec's Unmarshal given as a method value
+// (exts.DecodeWith(t, v.Unmarshal)). Through the interface of Decode, v
+// escapes to the heap, present or not, and every hello reads a dozen
+// extensions; a method value keeps it on the caller's stack.
+func (e Extensions) DecodeWith(t ExtensionType, unmarshal func([]byte) error) (found bool, err error) {
+	data, ok := e.Find(t)
+	if !ok {
+		return false, nil
+	}
+	return true, unmarshal(data)
+}
+
 // Decode finds the extension of type t and unmarshals its extension_data into
 // v. found is false, and err nil, if the extension is absent.
 func (e Extensions) Decode(t ExtensionType, v ExtensionData) (found bool, err error) {
@@ -109,10 +121,25 @@ func readExtensions(s *cryptobyte.String, msg string, lo, hi int) (Extensions, e
 	if block.Empty() {
 		return nil, nil
 	}
-	var exts Extensions
-	// A block holds at most 2^16/4 extensions, so a set keeps the duplicate
-	// check linear where a pairwise scan would let a peer make it quadratic.
-	seen := make(map[ExtensionType]bool)
+	// The block is read twice: first for its framing and the number of
+	// extensions, so the list is one allocation of the right size.
+	n := 0
+	for scan := block; !scan.Empty(); n++ {
+		var data []byte
+		if !scan.Skip(2) || !readOpaque16(&scan, &data, 0, 1<<16-1) {
+			return nil, decodeErr(msg, "extensions")
+		}
+	}
+	exts := make(Extensions, 0, n)
+	// A block holds at most 2^16/4 extensions. Up to smallBlock of them the
+	// duplicate check compares pairwise (at most a few hundred comparisons,
+	// no allocation); beyond, a set keeps it linear where a pairwise scan
+	// would let a peer make it quadratic.
+	const smallBlock = 32
+	var seen map[ExtensionType]bool
+	if n > smallBlock {
+		seen = make(map[ExtensionType]bool, n)
+	}
 	for !block.Empty() {
 		var t uint16
 		var data []byte
@@ -120,10 +147,14 @@ func readExtensions(s *cryptobyte.String, msg string, lo, hi int) (Extensions, e
 			return nil, decodeErr(msg, "extensions")
 		}
 		et := ExtensionType(t)
-		if seen[et] {
+		if seen != nil {
+			if seen[et] {
+				return nil, decodeErr(msg, "duplicate extension "+et.String())
+			}
+			seen[et] = true
+		} else if _, dup := exts.Find(et); dup {
 			return nil, decodeErr(msg, "duplicate extension "+et.String())
 		}
-		seen[et] = true
 		exts = append(exts, Extension{Type: et, Data: data})
 	}
 	return exts, nil

@@ -107,3 +107,31 @@ func TestEveryExtensionsBlockRejectsDuplicates(t *testing.T) {
 		})
 	}
 }
+
+// The duplicate check has two forms, pairwise for small blocks and a set
+// for large ones: both reject a duplicate wherever it sits, and both keep
+// every extension of a block without one, in wire order.
+func TestExtensionsDuplicatesInSmallAndLargeBlocks(t *testing.T) {
+	for _, n := range []int{2, 31, 32, 33, 300} {
+		var exts Extensions
+		for i := range n {
+			exts = append(exts, Extension{Type: ExtensionType(0x7000 + i), Data: []byte{byte(i)}})
+		}
+		got := new(EncryptedExtensions)
+		if err := got.Unmarshal(must((&EncryptedExtensions{Extensions: exts}).Marshal())); err != nil {
+			t.Fatalf("%d distinct extensions: %v", n, err)
+		}
+		if !reflect.DeepEqual(got.Extensions, exts) {
+			t.Fatalf("%d distinct extensions: read back %v", n, got.Extensions)
+		}
+		for _, at := range []int{1, n / 2, n - 1} {
+			dup := append(Extensions(nil), exts...)
+			dup[at].Type = dup[at-1].Type
+			if at > 1 {
+				dup[at].Type = dup[0].Type
+			}
+			err := new(EncryptedExtensions).Unmarshal(must((&EncryptedExtensions{Extensions: dup}).Marshal()))
+			wantDecodeError(t, err, "EncryptedExtensions", "duplicate extension "+dup[at].Type.String())
+		}
+	}
+}

@@ -179,10 +179,10 @@ func ParseHeader(b []byte) (t HandshakeType, bodyLen int, ok bool) {
 //
 //	struct { HandshakeType msg_type; uint24 length; <body> } Handshake;
 func marshalMessage(t HandshakeType, add func(b *builder)) ([]byte, error) {
-	b := newBuilder(messageSizeHint)
+	b := pooledBuilder(messageSizeHint)
 	b.AddUint8(uint8(t))
 	b.AddUint24LengthPrefixed(add)
-	return b.result(t.String())
+	return b.finish(t.String)
 }
 
 // messageSizeHint covers most handshake messages, so that marshalling one
