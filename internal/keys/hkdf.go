@@ -11,7 +11,8 @@ import "hash"
 // A nil salt is HMAC's empty key, which is the same key as the Hash.length
 // zeros RFC 5869 specifies: HMAC pads every key with zeros to the block size.
 func extract(h Hash, ikm, salt []byte) []byte {
-	mac := h.HMAC(salt)
+	mac := h.acquireMAC(salt)
+	defer releaseMAC(mac)
 	mac.Write(ikm)
 	return mac.Sum(make([]byte, 0, h.Size()))
 }
@@ -23,10 +24,9 @@ func extract(h Hash, ikm, salt []byte) []byte {
 //	OKM  = first L octets of T(1) | T(2) | ...
 //
 // mac is HMAC keyed with the PRK; used says it has hashed something since
-// it was keyed, so it is Reset first. Keying an HMAC costs five
-// allocations with the standard library, so every expansion from one
-// secret (the labels of a stage of the key schedule, a traffic secret's key
-// and IV) shares one.
+// it was keyed, so it is Reset first. Every expansion from one secret (the
+// labels of a stage of the key schedule, a traffic secret's key and IV)
+// shares one keyed HMAC.
 //
 // info is appended to (the counter octet goes after it, so that info and
 // counter are one write): give it a spare byte of capacity to spare an
@@ -52,14 +52,23 @@ func expandWith(mac hash.Hash, used bool, size int, info, out []byte, n int) []b
 
 // expander is HKDF-Expand from one PRK, keying its HMAC once for all the
 // expansions asked of it. It belongs to one connection (an HMAC holds
-// state between calls) and is dropped with the secret it was keyed with.
+// state between calls) and is released with the secret it was keyed with.
 type expander struct {
 	h    Hash
 	mac  hash.Hash
 	used bool
 }
 
-func newExpander(h Hash, prk []byte) *expander { return &expander{h: h, mac: h.HMAC(prk)} }
+func newExpander(h Hash, prk []byte) *expander { return &expander{h: h, mac: h.acquireMAC(prk)} }
+
+// release gives the HMAC back (see releaseMAC); e is unusable afterwards,
+// and a use would fail on the nil HMAC instead of touching another key's.
+func (e *expander) release() {
+	if e != nil && e.mac != nil {
+		releaseMAC(e.mac)
+		e.mac = nil
+	}
+}
 
 // expandLabel is HKDF-Expand-Label (see ExpandLabel) with e's PRK.
 func (e *expander) expandLabel(label string, context []byte, n int) []byte {

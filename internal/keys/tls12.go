@@ -34,7 +34,8 @@ func PRF(h Hash, secret []byte, label string, seed []byte, n int) []byte {
 	labelSeed = append(labelSeed, label...)
 	labelSeed = append(labelSeed, seed...)
 
-	mac := h.HMAC(secret)
+	mac := h.acquireMAC(secret)
+	defer releaseMAC(mac)
 	out := make([]byte, 0, n+h.Size())
 	a := labelSeed // A(0)
 	for len(out) < n {

@@ -36,7 +36,9 @@ const ivLen13 = 12
 func ExpandLabel(h Hash, secret []byte, label string, context []byte, n int) []byte {
 	checkLabel(h, label, context, n)
 	info, out := labelAndOut(label, context, n, h.Size())
-	return expandWith(h.HMAC(secret), false, h.Size(), info, out, n)
+	mac := h.acquireMAC(secret)
+	defer releaseMAC(mac)
+	return expandWith(mac, false, h.Size(), info, out, n)
 }
 
 // checkLabel panics when HKDF-Expand-Label's arguments are out of the
@@ -243,6 +245,7 @@ func (s *Schedule13) advance(from, to stage, ikm []byte) {
 		clear(derived)
 	}
 	clear(s.secret)
+	s.exp.release()
 	s.secret, s.stage, s.exp = next, to, nil
 }
 
@@ -255,6 +258,7 @@ func (s *Schedule13) current(want stage, what string) []byte {
 // every method panics, as at a stage that was never reached.
 func (s *Schedule13) Erase() {
 	clear(s.secret)
+	s.exp.release()
 	s.secret, s.stage, s.exp = nil, 0, nil
 }
 
@@ -358,7 +362,9 @@ func (s *Schedule13) ResumptionMasterSecret(th []byte) []byte {
 //	[sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
 func TrafficKey(h Hash, secret []byte, keyLen int) (key, iv []byte) {
 	var outs [2][]byte
-	newExpander(h, secret).expandLabels([]string{"key", "iv"}, []int{keyLen, ivLen13}, outs[:]) // one HMAC, one array
+	e := newExpander(h, secret)
+	defer e.release()
+	e.expandLabels([]string{"key", "iv"}, []int{keyLen, ivLen13}, outs[:]) // one HMAC, one array
 	return outs[0], outs[1]
 }
 
@@ -368,7 +374,9 @@ func TrafficKey(h Hash, secret []byte, keyLen int) (key, iv []byte) {
 // sender's Finished (§4.4.4, as FinishedKey).
 func HandshakeTrafficKeys(h Hash, secret []byte, keyLen int) (key, iv, finishedKey []byte) {
 	var outs [3][]byte
-	newExpander(h, secret).expandLabels([]string{"key", "iv", "finished"}, []int{keyLen, ivLen13, h.Size()}, outs[:])
+	e := newExpander(h, secret)
+	defer e.release()
+	e.expandLabels([]string{"key", "iv", "finished"}, []int{keyLen, ivLen13, h.Size()}, outs[:])
 	return outs[0], outs[1], outs[2]
 }
 
@@ -400,7 +408,8 @@ func Finished13(h Hash, baseKey, transcriptHash []byte) []byte {
 // FinishedMAC is verify_data = HMAC(finished_key, transcript hash) (RFC
 // 8446 §4.4.4), with the finished_key already derived (HandshakeTrafficKeys).
 func FinishedMAC(h Hash, finishedKey, transcriptHash []byte) []byte {
-	mac := h.HMAC(finishedKey)
+	mac := h.acquireMAC(finishedKey)
+	defer releaseMAC(mac)
 	mac.Write(transcriptHash)
 	return mac.Sum(make([]byte, 0, h.Size()))
 }
