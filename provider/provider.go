@@ -1,7 +1,7 @@
 // Package provider is the seam between tlsflow's protocol code and the
 // cryptographic primitives it runs on: the AEADs of the record layer, the
-// hashes and the HMAC that the transcript, HKDF (RFC 5869) and the TLS 1.2
-// PRF (RFC 5246 §5) are built on, the (EC)DHE groups, signing and
+// hashes that the transcript, HMAC, HKDF (RFC 5869) and the TLS 1.2 PRF
+// (RFC 5246 §5) are built on, the (EC)DHE groups, signing and
 // verification, the raw RSA decryption of the TLS 1.2 RSA key exchange, and
 // randomness.
 //
@@ -11,11 +11,13 @@
 // environment names one in TLSFLOW_PROVIDER ("stdlib", or "openssl" in a
 // program that links github.com/tlsflow/tlsflow/provider/openssl).
 //
-// The protocol constructions stay in tlsflow whatever the provider: HKDF and
-// the PRF are written on the provider's HMAC, the PKCS #1 v1.5 check of the
-// RSA key exchange on its raw decryption (see internal/kex), so a provider
-// supplies primitives only, and cannot change what the protocol does with
-// them.
+// The protocol constructions stay in tlsflow whatever the provider: HMAC,
+// HKDF and the PRF are written on the provider's hash (internal/keys; its
+// NewHMAC is used instead under GODEBUG=fips140=on, so that the FIPS
+// module computes every HMAC, and for a hash that cannot save its state),
+// the PKCS #1 v1.5 check of the RSA key exchange on its raw decryption (see
+// internal/kex), so a provider supplies primitives only, and cannot change
+// what the protocol does with them.
 package provider
 
 import (
@@ -44,7 +46,10 @@ type Provider interface {
 	// NewHash returns a new SHA-256, SHA-384 or SHA-512; it must implement
 	// hash.Cloner (a TLS 1.3 client clones the transcript for PSK binders).
 	NewHash(h crypto.Hash) hash.Hash
-	// NewHMAC returns HMAC (RFC 2104) with hash h, keyed with key.
+	// NewHMAC returns HMAC (RFC 2104) with hash h, keyed with key. The key
+	// schedule uses it under GODEBUG=fips140=on, or when NewHash's digests
+	// do not implement encoding.BinaryAppender and BinaryUnmarshaler;
+	// otherwise it builds HMAC on NewHash itself.
 	NewHMAC(h crypto.Hash, key []byte) hash.Hash
 
 	// NewAEAD returns the AEAD alg keyed with key (16 or 32 bytes for
