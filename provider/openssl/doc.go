@@ -20,20 +20,20 @@
 //     PSS signatures, and the raw decryption of the TLS 1.2 RSA key
 //     exchange (whose padding check stays in tlsflow, see internal/kex):
 //     about 2.5 times faster than crypto/rsa for 2048-bit keys.
+//   - ECDSA signatures with an *ecdsa.PrivateKey on P-256 (about 1.4 times
+//     faster; on P-384 OpenSSL 3.0 is 3.4 times slower, so it is not routed).
 //
 // Not routed, because the standard library is as fast or faster here once
-// the cgo call is paid: ECDSA signatures (OpenSSL's P-256 signature wins
-// alone in a loop, 25 against 28 µs, but loses inside a server under
-// openssl s_time, where a handshake cost 8 to 12 % more CPU with it; P-384
-// is 3.6 times slower in OpenSSL 3.0), hashes, HMAC, AES-GCM (Go's assembly beats a cgo
+// the cgo call is paid: hashes, HMAC, AES-GCM (Go's assembly beats a cgo
 // call per record for small records and equals OpenSSL for large ones),
 // ECDH (crypto/ecdh's X25519 and P-256 are 3 times faster than
 // golang-fips's EVP path; golang-fips v2.0.3 has no X25519 ECDH),
 // verification (the key conversion costs more than OpenSSL saves),
 // Ed25519, randomness. ChaCha20-Poly1305 is not in golang-fips v2.0.3.
 //
-// Randomness for the routed operations (PSS salts, RSA blinding) is OpenSSL's own DRBG: Config.Rand does not reach them, as it
-// does not reach most of crypto/rsa since Go 1.26 either.
+// Randomness for the routed operations (PSS salts, ECDSA nonces, RSA
+// blinding) is OpenSSL's own DRBG: Config.Rand does not reach them, as it
+// does not reach most of crypto/rsa and crypto/ecdsa since Go 1.26 either.
 //
 // Keys that are not the standard library's types — a crypto.Signer or
 // crypto.Decrypter backed by an HSM or a remote service — are used through

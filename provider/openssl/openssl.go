@@ -4,6 +4,7 @@ package openssl
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rsa"
 	"fmt"
 	"io"
@@ -57,9 +58,8 @@ func (p *Provider) Version() string { return p.version }
 // as well: both must hold.
 func (p *Provider) FIPS() bool { return openssl.FIPS() && p.Stdlib.FIPS() }
 
-// Sign uses OpenSSL for the standard library's RSA private keys with the
-// hashes TLS signs with; anything else signs itself, or with the standard
-// library.
+// Sign uses OpenSSL for the standard library's RSA and ECDSA private keys
+// with the hashes TLS signs with; anything else signs itself.
 func (p *Provider) Sign(key crypto.Signer, rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	switch k := key.(type) {
 	case *rsa.PrivateKey:
@@ -82,6 +82,12 @@ func (p *Provider) Sign(key crypto.Signer, rand io.Reader, digest []byte, opts c
 			return openssl.SignRSAPSS(ok, h, digest, salt)
 		}
 		return openssl.SignRSAPKCS1v15(ok, h, digest)
+	case *ecdsa.PrivateKey:
+		ok := ecdsaKeys.get(k)
+		if ok == nil {
+			break
+		}
+		return openssl.SignMarshalECDSA(ok, digest)
 	}
 	return p.Stdlib.Sign(key, rand, digest, opts)
 }

@@ -38,9 +38,8 @@ var rsaTestKey = func() *rsa.PrivateKey {
 	return k
 }()
 
-// OpenSSL signs with RSA (the key is in the cache afterwards) and
-// crypto/rsa verifies, for every hash and padding TLS uses; ECDSA, not
-// routed, still signs through the provider.
+// OpenSSL signs (the key is in the cache afterwards) and crypto/rsa and
+// crypto/ecdsa verify, for every hash and padding TLS uses.
 func TestRoutedSignaturesVerifyWithGo(t *testing.T) {
 	p := open(t)
 	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -71,7 +70,10 @@ func TestRoutedSignaturesVerifyWithGo(t *testing.T) {
 	digest := sha256.Sum256([]byte("signed content"))
 	sig, err := p.Sign(ec, nil, digest[:], crypto.SHA256)
 	if err != nil || !ecdsa.VerifyASN1(&ec.PublicKey, digest[:], sig) {
-		t.Errorf("ECDSA P-256 (the standard library's): %v", err)
+		t.Errorf("ECDSA P-256: %v", err)
+	}
+	if ecdsaKeys.get(ec) == nil {
+		t.Error("the P-256 key was not imported into OpenSSL")
 	}
 }
 

@@ -68,11 +68,10 @@ func BenchmarkPrimitive(b *testing.B) {
 			return err
 		},
 		func() error { _, _, err := p.DecryptRSANoPadding(rsaTestKey, ct); return err })
-	// Not routed.
-	osslEC256, _ := openssl.NewPrivateKeyECDSA("P-256", bbig.Enc(ec256.X), bbig.Enc(ec256.Y), bbig.Enc(ec256.D))
 	pair("ECDSA-P256-sign",
 		func() error { _, err := std.Sign(ec256, rand.Reader, digest[:], crypto.SHA256); return err },
-		func() error { _, err := openssl.SignMarshalECDSA(osslEC256, digest[:]); return err })
+		func() error { _, err := p.Sign(ec256, rand.Reader, digest[:], crypto.SHA256); return err })
+	// Not routed.
 	osslEC384, _ := openssl.NewPrivateKeyECDSA("P-384", bbig.Enc(ec384.X), bbig.Enc(ec384.Y), bbig.Enc(ec384.D))
 	pair("ECDSA-P384-sign",
 		func() error { _, err := std.Sign(ec384, rand.Reader, digest[:], crypto.SHA384); return err },
