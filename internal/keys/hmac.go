@@ -77,7 +77,11 @@ func (h Hash) acquireMAC(key []byte) hash.Hash {
 		return p.NewHMAC(h.Hash, key)
 	}
 	m, _ := pool.Get().(*rekeyable)
-	if m == nil || m.provider != p.Name() {
+	if m != nil && m.provider != p.Name() {
+		pool.Put(m) // another provider's digests: left for its schedules
+		m = nil
+	}
+	if m == nil {
 		if m = newRekeyable(p, h.Hash); m == nil {
 			return p.NewHMAC(h.Hash, key)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/hmac"
 	"crypto/rand"
+	"fmt"
 	"hash"
 	"os"
 	"os/exec"
@@ -188,4 +189,39 @@ func BenchmarkKeyedHMAC(b *testing.B) {
 			releaseMAC(mac)
 		}
 	})
+}
+
+// TestRekeyableHMACConcurrentUse runs key schedules on many goroutines at
+// once, each with its own keys, through the shared pool: every HMAC must
+// match crypto/hmac's, so no two schedules ever hold the same one (run
+// with -race as well).
+func TestRekeyableHMACConcurrentUse(t *testing.T) {
+	const goroutines, rounds = 8, 200
+	errs := make(chan error, goroutines)
+	for g := range goroutines {
+		go func() {
+			h := Std(crypto.SHA256)
+			key := bytes.Repeat([]byte{byte(g + 1)}, 32)
+			msg := bytes.Repeat([]byte{byte(0x80 + g)}, 50)
+			want := hmac.New(crypto.SHA256.New, key)
+			want.Write(msg)
+			wantSum := want.Sum(nil)
+			for range rounds {
+				mac := h.acquireMAC(key)
+				mac.Write(msg)
+				got := mac.Sum(nil)
+				releaseMAC(mac)
+				if !bytes.Equal(got, wantSum) {
+					errs <- fmt.Errorf("goroutine %d: HMAC %x, want %x", g, got, wantSum)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range goroutines {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
