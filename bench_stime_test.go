@@ -11,7 +11,7 @@ package tlsflow_test
 // is one s_time run of -stime.seconds; server-cpu-ns/hs is the figure to
 // compare (docs/PERFORMANCE.md, "Providers"), server-sys-ns/hs the part of
 // it spent in the kernel (the system calls of accept, read, write and
-// close, which both servers make and neither can make cheaper).
+// close, which both servers make).
 //
 //   BenchmarkSTime/<case>/{tlsflow,tlsflow-openssl,openssl-s_server}
 
