@@ -11,10 +11,15 @@ import "hash"
 // A nil salt is HMAC's empty key, which is the same key as the Hash.length
 // zeros RFC 5869 specifies: HMAC pads every key with zeros to the block size.
 func extract(h Hash, ikm, salt []byte) []byte {
+	return extractInto(h, ikm, salt, make([]byte, 0, h.Size()))
+}
+
+// extractInto is extract into out, which has room for Hash.length bytes.
+func extractInto(h Hash, ikm, salt, out []byte) []byte {
 	mac := h.acquireMAC(salt)
 	defer releaseMAC(mac)
 	mac.Write(ikm)
-	return mac.Sum(make([]byte, 0, h.Size()))
+	return mac.Sum(out)
 }
 
 // expandWith is HKDF-Expand(PRK, info, L) (RFC 5869 §2.3):
@@ -57,23 +62,26 @@ type expander struct {
 	h    Hash
 	mac  hash.Hash
 	used bool
+	// info is where expandLabelInto builds the HkdfLabel: room for the
+	// schedule's own labels with a transcript hash as context, and the
+	// counter octet (a longer one is appended to elsewhere).
+	info [96]byte
 }
-
-func newExpander(h Hash, prk []byte) *expander { return &expander{h: h, mac: h.acquireMAC(prk)} }
 
 // release gives the HMAC back (see releaseMAC); e is unusable afterwards,
 // and a use would fail on the nil HMAC instead of touching another key's.
 func (e *expander) release() {
-	if e != nil && e.mac != nil {
+	if e.mac != nil {
 		releaseMAC(e.mac)
-		e.mac = nil
+		e.mac, e.used = nil, false
 	}
 }
 
-// expandLabel is HKDF-Expand-Label (see ExpandLabel) with e's PRK.
-func (e *expander) expandLabel(label string, context []byte, n int) []byte {
+// expandLabelInto is HKDF-Expand-Label (see ExpandLabel) with e's PRK, into
+// out: empty, with room for n bytes rounded up to whole blocks.
+func (e *expander) expandLabelInto(label string, context []byte, n int, out []byte) []byte {
 	checkLabel(e.h, label, context, n)
-	info, out := labelAndOut(label, context, n, e.h.Size())
+	info := hkdfLabel(e.info[:0], label, context, n)
 	out = expandWith(e.mac, e.used, e.h.Size(), info, out, n)
 	e.used = true
 	return out

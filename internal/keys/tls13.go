@@ -158,9 +158,18 @@ type Schedule13 struct {
 	hash   Hash
 	stage  stage
 	secret []byte
-	noPSK  bool      // the early secret is that of no PSK, a constant
-	exp    *expander // HMAC keyed with secret, made at its first use
+	noPSK  bool     // the early secret is that of no PSK, a constant
+	exp    expander // HMAC keyed with secret from its first use (exp.mac nil before)
+	// slab is where the secrets derive and advance make are carved from,
+	// so that a handshake's dozen secrets are not a dozen allocations.
+	// The pieces never overlap, and each is returned with its capacity
+	// cut at its length.
+	slab []byte
 }
+
+// slabSize holds the secrets one stage of a schedule derives with SHA-384
+// (eight of 48 bytes); a schedule takes a new slab when one is used up.
+const slabSize = 8 * 48
 
 // NewSchedule13 starts the schedule with the early secret,
 // HKDF-Extract(0, PSK). A nil or empty psk means no PSK: Hash.length zeros.
@@ -218,15 +227,29 @@ func (s *Schedule13) derive(want stage, label string, th []byte) []byte {
 	if s.stage != want {
 		s.wrongStage(want, `"`+label+`"`)
 	}
-	return s.expander().expandLabel(label, th, s.hash.Size())
+	n := s.hash.Size()
+	return s.expander().expandLabelInto(label, th, n, s.take(n))
 }
 
 // expander is HKDF-Expand from the current secret, keyed once per stage.
 func (s *Schedule13) expander() *expander {
-	if s.exp == nil {
-		s.exp = newExpander(s.hash, s.secret)
+	if s.exp.mac == nil {
+		s.exp = expander{h: s.hash, mac: s.hash.acquireMAC(s.secret)}
 	}
-	return s.exp
+	return &s.exp
+}
+
+// take returns an empty slice with room for an n-byte HKDF output (whole
+// blocks of the hash, as expandWith wants), carved from the slab.
+func (s *Schedule13) take(n int) []byte {
+	size := s.hash.Size()
+	room := (n + size - 1) / size * size
+	if cap(s.slab)-len(s.slab) < room {
+		s.slab = make([]byte, 0, max(room, slabSize))
+	}
+	at := len(s.slab)
+	s.slab = s.slab[:at+room]
+	return s.slab[at : at : at+room]
 }
 
 // advance moves down one level: HKDF-Extract(Derive-Secret(secret, "derived", ""), ikm).
@@ -238,15 +261,18 @@ func (s *Schedule13) advance(from, to stage, ikm []byte) {
 	if from == stageEarly && s.noPSK {
 		derived = noPSKConstants(s.hash).derived
 	} else {
-		derived = s.expander().expandLabel("derived", emptyHash(s.hash), s.hash.Size())
+		derived = s.derive(from, "derived", emptyHash(s.hash))
 	}
-	next := Extract(s.hash, ikm, derived)
+	if len(ikm) == 0 {
+		ikm = zeros[:s.hash.Size()]
+	}
+	next := extractInto(s.hash, ikm, derived, s.take(s.hash.Size()))
 	if !(from == stageEarly && s.noPSK) {
 		clear(derived)
 	}
 	clear(s.secret)
 	s.exp.release()
-	s.secret, s.stage, s.exp = next, to, nil
+	s.secret, s.stage = next, to
 }
 
 func (s *Schedule13) current(want stage, what string) []byte {
@@ -259,7 +285,7 @@ func (s *Schedule13) current(want stage, what string) []byte {
 func (s *Schedule13) Erase() {
 	clear(s.secret)
 	s.exp.release()
-	s.secret, s.stage, s.exp = nil, 0, nil
+	s.secret, s.stage = nil, 0
 }
 
 // EarlySecret returns a copy of the early secret.
@@ -362,7 +388,7 @@ func (s *Schedule13) ResumptionMasterSecret(th []byte) []byte {
 //	[sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
 func TrafficKey(h Hash, secret []byte, keyLen int) (key, iv []byte) {
 	var outs [2][]byte
-	e := newExpander(h, secret)
+	e := expander{h: h, mac: h.acquireMAC(secret)}
 	defer e.release()
 	e.expandLabels([]string{"key", "iv"}, []int{keyLen, ivLen13}, outs[:]) // one HMAC, one array
 	return outs[0], outs[1]
@@ -374,7 +400,7 @@ func TrafficKey(h Hash, secret []byte, keyLen int) (key, iv []byte) {
 // sender's Finished (§4.4.4, as FinishedKey).
 func HandshakeTrafficKeys(h Hash, secret []byte, keyLen int) (key, iv, finishedKey []byte) {
 	var outs [3][]byte
-	e := newExpander(h, secret)
+	e := expander{h: h, mac: h.acquireMAC(secret)}
 	defer e.release()
 	e.expandLabels([]string{"key", "iv", "finished"}, []int{keyLen, ivLen13, h.Size()}, outs[:])
 	return outs[0], outs[1], outs[2]
