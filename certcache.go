@@ -22,6 +22,10 @@ import (
 // asks of its ConnectionState.PeerCertificates too.
 var parsedCertificates = certificateCache{entries: make(map[string]weak.Pointer[x509.Certificate])}
 
+// parseCertificate is parsedCertificates.parse as a func value, made once:
+// a method value made at each handshake would be an allocation.
+var parseCertificate = parsedCertificates.parse
+
 type certificateCache struct {
 	mu      sync.Mutex
 	entries map[string]weak.Pointer[x509.Certificate] // keyed by the DER

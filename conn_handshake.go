@@ -507,7 +507,7 @@ func (c *Conn) handshakeConfig() (*handshake.Config, error) {
 		ClientAuth:       handshake.ClientAuth(cfg.ClientAuth),
 		Trace:            cfg.Trace,
 		PSKWithoutECDHE:  cfg.ResumptionWithoutECDHE,
-		ParseCertificate: parsedCertificates.parse,
+		ParseCertificate: parseCertificate,
 		Limits:           cfg.limitPolicy(),
 		EarlyData:        c.early.want,
 		RecordSizeLimit:  cfg.RecordSizeLimit,
