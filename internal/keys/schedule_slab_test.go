@@ -49,3 +49,25 @@ func TestScheduleSecretsDoNotShareBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestExpandLabelIntoAtItsLimits: the schedule's expander builds the
+// HkdfLabel in a 96-byte scratch array; a label and a context at their
+// RFC 8446 §7.1 maxima (249 bytes after "tls13 ", 255 bytes) outgrow it
+// and must still give what ExpandLabel gives.
+func TestExpandLabelIntoAtItsLimits(t *testing.T) {
+	h := Std(crypto.SHA384)
+	secret := bytes.Repeat([]byte{9}, 48)
+	label := string(bytes.Repeat([]byte{'l'}, 255-len(labelPrefix)))
+	for _, context := range [][]byte{nil, bytes.Repeat([]byte{3}, 48), bytes.Repeat([]byte{4}, 255)} {
+		for _, n := range []int{1, 48, 49, 255 * 48} {
+			want := ExpandLabel(h, secret, label, context, n)
+			e := expander{h: h, mac: h.acquireMAC(secret)}
+			got := e.expandLabelInto(label, context, n, make([]byte, 0, (n+47)/48*48))
+			got2 := e.expandLabelInto(label, context, n, make([]byte, 0, (n+47)/48*48)) // reused after Reset
+			e.release()
+			if !bytes.Equal(got, want) || !bytes.Equal(got2, want) {
+				t.Fatalf("context %d bytes, n %d: expandLabelInto differs from ExpandLabel", len(context), n)
+			}
+		}
+	}
+}
