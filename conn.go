@@ -52,7 +52,11 @@ type Conn struct {
 	stateMu   sync.Mutex
 	phaWaiter chan error
 
-	engine      handshake.Engine             // during the handshake
+	engine handshake.Engine // during the handshake
+	// pausedView is ConnectionState from the handshake's last 0-RTT pause
+	// until it ends (what is negotiated so far: version, suite, ALPN, the
+	// resumption; HandshakeComplete false).
+	pausedView  atomic.Pointer[ConnectionState]
 	crypto      provider.Provider            // the primitives' provider, resolved for the handshake
 	interrupted atomic.Pointer[interruption] // why HandshakeContext closed the connection
 	// handshakeCtx is the context of the handshake under way, for
@@ -378,6 +382,11 @@ func (c *Conn) handshakeTo(ctx context.Context, early bool) (paused bool, err er
 	if err == errEarlyPause {
 		return true, nil
 	}
+	if t, ok := err.(*earlyTimeout); ok {
+		return true, t.err
+	}
+	c.early.halfRTT.Store(false)
+	c.pausedView.Store(nil)
 	c.handshakeErr = err
 	if c.handshakeErr == nil {
 		c.handshakeDone.Store(true)
@@ -491,13 +500,15 @@ func (c *Conn) OCSPResponse() []byte { return c.ConnectionState().OCSPResponse }
 // for 0-RTT (ReadEarlyData), what it has negotiated so far, with
 // HandshakeComplete false.
 func (c *Conn) ConnectionState() ConnectionState {
+	if v := c.pausedView.Load(); v != nil {
+		// Past a 0-RTT pause and not over: what was negotiated at the
+		// pause, without waiting for handshakeMu, which a Read going on
+		// with the handshake holds while the client's second flight is
+		// on its way (a handler serving early data asks meanwhile).
+		return *v
+	}
 	c.handshakeMu.Lock()
 	defer c.handshakeMu.Unlock()
-	if c.state == nil && c.early.paused {
-		// Paused for 0-RTT: what is negotiated so far (version, suite,
-		// ALPN, the resumption), HandshakeComplete false.
-		return c.connectionState(c.engine.State(), false)
-	}
 	if c.state == nil {
 		return c.connectionState(&handshake.State{}, false)
 	}

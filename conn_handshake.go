@@ -19,7 +19,9 @@ import (
 // runHandshake feeds the engine: its actions go to the record layer, the
 // records that arrive go to the engine, until it is complete or fails, or
 // stops at a 0-RTT point (errEarlyPause, the engine kept in c.engine to go
-// on with). c.handshakeMu is held.
+// on with), or a read deadline passes while a server that took early data
+// waits for the client's second flight (earlyTimeout, the engine kept as
+// well). c.handshakeMu is held.
 func (c *Conn) runHandshake() error {
 	eng := c.engine
 	var actions []handshake.Action
@@ -89,10 +91,14 @@ func (c *Conn) runHandshake() error {
 					return c.handshakeFailed(err)
 				}
 			}
-			c.early.pause(c.isClient)
+			c.pauseEarly(eng)
 			return errEarlyPause
 		}
 		actions, err = c.nextHandshakeInput(eng)
+		if c.waitsForSecondFlight() && isTimeout(err) {
+			c.pauseEarly(eng)
+			return &earlyTimeout{err}
+		}
 		placeReceivedAlert(err, eng)
 	}
 	if c.out.lazy {
@@ -352,6 +358,13 @@ func (c *Conn) handshakeFailed(err error) error {
 	if c.in.err == nil {
 		c.in.err = err
 	}
+	// No write may follow a failed handshake, not even one of a server
+	// that took early data, whose Write does not wait for the handshake.
+	c.out.Lock()
+	if c.out.err == nil {
+		c.out.err = err
+	}
+	c.out.Unlock()
 	c.emit(trace.Event{Kind: trace.KindError, Direction: trace.Local, Step: stepOf(err), Message: errMessage(err), Err: err,
 		Fields: errorFields(err)})
 	return c.publicError(err)

@@ -23,8 +23,7 @@ func (c *Conn) readRecordLocked(duringHandshake func(record.ContentType, []byte)
 		if duringHandshake != nil && c.skipEarlyData(errors.Is(err, record.ErrBadRecordMAC)) {
 			return nil
 		}
-		var t interface{ Timeout() bool }
-		if errors.As(err, &t) && t.Timeout() {
+		if isTimeout(err) {
 			return err
 		}
 		c.readFailed(c.recordError(err, duringHandshake != nil))

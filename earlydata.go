@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tlsflow/tlsflow/alert"
+	"github.com/tlsflow/tlsflow/internal/handshake"
 	"github.com/tlsflow/tlsflow/internal/limits"
 	"github.com/tlsflow/tlsflow/internal/record"
 	"github.com/tlsflow/tlsflow/internal/session"
@@ -46,6 +47,32 @@ var ErrNoEarlyData = errors.New("tlsflow: no 0-RTT on this connection: no cached
 // errEarlyPause is runHandshake's word for "stopped at a 0-RTT point".
 var errEarlyPause = errors.New("tlsflow: handshake paused for early data")
 
+// earlyTimeout is runHandshake's word for "a read deadline passed while a
+// server that took early data waited for the client's second flight
+// (EndOfEarlyData, Finished)". The handshake stays paused there, and the
+// deadline's error goes to the caller, as a deadline in Read after the
+// handshake does: the application has been reading data since the first
+// early record, and a deadline it sets to interrupt such a read (net/http
+// does so after each request, to stop its background read) must not end
+// the connection. Another call goes on where the handshake stopped; the
+// handshake is bounded all the same by Config.HandshakeTimeout, which
+// closes the connection.
+type earlyTimeout struct{ err error }
+
+func (e *earlyTimeout) Error() string { return e.err.Error() }
+func (e *earlyTimeout) Unwrap() error { return e.err }
+
+// waitsForSecondFlight: a server that took early data has not read the
+// client's Finished yet. c.in is held.
+func (c *Conn) waitsForSecondFlight() bool {
+	return !c.isClient && (c.early.reading || c.early.ended)
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
 // earlyState is a connection's 0-RTT state. want and stop are set under
 // handshakeMu; the client's open, max and used under c.out; the server's
 // reading, data and got under c.in (the handshake holds both while it
@@ -55,8 +82,11 @@ type earlyState struct {
 	stop bool // the handshake under way stops at the next 0-RTT point
 	// paused: the handshake stopped at one; c.engine waits to go on.
 	paused bool
-	// halfRTT: a server paused with early data accepted may write (its
-	// application keys are in place, RFC 8446 §4.4.4's 0.5-RTT data).
+	// halfRTT: a server that took early data may write (its application
+	// keys are in place, RFC 8446 §4.4.4's 0.5-RTT data), from its first
+	// pause until the handshake ends: also while another goroutine's Read
+	// goes on with the handshake, which writes nothing more until the
+	// client's Finished has come (then, tickets under the same key).
 	halfRTT atomic.Bool
 	max     int
 
@@ -99,7 +129,14 @@ func (e *earlyState) pause(isClient bool) {
 
 func (e *earlyState) resume() {
 	e.paused = false
-	e.halfRTT.Store(false)
+}
+
+// pauseEarly stops the handshake at a 0-RTT point, keeping what it has
+// negotiated for ConnectionState. c.handshakeMu and c.in are held.
+func (c *Conn) pauseEarly(eng handshake.Engine) {
+	c.early.pause(c.isClient)
+	view := c.connectionState(eng.State(), false)
+	c.pausedView.Store(&view)
 }
 
 // endReading: a new read key ends the server's early data (the client's
@@ -222,6 +259,14 @@ func (c *Conn) WriteEarlyData(b []byte) (int, error) {
 //
 // While early data is being read, Write sends 0.5-RTT data (RFC 8446
 // §4.4.4): to a client not yet authenticated.
+//
+// From the first early record to the client's Finished, a read deadline
+// (SetReadDeadline) that passes in ReadEarlyData, Read or Handshake
+// returns a timeout and leaves the connection usable, as one in Read after
+// the handshake does: the next call goes on where the handshake stopped.
+// Config.HandshakeTimeout bounds the handshake all the same. Before that
+// stretch, and on a handshake without early data, a deadline ends the
+// handshake.
 func (c *Conn) ReadEarlyData(b []byte) (int, error) {
 	if c.isClient {
 		return 0, errors.New("tlsflow: ReadEarlyData is for servers")

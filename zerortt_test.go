@@ -2,7 +2,9 @@ package tlsflow_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -225,5 +227,219 @@ func TestHalfRTTWritesWhileTheHandshakeGoesOn(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReadDeadlineWhileEarlyDataIsRead: a server application reading early
+// data sets a read deadline to interrupt a read (net/http does so after
+// each request, to stop its background read). The deadline passes while
+// the client holds its second flight: ReadEarlyData returns a timeout, as
+// Read would after the handshake, and the connection stays usable: 0.5-RTT
+// data still goes out, and once the client goes on the handshake
+// completes and 1-RTT data arrives.
+func TestReadDeadlineWhileEarlyDataIsRead(t *testing.T) {
+	cli, srv := earlyConfigs()
+	earlyRound(t, cli, srv, "GET /a", "")
+	a, b := testpeer.Loopback(t, 10*time.Second)
+	goOn := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- func() error {
+			defer close(goOn)
+			server := tlsflow.Server(b, srv)
+			defer server.Close()
+			buf := make([]byte, 100)
+			if n, err := server.ReadEarlyData(buf); err != nil || string(buf[:n]) != "ping" {
+				return fmt.Errorf("first ReadEarlyData: %q, %v", buf[:n], err)
+			}
+			server.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			_, err := server.ReadEarlyData(buf)
+			if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+				return fmt.Errorf("ReadEarlyData past the deadline: %v, want a timeout", err)
+			}
+			server.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, err := server.Write([]byte("pong")); err != nil {
+				return fmt.Errorf("0.5-RTT write after the timeout: %v", err)
+			}
+			goOn <- struct{}{}
+			if n, err := server.ReadEarlyData(buf); n != 0 || err != io.EOF {
+				return fmt.Errorf("ReadEarlyData after the timeout: %q, %v; want io.EOF", buf[:n], err)
+			}
+			if err := server.Handshake(); err != nil {
+				return fmt.Errorf("handshake after the timeout: %v", err)
+			}
+			if n, err := io.ReadFull(server, buf[:4]); err != nil || string(buf[:n]) != "late" {
+				return fmt.Errorf("1-RTT read: %q, %v", buf[:n], err)
+			}
+			return nil
+		}()
+	}()
+	client := tlsflow.Client(a, cli)
+	defer client.Close()
+	if _, err := client.WriteEarlyData([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := <-goOn; !ok {
+		t.Fatal(<-done)
+	}
+	if err := client.Handshake(); err != nil || !client.ConnectionState().EarlyDataAccepted {
+		t.Fatalf("client handshake: %v, early data accepted %v", err, client.ConnectionState().EarlyDataAccepted)
+	}
+	got := make([]byte, 4)
+	if _, err := io.ReadFull(client, got); err != nil || string(got) != "pong" {
+		t.Fatalf("0.5-RTT data: %q, %v", got, err)
+	}
+	client.Write([]byte("late"))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStalledSecondFlightIsBoundedByTheHandshakeTimeout is the attack on
+// the test above: a client sends early data and never its second flight,
+// while the server application retries each read that its deadline ends.
+// Config.HandshakeTimeout still ends the connection.
+func TestStalledSecondFlightIsBoundedByTheHandshakeTimeout(t *testing.T) {
+	cli, srv := earlyConfigs()
+	earlyRound(t, cli, srv, "GET /a", "")
+	slow := srv.Clone()
+	slow.HandshakeTimeout = 400 * time.Millisecond
+	a, b := testpeer.Loopback(t, 10*time.Second)
+	client := tlsflow.Client(a, cli)
+	defer client.Close()
+	if _, err := client.WriteEarlyData([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	server := tlsflow.Server(b, slow)
+	defer server.Close()
+	start := time.Now()
+	buf := make([]byte, 100)
+	timeouts := 0
+	var err error
+	for time.Since(start) < 3*time.Second {
+		server.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+		_, err = server.ReadEarlyData(buf)
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			timeouts++
+			continue
+		}
+		if err != nil && err != io.EOF {
+			break
+		}
+	}
+	if elapsed := time.Since(start); timeouts == 0 || err == nil || elapsed > 1500*time.Millisecond || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("after %d read timeouts and %v the server's read said %v; want the handshake timed out near 400ms", timeouts, elapsed, err)
+	}
+	if err := server.Handshake(); err == nil {
+		t.Fatal("the handshake completed after it timed out")
+	}
+}
+
+// TestServerAnswersWhileReadWaitsForTheClient: a server that took early
+// data hands it to its application, and a Read in another goroutine goes
+// on with the handshake, waiting for the client's second flight (net/http
+// starts such a background read before it runs the handler). Meanwhile
+// the application asks ConnectionState and writes its 0.5-RTT answer:
+// neither may wait for that Read, since this client sends its Finished
+// only once it has the answer.
+func TestServerAnswersWhileReadWaitsForTheClient(t *testing.T) {
+	cli, srv := earlyConfigs()
+	earlyRound(t, cli, srv, "GET /a", "")
+	srv.HandshakeTimeout = 3 * time.Second // what a deadlock would last
+	a, b := testpeer.Loopback(t, 10*time.Second)
+	done := make(chan error, 1)
+	answered := make(chan struct{}) // the client holds its Finished until then
+	go func() {
+		done <- func() error {
+			defer close(answered)
+			server := tlsflow.Server(b, srv)
+			defer server.Close()
+			buf := make([]byte, 100)
+			if n, err := server.ReadEarlyData(buf); err != nil || string(buf[:n]) != "ping" {
+				return fmt.Errorf("ReadEarlyData: %q, %v", buf[:n], err)
+			}
+			read := make(chan error, 1)
+			go func() {
+				for {
+					if _, err := server.ReadEarlyData(buf); err != nil {
+						if err != io.EOF {
+							read <- err
+							return
+						}
+						break
+					}
+				}
+				_, err := io.ReadFull(server, buf[:4])
+				read <- err
+			}()
+			time.Sleep(50 * time.Millisecond) // the reader is in the handshake by now
+			if st := server.ConnectionState(); st.HandshakeComplete || !st.EarlyDataAccepted || !st.DidResume {
+				return fmt.Errorf("state while the reader waits: complete %v, early data accepted %v, resumed %v",
+					st.HandshakeComplete, st.EarlyDataAccepted, st.DidResume)
+			}
+			if _, err := server.Write([]byte("pong")); err != nil {
+				return fmt.Errorf("0.5-RTT write while the reader waits: %v", err)
+			}
+			answered <- struct{}{}
+			if err := <-read; err != nil {
+				return fmt.Errorf("the reader: %v", err)
+			}
+			if !server.ConnectionState().HandshakeComplete {
+				return errors.New("the handshake is not complete after the 1-RTT read")
+			}
+			return nil
+		}()
+	}()
+	client := tlsflow.Client(a, cli)
+	defer client.Close()
+	if _, err := client.WriteEarlyData([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	<-answered
+	if err := client.Handshake(); err != nil {
+		t.Fatalf("client handshake: %v (server: %v)", err, <-done)
+	}
+	got := make([]byte, 4)
+	if _, err := io.ReadFull(client, got); err != nil || string(got) != "pong" {
+		t.Fatalf("0.5-RTT data: %q, %v", got, err)
+	}
+	client.Write([]byte("late"))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNoHalfRTTWriteAfterTheHandshakeFailed: a client sends early data and
+// then, instead of its second flight, ends its side of the connection
+// (the handshake fails with no alert sent). Once the
+// server's handshake has failed, its Write, which did not wait for the
+// handshake while early data was read, fails too.
+func TestNoHalfRTTWriteAfterTheHandshakeFailed(t *testing.T) {
+	cli, srv := earlyConfigs()
+	earlyRound(t, cli, srv, "GET /a", "")
+	a, b := testpeer.Loopback(t, 10*time.Second)
+	client := tlsflow.Client(a, cli)
+	if _, err := client.WriteEarlyData([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	server := tlsflow.Server(b, srv)
+	defer server.Close()
+	buf := make([]byte, 100)
+	if n, err := server.ReadEarlyData(buf); err != nil || string(buf[:n]) != "ping" {
+		t.Fatalf("ReadEarlyData: %q, %v", buf[:n], err)
+	}
+	if _, err := server.Write([]byte("pong")); err != nil {
+		t.Fatalf("0.5-RTT write: %v", err)
+	}
+	// A FIN, not a reset: the socket would still take the server's writes.
+	a.(*net.TCPConn).CloseWrite()
+	if _, err := server.ReadEarlyData(buf); err == nil || err == io.EOF {
+		t.Fatalf("ReadEarlyData after the client left: %v, want the handshake's failure", err)
+	}
+	if _, err := server.Write([]byte("pong")); err == nil {
+		t.Fatal("Write succeeded after the handshake failed")
+	}
+	if st := server.ConnectionState(); st.HandshakeComplete {
+		t.Fatal("ConnectionState says the failed handshake completed")
 	}
 }
