@@ -105,16 +105,27 @@ func ConfirmHandshake(r *http.Request) error {
 	if !ok {
 		return errors.New("tlshttp: ConfirmHandshake needs a request served by tlshttp (Serve, ServeTLS, ListenAndServe, ListenAndServeTLS)")
 	}
-	if c.early == nil || c.Conn.ConnectionState().HandshakeComplete {
-		return nil
+	if c.early != nil && !c.Conn.ConnectionState().HandshakeComplete {
+		if err := c.Conn.HandshakeContext(context.WithoutCancel(r.Context())); err != nil {
+			return err
+		}
 	}
-	if err := c.Conn.HandshakeContext(context.WithoutCancel(r.Context())); err != nil {
-		return err
-	}
-	if r.TLS != nil {
-		*r.TLS = ConnectionState(c.Conn.ConnectionState())
-	}
+	refreshTLS(r, c)
 	return nil
+}
+
+// refreshTLS brings r.TLS up to date once c's handshake has completed.
+// net/http takes r.TLS once per connection, when it starts serving it: on
+// a connection that began with early data, that is before the handshake
+// completed, which may happen before r reaches the handler (net/http's
+// background read takes in the client's Finished) or while it runs.
+func refreshTLS(r *http.Request, c *Conn) {
+	if r.TLS == nil || r.TLS.HandshakeComplete {
+		return
+	}
+	if st := c.Conn.ConnectionState(); st.HandshakeComplete {
+		*r.TLS = ConnectionState(st)
+	}
 }
 
 // safeMethod: RFC 9110 §9.2.1's safe methods, which a replay cannot make
@@ -130,8 +141,17 @@ func safeMethod(m string) bool {
 // earlyRequest marks a request that came as early data (Early-Data: 1),
 // and holds back an unsafe one until the handshake completes; false means
 // the connection failed meanwhile, and r must not be served.
+//
+// A request that came early on a handshake that has completed since is
+// not early any more (the client's Finished has come), and its r.TLS is
+// brought up to date to say so.
 func earlyRequest(r *http.Request) bool {
-	if !EarlyData(r) {
+	c, ok := r.Context().Value(connKey{}).(*Conn)
+	if !ok || c.early == nil {
+		return true
+	}
+	if c.Conn.ConnectionState().HandshakeComplete {
+		refreshTLS(r, c)
 		return true
 	}
 	if safeMethod(r.Method) {

@@ -36,10 +36,15 @@ func earlyServer(t *testing.T) (*testServer, chan earlySeen) {
 	return ts, seen
 }
 
-// requestEarly sends one HTTP/1.1 request on a new tlsflow connection to
-// ts, as 0-RTT data when the session cache has a ticket that allows it,
-// and returns the response's status and body.
-func requestEarly(t *testing.T, ts *testServer, cache tlsflow.ClientSessionCache, method string) (status int, body string, accepted bool) {
+// earlyClient is a tlsflow client connection to ts that sends a request
+// as 0-RTT data when the session cache holds a ticket that allows it.
+type earlyClient struct {
+	t    *testing.T
+	conn *tlsflow.Conn
+	resp *bufio.Reader
+}
+
+func dialEarly(t *testing.T, ts *testServer, cache tlsflow.ClientSessionCache) *earlyClient {
 	t.Helper()
 	raw, err := net.Dial("tcp", ts.addr)
 	if err != nil {
@@ -47,55 +52,123 @@ func requestEarly(t *testing.T, ts *testServer, cache tlsflow.ClientSessionCache
 	}
 	conn := tlsflow.Client(raw, &tlsflow.Config{RootCAs: caPool(), ServerName: "localhost", ClientSessionCache: cache,
 		NextProtos: []string{"http/1.1"}})
-	defer conn.Close()
-	req := method + " /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-	if _, err := conn.WriteEarlyData([]byte(req)); err != nil && err != tlsflow.ErrNoEarlyData {
-		t.Fatal(err)
+	t.Cleanup(func() { conn.Close() })
+	return &earlyClient{t: t, conn: conn, resp: bufio.NewReader(conn)}
+}
+
+func requestLine(method string, close bool) string {
+	req := method + " /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
+	if close {
+		req += "Connection: close\r\n"
 	}
-	if err := conn.Handshake(); err != nil {
-		t.Fatal(err)
+	return req + "\r\n"
+}
+
+// first sends req as early data if it can, calls beforeFinished if it
+// did (the client's Finished has not been sent yet then), completes the
+// handshake, and sends req after it if the server refused the early data.
+func (c *earlyClient) first(req string, beforeFinished func()) (accepted bool) {
+	c.t.Helper()
+	_, err := c.conn.WriteEarlyData([]byte(req))
+	switch {
+	case err == nil:
+		beforeFinished()
+	case err != tlsflow.ErrNoEarlyData:
+		c.t.Fatal(err)
 	}
-	accepted = conn.ConnectionState().EarlyDataAccepted
+	if err := c.conn.Handshake(); err != nil {
+		c.t.Fatal(err)
+	}
+	accepted = c.conn.ConnectionState().EarlyDataAccepted
 	if !accepted {
-		io.WriteString(conn, req)
+		io.WriteString(c.conn, req)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	return accepted
+}
+
+// response reads one response: its status and body.
+func (c *earlyClient) response() (int, string) {
+	c.t.Helper()
+	resp, err := http.ReadResponse(c.resp, nil)
 	if err != nil {
-		t.Fatal(err)
+		c.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), accepted
+	return resp.StatusCode, string(b)
 }
 
 // TestEarlyRequestsOverHTTP1: on a resumed connection, a GET sent as 0-RTT
 // data reaches the handler before the handshake completes, marked
 // Early-Data: 1 (RFC 8470 §5.1) and by tlshttp.EarlyData; a POST sent so is
 // held back until the client's Finished has come (RFC 8470 §5.2), and
-// reaches the handler unmarked. A first connection (no ticket) is never
-// early.
+// reaches the handler unmarked, with r.TLS saying the handshake completed.
+// A first connection (no ticket) is never early.
+//
+// The early GET's client holds its Finished until the handler has run, so
+// that the handshake cannot complete first; the early POST's client sends
+// it at once, and net/http's background read may take it in before the
+// request reaches tlshttp or after: either way the handler must see a
+// completed handshake.
 func TestEarlyRequestsOverHTTP1(t *testing.T) {
 	ts, seen := earlyServer(t)
 	cache := tlsflow.NewLRUClientSessionCache(4)
+	never := func() { t.Fatal("early data sent on a first connection") }
 
-	status, body, accepted := requestEarly(t, ts, cache, "GET")
+	c := dialEarly(t, ts, cache)
+	accepted := c.first(requestLine("GET", true), never)
+	status, body := c.response()
 	first := <-seen
 	if status != 200 || accepted || first.header || first.early || !first.handshakeComplete {
 		t.Fatalf("first connection: %d %q, accepted %v, seen %+v; want a plain 1-RTT request", status, body, accepted, first)
 	}
 
-	status, body, accepted = requestEarly(t, ts, cache, "GET")
-	get := <-seen
+	var get earlySeen
+	c = dialEarly(t, ts, cache)
+	accepted = c.first(requestLine("GET", true), func() { get = <-seen })
+	status, body = c.response()
 	if status != 200 || !accepted || !get.header || !get.early || get.handshakeComplete {
 		t.Fatalf("early GET: %d %q, accepted %v, seen %+v; want it served early and marked", status, body, accepted, get)
 	}
 
-	status, body, accepted = requestEarly(t, ts, cache, "POST")
+	c = dialEarly(t, ts, cache)
+	accepted = c.first(requestLine("POST", true), func() {})
+	status, body = c.response()
 	post := <-seen
 	if status != 200 || !accepted || post.header || post.early || !post.handshakeComplete {
 		t.Fatalf("early POST: %d %q, accepted %v, seen %+v; want it held until the handshake completed", status, body, accepted, post)
 	}
 	if !strings.HasPrefix(body, "POST early=false complete=true") {
 		t.Errorf("early POST answered %q", body)
+	}
+}
+
+// TestRequestAfterEarlyRequest: net/http takes r.TLS once per connection,
+// before the handshake of a connection that began with early data has
+// completed. A second request on that connection, sent after the
+// handshake, must reach the handler with r.TLS saying it completed, and
+// unmarked.
+func TestRequestAfterEarlyRequest(t *testing.T) {
+	ts, seen := earlyServer(t)
+	cache := tlsflow.NewLRUClientSessionCache(4)
+
+	c := dialEarly(t, ts, cache)
+	c.first(requestLine("GET", true), func() { t.Fatal("early data sent on a first connection") })
+	c.response()
+	<-seen
+
+	var get earlySeen
+	c = dialEarly(t, ts, cache)
+	if !c.first(requestLine("GET", false), func() { get = <-seen }) {
+		t.Fatal("early data refused on a resumed connection")
+	}
+	if status, body := c.response(); status != 200 || !get.early || get.handshakeComplete {
+		t.Fatalf("early GET: %d %q, seen %+v; want it served early", status, body, get)
+	}
+	io.WriteString(c.conn, requestLine("GET", true))
+	status, body := c.response()
+	next := <-seen
+	if status != 200 || next.header || next.early || !next.handshakeComplete {
+		t.Fatalf("GET after the handshake on the same connection: %d %q, seen %+v; want r.TLS complete and no early marks", status, body, next)
 	}
 }
