@@ -85,6 +85,7 @@ func runProgram(t *testing.T, name, main string, withRepo bool, args []string) s
 			t.Fatal(err)
 		}
 		writeFile(t, filepath.Join(dir, "go.sum"), sum)
+		fillModuleCache(t, repo)
 	}
 	writeFile(t, filepath.Join(dir, "go.mod"), []byte(mod))
 	bin := filepath.Join(dir, "netport")
@@ -108,6 +109,21 @@ func runProgram(t *testing.T, name, main string, withRepo bool, args []string) s
 		t.Fatalf("running the %s program: %v\n%s%s", name, err, out, stderr.Bytes())
 	}
 	return string(out)
+}
+
+// fillModuleCache loads the repository's whole module graph (go list -m
+// all), as the program's build does: the repository's own builds load only
+// the part their packages need, so on a fresh machine the cache may lack
+// go.mod files the program's build asks for (gopacket's go.mod names
+// golang.org/x/lint, say). This may use the module proxy; the build after
+// it does not.
+func fillModuleCache(t *testing.T, repo string) {
+	t.Helper()
+	list := exec.Command("go", "list", "-m", "all")
+	list.Dir = repo
+	if out, err := list.CombinedOutput(); err != nil {
+		t.Fatalf("loading the repository's module graph: %v\n%s", err, out)
+	}
 }
 
 // requires is the require blocks of the go.mod at path, so the program's
