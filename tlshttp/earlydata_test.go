@@ -2,12 +2,16 @@ package tlshttp_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tlsflow/tlsflow"
 	"github.com/tlsflow/tlsflow/tlshttp"
@@ -170,5 +174,55 @@ func TestRequestAfterEarlyRequest(t *testing.T) {
 	next := <-seen
 	if status != 200 || next.header || next.early || !next.handshakeComplete {
 		t.Fatalf("GET after the handshake on the same connection: %d %q, seen %+v; want r.TLS complete and no early marks", status, body, next)
+	}
+}
+
+// TestOpenSSLEarlyRequestThenMore: openssl s_client resumes with a GET as
+// 0-RTT data (-early_data) on a keep-alive connection and sends a second
+// GET after the handshake. The first reaches the handler early and marked;
+// the second, on the same connection, after the handshake, unmarked and
+// with r.TLS saying it completed. (net/http stops its background read with
+// a deadline after the first request, while the handshake may still wait
+// for s_client's Finished: that must not end the connection.)
+func TestOpenSSLEarlyRequestThenMore(t *testing.T) {
+	openssl := requirePeer(t, "openssl")
+	ts, seen := earlyServer(t)
+	dir := t.TempDir()
+	caFile, sessFile, earlyFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "sess.pem"), filepath.Join(dir, "early.txt")
+	writeFile(t, caFile, sharedCerts().ca.CertPEM())
+	writeFile(t, earlyFile, []byte(requestLine("GET", false)))
+	base := []string{"s_client", "-tls1_3", "-connect", ts.addr, "-servername", "localhost", "-CAfile", caFile,
+		"-verify_return_error", "-alpn", "http/1.1", "-ign_eof"}
+	sClient := func(stdin string, args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, openssl, append(base, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl %s: %v\n%s", strings.Join(append(base, args...), " "), err, out)
+		}
+		return string(out)
+	}
+
+	out := sClient(requestLine("GET", true), "-sess_out", sessFile)
+	if first := <-seen; first.early || !first.handshakeComplete || !strings.Contains(out, "GET early=false complete=true") {
+		t.Fatalf("first connection: seen %+v; s_client printed:\n%s", first, out)
+	}
+
+	out = sClient(requestLine("GET", true), "-sess_in", sessFile, "-early_data", earlyFile)
+	get, next := <-seen, <-seen
+	if !strings.Contains(out, "Early data was accepted") {
+		t.Fatalf("s_client's early data was not accepted:\n%s", out)
+	}
+	if !get.early || !get.header || get.handshakeComplete {
+		t.Errorf("the early GET reached the handler as %+v; want early, marked, before the handshake completed", get)
+	}
+	if next.early || next.header || !next.handshakeComplete {
+		t.Errorf("the GET after the handshake reached the handler as %+v; want it unmarked, the handshake complete", next)
+	}
+	if !strings.Contains(out, "GET early=true complete=false") || !strings.Contains(out, "GET early=false complete=true") {
+		t.Errorf("s_client did not get both answers:\n%s", out)
 	}
 }
