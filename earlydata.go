@@ -257,8 +257,11 @@ func (c *Conn) WriteEarlyData(b []byte) (int, error) {
 // repetition does no harm, and answer anything else after the handshake
 // (HTTP: 425 Too Early, RFC 8470).
 //
-// While early data is being read, Write sends 0.5-RTT data (RFC 8446
-// §4.4.4): to a client not yet authenticated.
+// Once early data has come, and until the handshake ends, Write sends
+// 0.5-RTT data (RFC 8446 §4.4.4) without waiting for the handshake, also
+// while another goroutine's Read or Handshake goes on with it: to a client
+// not yet authenticated. ConnectionState meanwhile says what was
+// negotiated, HandshakeComplete false, without waiting either.
 //
 // From the first early record to the client's Finished, a read deadline
 // (SetReadDeadline) that passes in ReadEarlyData, Read or Handshake
