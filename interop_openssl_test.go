@@ -410,6 +410,11 @@ func randomLetters(n int) string {
 	for i := range b {
 		b[i] = 'a' + b[i]%26
 	}
+	// s_server (without -quiet) reads a line from its stdin that begins
+	// with 'q' as its command to end the connection, whatever follows.
+	if n > 0 && b[0] == 'q' {
+		b[0] = 'x'
+	}
 	return string(b)
 }
 

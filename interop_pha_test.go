@@ -79,10 +79,14 @@ func TestInteropOpenSSLPostHandshakeAuth(t *testing.T) {
 		if _, err := waitForCount(ctx, srv, verified, 1); err != nil {
 			t.Fatal(err)
 		}
-		lines := make(chan string, 1)
+		type readLine struct {
+			line string
+			err  error
+		}
+		lines := make(chan readLine, 1)
 		go func() {
-			got, _ := bufio.NewReader(conn).ReadString('\n')
-			lines <- got
+			got, err := bufio.NewReader(conn).ReadString('\n')
+			lines <- readLine{got, err}
 		}()
 		stdin.write(t, "c")
 		if _, err := waitForCount(ctx, srv, verified, 2); err != nil {
@@ -93,8 +97,8 @@ func TestInteropOpenSSLPostHandshakeAuth(t *testing.T) {
 		}
 		line := randomLetters(100)
 		stdin.write(t, line)
-		if got := <-lines; strings.TrimSpace(got) != line {
-			t.Fatalf("tlsflow client read %q; want s_server's line after the post-handshake authentication", got)
+		if got := <-lines; strings.TrimSpace(got.line) != line {
+			t.Fatalf("tlsflow client read %q, %v; want s_server's line after the post-handshake authentication", got.line, got.err)
 		}
 		marker := randomLetters(64)
 		if _, err := conn.Write([]byte(marker + "\n")); err != nil {
