@@ -496,9 +496,11 @@ func (cs *ConnectionState) ExportKeyingMaterial(label string, context []byte, le
 // (client side), as ConnectionState().OCSPResponse.
 func (c *Conn) OCSPResponse() []byte { return c.ConnectionState().OCSPResponse }
 
-// ConnectionState returns what the handshake negotiated; while it pauses
-// for 0-RTT (ReadEarlyData), what it has negotiated so far, with
-// HandshakeComplete false.
+// ConnectionState returns what the handshake negotiated. From a 0-RTT
+// pause (WriteEarlyData, ReadEarlyData) until the handshake ends, it
+// returns at once what was negotiated at the pause, with HandshakeComplete
+// false, also while another goroutine goes on with the handshake; before
+// that, it waits for a handshake under way.
 func (c *Conn) ConnectionState() ConnectionState {
 	if v := c.pausedView.Load(); v != nil {
 		// Past a 0-RTT pause and not over: what was negotiated at the
