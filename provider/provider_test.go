@@ -56,6 +56,11 @@ func TestSetDefaultOverridesTheEnvironment(t *testing.T) {
 func TestRegisterOpensOnceAndReportsFailure(t *testing.T) {
 	opened := 0
 	Register("test-failing", func() (Provider, error) { opened++; return nil, errors.New("libfoo missing") })
+	t.Cleanup(func() { // the registry is the process's: leave it as it was for the other tests and -count
+		registry.Lock()
+		delete(registry.open, "test-failing")
+		registry.Unlock()
+	})
 	for range 2 {
 		if _, err := Open("test-failing"); err == nil || !strings.Contains(err.Error(), "test-failing: libfoo missing") {
 			t.Errorf("Open = %v, want the opener's error naming the provider", err)
