@@ -282,8 +282,17 @@ func TestReadDeadlineWhileEarlyDataIsRead(t *testing.T) {
 	if _, ok := <-goOn; !ok {
 		t.Fatal(<-done)
 	}
+	finishPingPong(t, client, done)
+}
+
+// finishPingPong is the client's side after its early "ping": it
+// completes the handshake (its early data accepted), reads the server's
+// 0.5-RTT "pong", sends "late" as 1-RTT data, and waits for the server's
+// verdict on done.
+func finishPingPong(t *testing.T, client *tlsflow.Conn, done <-chan error) {
+	t.Helper()
 	if err := client.Handshake(); err != nil || !client.ConnectionState().EarlyDataAccepted {
-		t.Fatalf("client handshake: %v, early data accepted %v", err, client.ConnectionState().EarlyDataAccepted)
+		t.Fatalf("client handshake: %v, early data accepted %v (server: %v)", err, client.ConnectionState().EarlyDataAccepted, <-done)
 	}
 	got := make([]byte, 4)
 	if _, err := io.ReadFull(client, got); err != nil || string(got) != "pong" {
@@ -396,17 +405,7 @@ func TestServerAnswersWhileReadWaitsForTheClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-answered
-	if err := client.Handshake(); err != nil {
-		t.Fatalf("client handshake: %v (server: %v)", err, <-done)
-	}
-	got := make([]byte, 4)
-	if _, err := io.ReadFull(client, got); err != nil || string(got) != "pong" {
-		t.Fatalf("0.5-RTT data: %q, %v", got, err)
-	}
-	client.Write([]byte("late"))
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	finishPingPong(t, client, done)
 }
 
 // TestNoHalfRTTWriteAfterTheHandshakeFailed: a client sends early data and
